@@ -1,0 +1,17 @@
+// Every check. Each area owns its module; this list is the only place they meet.
+import type { Check } from '../src/check.js';
+import { kernelChecks } from './kernel.js';
+import { keepalivedChecks } from './keepalived.js';
+import { keepalivedConfigChecks } from './keepalived-config.js';
+import { netfilterChecks } from './netfilter.js';
+import { routingChecks } from './routing.js';
+import { vrrpChecks } from './vrrp.js';
+
+export const CHECKS: readonly Check[] = [
+  ...kernelChecks,
+  ...keepalivedChecks,
+  ...keepalivedConfigChecks,
+  ...netfilterChecks,
+  ...routingChecks,
+  ...vrrpChecks,
+];

@@ -1,0 +1,4 @@
+// Checks of the netfilter area.
+import type { Check } from '../src/check.js';
+
+export const netfilterChecks: Check[] = [];

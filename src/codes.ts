@@ -1,0 +1,53 @@
+// The one registry of finding codes (contract.md). A code never changes; wording may.
+import type { Severity } from './types.js';
+
+export interface CodeInfo {
+  severity: Severity;
+  /** what the code means, for --help, docs and the wizard's "why it matters" */
+  meaning: string;
+}
+
+export const CODES = {
+  'ip-forward-off': { severity: 'critical', meaning: 'net.ipv4.ip_forward is 0 on a node that is (or will become) the gateway' },
+  'ip-forward-not-persistent': { severity: 'warning', meaning: 'ip_forward is on now, but no sysctl file keeps it on after a reboot' },
+  'keepalived-not-installed': { severity: 'critical', meaning: 'keepalived is not installed' },
+  'keepalived-not-running': { severity: 'critical', meaning: 'no keepalived process runs in this network namespace' },
+  'keepalived-config-invalid': { severity: 'error', meaning: 'keepalived -t or the doctor\'s own parser rejects the config' },
+  'vip-state-mismatch': { severity: 'error', meaning: 'the node holds a VIP while BACKUP, or is MASTER without all its VIPs' },
+  'vrrp-split-brain': { severity: 'critical', meaning: 'this node is MASTER and another node advertises the same VRID as master' },
+  'vrrp-input-blocked': { severity: 'critical', meaning: 'the host firewall drops or never accepts VRRP (protocol 112) from the peer' },
+  'vrrp-output-blocked': { severity: 'critical', meaning: 'adverts cannot leave (send advert error, OUTPUT drop)' },
+  'vrrp-no-peer-adverts': { severity: 'error', meaning: 'no advert from the configured peer arrives' },
+  'vrrp-multicast-in-cloud': { severity: 'warning', meaning: 'multicast VRRP on a cloud VPC where multicast is not delivered' },
+  'unicast-peer-invalid': { severity: 'error', meaning: 'unicast_src_ip is not local, a peer is this node, or peers are not mirrored' },
+  'notify-script-invalid': { severity: 'error', meaning: 'a notify/track script is missing, not executable, or unsafe for script security' },
+  'vrrp-conntrack-nat': { severity: 'critical', meaning: 'a conntrack entry for protocol 112 rewrites the adverts\' addresses' },
+  'snat-matches-vrrp': { severity: 'error', meaning: 'a SNAT/MASQUERADE rule can match this node\'s own adverts' },
+  'vrrp-notrack-missing': { severity: 'info', meaning: 'VRRP is connection-tracked; a raw-table NOTRACK rule prevents the conntrack class of failures' },
+  'snat-on-backup': { severity: 'error', meaning: 'the BACKUP node carries SNAT rules meant for the master' },
+  'snat-missing-on-master': { severity: 'critical', meaning: 'the MASTER of a SNAT gateway has no SNAT/MASQUERADE rule for the client networks' },
+  'snat-source-not-local': { severity: 'error', meaning: 'SNAT --to-source is an address this node does not hold' },
+  'snat-exclusion-order': { severity: 'warning', meaning: 'a RETURN/exclusion for an internal range stands after the SNAT rule it should precede' },
+  'firewall-backend-mixed': { severity: 'warning', meaning: 'rules exist in both iptables-legacy and nftables/iptables-nft' },
+  'conntrack-table-pressure': { severity: 'warning', meaning: 'nf_conntrack_count near nf_conntrack_max, or "table full" in the kernel log' },
+  'rp-filter-strict': { severity: 'warning', meaning: 'strict reverse-path filtering on a forwarding interface' },
+  'policy-table-empty': { severity: 'error', meaning: 'an ip rule points at a routing table that holds no route' },
+  'policy-table-unnamed': { severity: 'warning', meaning: 'a rule uses a table number rt_tables does not name, or a name with no number' },
+  'policy-not-persistent': { severity: 'warning', meaning: 'runtime policy rules/routes that no network config file recreates' },
+  'ipvs-realserver-down': { severity: 'error', meaning: 'an IPVS real server has weight 0 or is missing from its virtual service' },
+  'ipvs-module-missing': { severity: 'error', meaning: 'the config has virtual_server blocks but IPVS is not available' },
+  'nic-lro-on-forwarder': { severity: 'warning', meaning: 'LRO/GRO on an interface that forwards' },
+  'vrrp-auth-mismatch': { severity: 'error', meaning: 'the nodes disagree on VRRP authentication' },
+  'vrrp-advert-int-mismatch': { severity: 'error', meaning: 'the nodes disagree on advert_int' },
+  'vrid-collision': { severity: 'error', meaning: 'another cluster uses the same VRID on this segment' },
+} as const satisfies Record<string, CodeInfo>;
+
+export type FindingCode = keyof typeof CODES;
+
+export function isFindingCode(code: string): code is FindingCode {
+  return Object.hasOwn(CODES, code);
+}
+
+export function defaultSeverity(code: FindingCode): Severity {
+  return CODES[code].severity;
+}

@@ -1,0 +1,67 @@
+// Runs every provider's probes in parallel rounds and assembles the snapshot.
+import type { CollectOptions, ProbeProvider, ProbeRecord, ProbeSpec, Snapshot } from '../types.js';
+import { SNAPSHOT_SCHEMA } from '../types.js';
+import { runProbe } from './run.js';
+import { hostFactsFromRecords } from './host.js';
+import { TOOL_NAME, TOOL_VERSION } from '../version.js';
+
+const MAX_ROUNDS = 6;
+
+export interface CollectHooks {
+  /** called as each probe finishes (the wizard shows progress) */
+  onProbe?: (record: ProbeRecord) => void;
+}
+
+export async function collectRecords(
+  providers: readonly ProbeProvider[],
+  options: CollectOptions,
+  isRoot: boolean,
+  hooks: CollectHooks = {},
+): Promise<Record<string, ProbeRecord>> {
+  const records: Record<string, ProbeRecord> = {};
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const wanted = new Map<string, ProbeSpec>();
+    for (const provider of providers) {
+      let specs: ProbeSpec[];
+      try {
+        specs = provider.probes({ round, records, options, isRoot });
+      } catch (err) {
+        // a provider bug must not stop the others: record it as a failed probe
+        const id = `provider-error:${provider.name}`;
+        if (!records[id]) {
+          records[id] = { id, kind: 'internal', status: 'error', stdout: '', stderr: '', ms: 0, reason: (err as Error).message };
+        }
+        continue;
+      }
+      for (const spec of specs) if (!records[spec.id] && !wanted.has(spec.id)) wanted.set(spec.id, spec);
+    }
+    if (wanted.size === 0) break;
+    const results = await Promise.all([...wanted.values()].map((spec) => runProbe(spec, isRoot)));
+    for (const r of results) {
+      records[r.id] = r;
+      hooks.onProbe?.(r);
+    }
+  }
+  return records;
+}
+
+export async function collectSnapshot(
+  providers: readonly ProbeProvider[],
+  options: CollectOptions,
+  hooks: CollectHooks = {},
+): Promise<Snapshot> {
+  const isRoot = typeof process.getuid === 'function' ? process.getuid() === 0 : false;
+  const probes = await collectRecords(providers, options, isRoot, hooks);
+  return {
+    schema: SNAPSHOT_SCHEMA,
+    createdAt: new Date().toISOString(),
+    tool: { name: TOOL_NAME, version: TOOL_VERSION },
+    options: stripUndefined(options),
+    host: hostFactsFromRecords(probes),
+    probes,
+  };
+}
+
+function stripUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

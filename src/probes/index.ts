@@ -1,0 +1,19 @@
+// Every probe provider. Each area owns its module; this list is the only place they meet.
+import type { ProbeProvider } from '../types.js';
+import { hostProvider } from './host.js';
+import { kernelProvider } from './kernel.js';
+import { netProvider } from './net.js';
+import { keepalivedProvider } from './keepalived.js';
+import { netfilterProviders } from './netfilter.js';
+import { routingProviders } from './routing.js';
+import { vrrpProviders } from './vrrp.js';
+
+export const PROVIDERS: readonly ProbeProvider[] = [
+  hostProvider,
+  kernelProvider,
+  netProvider,
+  keepalivedProvider,
+  ...netfilterProviders,
+  ...routingProviders,
+  ...vrrpProviders,
+];

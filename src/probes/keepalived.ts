@@ -1,0 +1,189 @@
+// Which keepalived is ours (the one in this network namespace), its config files, its config
+// test, its log and its data dump.
+import { readFile, readdir, readlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { ProbeProvider, ProbeRecord, ProbeSpec } from '../types.js';
+import { DEFAULT_CONFIG, configIncludes, expandIncludePattern } from '../keepalived/files.js';
+
+export interface KeepalivedProcess {
+  pid: number;
+  ppid: number;
+  argv: string[];
+  netns: string;
+  /** in the doctor's own network namespace */
+  ours: boolean;
+}
+
+/** Walk /proc for keepalived processes: the parent and its VRRP/checker children. */
+export async function listKeepalivedProcesses(): Promise<KeepalivedProcess[]> {
+  const selfNs = await readlink('/proc/self/ns/net').catch(() => '');
+  const out: KeepalivedProcess[] = [];
+  const pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d));
+  await Promise.all(
+    pids.map(async (pid) => {
+      try {
+        const comm = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
+        if (comm !== 'keepalived') return;
+        const [cmdline, stat, ns] = await Promise.all([
+          readFile(`/proc/${pid}/cmdline`, 'utf8'),
+          readFile(`/proc/${pid}/stat`, 'utf8'),
+          readlink(`/proc/${pid}/ns/net`).catch(() => ''),
+        ]);
+        // stat: "pid (comm) S ppid ..." — comm may hold spaces, so split after the last ')'
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        out.push({ pid: Number(pid), ppid, argv: cmdline.split('\0').filter(Boolean), netns: ns, ours: ns !== '' && ns === selfNs });
+      } catch {
+        // the process went away while we looked
+      }
+    }),
+  );
+  return out.sort((a, b) => a.pid - b.pid);
+}
+
+export interface KeepalivedArgs {
+  config?: string;
+  pidFile?: string;
+  vrrpPidFile?: string;
+  logConsole: boolean;
+  logDetail: boolean;
+  noSyslog: boolean;
+  logFile?: string;
+  namespace?: string;
+  configId?: string;
+}
+
+/** Read keepalived's own command-line options (short, long, --opt=value and -fFILE forms). */
+export function parseKeepalivedArgs(argv: readonly string[]): KeepalivedArgs {
+  const a: KeepalivedArgs = { logConsole: false, logDetail: false, noSyslog: false };
+  const withValue: Record<string, keyof KeepalivedArgs> = {
+    '-f': 'config', '--use-file': 'config', '-p': 'pidFile', '--pid': 'pidFile',
+    '-r': 'vrrpPidFile', '--vrrp_pid': 'vrrpPidFile', '-g': 'logFile', '--log-file': 'logFile',
+    '-s': 'namespace', '--namespace': 'namespace', '-i': 'configId', '--config-id': 'configId',
+  };
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const name = eq > 0 ? arg.slice(0, eq) : arg.startsWith('--') ? arg : arg.slice(0, 2);
+    const key = withValue[name];
+    if (key) {
+      // -g takes its file attached only (-g/path); a bare -g logs to /tmp/keepalived.log
+      let value: string | undefined = eq > 0 ? arg.slice(eq + 1) : !arg.startsWith('--') && arg.length > 2 ? arg.slice(2) : undefined;
+      if (value === undefined && name !== '-g' && name !== '--log-file') value = argv[++i];
+      if (key === 'logFile') value ??= '/tmp/keepalived.log';
+      if (value !== undefined) (a as unknown as Record<string, unknown>)[key] = value;
+      continue;
+    }
+    if (name === '--log-console') a.logConsole = true;
+    else if (name === '--log-detail') a.logDetail = true;
+    else if (name === '--no-syslog') a.noSyslog = true;
+    else if (/^-[A-Za-z]+$/.test(arg)) {
+      // bundled short flags such as -nlD
+      if (arg.includes('l')) a.logConsole = true;
+      if (arg.includes('D')) a.logDetail = true;
+      if (arg.includes('G')) a.noSyslog = true;
+    }
+  }
+  return a;
+}
+
+export function processesFrom(records: Readonly<Record<string, ProbeRecord>>): KeepalivedProcess[] {
+  const r = records['keepalived-processes'];
+  if (r?.status !== 'ok') return [];
+  try {
+    return JSON.parse(r.stdout) as KeepalivedProcess[];
+  } catch {
+    return [];
+  }
+}
+
+/** The parent keepalived process of this network namespace, if one runs. */
+export function ourKeepalived(records: Readonly<Record<string, ProbeRecord>>): KeepalivedProcess | undefined {
+  const ours = processesFrom(records).filter((p) => p.ours);
+  const pids = new Set(ours.map((p) => p.pid));
+  return ours.find((p) => !pids.has(p.ppid)) ?? ours[0];
+}
+
+export type ConfigSource = '--config' | 'process' | 'default';
+
+export function chosenConfig(
+  records: Readonly<Record<string, ProbeRecord>>,
+  override: string | undefined,
+): { path: string; source: ConfigSource } {
+  if (override) return { path: path.resolve(override), source: '--config' };
+  const proc = ourKeepalived(records);
+  const fromArgs = proc ? parseKeepalivedArgs(proc.argv).config : undefined;
+  // a relative -f is relative to the cwd keepalived was started in, which we cannot know; keepalived itself chdirs to /
+  if (fromArgs) return { path: path.resolve('/', fromArgs), source: 'process' };
+  return { path: DEFAULT_CONFIG, source: 'default' };
+}
+
+/** keepalived config files (the main one and its includes) are recorded as kconf:PATH */
+export const CONFIG_PREFIX = 'kconf:';
+export const configFileProbeId = (file: string) => `${CONFIG_PREFIX}${file}`;
+export const configDirProbeId = (dir: string) => `kconf-dir:${dir}`;
+export const KEEPALIVED_LOG_PROBE = 'keepalived-log';
+const LOG_TAIL_BYTES = 8 * 1024 * 1024;
+
+/** Where the running keepalived writes its log, from its argv: the file given to -g, the file its
+ *  stdout points at when it logs to the console, else the system log. */
+export function logSources(proc: KeepalivedProcess | undefined, consoleTarget: string | undefined): ProbeSpec[] {
+  const args = proc ? parseKeepalivedArgs(proc.argv) : undefined;
+  if (args?.logFile) return [{ id: KEEPALIVED_LOG_PROBE, kind: 'file', path: args.logFile, tail: true, maxBytes: LOG_TAIL_BYTES, needsRoot: true }];
+  if (args?.logConsole && consoleTarget && consoleTarget.startsWith('/') && !consoleTarget.startsWith('/dev/')) {
+    return [{ id: KEEPALIVED_LOG_PROBE, kind: 'file', path: consoleTarget, tail: true, maxBytes: LOG_TAIL_BYTES, needsRoot: true }];
+  }
+  return [
+    { id: 'keepalived-journal', kind: 'command', argv: ['journalctl', '--no-pager', '-o', 'short-iso', '-n', '20000', '-t', 'Keepalived_vrrp', '-t', 'Keepalived', '-t', 'keepalived'], timeoutMs: 5000, maxBytes: LOG_TAIL_BYTES, tail: true },
+    { id: 'syslog', kind: 'file', path: '/var/log/syslog', tail: true, maxBytes: LOG_TAIL_BYTES },
+    { id: 'messages', kind: 'file', path: '/var/log/messages', tail: true, maxBytes: LOG_TAIL_BYTES },
+  ];
+}
+
+export const keepalivedProvider: ProbeProvider = {
+  name: 'keepalived',
+  probes: ({ round, records, options }) => {
+    if (round === 0) {
+      return [
+        { id: 'keepalived-processes', kind: 'internal', run: async () => JSON.stringify(await listKeepalivedProcesses()) },
+        { id: 'keepalived-binary', kind: 'command', argv: ['sh', '-c', 'command -v keepalived'] },
+        ...(options.peerConfig ? [{ id: 'peer-config', kind: 'file' as const, path: path.resolve(options.peerConfig) }] : []),
+      ];
+    }
+    const specs: ProbeSpec[] = [];
+    const { path: config } = chosenConfig(records, options.config);
+    specs.push({ id: configFileProbeId(config), kind: 'file', path: config });
+    specs.push({ id: 'keepalived-configtest', kind: 'command', argv: ['keepalived', '-t', '-f', config], timeoutMs: 5000 });
+    // includes, discovered file by file as each is read
+    for (const rec of Object.values(records)) {
+      if (!rec.id.startsWith(CONFIG_PREFIX) || rec.status !== 'ok') continue;
+      for (const pattern of configIncludes(rec.stdout, rec.path!)) {
+        const glob = expandIncludePattern(pattern);
+        if (glob.dir === null) {
+          specs.push({ id: configFileProbeId(pattern), kind: 'file', path: pattern });
+          continue;
+        }
+        specs.push({ id: configDirProbeId(glob.dir), kind: 'dir', path: glob.dir });
+        const listing = records[configDirProbeId(glob.dir)];
+        if (listing?.status !== 'ok') continue;
+        for (const name of JSON.parse(listing.stdout) as string[]) {
+          if (glob.matches(name)) specs.push({ id: configFileProbeId(path.join(glob.dir, name)), kind: 'file', path: path.join(glob.dir, name) });
+        }
+      }
+    }
+    const proc = ourKeepalived(records);
+    if (proc) {
+      specs.push({ id: 'keepalived-stdout', kind: 'internal', run: async () => readlink(`/proc/${proc.pid}/fd/1`), needsRoot: true });
+      if (round >= 2 || records['keepalived-stdout']) {
+        const target = records['keepalived-stdout']?.status === 'ok' ? records['keepalived-stdout'].stdout : undefined;
+        specs.push(...logSources(proc, target));
+      }
+    } else if (round >= 1) {
+      specs.push(...logSources(undefined, undefined));
+    }
+    // USR1 dump: only read, never triggered (sending signals is a change to a running daemon)
+    specs.push({ id: 'keepalived-data', kind: 'file', path: '/tmp/keepalived.data', needsRoot: true });
+    specs.push({ id: 'stat:/tmp/keepalived.data', kind: 'stat', path: '/tmp/keepalived.data' });
+    return specs;
+  },
+};
+

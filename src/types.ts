@@ -1,0 +1,233 @@
+// The shared vocabulary of the pipeline: probes → snapshot → checks → findings → views.
+// Nothing in this file does I/O.
+
+export type Severity = 'info' | 'warning' | 'error' | 'critical';
+export const SEVERITY_ORDER: Record<Severity, number> = { info: 0, warning: 1, error: 2, critical: 3 };
+
+// ---------------------------------------------------------------- probes
+
+/** What a probe asks of the host. Probes are data; src/probes/run.ts executes them. */
+export type ProbeSpec =
+  | {
+      id: string;
+      kind: 'command';
+      argv: string[];
+      /** default 3000 ms */
+      timeoutMs?: number;
+      needsRoot?: boolean;
+      /** stdout is cut to this many bytes (the tail is kept when tail is true) */
+      maxBytes?: number;
+      tail?: boolean;
+    }
+  | {
+      id: string;
+      /** file: content in stdout; dir: JSON array of entry names in stdout;
+       *  stat: JSON FileStat in stdout (lstat of the path and of its parent dir) */
+      kind: 'file' | 'dir' | 'stat';
+      path: string;
+      needsRoot?: boolean;
+      maxBytes?: number;
+      /** read the last maxBytes of the file rather than the first */
+      tail?: boolean;
+    }
+  | {
+      id: string;
+      /** computed in-process (e.g. /proc walk); the function lives in the provider */
+      kind: 'internal';
+      run: () => Promise<string>;
+      timeoutMs?: number;
+      needsRoot?: boolean;
+    };
+
+/**
+ * ok: it ran (for commands, whatever the exit status: read exitCode);
+ * missing: binary or file does not exist; denied: permission; timeout; skipped: not attempted
+ * (needs root, or option off); error: anything else.
+ */
+export type ProbeStatus = 'ok' | 'missing' | 'denied' | 'timeout' | 'skipped' | 'error';
+
+export interface ProbeRecord {
+  id: string;
+  kind: 'command' | 'file' | 'dir' | 'stat' | 'internal';
+  argv?: string[];
+  path?: string;
+  status: ProbeStatus;
+  exitCode?: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+  /** why it did not run or did not finish, in words */
+  reason?: string;
+  truncated?: boolean;
+}
+
+export interface FileStat {
+  exists: boolean;
+  isFile: boolean;
+  isDir: boolean;
+  isSymlink: boolean;
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtimeMs: number;
+  /** the same for the parent directory (script security looks at every parent) */
+  parents: Array<{ path: string; mode: number; uid: number; gid: number }>;
+}
+
+/** Options that shape what the probes collect; recorded in the snapshot. */
+export interface CollectOptions {
+  /** --config: keepalived.conf to read instead of the running process's */
+  config?: string;
+  /** --peer-config: the other node's keepalived.conf, for pair consistency */
+  peerConfig?: string;
+  /** --wire: listen for VRRP adverts on the wire */
+  wire?: boolean;
+  /** listen window for --wire, seconds */
+  wireSeconds?: number;
+  /** --conntrack-walk: allow a full walk of the conntrack table (slow on busy gateways) */
+  conntrackWalk?: boolean;
+  /** --since for log timelines, e.g. "24h" */
+  since?: string;
+}
+
+/** A source of probes. probes() is called in rounds with the records so far, until no provider
+ *  returns a probe id not yet run, so a provider can derive probes from earlier results
+ *  (config includes, per-peer conntrack lookups, per-interface ethtool). Must be pure. */
+export interface ProbeProvider {
+  name: string;
+  probes(ctx: ProbeRoundContext): ProbeSpec[];
+}
+
+export interface ProbeRoundContext {
+  round: number;
+  records: Readonly<Record<string, ProbeRecord>>;
+  options: CollectOptions;
+  isRoot: boolean;
+}
+
+// ---------------------------------------------------------------- snapshot
+
+export const SNAPSHOT_SCHEMA = 'hagw-doctor.snapshot/v1';
+
+export interface HostFacts {
+  hostname: string;
+  kernel: string;
+  os: string;
+  keepalived: string | null;
+  /** inode of /proc/self/ns/net, e.g. "net:[4026531840]", plus the name when `ip netns identify` knows it */
+  netns: string;
+  uid: number;
+}
+
+export interface Snapshot {
+  schema: typeof SNAPSHOT_SCHEMA;
+  createdAt: string;
+  tool: { name: string; version: string };
+  options: CollectOptions;
+  host: HostFacts;
+  probes: Record<string, ProbeRecord>;
+}
+
+// ---------------------------------------------------------------- findings
+
+export interface Evidence {
+  probe: string;
+  excerpt: string;
+}
+
+/** One step of a fix. Never a shell string. */
+export type FixStep =
+  | {
+      argv: string[];
+      /** how to undo this step, as argv commands run in order; omitted: restored from backup */
+      undo?: string[][];
+      /** a step whose failure is tolerated (e.g. deleting conntrack entries that already expired) */
+      optional?: boolean;
+      why?: string;
+    }
+  | {
+      /** write (create or replace) a file with exactly this content */
+      write: { path: string; content: string; mode?: number };
+      why?: string;
+    }
+  | {
+      remove: { path: string };
+      why?: string;
+    };
+
+/** What a plan touches, so the change engine can back it up before the first step. */
+export interface FixTouches {
+  /** iptables tables (nat, filter, raw, mangle) to save before and restore on undo */
+  iptables?: string[];
+  /** nft ruleset */
+  nft?: boolean;
+  /** sysctl keys, e.g. net.ipv4.ip_forward */
+  sysctl?: string[];
+  /** files written or removed */
+  files?: string[];
+  /** ip rules and routes */
+  routes?: boolean;
+  /** conntrack entries cannot be restored; listed so the preview says so */
+  conntrack?: boolean;
+}
+
+export interface FixPlan {
+  summary: string;
+  risk: 'safe' | 'disruptive';
+  steps: FixStep[];
+  touches: FixTouches;
+  /** whether the fix survives a reboot, and how (or why not) */
+  persistence: { persistent: boolean; how: string };
+  /** finding codes that must be gone after the fix for it to count as success */
+  verifies: string[];
+}
+
+export interface Finding {
+  code: string;
+  severity: Severity;
+  title: string;
+  detail: string;
+  evidence: Evidence[];
+  fix?: FixPlan;
+  /** FILE:LINE where a config is at fault */
+  location?: { file: string; line?: number };
+  /** the VRRP instance (or interface, table...) concerned, when there is one */
+  subject?: string;
+}
+
+// ---------------------------------------------------------------- checks
+
+export type CheckStatus = 'pass' | 'fail' | 'skip' | 'error';
+
+export interface CheckRun {
+  id: string;
+  status: CheckStatus;
+  ms: number;
+  reason?: string;
+}
+
+export type Role = 'master' | 'backup' | 'fault' | 'unknown';
+
+export interface InstanceState {
+  name: string;
+  state: 'MASTER' | 'BACKUP' | 'FAULT' | 'INIT' | 'STOP' | 'UNKNOWN';
+  /** which source decided: data-dump, log, vip-presence */
+  source: string;
+  /** when the latest transition happened, when the log says */
+  since?: string;
+  vips: string[];
+  vipsHeld: string[];
+}
+
+export interface Report {
+  schema: 'hagw-doctor.report/v1';
+  host: { hostname: string; kernel: string; keepalived: string | null; netns: string };
+  role: Role;
+  instances: InstanceState[];
+  summary: { status: 'ok' | 'warning' | 'critical' | 'unknown'; critical: number; error: number; warning: number; info: number };
+  findings: Finding[];
+  checks: CheckRun[];
+  /** where the snapshot came from: live, or the file given with --from */
+  source: string;
+}

@@ -1,0 +1,16 @@
+import { readFileSync } from 'node:fs';
+
+export const TOOL_NAME = 'hagw-doctor';
+
+/** The package version, read once from package.json (two levels up from dist/src or src). */
+export const TOOL_VERSION: string = (() => {
+  for (const rel of ['../../package.json', '../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === TOOL_NAME && pkg.version) return pkg.version;
+    } catch {
+      // try the next candidate
+    }
+  }
+  return '0.0.0';
+})();
