@@ -1,16 +1,25 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const TOOL_NAME = 'hagw-doctor';
 
-/** The package version, read once from package.json (two levels up from dist/src or src). */
-export const TOOL_VERSION: string = (() => {
-  for (const rel of ['../../package.json', '../package.json']) {
+function findPackage(): { root: string; version: string } {
+  // src/ (tests) or dist/src/ (built): walk up to our own package.json
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === TOOL_NAME && pkg.version) return pkg.version;
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === TOOL_NAME) return { root: dir, version: pkg.version ?? '0.0.0' };
     } catch {
-      // try the next candidate
+      // not here: go up
     }
+    dir = path.dirname(dir);
   }
-  return '0.0.0';
-})();
+  return { root: process.cwd(), version: '0.0.0' };
+}
+
+const pkg = findPackage();
+/** The package's root directory (holds demo/, docs/). */
+export const PACKAGE_ROOT: string = pkg.root;
+export const TOOL_VERSION: string = pkg.version;

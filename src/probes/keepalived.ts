@@ -3,7 +3,9 @@
 import { readFile, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { ProbeProvider, ProbeRecord, ProbeSpec } from '../types.js';
-import { DEFAULT_CONFIG, configIncludes, expandIncludePattern } from '../keepalived/files.js';
+import { DEFAULT_CONFIG, CONFIG_PREFIX, configDirProbeId, configFileProbeId, configIncludes, expandIncludePattern, scriptProbeId } from '../keepalived/files.js';
+import { parseKeepalivedConfig } from '../keepalived/parse.js';
+import { snapshotReader } from '../keepalived/snapshot-reader.js';
 
 export interface KeepalivedProcess {
   pid: number;
@@ -117,10 +119,7 @@ export function chosenConfig(
   return { path: DEFAULT_CONFIG, source: 'default' };
 }
 
-/** keepalived config files (the main one and its includes) are recorded as kconf:PATH */
-export const CONFIG_PREFIX = 'kconf:';
-export const configFileProbeId = (file: string) => `${CONFIG_PREFIX}${file}`;
-export const configDirProbeId = (dir: string) => `kconf-dir:${dir}`;
+export { CONFIG_PREFIX, configFileProbeId, configDirProbeId, scriptProbeId };
 export const KEEPALIVED_LOG_PROBE = 'keepalived-log';
 const LOG_TAIL_BYTES = 8 * 1024 * 1024;
 
@@ -180,6 +179,13 @@ export const keepalivedProvider: ProbeProvider = {
     } else if (round >= 1) {
       specs.push(...logSources(undefined, undefined));
     }
+    // notify_master scripts are read (small, bounded) to know whether they turn forwarding on
+    const main = records[configFileProbeId(config)];
+    if (main?.status === 'ok') {
+      for (const script of notifyScriptPaths(config, records)) {
+        specs.push({ id: scriptProbeId(script), kind: 'file', path: script, maxBytes: 256 * 1024 });
+      }
+    }
     // USR1 dump: only read, never triggered (sending signals is a change to a running daemon)
     specs.push({ id: 'keepalived-data', kind: 'file', path: '/tmp/keepalived.data', needsRoot: true });
     specs.push({ id: 'stat:/tmp/keepalived.data', kind: 'stat', path: '/tmp/keepalived.data' });
@@ -187,3 +193,19 @@ export const keepalivedProvider: ProbeProvider = {
   },
 };
 
+
+
+/** The notify scripts (master/backup/fault/stop, instances and sync groups) the config names. */
+export function notifyScriptPaths(config: string, records: Readonly<Record<string, ProbeRecord>>): string[] {
+  const { config: cfg } = parseKeepalivedConfig(config, snapshotReader(records));
+  const paths = new Set<string>();
+  for (const holder of [...cfg.vrrpInstances, ...cfg.vrrpSyncGroups]) {
+    for (const ref of Object.values(holder.notify)) if (ref?.path?.startsWith('/')) paths.add(ref.path);
+  }
+  return [...paths].sort();
+}
+
+export function notifyScriptText(records: Readonly<Record<string, ProbeRecord>>, file: string): string | undefined {
+  const r = records[scriptProbeId(file)];
+  return r?.status === 'ok' ? r.stdout : undefined;
+}

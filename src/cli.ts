@@ -1,0 +1,326 @@
+// The command line. Interactivity is decided once, here: a TTY with no subcommand gets the
+// wizard (Ink, loaded lazily); everything else is plain text or JSON and never loads React.
+import { Command, CommanderError, Option } from 'commander';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import type { CollectOptions, Report, Snapshot } from './types.js';
+import { PACKAGE_ROOT, TOOL_VERSION } from './version.js';
+import { wantColor } from './report/ansi.js';
+
+/** An error the operator can act on: one line on stderr, exit status 3, no stack trace. */
+export class UsageError extends Error {}
+
+interface CheckFlags {
+  json?: boolean;
+  format?: string;
+  config?: string;
+  peerConfig?: string;
+  only?: string;
+  from?: string;
+  wire?: boolean;
+  wireSeconds?: string;
+  conntrackWalk?: boolean;
+  since?: string;
+  color?: boolean;
+}
+
+function collectOptions(flags: CheckFlags): CollectOptions {
+  if (flags.config && !existsSync(flags.config)) throw new UsageError(`--config ${flags.config}: no such file`);
+  if (flags.peerConfig && !existsSync(flags.peerConfig)) throw new UsageError(`--peer-config ${flags.peerConfig}: no such file`);
+  const o: CollectOptions = {};
+  if (flags.config) o.config = path.resolve(flags.config);
+  if (flags.peerConfig) o.peerConfig = path.resolve(flags.peerConfig);
+  if (flags.wire) o.wire = true;
+  if (flags.wireSeconds !== undefined) {
+    const n = Number(flags.wireSeconds);
+    if (!Number.isFinite(n) || n <= 0 || n > 60) throw new UsageError(`--wire-seconds takes a number of seconds from 1 to 60, not ${flags.wireSeconds}`);
+    o.wireSeconds = n;
+  }
+  if (flags.conntrackWalk) o.conntrackWalk = true;
+  if (flags.since) {
+    if (!/^\d+[smhd]$/.test(flags.since)) throw new UsageError(`--since takes a duration such as 30m, 24h or 7d, not ${flags.since}`);
+    o.since = flags.since;
+  }
+  return o;
+}
+
+function parseOnly(only: string | undefined): string[] | undefined {
+  if (!only) return undefined;
+  return only.split(',').map((c) => c.trim()).filter(Boolean);
+}
+
+async function validateOnly(codes: string[] | undefined): Promise<void> {
+  if (!codes) return;
+  const { isFindingCode } = await import('./codes.js');
+  const unknown = codes.filter((c) => !isFindingCode(c));
+  if (unknown.length) throw new UsageError(`--only: unknown finding code ${unknown.join(', ')} (see docs/report.md for the list)`);
+}
+
+async function loadSnapshot(file: string): Promise<Snapshot> {
+  const { readSnapshot, SnapshotError } = await import('./snapshot-file.js');
+  try {
+    return await readSnapshot(file);
+  } catch (err) {
+    if (err instanceof SnapshotError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/** `check`: collect (or load), analyse, render; the exit status is the report's. */
+export async function runCheck(flags: CheckFlags, extra: { snapshot?: Snapshot; source?: string } = {}): Promise<number> {
+  const format = flags.json ? 'json' : (flags.format ?? 'text');
+  if (!['text', 'json', 'prometheus', 'junit'].includes(format)) throw new UsageError(`--format takes text, json, prometheus or junit, not ${format}`);
+  const only = parseOnly(flags.only);
+  await validateOnly(only);
+  const { collect, analyse, exitStatus } = await import('./pipeline.js');
+  let snapshot = extra.snapshot;
+  let source = extra.source ?? 'live';
+  if (!snapshot && flags.from) {
+    snapshot = await loadSnapshot(flags.from);
+    source = flags.from;
+  }
+  snapshot ??= await collect(collectOptions(flags));
+  const report = analyse(snapshot, { ...(only ? { only } : {}), source });
+  process.stdout.write(await render(report, format, flags));
+  return exitStatus(report);
+}
+
+async function render(report: Report, format: string, flags: CheckFlags): Promise<string> {
+  const formats = await import('./report/formats.js');
+  if (format === 'json') return formats.renderJson(report);
+  if (format === 'prometheus') return formats.renderPrometheus(report);
+  if (format === 'junit') return formats.renderJunit(report);
+  const { renderText } = await import('./report/text.js');
+  let text = renderText(report, { color: wantColor(process.stdout, flags.color === false), width: process.stdout.columns ?? 100 });
+  if (!report.findings.length || notAGateway(report)) text += notAGatewayHint(report);
+  return text;
+}
+
+function notAGateway(report: Report): boolean {
+  return report.findings.some((f) => f.code === 'keepalived-not-installed') || (report.findings.some((f) => f.code === 'keepalived-not-running') && report.instances.length === 0);
+}
+
+function notAGatewayHint(report: Report): string {
+  if (!notAGateway(report)) return '';
+  return `\nNo keepalived runs in this network namespace, so this host does not look like an HA gateway.\nTo see what the doctor finds on a broken keepalived pair, run: hagw-doctor demo\n`;
+}
+
+export function demoDir(): string {
+  return path.join(PACKAGE_ROOT, 'demo');
+}
+
+export function demoScenarios(): string[] {
+  try {
+    return readdirSync(demoDir()).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
+  } catch {
+    return [];
+  }
+}
+
+async function runDemo(scenario: string | undefined, flags: CheckFlags): Promise<number> {
+  const all = demoScenarios();
+  if (all.length === 0) throw new UsageError(`no demo snapshots found in ${demoDir()}`);
+  const name = scenario ?? (all.includes('ip-forward-off') ? 'ip-forward-off' : all[0]!);
+  if (!all.includes(name)) throw new UsageError(`no demo scenario "${name}"; there are: ${all.join(', ')}`);
+  const file = path.join(demoDir(), `${name}.json`);
+  const snapshot = await loadSnapshot(file);
+  if (interactive(flags)) {
+    const { runApp } = await import('./app/main.js');
+    return runApp({ color: wantColor(process.stdout, flags.color === false), demo: { scenario: name, snapshot, scenarios: all } });
+  }
+  if (!flags.json && (flags.format ?? 'text') === 'text') {
+    process.stdout.write(`Demo: recorded snapshot "${name}" of a lab gateway (${all.join(', ')}). Fixes are shown, never applied.\n\n`);
+  }
+  return runCheck(flags, { snapshot, source: `demo:${name}` });
+}
+
+function interactive(flags: CheckFlags): boolean {
+  return process.stdin.isTTY === true && process.stdout.isTTY === true && !flags.json && !flags.format;
+}
+
+function addCheckOptions(cmd: Command): Command {
+  return cmd
+    .option('--json', 'the JSON report (schema hagw-doctor.report/v1)')
+    .addOption(new Option('--format <format>', 'text, json, prometheus or junit'))
+    .option('--config <file>', 'keepalived.conf to read (default: the running keepalived\'s -f, else /etc/keepalived/keepalived.conf)')
+    .option('--peer-config <file>', 'the other node\'s keepalived.conf, to check the pair for consistency')
+    .option('--only <codes>', 'only these finding codes, comma-separated')
+    .option('--from <snapshot>', 'analyse a snapshot file instead of this host')
+    .option('--wire', 'listen for VRRP adverts on the wire (needs root and tcpdump)')
+    .option('--wire-seconds <n>', 'how long to listen with --wire (default: 3 advert intervals)')
+    .option('--conntrack-walk', 'allow a full walk of the conntrack table (slow on a busy gateway)')
+    .option('--since <duration>', 'how far back to read keepalived\'s log, e.g. 24h (default 24h)');
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('hagw-doctor')
+    .description('Diagnose, fix and generate keepalived (VRRP) + SNAT / LVS high-availability gateways.')
+    .version(TOOL_VERSION, '--version')
+    .option('--no-color', 'no colour (also: NO_COLOR)')
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(`hagw-doctor: ${str.replace(/^error: /, '').trim()}\n`) })
+    .showSuggestionAfterError(true);
+  addCheckOptions(program);
+  program.action(async (flags: CheckFlags) => {
+    if (interactive(flags) && !flags.from) {
+      const { runApp } = await import('./app/main.js');
+      const o = collectOptions(flags);
+      process.exitCode = await runApp({ color: wantColor(process.stdout, flags.color === false), options: o });
+      return;
+    }
+    process.exitCode = await runCheck(flags);
+  });
+
+  addCheckOptions(program.command('check').description('run every check against this host (or a snapshot) and report')).action(async (flags: CheckFlags) => {
+    process.exitCode = await runCheck({ ...program.opts(), ...flags });
+  });
+
+  addCheckOptions(program.command('demo [scenario]').description('the doctor on a recorded snapshot of a broken lab pair (fixes shown, never applied)')).action(
+    async (scenario: string | undefined, flags: CheckFlags) => {
+      process.exitCode = await runDemo(scenario, { ...program.opts(), ...flags });
+    },
+  );
+
+  program
+    .command('snapshot')
+    .description('record every raw probe as one JSON document (for offline analysis or a support ticket)')
+    .option('-o, --output <file>', 'write to this file (default: standard output)')
+    .option('--config <file>', 'keepalived.conf to read')
+    .option('--peer-config <file>', 'the other node\'s keepalived.conf')
+    .option('--wire', 'include a VRRP capture')
+    .option('--wire-seconds <n>', 'capture window')
+    .option('--conntrack-walk', 'include a full conntrack walk')
+    .option('--since <duration>', 'log window')
+    .action(async (flags: CheckFlags & { output?: string }) => {
+      const { collect } = await import('./pipeline.js');
+      const snapshot = await collect(collectOptions({ ...program.opts(), ...flags }));
+      if (flags.output) {
+        const { writeSnapshot } = await import('./snapshot-file.js');
+        try {
+          await writeSnapshot(flags.output, snapshot);
+        } catch (err) {
+          throw new UsageError(`cannot write ${flags.output}: ${(err as Error).message}`);
+        }
+        process.stderr.write(`snapshot written to ${flags.output} (${Object.keys(snapshot.probes).length} probes)\n`);
+      } else process.stdout.write(JSON.stringify(snapshot, null, 2) + '\n');
+      process.exitCode = 0;
+    });
+
+  program
+    .command('fix <codes...>')
+    .description('apply the fix attached to current findings (shows the exact steps first)')
+    .option('--dry-run', 'print the exact steps and change nothing')
+    .option('--yes', 'do not ask (needed without a TTY)')
+    .option('--confirm-timeout <seconds>', 'roll back by itself unless `hagw-doctor confirm` runs within this many seconds')
+    .option('--config <file>', 'keepalived.conf to read')
+    .option('--from <snapshot>', 'preview the fixes of a snapshot (never applied)')
+    .action(async (codes: string[], flags: { dryRun?: boolean; yes?: boolean; confirmTimeout?: string; config?: string; from?: string }) => {
+      let confirmTimeout: number | undefined;
+      if (flags.confirmTimeout !== undefined) {
+        confirmTimeout = Number(flags.confirmTimeout);
+        if (!Number.isInteger(confirmTimeout) || confirmTimeout < 10 || confirmTimeout > 86400) {
+          throw new UsageError(`--confirm-timeout takes whole seconds from 10 to 86400, not ${flags.confirmTimeout}`);
+        }
+      }
+      await validateOnly(codes);
+      if (flags.config && !existsSync(flags.config)) throw new UsageError(`--config ${flags.config}: no such file`);
+      const { fixCommand } = await import('./change/cli.js');
+      process.exitCode = await fixCommand({
+        codes,
+        dryRun: flags.dryRun === true,
+        yes: flags.yes === true,
+        ...(confirmTimeout !== undefined ? { confirmTimeout } : {}),
+        ...(flags.config ? { config: path.resolve(flags.config) } : {}),
+        ...(flags.from ? { from: flags.from } : {}),
+        color: wantColor(process.stdout, program.opts().color === false),
+      });
+    });
+
+  program
+    .command('confirm')
+    .description('keep the pending change (cancels its automatic rollback)')
+    .action(async () => {
+      const { confirmCommand } = await import('./change/cli.js');
+      process.exitCode = await confirmCommand();
+    });
+
+  program
+    .command('undo [change-id]')
+    .description('roll a change back from its saved backup (default: the latest)')
+    .action(async (id: string | undefined) => {
+      const { undoCommand } = await import('./change/cli.js');
+      process.exitCode = await undoCommand(id);
+    });
+
+  program
+    .command('changes')
+    .description('list the changes the doctor made, with their state')
+    .option('--json', 'as JSON')
+    .action(async (flags: { json?: boolean }) => {
+      const { changesCommand } = await import('./change/cli.js');
+      process.exitCode = await changesCommand({ json: flags.json === true });
+    });
+
+  program
+    .command('generate')
+    .description('write one complete pair member (keepalived.conf, notify scripts, sysctl, rules, INSTALL.md) into DIR')
+    .requiredOption('--role <role>', 'master or backup')
+    .requiredOption('--interface <if>', 'the LAN interface (VRRP and the VIP)')
+    .requiredOption('--vip <addr/prefix>', 'the LAN VIP, e.g. 192.168.100.1/24')
+    .requiredOption('--self <addr>', 'this node\'s address on the LAN interface')
+    .requiredOption('--peer <addr>', 'the other node\'s address')
+    .option('--vrid <n>', 'virtual router id, 1-255', '51')
+    .option('--priority <n>', 'VRRP priority, 1-254 (default 150 master, 100 backup)')
+    .option('--advert-int <s>', 'advert interval in seconds', '1')
+    .option('--auth-pass <p>', 'VRRP PASS authentication (8 characters at most)')
+    .option('--multicast', 'multicast adverts instead of unicast (not on cloud VPCs)')
+    .option('--snat-source <cidr>', 'client network(s) to SNAT, comma-separated')
+    .option('--wan-interface <if>', 'the WAN interface (SNAT out, WAN VIP)')
+    .option('--wan-vip <addr/prefix>', 'the WAN VIP used as the SNAT source')
+    .option('--exclude <cidrs>', 'destinations never SNATed (default 100.64.0.0/10 and the private ranges)')
+    .option('--lvs-nat', 'an LVS-NAT director (with --virtual-server and --real-server)')
+    .option('--virtual-server <addr:port>', 'LVS virtual service (with --lvs-nat)')
+    .option('--real-server <addr:port,...>', 'LVS real servers (with --lvs-nat)')
+    .requiredOption('--out <dir>', 'where to write the files')
+    .action(async (flags: Record<string, string | boolean | undefined>) => {
+      const { generateCommand } = await import('./generate/cli.js');
+      process.exitCode = await generateCommand(flags);
+    });
+
+  program
+    .command('timeline')
+    .description("keepalived's state transitions and their causes, from its log")
+    .option('--since <duration>', 'how far back, e.g. 24h', '24h')
+    .option('--json', 'as JSON')
+    .option('--config <file>', 'keepalived.conf to read')
+    .option('--from <snapshot>', 'from a snapshot file')
+    .action(async (flags: { since: string; json?: boolean; config?: string; from?: string }) => {
+      if (!/^\d+[smhd]$/.test(flags.since)) throw new UsageError(`--since takes a duration such as 30m, 24h or 7d, not ${flags.since}`);
+      const { timelineCommand } = await import('./vrrp/cli.js');
+      process.exitCode = await timelineCommand({ ...flags, color: wantColor(process.stdout, program.opts().color === false) });
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version are not errors; commander already printed its one line for the rest
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 3;
+    }
+    if (err instanceof UsageError) {
+      process.stderr.write(`hagw-doctor: ${err.message}\n`);
+      return 3;
+    }
+    const e = err as Error;
+    process.stderr.write(`hagw-doctor: internal error: ${e?.message ?? String(err)}${process.env.HAGW_DOCTOR_DEBUG ? `\n${e?.stack}` : ' (HAGW_DOCTOR_DEBUG=1 shows the stack)'}\n`);
+    return 3;
+  }
+}

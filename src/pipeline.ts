@@ -1,0 +1,77 @@
+// The pipeline's two halves: collect (I/O) and analyse (pure). Views render the Report.
+import type { CollectOptions, Finding, Report, Snapshot } from './types.js';
+import { SEVERITY_ORDER } from './types.js';
+import { PROVIDERS } from './probes/index.js';
+import { collectSnapshot, type CollectHooks } from './probes/collect.js';
+import { CHECKS } from '../checks/index.js';
+import { CheckContext } from './context.js';
+import { runCheck, type Check } from './check.js';
+import { instanceStates, nodeRole } from './state.js';
+
+export function collect(options: CollectOptions, hooks?: CollectHooks): Promise<Snapshot> {
+  return collectSnapshot(PROVIDERS, options, hooks);
+}
+
+export interface AnalyseOptions {
+  /** --only: keep only these finding codes (checks that cannot produce them do not run) */
+  only?: readonly string[];
+  /** "live" or the snapshot file */
+  source?: string;
+  /** called after each check (the wizard's progress rows) */
+  onCheck?: (check: Check, outcome: ReturnType<typeof runCheck>) => void;
+}
+
+export function checksFor(only?: readonly string[]): readonly Check[] {
+  if (!only?.length) return CHECKS;
+  return CHECKS.filter((c) => c.codes.some((code) => only.includes(code)));
+}
+
+export function analyse(snapshot: Snapshot, opts: AnalyseOptions = {}): Report {
+  const ctx = new CheckContext(snapshot);
+  const findings: Finding[] = [];
+  const runs = [];
+  for (const check of checksFor(opts.only)) {
+    const outcome = runCheck(check, ctx);
+    opts.onCheck?.(check, outcome);
+    runs.push(outcome.run);
+    findings.push(...outcome.findings.filter((f) => !opts.only?.length || opts.only.includes(f.code)));
+  }
+  findings.sort((a, b) => SEVERITY_ORDER[b.severity] - SEVERITY_ORDER[a.severity]);
+  const count = (s: Finding['severity']) => findings.filter((f) => f.severity === s).length;
+  const summary = { critical: count('critical'), error: count('error'), warning: count('warning'), info: count('info') };
+  let role: Report['role'] = 'unknown';
+  let instances: Report['instances'] = [];
+  try {
+    role = nodeRole(ctx);
+    instances = instanceStates(ctx);
+  } catch {
+    // state is best effort: a broken config already shows as a finding
+  }
+  return {
+    schema: 'hagw-doctor.report/v1',
+    host: { hostname: snapshot.host.hostname, kernel: snapshot.host.kernel, keepalived: snapshot.host.keepalived, netns: snapshot.host.netns },
+    role,
+    instances,
+    summary: {
+      status: summary.critical + summary.error > 0 ? 'critical' : summary.warning > 0 ? 'warning' : 'ok',
+      ...summary,
+    },
+    findings,
+    checks: runs,
+    source: opts.source ?? 'live',
+  };
+}
+
+/** Nagios convention: 0 OK, 1 WARNING, 2 CRITICAL (any error or critical finding). 3 is for could-not-run. */
+export function exitStatus(report: Report): number {
+  switch (report.summary.status) {
+    case 'ok':
+      return 0;
+    case 'warning':
+      return 1;
+    case 'critical':
+      return 2;
+    default:
+      return 3;
+  }
+}

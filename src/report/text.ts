@@ -1,0 +1,95 @@
+// The text report: what an operator reads in a terminal or a ticket.
+import type { Finding, FixStep, Report } from '../types.js';
+import { style, type Style } from './ansi.js';
+
+export interface TextOptions {
+  color: boolean;
+  width?: number;
+  /** print the evidence and fix steps of every finding (default true) */
+  verbose?: boolean;
+}
+
+export function severityLabel(sev: Finding['severity'], s: Style): string {
+  switch (sev) {
+    case 'critical':
+      return s.bold(s.red('CRITICAL'));
+    case 'error':
+      return s.red('ERROR   ');
+    case 'warning':
+      return s.yellow('WARNING ');
+    default:
+      return s.cyan('INFO    ');
+  }
+}
+
+export function wrapText(text: string, width: number, indent: string): string[] {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && indent.length + line.length + 1 + word.length > width) {
+      out.push(indent + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(indent + line);
+  return out;
+}
+
+/** An argv shown the way a shell would need it typed (display only: steps never run through a shell). */
+export function shellQuote(argv: readonly string[]): string {
+  return argv.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+export function describeStep(step: FixStep): string {
+  if ('argv' in step) return shellQuote(step.argv);
+  if ('write' in step) return `write ${step.write.path}${step.write.mode !== undefined ? ` (mode ${step.write.mode.toString(8)})` : ''}`;
+  return `remove ${step.remove.path}`;
+}
+
+export function renderText(report: Report, opts: TextOptions): string {
+  const s = style(opts.color);
+  const width = Math.max(60, Math.min(opts.width ?? 100, 120));
+  const verbose = opts.verbose ?? true;
+  const out: string[] = [];
+  const h = report.host;
+  out.push(s.bold(`hagw-doctor: ${h.hostname}`) + s.dim(`  keepalived ${h.keepalived ?? 'not installed'} · kernel ${h.kernel} · netns ${h.netns}${report.source !== 'live' ? ` · from ${report.source}` : ''}`));
+  if (report.instances.length) {
+    out.push(`Role: ${s.bold(report.role.toUpperCase())}`);
+    for (const i of report.instances) {
+      const vips = i.vips.map((v) => (i.vipsHeld.includes(v) ? `${v} (held)` : v)).join(', ');
+      out.push(s.dim(`  ${i.name}: ${i.state}${i.since ? ` since ${i.since}` : ''} [${i.source}]${vips ? ` VIPs ${vips}` : ''}`));
+    }
+  } else out.push(`Role: ${report.role.toUpperCase()}`);
+  out.push('');
+  if (report.findings.length === 0) out.push(s.green('No problems found.'));
+  for (const f of report.findings) {
+    out.push(`${severityLabel(f.severity, s)} ${s.bold(f.code)}  ${f.title}`);
+    const pad = ' '.repeat(9);
+    out.push(...wrapText(f.detail, width, pad));
+    if (f.location) out.push(`${pad}${s.dim('at')} ${f.location.file}${f.location.line ? `:${f.location.line}` : ''}`);
+    if (verbose) {
+      for (const e of f.evidence) out.push(`${pad}${s.dim(`[${e.probe}]`)} ${e.excerpt}`);
+      if (f.fix) {
+        out.push(`${pad}${s.cyan('fix:')} ${f.fix.summary} ${s.dim(`(${f.fix.risk}${f.fix.persistence.persistent ? ', persistent' : ', not persistent'})`)}`);
+        for (const step of f.fix.steps) out.push(`${pad}  ${s.dim('$')} ${describeStep(step)}`);
+        out.push(`${pad}  ${s.dim(`apply with: hagw-doctor fix ${f.code}   (preview: --dry-run)`)}`);
+      }
+    }
+    out.push('');
+  }
+  const sum = report.summary;
+  const status = sum.status.toUpperCase();
+  const statusStyled = sum.status === 'ok' ? s.green(status) : sum.status === 'warning' ? s.yellow(status) : s.red(status);
+  const counts = (['pass', 'fail', 'skip', 'error'] as const)
+    .map((st) => [st, report.checks.filter((c) => c.status === st).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([st, n]) => `${n} ${st}`)
+    .join(', ');
+  out.push(`${statusStyled}: ${sum.critical} critical, ${sum.error} error, ${sum.warning} warning, ${sum.info} info  ${s.dim(`(${report.checks.length} checks: ${counts})`)}`);
+  const notRun = report.checks.filter((c) => c.status === 'skip' || c.status === 'error');
+  if (notRun.length) {
+    out.push(s.dim('Not judged:'));
+    for (const c of notRun) out.push(s.dim(`  ${c.id}: ${c.status === 'error' ? 'check failed: ' : ''}${c.reason ?? ''}`));
+  }
+  return out.join('\n') + '\n';
+}
