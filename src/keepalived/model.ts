@@ -104,6 +104,7 @@ export interface VrrpScript {
 
 export interface HealthCheck {
   kind: 'TCP_CHECK' | 'HTTP_GET' | 'SSL_GET' | 'MISC_CHECK' | 'DNS_CHECK' | 'SMTP_CHECK' | 'UDP_CHECK' | 'PING_CHECK' | string;
+  connectIp?: string;
   connectPort?: number;
   connectTimeout?: number;
   urls: Array<{ path?: string; digest?: string; statusCode?: number }>;
@@ -133,6 +134,7 @@ export interface VirtualServer {
   persistenceTimeout?: number;
   /** laddr_group_name (dsnat / FNAT builds) */
   laddrGroupName?: string;
+  delayLoop?: number;
   realServers: RealServer[];
   loc: Loc;
 }
@@ -150,6 +152,8 @@ export interface GlobalDefs {
   scriptUser?: string;
   vrrpStrict: boolean;
   vrrpGarpMasterRefresh?: number;
+  /** default_interface: used by instances that name no interface */
+  defaultInterface?: string;
   loc?: Loc;
 }
 
@@ -175,6 +179,12 @@ export interface KeepalivedConfig {
 export interface ParseResult {
   config: KeepalivedConfig;
   diagnostics: Diagnostic[];
+}
+
+export interface ParseOptions {
+  /** keepalived's config id (-i, default: the host name) for `@id` / `@^id` lines; without it such
+   *  lines are skipped and listed in config.unknown */
+  configId?: string;
 }
 
 /** How the parser reads files: from the snapshot (checks) or from disk (generate, tests). */
