@@ -60,11 +60,13 @@ const configValid: Check = {
   run(ctx) {
     const cfg = keepalivedConfig(ctx);
     if (cfg.probe?.status !== 'ok') {
-      if (!keepalivedInstalled(ctx) && cfg.source === 'default') throw new SkipCheck('keepalived is not installed and there is no configuration');
+      // no config where keepalived would look, and no keepalived running: an unconfigured host, not a broken one
+      if (cfg.source === 'default' && !ourKeepalived(ctx.snapshot.probes)) throw new SkipCheck(`no keepalived configuration at ${cfg.path}`);
+      const why = cfg.probe?.status === 'missing' ? 'missing' : cfg.probe?.status === 'denied' ? 'not readable (permission denied)' : (cfg.probe?.reason ?? 'not collected');
       return [
         finding('keepalived-config-invalid', {
           title: `keepalived's configuration ${cfg.path} cannot be read`,
-          detail: `The configuration ${cfg.source === 'process' ? 'the running keepalived was started with' : 'keepalived reads by default'} is ${cfg.probe?.reason ?? 'missing'}: keepalived starts with no VRRP instance at all.`,
+          detail: `The configuration ${cfg.source === 'process' ? 'the running keepalived was started with' : cfg.source === '--config' ? 'given with --config' : 'keepalived reads by default'} is ${why}: keepalived runs with no VRRP instance from it.`,
           evidence: [{ probe: `kconf:${cfg.path}`, excerpt: `${cfg.path}: ${cfg.probe?.reason ?? 'not collected'}` }],
           location: { file: cfg.path },
         }),

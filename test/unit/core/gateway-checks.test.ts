@@ -1,0 +1,149 @@
+// The first checks (forwarding, keepalived, VIP state) judged from snapshot fixtures.
+import { describe, expect, it } from 'vitest';
+import { analyse } from '../../../src/pipeline.js';
+import type { ProbeRecord } from '../../../src/types.js';
+import { cmd, dir, file, ipAddrJson, keepalivedProcess, makeSnapshot, missing } from '../../support/snapshot.js';
+
+const CONF = `global_defs {
+  router_id gw1
+  enable_script_security
+  script_user root
+}
+vrrp_sync_group G {
+  group {
+    VI_LAN
+  }
+}
+vrrp_instance VI_LAN {
+  state MASTER
+  interface eth0
+  virtual_router_id 51
+  priority 150
+  advert_int 1
+  unicast_src_ip 192.168.100.2
+  unicast_peer {
+    192.168.100.3
+  }
+  virtual_ipaddress {
+    192.168.100.1/24 dev eth0
+  }
+  notify_master /etc/keepalived/scripts/notify_master.sh
+}
+`;
+const CONF_PATH = '/etc/keepalived/keepalived.conf';
+const LOG = `Sun Nov 22 02:50:01 2026: Starting VRRP child process, pid=4243
+Sun Nov 22 02:50:01 2026: (VI_LAN) Entering BACKUP STATE (init)
+Sun Nov 22 02:50:05 2026: (VI_LAN) Entering MASTER STATE
+`;
+
+function gateway(over: { forward?: string; vips?: string[]; log?: string; sysctlConf?: string; notify?: string; configtest?: ProbeRecord; running?: boolean } = {}) {
+  const records: ProbeRecord[] = [
+    cmd('keepalived-binary', ['sh', '-c', 'command -v keepalived'], '/usr/sbin/keepalived\n'),
+    cmd('keepalived-version', ['keepalived', '--version'], '', 0, 'Keepalived v2.2.7 (01/16,2022)\n'),
+    over.running === false ? { ...keepalivedProcess(), stdout: '[]' } : keepalivedProcess(),
+    file(`kconf:${CONF_PATH}`, CONF_PATH, CONF),
+    over.configtest ?? cmd('keepalived-configtest', ['keepalived', '-t', '-f', CONF_PATH], '', 0),
+    file('keepalived-log', '/tmp/lab/gw1.log', over.log ?? LOG),
+    cmd('ip-addr', ['ip', '-j', 'addr', 'show'], ipAddrJson({ lo: ['127.0.0.1/8'], eth0: ['192.168.100.2/24', ...(over.vips ?? ['192.168.100.1/24'])] })),
+    file('sysctl:net.ipv4.ip_forward', '/proc/sys/net/ipv4/ip_forward', `${over.forward ?? '1'}\n`),
+    dir('dir:/etc/sysctl.d', '/etc/sysctl.d', ['90-hagw-doctor.conf']),
+    file('file:/etc/sysctl.d/90-hagw-doctor.conf', '/etc/sysctl.d/90-hagw-doctor.conf', over.sysctlConf ?? 'net.ipv4.ip_forward = 1\n'),
+    missing('file:/etc/sysctl.conf', '/etc/sysctl.conf'),
+    over.notify !== undefined
+      ? file('script:/etc/keepalived/scripts/notify_master.sh', '/etc/keepalived/scripts/notify_master.sh', over.notify)
+      : missing('script:/etc/keepalived/scripts/notify_master.sh', '/etc/keepalived/scripts/notify_master.sh'),
+  ];
+  return makeSnapshot(records);
+}
+
+const codes = (r: ReturnType<typeof analyse>) => r.findings.map((f) => f.code).sort();
+
+describe('a healthy master', () => {
+  it('reports nothing and knows it is master, from the log', () => {
+    const r = analyse(gateway());
+    expect(codes(r)).toEqual([]);
+    expect(r.role).toBe('master');
+    expect(r.instances[0]).toMatchObject({ name: 'VI_LAN', state: 'MASTER', source: 'log (keepalived-log)', vipsHeld: ['192.168.100.1'] });
+    expect(r.summary.status).toBe('ok');
+  });
+});
+
+describe('ip-forward', () => {
+  it('forwarding off on the master is critical, with a persistent fix', () => {
+    const r = analyse(gateway({ forward: '0' }));
+    const f = r.findings.find((x) => x.code === 'ip-forward-off')!;
+    expect(f.severity).toBe('critical');
+    expect(f.evidence[0]!.excerpt).toBe('net.ipv4.ip_forward = 0');
+    expect(f.fix!.steps[0]).toMatchObject({ argv: ['sysctl', '-w', 'net.ipv4.ip_forward=1'], undo: [['sysctl', '-w', 'net.ipv4.ip_forward=0']] });
+    expect(f.fix!.steps[1]).toMatchObject({ write: { path: '/etc/sysctl.d/90-hagw-doctor.conf' } });
+    expect(f.fix!.persistence.persistent).toBe(true);
+    expect(r.summary.status).toBe('critical');
+  });
+
+  it('forwarding off on a backup whose notify_master turns it on is fine', () => {
+    const backupLog = 'Sun Nov 22 02:50:01 2026: (VI_LAN) Entering BACKUP STATE (init)\n';
+    const ok = analyse(gateway({ forward: '0', vips: [], log: backupLog, notify: '#!/bin/sh\nsysctl -w net.ipv4.ip_forward=1\n' }));
+    expect(ok.role).toBe('backup');
+    expect(codes(ok)).toEqual([]);
+    const bad = analyse(gateway({ forward: '0', vips: [], log: backupLog, notify: '#!/bin/sh\niptables -t nat -A POSTROUTING -j MASQUERADE\n' }));
+    expect(codes(bad)).toEqual(['ip-forward-off']);
+  });
+
+  it('on now but off at boot is a warning naming the file that turns it off', () => {
+    const r = analyse(gateway({ sysctlConf: 'net.ipv4.ip_forward = 0\n' }));
+    const f = r.findings.find((x) => x.code === 'ip-forward-not-persistent')!;
+    expect(f.severity).toBe('warning');
+    expect(f.evidence.map((e) => e.excerpt).join('\n')).toContain('/etc/sysctl.d/90-hagw-doctor.conf:1');
+    // the fix rewrites our drop-in with the value, not appending a second line
+    const write = f.fix!.steps.find((s) => 'write' in s) as { write: { content: string } };
+    expect(write.write.content.match(/ip_forward/g)).toHaveLength(1);
+    expect(write.write.content).toContain('net.ipv4.ip_forward = 1');
+  });
+});
+
+describe('keepalived', () => {
+  it('config test errors become keepalived-config-invalid with file and line', () => {
+    const configtest = cmd('keepalived-configtest', ['keepalived', '-t', '-f', CONF_PATH], '', 5,
+      `(${CONF_PATH}: Line 14) number '352' outside range [1, 255]\n(${CONF_PATH}: Line 14) (VI_LAN): VRID '352' not valid - must be between 1 & 255\n`);
+    const f = analyse(gateway({ configtest })).findings.find((x) => x.code === 'keepalived-config-invalid')!;
+    expect(f.severity).toBe('error');
+    expect(f.location).toEqual({ file: CONF_PATH, line: 14 });
+    expect(f.title).toContain("number '352' outside range [1, 255]");
+    expect(f.evidence[0]!.excerpt).toContain('exit status 5');
+  });
+
+  it('not running is critical and the state becomes STOP', () => {
+    const r = analyse(gateway({ running: false, vips: [] }));
+    expect(codes(r)).toContain('keepalived-not-running');
+    expect(r.instances[0]!.state).toBe('STOP');
+  });
+
+  it('not installed on a bare host: one finding, no cry of wolf about config or forwarding', () => {
+    const snap = makeSnapshot([
+      { ...cmd('keepalived-binary', ['sh', '-c', 'command -v keepalived'], '', 127) },
+      { id: 'keepalived-version', kind: 'command', argv: ['keepalived', '--version'], status: 'missing', stdout: '', stderr: '', ms: 0, reason: 'keepalived is not installed' },
+      { ...keepalivedProcess(), stdout: '[]' },
+      missing(`kconf:${CONF_PATH}`, CONF_PATH),
+      file('sysctl:net.ipv4.ip_forward', '/proc/sys/net/ipv4/ip_forward', '0\n'),
+    ], { keepalived: null });
+    expect(codes(analyse(snap))).toEqual(['keepalived-not-installed']);
+  });
+});
+
+describe('vip-state-mismatch', () => {
+  it('MASTER without its VIP', () => {
+    const f = analyse(gateway({ vips: [] })).findings.find((x) => x.code === 'vip-state-mismatch')!;
+    expect(f.title).toContain('MASTER but does not hold 192.168.100.1');
+  });
+
+  it('BACKUP still holding the VIP', () => {
+    const r = analyse(gateway({ log: LOG + 'Sun Nov 22 02:51:00 2026: (VI_LAN) Entering BACKUP STATE\n' }));
+    expect(r.findings.find((x) => x.code === 'vip-state-mismatch')?.title).toContain('BACKUP but still holds 192.168.100.1');
+  });
+
+  it('with no log line, the state comes from the VIPs and says so', () => {
+    const r = analyse(gateway({ log: 'nothing here\n' }));
+    expect(r.instances[0]).toMatchObject({ state: 'MASTER', source: 'VIP presence (all VIPs held)' });
+    expect(codes(r)).toEqual([]);
+  });
+});
