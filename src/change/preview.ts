@@ -1,0 +1,169 @@
+// The full preview of a plan before anything runs: exact commands (shell-quoted for display
+// only), file diffs against the current content, the risk, persistence, and what cannot be undone.
+import { readFileSync, statSync } from 'node:fs';
+import type { FixPlan } from '../types.js';
+import { planFiles } from './backup.js';
+import { unifiedDiff } from './diff.js';
+import { changePaths, rooted, type ChangePaths } from './paths.js';
+import { shellJoin } from './quote.js';
+
+export interface PreviewStep {
+  index: number;
+  kind: 'command' | 'write' | 'remove';
+  /** the command line, or "write PATH" / "remove PATH" */
+  label: string;
+  why?: string;
+  optional: boolean;
+  /** undo commands, shell-quoted for display; empty when undone from the backup */
+  undo: string[];
+  undoFromBackup: boolean;
+  path?: string;
+  mode?: string;
+  /** unified diff against the file's current content ('' when unchanged) */
+  diff?: string;
+  /** the file does not exist yet (write) or no longer (remove) */
+  fileIsNew?: boolean;
+}
+
+export interface PreviewModel {
+  summary: string;
+  risk: 'safe' | 'disruptive';
+  persistence: { persistent: boolean; how: string };
+  verifies: string[];
+  steps: PreviewStep[];
+  /** what is saved before the first step */
+  backup: string[];
+  /** what an undo cannot bring back */
+  irreversible: string[];
+  /** what a disruptive plan asks the user to type on a terminal */
+  confirmWord: string | null;
+}
+
+export const CONFIRM_WORD = 'apply';
+
+function currentContent(paths: ChangePaths, file: string): string | null {
+  try {
+    return readFileSync(rooted(paths, file), 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+function currentMode(paths: ChangePaths, file: string): number | null {
+  try {
+    return statSync(rooted(paths, file)).mode & 0o7777;
+  } catch {
+    return null;
+  }
+}
+
+const octal = (n: number) => n.toString(8).padStart(4, '0');
+
+export function planPreview(plan: FixPlan, opts: { paths?: ChangePaths } = {}): PreviewModel {
+  const paths = opts.paths ?? changePaths();
+  const steps: PreviewStep[] = plan.steps.map((s, index) => {
+    if ('argv' in s) {
+      return {
+        index,
+        kind: 'command',
+        label: shellJoin(s.argv),
+        ...(s.why ? { why: s.why } : {}),
+        optional: s.optional === true,
+        undo: (s.undo ?? []).map(shellJoin),
+        undoFromBackup: !s.undo,
+      };
+    }
+    if ('write' in s) {
+      const before = currentContent(paths, s.write.path);
+      const mode = s.write.mode ?? currentMode(paths, s.write.path) ?? 0o644;
+      return {
+        index,
+        kind: 'write',
+        label: `write ${s.write.path}`,
+        ...(s.why ? { why: s.why } : {}),
+        optional: false,
+        undo: [],
+        undoFromBackup: true,
+        path: s.write.path,
+        mode: octal(mode),
+        diff: unifiedDiff(before ?? '', s.write.content, { fromLabel: before === null ? '/dev/null' : `a${s.write.path}`, toLabel: `b${s.write.path}` }),
+        fileIsNew: before === null,
+      };
+    }
+    const before = currentContent(paths, s.remove.path);
+    return {
+      index,
+      kind: 'remove',
+      label: `remove ${s.remove.path}`,
+      ...(s.why ? { why: s.why } : {}),
+      optional: false,
+      undo: [],
+      undoFromBackup: true,
+      path: s.remove.path,
+      diff: before === null ? '' : unifiedDiff(before, '', { fromLabel: `a${s.remove.path}`, toLabel: '/dev/null' }),
+      fileIsNew: before === null,
+    };
+  });
+  const t = plan.touches;
+  const backup = [
+    ...(t.iptables ?? []).map((x) => `iptables table ${x} (iptables-save -t ${x})`),
+    ...(t.nft ? ['the nft ruleset (nft list ruleset)'] : []),
+    ...(t.sysctl ?? []).map((k) => `sysctl ${k}`),
+    ...planFiles(plan).map((f) => `file ${f} (content, mode, owner)`),
+    ...(t.routes ? ['IPv4 rules and routes (ip rule, ip route show table all)'] : []),
+  ];
+  const irreversible = [
+    ...(t.conntrack ? ['deleted conntrack entries: the kernel re-creates them only from new traffic'] : []),
+  ];
+  return {
+    summary: plan.summary,
+    risk: plan.risk,
+    persistence: plan.persistence,
+    verifies: plan.verifies,
+    steps,
+    backup,
+    irreversible,
+    confirmWord: plan.risk === 'disruptive' ? CONFIRM_WORD : null,
+  };
+}
+
+export function renderPreview(model: PreviewModel, opts: { color?: boolean } = {}): string {
+  const c = opts.color ?? false;
+  const bold = (s: string) => (c ? `\x1b[1m${s}\x1b[22m` : s);
+  const red = (s: string) => (c ? `\x1b[31m${s}\x1b[39m` : s);
+  const green = (s: string) => (c ? `\x1b[32m${s}\x1b[39m` : s);
+  const out: string[] = [];
+  out.push(bold(`Plan: ${model.summary}`));
+  out.push(`Risk: ${model.risk === 'disruptive' ? red('disruptive (can cut this session: filter rules, addresses, routes, restarts)') : 'safe'}`);
+  out.push(`Persistence: ${model.persistence.persistent ? 'survives a reboot' : 'runtime only, lost at reboot'}: ${model.persistence.how}`);
+  if (model.verifies.length) out.push(`Success means the re-check no longer reports: ${model.verifies.join(', ')}`);
+  out.push('', bold('Steps, in order:'));
+  for (const s of model.steps) {
+    const n = `${s.index + 1}.`;
+    if (s.kind === 'command') {
+      out.push(`  ${n} ${s.label}${s.optional ? '   (optional: a failure is tolerated)' : ''}`);
+    } else if (s.kind === 'write') {
+      out.push(`  ${n} ${s.fileIsNew ? 'create' : 'replace'} ${s.path} (mode ${s.mode})`);
+    } else {
+      out.push(`  ${n} remove ${s.path}${s.fileIsNew ? ' (already absent)' : ''}`);
+    }
+    if (s.why) out.push(`     why: ${s.why}`);
+    if (s.kind === 'command') out.push(`     undo: ${s.undo.length ? s.undo.join(' && ') : 'restored from the backup'}`);
+    else out.push('     undo: restored from the backup');
+    if (s.diff) {
+      for (const line of s.diff.replace(/\n$/, '').split('\n')) {
+        const colored = line.startsWith('+') && !line.startsWith('+++') ? green(line) : line.startsWith('-') && !line.startsWith('---') ? red(line) : line;
+        out.push(`     ${colored}`);
+      }
+    } else if (s.kind === 'write') {
+      out.push('     (content unchanged)');
+    }
+  }
+  out.push('', bold('Backed up before the first step:'));
+  for (const b of model.backup.length ? model.backup : ['nothing (every step has its own undo)']) out.push(`  - ${b}`);
+  if (model.irreversible.length) {
+    out.push('', bold('Cannot be undone:'));
+    for (const i of model.irreversible) out.push(`  - ${i}`);
+  }
+  return out.join('\n') + '\n';
+}
