@@ -1,0 +1,135 @@
+// The built CLI as an operator meets it: bad input gets one line and exit 3, never a stack trace.
+import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { execa } from 'execa';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { makeSnapshot, file, cmd, keepalivedProcess } from '../support/snapshot.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const BIN = path.join(ROOT, 'bin/hagw-doctor');
+
+function run(args: string[], opts: { env?: Record<string, string>; prefix?: string[] } = {}) {
+  const argv = [...(opts.prefix ?? []), process.execPath, BIN, ...args];
+  return execa(argv[0]!, argv.slice(1), { reject: false, timeout: 30_000, env: { NO_COLOR: '1', ...opts.env }, stdin: 'ignore' });
+}
+
+function oneCleanLine(stderr: string) {
+  const lines = stderr.trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^hagw-doctor: /);
+  expect(stderr).not.toMatch(/\n\s+at /);
+}
+
+let dir: string;
+beforeAll(async () => {
+  if (!existsSync(path.join(ROOT, 'dist/src/cli.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+  dir = await mkdtemp(path.join(tmpdir(), 'hagw-cli-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('bad input', () => {
+  it('an unknown flag', async () => {
+    const r = await run(['check', '--bogus']);
+    expect(r.exitCode).toBe(3);
+    oneCleanLine(r.stderr);
+    expect(r.stderr).toContain("unknown option '--bogus'");
+  });
+
+  it('--config pointing nowhere', async () => {
+    const r = await run(['check', '--config', '/nonexistent/keepalived.conf']);
+    expect(r.exitCode).toBe(3);
+    oneCleanLine(r.stderr);
+    expect(r.stderr).toContain('--config /nonexistent/keepalived.conf: no such file');
+    expect(r.stdout).toBe('');
+  });
+
+  it('a snapshot that is not one', async () => {
+    const notJson = path.join(dir, 'not.json');
+    await writeFile(notJson, 'hello');
+    const wrong = path.join(dir, 'wrong.json');
+    await writeFile(wrong, JSON.stringify({ schema: 'something/v9' }));
+    const broken = path.join(dir, 'broken.json');
+    await writeFile(broken, JSON.stringify({ ...makeSnapshot([]), probes: { x: { id: 'x' } } }));
+    for (const [f, msg] of [[notJson, 'not JSON'], [wrong, 'schema is "something/v9"'], [broken, 'not a valid snapshot'], [path.join(dir, 'absent.json'), 'no such file']] as const) {
+      const r = await run(['check', '--from', f]);
+      expect(r.exitCode, f).toBe(3);
+      oneCleanLine(r.stderr);
+      expect(r.stderr).toContain(msg);
+    }
+  });
+
+  it('unknown finding codes and formats', async () => {
+    const a = await run(['check', '--only', 'ip-forward-off,not-a-code']);
+    expect(a.exitCode).toBe(3);
+    oneCleanLine(a.stderr);
+    expect(a.stderr).toContain('not-a-code');
+    const b = await run(['check', '--format', 'xml']);
+    expect(b.exitCode).toBe(3);
+    oneCleanLine(b.stderr);
+  });
+
+  it('help and version exit 0', async () => {
+    expect((await run(['--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const h = await run(['--help']);
+    expect(h.exitCode).toBe(0);
+    expect(h.stdout).toContain('check');
+  });
+});
+
+describe('check --from', () => {
+  it('analyses a snapshot offline with the exit status of the report', async () => {
+    const conf = '/etc/keepalived/keepalived.conf';
+    const snap = makeSnapshot([
+      cmd('keepalived-binary', ['sh'], '/usr/sbin/keepalived\n'),
+      keepalivedProcess(),
+      file(`kconf:${conf}`, conf, 'vrrp_instance VI_1 {\n state MASTER\n interface eth0\n virtual_router_id 51\n priority 100\n virtual_ipaddress {\n  10.0.0.1/24\n }\n}\n'),
+      cmd('keepalived-configtest', ['keepalived', '-t', '-f', conf], '', 0),
+      cmd('ip-addr', ['ip', '-j', 'addr'], JSON.stringify([{ ifname: 'eth0', addr_info: [{ family: 'inet', local: '10.0.0.1', prefixlen: 24 }] }])),
+      file('sysctl:net.ipv4.ip_forward', '/proc/sys/net/ipv4/ip_forward', '0\n'),
+    ]);
+    const f = path.join(dir, 'snap.json');
+    await writeFile(f, JSON.stringify(snap));
+    const r = await run(['check', '--from', f, '--json']);
+    expect(r.exitCode).toBe(2);
+    const report = JSON.parse(r.stdout);
+    expect(report.schema).toBe('hagw-doctor.report/v1');
+    expect(report.source).toBe(f);
+    expect(report.findings.map((x: { code: string }) => x.code)).toContain('ip-forward-off');
+    const only = await run(['check', '--from', f, '--json', '--only', 'vip-state-mismatch']);
+    expect(JSON.parse(only.stdout).findings).toEqual([]);
+    expect(only.exitCode).toBe(0);
+    const prom = await run(['check', '--from', f, '--format', 'prometheus']);
+    expect(prom.stdout).toMatch(/hagw_doctor_finding\{host="gw1",code="ip-forward-off",severity="critical"\} 1/);
+    const junit = await run(['check', '--from', f, '--format', 'junit']);
+    expect(junit.stdout).toContain('<failure type="critical"');
+  });
+});
+
+describe('snapshot', () => {
+  it('records probes that check --from analyses the same way as live', async () => {
+    const f = path.join(dir, 'live.json');
+    const s = await run(['snapshot', '-o', f]);
+    expect(s.exitCode).toBe(0);
+    const live = await run(['check', '--json']);
+    const offline = await run(['check', '--json', '--from', f]);
+    const codes = (o: string) => (JSON.parse(o).findings as Array<{ code: string }>).map((x) => x.code).sort();
+    expect(codes(offline.stdout)).toEqual(codes(live.stdout));
+    expect(offline.exitCode).toBe(live.exitCode);
+  });
+
+  it('as a user who is not root: root-only probes say so, the report is still valid JSON', async () => {
+    const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+    const snap = await run(['snapshot'], { prefix: nobody });
+    expect(snap.exitCode).toBe(0);
+    const records = Object.values(JSON.parse(snap.stdout).probes) as Array<{ status: string; reason?: string }>;
+    expect(records.some((p) => p.status === 'skipped' && p.reason === 'needs root')).toBe(true);
+    const r = await run(['check', '--json'], { prefix: nobody });
+    expect([0, 1, 2]).toContain(r.exitCode);
+    expect(JSON.parse(r.stdout).schema).toBe('hagw-doctor.report/v1');
+    expect(r.stderr).toBe('');
+  });
+});
