@@ -87,7 +87,7 @@ export function parseDataDump(text: string): Map<string, string> {
 
 function freshDataDump(ctx: CheckContext): Map<string, string> | undefined {
   const text = ctx.output('keepalived-data');
-  const stat = ctx.output('stat:/tmp/keepalived.data');
+  const stat = ctx.output('stat:keepalived-data');
   if (!text || !stat) return undefined;
   const mtime = (JSON.parse(stat) as { mtimeMs?: number }).mtimeMs ?? 0;
   // a dump is only written on SIGUSR1: an old one describes a past state
@@ -113,7 +113,7 @@ export function instanceStates(ctx: CheckContext): InstanceState[] {
       const last = events?.events.filter((e) => e.instance === inst.name).at(-1);
       if (last) return { ...base, state: last.state, source: `log (${events!.probe})`, ...(last.time ? { since: last.time } : {}) };
       const dumped = dump?.get(inst.name);
-      if (dumped && KNOWN_STATES.has(dumped)) return { ...base, state: dumped as InstanceState['state'], source: 'data dump (/tmp/keepalived.data)' };
+      if (dumped && KNOWN_STATES.has(dumped)) return { ...base, state: dumped as InstanceState['state'], source: 'data dump (keepalived.data)' };
       if (vips.length && vipsHeld.length === vips.length) return { ...base, state: 'MASTER', source: 'VIP presence (all VIPs held)' };
       if (vips.length && vipsHeld.length === 0) return { ...base, state: 'BACKUP', source: 'VIP presence (no VIP held)' };
       return { ...base, state: 'UNKNOWN', source: 'no log line, no data dump, VIPs partly held' };

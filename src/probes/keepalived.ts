@@ -186,9 +186,11 @@ export const keepalivedProvider: ProbeProvider = {
         specs.push({ id: scriptProbeId(script), kind: 'file', path: script, maxBytes: 256 * 1024 });
       }
     }
-    // USR1 dump: only read, never triggered (sending signals is a change to a running daemon)
-    specs.push({ id: 'keepalived-data', kind: 'file', path: '/tmp/keepalived.data', needsRoot: true });
-    specs.push({ id: 'stat:/tmp/keepalived.data', kind: 'stat', path: '/tmp/keepalived.data' });
+    // USR1 dump: only read, never triggered (sending signals is a change to a running daemon).
+    // Through /proc/PID/root so systemd's PrivateTmp (a private /tmp) does not hide it.
+    const dump = dataDumpPath(proc);
+    specs.push({ id: 'keepalived-data', kind: 'file', path: dump, needsRoot: true });
+    specs.push({ id: 'stat:keepalived-data', kind: 'stat', path: dump, needsRoot: true });
     return specs;
   },
 };
@@ -208,4 +210,9 @@ export function notifyScriptPaths(config: string, records: Readonly<Record<strin
 export function notifyScriptText(records: Readonly<Record<string, ProbeRecord>>, file: string): string | undefined {
   const r = records[scriptProbeId(file)];
   return r?.status === 'ok' ? r.stdout : undefined;
+}
+
+/** Where the running keepalived's SIGUSR1 dump is, as seen from its own mount namespace. */
+export function dataDumpPath(proc: KeepalivedProcess | undefined): string {
+  return proc ? `/proc/${proc.pid}/root/tmp/keepalived.data` : '/tmp/keepalived.data';
 }
