@@ -31,7 +31,7 @@ function editScript(a: string[], b: string[]): Op[] {
   while (i < n || j < m) {
     if (i < n && j < m && a[i] === b[j]) {
       ops.push({ kind: ' ', line: a[i]!, a: i++, b: j++ });
-    } else if (j < m && (i >= n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
+    } else if (j < m && (i >= n || lcs[i]![j + 1]! > lcs[i + 1]![j]!)) {
       ops.push({ kind: '+', line: b[j]!, a: i, b: j++ });
     } else {
       ops.push({ kind: '-', line: a[i]!, a: i++, b: j });
