@@ -10,6 +10,8 @@ export interface Diagnostic {
   severity: 'error' | 'warning';
   message: string;
   loc: Loc;
+  /** set on diagnostics a dedicated check reports under its own code (so they are not reported twice) */
+  kind?: 'auth-pass-truncated' | 'unicast-without-peers';
 }
 
 export interface VirtualAddress {

@@ -289,7 +289,7 @@ class ModelBuilder {
       if (!vi.interface && !this.config.globalDefs.defaultInterface) this.err(s.loc, `(${vi.name}) no interface given`);
       if (vi.virtualIpaddresses.length === 0) this.warn(s.loc, `(${vi.name}) no VIP specified; at least one is sensible`);
       if (vi.unicastKeywords && vi.unicastPeers.length === 0)
-        this.warn(s.loc, `(${vi.name}) a unicast keyword is given without any unicast peer: keepalived falls back to multicast`);
+        this.diagnostics.push({ severity: 'warning', kind: 'unicast-without-peers', message: `(${vi.name}) a unicast keyword is given without any unicast peer: keepalived falls back to multicast`, loc: s.loc });
     }
     return vi;
   }
@@ -307,7 +307,8 @@ class ModelBuilder {
       } else if (c.keyword === 'auth_pass') {
         a.pass = v ?? '';
         // keepalived keeps the first 8 characters and logs "Truncating auth_pass to 8 characters"
-        if (a.pass.length > 8) this.warn(c.loc, `(${name}) auth_pass is longer than 8 characters: keepalived truncates it`);
+        if (a.pass.length > 8)
+          this.diagnostics.push({ severity: 'warning', kind: 'auth-pass-truncated', message: `(${name}) auth_pass is longer than 8 characters: keepalived truncates it`, loc: c.loc });
       } else this.unknown(c, `authentication of ${name}`);
     }
     return a;

@@ -1,0 +1,163 @@
+// Pair consistency: this node's keepalived.conf against the peer's (`check --config A --peer-config B`).
+// Mapping of each disagreement to a contract code:
+//   auth_type/auth_pass differ (first 8 characters)      -> vrrp-auth-mismatch
+//   advert_int differs                                    -> vrrp-advert-int-mismatch
+//   unicast not mirrored (A lists B's unicast_src_ip and B lists A's), one side unicast and the other
+//   multicast, a node listing its own unicast_src_ip as a peer         -> unicast-peer-invalid
+//   same-named instance with a different VRID, different VIP sets (keepalived logs "ip address
+//   associated with VRID N not present in MASTER advert"), an instance missing on the peer,
+//   no clear master (equal priorities)                   -> keepalived-config-invalid (these are config
+//   faults, not runtime state, so vip-state-mismatch, which is about addresses held now, does not fit)
+import type { Check } from '../src/check.js';
+import { SkipCheck, finding } from '../src/context.js';
+import type { Evidence, Finding } from '../src/types.js';
+import { keepalivedConfig, peerKeepalivedConfig } from '../src/keepalived/from-snapshot.js';
+import type { Loc, VrrpInstance } from '../src/keepalived/model.js';
+
+const at = (loc: Loc) => `${loc.file}:${loc.line}`;
+const ev = (loc: Loc, excerpt: string): Evidence => ({ probe: `kconf:${loc.file}`, excerpt: `${at(loc)}: ${excerpt}` });
+const pev = (loc: Loc, excerpt: string): Evidence => ({ probe: 'peer-config', excerpt: `${at(loc)}: ${excerpt}` });
+
+function vipSet(vi: VrrpInstance): string[] {
+  return vi.virtualIpaddresses.map((v) => `${v.address}/${v.prefix}`).sort();
+}
+
+function authKey(vi: VrrpInstance): string {
+  const a = vi.authentication;
+  if (!a || !a.type) return 'none';
+  // keepalived truncates auth_pass to 8 characters, so only those have to agree
+  return `${a.type}:${(a.pass ?? '').slice(0, 8)}`;
+}
+
+export function comparePair(own: VrrpInstance[], peer: VrrpInstance[]): Finding[] {
+  const out: Finding[] = [];
+  for (const a of own) {
+    const b = peer.find((p) => p.name === a.name) ?? peer.find((p) => p.virtualRouterId !== undefined && p.virtualRouterId === a.virtualRouterId);
+    const loc = { file: a.loc.file, line: a.loc.line };
+    if (!b) {
+      out.push(
+        finding('keepalived-config-invalid', {
+          title: `(${a.name}) has no counterpart in the peer's configuration`,
+          detail: `No instance named ${a.name} or with VRID ${a.virtualRouterId ?? '?'} exists on the peer: this node is MASTER alone for it, with no failover.`,
+          evidence: [ev(a.loc, `vrrp_instance ${a.name}`)],
+          location: loc,
+          subject: a.name,
+          severity: 'warning',
+        }),
+      );
+      continue;
+    }
+    if (a.virtualRouterId !== b.virtualRouterId) {
+      out.push(
+        finding('keepalived-config-invalid', {
+          title: `(${a.name}) VRID ${a.virtualRouterId ?? 'unset'} here, ${b.virtualRouterId ?? 'unset'} on the peer`,
+          detail: 'The two nodes run different virtual routers: neither hears the other, and both become MASTER. Use the same virtual_router_id on both.',
+          evidence: [ev(a.loc, `virtual_router_id ${a.virtualRouterId ?? 'unset'}`), pev(b.loc, `virtual_router_id ${b.virtualRouterId ?? 'unset'}`)],
+          location: loc,
+          subject: a.name,
+        }),
+      );
+      continue;
+    }
+    if (authKey(a) !== authKey(b)) {
+      out.push(
+        finding('vrrp-auth-mismatch', {
+          title: `(${a.name}) authentication differs from the peer's`,
+          detail: 'The nodes discard each other\'s adverts ("received an invalid passwd!") and both become MASTER. Use the same auth_type and auth_pass (keepalived compares the first 8 characters) on both, or none on either.',
+          evidence: [ev(a.authentication?.loc ?? a.loc, `authentication ${a.authentication?.type || 'none'}`), pev(b.authentication?.loc ?? b.loc, `authentication ${b.authentication?.type || 'none'}`)],
+          location: { file: (a.authentication?.loc ?? a.loc).file, line: (a.authentication?.loc ?? a.loc).line },
+          subject: a.name,
+        }),
+      );
+    }
+    const ai = a.advertInt ?? 1;
+    const bi = b.advertInt ?? 1;
+    if (ai !== bi) {
+      out.push(
+        finding('vrrp-advert-int-mismatch', {
+          title: `(${a.name}) advert_int ${ai} here, ${bi} on the peer`,
+          detail: 'keepalived drops adverts whose interval differs from its own ("advertisement interval mismatch"), so the nodes do not hear each other. Use the same advert_int on both.',
+          evidence: [ev(a.loc, `advert_int ${ai}`), pev(b.loc, `advert_int ${bi}`)],
+          location: loc,
+          subject: a.name,
+        }),
+      );
+    }
+    const va = vipSet(a);
+    const vb = vipSet(b);
+    if (va.join(' ') !== vb.join(' ')) {
+      out.push(
+        finding('keepalived-config-invalid', {
+          title: `(${a.name}) VIPs differ from the peer's`,
+          detail: `Here: ${va.join(' ') || 'none'}; on the peer: ${vb.join(' ') || 'none'}. keepalived logs "ip address associated with VRID ${a.virtualRouterId} not present in MASTER advert", and after a failover clients lose the addresses only one node carries. Give both nodes the same virtual_ipaddress list.`,
+          evidence: [ev(a.loc, `virtual_ipaddress ${va.join(' ')}`), pev(b.loc, `virtual_ipaddress ${vb.join(' ')}`)],
+          location: loc,
+          subject: a.name,
+        }),
+      );
+    }
+    out.push(...unicastMirror(a, b));
+    if (a.priority !== undefined && b.priority !== undefined && a.priority === b.priority) {
+      out.push(
+        finding('keepalived-config-invalid', {
+          title: `(${a.name}) both nodes have priority ${a.priority}: no clear master`,
+          detail: 'With equal priorities the node with the higher IP address wins, which is rarely what was meant, and which node is master depends on start order with nopreempt. Give the intended master the higher priority.',
+          evidence: [ev(a.loc, `priority ${a.priority}`), pev(b.loc, `priority ${b.priority}`)],
+          location: loc,
+          subject: a.name,
+          severity: 'warning',
+        }),
+      );
+    }
+  }
+  return out;
+}
+
+function unicastMirror(a: VrrpInstance, b: VrrpInstance): Finding[] {
+  const out: Finding[] = [];
+  const loc = { file: a.loc.file, line: a.loc.line };
+  const aUni = a.unicastPeers.length > 0;
+  const bUni = b.unicastPeers.length > 0;
+  const problem = (title: string, detail: string, evidence: Evidence[]) =>
+    out.push(finding('unicast-peer-invalid', { title: `(${a.name}) ${title}`, detail, evidence, location: loc, subject: a.name }));
+  if (aUni !== bUni) {
+    problem(
+      `${aUni ? 'unicast here, multicast on the peer' : 'multicast here, unicast on the peer'}`,
+      'One node sends adverts to its unicast peers, the other to the multicast group: a unicast node drops adverts from an address not in its unicast_peer list, so they never agree. Use unicast on both, each listing the other.',
+      [ev(a.loc, aUni ? `unicast_peer ${a.unicastPeers.map((p) => p.address).join(' ')}` : 'no unicast_peer'), pev(b.loc, bUni ? `unicast_peer ${b.unicastPeers.map((p) => p.address).join(' ')}` : 'no unicast_peer')],
+    );
+    return out;
+  }
+  if (!aUni) return out;
+  if (b.unicastSrcIp && !a.unicastPeers.some((p) => p.address === b.unicastSrcIp))
+    problem(
+      `does not list the peer's unicast_src_ip ${b.unicastSrcIp} as a unicast_peer`,
+      `keepalived drops adverts from a source that is not in unicast_peer ("unicast source address ${b.unicastSrcIp} not a unicast peer"). Add ${b.unicastSrcIp} to this node's unicast_peer.`,
+      [ev(a.loc, `unicast_peer ${a.unicastPeers.map((p) => p.address).join(' ')}`), pev(b.loc, `unicast_src_ip ${b.unicastSrcIp}`)],
+    );
+  if (a.unicastSrcIp && !b.unicastPeers.some((p) => p.address === a.unicastSrcIp))
+    problem(
+      `the peer does not list this node's unicast_src_ip ${a.unicastSrcIp} as a unicast_peer`,
+      `The peer drops this node's adverts ("not a unicast peer") and becomes MASTER too. Add ${a.unicastSrcIp} to the peer's unicast_peer.`,
+      [ev(a.loc, `unicast_src_ip ${a.unicastSrcIp}`), pev(b.loc, `unicast_peer ${b.unicastPeers.map((p) => p.address).join(' ')}`)],
+    );
+  if (a.unicastSrcIp && a.unicastPeers.some((p) => p.address === a.unicastSrcIp))
+    problem(`lists its own unicast_src_ip ${a.unicastSrcIp} as a peer`, 'unicast_peer lists the other node(s), never this one.', [ev(a.loc, `unicast_src_ip ${a.unicastSrcIp}`)]);
+  return out;
+}
+
+const pairConsistency: Check = {
+  id: 'keepalived-pair',
+  title: "this node's keepalived.conf against the peer's",
+  codes: ['vrrp-auth-mismatch', 'vrrp-advert-int-mismatch', 'unicast-peer-invalid', 'keepalived-config-invalid'],
+  run(ctx) {
+    if (!ctx.snapshot.options.peerConfig) throw new SkipCheck('no peer configuration given (--peer-config)');
+    const peer = peerKeepalivedConfig(ctx);
+    if (!peer) throw new SkipCheck(`peer configuration ${ctx.snapshot.options.peerConfig} not readable`);
+    const own = keepalivedConfig(ctx).result;
+    if (!own) throw new SkipCheck('this node\'s keepalived configuration is not readable');
+    return comparePair(own.config.vrrpInstances, peer.result.config.vrrpInstances);
+  },
+};
+
+export const keepalivedPairChecks: Check[] = [pairConsistency];
