@@ -4,6 +4,7 @@ import { hostProvider } from './host.js';
 import { kernelProvider } from './kernel.js';
 import { netProvider } from './net.js';
 import { keepalivedProvider } from './keepalived.js';
+import { keepalivedScriptProvider } from '../keepalived/probes.js';
 import { netfilterProviders } from './netfilter.js';
 import { routingProviders } from './routing.js';
 import { vrrpProviders } from './vrrp.js';
@@ -13,6 +14,7 @@ export const PROVIDERS: readonly ProbeProvider[] = [
   kernelProvider,
   netProvider,
   keepalivedProvider,
+  keepalivedScriptProvider,
   ...netfilterProviders,
   ...routingProviders,
   ...vrrpProviders,
