@@ -1,0 +1,115 @@
+// `hagw-doctor generate`: validate every value, render, write into a temporary directory next to
+// --out, validate the files with keepalived -t and iptables-restore --test, then move them into --out.
+// Bad input or a failed validation: one line on stderr, exit 3, nothing left in --out.
+import { execa } from 'execa';
+import { chmod, mkdir, mkdtemp, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { COMMAND_ENV } from '../probes/run.js';
+import { parseKeepalivedConfig } from '../keepalived/parse.js';
+import { diskReader } from '../keepalived/reader.js';
+import { generatePair, type GeneratedFiles } from './render.js';
+import { validateGenerateInput, type GenerateInput } from './validate.js';
+
+export { generatePair, validateGenerateInput };
+export type { GeneratedFiles, GenerateInput };
+
+export interface ValidationStep {
+  tool: string;
+  status: 'ok' | 'skipped' | 'failed';
+  detail: string;
+}
+
+export async function generateCommand(opts: Record<string, string | boolean | undefined>): Promise<number> {
+  const v = validateGenerateInput(opts);
+  if (!v.ok) {
+    process.stderr.write(`hagw-doctor generate: ${v.error}\n`);
+    return 3;
+  }
+  const input = v.value;
+  const files = generatePair(input);
+  const out = path.resolve(input.out);
+  let tmp: string | undefined;
+  try {
+    await mkdir(path.dirname(out), { recursive: true });
+    tmp = await mkdtemp(path.join(path.dirname(out), `.${path.basename(out)}.hagw-`));
+    await writeFiles(tmp, files);
+    const steps = await validateGenerated(tmp);
+    const failed = steps.find((s) => s.status === 'failed');
+    if (failed) {
+      process.stderr.write(`hagw-doctor generate: ${failed.tool} rejects the generated files: ${failed.detail}\n`);
+      return 3;
+    }
+    await moveInto(tmp, out, files);
+    const lines = [
+      `Wrote the ${input.role} (${input.self}) into ${out}:`,
+      ...Object.keys(files).sort().map((f) => `  ${f}`),
+      ...steps.map((s) => `${s.status === 'ok' ? 'checked' : 'not checked'}: ${s.tool}${s.detail ? ` (${s.detail})` : ''}`),
+      `Next: follow ${path.join(out, 'INSTALL.md')}.`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`hagw-doctor generate: cannot write ${out}: ${(err as Error)?.message ?? String(err)}\n`);
+    return 3;
+  } finally {
+    if (tmp) await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+export async function writeFiles(dir: string, files: GeneratedFiles): Promise<void> {
+  for (const [rel, f] of Object.entries(files)) {
+    const p = path.join(dir, rel);
+    await mkdir(path.dirname(p), { recursive: true });
+    await writeFile(p, f.content, { mode: f.mode });
+    await chmod(p, f.mode); // the umask must not take the exec bit off the scripts
+  }
+}
+
+/** Move the validated files into --out: a missing or empty --out is replaced whole; otherwise file by file. */
+async function moveInto(tmp: string, out: string, files: GeneratedFiles): Promise<void> {
+  const existing = await stat(out).catch(() => undefined);
+  if (existing && !existing.isDirectory()) throw new Error(`${out} exists and is not a directory`);
+  if (existing && (await readdir(out)).length === 0) await rmdir(out);
+  if (!existing || !(await stat(out).catch(() => undefined))) {
+    await rename(tmp, out);
+    await chmod(out, 0o755); // mkdtemp made it 0700
+    return;
+  }
+  for (const rel of Object.keys(files)) {
+    await mkdir(path.dirname(path.join(out, rel)), { recursive: true });
+    await rename(path.join(tmp, rel), path.join(out, rel));
+  }
+}
+
+// keepalived -t on a host that is not the gateway: its interfaces are not here; not a fault of the file
+const ENVIRONMENT_ONLY = [/interface \S+ .*doesn't exist/, /^Non-existent interface specified/, /not found\/accessible/, /^\s*$/];
+
+/** Validate written files with the real tools where they are installed. */
+export async function validateGenerated(dir: string): Promise<ValidationStep[]> {
+  const conf = path.join(dir, 'keepalived.conf');
+  const steps: ValidationStep[] = [];
+  const own = parseKeepalivedConfig(conf, diskReader());
+  const ownErrors = own.diagnostics.filter((d) => d.severity === 'error');
+  steps.push(ownErrors.length ? { tool: 'hagw-doctor parser', status: 'failed', detail: `line ${ownErrors[0]!.loc.line}: ${ownErrors[0]!.message}` } : { tool: 'hagw-doctor parser', status: 'ok', detail: '' });
+
+  const kt = await execa('keepalived', ['-t', '-f', conf], { env: COMMAND_ENV, reject: false, timeout: 10_000, stdin: 'ignore' });
+  if ((kt as { code?: string }).code === 'ENOENT' || kt.failed && kt.exitCode === undefined) steps.push({ tool: 'keepalived -t', status: 'skipped', detail: 'keepalived is not installed here' });
+  else {
+    const lines = `${kt.stderr}\n${kt.stdout}`.split('\n').map((l) => l.replace(/^\([^)]*Line \d+\)\s*/, ''));
+    const real = lines.filter((l) => !ENVIRONMENT_ONLY.some((re) => re.test(l)));
+    if (kt.exitCode === 0 || (kt.exitCode === 5 && real.length === 0)) steps.push({ tool: 'keepalived -t', status: 'ok', detail: kt.exitCode === 0 ? '' : 'interfaces not present on this host' });
+    else steps.push({ tool: 'keepalived -t', status: 'failed', detail: `exit ${kt.exitCode}: ${real[0] ?? ''}` });
+  }
+
+  const ir = await execa('iptables-restore', ['--test', '--noflush'], { env: COMMAND_ENV, reject: false, timeout: 10_000, inputFile: path.join(dir, 'rules.v4') });
+  if ((ir as { code?: string }).code === 'ENOENT' || ir.exitCode === undefined) steps.push({ tool: 'iptables-restore --test', status: 'skipped', detail: 'iptables-restore is not installed here' });
+  else if (ir.exitCode === 0) steps.push({ tool: 'iptables-restore --test', status: 'ok', detail: '' });
+  else if (/Permission denied|must be root|Operation not permitted/i.test(ir.stderr)) steps.push({ tool: 'iptables-restore --test', status: 'skipped', detail: 'needs root' });
+  else steps.push({ tool: 'iptables-restore --test', status: 'failed', detail: ir.stderr.trim().split('\n')[0] ?? `exit ${ir.exitCode}` });
+
+  for (const name of (await readdir(path.join(dir, 'scripts')).catch(() => [] as string[])).sort()) {
+    const sh = await execa('sh', ['-n', path.join(dir, 'scripts', name)], { env: COMMAND_ENV, reject: false, timeout: 5000, stdin: 'ignore' });
+    if (sh.exitCode !== 0) steps.push({ tool: `sh -n scripts/${name}`, status: 'failed', detail: sh.stderr.trim() });
+  }
+  return steps;
+}
