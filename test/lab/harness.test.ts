@@ -41,6 +41,9 @@ describe('healthy pair', () => {
       expect(inside.stdout).toBe((await lab.readEtc(gw, 'keepalived/keepalived.conf')).trimEnd());
       expect(inside.stdout).toContain(`router_id ${gw}`);
       expect((await lab.execOk(gw, ['ls', '-A', '/etc/sysctl.d'])).stdout.trim()).toBe('');
+      expect((await lab.execOk(gw, ['cat', '/etc/sysctl.conf'])).stdout).toContain(`# ${gw}: the lab node's own /etc/sysctl.conf`);
+      // forwarding is a per-namespace sysctl: on in both members, off in the client
+      expect((await lab.execOk(gw, ['sysctl', '-n', 'net.ipv4.ip_forward'])).stdout.trim()).toBe('1');
       const scripts = await lab.execOk(gw, ['stat', '-c', '%a %U %n', ...['master', 'backup', 'fault', 'stop'].map((k) => `/etc/keepalived/scripts/notify_${k}.sh`)]);
       for (const line of scripts.stdout.trim().split('\n')) expect(line).toMatch(/^755 root \/etc\/keepalived\/scripts\/notify_\w+\.sh$/);
       const conf = inside.stdout;
@@ -48,6 +51,7 @@ describe('healthy pair', () => {
       expect(conf).toContain('script_user root');
       expect(conf).toMatch(/unicast_src_ip/);
     }
+    expect((await lab.execOk('client', ['sysctl', '-n', 'net.ipv4.ip_forward'])).stdout.trim()).toBe('0');
     // the root namespace's /etc is untouched
     expect(existsSync('/etc/keepalived/keepalived.conf') ? readFileSync('/etc/keepalived/keepalived.conf', 'utf8') : '').not.toContain('hagw lab');
   });

@@ -2,44 +2,56 @@
  * The network-namespace lab: a real keepalived (VRRP, unicast) + SNAT gateway pair, a client
  * and an upstream host, built fresh per test file and always torn down. Root only.
  *
- *   import { createLab, requireRoot, type Lab } from './harness.js';
+ *   import { createLab, requireRoot, ADDR, type Lab } from './harness.js';
+ *   requireRoot();                                   // fail (not skip) when not root
  *   let lab: Lab;
- *   beforeAll(async () => { requireRoot(); lab = await createLab(); });
+ *   beforeAll(async () => { lab = await createLab(); });
  *   afterAll(() => lab?.destroy());
  *
- * createLab(opts?)                 builds the topology (see topology.ts), writes each gateway's
- *   { hardened?, start?,           /etc/netns/NS/{keepalived/,sysctl.d/,sysctl.conf}, starts
- *     keepalivedConf? }            keepalived on gw1 (MASTER 150) and gw2 (BACKUP 100) unless
- *                                  start:false, and waits for the steady state (gw1 holds both
- *                                  VIPs and ran notify_master, gw2 ran notify_backup).
- *                                  hardened: VRRP accepted from the peer in filter INPUT and
- *                                  NOTRACKed in raw PREROUTING/OUTPUT. keepalivedConf(node):
- *                                  return a keepalived.conf to use instead of the default one.
- * lab.prefix / lab.nodes / lab.addr  'hdXXXXXX-', node -> namespace name, addresses (ADDR)
- * lab.runDir / lab.nodeDir(node)   per-run dir /tmp/hdXXXXXX, and its per-node subdir
- * lab.exec(node, argv, opts?)      argv inside the node (`ip netns exec`), never rejects
- * lab.sh(node, script)             `sh -c script` inside the node (setup convenience only)
- * lab.execOk(node, argv) / lab.runOk(argv)   the same (node / host-side `ip -n ...`), throwing on failure
- * lab.writeEtc(node, rel, text, mode?) / lab.readEtc(node, rel)   /etc/netns/NS/rel (= /etc/rel in the node)
- * lab.startKeepalived(node) / lab.stopKeepalived(node) / lab.keepalivedPid(node)
- * lab.keepalivedLog(node) / lab.keepalivedLogPath(node) / lab.notifyEvents(node)
- * lab.waitFor(fn, { what, timeoutMs? })   poll fn until truthy (returns its value) or throw naming `what`
- * lab.waitForMaster(node) / lab.holdsVip(node, vip) / lab.hasRule(node, table, chain, rule)
- * lab.ping(from, to) / lab.capture(node, iface, filter, during, opts?)   (tcpdump lines)
- * lab.conntrackVrrp(node)          parsed `conntrack -L -p 112` lines of the node
- * lab.scenario(name, node?)        break the pair in a named way (scenarios.ts), waits for the effect
- * lab.doctor(node, args, env?)     `ip netns exec NS node bin/hagw-doctor ...args` with its state,
- *                                  lock and change log inside the run dir; json parsed if --json
- * lab.destroy()                    idempotent: stops keepalived, kills every process in the lab's
- *                                  namespaces, deletes the namespaces, /etc/netns/PFX-* and the run dir
- * sweepStaleLabs()                 removes what crashed runs left (owner pid gone); createLab calls it
+ * createLab(opts?: { hardened?, start?, keepalivedConf? }): Promise<Lab>
+ *     builds the topology (topology.ts), writes each gateway's /etc/netns/NS/{keepalived/,
+ *     sysctl.d/ (empty), sysctl.conf}, turns forwarding on in both gateways, starts keepalived on
+ *     gw1 (MASTER 150) and gw2 (BACKUP 100) unless start:false, and waits for the steady state
+ *     (gw1 holds both VIPs and last ran notify_master; gw2 holds none and last ran notify_backup).
+ *     hardened: VRRP accepted from the peer in filter INPUT and NOTRACKed in raw PREROUTING/OUTPUT
+ *     (default: policy ACCEPT, no raw rules). keepalivedConf(node): a keepalived.conf to write
+ *     instead of keepalived-files.ts's (return undefined for the default).
+ *
+ * Lab
+ *   prefix 'hdXXXXXX-', id 'hdXXXXXX', nodes: node -> namespace, addr (= ADDR), hardened
+ *   runDir /tmp/hdXXXXXX, nodeDir(node), etcPath(node, rel), keepalivedLogPath(node), notifyLogPath(node)
+ *   exec(node, argv, {timeoutMs?, env?, input?}) -> ExecResult    `ip netns exec`, never rejects
+ *   execOk(node, argv, opts?) / runOk(argv, opts?)                 same in node / on the host (`ip -n ...`), throw on failure
+ *   sh(node, script, opts?)                                        `sh -c`: setup convenience only
+ *   writeEtc(node, rel, content, mode = 0o644) / readEtc(node, rel)  /etc/netns/NS/rel = /etc/rel in the node
+ *   startKeepalived(node): Promise<pid> / stopKeepalived(node) (SIGTERM, waits for exit + notify_stop)
+ *   keepalivedPid(node): number | undefined / keepalivedLog(node): Promise<string> / notifyEvents(node)
+ *   waitFor(fn, {what, timeoutMs?, intervalMs?})                   poll until truthy, returns the value, throws naming `what`
+ *   waitForMaster(node) (both VIPs) / waitForNoVip(node) / waitForSteadyState()
+ *   holdsVip(node, vip) / addresses(node) / hasRule(node, table, chain, ruleArgv)
+ *   ping(from, toAddr, {count?, timeoutS?}): Promise<boolean>
+ *   capture(node, iface, filterArgv, during, {count?, timeoutMs?}): Promise<string[]>  tcpdump lines
+ *   conntrackVrrp(node): Promise<ConntrackVrrpEntry[]>            `conntrack -L -p 112`, parsed, .nated
+ *   scenario(name, node?): Promise<ScenarioResult>                 scenarios.ts; waits for the effect
+ *   harden(gw) / addNode(node)
+ *   doctor(node, args, env?): Promise<{exitCode, stdout, stderr, json?}>
+ *       `ip netns exec NS node REPO/bin/hagw-doctor ...args`, NO_COLOR=1, HAGW_DOCTOR_STATE_DIR /
+ *       _LOCK / _LOG inside the run dir; json parsed when args hold --json or --format json
+ *   destroy(): Promise<void>   idempotent: stops keepalived, kills every process in the lab's
+ *       namespaces (`ip netns pids`), deletes them, /etc/netns/PFX-* and the run dir
+ * sweepStaleLabs(): Promise<ids>   removes labs whose owner (RUN/owner.json: pid + start time) is
+ *     gone; createLab calls it. Exit/SIGINT/SIGTERM/SIGHUP handlers destroy live labs synchronously.
+ * labLeftovers(id): string[]       what of a lab is still on the host (for teardown assertions)
+ * waitFor, REPO_ROOT, ADDR         also exported on their own
  *
  * keepalived runs as `ip netns exec NS setsid keepalived -n -l -D -f /etc/keepalived/keepalived.conf
  * -p RUN/NODE/keepalived.pid -r RUN/NODE/vrrp.pid -c RUN/NODE/checkers.pid`, stdout+stderr appended
- * to RUN/NODE/keepalived.log (so /proc/PID/fd/1 names the log). Each keepalived gets a private
- * /tmp (RUN/NODE/tmp, with the run dir visible at its own path inside it): keepalived 2.2.7 writes
- * its SIGUSR1/USR2 dumps to the fixed /tmp/keepalived.data/.stats and this Debian build has no
- * `instance`/`net_namespace` to tell nodes apart. Read a node's dump as /proc/PID/root/tmp/keepalived.data.
+ * to RUN/NODE/keepalived.log (so /proc/PID/fd/1 names the log), in a session of its own. Each
+ * keepalived gets a private /tmp (RUN/NODE/tmp, with the run dir bound back at its own path inside
+ * it): keepalived 2.2.7 writes its SIGUSR1/USR2 dumps to the fixed /tmp/keepalived.data/.stats, and
+ * this Debian build has no `instance`/`net_namespace` keyword to tell nodes apart. Read a node's
+ * dump as /proc/PID/root/tmp/keepalived.data. Nothing else collides: the pid files are per node
+ * (-p/-r/-c) and keepalived -n creates nothing in /run.
  */
 import { execa } from 'execa';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -614,7 +626,9 @@ export class Lab {
   /** /etc/netns/NS/: keepalived.conf, scripts/notify_*.sh (root, 0755), an empty sysctl.d/ and a sysctl.conf of its own. */
   async writeGatewayEtc(gw: GatewayNode, conf?: string): Promise<void> {
     await mkdir(this.etcPath(gw, 'sysctl.d'), { recursive: true, mode: 0o755 });
-    await this.writeEtc(gw, 'sysctl.conf', `# ${gw}: the lab node's own /etc/sysctl.conf (the host's is hidden)\n`);
+    // only where the host has one: `ip netns exec` can bind an entry only over an existing /etc/ENTRY
+    // (Debian 13 dropped /etc/sysctl.conf), and complains on every exec otherwise
+    if (existsSync('/etc/sysctl.conf')) await this.writeEtc(gw, 'sysctl.conf', `# ${gw}: the lab node's own /etc/sysctl.conf (the host's is hidden)\n`);
     await this.writeEtc(gw, 'keepalived/keepalived.conf', conf ?? keepalivedConf(gw));
     for (const kind of ['master', 'backup', 'fault', 'stop'] as const) {
       await this.writeEtc(gw, `keepalived/scripts/notify_${kind}.sh`, notifyScript(kind, this.notifyLogPath(gw)), 0o755);
@@ -664,6 +678,10 @@ export class Lab {
 /** Build a lab (see the top of this file). On any failure the partial lab is destroyed before the error is thrown. */
 export async function createLab(opts: LabOptions = {}): Promise<Lab> {
   requireRoot();
+  for (const dir of ['/etc/keepalived', '/etc/sysctl.d']) {
+    // `ip netns exec` binds /etc/netns/NS/ENTRY only over an existing /etc/ENTRY; the lab adds nothing to the host's /etc
+    if (!existsSync(dir)) throw new Error(`the lab needs ${dir} on the host (install keepalived and procps)`);
+  }
   await sweepStaleLabs();
   installExitHandlers();
   let id: string;
