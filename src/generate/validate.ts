@@ -101,6 +101,13 @@ const int = (raw: Record<string, unknown>, key: string, min: number, max: number
   return n;
 };
 
+function parseAddrPort(text: string): RealServerSpec | null {
+  const m = /^([0-9.]+):(\d{1,5})$/.exec(text.trim());
+  const address = m ? parseIpv4(m[1]!) : null;
+  const port = m ? Number(m[2]) : NaN;
+  return address && port >= 1 && port <= 65535 ? { address, port } : null;
+}
+
 const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
 
 /** Carrier-grade NAT space and the RFC 1918 ranges: traffic to them is not source-NATed. */
@@ -161,15 +168,17 @@ function validate(raw: Record<string, unknown>): GenerateInput {
   let lvsNat: GenerateInput['lvsNat'];
   if (raw.lvsNat) {
     if (!wanVip) fail('lvs-nat', 'needs --wan-vip (the service address) and --wan-interface');
-    const rs = list(str(raw, 'realServers')).map((t) => {
-      const m = /^([0-9.]+):(\d{1,5})$/.exec(t);
-      const a = m && parseIpv4(m[1]!);
-      const p = m ? Number(m[2]) : NaN;
-      if (!a || !(p >= 1 && p <= 65535)) return fail('real-servers', `'${t}' is not ADDR:PORT`);
-      return { address: a, port: p };
-    });
-    if (rs.length === 0) fail('real-servers', 'is required with --lvs-nat (ADDR:PORT,...)');
-    const port = int(raw, 'servicePort', 1, 65535, rs[0]!.port);
+    // commander gives --real-server as realServer; realServers is accepted too (the wizard)
+    const rsOpt = str(raw, 'realServer') !== undefined ? 'realServer' : 'realServers';
+    const rs = list(str(raw, rsOpt)).map((t) => parseAddrPort(t) ?? fail('real-server', `'${t}' is not ADDR:PORT`));
+    if (rs.length === 0) fail('real-server', 'is required with --lvs-nat (ADDR:PORT,...)');
+    let port = rs[0]!.port;
+    const vsText = str(raw, 'virtualServer');
+    if (vsText !== undefined) {
+      const vs = parseAddrPort(vsText) ?? fail('virtual-server', `'${vsText}' is not ADDR:PORT`);
+      if (vs.address !== wanVip!.address) fail('virtual-server', `the service address must be the WAN VIP ${wanVip!.address}`);
+      port = vs.port;
+    }
     const protocolText = (str(raw, 'protocol') ?? 'TCP').toUpperCase();
     if (protocolText !== 'TCP' && protocolText !== 'UDP') fail('protocol', 'expects TCP or UDP');
     const scheduler = str(raw, 'scheduler') ?? 'wlc';

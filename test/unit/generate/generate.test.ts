@@ -101,7 +101,7 @@ describe('generatePair', () => {
     expect(files['INSTALL.md']!.content).toContain('iptables-restore --noflush < rules.v4');
   });
   it('--lvs-nat adds a virtual server with TCP_CHECK and the real servers\' policy routing', () => {
-    const files = generatePair(ok({ ...lab, lvsNat: true, realServers: '192.168.100.11:80,192.168.100.12:80' }));
+    const files = generatePair(ok({ ...lab, lvsNat: true, realServer: '192.168.100.11:80,192.168.100.12:80', virtualServer: '198.51.100.10:80' }));
     const { config, diagnostics } = parseKeepalivedConfig('/k.conf', memoryReader({ '/k.conf': files['keepalived.conf']!.content }));
     expect(diagnostics).toEqual([]);
     expect(config.virtualServers[0]).toMatchObject({ address: '198.51.100.10', port: 80, method: 'NAT', scheduler: 'wlc', realServers: [{ address: '192.168.100.11', checks: [{ kind: 'TCP_CHECK', connectPort: 80 }] }, { address: '192.168.100.12' }] });
@@ -167,5 +167,13 @@ describe('generateCommand', () => {
     expect((await capture({ ...base, out: path.join(d, 'o') })).rc).toBe(0);
     expect(existsSync(path.join(d, 'o', 'mine.txt'))).toBe(true);
     expect(readFileSync(path.join(d, 'o', 'keepalived.conf'), 'utf8')).toContain('vrrp_instance VI_LAN');
+  });
+});
+
+describe('--lvs-nat input', () => {
+  it('refuses a virtual server that is not the WAN VIP, and bad real servers', () => {
+    expect(err({ ...lab, lvsNat: true, realServer: '192.168.100.11:80', virtualServer: '198.51.100.99:80' })).toContain('--virtual-server: the service address must be the WAN VIP');
+    expect(err({ ...lab, lvsNat: true, realServer: '192.168.100.11' })).toContain("--real-server: '192.168.100.11' is not ADDR:PORT");
+    expect(err({ ...base, lvsNat: true, realServer: '192.168.100.11:80' })).toContain('--lvs-nat: needs --wan-vip');
   });
 });
