@@ -366,10 +366,19 @@ function notifyAddsSnat(ctx: CheckContext): Evidence[] {
   for (const n of notifyScripts(cfg)) {
     if (n.kind !== 'master' && n.kind !== 'notify') continue;
     const text = ctx.output(`file:${n.script.path}`);
-    const line = text?.split('\n').find((l) => !/^\s*#/.test(l) && /(-j\s+(SNAT|MASQUERADE)\b|\b(snat|masquerade)\b)/.test(l));
-    if (line) out.push(ev(`file:${n.script.path}`, line.trim()));
+    const lines = (text ?? '').split('\n').filter((l) => !/^\s*#/.test(l) && /(-j\s+(SNAT|MASQUERADE)\b|\b(snat|masquerade)\b)/.test(l));
+    for (const line of lines.slice(0, 3)) out.push(ev(`file:${n.script.path}`, line.trim()));
   }
   return out;
+}
+
+/** The networks the master must SNAT: the -s of notify_master's SNAT lines, else the VIP networks
+ *  that hold no SNAT --to-source address (those are the outside). */
+function snatClients(ctx: CheckContext, intent: Evidence[]): string[] {
+  const fromScript = intent.flatMap((e) => [...e.excerpt.matchAll(/(?:^|\s)(?:-s|--source)\s+(\d[\d./]*)/g)].map((m) => m[1]!)).filter((c) => firstHost(c));
+  if (fromScript.length) return [...new Set(fromScript)];
+  const outside = intent.flatMap((e) => [...e.excerpt.matchAll(/--to-source\s+([\d.]+)/g)].map((m) => m[1]!));
+  return clientNetworks(ctx).filter((n) => !outside.some((a) => inCidr(a, n)));
 }
 
 function defaultRouteIface(ctx: CheckContext): string | undefined {
@@ -428,7 +437,7 @@ const snatRoleCheck: Check = {
 
     if (r === 'master') {
       const intent = notifyAddsSnat(ctx);
-      const clients = clientNetworks(ctx);
+      const clients = snatClients(ctx, intent);
       if (intent.length && clients.length) {
         const outIface = defaultRouteIface(ctx);
         const missing = clients.filter((net) => {

@@ -55,6 +55,8 @@ const CONTINUING_TARGETS = new Set([
 
 /** Split a save line into tokens; double quotes group (iptables-save quotes comments and log prefixes). */
 export function tokenize(line: string): Array<{ text: string; quoted: boolean }> {
+  // most rules hold no quotes: split them the cheap way
+  if (!line.includes('"')) return line.split(/[ \t]+/).filter((w) => w !== '').map((text) => ({ text, quoted: false }));
   const out: Array<{ text: string; quoted: boolean }> = [];
   let i = 0;
   while (i < line.length) {

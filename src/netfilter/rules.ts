@@ -94,13 +94,35 @@ export function parseCidr(text: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | u
   }
 }
 
+const cidrCache = new Map<string, { v4: boolean; base: number; mask: number } | null>();
+
+/** An IPv4 CIDR as numbers (cached: the evaluator asks the same CIDRs for every packet). */
+function v4Range(cidr: string): { v4: boolean; base: number; mask: number } | null {
+  let r = cidrCache.get(cidr);
+  if (r !== undefined) return r;
+  const parsed = parseCidr(cidr);
+  if (!parsed) r = null;
+  else if (parsed[0].kind() !== 'ipv4') r = { v4: false, base: 0, mask: 0 };
+  else {
+    const mask = parsed[1] === 0 ? 0 : (~0 << (32 - parsed[1])) >>> 0;
+    r = { v4: true, base: (ipv4ToNumber(parsed[0].toString())! & mask) >>> 0, mask };
+  }
+  if (cidrCache.size > 100_000) cidrCache.clear();
+  cidrCache.set(cidr, r);
+  return r;
+}
+
 /** Whether address lies in cidr; undefined when either cannot be read or the families differ. */
 export function inCidr(address: string, cidr: string): boolean | undefined {
-  const range = parseCidr(cidr);
-  if (!range || !ipaddr.isValid(address)) return undefined;
+  const range = v4Range(cidr);
+  if (!range) return undefined;
+  const n = ipv4ToNumber(address);
+  if (n !== undefined) return range.v4 ? ((n & range.mask) >>> 0) === range.base : false;
+  const parsed = parseCidr(cidr);
+  if (!parsed || !ipaddr.isValid(address)) return undefined;
   const a = ipaddr.parse(address);
-  if (a.kind() !== range[0].kind()) return false;
-  return (a as ipaddr.IPv4).match(range as [ipaddr.IPv4, number]);
+  if (a.kind() !== parsed[0].kind()) return false;
+  return (a as ipaddr.IPv6).match(parsed as [ipaddr.IPv6, number]);
 }
 
 /** Whether every address of inner lies in outer (both CIDRs). */
@@ -130,8 +152,10 @@ export function firstHost(cidr: string): string | undefined {
 }
 
 export function ipv4ToNumber(address: string): number | undefined {
-  if (!ipaddr.IPv4.isValidFourPartDecimal(address)) return undefined;
-  const b = ipaddr.IPv4.parse(address).toByteArray();
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address);
+  if (!m) return undefined;
+  const b = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])];
+  if (b.some((x) => x > 255)) return undefined;
   return ((b[0]! << 24) >>> 0) + (b[1]! << 16) + (b[2]! << 8) + b[3]!;
 }
 
