@@ -207,6 +207,34 @@ if (cmd === 'apply') {
     expect((await drive('undo', '', t.env)).result.exitCode).toBe(0);
   });
 
+  it('SIGTERM during a step: the step finishes, then everything is rolled back', async () => {
+    const t = await fresh();
+    const before = await nodeState(t.root);
+    const plan: FixPlan = {
+      ...roundTripPlan(true),
+      steps: [
+        { argv: notrack('PREROUTING', '-A'), undo: [notrack('PREROUTING', '-D')] },
+        { argv: ['sh', '-c', 'sleep 1; iptables -t raw -A OUTPUT -p vrrp -j CT --notrack'], undo: [notrack('OUTPUT', '-D')] },
+        { argv: ['sysctl', '-w', 'net.ipv4.ip_forward=1'], undo: [['sysctl', '-w', 'net.ipv4.ip_forward=0']] },
+      ],
+    };
+    const file = path.join(base, 'sigterm.json');
+    await writeFile(file, JSON.stringify({ plan }));
+    const doctor = start('apply', file, t.env);
+    let out = '';
+    doctor.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    await waitFor('step 2 to start', async () => out.includes('"type":"step-start","index":1'));
+    doctor.kill('SIGTERM');
+    const r = await doctor;
+    const result = JSON.parse(/^RESULT (.*)$/m.exec(String(r.stdout))![1]!);
+    expect(result.exitCode).toBe(3);
+    expect(result.message).toContain('interrupted by SIGTERM after step 2');
+    // step 2 ran to its end (its undo succeeded), step 3 never ran
+    expect(result.message).toContain('step 2: ran iptables -t raw -D OUTPUT -p vrrp -j CT --notrack');
+    expect(result.message).toMatch(/step 3 not-run/);
+    expect(await nodeState(t.root)).toBe(before);
+  });
+
   it('commit-confirmed: the detached timer rolls back after the doctor is SIGKILLed', async () => {
     const t = await fresh();
     const before = await nodeState(t.root);
