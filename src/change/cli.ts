@@ -181,8 +181,11 @@ function safeWrite(stream: NodeJS.WriteStream): (text: string) => void {
 
 async function askOnTerminal(question: string): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+  const abort = new AbortController();
+  // Ctrl+C at the prompt is a no, not a hang
+  rl.on('SIGINT', () => abort.abort());
   try {
-    return await rl.question(question);
+    return await rl.question(question, { signal: abort.signal });
   } finally {
     rl.close();
   }
