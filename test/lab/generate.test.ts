@@ -123,4 +123,18 @@ describe('generate: a working pair on the first try', () => {
     expect(leftovers).toEqual([]);
     expect(await upstreamSeesSource()).toContain(ADDR.wanVip);
   });
+
+  it("the doctor's check is clean on both nodes", async () => {
+    for (const gw of GWS) {
+      const peerConf = path.join(lab.runDir, 'generated', gw === 'gw1' ? 'gw2' : 'gw1', 'keepalived.conf');
+      const r = await lab.doctor(gw, ['check', '--json', '--peer-config', peerConf]);
+      const findings = (r.json as { findings?: Array<{ code: string; title: string }> } | undefined)?.findings;
+      expect(findings, `${gw}: ${r.stderr}${r.stdout.slice(0, 2000)}`).toEqual([]);
+      expect(r.exitCode, gw).toBe(0);
+      const runs = (r.json as { checks: Array<{ id: string; status: string; reason?: string }> }).checks;
+      // the checks that judge what generate wrote really ran
+      for (const id of ['keepalived-config', 'keepalived-config-parse', 'keepalived-notify-scripts', 'keepalived-unicast-peers', 'keepalived-pair', 'netfilter-snat-vrrp', 'netfilter-snat-role', 'netfilter-vrrp-notrack', 'ip-forward'])
+        expect(runs.find((c) => c.id === id), `${gw} ${id}`).toMatchObject({ status: 'pass' });
+    }
+  });
 });
