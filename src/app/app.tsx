@@ -1,0 +1,173 @@
+// The app shell: header, the current screen, help, and the keys that work everywhere
+// (q quit, ? help, Ctrl+C always). Quitting never interrupts a change half-way.
+import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Box, useApp } from 'ink';
+import { KeyBusProvider, useKeys } from './components/keys.js';
+import { AppContext, useSession, type AppContextValue, type Route } from './context.js';
+import { ColorContext, ToneText } from './components/theme.js';
+import { Header } from './components/header.js';
+import { useTerminalSize } from './components/terminal.js';
+import { Screen } from './components/screen.js';
+import { Home } from './screens/home.js';
+import { Diagnose } from './screens/diagnose.js';
+import { FindingScreen } from './screens/finding.js';
+import { FixScreen } from './screens/fix.js';
+import { SetupScreen } from './screens/setup.js';
+import { Triage } from './screens/triage.js';
+import type { Session } from './session.js';
+
+export interface AppProps {
+  session: Session;
+  color: boolean;
+  /** the route to open first (tests); home otherwise */
+  initial?: Route[];
+  /** called once the app is about to exit */
+  onExit?(): void;
+}
+
+const HEADER_ROWS = 2;
+// title + footer + one spare row so a frame never fills the terminal (Ink would clear it)
+const CHROME_ROWS = 3;
+
+export function App({ session, color, initial, onExit }: AppProps) {
+  const [stack, setStack] = useState<Route[]>(initial ?? [{ name: 'home' }]);
+  const [help, setHelp] = useState(false);
+  const typing = useRef(false);
+  const { rows, columns } = useTerminalSize();
+  const { exit } = useApp();
+  const bodyHeight = Math.max(5, rows - HEADER_ROWS - CHROME_ROWS);
+
+  const push = useCallback((r: Route) => setStack((s) => [...s, r]), []);
+  const pop = useCallback(() => setStack((s) => (s.length > 1 ? s.slice(0, -1) : s)), []);
+  const popTo = useCallback(
+    (name: Route['name']) =>
+      setStack((s) => {
+        const i = s.map((r) => r.name).lastIndexOf(name);
+        return i >= 0 ? s.slice(0, i + 1) : [...s.slice(0, 1), { name } as Route];
+      }),
+    [],
+  );
+  const setTyping = useCallback((t: boolean) => {
+    typing.current = t;
+  }, []);
+
+  return (
+    <ColorContext.Provider value={color}>
+      <KeyBusProvider>
+      <Shell session={session} help={help} setHelp={setHelp} typing={typing} exit={exit} onExit={onExit}>
+        <AppContext.Provider
+          value={useMemo<AppContextValue>(
+            () => ({ session, services: session.services, push, pop, popTo, bodyHeight, columns, active: !help, setTyping }),
+            [session, push, pop, popTo, bodyHeight, columns, help, setTyping],
+          )}
+        >
+          <Box flexDirection="column" width={columns}>
+            <Header />
+            {help ? <Help /> : <Current route={stack[stack.length - 1]!} />}
+          </Box>
+        </AppContext.Provider>
+      </Shell>
+      </KeyBusProvider>
+    </ColorContext.Provider>
+  );
+}
+
+function Current({ route }: { route: Route }) {
+  switch (route.name) {
+    case 'home':
+      return <Home />;
+    case 'diagnose':
+      return <Diagnose />;
+    case 'finding':
+      return <FindingScreen code={route.code} {...(route.subject ? { subject: route.subject } : {})} />;
+    case 'fix':
+      return <FixScreen code={route.code} {...(route.subject ? { subject: route.subject } : {})} />;
+    case 'setup':
+      return <SetupScreen key={route.mode} mode={route.mode} />;
+    case 'triage':
+      return <Triage />;
+  }
+}
+
+interface ShellProps {
+  session: Session;
+  help: boolean;
+  setHelp: React.Dispatch<React.SetStateAction<boolean>>;
+  typing: React.RefObject<boolean>;
+  exit: () => void;
+  onExit?: (() => void) | undefined;
+  children: React.ReactNode;
+}
+
+/** The global keys, and the exit that waits for a change in progress. */
+function Shell({ session, help, setHelp, typing, exit, onExit, children }: ShellProps) {
+  const state = useSyncSession(session);
+  const [note, setNote] = useState<string | undefined>();
+
+  useEffect(() => {
+    if (state.quitRequested && !state.applying) {
+      onExit?.();
+      exit();
+    }
+  }, [state.quitRequested, state.applying, exit, onExit]);
+
+  useKeys((input, key) => {
+    if (key.ctrl && input === 'c') {
+      if (session.getState().applying) {
+        // the engine traps SIGINT: it finishes the current step, rolls back, and apply returns
+        process.kill(process.pid, 'SIGINT');
+      }
+      session.requestQuit();
+      return;
+    }
+    if (typing.current) return;
+    if (help) {
+      if (key.escape || input === '?' || input === 'q') setHelp(false);
+      return;
+    }
+    if (input === '?') setHelp(true);
+    else if (input === 'q') {
+      if (session.getState().applying) setNote('a change is being applied: q works once it is done (Ctrl+C stops it and rolls back)');
+      else session.requestQuit();
+    }
+  }, { isActive: true });
+
+  return (
+    <Box flexDirection="column">
+      {children}
+      {note && state.applying ? <ToneText tone="warning">{note}</ToneText> : null}
+    </Box>
+  );
+}
+
+function useSyncSession(session: Session) {
+  return React.useSyncExternalStore(session.subscribe, session.getState, session.getState);
+}
+
+function Help() {
+  const lines = [
+    'Keys (keyboard only):',
+    '  ↑ ↓ or j k   move, or scroll long text',
+    '  Enter        choose / open / next step',
+    '  Esc          back',
+    '  r            run the checks again (Diagnose, Triage)',
+    '  f            open the fix of a finding',
+    '  a            apply a fix (after the preview; typed "apply" for disruptive ones)',
+    '  c            commit-confirmed on/off when you are on SSH',
+    '  ← → / Tab    next file (review) or pane (triage)',
+    '  q            quit        ?  this help        Ctrl+C  quit at any time',
+    '',
+    'The app is a view over `hagw-doctor check`: nothing changes on this host until you',
+    'confirm a fix, and every fix goes through the change engine (backup, apply, re-check,',
+    'roll back on failure). Ctrl+C during a change stops after the current step and rolls back.',
+  ];
+  return (
+    <Screen title="Help" keys={[['Esc/?', 'close']]}>
+      {lines.map((l, i) => (
+        <ToneText key={i}>{l || ' '}</ToneText>
+      ))}
+    </Screen>
+  );
+}
+
+export { useSession };

@@ -1,0 +1,136 @@
+// Diagnose: every check with live progress (finished rows in <Static>), then the findings by
+// severity, worst first. Enter opens a finding, r runs everything again.
+import React, { useEffect, useMemo } from 'react';
+import { Box, Static } from 'ink';
+import { useKeys } from '../components/keys.js';
+import type { Finding } from '../../types.js';
+import { Menu, type MenuItem } from '../components/menu.js';
+import { Screen } from '../components/screen.js';
+import { Spinner } from '../components/spinner.js';
+import { SEVERITY_LABEL, ToneText, type Tone } from '../components/theme.js';
+import { useAppContext, useSession, routeOf } from '../context.js';
+import { failMark, groupBySeverity } from '../logic/findings.js';
+import type { CheckRow } from '../session.js';
+
+function rowTone(row: CheckRow): Tone {
+  if (row.status === 'pass') return 'ok';
+  if (row.status === 'error') return 'error';
+  if (row.status === 'skip') return 'muted';
+  return row.findings.some((f) => f.severity === 'critical' || f.severity === 'error') ? 'error' : 'warning';
+}
+
+function rowMark(row: CheckRow): string {
+  if (row.status === 'pass') return '✓';
+  if (row.status === 'fail') return failMark(row.findings);
+  if (row.status === 'error') return '✗';
+  return '-';
+}
+
+export function CheckRowLine({ row }: { row: CheckRow }) {
+  const note =
+    row.status === 'error'
+      ? `  check failed: ${row.reason ?? 'unknown error'}`
+      : row.status === 'skip'
+        ? `  skipped: ${row.reason ?? ''}`
+        : row.status === 'fail'
+          ? `  ${row.findings.map((f) => f.code).join(', ')}`
+          : '';
+  return (
+    <Box>
+      <ToneText tone={rowTone(row)}>{`${rowMark(row)} `}</ToneText>
+      <ToneText>{row.title}</ToneText>
+      <ToneText tone={row.status === 'error' ? 'error' : 'muted'}>{note}</ToneText>
+    </Box>
+  );
+}
+
+export function findingItems(findings: readonly Finding[]): MenuItem[] {
+  const items: MenuItem[] = [];
+  for (const g of groupBySeverity(findings)) {
+    items.push({ id: `h:${g.severity}`, heading: true, label: `${SEVERITY_LABEL[g.severity]} (${g.findings.length})`, tone: g.severity });
+    g.findings.forEach((f, i) => {
+      items.push({ id: `${f.code}|${f.subject ?? ''}|${i}`, label: `${f.code}${f.subject ? ` [${f.subject}]` : ''}`, hint: `${f.title}${f.fix ? '  (fix)' : ''}`, tone: f.severity });
+    });
+  }
+  return items;
+}
+
+export function Diagnose() {
+  const { session, push, active, bodyHeight } = useAppContext();
+  const { run } = useSession();
+
+  useEffect(() => {
+    void session.diagnose();
+  }, [session]);
+
+  useKeys(
+    (input) => {
+      if (input === 'r' && run?.phase !== 'collecting' && run?.phase !== 'analysing') void session.diagnose(true);
+    },
+    { isActive: active },
+  );
+
+  const rows = run?.rows ?? [];
+  const finished = rows.filter((r) => r.status !== 'pending');
+  const pending = rows.filter((r) => r.status === 'pending');
+  const runId = run?.id ?? 0;
+  // rows an earlier visit already printed stay printed: <Static> writes only the new ones
+  const printedBefore = useMemo(() => session.printedBefore(runId), [session, runId]);
+  const staticRows = finished.filter((r) => !printedBefore.has(r.id));
+  useEffect(() => session.markPrinted(runId, staticRows.map((r) => r.id)), [session, runId, staticRows.length]);
+  const running = !run || run.phase === 'collecting' || run.phase === 'analysing';
+  const report = run?.phase === 'done' ? run.report : undefined;
+
+  const items = report ? findingItems(report.findings) : [];
+  const byId = new Map<string, Finding>();
+  if (report) {
+    for (const g of groupBySeverity(report.findings)) g.findings.forEach((f, i) => byId.set(`${f.code}|${f.subject ?? ''}|${i}`, f));
+  }
+  const s = report?.summary;
+  const counts = report ? (['pass', 'fail', 'skip', 'error'] as const).map((st) => `${report.checks.filter((c) => c.status === st).length} ${st}`).join(', ') : '';
+
+  return (
+    <>
+      <Static key={runId} items={staticRows}>{(row) => <CheckRowLine key={`${run?.id}:${row.id}`} row={row} />}</Static>
+      <Screen title="Diagnose this gateway" keys={report ? [['↑↓/jk', 'move'], ['Enter', 'open'], ['r', 're-run'], ['Esc', 'back']] : [['Esc', 'back']]}>
+        {running ? (
+          <Box flexDirection="column">
+            <Box>
+              <Spinner />
+              <ToneText>{run?.phase === 'analysing' ? ' analysing…' : ` collecting from this host: ${run?.probes ?? 0} probes done`}</ToneText>
+            </Box>
+            {pending.slice(0, Math.max(1, bodyHeight - 2)).map((r) => (
+              <Box key={r.id}>
+                <Spinner />
+                <ToneText tone="muted">{` ${r.title}`}</ToneText>
+              </Box>
+            ))}
+            {pending.length > bodyHeight - 2 ? <ToneText tone="muted">{`  and ${pending.length - (bodyHeight - 2)} more`}</ToneText> : null}
+          </Box>
+        ) : run?.phase === 'failed' ? (
+          <ToneText tone="error">{`The diagnosis could not run: ${run.error ?? 'unknown error'}. Press r to try again.`}</ToneText>
+        ) : report && s ? (
+          <Box flexDirection="column">
+            <ToneText tone={s.status === 'ok' ? 'ok' : s.status === 'warning' ? 'warning' : 'critical'}>
+              {`${s.status.toUpperCase()}: ${s.critical} critical, ${s.error} error, ${s.warning} warning, ${s.info} info  (${report.checks.length} checks: ${counts})`}
+            </ToneText>
+            {report.findings.length === 0 ? (
+              <ToneText tone="ok">No problems found. Press r to check again.</ToneText>
+            ) : (
+              <Menu
+                key={run?.id}
+                items={items}
+                height={Math.max(3, bodyHeight - 1)}
+                isFocused={active}
+                onSelect={(item) => {
+                  const f = byId.get(item.id);
+                  if (f) push(routeOf(f, 'finding'));
+                }}
+              />
+            )}
+          </Box>
+        ) : null}
+      </Screen>
+    </>
+  );
+}

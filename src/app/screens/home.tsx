@@ -1,0 +1,36 @@
+// Home: four actions, the first focused so that Enter starts it.
+import React from 'react';
+import { Box } from 'ink';
+import { Menu, type MenuItem } from '../components/menu.js';
+import { Screen } from '../components/screen.js';
+import { ToneText } from '../components/theme.js';
+import { useAppContext, useSession, type Route } from '../context.js';
+
+const ACTIONS: Array<MenuItem & { route: Route }> = [
+  { id: 'diagnose', label: 'Diagnose this gateway', hint: 'run every check, open a finding, fix it', route: { name: 'diagnose' } },
+  { id: 'setup', label: 'Set up a new HA pair', hint: 'first-time setup of this node, step by step', route: { name: 'setup', mode: 'setup' } },
+  { id: 'triage', label: 'Failover triage', hint: 'who is master since when, and why it changed', route: { name: 'triage' } },
+  { id: 'generate', label: 'Generate configs', hint: 'the setup form, ending in files only', route: { name: 'setup', mode: 'generate' } },
+];
+
+export function Home() {
+  const { push, active } = useAppContext();
+  const { run } = useSession();
+  const summary = run?.report?.summary;
+  return (
+    <Screen title="What do you want to do?" keys={[['↑↓/jk', 'move'], ['Enter', 'start']]}>
+      <Menu items={ACTIONS} isFocused={active} onSelect={(item) => push(ACTIONS.find((a) => a.id === item.id)!.route)} />
+      <Box marginTop={1}>
+        {summary ? (
+          <ToneText tone={summary.status === 'ok' ? 'ok' : summary.status === 'warning' ? 'warning' : 'critical'}>
+            {summary.status === 'ok'
+              ? 'No problems found on this node.'
+              : `${summary.critical} critical, ${summary.error} error, ${summary.warning} warning, ${summary.info} info: choose Diagnose to see them.`}
+          </ToneText>
+        ) : (
+          <ToneText tone="muted">Checking this node in the background…</ToneText>
+        )}
+      </Box>
+    </Screen>
+  );
+}

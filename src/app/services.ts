@@ -1,0 +1,81 @@
+// Everything the app asks of the rest of the program, behind one interface: the real one loads
+// the pipeline, the change engine and generate lazily; tests and the demo pass their own.
+// No React here, and nothing here runs a command itself.
+import type { CheckStatus, CollectOptions, Finding, FixPlan, ProbeRecord, Report, Snapshot } from '../types.js';
+import type { PreviewLine } from './logic/findings.js';
+
+export interface CheckInfo {
+  id: string;
+  title: string;
+}
+
+export interface HostInterface {
+  name: string;
+  /** IPv4 address/prefix pairs, e.g. 192.168.100.2/24 */
+  ipv4: string[];
+  internal: boolean;
+}
+
+export interface ApplyStepEvent {
+  index: number;
+  total: number;
+  text: string;
+  status: 'running' | 'done' | 'failed' | 'tolerated' | 'undone' | 'restored';
+  detail?: string;
+}
+
+export interface ApplyOutcome {
+  /** applied: the re-check no longer reports the codes; rolled-back: it still did (or a step failed) and the engine undid it */
+  status: 'applied' | 'rolled-back' | 'failed' | 'refused';
+  message: string;
+  changeId?: string;
+  /** the report of the re-check, when one ran */
+  report?: Report;
+  /** set when a confirm timeout was armed: the change rolls back by itself unless confirmed */
+  pendingUntil?: string;
+}
+
+export interface ApplyRequest {
+  findings: Finding[];
+  recheck: () => Promise<Report>;
+  confirmTimeout?: number;
+  onStep: (e: ApplyStepEvent) => void;
+}
+
+export interface FixPreview {
+  lines: PreviewLine[];
+  /** what is saved before the first step */
+  backup: string[];
+  /** what an undo cannot bring back */
+  irreversible: string[];
+  /** the word to type for a disruptive plan; null: Enter confirms */
+  confirmWord: string | null;
+}
+
+export type GeneratedFile = { path: string; content: string; mode?: number };
+
+export type GenerateOutcome = { ok: true; files: GeneratedFile[] } | { ok: false; errors: string[] };
+
+export interface AppServices {
+  /** set in demo mode: fixes are shown, never applied */
+  demo?: { scenario: string; scenarios: string[] };
+  /** the operator is on SSH (SSH_CONNECTION): offer commit-confirmed */
+  ssh: boolean;
+  checks(): Promise<readonly CheckInfo[]>;
+  collect(onProbe: (r: ProbeRecord) => void): Promise<Snapshot>;
+  analyse(snapshot: Snapshot, onCheck: (id: string, status: CheckStatus, findings: Finding[], reason?: string) => void): Promise<Report>;
+  preview(plan: FixPlan, snapshot: Snapshot | undefined): Promise<FixPreview>;
+  /** absent in demo mode */
+  apply?(plan: FixPlan, req: ApplyRequest): Promise<ApplyOutcome>;
+  /** keep a pending change (commit-confirmed) */
+  confirm?(changeId: string): Promise<string>;
+  hostInterfaces(): Promise<HostInterface[]>;
+  /** the same input as the `generate` command line: flag name (without --) to value */
+  generate(raw: Record<string, string | boolean | undefined>): Promise<GenerateOutcome>;
+  /** write generated files into a directory (and validate them); returns a one-line result */
+  writeFiles(dir: string, raw: Record<string, string | boolean | undefined>): Promise<{ ok: boolean; message: string }>;
+  /** a fix plan that installs generated files on this host, when the generate module offers one */
+  installPlan?(raw: Record<string, string | boolean | undefined>): Promise<FixPlan | undefined>;
+}
+
+export type { CollectOptions };

@@ -1,0 +1,119 @@
+// One diagnosis at a time, observable: the Diagnose, Triage and Home screens all read the same
+// run (useSyncExternalStore). No React here.
+import type { CheckStatus, Finding, Report, Snapshot } from '../types.js';
+import type { AppServices, CheckInfo } from './services.js';
+
+export interface CheckRow {
+  id: string;
+  title: string;
+  status: 'pending' | CheckStatus;
+  reason?: string;
+  findings: Finding[];
+}
+
+export interface RunState {
+  id: number;
+  phase: 'collecting' | 'analysing' | 'done' | 'failed';
+  probes: number;
+  rows: CheckRow[];
+  snapshot?: Snapshot;
+  report?: Report;
+  error?: string;
+}
+
+export interface SessionState {
+  run?: RunState;
+  /** a fix is being applied: quitting waits for the engine to finish or roll back */
+  applying: boolean;
+  /** the operator asked to quit while applying */
+  quitRequested: boolean;
+}
+
+export class Session {
+  private state: SessionState = { applying: false, quitRequested: false };
+  private readonly listeners = new Set<() => void>();
+  private inflight: Promise<Report | undefined> | undefined;
+  private runCounter = 0;
+  private checkList: readonly CheckInfo[] | undefined;
+
+  constructor(readonly services: AppServices) {}
+
+  subscribe = (fn: () => void): (() => void) => {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  };
+
+  getState = (): SessionState => this.state;
+
+  private set(patch: Partial<SessionState>): void {
+    this.state = { ...this.state, ...patch };
+    for (const fn of this.listeners) fn();
+  }
+
+  private setRun(id: number, patch: Partial<RunState> | ((r: RunState) => Partial<RunState>)): void {
+    const run = this.state.run;
+    if (!run || run.id !== id) return; // a newer run replaced this one
+    this.set({ run: { ...run, ...(typeof patch === 'function' ? patch(run) : patch) } });
+  }
+
+  /** The current run's report, starting a run when there is none (or `fresh`). */
+  diagnose(fresh = false): Promise<Report | undefined> {
+    if (this.inflight && !fresh) return this.inflight;
+    if (!fresh && this.state.run?.phase === 'done') return Promise.resolve(this.state.run.report);
+    const p = this.start();
+    this.inflight = p;
+    void p.finally(() => {
+      if (this.inflight === p) this.inflight = undefined;
+    });
+    return p;
+  }
+
+  private async start(): Promise<Report | undefined> {
+    const id = ++this.runCounter;
+    this.checkList ??= await this.services.checks().catch(() => []);
+    const rows: CheckRow[] = this.checkList.map((c) => ({ id: c.id, title: c.title, status: 'pending', findings: [] }));
+    this.set({ run: { id, phase: 'collecting', probes: 0, rows } });
+    try {
+      const snapshot = await this.services.collect(() => this.setRun(id, (r) => ({ probes: r.probes + 1 })));
+      this.setRun(id, { phase: 'analysing', snapshot });
+      const report = await this.services.analyse(snapshot, (checkId, status, findings, reason) =>
+        this.setRun(id, (r) => ({
+          rows: r.rows.map((row) => (row.id === checkId ? { ...row, status, findings, ...(reason ? { reason } : {}) } : row)),
+        })),
+      );
+      this.setRun(id, { phase: 'done', report });
+      return report;
+    } catch (err) {
+      this.setRun(id, { phase: 'failed', error: (err as Error)?.message ?? String(err) });
+      return undefined;
+    }
+  }
+
+  /** The change engine's re-check: a fresh run whose report must exist. */
+  async recheck(): Promise<Report> {
+    const report = await this.diagnose(true);
+    if (!report) throw new Error(this.state.run?.error ?? 're-check failed');
+    return report;
+  }
+
+  private readonly printed = new Map<number, Set<string>>();
+
+  /** Check rows of a run already written to the terminal (by <Static>) by an earlier screen. */
+  printedBefore(runId: number): ReadonlySet<string> {
+    return new Set(this.printed.get(runId) ?? []);
+  }
+
+  markPrinted(runId: number, ids: readonly string[]): void {
+    const set = this.printed.get(runId) ?? new Set<string>();
+    for (const id of ids) set.add(id);
+    this.printed.set(runId, set);
+  }
+
+  setApplying(applying: boolean): void {
+    this.set({ applying });
+  }
+
+  requestQuit(): void {
+    this.set({ quitRequested: true });
+  }
+}
