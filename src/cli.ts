@@ -173,13 +173,13 @@ export function buildProgram(): Command {
     process.exitCode = await runCheck(flags);
   });
 
-  addCheckOptions(program.command('check').description('run every check against this host (or a snapshot) and report')).action(async (flags: CheckFlags) => {
-    process.exitCode = await runCheck({ ...program.opts(), ...flags });
+  addCheckOptions(program.command('check').description('run every check against this host (or a snapshot) and report')).action(async (_flags: CheckFlags, cmd: Command) => {
+    process.exitCode = await runCheck(cmd.optsWithGlobals<CheckFlags>());
   });
 
   addCheckOptions(program.command('demo [scenario]').description('the doctor on a recorded snapshot of a broken lab pair (fixes shown, never applied)')).action(
-    async (scenario: string | undefined, flags: CheckFlags) => {
-      process.exitCode = await runDemo(scenario, { ...program.opts(), ...flags });
+    async (scenario: string | undefined, _flags: CheckFlags, cmd: Command) => {
+      process.exitCode = await runDemo(scenario, cmd.optsWithGlobals<CheckFlags>());
     },
   );
 
@@ -193,9 +193,10 @@ export function buildProgram(): Command {
     .option('--wire-seconds <n>', 'capture window')
     .option('--conntrack-walk', 'include a full conntrack walk')
     .option('--since <duration>', 'log window')
-    .action(async (flags: CheckFlags & { output?: string }) => {
+    .action(async (_flags: CheckFlags, cmd: Command) => {
+      const flags = cmd.optsWithGlobals<CheckFlags & { output?: string }>();
       const { collect } = await import('./pipeline.js');
-      const snapshot = await collect(collectOptions({ ...program.opts(), ...flags }));
+      const snapshot = await collect(collectOptions(flags));
       if (flags.output) {
         const { writeSnapshot } = await import('./snapshot-file.js');
         try {
@@ -216,7 +217,8 @@ export function buildProgram(): Command {
     .option('--confirm-timeout <seconds>', 'roll back by itself unless `hagw-doctor confirm` runs within this many seconds')
     .option('--config <file>', 'keepalived.conf to read')
     .option('--from <snapshot>', 'preview the fixes of a snapshot (never applied)')
-    .action(async (codes: string[], flags: { dryRun?: boolean; yes?: boolean; confirmTimeout?: string; config?: string; from?: string }) => {
+    .action(async (codes: string[], _flags: unknown, cmd: Command) => {
+      const flags = cmd.optsWithGlobals<{ dryRun?: boolean; yes?: boolean; confirmTimeout?: string; config?: string; from?: string }>();
       let confirmTimeout: number | undefined;
       if (flags.confirmTimeout !== undefined) {
         confirmTimeout = Number(flags.confirmTimeout);
@@ -258,9 +260,9 @@ export function buildProgram(): Command {
     .command('changes')
     .description('list the changes the doctor made, with their state')
     .option('--json', 'as JSON')
-    .action(async (flags: { json?: boolean }) => {
+    .action(async (_flags: unknown, cmd: Command) => {
       const { changesCommand } = await import('./change/cli.js');
-      process.exitCode = await changesCommand({ json: flags.json === true });
+      process.exitCode = await changesCommand({ json: cmd.optsWithGlobals<{ json?: boolean }>().json === true });
     });
 
   program
@@ -296,7 +298,8 @@ export function buildProgram(): Command {
     .option('--json', 'as JSON')
     .option('--config <file>', 'keepalived.conf to read')
     .option('--from <snapshot>', 'from a snapshot file')
-    .action(async (flags: { since: string; json?: boolean; config?: string; from?: string }) => {
+    .action(async (_flags: unknown, cmd: Command) => {
+      const flags = cmd.optsWithGlobals<{ since: string; json?: boolean; config?: string; from?: string }>();
       if (!/^\d+[smhd]$/.test(flags.since)) throw new UsageError(`--since takes a duration such as 30m, 24h or 7d, not ${flags.since}`);
       const { timelineCommand } = await import('./vrrp/cli.js');
       process.exitCode = await timelineCommand({ ...flags, color: wantColor(process.stdout, program.opts().color === false) });
