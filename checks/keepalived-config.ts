@@ -68,6 +68,21 @@ const parserDiagnostics: Check = {
       );
       if (out.length >= MAX_PARSER_FINDINGS) break;
     }
+    // keywords the doctor does not know: only worth saying when keepalived -t could not run to judge them
+    // (when it ran, it either named the line itself or accepted a keyword the doctor merely does not model)
+    if (ctx.probe('keepalived-configtest')?.status !== 'ok') {
+      for (const u of loaded.result.config.unknown.slice(0, MAX_PARSER_FINDINGS)) {
+        out.push(
+          finding('keepalived-config-invalid', {
+            title: `${at(u.loc)}: unknown keyword '${u.keyword}' in ${u.context}`,
+            detail: 'The doctor does not know this keyword and keepalived -t could not run to confirm it; keepalived ignores keywords it does not know, so check the spelling. (Reported as info: it may be valid for this keepalived.)',
+            evidence: [conf(u.loc, u.keyword)],
+            location: { file: u.loc.file, line: u.loc.line },
+            severity: 'info',
+          }),
+        );
+      }
+    }
     return out;
   },
 };

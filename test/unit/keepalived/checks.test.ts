@@ -190,3 +190,15 @@ describe('keepalived-pair', () => {
     expect(pair(a, b).findings.map((f) => f.code)).not.toContain('vrrp-auth-mismatch');
   });
 });
+
+describe('unknown keywords', () => {
+  const text = 'vrrp_instance A {\n interface eth0\n virtual_router_id 9\n virtual_ipaddress { 1.2.3.4 }\n prioirty 100\n}\n';
+  it('are reported as info when keepalived -t could not run', () => {
+    const r = run('keepalived-config-parse', [file(`kconf:${CONF}`, CONF, text)]);
+    expect(r.findings).toMatchObject([{ code: 'keepalived-config-invalid', severity: 'info', location: { line: 5 }, title: expect.stringContaining("unknown keyword 'prioirty' in vrrp_instance A") }]);
+  });
+  it('are left to keepalived -t when it ran', () => {
+    const r = run('keepalived-config-parse', [file(`kconf:${CONF}`, CONF, text), configtest(`(${CONF}: Line 5) Unknown keyword 'prioirty'\n`, 0)]);
+    expect(r.findings).toEqual([]);
+  });
+});
