@@ -1,5 +1,6 @@
 // Proof of `generate`: the master and backup it writes for the lab topology, installed on two bare
 // nodes as INSTALL.md says, make a working SNAT gateway pair that fails over and back cleanly.
+// The last test runs bin/hagw-doctor, which loads dist/: run through `npm run test:lab` (it builds first).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -121,6 +122,9 @@ describe('generate: a working pair on the first try', () => {
     await lab.waitFor(() => hasSnat('gw1'), { what: 'SNAT back on gw1' });
     const leftovers = (await lab.execOk('gw2', ['iptables-save', '-t', 'nat'])).stdout.split('\n').filter((l) => l.includes('hagw-doctor'));
     expect(leftovers).toEqual([]);
+    // the removing scripts are safe to run again, in any order, on a node that has nothing to remove
+    for (const s of ['notify_backup', 'notify_stop', 'notify_fault', 'notify_backup']) await lab.execOk('gw2', [`/etc/keepalived/scripts/${s}.sh`]);
+    expect(await hasSnat('gw2')).toBe(false);
     expect(await upstreamSeesSource()).toContain(ADDR.wanVip);
   });
 
