@@ -177,6 +177,6 @@ describe('wire probe', () => {
     const [spec] = wireProvider.probes({ round: 1, records, options: { wire: true, config: CONF }, isRoot: true });
     expect(spec).toMatchObject({ id: 'vrrp-wire:eth0', kind: 'command', needsRoot: true, argv: ['timeout', '6', 'tcpdump', '-nn', '-l', '-v', '-e', '-i', 'eth0', '-c', '500', 'ip proto 112'] });
     // no config at all: all interfaces, once the config is known to be missing
-    expect(wireProvider.probes({ round: 3, records: {}, options: { wire: true }, isRoot: true })[0]!.argv).toContain('any');
+    expect(JSON.stringify(wireProvider.probes({ round: 3, records: {}, options: { wire: true }, isRoot: true }))).toContain('"-i","any"');
   });
 });
