@@ -4,7 +4,7 @@ import type { ProbeRecord } from '../types.js';
 import type { ParseResult } from './model.js';
 import { snapshotReader } from './snapshot-reader.js';
 import { parseKeepalivedConfig } from './parse.js';
-import { chosenConfig, type ConfigSource } from '../probes/keepalived.js';
+import { chosenConfig, ourKeepalived, parseKeepalivedArgs, type ConfigSource } from '../probes/keepalived.js';
 import { configFileProbeId } from './files.js';
 
 export { snapshotReader };
@@ -23,7 +23,10 @@ export function keepalivedConfig(ctx: CheckContext): LoadedConfig {
   return ctx.memo('keepalived-config', () => {
     const { path, source } = chosenConfig(ctx.snapshot.probes, ctx.snapshot.options.config);
     const probe = ctx.probe(configFileProbeId(path));
-    const result = probe?.status === 'ok' ? parseKeepalivedConfig(path, snapshotReader(ctx.snapshot.probes)) : undefined;
+    // `@id` lines are read as keepalived reads them: its -i, else the host name
+    const proc = ourKeepalived(ctx.snapshot.probes);
+    const configId = (proc && parseKeepalivedArgs(proc.argv).configId) ?? ctx.snapshot.host.hostname;
+    const result = probe?.status === 'ok' ? parseKeepalivedConfig(path, snapshotReader(ctx.snapshot.probes), { configId }) : undefined;
     return { path, source, probe, result };
   });
 }
