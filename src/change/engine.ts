@@ -5,8 +5,8 @@ import { mkdir, readFile, rm, rmdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { PACKAGE_ROOT } from '../version.js';
 import type { FixPlan, FixStep } from '../types.js';
 import {
   BackupFailed,
@@ -237,11 +237,9 @@ async function rollbackSteps(m: ChangeManifest, dir: string, paths: ChangePaths,
   return { at: new Date().toISOString(), reason, ok, actions };
 }
 
-/** The timer script next to this module, or its built copy when running from sources (tests). */
+/** The built timer script (also when running from sources in tests, or from the bundle). */
 export function rollbackTimerScript(): string {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.js')) return path.join(path.dirname(here), 'rollback-timer.js');
-  return path.resolve(path.dirname(here), '../../dist/src/change/rollback-timer.js');
+  return path.join(PACKAGE_ROOT, 'dist', 'src', 'change', 'rollback-timer.js');
 }
 
 async function armTimer(id: string, seconds: number, paths: ChangePaths): Promise<number | undefined> {
