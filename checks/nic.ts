@@ -1,0 +1,297 @@
+// Kernel and NIC settings of a forwarding gateway / LVS node: rp_filter, LRO/GRO, and the
+// detections that still wait for a contract code (arp_ignore/arp_announce, ip_nonlocal_bind, IRQs, MTU).
+import type { Check } from '../src/check.js';
+import { finding, SkipCheck, type CheckContext, type FindingInput } from '../src/context.js';
+import { isFindingCode, type FindingCode } from '../src/codes.js';
+import type { Evidence, Finding, FixPlan, FixStep } from '../src/types.js';
+import { links, sysctlNumber } from '../src/routing/from-snapshot.js';
+import { ethtoolProbeId, ifaceSysctlId, PROBE_INTERRUPTS, PROBE_IRQBALANCE, PROBE_SS_TCP, PROBE_SS_UDP } from '../src/probes/routing.js';
+import { drArpProblems, forwardingInterfaces, strictRpFilter, vipListeners, vipsOnLoopback, type IfaceSysctls } from '../src/nic/analyze.js';
+import { EthtoolParseError, lroDisableFailures, parseEthtoolFeatures, receiveOffloadsOn } from '../src/nic/ethtool.js';
+import { allOnOneCpu, nicIrqs, parseInterrupts } from '../src/nic/interrupts.js';
+import { parseListeningSockets, type ListeningSocket } from '../src/nic/sockets.js';
+import { detectFamily, sysctlPersistStep, SYSCTL_DROP_IN } from '../src/change/persistence.js';
+import { localAddresses } from '../src/state.js';
+import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
+import { PROBE_KERNEL_LOG } from '../src/probes/netfilter.js';
+
+/** Behaviours with no contract code yet: detected, and reported only once the lead registers the code. */
+export const PENDING_CODES = {
+  'lvs-dr-arp': 'an LVS-DR real server answers or announces ARP for the VIP (arp_ignore < 1 or arp_announce < 2)',
+  'vip-bind-nonlocal': 'a service listens on a VIP while ip_nonlocal_bind is 0: it cannot (re)start on the BACKUP',
+  'nic-irq-single-cpu': 'irqbalance is off and every NIC interrupt lands on one CPU',
+  'vip-mtu-mismatch': 'the VIP interfaces of the two nodes have different MTUs',
+  'lvs-nat-local-trap': 'an LVS-NAT real server holds an address in the VIP subnet and answers those clients directly',
+  'vip-stray-local': 'a VRRP VIP sits in the local table of a node where keepalived does not run',
+} as const;
+
+export function pendingFinding(code: keyof typeof PENDING_CODES, input: FindingInput): Finding[] {
+  return isFindingCode(code) ? [finding(code as FindingCode, input)] : [];
+}
+
+/** Per-interface sysctls of every interface in ip-link. */
+export function ifaceSysctls(ctx: CheckContext): IfaceSysctls[] {
+  return ctx.memo('nic:iface-sysctls', () =>
+    links(ctx).map((l) => {
+      const n = (leaf: string) => sysctlNumber(ctx, ifaceSysctlId(l.ifname, leaf));
+      const v: IfaceSysctls = { ifname: l.ifname, up: l.up, loopback: l.loopback };
+      const rp = n('rp_filter');
+      const fw = n('forwarding');
+      const ai = n('arp_ignore');
+      const aa = n('arp_announce');
+      if (rp !== undefined) v.rpFilter = rp;
+      if (fw !== undefined) v.forwarding = fw;
+      if (ai !== undefined) v.arpIgnore = ai;
+      if (aa !== undefined) v.arpAnnounce = aa;
+      return v;
+    }),
+  );
+}
+
+function forwarding(ctx: CheckContext): IfaceSysctls[] {
+  ctx.require('ip-link', 'ip -j -d link show');
+  const ipForward = sysctlNumber(ctx, 'sysctl:net.ipv4.ip_forward');
+  if (ipForward === undefined) throw new SkipCheck('net.ipv4.ip_forward was not read');
+  return forwardingInterfaces(ipForward, ifaceSysctls(ctx));
+}
+
+/** sysctl key for -w and sysctl.d: an interface name with dots needs the '/' form of the key. */
+const ifaceKey = (ifname: string, leaf: string) => (ifname.includes('.') ? `net/ipv4/conf/${ifname}/${leaf}` : `net.ipv4.conf.${ifname}.${leaf}`);
+
+export const rpFilter: Check = {
+  id: 'rp-filter',
+  title: 'reverse-path filtering on forwarding interfaces',
+  codes: ['rp-filter-strict'],
+  run(ctx) {
+    const fwd = forwarding(ctx);
+    if (fwd.length === 0) return [];
+    const all = sysctlNumber(ctx, 'sysctl:net.ipv4.conf.all.rp_filter');
+    const unread = fwd.filter((i) => i.rpFilter === undefined);
+    if (all === undefined && unread.length === fwd.length) throw new SkipCheck('rp_filter values were not read');
+    const strict = strictRpFilter(all, fwd);
+    if (strict.length === 0) return [];
+    const values: Record<string, string> = {};
+    const steps: FixStep[] = [];
+    if (all === 1) {
+      values['net.ipv4.conf.all.rp_filter'] = '2';
+      steps.push({ argv: ['sysctl', '-w', 'net.ipv4.conf.all.rp_filter=2'], undo: [['sysctl', '-w', 'net.ipv4.conf.all.rp_filter=1']], why: 'conf.all is strict, and the kernel uses max(all, interface)' });
+    }
+    for (const s of strict) {
+      if (s.own !== 1) continue;
+      const key = ifaceKey(s.ifname, 'rp_filter');
+      values[key] = '2';
+      steps.push({ argv: ['sysctl', '-w', `${key}=2`], undo: [['sysctl', '-w', `${key}=1`]], why: `${s.ifname} is strict` });
+    }
+    steps.push(sysctlPersistStep(ctx.output(`file:${SYSCTL_DROP_IN}`) ?? '', values));
+    const fix: FixPlan = {
+      summary: `loose reverse-path filtering (2) on ${strict.map((s) => s.ifname).join(', ')}`,
+      risk: 'safe',
+      steps,
+      touches: { sysctl: Object.keys(values).map((k) => k.replace(/\//g, '.')), files: [SYSCTL_DROP_IN] },
+      persistence: { persistent: true, how: `${SYSCTL_DROP_IN} (systemd-sysctl at boot, and udev re-applies per-interface keys when an interface appears)` },
+      verifies: ['rp-filter-strict'],
+    };
+    const evidence: Evidence[] = [
+      ...(all !== undefined ? [{ probe: 'sysctl:net.ipv4.conf.all.rp_filter', excerpt: `net.ipv4.conf.all.rp_filter = ${all}` }] : []),
+      ...strict.map((s) => ({ probe: ifaceSysctlId(s.ifname, 'rp_filter'), excerpt: `net.ipv4.conf.${s.ifname}.rp_filter = ${s.own ?? '?'} (effective ${s.effective})` })),
+    ];
+    return [
+      finding('rp-filter-strict', {
+        title: `strict rp_filter on forwarding interface(s) ${strict.map((s) => s.ifname).join(', ')}`,
+        detail:
+          'With rp_filter=1 the kernel drops a packet when the route back to its source does not leave by the interface it came in on. A gateway sees asymmetric paths all the time ' +
+          '(the VIP moving between nodes, LVS-NAT replies, policy routing), so strict mode silently drops good traffic. The kernel applies max(conf.all, conf.IF); loose mode (2) keeps the spoofing check without the asymmetry problem.',
+        evidence,
+        fix,
+        subject: strict.map((s) => s.ifname).join(','),
+      }),
+    ];
+  },
+};
+
+function lroPersistHow(osRelease: string | undefined, ifname: string): string {
+  const fam = detectFamily(osRelease).family;
+  const cmd = `ethtool -K ${ifname} gro off lro off`;
+  if (fam === 'debian') return `not persistent: add "post-up ${cmd}" to the ${ifname} stanza of /etc/network/interfaces (or GenericReceiveOffload=false/LargeReceiveOffload=false in a systemd .link file, or netplan generic-receive-offload: false)`;
+  if (fam === 'rhel') return `not persistent: nmcli connection modify CONN ethtool.feature-gro off ethtool.feature-lro off (or ETHTOOL_OPTS="-K ${ifname} gro off lro off" in ifcfg-${ifname})`;
+  return `not persistent: run "${cmd}" from the interface's configuration at every boot`;
+}
+
+export const nicOffload: Check = {
+  id: 'nic-offload',
+  title: 'LRO/GRO off on forwarding interfaces',
+  codes: ['nic-lro-on-forwarder'],
+  run(ctx) {
+    const fwd = forwarding(ctx);
+    if (fwd.length === 0) return [];
+    const dmesg = ctx.output(PROBE_KERNEL_LOG);
+    const lroFailed = dmesg ? lroDisableFailures(dmesg) : [];
+    const out: Finding[] = [];
+    let judged = 0;
+    for (const i of fwd) {
+      const rec = ctx.probe(ethtoolProbeId(i.ifname));
+      const kernelSays = lroFailed.filter((f) => f.ifname === i.ifname);
+      let on: ReturnType<typeof receiveOffloadsOn> = [];
+      if (rec?.status === 'ok' && rec.exitCode === 0) {
+        try {
+          on = receiveOffloadsOn(parseEthtoolFeatures(rec.stdout));
+          judged++;
+        } catch (err) {
+          if (!(err instanceof EthtoolParseError)) throw err;
+        }
+      }
+      if (on.length === 0 && kernelSays.length === 0) continue;
+      const changeable = on.filter((o) => !o.fixed).map((o) => (o.name === 'large-receive-offload' ? 'lro' : 'gro'));
+      const fix: FixPlan | undefined = changeable.length
+        ? {
+            summary: `turn ${changeable.join(' and ')} off on ${i.ifname}`,
+            risk: 'safe',
+            steps: [{ argv: ['ethtool', '-K', i.ifname, ...changeable.flatMap((f) => [f, 'off'])], undo: [['ethtool', '-K', i.ifname, ...changeable.flatMap((f) => [f, 'on'])]], why: 'merged receive segments exceed the MTU when forwarded' }],
+            touches: {},
+            persistence: { persistent: false, how: lroPersistHow(ctx.output('os-release'), i.ifname) },
+            verifies: ['nic-lro-on-forwarder'],
+          }
+        : undefined;
+      out.push(
+        finding('nic-lro-on-forwarder', {
+          title: `${on.map((o) => (o.name === 'large-receive-offload' ? 'LRO' : 'GRO')).join('/') || 'LRO'} on forwarding interface ${i.ifname}`,
+          detail:
+            'Receive offloads merge incoming segments into large buffers. LRO merges are not reversible, so a forwarding host sends frames larger than the MTU or drops them; the kernel tries to turn LRO off when forwarding is enabled and logs "failed to disable LRO" when it cannot. ' +
+            'GRO is re-segmented on output, but with some drivers, tunnels and IPVS it still breaks forwarding; the design guide turns both off on gateways.' +
+            (on.some((o) => o.fixed) ? ' Some of these are [fixed] by the driver and cannot be changed with ethtool.' : ''),
+          evidence: [
+            ...on.map((o) => ({ probe: ethtoolProbeId(i.ifname), excerpt: `${o.name}: on${o.fixed ? ' [fixed]' : ''}` })),
+            ...kernelSays.slice(0, 2).map((k) => ({ probe: PROBE_KERNEL_LOG, excerpt: k.line })),
+          ],
+          subject: i.ifname,
+          ...(fix ? { fix } : {}),
+        }),
+      );
+    }
+    if (judged === 0 && out.length === 0) {
+      const r = ctx.probe(ethtoolProbeId(fwd[0]!.ifname));
+      throw new SkipCheck(`ethtool -k did not run: ${r?.reason ?? (r ? r.stderr.trim() || `exit ${r.exitCode}` : 'not collected')}`);
+    }
+    return out;
+  },
+};
+
+function configVips(ctx: CheckContext): Array<{ address: string; prefix: number; instance: string; dev?: string }> {
+  const cfg = keepalivedConfig(ctx).result?.config;
+  if (!cfg) return [];
+  return cfg.vrrpInstances.flatMap((inst) => inst.virtualIpaddresses.map((v) => ({ address: v.address, prefix: v.prefix, instance: inst.name, ...(v.dev ?? inst.interface ? { dev: (v.dev ?? inst.interface)! } : {}) })));
+}
+
+/** LVS-DR real server: a non-loopback address on lo (the VIP), or a DR virtual_server listing one of our addresses. */
+export const drArp: Check = {
+  id: 'lvs-dr-arp',
+  title: 'ARP settings of an LVS-DR real server',
+  codes: [],
+  run(ctx) {
+    ctx.require('ip-addr', 'ip -j addr show');
+    const addrs = localAddresses(ctx);
+    const loops = links(ctx).filter((l) => l.loopback).map((l) => l.ifname);
+    const onLo = vipsOnLoopback(addrs, loops.length ? loops : ['lo']);
+    const mine = new Set(addrs.map((a) => a.address));
+    const drListed = (keepalivedConfig(ctx).result?.config.virtualServers ?? []).some((vs) => /^dr$/i.test(vs.method ?? '') && vs.realServers.some((rs) => mine.has(rs.address)));
+    if (onLo.length === 0 && !drListed) return [];
+    const all = { ...(sysctlNumber(ctx, 'sysctl:net.ipv4.conf.all.arp_ignore') !== undefined ? { arpIgnore: sysctlNumber(ctx, 'sysctl:net.ipv4.conf.all.arp_ignore')! } : {}), ...(sysctlNumber(ctx, 'sysctl:net.ipv4.conf.all.arp_announce') !== undefined ? { arpAnnounce: sysctlNumber(ctx, 'sysctl:net.ipv4.conf.all.arp_announce')! } : {}) };
+    if (all.arpIgnore === undefined || all.arpAnnounce === undefined) throw new SkipCheck('arp_ignore/arp_announce were not read');
+    const problems = drArpProblems(all, ifaceSysctls(ctx));
+    if (problems.length === 0) return [];
+    return pendingFinding('lvs-dr-arp', {
+      severity: 'warning',
+      title: `LVS-DR real server answers ARP for its VIP on ${problems.map((p) => p.ifname).join(', ')}`,
+      detail: `This host holds ${onLo.join(', ') || 'a DR real-server address'} as an LVS-DR real server. With arp_ignore < 1 it answers ARP for the VIP on every interface and with arp_announce < 2 it announces it, so the segment's clients and router may send VIP traffic straight to this real server instead of the director. Set net.ipv4.conf.all.arp_ignore=1 and arp_announce=2.`,
+      evidence: problems.map((p) => ({ probe: ifaceSysctlId(p.ifname, 'arp_ignore'), excerpt: `${p.ifname}: effective arp_ignore=${p.arpIgnore} arp_announce=${p.arpAnnounce}` })),
+      subject: 'arp',
+    });
+  },
+};
+
+export const nonlocalBind: Check = {
+  id: 'vip-bind-nonlocal',
+  title: 'services bound to a VIP can start on the backup',
+  codes: [],
+  run(ctx) {
+    const vips = configVips(ctx);
+    if (vips.length === 0) return [];
+    const nonlocal = sysctlNumber(ctx, 'sysctl:net.ipv4.ip_nonlocal_bind');
+    if (nonlocal === undefined) throw new SkipCheck('net.ipv4.ip_nonlocal_bind was not read');
+    if (nonlocal !== 0) return [];
+    const sockets: Array<ListeningSocket & { probe: string }> = [];
+    for (const id of [PROBE_SS_TCP, PROBE_SS_UDP]) {
+      const text = ctx.output(id);
+      if (text !== undefined) {
+        try {
+          sockets.push(...parseListeningSockets(text).map((s) => ({ ...s, probe: id })));
+        } catch {
+          // an ugly ss line: judge the other protocol's sockets
+        }
+      }
+    }
+    if (!ctx.output(PROBE_SS_TCP) && !ctx.output(PROBE_SS_UDP)) throw new SkipCheck('ss -l was not collected');
+    const hits = vipListeners(sockets, vips.map((v) => v.address)) as Array<ListeningSocket & { probe: string }>;
+    if (hits.length === 0) return [];
+    return pendingFinding('vip-bind-nonlocal', {
+      severity: 'warning',
+      title: `${hits.length} service(s) listen on a VIP while ip_nonlocal_bind is 0`,
+      detail: 'A service bound to the VIP started while this node held it. On the BACKUP (or after a failover and a service restart) the bind fails with "Cannot assign requested address" because the VIP is absent. Set net.ipv4.ip_nonlocal_bind=1, or bind to 0.0.0.0.',
+      evidence: hits.map((h) => ({ probe: h.probe, excerpt: `${h.probe === PROBE_SS_UDP ? 'UDP' : 'TCP'} ${h.address}:${h.port}` })),
+      subject: 'ip_nonlocal_bind',
+    });
+  },
+};
+
+export const nicIrq: Check = {
+  id: 'nic-irq',
+  title: 'NIC interrupts spread over the CPUs',
+  codes: [],
+  run(ctx) {
+    const text = ctx.require(PROBE_INTERRUPTS, '/proc/interrupts');
+    const irqb = ctx.probe(PROBE_IRQBALANCE);
+    if (!irqb || irqb.status !== 'ok') throw new SkipCheck(`cannot tell whether irqbalance runs: ${irqb?.reason ?? 'pidof not collected'}`);
+    if (irqb.exitCode === 0) return [];
+    let ints;
+    try {
+      ints = parseInterrupts(text);
+    } catch (err) {
+      throw new SkipCheck(`/proc/interrupts unreadable: ${(err as Error).message}`);
+    }
+    const fwd = forwarding(ctx);
+    const linkInfo = links(ctx);
+    const findings: Finding[] = [];
+    let found = 0;
+    for (const i of fwd) {
+      const parent = linkInfo.find((l) => l.ifname === i.ifname)?.parentdev;
+      const lines = nicIrqs(ints, i.ifname, parent ? [parent] : []);
+      if (lines.length === 0) continue;
+      found++;
+      const one = allOnOneCpu(lines, ints.cpus.length);
+      if (!one) continue;
+      findings.push(
+        ...pendingFinding('nic-irq-single-cpu', {
+          severity: 'warning',
+          title: `every interrupt of ${i.ifname} lands on CPU${one.cpu} and irqbalance is not running`,
+          detail: `${lines.length} IRQ vectors of ${i.ifname} are all serviced by CPU${one.cpu} of ${ints.cpus.length}: under load that CPU saturates in softirq and the gateway drops packets while the others idle. Start irqbalance or set /proc/irq/N/smp_affinity (or RPS/XPS).`,
+          evidence: lines.slice(0, 4).map((l) => ({ probe: PROBE_INTERRUPTS, excerpt: `${l.irq}: ${l.perCpu.join(' ')} ${l.name}` })),
+          subject: i.ifname,
+        }),
+      );
+    }
+    if (found === 0 && fwd.length > 0) throw new SkipCheck('no NIC interrupt line matches a forwarding interface (virtual NICs)');
+    return findings;
+  },
+};
+
+export const vipMtu: Check = {
+  id: 'vip-mtu',
+  title: 'VIP interface MTUs match across the pair',
+  codes: [],
+  run() {
+    // the peer's config (--peer-config) and the wire view carry no MTU: nothing to compare with yet
+    throw new SkipCheck("the peer's interface MTUs are not collected");
+  },
+};
+
+export const nicChecks: Check[] = [rpFilter, nicOffload, drArp, nonlocalBind, nicIrq, vipMtu];

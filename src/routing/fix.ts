@@ -1,0 +1,97 @@
+// Fix plans for policy routing: argv steps with their undo, and the persistent form for the
+// distribution's network configuration.
+import type { FixPlan, FixStep } from '../types.js';
+import { ruleSelector, type IpRoute, type IpRule } from './iproute.js';
+import type { PersistedRoute } from './persist.js';
+
+/** `ip rule` arguments that re-create a rule exactly: selector, priority, table. */
+export function ruleArgs(rule: IpRule): string[] {
+  return [...ruleSelector(rule), 'priority', String(rule.priority), 'table', rule.table!];
+}
+
+/** A rule can be removed and put back only when ip printed nothing this model does not carry. */
+export const ruleIsReproducible = (rule: IpRule) => rule.table !== undefined && rule.extra.length === 0;
+
+/** `ip route` arguments for a runtime route (destination, gateway, device, source, table). */
+export function routeArgs(route: IpRoute): string[] {
+  return [
+    ...(route.type !== 'unicast' ? [route.type] : []),
+    route.dst,
+    ...(route.gateway ? ['via', route.gateway] : []),
+    ...(route.dev ? ['dev', route.dev] : []),
+    ...(route.prefsrc ? ['src', route.prefsrc] : []),
+    ...(route.table !== 'main' ? ['table', route.table] : []),
+  ];
+}
+
+function persistedRouteArgs(r: PersistedRoute, table: string): string[] {
+  return [r.dst, ...(r.via ? ['via', r.via] : []), ...(r.dev ? ['dev', r.dev] : []), 'table', r.table ?? table];
+}
+
+/** The table is empty but the network config defines its routes: add them now (as the config would at boot). */
+export function restoreTableRoutesPlan(table: string, routes: PersistedRoute[]): FixPlan {
+  const steps: FixStep[] = routes.map((r) => {
+    const args = persistedRouteArgs(r, table);
+    return { argv: ['ip', 'route', 'add', ...args], undo: [['ip', 'route', 'del', ...args]], why: `${r.file}:${r.line} defines it` };
+  });
+  return {
+    summary: `add the ${routes.length === 1 ? 'route' : `${routes.length} routes`} that the network configuration defines for table ${table}`,
+    risk: 'safe',
+    steps,
+    touches: { routes: true },
+    persistence: { persistent: true, how: `already persistent: ${[...new Set(routes.map((r) => r.file))].join(', ')} recreates them at boot` },
+    verifies: ['policy-table-empty'],
+  };
+}
+
+/** Delete a rule whose table is empty. The kernel skips a lookup in an empty table, so no packet
+ *  changes path: the fix removes a rule that only looks like it routes. */
+export function deleteDeadRulePlan(rule: IpRule, recreatedBy: string[]): FixPlan {
+  const args = ruleArgs(rule);
+  return {
+    summary: `delete rule ${rule.priority} (lookup ${rule.table}): its table holds no route, so it routes nothing`,
+    risk: 'safe',
+    steps: [{ argv: ['ip', 'rule', 'del', ...args], undo: [['ip', 'rule', 'add', ...args]], why: 'an empty table makes the lookup fall through to the next rule' }],
+    touches: { routes: true },
+    persistence: recreatedBy.length
+      ? { persistent: false, how: `${recreatedBy.join(', ')} recreates the rule at boot without routes for its table: add the table's routes there, or remove the rule there` }
+      : { persistent: true, how: 'no network configuration file recreates this rule, so it stays gone after a reboot' },
+    verifies: ['policy-table-empty'],
+  };
+}
+
+export interface PersistTarget {
+  kind: 'network-scripts' | 'ifupdown';
+  /** the file written, and its content now ('' when it does not exist) */
+  file: string;
+  current: string;
+}
+
+/** RHEL network-scripts: append `ip rule`/`ip route` argument lines to rule-IF / route-IF. */
+export function appendLines(current: string, lines: string[]): string {
+  const have = new Set(current.split('\n').map((l) => l.trim()));
+  const add = lines.filter((l) => !have.has(l.trim()));
+  if (add.length === 0) return current;
+  const base = current === '' || current.endsWith('\n') ? current : `${current}\n`;
+  return `${base}${add.join('\n')}\n`;
+}
+
+/** ifupdown: put `up ip rule add ...` / `up ip route add ...` hooks at the end of the stanza of
+ *  `iface IF`; undefined when the file has no stanza for IF. */
+export function addIfupdownHooks(current: string, ifname: string, commands: string[]): string | undefined {
+  const lines = current.split('\n');
+  const start = lines.findIndex((l) => new RegExp(`^\\s*iface\\s+${ifname.replace(/[.]/g, '\\.')}\\s+inet\\s`).test(l));
+  if (start < 0) return undefined;
+  let end = start;
+  for (let i = start + 1; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (/^\s*(iface|auto|allow-|source|mapping|rename)\b/.test(l)) break;
+    if (l.trim() !== '' && !l.trim().startsWith('#')) end = i;
+  }
+  const indent = /^(\s+)/.exec(lines[end] ?? '')?.[1] ?? '    ';
+  const have = new Set(lines.map((l) => l.trim()));
+  const hooks = commands.map((c) => `up ${c}`).filter((h) => !have.has(h));
+  if (hooks.length === 0) return current;
+  lines.splice(end + 1, 0, ...hooks.map((h) => `${indent}${h}`));
+  return lines.join('\n');
+}
