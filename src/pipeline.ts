@@ -36,6 +36,7 @@ export function analyse(snapshot: Snapshot, opts: AnalyseOptions = {}): Report {
     runs.push(outcome.run);
     findings.push(...outcome.findings.filter((f) => !opts.only?.length || opts.only.includes(f.code)));
   }
+  dedupe(findings);
   findings.sort((a, b) => SEVERITY_ORDER[b.severity] - SEVERITY_ORDER[a.severity]);
   const count = (s: Finding['severity']) => findings.filter((f) => f.severity === s).length;
   const summary = { critical: count('critical'), error: count('error'), warning: count('warning'), info: count('info') };
@@ -73,5 +74,24 @@ export function exitStatus(report: Report): number {
       return 2;
     default:
       return 3;
+  }
+}
+
+/** Two checks may see one problem from two sides (the rule set, the wire): the same code, subject
+ *  and title is one finding, keeping the worse severity and both sets of evidence. */
+function dedupe(findings: Finding[]): void {
+  const seen = new Map<string, Finding>();
+  for (let i = 0; i < findings.length; i++) {
+    const f = findings[i]!;
+    const key = `${f.code}\u0000${f.subject ?? ''}\u0000${f.title}`;
+    const first = seen.get(key);
+    if (!first) {
+      seen.set(key, f);
+      continue;
+    }
+    if (SEVERITY_ORDER[f.severity] > SEVERITY_ORDER[first.severity]) first.severity = f.severity;
+    for (const e of f.evidence) if (!first.evidence.some((x) => x.probe === e.probe && x.excerpt === e.excerpt)) first.evidence.push(e);
+    first.fix ??= f.fix;
+    findings.splice(i--, 1);
   }
 }

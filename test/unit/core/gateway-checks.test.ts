@@ -147,3 +147,25 @@ describe('vip-state-mismatch', () => {
     expect(codes(r)).toEqual([]);
   });
 });
+
+describe('report assembly', () => {
+  it('merges the same finding seen by two checks, keeping both evidence lines', async () => {
+    const { CHECKS } = await import('../../../checks/index.js');
+    const { finding } = await import('../../../src/context.js');
+    const twice = (excerpt: string, severity: 'error' | 'critical') => ({
+      id: `dup-${excerpt}`, title: 'dup', codes: ['vrrp-input-blocked'] as const,
+      run: () => [finding('vrrp-input-blocked', { title: 'VRRP from 10.0.0.2 is dropped', detail: 'd', evidence: [{ probe: 'p', excerpt }], severity, subject: 'VI_1' })],
+    });
+    const list = CHECKS as unknown as unknown[];
+    list.push(twice('from the rules', 'error'), twice('from the wire', 'critical'));
+    try {
+      const r = analyse(gateway(), { only: ['vrrp-input-blocked'] });
+      const f = r.findings.filter((x) => x.title === 'VRRP from 10.0.0.2 is dropped');
+      expect(f).toHaveLength(1);
+      expect(f[0]!.severity).toBe('critical');
+      expect(f[0]!.evidence.map((e) => e.excerpt)).toEqual(['from the rules', 'from the wire']);
+    } finally {
+      list.splice(-2, 2);
+    }
+  });
+});
