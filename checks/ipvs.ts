@@ -168,6 +168,8 @@ export const ipvsRealServers: Check = {
   codes: ['ipvs-realserver-down'],
   run(ctx) {
     const vss = virtualServers(ctx);
+    // no virtual_server and no IPVS in the kernel: nothing to balance, nothing to judge
+    if (vss.length === 0 && availability(ctx).state === 'absent') return [];
     const { table, probe } = ipvsTable(ctx);
     const running = ourKeepalived(ctx.snapshot.probes) !== undefined;
     const conns = connections(ctx);

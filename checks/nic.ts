@@ -230,7 +230,7 @@ export const nonlocalBind: Check = {
         }
       }
     }
-    if (!ctx.output(PROBE_SS_TCP) && !ctx.output(PROBE_SS_UDP)) throw new SkipCheck('ss -l was not collected');
+    if (ctx.output(PROBE_SS_TCP) === undefined && ctx.output(PROBE_SS_UDP) === undefined) throw new SkipCheck(`ss -l did not run: ${ctx.probe(PROBE_SS_TCP)?.reason ?? 'not collected'}`);
     const hits = vipListeners(sockets, vips.map((v) => v.address)) as Array<ListeningSocket & { probe: string }>;
     if (hits.length === 0) return [];
     return pendingFinding('vip-bind-nonlocal', {

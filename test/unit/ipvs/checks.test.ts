@@ -155,6 +155,10 @@ describe('ipvs-realserver-down', () => {
     expect(r.run.status).toBe('pass');
   });
 
+  it('passes with nothing to judge: no virtual_server and no IPVS in the kernel', () => {
+    expect(run(ipvsRealServers, [kconf('global_defs {\n}\n'), ...noIpvs()]).run.status).toBe('pass');
+  });
+
   it('skips with the reason when the table cannot be read', () => {
     expect(run(ipvsRealServers, [kconf(DIRECTOR_CONF), ...noIpvs()]).run.reason).toMatch(/IPVS table not available \(ipvsadm exited 2: Can't initialize ipvs/);
     expect(run(ipvsRealServers, [cmd('ipvsadm-list', 'IP Virtual Server version 1.2.1 (size=4096)\nGARBAGE\n')]).run.reason).toMatch(/unrecognised line/);

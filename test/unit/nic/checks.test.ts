@@ -139,6 +139,9 @@ describe('detections waiting for a contract code', () => {
   it('nonlocal bind: a listener on a VIP is detected but not reported without a code', () => {
     const conf = file(`kconf:${CONF}`, 'vrrp_instance VI_1 {\n    interface eth1\n    virtual_router_id 51\n    virtual_ipaddress {\n        203.0.113.100/24\n    }\n}\n', CONF);
     expect(run(nonlocalBind, gateway({}, [conf]))).toMatchObject({ run: { status: 'pass' }, findings: [] });
+    // no listener at all is an answer, not a missing probe
+    expect(run(nonlocalBind, gateway({}, [conf, cmd('ss-listen-tcp', '')])).run.status).toBe('pass');
+    expect(run(nonlocalBind, gateway({}, [conf, { id: 'ss-listen-tcp', kind: 'command', status: 'missing', stdout: '', stderr: '', ms: 0, reason: 'ss is not installed' }, { id: 'ss-listen-udp', kind: 'command', status: 'missing', stdout: '', stderr: '', ms: 0, reason: 'ss is not installed' }])).run).toMatchObject({ status: 'skip', reason: 'ss -l did not run: ss is not installed' });
   });
 });
 
