@@ -132,6 +132,7 @@ function persistPlacement(ctx: CheckContext, rules: IpRule[], routes: IpRoute[])
 /** How to persist by hand when the doctor cannot write it (netplan, NetworkManager, unknown). */
 function manualHow(view: ReturnType<typeof persistedPolicy>): string {
   if (view.systems.netplan) return 'add them under the interface in /etc/netplan/*.yaml (`routing-policy:` items with from/table/priority, `routes:` items with to/via/table) and run `netplan apply`';
+  if (view.systems.networkd) return 'add [RoutingPolicyRule] (From=, Table=, Priority=) and [Route] (Destination=, Gateway=, Table=) sections to the interface\'s /etc/systemd/network/*.network file';
   if (view.systems.networkManager) return 'add them to the connection: `nmcli connection modify CONN +ipv4.routing-rules "priority N from ADDR table T" +ipv4.routes "0.0.0.0/0 GW table=T"`';
   return 'add them to the network configuration the distribution uses (RHEL network-scripts rule-IF/route-IF, Debian ifupdown `up ip rule add ...` hooks, netplan routing-policy, NetworkManager ipv4.routing-rules); commands in rc.local are lost when the interface restarts';
 }

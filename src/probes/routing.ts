@@ -11,6 +11,7 @@ export const INTERFACES_FILE = '/etc/network/interfaces';
 export const INTERFACES_DIR = '/etc/network/interfaces.d';
 export const NETPLAN_DIR = '/etc/netplan';
 export const NM_DIR = '/etc/NetworkManager/system-connections';
+export const NETWORKD_DIRS = ['/etc/systemd/network', '/run/systemd/network'];
 export const RC_LOCAL = '/etc/rc.local';
 
 export const PROBE_IPVS_LIST = 'ipvsadm-list';
@@ -76,6 +77,7 @@ export function networkConfigFiles(records: Readonly<Record<string, ProbeRecord>
   // netplan files are often mode 0600
   for (const n of listing(records, NETPLAN_DIR)) if (n.endsWith('.yaml')) specs.push(file(path.join(NETPLAN_DIR, n), true));
   for (const n of listing(records, NM_DIR)) if (n.endsWith('.nmconnection')) specs.push(file(path.join(NM_DIR, n), true));
+  for (const d of NETWORKD_DIRS) for (const n of listing(records, d)) if (n.endsWith('.network')) specs.push(file(path.join(d, n)));
   return specs;
 }
 
@@ -99,6 +101,7 @@ export const policyRoutingProvider: ProbeProvider = {
         dir(INTERFACES_DIR),
         dir(NETPLAN_DIR),
         dir(NM_DIR),
+        ...NETWORKD_DIRS.map(dir),
         file(RC_LOCAL),
       ];
     }

@@ -8,6 +8,7 @@ import {
   parseInterfacesFile,
   parseKeepalivedRoutingBlocks,
   parseNetplan,
+  parseNetworkdFile,
   parseNmKeyfile,
   parseRouteFile,
   parseRuleFile,
@@ -18,6 +19,7 @@ import {
   INTERFACES_FILE,
   NETPLAN_DIR,
   NETWORK_SCRIPTS_DIR,
+  NETWORKD_DIRS,
   NM_DIR,
   RT_TABLES_DIRS,
   RT_TABLES_FILES,
@@ -77,7 +79,7 @@ export interface PersistedView {
   read: string[];
   unreadable: Array<{ file: string; reason: string }>;
   /** which configuration systems this host has */
-  systems: { networkScripts: boolean; ifupdown: boolean; netplan: boolean; networkManager: boolean };
+  systems: { networkScripts: boolean; ifupdown: boolean; netplan: boolean; networkManager: boolean; networkd: boolean };
 }
 
 /** Every rule and policy route that a network config file (or keepalived) recreates. */
@@ -128,6 +130,14 @@ export function persistedPolicy(ctx: CheckContext): PersistedView {
       const t = text(path.join(NM_DIR, n));
       if (t !== undefined) add(parseNmKeyfile(t, path.join(NM_DIR, n)));
     }
+    let networkd = false;
+    for (const d of NETWORKD_DIRS) {
+      for (const n of dirEntries(ctx, d).filter((x) => x.endsWith('.network'))) {
+        networkd = true;
+        const t = text(path.join(d, n));
+        if (t !== undefined) add(parseNetworkdFile(t, path.join(d, n)));
+      }
+    }
     for (const r of Object.values(ctx.snapshot.probes)) {
       if (r.id.startsWith('kconf:') && r.status === 'ok') add(parseKeepalivedRoutingBlocks(r.stdout, r.path ?? r.id.slice(6)));
     }
@@ -135,7 +145,7 @@ export function persistedPolicy(ctx: CheckContext): PersistedView {
       policy,
       read,
       unreadable,
-      systems: { networkScripts: scripts.some((n) => n.startsWith('ifcfg-')), ifupdown, netplan: netplan.length > 0, networkManager: nm.length > 0 },
+      systems: { networkScripts: scripts.some((n) => n.startsWith('ifcfg-')), ifupdown, netplan: netplan.length > 0, networkManager: nm.length > 0, networkd },
     };
   });
 }

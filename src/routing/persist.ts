@@ -1,9 +1,10 @@
 // The policy rules and routes that the network configuration files recreate at boot or at
 // interface restart: RHEL network-scripts rule-IF/route-IF, Debian ifupdown `up ip rule/route`
-// hooks, netplan routing-policy/routes, NetworkManager keyfiles, and keepalived's own
+// hooks, netplan routing-policy/routes, NetworkManager keyfiles, systemd-networkd .network files,
+// and keepalived's own
 // static_rules/virtual_rules/static_routes/virtual_routes blocks.
 
-export type PersistSource = 'network-scripts' | 'ifupdown' | 'netplan' | 'networkmanager' | 'keepalived';
+export type PersistSource = 'network-scripts' | 'ifupdown' | 'netplan' | 'networkmanager' | 'networkd' | 'keepalived';
 
 export interface PersistedRule {
   source: PersistSource;
@@ -249,5 +250,39 @@ export function parseKeepalivedRoutingBlocks(text: string, file: string): Persis
       if (r) routes.push(r);
     }
   });
+  return { rules, routes };
+}
+
+/** systemd-networkd .network: [RoutingPolicyRule] From=/To=/Table=/Priority=/FirewallMark=/IncomingInterface=
+ *  and [Route] Destination=/Gateway=/Table= sections (a file may hold several of each). */
+export function parseNetworkdFile(text: string, file: string): PersistedPolicy {
+  const rules: PersistedRule[] = [];
+  const routes: PersistedRoute[] = [];
+  let cur: { kind: 'rule' | 'route'; line: number; kv: Record<string, string> } | undefined;
+  const flush = () => {
+    if (!cur) return;
+    const where = { source: 'networkd' as const, file, line: cur.line };
+    const kv = cur.kv;
+    if (cur.kind === 'rule') {
+      rules.push({ ...where, ...(kv.From ? { from: kv.From } : {}), ...(kv.To ? { to: kv.To } : {}), ...(kv.Table ? { table: kv.Table } : {}), ...(kv.Priority ? { priority: Number(kv.Priority) } : {}), ...(kv.FirewallMark ? { fwmark: kv.FirewallMark } : {}), ...(kv.IncomingInterface ? { iif: kv.IncomingInterface } : {}) });
+    } else {
+      routes.push({ ...where, dst: kv.Destination ?? 'default', ...(kv.Gateway ? { via: kv.Gateway } : {}), ...(kv.Table ? { table: kv.Table } : {}) });
+    }
+    cur = undefined;
+  };
+  text.split('\n').forEach((raw, i) => {
+    const l = raw.trim();
+    if (l === '' || l.startsWith('#') || l.startsWith(';')) return;
+    const sec = /^\[(.+)\]$/.exec(l);
+    if (sec) {
+      flush();
+      if (sec[1] === 'RoutingPolicyRule') cur = { kind: 'rule', line: i + 1, kv: {} };
+      else if (sec[1] === 'Route') cur = { kind: 'route', line: i + 1, kv: {} };
+      return;
+    }
+    const kv = /^(\w+)\s*=\s*(.*)$/.exec(l);
+    if (kv && cur) cur.kv[kv[1]!] = kv[2]!.trim();
+  });
+  flush();
   return { rules, routes };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { mergeRtTables, parseRtTables, TableNames } from '../../../src/routing/rt-tables.js';
 import { IpJsonError, parseIpRoutes, parseIpRules, ruleSelector, ruleText } from '../../../src/routing/iproute.js';
-import { parseInterfacesFile, parseKeepalivedRoutingBlocks, parseNetplan, parseNmKeyfile, parseRouteFile, parseRuleFile } from '../../../src/routing/persist.js';
+import { parseInterfacesFile, parseKeepalivedRoutingBlocks, parseNetplan, parseNetworkdFile, parseNmKeyfile, parseRouteFile, parseRuleFile } from '../../../src/routing/persist.js';
 import { fixture } from './helpers.js';
 
 describe('rt_tables', () => {
@@ -110,6 +110,13 @@ describe('network configuration that recreates rules and routes', () => {
     const p = parseKeepalivedRoutingBlocks('vrrp_instance X {\n  virtual_rules {\n    from 10.0.0.11 table 100\n  }\n}\nstatic_routes {\n  default via 10.0.0.254 table 100 # c\n}\n', '/k');
     expect(p.rules).toMatchObject([{ from: '10.0.0.11', table: '100', source: 'keepalived' }]);
     expect(p.routes).toMatchObject([{ dst: 'default', via: '10.0.0.254', table: '100' }]);
+  });
+
+  it('systemd-networkd [RoutingPolicyRule] and [Route] sections', () => {
+    const p = parseNetworkdFile('[Match]\nName=eth0\n[Network]\nAddress=10.0.0.11/24\n[RoutingPolicyRule]\nFrom=10.0.0.11\nTable=100\nPriority=1000\n[Route]\nGateway=10.0.0.254\nTable=100\n[Route]\nDestination=192.0.2.0/24\nGateway=10.0.0.1\n', '/etc/systemd/network/10-eth0.network');
+    expect(p.rules).toMatchObject([{ from: '10.0.0.11', table: '100', priority: 1000, line: 5, source: 'networkd' }]);
+    expect(p.routes).toMatchObject([{ dst: 'default', via: '10.0.0.254', table: '100' }, { dst: '192.0.2.0/24', via: '10.0.0.1' }]);
+    expect(p.routes[1]!.table).toBeUndefined();
   });
 
   it('ignores garbage without throwing', () => {

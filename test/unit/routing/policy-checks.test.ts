@@ -148,6 +148,15 @@ describe('policy-not-persistent', () => {
     expect(run(policyNotPersistent, applyWrites(records, fix.steps)).findings).toEqual([]);
   });
 
+  it('systemd-networkd files that recreate the rule and route count as persistent', () => {
+    const records = healthy([
+      missing('file:/etc/network/interfaces'),
+      dir('/etc/systemd/network', ['10-eth0.network']),
+      file('file:/etc/systemd/network/10-eth0.network', '[Match]\nName=eth0\n[RoutingPolicyRule]\nFrom=10.0.0.11\nTable=lvs_nat\nPriority=100\n[Route]\nGateway=10.0.0.254\nTable=lvs_nat\n'),
+    ]);
+    expect(run(policyNotPersistent, records).findings).toEqual([]);
+  });
+
   it('netplan hosts get no automatic fix but the netplan form in the detail; keepalived-managed rules count as persistent', () => {
     const records = healthy([missing('file:/etc/network/interfaces'), dir('/etc/netplan', ['50-cloud-init.yaml']), file('file:/etc/netplan/50-cloud-init.yaml', 'network:\n  version: 2\n')]);
     const [f] = run(policyNotPersistent, records).findings;
