@@ -1,7 +1,7 @@
 // The app shell: header, the current screen, help, and the keys that work everywhere
 // (q quit, ? help, Ctrl+C always). Quitting never interrupts a change half-way.
 import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Box, useApp } from 'ink';
+import { Box, Static, useApp } from 'ink';
 import { KeyBusProvider, useKeys } from './components/keys.js';
 import { AppContext, useSession, type AppContextValue, type Route } from './context.js';
 import { ColorContext, ToneText } from './components/theme.js';
@@ -9,7 +9,7 @@ import { Header } from './components/header.js';
 import { useTerminalSize } from './components/terminal.js';
 import { Screen } from './components/screen.js';
 import { Home } from './screens/home.js';
-import { Diagnose } from './screens/diagnose.js';
+import { CheckRowLine, Diagnose } from './screens/diagnose.js';
 import { FindingScreen } from './screens/finding.js';
 import { FixScreen } from './screens/fix.js';
 import { SetupScreen } from './screens/setup.js';
@@ -134,6 +134,8 @@ function Shell({ session, help, setHelp, typing, exit, onExit, children }: Shell
 
   return (
     <Box flexDirection="column">
+      {/* the only <Static>, never unmounted: Ink keeps using a removed one's freed layout node */}
+      <Static items={state.staticLog}>{(line) => <CheckRowLine key={line.key} row={line.row} />}</Static>
       {children}
       {note && state.applying ? <ToneText tone="warning">{note}</ToneText> : null}
     </Box>

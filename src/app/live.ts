@@ -1,20 +1,22 @@
 // The real services: the pipeline, the change engine and generate, each imported on first use so
 // that the first frame does not wait for them.
 import type { CollectOptions, Finding, FixPlan, Snapshot } from '../types.js';
-import type { AppServices, ApplyOutcome, FixPreview, GenerateOutcome, HostInterface } from './services.js';
+import type { AppServices, ApplyOutcome, FixPreview, GeneratedFile, GenerateOutcome, HostInterface } from './services.js';
 import { CONFIRM_WORD, planPreviewLines } from './logic/findings.js';
 
 type Raw = Record<string, string | boolean | undefined>;
 
-/** What the app expects of src/generate (loaded by name so the app builds before it lands). */
-interface GenerateModule {
-  validateGenerateInput(raw: unknown): unknown;
-  generatePair(input: unknown): unknown;
+/** validateGenerateInput wants --out: the form asks for the directory last, so a placeholder until then. */
+const PENDING_OUT = '/nonexistent/hagw-doctor-preview';
+
+function asList(files: Record<string, { content: string; mode: number; installAs?: string }>): GeneratedFile[] {
+  return Object.entries(files)
+    .sort(([a], [b]) => fileOrder(a) - fileOrder(b) || a.localeCompare(b))
+    .map(([path, f]) => ({ path, content: f.content, mode: f.mode, ...(f.installAs ? { installAs: f.installAs } : {}) }));
 }
 
-async function loadGenerate(): Promise<GenerateModule> {
-  const spec = '../generate/index.js';
-  return (await import(spec)) as GenerateModule;
+function fileOrder(p: string): number {
+  return ['keepalived.conf', 'scripts/', 'sysctl.conf', 'rules.v4', 'INSTALL.md'].findIndex((x) => p === x || (x.endsWith('/') && p.startsWith(x))) >>> 0;
 }
 
 export function liveServices(opts: { options?: CollectOptions; demo?: { scenario: string; snapshot: Snapshot; scenarios: string[] }; env?: NodeJS.ProcessEnv }): AppServices {
@@ -59,31 +61,42 @@ export function liveServices(opts: { options?: CollectOptions; demo?: { scenario
       }
     },
     async generate(raw): Promise<GenerateOutcome> {
-      let mod: GenerateModule;
-      try {
-        mod = await loadGenerate();
-      } catch {
-        return { ok: false, errors: ['the generate module is not available in this build'] };
-      }
-      try {
-        const input = mod.validateGenerateInput(raw);
-        const problems = validationErrors(input);
-        if (problems) return { ok: false, errors: problems };
-        return { ok: true, files: filesOf(mod.generatePair(unwrap(input))) };
-      } catch (err) {
-        return { ok: false, errors: [(err as Error).message] };
-      }
+      const { validateGenerateInput, generatePair } = await import('../generate/cli.js');
+      const v = validateGenerateInput({ ...raw, out: PENDING_OUT });
+      if (!v.ok) return { ok: false, errors: [v.error] };
+      return { ok: true, files: asList(generatePair(v.value)) };
     },
     async writeFiles(dir, raw) {
+      // the same steps as `hagw-doctor generate`: validate, write next to DIR, check with the real tools, then put in place
+      const { validateGenerateInput, generatePair, writeFiles, validateGenerated } = await import('../generate/cli.js');
+      const { mkdtemp, mkdir, rm } = await import('node:fs/promises');
+      const path = (await import('node:path')).default;
+      const v = validateGenerateInput({ ...raw, out: dir });
+      if (!v.ok) return { ok: false, message: v.error };
+      const out = path.resolve(dir);
+      const files = generatePair(v.value);
+      let tmp: string | undefined;
       try {
-        const spec = '../generate/cli.js';
-        const { generateCommand } = (await import(spec)) as { generateCommand(flags: Raw, io?: unknown): Promise<number> };
-        // generateCommand writes, validates and reports on stdout/stderr; the app only needs the status
-        const status = await quietly(() => generateCommand({ ...raw, out: dir }));
-        return status.value === 0 ? { ok: true, message: `written to ${dir} and validated` } : { ok: false, message: status.output.trim() || `generate exited with ${status.value}` };
+        await mkdir(path.dirname(out), { recursive: true });
+        tmp = await mkdtemp(path.join(path.dirname(out), `.${path.basename(out)}.hagw-`));
+        await writeFiles(tmp, files);
+        const steps = await validateGenerated(tmp);
+        const failed = steps.find((st) => st.status === 'failed');
+        if (failed) return { ok: false, message: `${failed.tool} rejects the generated files: ${failed.detail}; nothing written to ${out}` };
+        await writeFiles(out, files);
+        const checked = steps.map((st) => `${st.status === 'ok' ? 'checked' : 'not checked'}: ${st.tool}${st.detail ? ` (${st.detail})` : ''}`).join('; ');
+        return { ok: true, message: `wrote ${Object.keys(files).length} files into ${out}; ${checked}` };
       } catch (err) {
-        return { ok: false, message: (err as Error).message };
+        return { ok: false, message: `cannot write ${out}: ${(err as Error).message}` };
+      } finally {
+        if (tmp) await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
       }
+    },
+    async installPlan(raw) {
+      const g = await services.generate(raw);
+      if (!g.ok) return undefined;
+      const { installPlanFor } = await import('./logic/install.js');
+      return installPlanFor(g.files);
     },
   };
   if (!demo) {
@@ -135,15 +148,6 @@ function interfacesFromSnapshot(snapshot: Snapshot): HostInterface[] {
   }
 }
 
-/** validateGenerateInput may throw, or return {ok,errors} / {success,error}: accept any of them. */
-function validationErrors(v: unknown): string[] | undefined {
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    if (o.ok === false && Array.isArray(o.errors)) return o.errors.map(String);
-    if (o.ok === false && typeof o.error === 'string') return [o.error];
-  }
-  return undefined;
-}
 
 function unwrap(v: unknown): unknown {
   if (v && typeof v === 'object' && 'ok' in v && 'input' in v) return (v as { input: unknown }).input;
@@ -151,33 +155,4 @@ function unwrap(v: unknown): unknown {
   return v;
 }
 
-/** GeneratedFiles as a list: an array of {path, content}, or a record path -> content. */
-function filesOf(g: unknown): Array<{ path: string; content: string; mode?: number }> {
-  const files = g && typeof g === 'object' && 'files' in g ? (g as { files: unknown }).files : g;
-  if (Array.isArray(files)) return files as Array<{ path: string; content: string; mode?: number }>;
-  if (files && typeof files === 'object') {
-    return Object.entries(files as Record<string, unknown>).map(([path, v]) =>
-      typeof v === 'string' ? { path, content: v } : { path, ...(v as { content: string; mode?: number }) },
-    );
-  }
-  return [];
-}
 
-/** Runs fn with process.stdout/stderr writes captured (Ink owns the terminal meanwhile). */
-async function quietly<T>(fn: () => Promise<T>): Promise<{ value: T; output: string }> {
-  let output = '';
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  const capture = ((chunk: string | Uint8Array) => {
-    output += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
-    return true;
-  }) as typeof process.stdout.write;
-  process.stdout.write = capture;
-  process.stderr.write = capture;
-  try {
-    return { value: await fn(), output };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}

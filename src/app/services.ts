@@ -52,7 +52,7 @@ export interface FixPreview {
   confirmWord: string | null;
 }
 
-export type GeneratedFile = { path: string; content: string; mode?: number };
+export type GeneratedFile = { path: string; content: string; mode?: number; /** where it is installed on the host */ installAs?: string };
 
 export type GenerateOutcome = { ok: true; files: GeneratedFile[] } | { ok: false; errors: string[] };
 

@@ -21,8 +21,16 @@ export interface RunState {
   error?: string;
 }
 
+/** A finished check row written once above the screen (Ink's <Static>). */
+export interface StaticLine {
+  key: string;
+  row: CheckRow;
+}
+
 export interface SessionState {
   run?: RunState;
+  /** append-only: the app's one <Static> prints each entry once */
+  staticLog: StaticLine[];
   /** a fix is being applied: quitting waits for the engine to finish or roll back */
   applying: boolean;
   /** the operator asked to quit while applying */
@@ -30,7 +38,7 @@ export interface SessionState {
 }
 
 export class Session {
-  private state: SessionState = { applying: false, quitRequested: false };
+  private state: SessionState = { staticLog: [], applying: false, quitRequested: false };
   private readonly listeners = new Set<() => void>();
   private inflight: Promise<Report | undefined> | undefined;
   private runCounter = 0;
@@ -96,17 +104,14 @@ export class Session {
     return report;
   }
 
-  private readonly printed = new Map<number, Set<string>>();
+  private readonly printed = new Set<string>();
 
-  /** Check rows of a run already written to the terminal (by <Static>) by an earlier screen. */
-  printedBefore(runId: number): ReadonlySet<string> {
-    return new Set(this.printed.get(runId) ?? []);
-  }
-
-  markPrinted(runId: number, ids: readonly string[]): void {
-    const set = this.printed.get(runId) ?? new Set<string>();
-    for (const id of ids) set.add(id);
-    this.printed.set(runId, set);
+  /** Adds a run's finished rows, not printed yet, to the static log (the Diagnose screen calls it). */
+  publishRows(runId: number, rows: readonly CheckRow[]): void {
+    const fresh = rows.filter((r) => !this.printed.has(`${runId}:${r.id}`));
+    if (!fresh.length) return;
+    for (const r of fresh) this.printed.add(`${runId}:${r.id}`);
+    this.set({ staticLog: [...this.state.staticLog, ...fresh.map((row) => ({ key: `${runId}:${row.id}`, row }))] });
   }
 
   setApplying(applying: boolean): void {

@@ -76,12 +76,14 @@ export function Menu({ items, isFocused = true, isDisabled = false, initialId, h
         const on = i === cursor && !isDisabled;
         return (
           <Box key={it.id}>
-            <ToneText tone={on ? 'accent' : 'plain'} bold={on}>
-              {on ? '› ' : '  '}
-            </ToneText>
-            <ToneText tone={it.tone ?? 'plain'} bold={on} inverse={on && isFocused}>
-              {it.label}
-            </ToneText>
+            <Box flexShrink={0}>
+              <ToneText tone={on ? 'accent' : 'plain'} bold={on}>
+                {on ? '› ' : '  '}
+              </ToneText>
+              <ToneText tone={it.tone ?? 'plain'} bold={on} inverse={on && isFocused}>
+                {it.label}
+              </ToneText>
+            </Box>
             {it.hint ? <ToneText tone="muted">{`  ${it.hint}`}</ToneText> : null}
           </Box>
         );

@@ -16,7 +16,7 @@ export function installPlanFor(files: readonly GeneratedFile[]): FixPlan {
   for (const f of files) {
     const t = INSTALL_TARGETS.find((x) => x.from.test(f.path));
     if (!t) continue; // INSTALL.md stays in the review
-    const to = t.to(f.path);
+    const to = f.installAs ?? t.to(f.path);
     written.push(to);
     steps.push({ write: { path: to, content: f.content, mode: f.mode ?? t.mode ?? 0o644 }, why: `install ${f.path}` });
   }

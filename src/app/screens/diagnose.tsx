@@ -1,7 +1,7 @@
 // Diagnose: every check with live progress (finished rows in <Static>), then the findings by
 // severity, worst first. Enter opens a finding, r runs everything again.
-import React, { useEffect, useMemo } from 'react';
-import { Box, Static } from 'ink';
+import React, { useEffect } from 'react';
+import { Box } from 'ink';
 import { useKeys } from '../components/keys.js';
 import type { Finding } from '../../types.js';
 import { Menu, type MenuItem } from '../components/menu.js';
@@ -74,10 +74,8 @@ export function Diagnose() {
   const finished = rows.filter((r) => r.status !== 'pending');
   const pending = rows.filter((r) => r.status === 'pending');
   const runId = run?.id ?? 0;
-  // rows an earlier visit already printed stay printed: <Static> writes only the new ones
-  const printedBefore = useMemo(() => session.printedBefore(runId), [session, runId]);
-  const staticRows = finished.filter((r) => !printedBefore.has(r.id));
-  useEffect(() => session.markPrinted(runId, staticRows.map((r) => r.id)), [session, runId, staticRows.length]);
+  // finished rows go to the app's one <Static> (Ink cannot unmount a <Static>)
+  useEffect(() => session.publishRows(runId, finished), [session, runId, finished.length]);
   const running = !run || run.phase === 'collecting' || run.phase === 'analysing';
   const report = run?.phase === 'done' ? run.report : undefined;
 
@@ -91,7 +89,6 @@ export function Diagnose() {
 
   return (
     <>
-      <Static key={runId} items={staticRows}>{(row) => <CheckRowLine key={`${run?.id}:${row.id}`} row={row} />}</Static>
       <Screen title="Diagnose this gateway" keys={report ? [['↑↓/jk', 'move'], ['Enter', 'open'], ['r', 're-run'], ['Esc', 'back']] : [['Esc', 'back']]}>
         {running ? (
           <Box flexDirection="column">
