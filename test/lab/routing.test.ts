@@ -1,6 +1,7 @@
 // Issue 6's proof on the real keepalived pair: the routing-area checks stay silent on the healthy
 // pair; a rule into an empty named table is detected and fixed with `hagw-doctor fix
-// policy-table-empty --yes`; strict rp_filter on a forwarding interface is detected and fixed.
+// policy-table-empty --yes`; strict rp_filter on a forwarding interface is detected and fixed;
+// GRO on a forwarding interface is detected and turned off.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { ADDR, createLab, requireRoot, type Lab } from './harness.js';
@@ -91,5 +92,18 @@ describe('routing area on the lab pair', () => {
     expect((await lab.execOk('gw1', ['cat', '/proc/sys/net/ipv4/conf/eth1/rp_filter'])).stdout.trim()).toBe('2');
     expect(await lab.readEtc('gw1', 'sysctl.d/90-hagw-doctor.conf')).toMatch(/^net\.ipv4\.conf\.eth1\.rp_filter = 2$/m);
     expect((await check('gw1')).findings.filter((f) => f.code === 'rp-filter-strict')).toEqual([]);
+  });
+
+  it('GRO on a forwarding interface: detected from ethtool -k, fixed with ethtool -K', async () => {
+    await lab.execOk('gw2', ['ethtool', '-K', 'eth0', 'gro', 'on']);
+    const before = await check('gw2');
+    const gro = before.findings.filter((f) => f.code === 'nic-lro-on-forwarder');
+    expect(gro.map((f) => f.subject)).toEqual(['eth0']);
+    expect(gro[0]!.evidence[0]).toEqual({ probe: 'ethtool-k:eth0', excerpt: 'generic-receive-offload: on' });
+
+    const fixed = await lab.doctor('gw2', ['fix', 'nic-lro-on-forwarder', '--yes']);
+    expect(fixed.exitCode, `${fixed.stdout}\n${fixed.stderr}`).toBe(0);
+    expect((await lab.execOk('gw2', ['ethtool', '-k', 'eth0'])).stdout).toMatch(/^generic-receive-offload: off$/m);
+    expect((await check('gw2')).findings.filter((f) => f.code === 'nic-lro-on-forwarder')).toEqual([]);
   });
 });

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ProbeRecord } from '../../../src/types.js';
 import { ipvsDsnat, ipvsModule, ipvsRealServers } from '../../../checks/ipvs.js';
 import { cmd, CONF, file, fixture, keepalivedRunning, missing, run } from '../routing/helpers.js';
+import { dsnatStatus } from '../../../src/ipvs/analyze.js';
+import { parseIpvsList, parseLocalAddresses } from '../../../src/ipvs/ipvsadm.js';
 
 const DIRECTOR_CONF = `global_defs {
     router_id lvs1
@@ -178,5 +180,17 @@ describe('dsnat', () => {
     expect(run(ipvsDsnat, records).findings).toEqual([]);
     expect(run(ipvsRealServers, records).findings).toEqual([]);
     expect(run(ipvsModule, records).findings).toEqual([]);
+  });
+});
+
+describe('dsnatStatus (pure)', () => {
+  const vs = { address: '0.0.0.0', port: 0, protocol: 'TCP', laddrGroupName: 'g', realServers: [], loc: { file: CONF, line: 4 } };
+  const list = (name: string) => parseIpvsList(fixture('ipvs', name));
+  it('tells a stock build, a missing service, an empty pool and a healthy pool apart', () => {
+    expect(dsnatStatus(vs, undefined, { exitCode: 2, stdout: '', stderr: "ipvsadm: invalid option -- 'G'\n" }, undefined)).toMatchObject({ kind: 'unsupported' });
+    const ok = { exitCode: 0, stdout: fixture('ipvs', 'ipvsadm-G.dsnat.txt'), stderr: '' };
+    expect(dsnatStatus(vs, list('ipvsadm-Ln.empty.txt'), ok, parseLocalAddresses(ok.stdout))).toMatchObject({ kind: 'service-missing' });
+    expect(dsnatStatus(vs, list('ipvsadm-Ln.dsnat.txt'), ok, parseLocalAddresses(ok.stdout))).toEqual({ kind: 'ok', vs, pool: 2 });
+    expect(dsnatStatus(vs, list('ipvsadm-Ln.dsnat.txt'), ok, [{ service: '0.0.0.0:0', total: 0 }])).toMatchObject({ kind: 'empty-pool' });
   });
 });

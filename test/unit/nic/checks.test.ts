@@ -130,6 +130,22 @@ describe('detections waiting for a contract code', () => {
     expect(vipsInLocalTable(routes, ['203.0.113.10', '203.0.113.11'], ['lo']).map((v) => v.vip)).toEqual(['203.0.113.10']);
   });
 
+  it('IRQs of a virtio NIC found through parentdev: spread on the captured VM, one CPU detected once the code exists', () => {
+    const vm = [cmd('ip-link', fixture('routing', 'vm.ip-link.json')), iface('eth0', 'forwarding', 1)];
+    expect(run(nicIrq, gateway({}, vm))).toMatchObject({ run: { status: 'pass' }, findings: [] });
+    const oneCpu = fixture('routing', 'interrupts.vm.txt').replace(/^( 38:)\s+0\s+(\d+)/m, '$1 $2 0');
+    const records = gateway({}, [...vm, file('proc-interrupts', oneCpu, '/proc/interrupts')]);
+    expect(run(nicIrq, records).findings).toEqual([]);
+    (CODES as Record<string, unknown>)['nic-irq-single-cpu'] = { severity: 'warning', meaning: 'test' };
+    try {
+      const { findings } = run(nicIrq, records);
+      expect(findings.map((f) => [f.code, f.subject])).toEqual([['nic-irq-single-cpu', 'eth0']]);
+      expect(findings[0]!.evidence.map((e) => e.excerpt)).toContain('38: 5450 0 PCI-MSIX-0000:00:03.0 1-edge virtio2-input.0');
+    } finally {
+      delete (CODES as Record<string, unknown>)['nic-irq-single-cpu'];
+    }
+  });
+
   it('irqbalance running: nothing to judge; MTU: skipped with the reason', () => {
     expect(run(nicIrq, gateway({}, [cmd('pidof-irqbalance', '812\n')])).run.status).toBe('pass');
     expect(run(nicIrq, gateway()).run).toMatchObject({ status: 'skip', reason: 'no NIC interrupt line matches a forwarding interface (virtual NICs)' });
