@@ -39,14 +39,16 @@ export const IFACE_SYSCTLS = ['rp_filter', 'forwarding', 'arp_ignore', 'arp_anno
 
 const SAFE_IFNAME = /^[A-Za-z0-9_.:@-]{1,15}$/;
 
-/** Interface names from the `ip-link` record (no lo), capped at MAX_IFACES. */
-export function interfacesFromLink(records: Readonly<Record<string, ProbeRecord>>): string[] {
+/** Interface names from the `ip-link` record (no lo), capped at MAX_IFACES; upOnly: only those
+ *  administratively up (ethtool is a process per interface, so only where it can matter). */
+export function interfacesFromLink(records: Readonly<Record<string, ProbeRecord>>, upOnly = false): string[] {
   const r = records['ip-link'];
   if (r?.status !== 'ok') return [];
   try {
-    const links = JSON.parse(r.stdout) as Array<{ ifname?: string; link_type?: string }>;
+    const links = JSON.parse(r.stdout) as Array<{ ifname?: string; link_type?: string; flags?: string[] }>;
     return links
       .filter((l) => typeof l.ifname === 'string' && l.link_type !== 'loopback' && SAFE_IFNAME.test(l.ifname) && !l.ifname.includes('..'))
+      .filter((l) => !upOnly || (Array.isArray(l.flags) && l.flags.includes('UP')))
       .map((l) => l.ifname!)
       .slice(0, MAX_IFACES);
   } catch {
@@ -152,8 +154,8 @@ export const nicProvider: ProbeProvider = {
     const specs: ProbeSpec[] = [];
     for (const ifname of interfacesFromLink(records)) {
       for (const leaf of IFACE_SYSCTLS) specs.push({ id: ifaceSysctlId(ifname, leaf), kind: 'file', path: ifaceSysctlPath(ifname, leaf) });
-      specs.push({ id: ethtoolProbeId(ifname), kind: 'command', argv: ['ethtool', '-k', ifname] });
     }
+    for (const ifname of interfacesFromLink(records, true)) specs.push({ id: ethtoolProbeId(ifname), kind: 'command', argv: ['ethtool', '-k', ifname] });
     return specs;
   },
 };

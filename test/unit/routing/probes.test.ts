@@ -19,8 +19,10 @@ describe('routing probes', () => {
   });
 
   it('never builds a path from a hostile interface name, and copes with unparsable ip-link', () => {
-    const link = cmd('ip-link', JSON.stringify([{ ifname: '../../etc', link_type: 'ether' }, { ifname: 'a/b' }, { ifname: 'ok0', link_type: 'ether' }]));
-    expect(interfacesFromLink(round(1, [link]).records)).toEqual(['ok0']);
+    const link = cmd('ip-link', JSON.stringify([{ ifname: '../../etc', link_type: 'ether' }, { ifname: 'a/b' }, { ifname: 'ok0', link_type: 'ether' }, { ifname: 'down0', link_type: 'ether', flags: ['BROADCAST'] }]));
+    expect(interfacesFromLink(round(1, [link]).records)).toEqual(['ok0', 'down0']);
+    // ethtool only for interfaces that are up
+    expect(ids(nicProvider.probes(round(1, [link]))).filter((id) => id.startsWith('ethtool'))).toEqual([]);
     expect(interfacesFromLink(round(1, [cmd('ip-link', 'not json')]).records)).toEqual([]);
   });
 
