@@ -1,6 +1,6 @@
 // The app shell: header, the current screen, help, and the keys that work everywhere
 // (q quit, ? help, Ctrl+C always). Quitting never interrupts a change half-way.
-import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import React, { Suspense, lazy, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { Box, Static, useApp } from 'ink';
 import { KeyBusProvider, useKeys } from './components/keys.js';
 import { AppContext, useSession, type AppContextValue, type Route } from './context.js';
@@ -9,11 +9,14 @@ import { Header } from './components/header.js';
 import { useTerminalSize } from './components/terminal.js';
 import { Screen } from './components/screen.js';
 import { Home } from './screens/home.js';
-import { CheckRowLine, Diagnose } from './screens/diagnose.js';
-import { FindingScreen } from './screens/finding.js';
-import { FixScreen } from './screens/fix.js';
-import { SetupScreen } from './screens/setup.js';
-import { Triage } from './screens/triage.js';
+import { CheckRowLine } from './components/check-row.js';
+
+// only Home is needed for the first frame; the other screens load behind it
+const Diagnose = lazy(() => import('./screens/diagnose.js').then((m) => ({ default: m.Diagnose })));
+const FindingScreen = lazy(() => import('./screens/finding.js').then((m) => ({ default: m.FindingScreen })));
+const FixScreen = lazy(() => import('./screens/fix.js').then((m) => ({ default: m.FixScreen })));
+const SetupScreen = lazy(() => import('./screens/setup.js').then((m) => ({ default: m.SetupScreen })));
+const Triage = lazy(() => import('./screens/triage.js').then((m) => ({ default: m.Triage })));
 import type { Session } from './session.js';
 
 export interface AppProps {
@@ -63,7 +66,13 @@ export function App({ session, color, initial, onExit }: AppProps) {
         >
           <Box flexDirection="column" width={columns}>
             <Header />
-            {help ? <Help /> : <Current route={stack[stack.length - 1]!} />}
+            {help ? (
+              <Help />
+            ) : (
+              <Suspense fallback={<ToneText tone="muted">loading…</ToneText>}>
+                <Current route={stack[stack.length - 1]!} />
+              </Suspense>
+            )}
           </Box>
         </AppContext.Provider>
       </Shell>

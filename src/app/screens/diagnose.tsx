@@ -7,42 +7,9 @@ import type { Finding } from '../../types.js';
 import { Menu, type MenuItem } from '../components/menu.js';
 import { Screen } from '../components/screen.js';
 import { Spinner } from '../components/spinner.js';
-import { SEVERITY_LABEL, ToneText, type Tone } from '../components/theme.js';
+import { SEVERITY_LABEL, ToneText } from '../components/theme.js';
 import { useAppContext, useSession, routeOf } from '../context.js';
-import { failMark, groupBySeverity } from '../logic/findings.js';
-import type { CheckRow } from '../session.js';
-
-function rowTone(row: CheckRow): Tone {
-  if (row.status === 'pass') return 'ok';
-  if (row.status === 'error') return 'error';
-  if (row.status === 'skip') return 'muted';
-  return row.findings.some((f) => f.severity === 'critical' || f.severity === 'error') ? 'error' : 'warning';
-}
-
-function rowMark(row: CheckRow): string {
-  if (row.status === 'pass') return '✓';
-  if (row.status === 'fail') return failMark(row.findings);
-  if (row.status === 'error') return '✗';
-  return '-';
-}
-
-export function CheckRowLine({ row }: { row: CheckRow }) {
-  const note =
-    row.status === 'error'
-      ? `  check failed: ${row.reason ?? 'unknown error'}`
-      : row.status === 'skip'
-        ? `  skipped: ${row.reason ?? ''}`
-        : row.status === 'fail'
-          ? `  ${row.findings.map((f) => f.code).join(', ')}`
-          : '';
-  return (
-    <Box>
-      <ToneText tone={rowTone(row)}>{`${rowMark(row)} `}</ToneText>
-      <ToneText>{row.title}</ToneText>
-      <ToneText tone={row.status === 'error' ? 'error' : 'muted'}>{note}</ToneText>
-    </Box>
-  );
-}
+import { groupBySeverity } from '../logic/findings.js';
 
 export function findingItems(findings: readonly Finding[]): MenuItem[] {
   const items: MenuItem[] = [];

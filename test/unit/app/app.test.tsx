@@ -254,3 +254,16 @@ describe('setup', () => {
     expect(done.replace(/\n/g, ' ')).toContain('hagw-doctor generate --role backup --interface eth0 --vip 192.168.100.1/24 --self 192.168.100.3 --peer 192.168.100.2 --vrid 51 --priority 100');
   });
 });
+
+describe('80x24', () => {
+  it('every screen fits in 23 rows (Ink clears a terminal it fills) and the footer stays on screen', async () => {
+    const r = start({ reports: [report([FORWARD_OFF, NOTRACK, SPLIT_BRAIN])] });
+    const fits = (f: string) => f.split('\n').length <= 23 && /q quit|Ctrl\+C quit|close|back/.test(f.split('\n').at(-1) ?? '');
+    const dyn = (f: string) => f.split('\n').filter((l) => !/^[✓✗!-] /.test(l)).join('\n');
+    expect(fits(dyn(await waitFor(r.lastFrame, 'keepalived 2.2.7')))).toBe(true);
+    expect(fits(dyn(await press(r.stdin, r.lastFrame, KEYS.enter, 'CRITICAL (2)')))).toBe(true);
+    expect(fits(dyn(await press(r.stdin, r.lastFrame, KEYS.enter, 'Why it matters')))).toBe(true);
+    await press(r.stdin, r.lastFrame, 'f', 'Fix ');
+    expect(fits(dyn(await waitFor(r.lastFrame, '$ ')))).toBe(true);
+  });
+});

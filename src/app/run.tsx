@@ -1,23 +1,13 @@
-// The wizard's entry point (src/cli.ts imports it only on a TTY). Renders the first frame before
-// the pipeline is loaded; the first diagnosis starts in the background for the home header.
+// Renders the app; the first frame comes before the pipeline is loaded, and the first diagnosis
+// starts in the background for the home header. main.ts loads this.
 import React from 'react';
 import { render } from 'ink';
-import type { CollectOptions, Snapshot } from '../types.js';
 import { App } from './app.js';
 import { Session } from './session.js';
 import { liveServices } from './live.js';
-import type { AppServices } from './services.js';
+import type { RunAppOptions } from './main.js';
 
-export interface RunAppOptions {
-  color: boolean;
-  options?: CollectOptions;
-  demo?: { scenario: string; snapshot: Snapshot; scenarios: string[] };
-  /** tests: replace the pipeline, engine and generate */
-  services?: AppServices;
-}
-
-/** Runs the app until the operator quits; the exit status is the last report's (as `check`), or 0. */
-export async function runApp(opts: RunAppOptions): Promise<number> {
+export async function runInk(opts: RunAppOptions): Promise<number> {
   const services = opts.services ?? liveServices({ ...(opts.options ? { options: opts.options } : {}), ...(opts.demo ? { demo: opts.demo } : {}) });
   const session = new Session(services);
   const onSignal = () => session.requestQuit();
@@ -25,6 +15,10 @@ export async function runApp(opts: RunAppOptions): Promise<number> {
   for (const s of signals) process.on(s, onSignal);
   const instance = render(<App session={session} color={opts.color} />, { exitOnCtrlC: false, patchConsole: true });
   void session.diagnose();
+  // warm the screens behind the first frame, so that opening one does not wait for its module
+  setTimeout(() => {
+    for (const m of ['diagnose', 'finding', 'fix', 'setup', 'triage']) void import(`./screens/${m}.js`).catch(() => undefined);
+  }, 50);
   try {
     await instance.waitUntilExit();
   } finally {

@@ -1,0 +1,19 @@
+// The wizard's entry point: src/cli.ts imports it only on a TTY. React and Ink are loaded from
+// here, after NODE_ENV is settled, so their production builds load (smaller, faster first frame).
+import type { CollectOptions, Snapshot } from '../types.js';
+import type { AppServices } from './services.js';
+
+export interface RunAppOptions {
+  color: boolean;
+  options?: CollectOptions;
+  demo?: { scenario: string; snapshot: Snapshot; scenarios: string[] };
+  /** tests: replace the pipeline, engine and generate */
+  services?: AppServices;
+}
+
+/** Runs the app until the operator quits; the exit status is the last report's (as `check`), or 0. */
+export async function runApp(opts: RunAppOptions): Promise<number> {
+  process.env.NODE_ENV ??= 'production';
+  const { runInk } = await import('./run.js');
+  return runInk(opts);
+}

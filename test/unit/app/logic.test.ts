@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { QUESTIONS, activeQuestions, defaultExclusions, freeVrid, generateCommandLine, generateFlags, peerAnswers, type HostDefaults, type SetupAnswers } from '../../../src/app/logic/setup.js';
+import { displayOrder, failoverFindings, groupBySeverity, planPreviewLines } from '../../../src/app/logic/findings.js';
+import { installPlanFor } from '../../../src/app/logic/install.js';
+import { FORWARD_FIX, FORWARD_OFF, NOTRACK, SNAPSHOT, SPLIT_BRAIN, report } from './helpers.js';
+
+const host: HostDefaults = {
+  interfaces: [
+    { name: 'lo', ipv4: ['127.0.0.1/8'], internal: true },
+    { name: 'eth0', ipv4: ['10.1.0.5/24'], internal: false },
+    { name: 'eth1', ipv4: ['203.0.113.5/24'], internal: false },
+  ],
+  vridsInUse: [51, 52],
+};
+const q = (id: keyof SetupAnswers) => QUESTIONS.find((x) => x.id === id)!;
+
+const answers: SetupAnswers = {
+  role: 'master',
+  interface: 'eth0',
+  vip: '10.1.0.1/24',
+  self: '10.1.0.5',
+  peer: '10.1.0.6',
+  transport: 'unicast',
+  vrid: '53',
+  priority: '150',
+  snatSource: '10.1.0.0/24',
+  exclude: '100.64.0.0/10',
+  wanInterface: 'eth1',
+  wanVip: '203.0.113.10/24',
+};
+
+describe('setup form', () => {
+  it('takes its defaults from the host: the first real interface, its address, a free VRID, its network', () => {
+    expect(q('interface').defaultValue({}, host)).toBe('eth0');
+    expect(q('self').defaultValue({ interface: 'eth0' }, host)).toBe('10.1.0.5');
+    expect(q('vrid').defaultValue({}, host)).toBe('53');
+    expect(q('priority').defaultValue({ role: 'backup' }, host)).toBe('100');
+    expect(q('snatSource').defaultValue({ interface: 'eth0' }, host)).toBe('10.1.0.0/24');
+    expect(q('wanInterface').defaultValue({ interface: 'eth0' }, host)).toBe('eth1');
+  });
+
+  it('excludes 10/8 unless the LAN is inside it; 100.64/10 always', () => {
+    expect(defaultExclusions('10.1.0.5/24')).toBe('100.64.0.0/10');
+    expect(defaultExclusions('192.168.1.2/24')).toBe('100.64.0.0/10,10.0.0.0/8');
+  });
+
+  it('refuses bad values with a reason', () => {
+    expect(q('vip').validate('10.1.0.1', {}, host)).toMatch(/ADDRESS\/PREFIX/);
+    expect(q('vip').validate('10.1.0.1/24', {}, host)).toBeUndefined();
+    expect(q('self').validate('10.1.0.9', { interface: 'eth0' }, host)).toMatch(/eth0 has 10.1.0.5/);
+    expect(q('self').validate('10.1.0.1', { interface: 'eth0', vip: '10.1.0.1/24' }, host)).toMatch(/VIP/);
+    expect(q('peer').validate('10.1.0.5', { self: '10.1.0.5' }, host)).toMatch(/cannot be this node/);
+    expect(q('peer').validate('999.1.1.1', {}, host)).toMatch(/not an IPv4/);
+    expect(q('vrid').validate('52', {}, host)).toMatch(/already in use/);
+    expect(q('vrid').validate('256', {}, host)).toMatch(/1 to 255/);
+    expect(q('priority').validate('255', {}, host)).toMatch(/1 to 254/);
+    expect(q('snatSource').validate('10.0.0.0/8, nope', {}, host)).toMatch(/not a CIDR: nope/);
+    expect(q('interface').validate('eth9', {}, host)).toMatch(/no interface eth9/);
+    expect(q('wanInterface').validate('eth0', { interface: 'eth0' }, host)).toMatch(/must differ/);
+  });
+
+  it('skips the SNAT questions when there is nothing to SNAT', () => {
+    expect(activeQuestions({ snatSource: 'none' }).map((x) => x.id)).not.toContain('wanVip');
+    expect(activeQuestions({}).map((x) => x.id)).toContain('wanVip');
+  });
+
+  it('builds the generate flags and the exact command for the peer', () => {
+    expect(generateFlags(answers)).toEqual({
+      role: 'master', interface: 'eth0', vip: '10.1.0.1/24', self: '10.1.0.5', peer: '10.1.0.6', vrid: '53', priority: '150',
+      snatSource: '10.1.0.0/24', exclude: '100.64.0.0/10', wanInterface: 'eth1', wanVip: '203.0.113.10/24',
+    });
+    const peer = peerAnswers(answers);
+    expect(peer).toMatchObject({ role: 'backup', self: '10.1.0.6', peer: '10.1.0.5', priority: '100' });
+    expect(generateCommandLine(generateFlags(peer), './hagw-backup')).toBe(
+      'hagw-doctor generate --role backup --interface eth0 --vip 10.1.0.1/24 --self 10.1.0.6 --peer 10.1.0.5 --vrid 53 --priority 100 --snat-source 10.1.0.0/24 --exclude 100.64.0.0/10 --wan-interface eth1 --wan-vip 203.0.113.10/24 --out ./hagw-backup',
+    );
+    expect(generateCommandLine(generateFlags({ ...answers, transport: 'multicast', snatSource: 'none' }), 'my dir')).toBe(
+      "hagw-doctor generate --role master --interface eth0 --vip 10.1.0.1/24 --self 10.1.0.5 --peer 10.1.0.6 --vrid 53 --priority 150 --multicast --out 'my dir'",
+    );
+    expect(peerAnswers({ ...answers, role: 'backup', priority: '120' }).priority).toBe('170');
+  });
+
+  it('finds a free VRID from 51 up', () => {
+    expect(freeVrid([])).toBe(51);
+    expect(freeVrid([51, 52, 53])).toBe(54);
+  });
+});
+
+describe('findings views', () => {
+  it('groups worst first and orders the failover findings by what explains a failover first', () => {
+    expect(groupBySeverity([NOTRACK, FORWARD_OFF]).map((g) => g.severity)).toEqual(['critical', 'info']);
+    expect(displayOrder([NOTRACK, FORWARD_OFF])[0]).toBe(FORWARD_OFF);
+    expect(failoverFindings(report([FORWARD_OFF, NOTRACK, SPLIT_BRAIN])).map((f) => f.code)).toEqual(['vrrp-split-brain', 'vrrp-notrack-missing', 'ip-forward-off']);
+  });
+
+  it('previews a plan from itself: exact argv, undo, and a diff against the recorded file', () => {
+    const lines = planPreviewLines(FORWARD_FIX, SNAPSHOT).map((l) => l.text);
+    expect(lines).toContain('   $ sysctl -w net.ipv4.ip_forward=1');
+    expect(lines).toContain('   undo: sysctl -w net.ipv4.ip_forward=0');
+    expect(lines).toContain('   +net.ipv4.ip_forward = 1');
+    const withFile = { ...SNAPSHOT, probes: { ...SNAPSHOT.probes, 'file:/etc/sysctl.d/90-hagw-doctor.conf': { id: 'x', kind: 'file' as const, status: 'ok' as const, stdout: 'net.ipv4.ip_forward = 0\n', stderr: '', ms: 0 } } };
+    const diff = planPreviewLines(FORWARD_FIX, withFile).map((l) => l.text);
+    expect(diff).toContain('   -net.ipv4.ip_forward = 0');
+  });
+});
+
+describe('install plan', () => {
+  it('writes each generated file where it is installed, then applies sysctl, rules, checks and restarts', () => {
+    const plan = installPlanFor([
+      { path: 'keepalived.conf', content: 'x', mode: 0o644, installAs: '/etc/keepalived/keepalived.conf' },
+      { path: 'scripts/notify_master.sh', content: '#!/bin/sh', mode: 0o755, installAs: '/etc/keepalived/scripts/notify_master.sh' },
+      { path: 'sysctl.conf', content: 'net.ipv4.ip_forward = 1\n', mode: 0o644, installAs: '/etc/sysctl.d/90-hagw-doctor.conf' },
+      { path: 'rules.v4', content: '*raw\nCOMMIT\n', mode: 0o644 },
+      { path: 'INSTALL.md', content: '#', mode: 0o644 },
+    ]);
+    expect(plan.risk).toBe('disruptive');
+    expect(plan.touches.files).toEqual(['/etc/keepalived/keepalived.conf', '/etc/keepalived/scripts/notify_master.sh', '/etc/sysctl.d/90-hagw-doctor.conf', '/etc/keepalived/hagw-doctor.rules.v4']);
+    const argv = plan.steps.filter((s) => 'argv' in s).map((s) => ('argv' in s ? s.argv.join(' ') : ''));
+    expect(argv).toEqual([
+      'sysctl -p /etc/sysctl.d/90-hagw-doctor.conf',
+      'iptables-restore --noflush /etc/keepalived/hagw-doctor.rules.v4',
+      'keepalived -t -f /etc/keepalived/keepalived.conf',
+      'systemctl restart keepalived',
+    ]);
+  });
+});
