@@ -1,8 +1,7 @@
 // Kernel and NIC settings of a forwarding gateway / LVS node: rp_filter, LRO/GRO, and the
-// detections that still wait for a contract code (arp_ignore/arp_announce, ip_nonlocal_bind, IRQs, MTU).
+// LVS-DR ARP settings, ip_nonlocal_bind for services on the VIP, and NIC IRQ spread.
 import type { Check } from '../src/check.js';
 import { finding, SkipCheck, type CheckContext, type FindingInput } from '../src/context.js';
-import { isFindingCode, type FindingCode } from '../src/codes.js';
 import type { Evidence, Finding, FixPlan, FixStep } from '../src/types.js';
 import { links, sysctlNumber } from '../src/routing/from-snapshot.js';
 import { ethtoolProbeId, ifaceSysctlId, PROBE_INTERRUPTS, PROBE_IRQBALANCE, PROBE_SS_TCP, PROBE_SS_UDP } from '../src/probes/routing.js';
@@ -14,20 +13,6 @@ import { detectFamily, sysctlPersistStep, SYSCTL_DROP_IN } from '../src/change/p
 import { localAddresses } from '../src/state.js';
 import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
 import { PROBE_KERNEL_LOG } from '../src/probes/netfilter.js';
-
-/** Behaviours with no contract code yet: detected, and reported only once the lead registers the code. */
-export const PENDING_CODES = {
-  'lvs-dr-arp': 'an LVS-DR real server answers or announces ARP for the VIP (arp_ignore < 1 or arp_announce < 2)',
-  'vip-bind-nonlocal': 'a service listens on a VIP while ip_nonlocal_bind is 0: it cannot (re)start on the BACKUP',
-  'nic-irq-single-cpu': 'irqbalance is off and every NIC interrupt lands on one CPU',
-  'vip-mtu-mismatch': 'the VIP interfaces of the two nodes have different MTUs',
-  'lvs-nat-local-trap': 'an LVS-NAT real server holds an address in the VIP subnet and answers those clients directly',
-  'vip-stray-local': 'a VRRP VIP sits in the local table of a node where keepalived does not run',
-} as const;
-
-export function pendingFinding(code: keyof typeof PENDING_CODES, input: FindingInput): Finding[] {
-  return isFindingCode(code) ? [finding(code as FindingCode, input)] : [];
-}
 
 /** Per-interface sysctls of every interface in ip-link. */
 export function ifaceSysctls(ctx: CheckContext): IfaceSysctls[] {
@@ -186,7 +171,7 @@ function configVips(ctx: CheckContext): Array<{ address: string; prefix: number;
 export const drArp: Check = {
   id: 'lvs-dr-arp',
   title: 'ARP settings of an LVS-DR real server',
-  codes: [],
+  codes: ['lvs-dr-arp'],
   run(ctx) {
     ctx.require('ip-addr', 'ip -j addr show');
     const addrs = localAddresses(ctx);
@@ -199,20 +184,20 @@ export const drArp: Check = {
     if (all.arpIgnore === undefined || all.arpAnnounce === undefined) throw new SkipCheck('arp_ignore/arp_announce were not read');
     const problems = drArpProblems(all, ifaceSysctls(ctx));
     if (problems.length === 0) return [];
-    return pendingFinding('lvs-dr-arp', {
+    return [finding('lvs-dr-arp', {
       severity: 'warning',
       title: `LVS-DR real server answers ARP for its VIP on ${problems.map((p) => p.ifname).join(', ')}`,
       detail: `This host holds ${onLo.join(', ') || 'a DR real-server address'} as an LVS-DR real server. With arp_ignore < 1 it answers ARP for the VIP on every interface and with arp_announce < 2 it announces it, so the segment's clients and router may send VIP traffic straight to this real server instead of the director. Set net.ipv4.conf.all.arp_ignore=1 and arp_announce=2.`,
       evidence: problems.map((p) => ({ probe: ifaceSysctlId(p.ifname, 'arp_ignore'), excerpt: `${p.ifname}: effective arp_ignore=${p.arpIgnore} arp_announce=${p.arpAnnounce}` })),
       subject: 'arp',
-    });
+    })];
   },
 };
 
 export const nonlocalBind: Check = {
   id: 'vip-bind-nonlocal',
   title: 'services bound to a VIP can start on the backup',
-  codes: [],
+  codes: ['vip-bind-nonlocal'],
   run(ctx) {
     const vips = configVips(ctx);
     if (vips.length === 0) return [];
@@ -233,20 +218,20 @@ export const nonlocalBind: Check = {
     if (ctx.output(PROBE_SS_TCP) === undefined && ctx.output(PROBE_SS_UDP) === undefined) throw new SkipCheck(`ss -l did not run: ${ctx.probe(PROBE_SS_TCP)?.reason ?? 'not collected'}`);
     const hits = vipListeners(sockets, vips.map((v) => v.address)) as Array<ListeningSocket & { probe: string }>;
     if (hits.length === 0) return [];
-    return pendingFinding('vip-bind-nonlocal', {
+    return [finding('vip-bind-nonlocal', {
       severity: 'warning',
       title: `${hits.length} service(s) listen on a VIP while ip_nonlocal_bind is 0`,
       detail: 'A service bound to the VIP started while this node held it. On the BACKUP (or after a failover and a service restart) the bind fails with "Cannot assign requested address" because the VIP is absent. Set net.ipv4.ip_nonlocal_bind=1, or bind to 0.0.0.0.',
       evidence: hits.map((h) => ({ probe: h.probe, excerpt: `${h.probe === PROBE_SS_UDP ? 'UDP' : 'TCP'} ${h.address}:${h.port}` })),
       subject: 'ip_nonlocal_bind',
-    });
+    })];
   },
 };
 
 export const nicIrq: Check = {
   id: 'nic-irq',
   title: 'NIC interrupts spread over the CPUs',
-  codes: [],
+  codes: ['nic-irq-single-cpu'],
   run(ctx) {
     const text = ctx.require(PROBE_INTERRUPTS, '/proc/interrupts');
     const irqb = ctx.probe(PROBE_IRQBALANCE);
@@ -270,7 +255,7 @@ export const nicIrq: Check = {
       const one = allOnOneCpu(lines, ints.cpus.length);
       if (!one) continue;
       findings.push(
-        ...pendingFinding('nic-irq-single-cpu', {
+        finding('nic-irq-single-cpu', {
           severity: 'warning',
           title: `every interrupt of ${i.ifname} lands on CPU${one.cpu} and irqbalance is not running`,
           detail: `${lines.length} IRQ vectors of ${i.ifname} are all serviced by CPU${one.cpu} of ${ints.cpus.length}: under load that CPU saturates in softirq and the gateway drops packets while the others idle. Start irqbalance or set /proc/irq/N/smp_affinity (or RPS/XPS).`,
@@ -284,14 +269,4 @@ export const nicIrq: Check = {
   },
 };
 
-export const vipMtu: Check = {
-  id: 'vip-mtu',
-  title: 'VIP interface MTUs match across the pair',
-  codes: [],
-  run() {
-    // the peer's config (--peer-config) and the wire view carry no MTU: nothing to compare with yet
-    throw new SkipCheck("the peer's interface MTUs are not collected");
-  },
-};
-
-export const nicChecks: Check[] = [rpFilter, nicOffload, drArp, nonlocalBind, nicIrq, vipMtu];
+export const nicChecks: Check[] = [rpFilter, nicOffload, drArp, nonlocalBind, nicIrq];

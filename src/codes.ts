@@ -40,6 +40,12 @@ export const CODES = {
   'vrrp-auth-mismatch': { severity: 'error', meaning: 'the nodes disagree on VRRP authentication' },
   'vrrp-advert-int-mismatch': { severity: 'error', meaning: 'the nodes disagree on advert_int' },
   'vrid-collision': { severity: 'error', meaning: 'another cluster uses the same VRID on this segment' },
+  // Added after contract v1's table (additive; see CHANGELOG): detections issue 6 asks for that no v1 code names.
+  'lvs-dr-arp': { severity: 'warning', meaning: 'an LVS-DR real server answers or announces ARP for the VIP (arp_ignore < 1 or arp_announce < 2)' },
+  'vip-bind-nonlocal': { severity: 'warning', meaning: 'a service listens on a VIP while ip_nonlocal_bind is 0: it cannot (re)start on the BACKUP' },
+  'nic-irq-single-cpu': { severity: 'warning', meaning: 'irqbalance is off and every interrupt of a forwarding NIC lands on one CPU' },
+  'lvs-nat-local-trap': { severity: 'error', meaning: 'an LVS-NAT real server holds an address in the VIP subnet and answers those clients directly' },
+  'vip-stray-local': { severity: 'error', meaning: 'a VRRP VIP sits on a node where keepalived does not run' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type FindingCode = keyof typeof CODES;
