@@ -2,6 +2,10 @@
 // ES modules is most of the doctor's start-up; a bundle loads in a fraction of that.
 // The Ink app stays a separate chunk, loaded only on a TTY.
 import { build } from 'esbuild';
+import { rm } from 'node:fs/promises';
+
+// chunk names carry a hash: start clean so old chunks do not pile up
+await rm('dist/bundle', { recursive: true, force: true });
 
 await build({
   entryPoints: { cli: 'dist/src/cli.js' },
@@ -16,7 +20,8 @@ await build({
   external: ['node-pty', 'systeminformation', 'react-devtools-core'],
   // some CommonJS dependencies call require(); give the ESM bundle one
   banner: { js: "import { createRequire as __hagwCreateRequire } from 'node:module'; const require = __hagwCreateRequire(import.meta.url);" },
-  define: { 'process.env.NODE_ENV': '"production"' },
   logLevel: 'warning',
   legalComments: 'none',
+  minify: true,
+  sourcemap: false,
 });

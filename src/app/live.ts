@@ -68,29 +68,12 @@ export function liveServices(opts: { options?: CollectOptions; demo?: { scenario
     },
     async writeFiles(dir, raw) {
       // the same steps as `hagw-doctor generate`: validate, write next to DIR, check with the real tools, then put in place
-      const { validateGenerateInput, generatePair, writeFiles, validateGenerated } = await import('../generate/cli.js');
-      const { mkdtemp, mkdir, rm } = await import('node:fs/promises');
-      const path = (await import('node:path')).default;
+      const { validateGenerateInput, writeGeneratedPair, describeValidation } = await import('../generate/cli.js');
       const v = validateGenerateInput({ ...raw, out: dir });
       if (!v.ok) return { ok: false, message: v.error };
-      const out = path.resolve(dir);
-      const files = generatePair(v.value);
-      let tmp: string | undefined;
-      try {
-        await mkdir(path.dirname(out), { recursive: true });
-        tmp = await mkdtemp(path.join(path.dirname(out), `.${path.basename(out)}.hagw-`));
-        await writeFiles(tmp, files);
-        const steps = await validateGenerated(tmp);
-        const failed = steps.find((st) => st.status === 'failed');
-        if (failed) return { ok: false, message: `${failed.tool} rejects the generated files: ${failed.detail}; nothing written to ${out}` };
-        await writeFiles(out, files);
-        const checked = steps.map((st) => `${st.status === 'ok' ? 'checked' : 'not checked'}: ${st.tool}${st.detail ? ` (${st.detail})` : ''}`).join('; ');
-        return { ok: true, message: `wrote ${Object.keys(files).length} files into ${out}; ${checked}` };
-      } catch (err) {
-        return { ok: false, message: `cannot write ${out}: ${(err as Error).message}` };
-      } finally {
-        if (tmp) await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-      }
+      const r = await writeGeneratedPair(v.value);
+      if (!r.ok) return { ok: false, message: r.error };
+      return { ok: true, message: `wrote ${Object.keys(r.files).length} files into ${r.out}; ${describeValidation(r.steps).join('; ')}` };
     },
     async installPlan(raw) {
       const g = await services.generate(raw);

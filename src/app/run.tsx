@@ -14,11 +14,15 @@ export async function runInk(opts: RunAppOptions): Promise<number> {
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
   const instance = render(<App session={session} color={opts.color} />, { exitOnCtrlC: false, patchConsole: true });
-  void session.diagnose();
-  // warm the screens behind the first frame, so that opening one does not wait for its module
+  // the first diagnosis (for the home header) and the other screens' modules load behind the first
+  // frame: spawning the probes in the same tick would hold the frame back. Literal import paths, so
+  // the bundler includes them.
   setTimeout(() => {
-    for (const m of ['diagnose', 'finding', 'fix', 'setup', 'triage']) void import(`./screens/${m}.js`).catch(() => undefined);
-  }, 50);
+    void session.diagnose();
+    for (const load of [() => import('./screens/diagnose.js'), () => import('./screens/finding.js'), () => import('./screens/fix.js'), () => import('./screens/setup.js'), () => import('./screens/triage.js')]) {
+      void load().catch(() => undefined);
+    }
+  }, 0);
   try {
     await instance.waitUntilExit();
   } finally {

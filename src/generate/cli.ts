@@ -19,13 +19,13 @@ export interface ValidationStep {
   detail: string;
 }
 
-export async function generateCommand(opts: Record<string, string | boolean | undefined>): Promise<number> {
-  const v = validateGenerateInput(opts);
-  if (!v.ok) {
-    process.stderr.write(`hagw-doctor generate: ${v.error}\n`);
-    return 3;
-  }
-  const input = v.value;
+export type WriteOutcome =
+  | { ok: true; out: string; files: GeneratedFiles; steps: ValidationStep[] }
+  | { ok: false; error: string };
+
+/** Render, write next to --out, validate with the real tools, then move into --out: a failure
+ *  leaves nothing in --out. Shared by the command and the wizard. */
+export async function writeGeneratedPair(input: GenerateInput): Promise<WriteOutcome> {
   const files = generatePair(input);
   const out = path.resolve(input.out);
   let tmp: string | undefined;
@@ -35,25 +35,39 @@ export async function generateCommand(opts: Record<string, string | boolean | un
     await writeFiles(tmp, files);
     const steps = await validateGenerated(tmp);
     const failed = steps.find((s) => s.status === 'failed');
-    if (failed) {
-      process.stderr.write(`hagw-doctor generate: ${failed.tool} rejects the generated files: ${failed.detail}\n`);
-      return 3;
-    }
+    if (failed) return { ok: false, error: `${failed.tool} rejects the generated files: ${failed.detail}; nothing written to ${out}` };
     await moveInto(tmp, out, files);
-    const lines = [
-      `Wrote the ${input.role} (${input.self}) into ${out}:`,
-      ...Object.keys(files).sort().map((f) => `  ${f}`),
-      ...steps.map((s) => `${s.status === 'ok' ? 'checked' : 'not checked'}: ${s.tool}${s.detail ? ` (${s.detail})` : ''}`),
-      `Next: follow ${path.join(out, 'INSTALL.md')}.`,
-    ];
-    process.stdout.write(`${lines.join('\n')}\n`);
-    return 0;
+    return { ok: true, out, files, steps };
   } catch (err) {
-    process.stderr.write(`hagw-doctor generate: cannot write ${out}: ${(err as Error)?.message ?? String(err)}\n`);
-    return 3;
+    return { ok: false, error: `cannot write ${out}: ${(err as Error)?.message ?? String(err)}` };
   } finally {
     if (tmp) await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+export const describeValidation = (steps: ValidationStep[]) =>
+  steps.map((s) => `${s.status === 'ok' ? 'checked' : 'not checked'}: ${s.tool}${s.detail ? ` (${s.detail})` : ''}`);
+
+export async function generateCommand(opts: Record<string, string | boolean | undefined>): Promise<number> {
+  const v = validateGenerateInput(opts);
+  if (!v.ok) {
+    process.stderr.write(`hagw-doctor generate: ${v.error}\n`);
+    return 3;
+  }
+  const input = v.value;
+  const r = await writeGeneratedPair(input);
+  if (!r.ok) {
+    process.stderr.write(`hagw-doctor generate: ${r.error}\n`);
+    return 3;
+  }
+  const lines = [
+    `Wrote the ${input.role} (${input.self}) into ${r.out}:`,
+    ...Object.keys(r.files).sort().map((f) => `  ${f}`),
+    ...describeValidation(r.steps),
+    `Next: follow ${path.join(r.out, 'INSTALL.md')}.`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
 }
 
 export async function writeFiles(dir: string, files: GeneratedFiles): Promise<void> {
