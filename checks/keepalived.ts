@@ -9,7 +9,8 @@ import { instanceStates, localAddresses } from '../src/state.js';
 export function keepalivedInstalled(ctx: Parameters<Check['run']>[0]): boolean {
   const bin = ctx.probe('keepalived-binary');
   const version = ctx.probe('keepalived-version');
-  return (bin?.status === 'ok' && bin.exitCode === 0) || (version?.status === 'ok' && version.exitCode === 0);
+  // keepalived-binary is a PATH lookup: its output is the path, empty when not found
+  return (bin?.status === 'ok' && bin.stdout.trim() !== '' && (bin.exitCode ?? 0) === 0) || (version?.status === 'ok' && version.exitCode === 0);
 }
 
 const installed: Check = {
@@ -23,7 +24,7 @@ const installed: Check = {
       finding('keepalived-not-installed', {
         title: 'keepalived is not installed',
         detail: 'No keepalived binary is on the PATH, so nothing runs VRRP here: this host cannot hold or hand over a VIP. Install it (apt-get install keepalived / dnf install keepalived).',
-        evidence: [{ probe: 'keepalived-binary', excerpt: 'command -v keepalived: not found' }],
+        evidence: [{ probe: 'keepalived-binary', excerpt: 'keepalived: not found on the PATH (nor in /usr/sbin, /sbin)' }],
       }),
     ];
   },

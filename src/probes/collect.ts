@@ -36,7 +36,13 @@ export async function collectRecords(
       for (const spec of specs) if (!records[spec.id] && !wanted.has(spec.id)) wanted.set(spec.id, spec);
     }
     if (wanted.size === 0) break;
+    const started = performance.now();
     const results = await Promise.all([...wanted.values()].map((spec) => runProbe(spec, isRoot)));
+    // HAGW_DOCTOR_TRACE=1: where a run's time goes, round by round
+    if (process.env.HAGW_DOCTOR_TRACE) {
+      const slowest = results.reduce((a, b) => (b.ms > a.ms ? b : a));
+      process.stderr.write(`round ${round}: ${results.length} probes in ${Math.round(performance.now() - started)} ms (slowest ${slowest.id} ${slowest.ms} ms)\n`);
+    }
     for (const r of results) {
       records[r.id] = r;
       hooks.onProbe?.(r);

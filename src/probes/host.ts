@@ -1,5 +1,5 @@
 // Host facts: hostname, kernel, distribution, keepalived version, network namespace, cloud hints.
-import { readlink } from 'node:fs/promises';
+import { readdir, readlink, stat } from 'node:fs/promises';
 import type { HostFacts, ProbeProvider, ProbeRecord } from '../types.js';
 
 export const hostProvider: ProbeProvider = {
@@ -12,7 +12,7 @@ export const hostProvider: ProbeProvider = {
           { id: 'kernel', kind: 'file', path: '/proc/sys/kernel/osrelease' },
           { id: 'os-release', kind: 'file', path: '/etc/os-release' },
           { id: 'netns', kind: 'internal', run: async () => readlink('/proc/self/ns/net') },
-          { id: 'netns-identify', kind: 'command', argv: ['ip', 'netns', 'identify'] },
+          { id: 'netns-identify', kind: 'internal', run: identifyNetns },
           { id: 'uid', kind: 'internal', run: async () => String(process.getuid?.() ?? -1) },
           { id: 'keepalived-version', kind: 'command', argv: ['keepalived', '--version'] },
           // Cloud hints (DMI): multicast VRRP is not delivered on cloud VPCs.
@@ -34,7 +34,7 @@ export function hostFactsFromRecords(records: Record<string, ProbeRecord>): Host
   const text = (id: string) => (records[id]?.status === 'ok' ? records[id]!.stdout.trim() : '');
   const osRelease = text('os-release');
   const pretty = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(osRelease)?.[1] ?? '';
-  const nsName = records['netns-identify']?.exitCode === 0 ? text('netns-identify') : '';
+  const nsName = text('netns-identify');
   const ns = text('netns');
   return {
     hostname: text('hostname') || 'unknown',
@@ -68,4 +68,15 @@ export function detectCloud(records: Record<string, ProbeRecord>): { cloud: stri
     for (const [re, name] of CLOUD_VENDORS) if (re.test(v)) return { cloud: name, evidence: `${r.path}: ${v}` };
   }
   return null;
+}
+
+/** `ip netns identify` without a process: the /run/netns name whose inode is our own netns. */
+export async function identifyNetns(): Promise<string> {
+  const self = await stat('/proc/self/ns/net');
+  const names = await readdir('/run/netns').catch(() => [] as string[]);
+  for (const name of names.sort()) {
+    const st = await stat(`/run/netns/${name}`).catch(() => undefined);
+    if (st && st.ino === self.ino && st.dev === self.dev) return name;
+  }
+  return '';
 }

@@ -1,6 +1,7 @@
 // Which keepalived is ours (the one in this network namespace), its config files, its config
 // test, its log and its data dump.
-import { readFile, readdir, readlink } from 'node:fs/promises';
+import { access, readFile, readdir, readlink } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import type { ProbeProvider, ProbeRecord, ProbeSpec } from '../types.js';
 import { DEFAULT_CONFIG, CONFIG_PREFIX, configDirProbeId, configFileProbeId, configIncludes, expandIncludePattern, scriptProbeId } from '../keepalived/files.js';
@@ -144,7 +145,7 @@ export const keepalivedProvider: ProbeProvider = {
     if (round === 0) {
       return [
         { id: 'keepalived-processes', kind: 'internal', run: async () => JSON.stringify(await listKeepalivedProcesses()) },
-        { id: 'keepalived-binary', kind: 'command', argv: ['sh', '-c', 'command -v keepalived'] },
+        { id: 'keepalived-binary', kind: 'internal', run: () => findExecutable('keepalived') },
         ...(options.peerConfig ? [{ id: 'peer-config', kind: 'file' as const, path: path.resolve(options.peerConfig) }] : []),
       ];
     }
@@ -215,4 +216,14 @@ export function notifyScriptText(records: Readonly<Record<string, ProbeRecord>>,
 /** Where the running keepalived's SIGUSR1 dump is, as seen from its own mount namespace. */
 export function dataDumpPath(proc: KeepalivedProcess | undefined): string {
   return proc ? `/proc/${proc.pid}/root/tmp/keepalived.data` : '/tmp/keepalived.data';
+}
+
+/** Where a program is on the PATH (plus the sbin directories a non-root PATH may lack), or ''. */
+export async function findExecutable(name: string): Promise<string> {
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/local/sbin', '/usr/sbin', '/sbin'].filter(Boolean);
+  for (const dir of dirs) {
+    const p = path.join(dir, name);
+    if (await access(p, fsConstants.X_OK).then(() => true, () => false)) return p;
+  }
+  return '';
 }

@@ -47,7 +47,6 @@ function staticProbes(ctx: ProbeRoundContext): ProbeSpec[] {
   const specs: ProbeSpec[] = [
     save(PROBE_IPT_SAVE, 'iptables-save'),
     save(PROBE_IPT_LEGACY, 'iptables-legacy-save'),
-    save(PROBE_IPT_NFT, 'iptables-nft-save'),
     { id: PROBE_NFT, kind: 'command', argv: ['nft', '-j', 'list', 'ruleset'], needsRoot: true, timeoutMs: RULESET_TIMEOUT_MS, maxBytes: RULESET_MAX_BYTES },
     // O(1) per-CPU counters; count/max come from the kernel provider's sysctl:net.netfilter.* probes
     { id: PROBE_CONNTRACK_STATS, kind: 'command', argv: ['conntrack', '-S'], needsRoot: true },
@@ -71,6 +70,11 @@ export const netfilterProvider: ProbeProvider = {
   probes: (ctx) => {
     if (ctx.round === 0) return staticProbes(ctx);
     const specs: ProbeSpec[] = [];
+    // where iptables-save is the nf_tables one, iptables-nft-save would print the same again
+    const plain = ctx.records[PROBE_IPT_SAVE];
+    if (!(plain?.status === 'ok' && plain.exitCode === 0 && /\(nf_tables\)/.test(plain.stdout))) {
+      specs.push({ id: PROBE_IPT_NFT, kind: 'command', argv: ['iptables-nft-save', '-c'], needsRoot: true, timeoutMs: RULESET_TIMEOUT_MS, maxBytes: RULESET_MAX_BYTES });
+    }
     const config = configFromRecords(ctx.records, ctx.options.config);
     if (!config) return specs;
     // hash lookups by tuple (~5 ms each), found from either direction

@@ -53,12 +53,21 @@ describe('routing probes', () => {
     expect(ids(policyRoutingProvider.probes(round(0, [])))).toContain('file:/usr/share/iproute2/rt_tables');
   });
 
-  it('ipvsadm -Lnc only for a persistent service with a quiesced server; -G only when the config has a local address pool', () => {
+  it('ipvsadm only where ip_vs is loaded (it would load it); modinfo only for a config with virtual servers', () => {
     const first = ipvsProvider.probes(round(0, []));
-    expect(first.find((s) => s.id === 'ipvsadm-list')).toMatchObject({ argv: ['ipvsadm', '-L', '-n'], needsRoot: true });
+    expect(first.map((s) => s.id)).not.toContain('ipvsadm-list');
+    const loaded = { id: 'dir:/sys/module/ip_vs', kind: 'dir' as const, path: '/sys/module/ip_vs', status: 'ok' as const, stdout: '["parameters"]', stderr: '', ms: 0 };
+    const second = ipvsProvider.probes(round(1, [loaded]));
+    expect(second.find((s) => s.id === 'ipvsadm-list')).toMatchObject({ argv: ['ipvsadm', '-L', '-n'], needsRoot: true });
+    expect(ids(ipvsProvider.probes(round(1, [])))).toEqual([]);
+    const vs = file('kconf:/etc/keepalived/keepalived.conf', 'virtual_server 10.0.0.1 80 {\n}\n', '/etc/keepalived/keepalived.conf');
+    expect(ids(ipvsProvider.probes(round(1, [vs])))).toEqual(['modinfo-ip_vs']);
+  });
+
+  it('ipvsadm -Lnc only for a persistent service with a quiesced server; -G only when the config has a local address pool', () => {
     expect(ids(ipvsProvider.probes(round(1, [cmd('ipvsadm-list', fixture('ipvs', 'ipvsadm-Ln.director.txt'))])))).toEqual(['ipvsadm-conns']);
     expect(ids(ipvsProvider.probes(round(1, [cmd('ipvsadm-list', fixture('ipvs', 'ipvsadm-Ln.healthy.txt'))])))).toEqual([]);
     const kconf = file('kconf:/etc/keepalived/keepalived.conf', 'virtual_server 0.0.0.0 0 {\n  laddr_group_name g\n}\n', '/etc/keepalived/keepalived.conf');
-    expect(ids(ipvsProvider.probes(round(1, [kconf])))).toEqual(['ipvsadm-laddr']);
+    expect(ids(ipvsProvider.probes(round(1, [kconf])))).toEqual(['modinfo-ip_vs', 'ipvsadm-laddr']);
   });
 });
