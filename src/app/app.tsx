@@ -28,7 +28,8 @@ export interface AppProps {
   onExit?(): void;
 }
 
-const HEADER_ROWS = 2;
+// host line and instances line, and the demo notice in demo mode
+const headerRows = (demo: boolean) => (demo ? 3 : 2);
 // title + footer + one spare row so a frame never fills the terminal (Ink would clear it)
 const CHROME_ROWS = 3;
 
@@ -38,7 +39,7 @@ export function App({ session, color, initial, onExit }: AppProps) {
   const typing = useRef(false);
   const { rows, columns } = useTerminalSize();
   const { exit } = useApp();
-  const bodyHeight = Math.max(5, rows - HEADER_ROWS - CHROME_ROWS);
+  const bodyHeight = Math.max(5, rows - headerRows(session.services.demo !== undefined) - CHROME_ROWS);
 
   const push = useCallback((r: Route) => setStack((s) => [...s, r]), []);
   const pop = useCallback(() => setStack((s) => (s.length > 1 ? s.slice(0, -1) : s)), []);

@@ -86,7 +86,7 @@ describe("VRRP dropped in the backup's INPUT", () => {
     const b = await check('gw2');
     const f = b.findings.find((x) => x.code === 'vrrp-input-blocked');
     expect(f, JSON.stringify(b.findings, null, 2)).toBeDefined();
-    expect(f!.evidence[0]).toEqual({ probe: 'iptables-nft-save', excerpt: '-A INPUT -p vrrp -j DROP' });
+    expect(f!.evidence[0]).toEqual({ probe: 'iptables-save', excerpt: '-A INPUT -p vrrp -j DROP' });
     expect(codes(await check('gw1'))).not.toContain('vrrp-input-blocked');
     await fix('gw2', 'vrrp-input-blocked');
     expect(codes(await check('gw2'))).not.toContain('vrrp-input-blocked');

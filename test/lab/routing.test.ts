@@ -12,7 +12,7 @@ interface Report {
 }
 
 const ROUTING_CODES = ['policy-table-empty', 'policy-table-unnamed', 'policy-not-persistent', 'rp-filter-strict', 'nic-lro-on-forwarder', 'ipvs-module-missing', 'ipvs-realserver-down'];
-const ROUTING_CHECKS = ['policy-table-empty', 'policy-table-unnamed', 'policy-not-persistent', 'lvs-nat-local-trap', 'vip-stray-local', 'ipvs-module', 'ipvs-realservers', 'ipvs-dsnat', 'rp-filter', 'nic-offload', 'lvs-dr-arp', 'vip-bind-nonlocal', 'nic-irq', 'vip-mtu'];
+const ROUTING_CHECKS = ['policy-table-empty', 'policy-table-unnamed', 'policy-not-persistent', 'lvs-nat-local-trap', 'vip-stray-local', 'ipvs-module', 'ipvs-realservers', 'ipvs-dsnat', 'rp-filter', 'nic-offload', 'lvs-dr-arp', 'vip-bind-nonlocal', 'nic-irq'];
 
 requireRoot();
 let lab: Lab;

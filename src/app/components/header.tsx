@@ -34,8 +34,9 @@ export function Header() {
         <ToneText bold>{`hagw-doctor · ${h.hostname}`}</ToneText>
         <ToneText tone="muted">{` · keepalived ${h.keepalived ?? 'not installed'} · `}</ToneText>
         <ToneText tone={roleTone} bold>{report.role.toUpperCase()}</ToneText>
-        {demo ? <ToneText tone="warning">{demo}</ToneText> : null}
       </Box>
+      {/* its own line: at 80 columns it does not fit beside the host line */}
+      {demo ? <ToneText tone="warning">{demo.trim()}</ToneText> : null}
       <ToneText tone="muted">{instances}</ToneText>
     </Box>
   );
