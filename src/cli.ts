@@ -1,6 +1,6 @@
 // The command line. Interactivity is decided once, here: a TTY with no subcommand gets the
 // wizard (Ink, loaded lazily); everything else is plain text or JSON and never loads React.
-import { Command, CommanderError, Option } from 'commander';
+import type { Command } from 'commander';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { CollectOptions, Report, Snapshot } from './types.js';
@@ -138,7 +138,7 @@ function interactive(flags: CheckFlags): boolean {
   return process.stdin.isTTY === true && process.stdout.isTTY === true && !flags.json && !flags.format;
 }
 
-function addCheckOptions(cmd: Command): Command {
+function addCheckOptions(cmd: Command, Option: typeof import('commander').Option): Command {
   return cmd
     .option('--json', 'the JSON report (schema hagw-doctor.report/v1)')
     .addOption(new Option('--format <format>', 'text, json, prometheus or junit'))
@@ -152,7 +152,7 @@ function addCheckOptions(cmd: Command): Command {
     .option('--since <duration>', 'how far back to read keepalived\'s log, e.g. 24h (default 24h)');
 }
 
-export function buildProgram(): Command {
+export function buildProgram({ Command, Option }: typeof import('commander')): Command {
   const program = new Command();
   program
     .name('hagw-doctor')
@@ -162,7 +162,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(`hagw-doctor: ${str.replace(/^error: /, '').trim()}\n`) })
     .showSuggestionAfterError(true);
-  addCheckOptions(program);
+  addCheckOptions(program, Option);
   program.action(async (flags: CheckFlags) => {
     if (interactive(flags) && !flags.from) {
       const { runApp } = await import('./app/main.js');
@@ -173,11 +173,11 @@ export function buildProgram(): Command {
     process.exitCode = await runCheck(flags);
   });
 
-  addCheckOptions(program.command('check').description('run every check against this host (or a snapshot) and report')).action(async (_flags: CheckFlags, cmd: Command) => {
+  addCheckOptions(program.command('check').description('run every check against this host (or a snapshot) and report'), Option).action(async (_flags: CheckFlags, cmd: Command) => {
     process.exitCode = await runCheck(cmd.optsWithGlobals<CheckFlags>());
   });
 
-  addCheckOptions(program.command('demo [scenario]').description('the doctor on a recorded snapshot of a broken lab pair (fixes shown, never applied)')).action(
+  addCheckOptions(program.command('demo [scenario]').description('the doctor on a recorded snapshot of a broken lab pair (fixes shown, never applied)'), Option).action(
     async (scenario: string | undefined, _flags: CheckFlags, cmd: Command) => {
       process.exitCode = await runDemo(scenario, cmd.optsWithGlobals<CheckFlags>());
     },
@@ -309,14 +309,21 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    if (argv.length === 0 && process.stdin.isTTY === true && process.stdout.isTTY === true) {
+      // `ssh gw1; hagw-doctor`: straight to the app, without loading the argument parser
+      const { runApp } = await import('./app/main.js');
+      return await runApp({ color: wantColor(process.stdout, false), options: {} });
+    }
+    const program = buildProgram(await import('commander'));
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    if (err instanceof CommanderError) {
+    // commander's own errors carry a code "commander.*" (class names do not survive minifying)
+    const code = (err as { code?: unknown })?.code;
+    if (typeof code === 'string' && code.startsWith('commander.')) {
       // help and version are not errors; commander already printed its one line for the rest
-      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 3;
+      return code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help' ? 0 : 3;
     }
     if (err instanceof UsageError) {
       process.stderr.write(`hagw-doctor: ${err.message}\n`);

@@ -28,10 +28,10 @@ export function liveServices(opts: { options?: CollectOptions; demo?: { scenario
       const { checksFor } = await import('../pipeline.js');
       return checksFor().map((c) => ({ id: c.id, title: c.title }));
     },
-    async collect(onProbe) {
+    async collect(onProbe, how) {
       if (demo) return demo.snapshot;
       const { collect } = await import('../pipeline.js');
-      return collect(opts.options ?? {}, { onProbe });
+      return collect({ ...(opts.options ?? {}), ...(how?.wire ? { wire: true } : {}) }, { onProbe });
     },
     async analyse(snapshot, onCheck) {
       const { analyse } = await import('../pipeline.js');

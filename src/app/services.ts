@@ -62,7 +62,8 @@ export interface AppServices {
   /** the operator is on SSH (SSH_CONNECTION): offer commit-confirmed */
   ssh: boolean;
   checks(): Promise<readonly CheckInfo[]>;
-  collect(onProbe: (r: ProbeRecord) => void): Promise<Snapshot>;
+  /** wire: also listen for VRRP adverts for a few seconds (tcpdump, root) */
+  collect(onProbe: (r: ProbeRecord) => void, opts?: { wire?: boolean }): Promise<Snapshot>;
   analyse(snapshot: Snapshot, onCheck: (id: string, status: CheckStatus, findings: Finding[], reason?: string) => void): Promise<Report>;
   preview(plan: FixPlan, snapshot: Snapshot | undefined): Promise<FixPreview>;
   /** absent in demo mode */

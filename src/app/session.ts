@@ -16,6 +16,8 @@ export interface RunState {
   phase: 'collecting' | 'analysing' | 'done' | 'failed';
   probes: number;
   rows: CheckRow[];
+  /** this run also listens for VRRP adverts on the wire */
+  wire?: boolean;
   snapshot?: Snapshot;
   report?: Report;
   error?: string;
@@ -65,10 +67,10 @@ export class Session {
   }
 
   /** The current run's report, starting a run when there is none (or `fresh`). */
-  diagnose(fresh = false): Promise<Report | undefined> {
+  diagnose(fresh = false, how: { wire?: boolean } = {}): Promise<Report | undefined> {
     if (this.inflight && !fresh) return this.inflight;
     if (!fresh && this.state.run?.phase === 'done') return Promise.resolve(this.state.run.report);
-    const p = this.start();
+    const p = this.start(how);
     this.inflight = p;
     void p.finally(() => {
       if (this.inflight === p) this.inflight = undefined;
@@ -76,13 +78,13 @@ export class Session {
     return p;
   }
 
-  private async start(): Promise<Report | undefined> {
+  private async start(how: { wire?: boolean } = {}): Promise<Report | undefined> {
     const id = ++this.runCounter;
     this.checkList ??= await this.services.checks().catch(() => []);
     const rows: CheckRow[] = this.checkList.map((c) => ({ id: c.id, title: c.title, status: 'pending', findings: [] }));
-    this.set({ run: { id, phase: 'collecting', probes: 0, rows } });
+    this.set({ run: { id, phase: 'collecting', probes: 0, rows, ...(how.wire ? { wire: true } : {}) } });
     try {
-      const snapshot = await this.services.collect(() => this.setRun(id, (r) => ({ probes: r.probes + 1 })));
+      const snapshot = await this.services.collect(() => this.setRun(id, (r) => ({ probes: r.probes + 1 })), how);
       this.setRun(id, { phase: 'analysing', snapshot });
       const report = await this.services.analyse(snapshot, (checkId, status, findings, reason) =>
         this.setRun(id, (r) => ({

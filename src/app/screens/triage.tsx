@@ -13,6 +13,7 @@ import { SEVERITY_LABEL, ToneText } from '../components/theme.js';
 import { routeOf, useAppContext, useSession } from '../context.js';
 import { failoverFindings, vipsHeld } from '../logic/findings.js';
 import type { TriageTimeline } from '../logic/timeline.js';
+import { wireLines } from '../logic/wire.js';
 
 export function stateLines(report: Report, snapshot: Snapshot | undefined, timeline: TriageTimeline | undefined): Line[] {
   const out: Line[] = [];
@@ -28,6 +29,11 @@ export function stateLines(report: Report, snapshot: Snapshot | undefined, timel
   const held = vipsHeld(report);
   out.push({ text: `VIPs held by this node: ${held.length ? held.join(', ') : 'none'}` });
   out.push({ text: `Peer: ${peerLine(report, snapshot)}`, tone: 'muted' });
+  if (snapshot?.options.wire) {
+    const wire = wireLines(snapshot);
+    out.push({ text: '' }, { text: 'On the wire (VRRP adverts seen here, before the firewall)', bold: true });
+    for (const l of wire.lines) out.push({ text: `  ${l}`, tone: wire.captured ? 'plain' : 'warning' });
+  }
   out.push({ text: '' });
   out.push({ text: 'Last state transitions', bold: true });
   if (!timeline) out.push({ text: '  reading the log…', tone: 'muted' });
@@ -59,7 +65,7 @@ function peerLine(report: Report, snapshot: Snapshot | undefined): string {
   const blocked = report.findings.find((f) => f.code === 'vrrp-input-blocked');
   if (blocked) return `its adverts are dropped here (${blocked.title})`;
   if (snapshot?.options.wire) return 'adverts seen on the wire; no finding against it';
-  return 'not measured (run hagw-doctor check --wire to listen for its adverts)';
+  return 'not measured (w: listen for its adverts on the wire)';
 }
 
 export function Triage() {
@@ -95,6 +101,8 @@ export function Triage() {
       if (key.escape) pop();
       else if (key.tab) setFocus((f) => (f === 'findings' ? 'state' : 'findings'));
       else if (input === 'r') void session.diagnose(true);
+      // a few seconds of tcpdump on the VRRP interfaces: who really advertises, seen before netfilter
+      else if (input === 'w') void session.diagnose(true, { wire: true });
     },
     { isActive: active },
   );
@@ -104,7 +112,7 @@ export function Triage() {
       <Screen title="Failover triage" keys={[['Esc', 'back']]}>
         <Box>
           <Spinner />
-          <ToneText>{` reading this node: ${run?.probes ?? 0} probes`}</ToneText>
+          <ToneText>{` reading this node: ${run?.probes ?? 0} probes${run?.wire ? ', listening for VRRP adverts on the wire for a few seconds' : ''}`}</ToneText>
         </Box>
       </Screen>
     );
@@ -118,7 +126,7 @@ export function Triage() {
     tone: f.severity,
   }));
   return (
-    <Screen title="Failover triage" keys={[['Tab', focus === 'findings' ? 'scroll the state' : 'findings'], ['↑↓', 'move'], ['Enter', 'open'], ['f', 'fix'], ['r', 're-run'], ['Esc', 'back']]}>
+    <Screen title="Failover triage" keys={[['Tab', focus === 'findings' ? 'scroll the state' : 'findings'], ['↑↓', 'move'], ['Enter', 'open'], ['f', 'fix'], ['w', 'wire'], ['r', 're-run'], ['Esc', 'back']]}>
       <ScrollView lines={stateLines(report, snapshot, timeline)} height={bodyHeight - listHeight - 1} isFocused={active && focus === 'state'} />
       <ToneText bold>{explain.length ? 'What explains a failover here:' : 'No finding explains a failover (split brain, blocked VRRP, stale conntrack, SNAT on the wrong node).'}</ToneText>
       {explain.length ? (

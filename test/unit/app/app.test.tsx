@@ -206,6 +206,20 @@ describe('triage', () => {
     expect(f.indexOf('vrrp-split-brain')).toBeLessThan(f.indexOf('vrrp-notrack-missing'));
     await press(r.stdin, r.lastFrame, 'f', 'risk: disruptive (can cut');
   });
+
+  it('w listens on the wire and shows who advertises each VRID', async () => {
+    const r = start({ reports: [report([SPLIT_BRAIN])] });
+    await waitFor(r.lastFrame, 'keepalived 2.2.7');
+    r.stdin.write('j');
+    await waitFor(r.lastFrame, '› Set up');
+    r.stdin.write('j');
+    await waitFor(r.lastFrame, '› Failover triage');
+    const before = await press(r.stdin, r.lastFrame, KEYS.enter, 'What explains a failover here');
+    expect(before).toContain('w: listen for its adverts on the wire');
+    const f = await press(r.stdin, r.lastFrame, 'w', 'On the wire');
+    expect(f).toContain('vrid 51: 10.9.9.9 prio 150');
+    expect(r.services.collected.at(-1)).toEqual({ wire: true });
+  });
 });
 
 describe('setup', () => {

@@ -3,6 +3,7 @@
 import type { Finding, FixPlan, Report, Snapshot } from '../../../src/types.js';
 import type { AppServices, ApplyRequest, GenerateOutcome } from '../../../src/app/services.js';
 import { planPreviewLines } from '../../../src/app/logic/findings.js';
+import { wireArgv, wireProbeId } from '../../../src/probes/vrrp.js';
 
 export const FORWARD_FIX: FixPlan = {
   summary: 'turn on net.ipv4.ip_forward now and keep it on at boot (/etc/sysctl.d/90-hagw-doctor.conf)',
@@ -94,6 +95,8 @@ export function report(findings: Finding[], extra: Partial<Report> = {}): Report
 
 export interface FakeServices extends AppServices {
   applied: Array<{ plan: FixPlan; confirmTimeout?: number }>;
+  /** how each collect was asked (wire or not) */
+  collected: Array<{ wire?: boolean }>;
   written: Array<{ dir: string; raw: Record<string, unknown> }>;
   /** resolve the pending collect (tests that watch progress) */
   release(): void;
@@ -116,6 +119,7 @@ export function fakeServices(o: FakeOptions): FakeServices {
   const held = o.holdCollect ? new Promise<void>((r) => (release = r)) : Promise.resolve();
   const s: FakeServices = {
     applied: [],
+    collected: [],
     written: [],
     release: () => release(),
     ssh: o.ssh ?? false,
@@ -127,10 +131,17 @@ export function fakeServices(o: FakeOptions): FakeServices {
         { id: 'conntrack', title: 'VRRP conntrack entries' },
       ];
     },
-    async collect(onProbe) {
+    async collect(onProbe, how) {
       onProbe(SNAPSHOT.probes['ip-addr']!);
       await held;
-      return SNAPSHOT;
+      s.collected.push(how ?? {});
+      if (!how?.wire) return SNAPSHOT;
+      // a capture in which only this node advertises (so the peer is silent)
+      const capture =
+        '02:44:14.903420 5e:18:b8:36:5b:73 > 01:00:5e:00:00:12, ethertype IPv4 (0x0800), length 58: (tos 0xc0, ttl 255, id 8, offset 0, flags [none], proto VRRP (112), length 44)\n' +
+        '    10.9.9.9 > 224.0.0.18: VRRPv2, Advertisement, vrid 51, prio 150, authtype none, intvl 1s, length 20, addrs: 192.168.100.1\n';
+      const wire = { id: wireProbeId('eth0'), kind: 'command' as const, argv: wireArgv('eth0', 3), status: 'ok' as const, exitCode: 124, stdout: capture, stderr: '', ms: 3000 };
+      return { ...SNAPSHOT, options: { ...SNAPSHOT.options, wire: true }, probes: { ...SNAPSHOT.probes, [wire.id]: wire } };
     },
     async analyse(_snapshot, onCheck) {
       const r = o.reports[Math.min(n++, o.reports.length - 1)]!;

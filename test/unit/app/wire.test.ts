@@ -1,0 +1,32 @@
+// Triage's live VRRP view: the per-VRID lines come from a real tcpdump capture.
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { wireLines } from '../../../src/app/logic/wire.js';
+import { wireArgv, wireProbeId } from '../../../src/probes/vrrp.js';
+import { makeSnapshot, cmd, ipAddrJson } from '../../support/snapshot.js';
+
+const capture = readFileSync(path.resolve(import.meta.dirname, '../../fixtures/vrrp/tcpdump-v2-split-brain-eth.txt'), 'utf8');
+
+describe('wireLines', () => {
+  it('summarises who advertises each VRID, marking this node', () => {
+    const snap = makeSnapshot(
+      [{ ...cmd(wireProbeId('eth0'), wireArgv('eth0', 3), capture, 124) },         // our own adverts are told by our MAC (a SNATed advert still carries it)
+        cmd('ip-addr', ['ip'], JSON.stringify([{ ...JSON.parse(ipAddrJson({ eth0: ['10.9.0.2/24'] }))[0], address: '2a:1d:da:11:6b:fd', link_type: 'ether' }])),
+      ],
+      {},
+      { wire: true },
+    );
+    const w = wireLines(snap);
+    expect(w.captured).toBe(true);
+    const vrid = w.lines.find((l) => l.startsWith('vrid 51:'))!;
+    expect(vrid).toContain('10.9.0.2 (this node) prio 100');
+    expect(vrid).toContain('10.9.0.1 prio 150');
+    expect(w.lines[0]).toMatch(/^\d+ adverts in 3 s$/);
+  });
+
+  it('says why there is no capture', () => {
+    const w = wireLines(makeSnapshot([{ id: wireProbeId('eth0'), kind: 'command', argv: wireArgv('eth0', 3), status: 'skipped', stdout: '', stderr: '', ms: 0, reason: 'needs root' }], {}, { wire: true }));
+    expect(w).toEqual({ captured: false, lines: ['wire capture: needs root'] });
+  });
+});
