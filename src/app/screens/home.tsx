@@ -16,12 +16,23 @@ const ACTIONS: Array<MenuItem & { route: Route }> = [
 export function Home() {
   const { push, active } = useAppContext();
   const { run } = useSession();
-  const summary = run?.report?.summary;
+  const report = run?.report;
+  const summary = report?.summary;
+  // a laptop or a fresh host: say so plainly, and point at the demo rather than at a list of criticals
+  const notAGateway =
+    report !== undefined &&
+    report.instances.length === 0 &&
+    report.findings.some((f) => f.code === 'keepalived-not-installed' || f.code === 'keepalived-not-running');
   return (
     <Screen title="What do you want to do?" keys={[['↑↓/jk', 'move'], ['Enter', 'start']]}>
       <Menu items={ACTIONS} isFocused={active} onSelect={(item) => push(ACTIONS.find((a) => a.id === item.id)!.route)} />
       <Box marginTop={1}>
-        {summary ? (
+        {notAGateway ? (
+          <Box flexDirection="column">
+            <ToneText tone="warning">No keepalived runs in this network namespace: this host does not look like an HA gateway (yet).</ToneText>
+            <ToneText>Set up a new HA pair here, or quit (q) and run `hagw-doctor demo` to see the doctor on a broken lab pair.</ToneText>
+          </Box>
+        ) : summary ? (
           <ToneText tone={summary.status === 'ok' ? 'ok' : summary.status === 'warning' ? 'warning' : 'critical'}>
             {summary.status === 'ok'
               ? 'No problems found on this node.'

@@ -1,4 +1,5 @@
 import React from 'react';
+import type { Finding } from '../../../src/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import chalk from 'chalk';
 import { cleanup, render } from 'ink-testing-library';
@@ -32,6 +33,17 @@ describe('home', () => {
     expect(frame).toMatch(/› Diagnose this gateway/);
     for (const a of ['Set up a new HA pair', 'Failover triage', 'Generate configs']) expect(frame).toContain(a);
     expect(frame).toMatch(/↑↓\/jk move · Enter start · \? help · q quit/);
+  });
+
+  it('on a host where no keepalived runs, says so plainly and points at the demo', async () => {
+    const notRunning: Finding = { code: 'keepalived-not-running', severity: 'critical', title: 'keepalived is not running here', detail: 'd', evidence: [] };
+    const { lastFrame } = start({ reports: [report([notRunning], { instances: [], role: 'unknown' })] });
+    const frame = await waitFor(lastFrame, 'does not look like an HA gateway');
+    expect(frame).toContain('hagw-doctor demo');
+    expect(frame).not.toContain('choose Diagnose');
+    // a gateway with a problem is not mistaken for a bare host
+    const gw = start({ reports: [report([FORWARD_OFF])] });
+    expect(await waitFor(gw.lastFrame, 'choose Diagnose')).not.toContain('does not look like');
   });
 
   it('moves with j/k and arrows', async () => {
