@@ -29,8 +29,8 @@ export function Home() {
       <Box marginTop={1}>
         {notAGateway ? (
           <Box flexDirection="column">
-            <ToneText tone="warning">No keepalived runs in this network namespace: this host does not look like an HA gateway (yet).</ToneText>
-            <ToneText>Set up a new HA pair here, or quit (q) and run `hagw-doctor demo` to see the doctor on a broken lab pair.</ToneText>
+            <ToneText tone="warning" wrap="wrap">No keepalived runs in this network namespace: this host does not look like an HA gateway (yet).</ToneText>
+            <ToneText wrap="wrap">Set up a new HA pair here, or quit (q) and run `hagw-doctor demo` to see the doctor on a broken lab pair.</ToneText>
           </Box>
         ) : summary ? (
           <ToneText tone={summary.status === 'ok' ? 'ok' : summary.status === 'warning' ? 'warning' : 'critical'}>
