@@ -298,7 +298,7 @@ const notrackCheck: Check = {
     const raw = chainsAt(fw, 'output', 'raw').concat(chainsAt(fw, 'prerouting', 'raw'));
     const evidence = raw.length
       ? raw.flatMap(({ table, chain }) => [ev(table.probe, policyLine(table, chain.name)), ...chain.rules.slice(0, 3).map((r) => ev(table.probe, r.text))])
-      : [ev(fw.read[0]!, 'no raw table rules')];
+      : fw.read.map((probe) => ev(probe, 'no raw table rules'));
     const plan = conntrackNatPlan(ctx, fw, []);
     return [
       finding('vrrp-notrack-missing', {
