@@ -562,6 +562,13 @@ export class Lab {
     return applyScenario(this, name, node);
   }
 
+  /** `check --json` (plus args) inside the node: the parsed report, or a thrown error quoting what it printed. */
+  async report<T = unknown>(node: LabNode, args: readonly string[] = [], env: Record<string, string> = {}): Promise<{ exitCode: number | undefined; report: T; stderr: string }> {
+    const r = await this.doctor(node, ['check', '--json', ...args], env);
+    if (r.json === undefined) throw new Error(`check --json on ${node} printed no JSON (exit ${r.exitCode}):\n${r.stdout}\n${r.stderr}`);
+    return { exitCode: r.exitCode, report: r.json as T, stderr: r.stderr };
+  }
+
   /** Run the doctor inside the node; its change-engine state, lock and log live in the run dir. */
   async doctor(node: LabNode, args: readonly string[], env: Record<string, string> = {}): Promise<DoctorResult> {
     const d = path.join(this.runDir, 'doctor', node);

@@ -24,9 +24,7 @@ afterEach(async () => {
 });
 
 async function check(node: 'gw1' | 'gw2'): Promise<Report> {
-  const r = await lab.doctor(node, ['check', '--json']);
-  expect(r.json, `${r.stdout}\n${r.stderr}`).toBeDefined();
-  const report = r.json as Report;
+  const { report } = await lab.report<Report>(node);
   expect(report.checks.filter((c) => ROUTING_CHECKS.includes(c.id) && c.status === 'error')).toEqual([]);
   return report;
 }
