@@ -151,9 +151,10 @@ const pairConsistency: Check = {
   title: "this node's keepalived.conf against the peer's",
   codes: ['vrrp-auth-mismatch', 'vrrp-advert-int-mismatch', 'unicast-peer-invalid', 'keepalived-config-invalid'],
   run(ctx) {
-    if (!ctx.snapshot.options.peerConfig) throw new SkipCheck('no peer configuration given (--peer-config)');
+    const given = ctx.snapshot.options.peerConfig ?? ctx.snapshot.options.peerSnapshot;
+    if (!given) throw new SkipCheck('no peer configuration given (--peer-config or --peer-snapshot)');
     const peer = peerKeepalivedConfig(ctx);
-    if (!peer) throw new SkipCheck(`peer configuration ${ctx.snapshot.options.peerConfig} not readable`);
+    if (!peer) throw new SkipCheck(`no readable keepalived configuration in ${given}`);
     const own = keepalivedConfig(ctx).result;
     if (!own) throw new SkipCheck('this node\'s keepalived configuration is not readable');
     return comparePair(own.config.vrrpInstances, peer.result.config.vrrpInstances);

@@ -5,13 +5,14 @@ import { finding, SkipCheck, type CheckContext, type FindingInput } from '../src
 import type { Evidence, Finding, FixPlan, FixStep } from '../src/types.js';
 import { links, sysctlNumber } from '../src/routing/from-snapshot.js';
 import { ethtoolProbeId, ifaceSysctlId, PROBE_INTERRUPTS, PROBE_IRQBALANCE, PROBE_SS_TCP, PROBE_SS_UDP } from '../src/probes/routing.js';
-import { drArpProblems, forwardingInterfaces, strictRpFilter, vipListeners, vipsOnLoopback, type IfaceSysctls } from '../src/nic/analyze.js';
+import { drArpProblems, forwardingInterfaces, mtuMismatches, strictRpFilter, vipListeners, vipsOnLoopback, type IfaceSysctls } from '../src/nic/analyze.js';
 import { EthtoolParseError, lroDisableFailures, parseEthtoolFeatures, receiveOffloadsOn } from '../src/nic/ethtool.js';
 import { allOnOneCpu, nicIrqs, parseInterrupts } from '../src/nic/interrupts.js';
 import { parseListeningSockets, type ListeningSocket } from '../src/nic/sockets.js';
 import { detectFamily, sysctlPersistStep, SYSCTL_DROP_IN } from '../src/change/persistence.js';
 import { localAddresses } from '../src/state.js';
-import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
+import { keepalivedConfig, peerKeepalivedConfig, peerSnapshot } from '../src/keepalived/from-snapshot.js';
+import { PEER_SNAPSHOT_PROBE } from '../src/probes/keepalived.js';
 import { PROBE_KERNEL_LOG } from '../src/probes/netfilter.js';
 
 /** Per-interface sysctls of every interface in ip-link. */
@@ -269,4 +270,48 @@ export const nicIrq: Check = {
   },
 };
 
-export const nicChecks: Check[] = [rpFilter, nicOffload, drArp, nonlocalBind, nicIrq];
+/** MTU per interface from an `ip -j link` record. */
+function linkMtus(json: string | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const l of JSON.parse(json ?? '[]') as Array<{ ifname?: string; mtu?: number }>) if (l.ifname && typeof l.mtu === 'number') out.set(l.ifname, l.mtu);
+  } catch {
+    // unreadable: no MTUs known
+  }
+  return out;
+}
+
+export const vipMtu: Check = {
+  id: 'vip-mtu',
+  title: 'VRRP interface MTUs match across the pair',
+  codes: ['vip-mtu-mismatch'],
+  run(ctx) {
+    const peer = peerSnapshot(ctx);
+    if (!peer) throw new SkipCheck("needs the other node's snapshot (--peer-snapshot FILE)");
+    const ours = keepalivedConfig(ctx).result?.config;
+    const theirs = peerKeepalivedConfig(ctx)?.result.config;
+    if (!ours || !theirs) throw new SkipCheck('needs both keepalived configurations');
+    const mine = linkMtus(ctx.output('ip-link'));
+    const peerRec = peer.probes['ip-link'];
+    const other = linkMtus(peerRec?.status === 'ok' ? peerRec.stdout : undefined);
+    if (!mine.size || !other.size) throw new SkipCheck('ip link was not collected on both nodes');
+    const pairs = ours.vrrpInstances.flatMap((inst) => {
+      const twin = theirs.vrrpInstances.find((t) => t.name === inst.name);
+      if (!inst.interface || !twin?.interface) return [];
+      return [{ ifname: inst.interface, mtu: mine.get(inst.interface), peerIfname: twin.interface, peerMtu: other.get(twin.interface), instance: inst.name }];
+    });
+    return mtuMismatches(pairs).map((m) =>
+      finding('vip-mtu-mismatch', {
+        title: `${m.ifname} here has MTU ${m.mtu}, ${m.peerIfname} on ${peer.host.hostname} has ${m.peerMtu}`,
+        detail: `The VIP moves between interfaces of different MTU: after a failover, packets that fitted on one node are fragmented or dropped on the other (and PMTU caches of clients are wrong), which looks like a failover that "half works". Give both VRRP interfaces the same MTU.`,
+        evidence: [
+          { probe: 'ip-link', excerpt: `${m.ifname}: mtu ${m.mtu}` },
+          { probe: PEER_SNAPSHOT_PROBE, excerpt: `${peer.host.hostname} ${m.peerIfname}: mtu ${m.peerMtu}` },
+        ],
+        subject: m.ifname,
+      }),
+    );
+  },
+};
+
+export const nicChecks: Check[] = [rpFilter, nicOffload, drArp, nonlocalBind, nicIrq, vipMtu];

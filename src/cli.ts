@@ -15,6 +15,7 @@ interface CheckFlags {
   format?: string;
   config?: string;
   peerConfig?: string;
+  peerSnapshot?: string;
   only?: string;
   from?: string;
   wire?: boolean;
@@ -27,9 +28,11 @@ interface CheckFlags {
 function collectOptions(flags: CheckFlags): CollectOptions {
   if (flags.config && !existsSync(flags.config)) throw new UsageError(`--config ${flags.config}: no such file`);
   if (flags.peerConfig && !existsSync(flags.peerConfig)) throw new UsageError(`--peer-config ${flags.peerConfig}: no such file`);
+  if (flags.peerSnapshot && !existsSync(flags.peerSnapshot)) throw new UsageError(`--peer-snapshot ${flags.peerSnapshot}: no such file`);
   const o: CollectOptions = {};
   if (flags.config) o.config = path.resolve(flags.config);
   if (flags.peerConfig) o.peerConfig = path.resolve(flags.peerConfig);
+  if (flags.peerSnapshot) o.peerSnapshot = path.resolve(flags.peerSnapshot);
   if (flags.wire) o.wire = true;
   if (flags.wireSeconds !== undefined) {
     const n = Number(flags.wireSeconds);
@@ -144,6 +147,7 @@ function addCheckOptions(cmd: Command, Option: typeof import('commander').Option
     .addOption(new Option('--format <format>', 'text, json, prometheus or junit'))
     .option('--config <file>', 'keepalived.conf to read (default: the running keepalived\'s -f, else /etc/keepalived/keepalived.conf)')
     .option('--peer-config <file>', 'the other node\'s keepalived.conf, to check the pair for consistency')
+    .option('--peer-snapshot <file>', 'the other node\'s `hagw-doctor snapshot`: its config and interfaces, for pair checks')
     .option('--only <codes>', 'only these finding codes, comma-separated')
     .option('--from <snapshot>', 'analyse a snapshot file instead of this host')
     .option('--wire', 'listen for VRRP adverts on the wire (needs root and tcpdump)')
@@ -189,6 +193,7 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('-o, --output <file>', 'write to this file (default: standard output)')
     .option('--config <file>', 'keepalived.conf to read')
     .option('--peer-config <file>', 'the other node\'s keepalived.conf')
+    .option('--peer-snapshot <file>', 'the other node\'s snapshot')
     .option('--wire', 'include a VRRP capture')
     .option('--wire-seconds <n>', 'capture window')
     .option('--conntrack-walk', 'include a full conntrack walk')

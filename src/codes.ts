@@ -46,6 +46,7 @@ export const CODES = {
   'nic-irq-single-cpu': { severity: 'warning', meaning: 'irqbalance is off and every interrupt of a forwarding NIC lands on one CPU' },
   'lvs-nat-local-trap': { severity: 'error', meaning: 'an LVS-NAT real server holds an address in the VIP subnet and answers those clients directly' },
   'vip-stray-local': { severity: 'error', meaning: 'a VRRP VIP sits on a node where keepalived does not run' },
+  'vip-mtu-mismatch': { severity: 'warning', meaning: 'the VRRP interfaces of the two nodes carry different MTUs (needs --peer-snapshot)' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type FindingCode = keyof typeof CODES;

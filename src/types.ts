@@ -81,6 +81,8 @@ export interface CollectOptions {
   config?: string;
   /** --peer-config: the other node's keepalived.conf, for pair consistency */
   peerConfig?: string;
+  /** --peer-snapshot: the other node's `hagw-doctor snapshot`, for pair consistency and MTUs */
+  peerSnapshot?: string;
   /** --wire: listen for VRRP adverts on the wire */
   wire?: boolean;
   /** listen window for --wire, seconds */

@@ -1,10 +1,11 @@
 // The keepalived config as the snapshot recorded it: a reader over the kconf:/kconf-dir: probes.
 import type { CheckContext } from '../context.js';
-import type { ProbeRecord } from '../types.js';
+import type { ProbeRecord, Snapshot } from '../types.js';
+import { SNAPSHOT_SCHEMA } from '../types.js';
 import type { ParseResult } from './model.js';
 import { snapshotReader } from './snapshot-reader.js';
 import { parseKeepalivedConfig } from './parse.js';
-import { chosenConfig, ourKeepalived, parseKeepalivedArgs, type ConfigSource } from '../probes/keepalived.js';
+import { chosenConfig, ourKeepalived, parseKeepalivedArgs, PEER_SNAPSHOT_PROBE, type ConfigSource } from '../probes/keepalived.js';
 import { configFileProbeId } from './files.js';
 
 export { snapshotReader };
@@ -31,11 +32,32 @@ export function keepalivedConfig(ctx: CheckContext): LoadedConfig {
   });
 }
 
-/** The peer's keepalived config (--peer-config), when given and readable. */
+/** The other node's snapshot (--peer-snapshot), when given and readable as one. */
+export function peerSnapshot(ctx: CheckContext): Snapshot | undefined {
+  return ctx.memo('peer-snapshot', () => {
+    const text = ctx.output(PEER_SNAPSHOT_PROBE);
+    if (text === undefined) return undefined;
+    try {
+      const s = JSON.parse(text) as Snapshot;
+      // a light check: zod stays out of the check path; a wrong file is simply not a peer
+      return s?.schema === SNAPSHOT_SCHEMA && s.probes && typeof s.probes === 'object' ? s : undefined;
+    } catch {
+      return undefined;
+    }
+  });
+}
+
+/** The peer's keepalived config: --peer-config, else the config in --peer-snapshot. */
 export function peerKeepalivedConfig(ctx: CheckContext): { path: string; result: ParseResult } | undefined {
   return ctx.memo('peer-keepalived-config', () => {
     const r = ctx.probe('peer-config');
-    if (r?.status !== 'ok' || !r.path) return undefined;
+    if (r?.status !== 'ok' || !r.path) {
+      const peer = peerSnapshot(ctx);
+      if (!peer) return undefined;
+      const { path } = chosenConfig(peer.probes, peer.options?.config);
+      if (peer.probes[configFileProbeId(path)]?.status !== 'ok') return undefined;
+      return { path, result: parseKeepalivedConfig(path, snapshotReader(peer.probes), { configId: peer.host?.hostname }) };
+    }
     const text = r.stdout;
     const file = r.path;
     // the peer's includes are not collected: only its main file is read

@@ -121,6 +121,7 @@ export function chosenConfig(
 }
 
 export { CONFIG_PREFIX, configFileProbeId, configDirProbeId, scriptProbeId };
+export const PEER_SNAPSHOT_PROBE = 'peer-snapshot';
 export const KEEPALIVED_LOG_PROBE = 'keepalived-log';
 const LOG_TAIL_BYTES = 8 * 1024 * 1024;
 
@@ -147,6 +148,8 @@ export const keepalivedProvider: ProbeProvider = {
         { id: 'keepalived-processes', kind: 'internal', run: async () => JSON.stringify(await listKeepalivedProcesses()) },
         { id: 'keepalived-binary', kind: 'internal', run: () => findExecutable('keepalived') },
         ...(options.peerConfig ? [{ id: 'peer-config', kind: 'file' as const, path: path.resolve(options.peerConfig) }] : []),
+        // embedded whole, so the analysis stays reproducible from this snapshot alone
+        ...(options.peerSnapshot ? [{ id: PEER_SNAPSHOT_PROBE, kind: 'file' as const, path: path.resolve(options.peerSnapshot), maxBytes: 64 * 1024 * 1024 }] : []),
       ];
     }
     const specs: ProbeSpec[] = [];
