@@ -14,6 +14,20 @@ export interface RunAppOptions {
 /** Runs the app until the operator quits; the exit status is the last report's (as `check`), or 0. */
 export async function runApp(opts: RunAppOptions): Promise<number> {
   process.env.NODE_ENV ??= 'production';
-  const { runInk } = await import('./run.js');
+  const { runInk } = await withoutFetch(() => import('./run.js'));
   return runInk(opts);
+}
+
+/** yoga (Ink's layout engine) loads its inline WebAssembly through fetch() when there is one, which
+ *  first loads Node's whole HTTP client; without fetch it decodes the same bytes directly, sooner.
+ *  fetch is hidden only while the app's modules load (yoga instantiates during that import). */
+async function withoutFetch<T>(load: () => Promise<T>): Promise<T> {
+  const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'fetch');
+  if (!descriptor?.configurable) return load();
+  Object.defineProperty(globalThis, 'fetch', { value: undefined, configurable: true, writable: true });
+  try {
+    return await load();
+  } finally {
+    Object.defineProperty(globalThis, 'fetch', descriptor);
+  }
 }
