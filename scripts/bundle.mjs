@@ -20,6 +20,8 @@ await build({
   external: ['node-pty', 'systeminformation', 'react-devtools-core'],
   // some CommonJS dependencies call require(); give the ESM bundle one
   banner: { js: "import { createRequire as __hagwCreateRequire } from 'node:module'; const require = __hagwCreateRequire(import.meta.url);" },
+  // React's production build only: the app runs it anyway, and the development build doubles the parse
+  define: { 'process.env.NODE_ENV': '"production"' },
   logLevel: 'warning',
   legalComments: 'none',
   minify: true,

@@ -13,7 +13,9 @@ export interface RunAppOptions {
 
 /** Runs the app until the operator quits; the exit status is the last report's (as `check`), or 0. */
 export async function runApp(opts: RunAppOptions): Promise<number> {
-  process.env.NODE_ENV ??= 'production';
+  // through an alias: the bundle defines process.env.NODE_ENV as a constant (React's production build)
+  const env = process.env;
+  env.NODE_ENV ??= 'production';
   const { runInk } = await withoutFetch(() => import('./run.js'));
   return runInk(opts);
 }
