@@ -24,6 +24,8 @@ export function liveServices(opts: { options?: CollectOptions; demo?: { scenario
   const demo = opts.demo;
   const services: AppServices = {
     ssh: Boolean(env.SSH_CONNECTION),
+    // the header says DEMO and the fix screens show, never apply
+    ...(demo ? { demo: { scenario: demo.scenario, scenarios: demo.scenarios } } : {}),
     async checks() {
       const { checksFor } = await import('../pipeline.js');
       return checksFor().map((c) => ({ id: c.id, title: c.title }));
@@ -130,12 +132,3 @@ function interfacesFromSnapshot(snapshot: Snapshot): HostInterface[] {
     return [];
   }
 }
-
-
-function unwrap(v: unknown): unknown {
-  if (v && typeof v === 'object' && 'ok' in v && 'input' in v) return (v as { input: unknown }).input;
-  if (v && typeof v === 'object' && 'ok' in v && 'value' in v) return (v as { value: unknown }).value;
-  return v;
-}
-
-

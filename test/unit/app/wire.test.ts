@@ -30,3 +30,15 @@ describe('wireLines', () => {
     expect(w).toEqual({ captured: false, lines: ['wire capture: needs root'] });
   });
 });
+
+describe('liveServices in demo mode', () => {
+  it('marks itself as a demo (the header says so) and offers no apply', async () => {
+    const { liveServices } = await import('../../../src/app/live.js');
+    const snapshot = makeSnapshot([]);
+    const s = liveServices({ demo: { scenario: 'stale-conntrack', snapshot, scenarios: ['stale-conntrack'] }, env: {} });
+    expect(s.demo).toEqual({ scenario: 'stale-conntrack', scenarios: ['stale-conntrack'] });
+    expect(s.apply).toBeUndefined();
+    expect(await s.collect(() => {})).toBe(snapshot);
+    expect(liveServices({ env: {} }).demo).toBeUndefined();
+  });
+});
