@@ -16,6 +16,7 @@ import { conntrackSummaryCount, isNated, parseConntrack, parseConntrackStats, ty
 import { notifyScripts, vrrpPaths, VRRP_MULTICAST, type VrrpPath } from '../src/netfilter/vrrp-paths.js';
 import { addRuleStep, binaryForNewRules, iptablesBinary, nftOnly, persistStatic, type StaticRule } from '../src/netfilter/fixes.js';
 import { CONNTRACK_LOOKUP_PREFIX, PROBE_CONNTRACK_STATS, PROBE_CONNTRACK_WALK, PROBE_KERNEL_LOG } from '../src/probes/netfilter.js';
+import { scriptProbeId } from '../src/keepalived/files.js';
 
 // ------------------------------------------------------------------ shared
 
@@ -365,9 +366,9 @@ function notifyAddsSnat(ctx: CheckContext): Evidence[] {
   const out: Evidence[] = [];
   for (const n of notifyScripts(cfg)) {
     if (n.kind !== 'master' && n.kind !== 'notify') continue;
-    const text = ctx.output(`file:${n.script.path}`);
+    const text = ctx.output(scriptProbeId(n.script.path));
     const lines = (text ?? '').split('\n').filter((l) => !/^\s*#/.test(l) && /(-j\s+(SNAT|MASQUERADE)\b|\b(snat|masquerade)\b)/.test(l));
-    for (const line of lines.slice(0, 3)) out.push(ev(`file:${n.script.path}`, line.trim()));
+    for (const line of lines.slice(0, 3)) out.push(ev(scriptProbeId(n.script.path), line.trim()));
   }
   return out;
 }

@@ -5,7 +5,7 @@ import { SNAPSHOT_SCHEMA } from '../types.js';
 import type { ParseResult } from './model.js';
 import { snapshotReader } from './snapshot-reader.js';
 import { parseKeepalivedConfig } from './parse.js';
-import { chosenConfig, ourKeepalived, parseKeepalivedArgs, PEER_SNAPSHOT_PROBE, type ConfigSource } from '../probes/keepalived.js';
+import { chosenConfig, parsedConfigFromRecords, PEER_SNAPSHOT_PROBE, type ConfigSource } from '../probes/keepalived.js';
 import { configFileProbeId } from './files.js';
 
 export { snapshotReader };
@@ -24,10 +24,7 @@ export function keepalivedConfig(ctx: CheckContext): LoadedConfig {
   return ctx.memo('keepalived-config', () => {
     const { path, source } = chosenConfig(ctx.snapshot.probes, ctx.snapshot.options.config);
     const probe = ctx.probe(configFileProbeId(path));
-    // `@id` lines are read as keepalived reads them: its -i, else the host name
-    const proc = ourKeepalived(ctx.snapshot.probes);
-    const configId = (proc && parseKeepalivedArgs(proc.argv).configId) ?? ctx.snapshot.host.hostname;
-    const result = probe?.status === 'ok' ? parseKeepalivedConfig(path, snapshotReader(ctx.snapshot.probes), { configId }) : undefined;
+    const result = parsedConfigFromRecords(ctx.snapshot.probes, ctx.snapshot.options.config)?.result;
     return { path, source, probe, result };
   });
 }
@@ -53,10 +50,7 @@ export function peerKeepalivedConfig(ctx: CheckContext): { path: string; result:
     const r = ctx.probe('peer-config');
     if (r?.status !== 'ok' || !r.path) {
       const peer = peerSnapshot(ctx);
-      if (!peer) return undefined;
-      const { path } = chosenConfig(peer.probes, peer.options?.config);
-      if (peer.probes[configFileProbeId(path)]?.status !== 'ok') return undefined;
-      return { path, result: parseKeepalivedConfig(path, snapshotReader(peer.probes), { configId: peer.host?.hostname }) };
+      return peer ? parsedConfigFromRecords(peer.probes, peer.options?.config) : undefined;
     }
     const text = r.stdout;
     const file = r.path;

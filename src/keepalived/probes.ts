@@ -1,11 +1,8 @@
 // stat:PATH probes for every notify/track script the collected config names, so the checks can
 // judge script security (keepalived -t does not). Derived from the kconf: records of earlier rounds.
-import type { ProbeProvider, ProbeRecord, ProbeSpec } from '../types.js';
-import { chosenConfig } from '../probes/keepalived.js';
-import { configFileProbeId } from './files.js';
+import type { ProbeProvider, ProbeSpec } from '../types.js';
+import { configFromRecords } from '../probes/keepalived.js';
 import type { KeepalivedConfig, ScriptRef } from './model.js';
-import { parseKeepalivedConfig } from './parse.js';
-import { snapshotReader } from './snapshot-reader.js';
 
 /** Every script the config runs: notify_* of instances and sync groups, and vrrp_script programs. */
 export function configScripts(config: KeepalivedConfig): Array<{ ref: ScriptRef; owner: string; role: string }> {
@@ -23,9 +20,8 @@ export const scriptStatProbeId = (path: string) => `stat:${path}`;
 export const keepalivedScriptProvider: ProbeProvider = {
   name: 'keepalived-scripts',
   probes: ({ records, options }) => {
-    const { path } = chosenConfig(records, options.config);
-    if ((records[configFileProbeId(path)] as ProbeRecord | undefined)?.status !== 'ok') return [];
-    const { config } = parseKeepalivedConfig(path, snapshotReader(records));
+    const config = configFromRecords(records, options.config);
+    if (!config) return [];
     const specs = new Map<string, ProbeSpec>();
     // keepalived looks relative programs up in PATH; only absolute ones can be stat'ed as written
     for (const { ref } of configScripts(config)) if (ref.path.startsWith('/')) specs.set(ref.path, { id: scriptStatProbeId(ref.path), kind: 'stat', path: ref.path });

@@ -7,6 +7,8 @@ import type { ProbeProvider, ProbeRecord, ProbeSpec } from '../types.js';
 import { DEFAULT_CONFIG, CONFIG_PREFIX, configDirProbeId, configFileProbeId, configIncludes, expandIncludePattern, scriptProbeId } from '../keepalived/files.js';
 import { parseKeepalivedConfig } from '../keepalived/parse.js';
 import { snapshotReader } from '../keepalived/snapshot-reader.js';
+import type { KeepalivedConfig, ParseResult } from '../keepalived/model.js';
+import { notifyScripts } from '../netfilter/vrrp-paths.js';
 
 export interface KeepalivedProcess {
   pid: number;
@@ -184,9 +186,9 @@ export const keepalivedProvider: ProbeProvider = {
       specs.push(...logSources(undefined, undefined));
     }
     // notify_master scripts are read (small, bounded) to know whether they turn forwarding on
-    const main = records[configFileProbeId(config)];
-    if (main?.status === 'ok') {
-      for (const script of notifyScriptPaths(config, records)) {
+    const cfg = configFromRecords(records, options.config);
+    if (cfg) {
+      for (const script of notifyScriptPaths(cfg)) {
         specs.push({ id: scriptProbeId(script), kind: 'file', path: script, maxBytes: 256 * 1024 });
       }
     }
@@ -201,14 +203,33 @@ export const keepalivedProvider: ProbeProvider = {
 
 
 
-/** The notify scripts (master/backup/fault/stop, instances and sync groups) the config names. */
-export function notifyScriptPaths(config: string, records: Readonly<Record<string, ProbeRecord>>): string[] {
-  const { config: cfg } = parseKeepalivedConfig(config, snapshotReader(records));
-  const paths = new Set<string>();
-  for (const holder of [...cfg.vrrpInstances, ...cfg.vrrpSyncGroups]) {
-    for (const ref of Object.values(holder.notify)) if (ref?.path?.startsWith('/')) paths.add(ref.path);
-  }
-  return [...paths].sort();
+const parsed = new WeakMap<object, { key: string; result: ParseResult }>();
+
+/** The keepalived config as collected in these records, parsed as keepalived reads it (`@id` lines
+ *  with its -i, else the host name). Providers ask for it in every round and checks once per
+ *  analysis: it is parsed again only when another config file has been read. */
+export function parsedConfigFromRecords(records: Readonly<Record<string, ProbeRecord>>, override: string | undefined): { path: string; result: ParseResult } | undefined {
+  const { path } = chosenConfig(records, override);
+  if (records[configFileProbeId(path)]?.status !== 'ok') return undefined;
+  const key = [path, ...Object.keys(records).filter((id) => id.startsWith(CONFIG_PREFIX) || id.startsWith('kconf-dir:'))].join('\0');
+  const hit = parsed.get(records);
+  if (hit?.key === key) return { path, result: hit.result };
+  const proc = ourKeepalived(records);
+  const hostname = records['hostname']?.status === 'ok' ? records['hostname'].stdout.trim() : undefined;
+  const configId = (proc && parseKeepalivedArgs(proc.argv).configId) ?? hostname;
+  const result = parseKeepalivedConfig(path, snapshotReader(records), configId ? { configId } : {});
+  parsed.set(records, { key, result });
+  return { path, result };
+}
+
+export function configFromRecords(records: Readonly<Record<string, ProbeRecord>>, override: string | undefined): KeepalivedConfig | undefined {
+  return parsedConfigFromRecords(records, override)?.result.config;
+}
+
+/** The notify scripts (master/backup/fault/stop, instances and sync groups) the config names:
+ *  read once, as script:PATH, for every check that looks inside them. */
+export function notifyScriptPaths(config: KeepalivedConfig): string[] {
+  return [...new Set(notifyScripts(config).map((n) => n.script.path).filter((p) => p.startsWith('/')))].sort();
 }
 
 export function notifyScriptText(records: Readonly<Record<string, ProbeRecord>>, file: string): string | undefined {

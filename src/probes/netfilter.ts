@@ -2,12 +2,9 @@
 // entries looked up by tuple (never a table walk unless asked), conntrack pressure, rule stores.
 import type { ProbeProvider, ProbeRecord, ProbeSpec, ProbeRoundContext } from '../types.js';
 import { PROBE_IPT_LEGACY, PROBE_IPT_NFT, PROBE_IPT_SAVE, PROBE_NFT } from '../netfilter/firewall.js';
-import { notifyScripts, vrrpPaths, type VrrpPath } from '../netfilter/vrrp-paths.js';
-import { parseKeepalivedConfig } from '../keepalived/parse.js';
-import { snapshotReader } from '../keepalived/snapshot-reader.js';
-import { chosenConfig } from './keepalived.js';
+import { vrrpPaths, type VrrpPath } from '../netfilter/vrrp-paths.js';
+import { configFromRecords } from './keepalived.js';
 import { parseIpAddr } from '../state.js';
-import type { KeepalivedConfig } from '../keepalived/model.js';
 
 const RULESET_MAX_BYTES = 64 * 1024 * 1024;
 const RULESET_TIMEOUT_MS = 10_000;
@@ -28,12 +25,7 @@ export const NETFILTER_PERSISTENT = '/usr/sbin/netfilter-persistent';
 
 export const conntrackLookupId = (self: string, peer: string) => `${CONNTRACK_LOOKUP_PREFIX}${self}>${peer}`;
 
-/** The keepalived config as collected so far (undefined until its main file has been read). */
-export function configFromRecords(records: Readonly<Record<string, ProbeRecord>>, override: string | undefined): KeepalivedConfig | undefined {
-  const { path } = chosenConfig(records, override);
-  if (records[`kconf:${path}`]?.status !== 'ok') return undefined;
-  return parseKeepalivedConfig(path, snapshotReader(records)).config;
-}
+export { configFromRecords };
 
 export function pathsFromRecords(records: Readonly<Record<string, ProbeRecord>>, override: string | undefined): VrrpPath[] {
   const config = configFromRecords(records, override);
@@ -75,8 +67,6 @@ export const netfilterProvider: ProbeProvider = {
     if (!(plain?.status === 'ok' && plain.exitCode === 0 && /\(nf_tables\)/.test(plain.stdout))) {
       specs.push({ id: PROBE_IPT_NFT, kind: 'command', argv: ['iptables-nft-save', '-c'], needsRoot: true, timeoutMs: RULESET_TIMEOUT_MS, maxBytes: RULESET_MAX_BYTES });
     }
-    const config = configFromRecords(ctx.records, ctx.options.config);
-    if (!config) return specs;
     // hash lookups by tuple (~5 ms each), found from either direction
     for (const p of pathsFromRecords(ctx.records, ctx.options.config)) {
       if (!p.self) continue;
@@ -84,10 +74,7 @@ export const netfilterProvider: ProbeProvider = {
         specs.push({ id: conntrackLookupId(p.self, peer), kind: 'command', argv: ['conntrack', '-G', '-p', '112', '-s', p.self, '-d', peer], needsRoot: true });
       }
     }
-    // notify scripts: do they add/remove SNAT (is this a SNAT gateway, which script should clean up)
-    for (const n of notifyScripts(config)) {
-      if (n.script.path.startsWith('/')) specs.push({ id: `file:${n.script.path}`, kind: 'file', path: n.script.path, maxBytes: 256 * 1024 });
-    }
+    // (the notify scripts, do they add/remove SNAT?, are read by the keepalived provider as script:PATH)
     return specs;
   },
 };

@@ -2,9 +2,7 @@
 // interfaces for a few advert intervals. The packet socket sees adverts before netfilter, so a
 // capture shows what reaches the host even when the firewall drops it afterwards.
 import type { ProbeProvider, ProbeRecord, ProbeSpec } from '../types.js';
-import { chosenConfig, configFileProbeId } from './keepalived.js';
-import { parseKeepalivedConfig } from '../keepalived/parse.js';
-import { snapshotReader } from '../keepalived/snapshot-reader.js';
+import { chosenConfig, configFileProbeId, configFromRecords } from './keepalived.js';
 
 export const WIRE_PROBE_PREFIX = 'vrrp-wire:';
 export const wireProbeId = (iface: string) => `${WIRE_PROBE_PREFIX}${iface}`;
@@ -34,7 +32,7 @@ function configuredInterfaces(records: Readonly<Record<string, ProbeRecord>>, ov
   if (!rec) return undefined;
   if (rec.status !== 'ok') return { ifaces: [], advertInts: [] };
   try {
-    const { config } = parseKeepalivedConfig(path, snapshotReader(records));
+    const config = configFromRecords(records, override)!;
     return {
       ifaces: [...new Set(config.vrrpInstances.map((i) => i.interface).filter((i): i is string => !!i))],
       advertInts: config.vrrpInstances.map((i) => i.advertInt ?? 1),

@@ -58,3 +58,23 @@ describe('include', () => {
     expect(expandIncludePattern('/etc/k/plain.conf').dir).toBeNull();
   });
 });
+
+describe('parsedConfigFromRecords', () => {
+  it('parses once per set of config files read, again when an include arrives, with the config id', async () => {
+    const { parsedConfigFromRecords } = await import('../../../src/probes/keepalived.js');
+    const { file, dir } = await import('../../support/snapshot.js');
+    const main = '/etc/keepalived/keepalived.conf';
+    const records: Record<string, ReturnType<typeof file>> = {
+      [`kconf:${main}`]: file(`kconf:${main}`, main, '@gw1 global_defs {\n  router_id gw1\n}\n@gw2 global_defs {\n  router_id gw2\n}\ninclude conf.d/*.conf\n'),
+      hostname: file('hostname', '/proc/sys/kernel/hostname', 'gw1\n'),
+    };
+    const first = parsedConfigFromRecords(records, undefined)!;
+    expect(first.result.config.globalDefs.routerId).toBe('gw1');
+    expect(parsedConfigFromRecords(records, undefined)!.result).toBe(first.result);
+    records['kconf-dir:/etc/keepalived/conf.d'] = dir('kconf-dir:/etc/keepalived/conf.d', '/etc/keepalived/conf.d', ['a.conf']);
+    records['kconf:/etc/keepalived/conf.d/a.conf'] = file('kconf:/etc/keepalived/conf.d/a.conf', '/etc/keepalived/conf.d/a.conf', 'vrrp_instance VI_9 {\n  interface eth0\n  virtual_router_id 9\n}\n');
+    const second = parsedConfigFromRecords(records, undefined)!;
+    expect(second.result).not.toBe(first.result);
+    expect(second.result.config.vrrpInstances.map((i) => i.name)).toEqual(['VI_9']);
+  });
+});

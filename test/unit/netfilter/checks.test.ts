@@ -166,7 +166,7 @@ describe('SNAT and the role', () => {
   it('snat-missing-on-master when notify_master adds SNAT but nat POSTROUTING has none', () => {
     const [f] = findings(gateway({ master: true, nat: [] }), 'snat-missing-on-master');
     expect(f!.severity).toBe('critical');
-    expect(f!.evidence[0]).toEqual({ probe: 'file:/etc/keepalived/scripts/notify_master.sh', excerpt: 'iptables -t nat -A POSTROUTING -s 192.168.100.0/24 ! -p vrrp -j SNAT --to-source 198.51.100.10' });
+    expect(f!.evidence[0]).toEqual({ probe: 'script:/etc/keepalived/scripts/notify_master.sh', excerpt: 'iptables -t nat -A POSTROUTING -s 192.168.100.0/24 ! -p vrrp -j SNAT --to-source 198.51.100.10' });
     expect(findings(gateway({ master: false, nat: [] }), 'snat-missing-on-master')).toEqual([]);
   });
 

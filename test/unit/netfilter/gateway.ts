@@ -104,7 +104,7 @@ export function gateway(o: GatewayOptions = {}): Snapshot {
   const add = (r: ProbeRecord) => (probes[r.id] = r);
   add(rec('keepalived-processes', JSON.stringify([{ pid: 100, ppid: 1, argv: ['keepalived', '-f', CONF], netns: 'net:[1]', ours: true }]), { kind: 'internal' }));
   add(rec(`kconf:${CONF}`, keepalivedConf(node), { kind: 'file', path: CONF }));
-  add(rec('file:/etc/keepalived/scripts/notify_master.sh', NOTIFY_MASTER, { kind: 'file', path: '/etc/keepalived/scripts/notify_master.sh' }));
+  add(rec('script:/etc/keepalived/scripts/notify_master.sh', NOTIFY_MASTER, { kind: 'file', path: '/etc/keepalived/scripts/notify_master.sh' }));
   add(rec('ip-addr', JSON.stringify(ipAddr)));
   add(rec('iptables-save', nftSave));
   add(rec('iptables-nft-save', nftSave));
