@@ -47,6 +47,23 @@ export const CODES = {
   'lvs-nat-local-trap': { severity: 'error', meaning: 'an LVS-NAT real server holds an address in the VIP subnet and answers those clients directly' },
   'vip-stray-local': { severity: 'error', meaning: 'a VRRP VIP sits on a node where keepalived does not run' },
   'vip-mtu-mismatch': { severity: 'warning', meaning: 'the VRRP interfaces of the two nodes carry different MTUs (needs --peer-snapshot)' },
+  // Added for the next release (additive to v1, contract.md "Additions"): issues 12 and 14.
+  'change-pending-overdue': { severity: 'critical', meaning: 'a commit-confirmed change is past its deadline and was neither confirmed nor rolled back' },
+  'vrrp-strict-blocks-vip': { severity: 'critical', meaning: 'vrrp_strict without accept: keepalived\'s own firewall rules drop traffic to the VIP' },
+  'vrrp-instance-fault': { severity: 'critical', meaning: 'a VRRP instance is in FAULT (interface down, no address, a tracked interface/script/file down, or dragged by its sync group)' },
+  'vrrp-version-mismatch': { severity: 'critical', meaning: 'the peers speak different VRRP versions (v2 and v3)' },
+  'keepalived-duplicate': { severity: 'critical', meaning: 'more than one keepalived daemon drives this namespace, or two namespaces drive the same interface and VRID' },
+  'vrrp-flapping': { severity: 'warning', meaning: 'VRRP instances change state more often than a healthy pair does' },
+  'garp-refresh-missing': { severity: 'warning', meaning: 'no periodic gratuitous ARP on a gateway VIP, so upstream ARP caches can stay stale after a split brain' },
+  'vmac-arp-settings': { severity: 'error', meaning: 'use_vmac without the arp_ignore/arp_filter/rp_filter settings it needs, or the hypervisor filters the virtual MAC' },
+  'script-runs-differently': { severity: 'error', meaning: 'a track/notify script depends on the environment keepalived does not give it, or times out or overlaps' },
+  'nopreempt-ineffective': { severity: 'warning', meaning: 'nopreempt cannot work as written, or track weights are too small to move the VIP' },
+  'network-manager-removes-vip': { severity: 'error', meaning: 'the network manager is configured so a reload or restart drops keepalived\'s VIPs' },
+  'keepalived-capabilities-missing': { severity: 'critical', meaning: 'keepalived lacks CAP_NET_ADMIN/CAP_NET_RAW (containers), or a stale PID file stops it' },
+  'conntrack-sync-missing': { severity: 'warning', meaning: 'a stateful SNAT gateway pair without a working conntrackd: failover drops every connection' },
+  'virtual-routes-conflict': { severity: 'error', meaning: 'virtual_routes or default routes fight the static routing or vanish on the backup' },
+  'vip-address-invalid': { severity: 'error', meaning: 'a VIP equals a static address, is a network/broadcast address, or has a wrong prefix' },
+  'cloud-vip-not-routed': { severity: 'warning', meaning: 'on this cloud or SDN a VIP also needs provider settings (allowed addresses, source/dest check, an API move)' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type FindingCode = keyof typeof CODES;

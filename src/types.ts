@@ -196,6 +196,8 @@ export interface Finding {
   location?: { file: string; line?: number };
   /** the VRRP instance (or interface, table...) concerned, when there is one */
   subject?: string;
+  /** which node the finding concerns: "local", or the peer's name as given (--peer) */
+  node?: string;
 }
 
 // ---------------------------------------------------------------- checks
@@ -232,4 +234,19 @@ export interface Report {
   checks: CheckRun[];
   /** where the snapshot came from: live, or the file given with --from */
   source: string;
+  /** what kind of keepalived host this is (inferred, or --kind), with the evidence */
+  kind?: HostKind;
+  kindEvidence?: string[];
+  /** the other node, when one was asked for (--peer, --peer-snapshot) */
+  peer?: PeerStatus;
+}
+
+/** gateway: routes (SNAT, LVS-NAT) for clients behind a VIP; director: LVS-DR/TUN; vip: a floating service VIP */
+export type HostKind = 'gateway' | 'director' | 'vip';
+
+export interface PeerStatus {
+  host: string;
+  reachable: boolean;
+  reason?: string;
+  via: 'ssh' | 'snapshot';
 }
