@@ -65,7 +65,7 @@ export function hostKind(ctx: CheckContext): KindVerdict | undefined {
       const lines = r.stdout.split('\n').filter((l) => !/^\s*#/.test(l));
       const snat = lines.find((l) => SNAT_LINE.test(l) && !/\s-D\s|\bdelete\b/.test(l));
       if (snat) {
-        const src = /(?:^|\s)(?:-s|--source|saddr)\s+(\d[\d./]*)/.exec(snat)?.[1];
+        const src = /(?:^|[\s"'])(?:-s|--source|saddr)\s+(\d[\d./]*)/.exec(snat)?.[1];
         gateway.push(`notify_${n.kind} ${n.script.path} adds ${/MASQUERADE|masquerade/.test(snat) ? 'MASQUERADE' : 'SNAT'}${src ? ` for ${src}` : ''}`);
       } else if (lines.some((l) => FORWARD_ON.test(l))) gateway.push(`notify_${n.kind} ${n.script.path} turns IPv4 forwarding on`);
     }
