@@ -69,6 +69,8 @@ const configValid: Check = {
     const cfg = keepalivedConfig(ctx);
     if (cfg.probe?.status !== 'ok') {
       // no config where keepalived would look, and no keepalived running: an unconfigured host, not a broken one
+      // not root and the file is root's: missing privilege, not a broken config
+      if (cfg.probe?.status === 'denied' && !ctx.isRoot) throw new SkipCheck(`needs root: ${cfg.path} is not readable (permission denied)`, true);
       if (cfg.source === 'default' && !ourKeepalived(ctx.snapshot.probes)) throw new SkipCheck(`no keepalived configuration at ${cfg.path}`);
       const why = cfg.probe?.status === 'missing' ? 'missing' : cfg.probe?.status === 'denied' ? 'not readable (permission denied)' : (cfg.probe?.reason ?? 'not collected');
       return [

@@ -73,6 +73,10 @@ export function daemonStatus(ctx: CheckContext): DaemonStatus {
     if (blind.length) {
       return { running: 'unknown', daemons: [], why: `needs root: ${blind.length === 1 ? 'a process' : `${blind.length} processes`} named keepalived (pid ${blind.map((p) => p.pid).slice(0, 4).join(', ')}) cannot be verified (/proc/PID/exe, /proc/PID/ns/net are root's)` };
     }
+    // hidepid: root's processes are invisible to this user, so none seen proves nothing
+    if (ctx.snapshot.host.uid !== 0 && ctx.output('proc-pid1-visible')?.trim() === 'no') {
+      return { running: 'unknown', daemons: [], why: 'needs root: /proc hides other users\' processes (hidepid), so keepalived cannot be seen' };
+    }
     return { running: 'no', daemons: [] };
   });
 }

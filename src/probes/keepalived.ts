@@ -121,6 +121,8 @@ export const keepalivedProvider: ProbeProvider = {
       return [
         { id: 'keepalived-processes', kind: 'internal', run: async () => JSON.stringify(await listKeepalivedProcesses()) },
         { id: 'keepalived-binary', kind: 'internal', run: () => findExecutable('keepalived') },
+        // /proc mounted with hidepid: a non-root run sees none of root's processes, so "none found" proves nothing
+        { id: 'proc-pid1-visible', kind: 'internal', run: () => access('/proc/1/comm', fsConstants.R_OK).then(() => 'yes', () => 'no') },
         // a PID file whose pid is alive but not keepalived makes keepalived refuse to start
         ...DEFAULT_PID_FILES.map((f): ProbeSpec => ({ id: `pidfile:${f}`, kind: 'internal', run: () => pidFileFacts(f) })),
         ...(options.peerConfig ? [{ id: 'peer-config', kind: 'file' as const, path: path.resolve(options.peerConfig) }] : []),

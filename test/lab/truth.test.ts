@@ -110,7 +110,9 @@ describe('a healthy SNAT gateway pair (unicast, notify scripts add SNAT)', () =>
     const evil = path.join(fakeDir, 'evil.conf');
     await writeFile(evil, 'vrrp_instance EVIL {\n  interface eth0\n  virtual_router_id 99\n  virtual_ipaddress {\n    192.168.100.99/24\n  }\n}\n');
     // beside the real daemon on gw1: not a second daemon, not the config source
-    const pid = await background(lab, 'gw1', [fake, '-c', 'sleep 600; :', 'keepalived', '-f', evil]);
+    const evilLog = path.join(fakeDir, 'evil.log');
+    await writeFile(evilLog, consoleLine('(VI_LAN) Entering BACKUP STATE') + consoleLine('(VI_WAN) Entering BACKUP STATE'));
+    const pid = await background(lab, 'gw1', [fake, '-c', 'sleep 600; :', 'keepalived', '-f', evil, `-g${evilLog}`]);
     started.push(pid);
     await lab.waitFor(async () => (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() === 'keepalived', { what: 'the fake keepalived to run' });
     const { exitCode, report } = await lab.report<Report>('gw1');
@@ -118,7 +120,8 @@ describe('a healthy SNAT gateway pair (unicast, notify scripts add SNAT)', () =>
     expect(exitCode).toBe(0);
     const snap = await lab.doctor('gw1', ['snapshot']);
     const probes = JSON.parse(snap.stdout).probes as Record<string, { path?: string; stdout: string }>;
-    expect(Object.values(probes).some((p) => p.path === evil)).toBe(false);
+    expect(Object.values(probes).some((p) => p.path === evil || p.path === evilLog)).toBe(false);
+    expect(report.instances.map((i) => i.state)).toEqual(['MASTER', 'MASTER']);
     const procs = (JSON.parse(probes['keepalived-processes']!.stdout) as Array<{ pid: number; ours: boolean; verified: boolean; notVerified?: string; daemon?: string }>).filter((p) => p.ours);
     expect(procs.find((p) => p.pid === pid)).toMatchObject({ verified: false, notVerified: expect.stringMatching(/not root-owned or is writable by others/) });
     expect(procs.filter((p) => p.verified && p.daemon === 'parent').map((p) => p.pid)).toEqual([lab.keepalivedPid('gw1')]);
@@ -167,7 +170,11 @@ describe('a healthy SNAT gateway pair (unicast, notify scripts add SNAT)', () =>
     started.push(pid);
     try {
       await lab.waitFor(async () => (await readFile(`${dir}/dup-vrrp.pid`, 'utf8').catch(() => '')).trim(), { what: 'the second keepalived\'s VRRP child' });
-      const { exitCode, report } = await lab.report<Report>('gw1');
+      // both daemons must have their VRRP child up (a daemon respawns a child that dies)
+      const { exitCode, report } = await lab.waitFor(async () => {
+        const r = await lab.report<Report>('gw1');
+        return r.report.findings.some((x) => x.code === 'keepalived-duplicate') ? r : undefined;
+      }, { what: 'keepalived-duplicate on gw1', timeoutMs: 30_000, intervalMs: 500 });
       const f = report.findings.find((x) => x.code === 'keepalived-duplicate');
       expect(f, JSON.stringify(report.findings.map((x) => x.code))).toMatchObject({ severity: 'critical', title: '2 keepalived daemons run in this network namespace' });
       expect(f!.evidence.map((e) => e.excerpt).join('\n')).toContain(`pid ${pid}`);

@@ -186,6 +186,17 @@ describe('never OK when blind', () => {
     expect(r.instances[0]).toMatchObject({ state: 'UNKNOWN' });
   });
 
+  it('not root under hidepid, or with a root-only config: "none seen" and "unreadable" are not findings', () => {
+    const hidden = analyse(host({ procs: [], uid: 1000, extra: [internal('proc-pid1-visible', 'no')] }));
+    expect(hidden.findings.map((f) => f.code)).not.toContain('keepalived-not-running');
+    expect(hidden.summary.status).toBe('unknown');
+    const snap = host({ procs: [], uid: 1000 });
+    snap.probes[`kconf:${CONF_PATH}`] = { id: `kconf:${CONF_PATH}`, kind: 'file', path: CONF_PATH, status: 'denied', stdout: '', stderr: '', ms: 0, reason: 'permission denied' };
+    const r = analyse(snap);
+    expect(r.findings.map((f) => f.code)).not.toContain('keepalived-config-invalid');
+    expect(r.checks.find((c) => c.id === 'keepalived-config')).toMatchObject({ status: 'skip', blind: true, reason: expect.stringMatching(/^needs root: /) });
+  });
+
   it('no keepalived process at all is judged (not running), not blindness', () => {
     const r = analyse(host({ procs: [] }));
     expect(r.findings.map((f) => f.code)).toContain('keepalived-not-running');
