@@ -63,7 +63,7 @@ export function renderText(report: Report, opts: TextOptions): string {
   for (const i of report.instances) if (i.contested) out.push(s.yellow(`  ${i.name}: sources disagree: ${i.contested}`));
   if (report.kind) out.push(`Kind: ${report.kind}${report.kindEvidence?.length ? s.dim(` (${report.kindEvidence.slice(0, 2).map((e) => e.replace(/^\w+: /, '')).join('; ')})`) : ''}`);
   out.push('');
-  if (report.findings.length === 0) out.push(s.green('No problems found.'));
+  if (report.findings.length === 0) out.push(report.summary.notJudged?.length ? s.yellow('No problem found in what could be judged; see "Could not judge" below.') : s.green('No problems found.'));
   for (const f of report.findings) {
     out.push(`${severityLabel(f.severity, s)} ${s.bold(f.code)}  ${f.title}`);
     const pad = ' '.repeat(9);
