@@ -165,11 +165,12 @@ async function bootTimeMs(): Promise<number | undefined> {
   return m ? Number(m[1]) * 1000 : undefined;
 }
 
-/** The first directory from the binary's up to / that is not root-owned or is group/other-writable. */
-async function unsafeDir(exe: string): Promise<string> {
+/** The first directory from the binary's up to / that is not root-owned or is group/other-writable,
+ *  seen through /proc/PID/root (a daemon in a container has its own file system). */
+async function unsafeDir(pid: string, exe: string): Promise<string> {
   let dir = path.dirname(exe.replace(/ \(deleted\)$/, ''));
   for (;;) {
-    const st = await stat(dir).catch(() => undefined);
+    const st = await stat(`/proc/${pid}/root${dir === '/' ? '' : dir}`).catch(() => undefined);
     if (!st || st.uid !== 0 || st.mode & 0o022) return dir;
     const up = path.dirname(dir);
     if (up === dir) return '';
@@ -226,7 +227,7 @@ async function factsOf(pid: string, selfNs: string, btime: number | undefined): 
   if (facts.exe) {
     const st = await stat(`/proc/${pid}/exe`).catch(() => undefined);
     facts.exeStat = st ? { uid: st.uid, mode: st.mode, dev: st.dev, ino: st.ino } : null;
-    facts.exeUnsafeDir = await unsafeDir(facts.exe);
+    facts.exeUnsafeDir = await unsafeDir(pid, facts.exe);
   } else facts.exeStat = null;
   facts.vrrpSocket = await holdsVrrpSocket(Number(pid));
   return facts;
