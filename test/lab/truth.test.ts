@@ -162,6 +162,34 @@ describe('a healthy SNAT gateway pair (unicast, notify scripts add SNAT)', () =>
     expect(text.stdout).toMatch(/UNKNOWN: needs root: /);
   });
 
+  it('every firewall probe hangs: not OK but UNKNOWN, naming what could not be judged', async () => {
+    const bin = path.join(lab.runDir, 'hang-bin');
+    await mkdir(bin, { recursive: true });
+    for (const tool of ['iptables-save', 'iptables-nft-save', 'iptables-legacy-save', 'nft']) {
+      await writeFile(path.join(bin, tool), '#!/bin/sh\nexec sleep 120\n', { mode: 0o755 });
+    }
+    const { exitCode, report } = await lab.report<Report>('gw1', [], { PATH: `${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` });
+    expect(report.summary.status).toBe('unknown');
+    expect(exitCode).toBe(3);
+    expect(report.summary.notJudged!.find((n) => n.check === 'netfilter-vrrp-filter')).toMatchObject({ core: true, reason: expect.stringMatching(/did not finish within/) });
+  });
+
+  it('a check that errors on a malformed snapshot leaves the summary at WARNING, not OK', async () => {
+    const file = path.join(lab.runDir, 'gw1-snapshot.json');
+    const snap = await lab.doctor('gw1', ['snapshot', '-o', file]);
+    expect(snap.exitCode, snap.stderr).toBe(0);
+    const clean = await lab.report<Report>('gw1', ['--from', file]);
+    expect(clean.exitCode).toBe(0);
+    const s = JSON.parse(await readFile(file, 'utf8')) as { probes: Record<string, { stdout: string }> };
+    s.probes['dir:/etc/sysctl.d']!.stdout = '["90-hagw';
+    await writeFile(file, JSON.stringify(s));
+    const { exitCode, report } = await lab.report<Report>('gw1', ['--from', file]);
+    expect(report.checks.find((c) => c.id === 'ip-forward')).toMatchObject({ status: 'error' });
+    expect(report.summary.status).toBe('warning');
+    expect(exitCode).toBe(1);
+    expect(report.summary.notJudged).toEqual([expect.objectContaining({ check: 'ip-forward', reason: expect.stringMatching(/^the check failed: /) })]);
+  });
+
   it('a second keepalived daemon in the namespace is keepalived-duplicate', async () => {
     const dir = lab.nodeDir('gw1');
     const argv = ['keepalived', '-f', '/etc/keepalived/keepalived.conf', '-p', `${dir}/dup.pid`, '-r', `${dir}/dup-vrrp.pid`, '-c', `${dir}/dup-checkers.pid`];
