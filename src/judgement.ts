@@ -17,7 +17,10 @@ export function notJudged(ctx: CheckContext, runs: readonly CheckRun[]): NotJudg
     .filter((r) => r.blind || r.status === 'error')
     .map((r) => ({ check: r.id, reason: `${r.status === 'error' ? 'the check failed: ' : ''}${r.reason ?? r.status}`, core: CORE_CHECKS.has(r.id) }));
   const has = (id: string) => out.some((n) => n.check === id);
+  const ran = (...ids: string[]) => runs.some((r) => ids.includes(r.id));
+  // judgements made outside one check count only where a check that needs them ran (--only narrows the run)
   try {
+    if (!ran('keepalived-running', 'vip-state')) throw new Skip();
     const daemon = daemonStatus(ctx);
     const cfg = keepalivedConfig(ctx).result?.config;
     if (daemon.running === 'unknown' && (cfg || daemon.why?.startsWith('needs root')) && !has('keepalived-running')) {
@@ -28,16 +31,18 @@ export function notJudged(ctx: CheckContext, runs: readonly CheckRun[]): NotJudg
       out.push({ check: 'vrrp-state', reason: `no instance state could be told (${states[0]!.source})`, core: true });
     }
   } catch (err) {
-    out.push({ check: 'vrrp-state', reason: `the state could not be derived: ${(err as Error).message}`, core: true });
+    if (!(err instanceof Skip)) out.push({ check: 'vrrp-state', reason: `the state could not be derived: ${(err as Error).message}`, core: true });
   }
   // one firewall backend unreadable while another was read: the checks ran on part of the rules
   const fwProbes = [PROBE_IPT_SAVE, PROBE_IPT_NFT, PROBE_IPT_LEGACY, PROBE_NFT].map((id) => ctx.probe(id));
   const blindFw = fwProbes.filter((r) => r?.status === 'timeout' || r?.status === 'error');
-  if (blindFw.length && fwProbes.some((r) => r?.status === 'ok' && r.exitCode === 0) && !has('netfilter-vrrp-filter')) {
+  if (blindFw.length && fwProbes.some((r) => r?.status === 'ok' && r.exitCode === 0) && ran('netfilter-vrrp-filter') && !has('netfilter-vrrp-filter')) {
     out.push({ check: 'firewall', reason: `judged on part of the rules only: ${blindFw.map((r) => `${r!.id}: ${r!.reason ?? r!.status}`).join('; ')}`, core: false });
   }
   return out;
 }
+
+class Skip extends Error {}
 
 export function summaryStatus(counts: { critical: number; error: number; warning: number }, blind: readonly NotJudged[]): Report['summary']['status'] {
   if (counts.critical + counts.error > 0) return 'critical';

@@ -148,6 +148,18 @@ describe('never OK when blind', () => {
     expect(r.summary.notJudged!.find((n) => n.check === 'netfilter-vrrp-filter')).toMatchObject({ core: true, reason: expect.stringMatching(/did not finish/) });
   });
 
+  it('one firewall backend hung while another was read: judged on part of the rules, so WARNING, not OK', () => {
+    const r = analyse(host({ extra: [{ id: 'nft-ruleset', kind: 'command', status: 'timeout', exitCode: null, stdout: '', stderr: '', ms: 10000, reason: 'nft did not finish within 10000 ms' }] }));
+    expect(r.summary.status).toBe('warning');
+    expect(r.summary.notJudged).toEqual([expect.objectContaining({ check: 'firewall', core: false, reason: expect.stringContaining('nft-ruleset: nft did not finish') })]);
+  });
+
+  it('--only narrows the judgements too: a run of ip-forward-off alone does not hinge on the daemon', () => {
+    const blind = [proc(4242, 1, { exe: null, exeStat: null, netns: '', ours: false })];
+    const r = analyse(host({ procs: blind, uid: 1000, forward: '1' }), { only: ['ip-forward-off'] });
+    expect(r.summary.notJudged ?? []).toEqual([]);
+  });
+
   it('a check that errors on a malformed snapshot keeps the summary from OK and says which', () => {
     const list = CHECKS as unknown as unknown[];
     const broken = { id: 'test-broken', title: 'broken', codes: ['vrrp-input-blocked'] as const, run: () => JSON.parse('{') as never };
