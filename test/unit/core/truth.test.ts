@@ -73,7 +73,7 @@ const conf = (extra = '') => `vrrp_instance VI_1 {
 ${extra}}
 `;
 
-function host(o: { procs?: ProcFacts[]; conf?: string; forward?: string; extra?: ProbeRecord[]; uid?: number; fw?: 'ok' | 'timeout' | 'absent' } = {}) {
+function host(o: { procs?: ProcFacts[]; conf?: string; forward?: string; extra?: ProbeRecord[]; uid?: number; fw?: 'ok' | 'timeout' | 'absent'; vipHeld?: boolean } = {}) {
   const procs = o.procs ?? [proc(4242, 1), proc(4243, 4242, { vrrpSocket: true })];
   const fw: ProbeRecord[] =
     o.fw === 'timeout'
@@ -87,7 +87,7 @@ function host(o: { procs?: ProcFacts[]; conf?: string; forward?: string; extra?:
       internal('keepalived-processes', JSON.stringify(verifyDaemons(procs))),
       file(`kconf:${CONF_PATH}`, CONF_PATH, o.conf ?? conf()),
       cmd('keepalived-configtest', ['keepalived', '-t', '-f', CONF_PATH], '', 0),
-      cmd('ip-addr', ['ip', '-j', 'addr'], ipAddrJson({ lo: ['127.0.0.1/8'], eth0: ['10.0.0.2/24', '10.0.0.1/24'] })),
+      cmd('ip-addr', ['ip', '-j', 'addr'], ipAddrJson({ lo: ['127.0.0.1/8'], eth0: ['10.0.0.2/24', ...(o.vipHeld === false ? [] : ['10.0.0.1/24'])] })),
       file('sysctl:net.ipv4.ip_forward', '/proc/sys/net/ipv4/ip_forward', `${o.forward ?? '0'}\n`),
       missing('file:/etc/sysctl.conf', '/etc/sysctl.conf'),
       ...fw,
@@ -213,6 +213,25 @@ describe('never OK when blind', () => {
     const r = analyse(host({ procs: [] }));
     expect(r.findings.map((f) => f.code)).toContain('keepalived-not-running');
     expect(r.summary.notJudged ?? []).toEqual([]);
+  });
+});
+
+describe('the state from the daemon\'s own log lines only', () => {
+  const journal = (lines: string[]) => cmd('keepalived-journal', ['journalctl'], lines.join('\n') + '\n');
+  it('lines of another pid, or older than the daemon, do not count; the VRRP child\'s later lines refine the VIP-less state', () => {
+    const before = '2026-11-22T02:40:00+0000 gw1 Keepalived_vrrp[4243]: (VI_1) Entering FAULT STATE';
+    const forged = '2026-11-22T02:58:00+0000 gw1 Keepalived_vrrp[999]: (VI_1) Entering FAULT STATE';
+    const real = '2026-11-22T02:55:00+0000 gw1 Keepalived_vrrp[4243]: (VI_1) Entering BACKUP STATE';
+    const r = analyse(host({ vipHeld: false, extra: [journal([before, real, forged])] }));
+    expect(r.instances[0]).toMatchObject({ state: 'BACKUP', since: '2026-11-22T02:55:00+0000' });
+    const fault = analyse(host({ vipHeld: false, extra: [journal([real, '2026-11-22T02:56:00+0000 gw1 Keepalived_vrrp[4243]: (VI_1) Entering FAULT STATE'])] }));
+    expect(fault.instances[0]).toMatchObject({ state: 'FAULT' });
+    expect(fault.role).toBe('fault');
+  });
+
+  it('a MASTER line of the daemon while no VIP is held: the addresses decide, the log is noted, no role-premised fix', () => {
+    const r = analyse(host({ vipHeld: false, extra: [journal(['2026-11-22T02:55:00+0000 gw1 Keepalived_vrrp[4243]: (VI_1) Entering MASTER STATE'])] }));
+    expect(r.instances[0]).toMatchObject({ state: 'BACKUP', contested: expect.stringMatching(/says MASTER/) });
   });
 });
 
