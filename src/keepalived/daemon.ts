@@ -223,7 +223,13 @@ async function factsOf(pid: string, selfNs: string, btime: number | undefined): 
   }
   const cap = /^CapEff:\s+([0-9a-f]+)/im.exec(status);
   if (cap) facts.capEff = cap[1]!;
-  facts.exe = await readlink(`/proc/${pid}/exe`).catch(() => null);
+  let gone = false;
+  facts.exe = await readlink(`/proc/${pid}/exe`).catch((err: NodeJS.ErrnoException) => {
+    // ENOENT: it exited while we looked (a transient keepalived -t); EACCES: not ours to read (not root)
+    if (err.code === 'ENOENT') gone = true;
+    return null;
+  });
+  if (gone) return undefined;
   if (facts.exe) {
     const st = await stat(`/proc/${pid}/exe`).catch(() => undefined);
     facts.exeStat = st ? { uid: st.uid, mode: st.mode, dev: st.dev, ino: st.ino } : null;
