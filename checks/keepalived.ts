@@ -46,8 +46,9 @@ const running: Check = {
     const elsewhere = procs.filter((p) => !p.ours && p.verified !== false && p.daemon !== 'vrrp' && p.daemon !== 'checker' && p.daemon !== 'child');
     const impostors = procs.filter((p) => p.ours && p.verified === false && p.notVerified);
     const evidence: Evidence[] = [{ probe: 'keepalived-processes', excerpt: `no keepalived daemon in this network namespace (${ctx.snapshot.host.netns})` }];
-    for (const p of elsewhere.slice(0, 3)) evidence.push({ probe: 'keepalived-processes', excerpt: `pid ${p.pid} runs in another namespace (${p.netns}): ${p.argv.join(' ')}` });
+    // what is named keepalived here but is not the daemon first: that is what an operator would take for it
     for (const p of impostors.slice(0, 3)) evidence.push({ probe: 'keepalived-processes', excerpt: `pid ${p.pid} is named keepalived but is not the daemon: ${p.notVerified}` });
+    for (const p of elsewhere.slice(0, 3)) evidence.push({ probe: 'keepalived-processes', excerpt: `pid ${p.pid} runs in another namespace (${p.netns}): ${p.argv.join(' ')}` });
     return [
       finding('keepalived-not-running', {
         title: 'keepalived is not running here',

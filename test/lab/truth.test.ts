@@ -2,7 +2,7 @@
 // process named keepalived, a non-root run is not an incident, and the daemon itself is judged
 // (a second daemon, missing capabilities).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmod, copyFile, mkdir, readFile, writeFile, appendFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readFile, readdir, writeFile, appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLab, requireRoot, ADDR, REPO_ROOT, type Lab, type GatewayNode } from './harness.js';
 import { SNAT_RULES } from './keepalived-files.js';
@@ -140,6 +140,40 @@ describe('a healthy SNAT gateway pair (unicast, notify scripts add SNAT)', () =>
     await stop(pid2);
     await lab.startKeepalived('gw2');
     await lab.waitForSteadyState();
+  });
+
+  it('a real keepalived -t that is still running is not the daemon, and its -f is never read by the doctor', async () => {
+    await lab.stopKeepalived('gw2');
+    // 3000 unknown keywords: keepalived -t writes ~140 KB of complaints into a pipe nobody reads, so it stays
+    const big = path.join(lab.runDir, 'gw2-test.conf');
+    await writeFile(big, `global_defs {\n${Array.from({ length: 3000 }, (_, i) => `  bogus_keyword_${i} yes`).join('\n')}\n}\n`);
+    const sh = await background(lab, 'gw2', ['sh', '-c', `keepalived -t -f '${big}' 2>&1 | sleep 300`]);
+    started.push(sh);
+    const pids = async () => {
+      const out: Array<{ pid: number; comm: string; ppid: number }> = [];
+      for (const d of await readdir('/proc')) {
+        if (!/^\d+$/.test(d)) continue;
+        const stat = await readFile(`/proc/${d}/stat`, 'utf8').catch(() => '');
+        const m = /^\d+ \((.*)\) \S (\d+)/.exec(stat);
+        if (m && Number(m[2]) === sh) out.push({ pid: Number(d), comm: m[1]!, ppid: sh });
+      }
+      return out;
+    };
+    try {
+      const kt = await lab.waitFor(async () => (await pids()).find((p) => p.comm === 'keepalived'), { what: 'keepalived -t to block on its output' });
+      await lab.waitFor(async () => (await readFile(`/proc/${kt.pid}/wchan`, 'utf8').catch(() => '')).includes('pipe'), { what: 'keepalived -t to wait on the full pipe' });
+      const { report } = await lab.report<Report>('gw2');
+      const f = report.findings.find((x) => x.code === 'keepalived-not-running');
+      expect(f, JSON.stringify(report.findings.map((x) => x.code))).toBeDefined();
+      expect(f!.evidence.map((e) => e.excerpt).join('\n')).toContain(`pid ${kt.pid} is named keepalived but is not the daemon: a one-shot \`keepalived -t\``);
+      const snap = JSON.parse((await lab.doctor('gw2', ['snapshot'])).stdout) as { probes: Record<string, { path?: string; argv?: string[] }> };
+      expect(Object.values(snap.probes).some((p) => p.path === big || p.argv?.includes(big))).toBe(false);
+    } finally {
+      for (const p of await pids()) await stop(p.pid);
+      await stop(sh);
+      await lab.startKeepalived('gw2');
+      await lab.waitForSteadyState();
+    }
   });
 
   it('run as nobody on the healthy master: not CRITICAL, and it says what needs root', async () => {
