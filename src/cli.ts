@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { CollectOptions, Report, Snapshot } from './types.js';
 import { PACKAGE_ROOT, TOOL_VERSION } from './version.js';
 import { wantColor } from './report/ansi.js';
+import { visibleLine } from './report/escape.js';
 
 /** An error the operator can act on: one line on stderr, exit status 3, no stack trace. */
 export class UsageError extends Error {}
@@ -331,11 +332,11 @@ export async function main(argv: string[]): Promise<number> {
       return code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help' ? 0 : 3;
     }
     if (err instanceof UsageError) {
-      process.stderr.write(`hagw-doctor: ${err.message}\n`);
+      process.stderr.write(`hagw-doctor: ${visibleLine(err.message)}\n`);
       return 3;
     }
     const e = err as Error;
-    process.stderr.write(`hagw-doctor: internal error: ${e?.message ?? String(err)}${process.env.HAGW_DOCTOR_DEBUG ? `\n${e?.stack}` : ' (HAGW_DOCTOR_DEBUG=1 shows the stack)'}\n`);
+    process.stderr.write(`hagw-doctor: internal error: ${visibleLine(e?.message ?? String(err))}${process.env.HAGW_DOCTOR_DEBUG ? `\n${e?.stack}` : ' (HAGW_DOCTOR_DEBUG=1 shows the stack)'}\n`);
     return 3;
   }
 }
