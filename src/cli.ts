@@ -85,8 +85,16 @@ export async function runCheck(flags: CheckFlags, extra: { snapshot?: Snapshot; 
   }
   snapshot ??= await collect(collectOptions(flags));
   const report = analyse(snapshot, { ...(only ? { only } : {}), source });
-  process.stdout.write(await render(report, format, flags));
+  let out = await render(report, format, flags);
+  if (format === 'text' && snapshot.options.wire) out += await wireText(snapshot);
+  process.stdout.write(out);
   return exitStatus(report);
+}
+
+/** check --wire: whose adverts the capture saw ("peer seen" only for another node's). */
+async function wireText(snapshot: Snapshot): Promise<string> {
+  const [{ wireSummaryLines }, { CheckContext }, { visible }] = await Promise.all([import('./vrrp/view.js'), import('./context.js'), import('./report/escape.js')]);
+  return visible(wireSummaryLines(new CheckContext(snapshot)).join('\n')) + '\n';
 }
 
 async function render(report: Report, format: string, flags: CheckFlags): Promise<string> {
