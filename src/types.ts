@@ -29,6 +29,11 @@ export type ProbeSpec =
       maxBytes?: number;
       /** read the last maxBytes of the file rather than the first */
       tail?: boolean;
+      /** default 3000 ms (file reads too: a hung mount must not hang the doctor) */
+      timeoutMs?: number;
+      /** the path comes from host text (a config include, a script, a log path from argv): it must
+       *  be a regular file on a disk filesystem, never a FIFO, device, /proc or /sys file */
+      hostPath?: boolean;
     }
   | {
       id: string;
