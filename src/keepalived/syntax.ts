@@ -74,7 +74,11 @@ class Lexer {
     if (text === undefined) {
       this.diagnostics.push({
         severity: main ? 'error' : 'warning',
-        message: main ? `cannot read the configuration file ${file}` : `included file ${file} is missing or unreadable`,
+        message: (() => {
+          const why = this.reader.why?.(file);
+          if (why) return main ? `cannot read the configuration file: ${why}` : `included file not read: ${why}`;
+          return main ? `cannot read the configuration file ${file}` : `included file ${file} is missing or unreadable`;
+        })(),
         loc: from,
       });
       return;
