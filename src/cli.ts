@@ -207,10 +207,13 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--wire-seconds <n>', 'capture window')
     .option('--conntrack-walk', 'include a full conntrack walk')
     .option('--since <duration>', 'log window')
+    .option('--include-secrets', 'keep auth_pass values (default: replaced by a fingerprint that still tells "differs")')
     .action(async (_flags: CheckFlags, cmd: Command) => {
-      const flags = cmd.optsWithGlobals<CheckFlags & { output?: string }>();
+      const flags = cmd.optsWithGlobals<CheckFlags & { output?: string; includeSecrets?: boolean }>();
       const { collect } = await import('./pipeline.js');
-      const snapshot = await collect(collectOptions(flags));
+      const collected = await collect(collectOptions(flags));
+      const { redactSnapshot } = await import('./secrets.js');
+      const snapshot = flags.includeSecrets ? { ...collected, options: { ...collected.options, secrets: 'included' as const } } : redactSnapshot(collected);
       if (flags.output) {
         const { writeSnapshot } = await import('./snapshot-file.js');
         try {
@@ -219,7 +222,10 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
           throw new UsageError(`cannot write ${flags.output}: ${(err as Error).message}`);
         }
         process.stderr.write(`snapshot written to ${flags.output} (${Object.keys(snapshot.probes).length} probes)\n`);
-      } else process.stdout.write(JSON.stringify(snapshot, null, 2) + '\n');
+      } else {
+        const { safeJson } = await import('./report/escape.js');
+        process.stdout.write(safeJson(snapshot) + '\n');
+      }
       process.exitCode = 0;
     });
 

@@ -7,6 +7,7 @@ import { CHECKS } from '../checks/index.js';
 import { CheckContext } from './context.js';
 import { runCheck, type Check } from './check.js';
 import { instanceStates, nodeRole } from './state.js';
+import { scrubFindings } from './secrets.js';
 
 export function collect(options: CollectOptions, hooks?: CollectHooks): Promise<Snapshot> {
   return collectSnapshot(PROVIDERS, options, hooks);
@@ -36,6 +37,7 @@ export function analyse(snapshot: Snapshot, opts: AnalyseOptions = {}): Report {
     runs.push(outcome.run);
     findings.push(...outcome.findings.filter((f) => !opts.only?.length || opts.only.includes(f.code)));
   }
+  scrubFindings(findings, snapshot);
   dedupe(findings);
   findings.sort((a, b) => SEVERITY_ORDER[b.severity] - SEVERITY_ORDER[a.severity]);
   const count = (s: Finding['severity']) => findings.filter((f) => f.severity === s).length;

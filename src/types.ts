@@ -96,6 +96,8 @@ export interface CollectOptions {
   conntrackWalk?: boolean;
   /** --since for log timelines, e.g. "24h" */
   since?: string;
+  /** set on a snapshot whose secrets were replaced by their tokens (see src/secrets.ts), or kept (--include-secrets) */
+  secrets?: 'redacted' | 'included';
 }
 
 /** A source of probes. probes() is called in rounds with the records so far, until no provider
