@@ -159,7 +159,6 @@ export const keepalivedProvider: ProbeProvider = {
     const specs: ProbeSpec[] = [];
     const { path: config } = chosenConfig(records, options.config);
     specs.push({ id: configFileProbeId(config), kind: 'file', path: config, hostPath: true });
-    specs.push({ id: 'keepalived-configtest', kind: 'command', argv: ['keepalived', '-t', '-f', config], timeoutMs: 5000 });
     // includes, discovered file by file as each is read
     for (const rec of Object.values(records)) {
       if (!rec.id.startsWith(CONFIG_PREFIX) || rec.status !== 'ok') continue;
@@ -178,6 +177,7 @@ export const keepalivedProvider: ProbeProvider = {
         }
       }
     }
+    specs.push(...configtestSpec(config, records, specs, round));
     const proc = ourKeepalived(records);
     if (proc) {
       specs.push({ id: 'keepalived-stdout', kind: 'internal', run: async () => readlink(`/proc/${proc.pid}/fd/1`), needsRoot: true });
@@ -205,6 +205,21 @@ export const keepalivedProvider: ProbeProvider = {
 };
 
 
+
+/** keepalived -t, once every file of the configuration has been read, and never on a configuration
+ *  that includes a file the doctor refused to read (a FIFO would hang it; /proc/kmsg would consume
+ *  the host's kernel messages): then an internal record says why it was not run. */
+function configtestSpec(config: string, records: Readonly<Record<string, ProbeRecord>>, wanted: readonly ProbeSpec[], round: number): ProbeSpec[] {
+  const files = Object.values(records).filter((r) => r.id.startsWith(CONFIG_PREFIX));
+  const refused = files.find((r) => r.status === 'error' && /refused/.test(r.reason ?? ''));
+  if (refused) {
+    const why = `not run: the configuration includes ${refused.path ?? refused.id.slice(CONFIG_PREFIX.length)}, which the doctor refused to read (${refused.reason})`;
+    return [{ id: 'keepalived-configtest', kind: 'internal', run: () => Promise.reject(new Error(why)) }];
+  }
+  const pending = wanted.some((s) => (s.id.startsWith(CONFIG_PREFIX) || s.id.startsWith('kconf-dir:')) && !records[s.id]);
+  if (pending && round < 4) return [];
+  return [{ id: 'keepalived-configtest', kind: 'command', argv: ['keepalived', '-t', '-f', config], timeoutMs: 5000 }];
+}
 
 const parsed = new WeakMap<object, { key: string; result: ParseResult }>();
 

@@ -125,3 +125,23 @@ describe('parsers stay linear on hostile input', () => {
     ]);
   });
 });
+
+describe('keepalived -t on a configuration with a refused include', () => {
+  it('is not run (a FIFO would hang it, /proc/kmsg would consume the kernel log), and says why', async () => {
+    const { keepalivedProvider } = await import('../../../src/probes/keepalived.js');
+    const conf = '/etc/keepalived/keepalived.conf';
+    const base = { id: `kconf:${conf}`, kind: 'file' as const, path: conf, status: 'ok' as const, stdout: 'include /etc/keepalived/fifo.conf\n', stderr: '', ms: 0 };
+    const fifo = { id: 'kconf:/etc/keepalived/fifo.conf', kind: 'file' as const, path: '/etc/keepalived/fifo.conf', status: 'error' as const, stdout: '', stderr: '', ms: 0, reason: '/etc/keepalived/fifo.conf is a FIFO: refused (only regular files are read)' };
+    const ctx = (records: Record<string, typeof base | typeof fifo>) => ({ round: 2, records, options: { config: conf }, isRoot: true });
+    // the include not read yet: keepalived -t waits for it
+    expect(keepalivedProvider.probes(ctx({ [base.id]: base })).find((s) => s.id === 'keepalived-configtest')).toBeUndefined();
+    const spec = keepalivedProvider.probes(ctx({ [base.id]: base, [fifo.id]: fifo })).find((s) => s.id === 'keepalived-configtest')!;
+    expect(spec.kind).toBe('internal');
+    const r = await runProbe(spec, true);
+    expect(r.status).toBe('error');
+    expect(r.reason).toBe('not run: the configuration includes /etc/keepalived/fifo.conf, which the doctor refused to read (/etc/keepalived/fifo.conf is a FIFO: refused (only regular files are read))');
+    // every file read and none refused: keepalived -t runs
+    const ok = { ...fifo, status: 'ok' as const, reason: undefined, stdout: '' };
+    expect(keepalivedProvider.probes(ctx({ [base.id]: base, [fifo.id]: ok as never })).find((s) => s.id === 'keepalived-configtest')).toMatchObject({ kind: 'command', argv: ['keepalived', '-t', '-f', conf] });
+  });
+});
