@@ -78,6 +78,15 @@ const configValid: Check = {
     if (!test || test.status !== 'ok') throw new SkipCheck(`keepalived -t could not run: ${test?.reason ?? 'not collected'}`);
     // keepalived exits 5 on any message, a note included: the messages decide, graded by meaning
     const graded = gradeConfigtest(`${test.stderr}\n${test.stdout}`, cfg.path);
+    // messages keepalived prints after parsing carry no "(FILE: Line N)", only "(INSTANCE) …":
+    // locate them at the instance (or sync group) they name, so every quote has its file:line
+    const blocks = [...(cfg.result?.config.vrrpInstances ?? []), ...(cfg.result?.config.vrrpSyncGroups ?? [])];
+    for (const m of graded) {
+      if (m.file) continue;
+      const name = /^\((.+?)\) /.exec(m.message)?.[1];
+      const block = name !== undefined ? blocks.find((b) => b.name === name) : undefined;
+      if (block) Object.assign(m, { file: block.loc.file, line_no: block.loc.line });
+    }
     const code = test.exitCode ?? 0;
     const out: Finding[] = [];
     const counts = (['error', 'environment', 'warning', 'info'] as const).map((g) => [g, graded.filter((m) => m.grade === g).length] as const).filter(([, n]) => n > 0);
