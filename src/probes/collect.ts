@@ -70,8 +70,13 @@ export async function collectRecords(
       const longest = Math.max(COLLECT_BUDGET_MS, ...[...wanted.values()].filter((w) => !w.id.startsWith(WIRE_PROBE_PREFIX)).map((w) => (w.kind === 'command' || w.kind === 'internal' || w.kind === 'file' ? (w.timeoutMs ?? DEFAULT_TIMEOUT_MS) : DEFAULT_TIMEOUT_MS)));
       deadline = started0 + longest;
     }
-    const left = Math.floor(deadline - performance.now());
-    const results = await Promise.all([...wanted.values()].map((spec) => (left <= 0 && !spec.id.startsWith(WIRE_PROBE_PREFIX) ? Promise.resolve(budgetSpent(spec)) : runProbe(withinBudget(spec, left), isRoot))));
+    // what is left is read as each probe starts: starting many commands takes a while on a busy host
+    const results = await Promise.all(
+      [...wanted.values()].map((spec) => {
+        const left = Math.floor(deadline - performance.now());
+        return left <= 0 && !spec.id.startsWith(WIRE_PROBE_PREFIX) ? Promise.resolve(budgetSpent(spec)) : runProbe(withinBudget(spec, left), isRoot);
+      }),
+    );
     // HAGW_DOCTOR_TRACE=1: where a run's time goes, round by round
     if (process.env.HAGW_DOCTOR_TRACE) {
       const slowest = results.reduce((a, b) => (b.ms > a.ms ? b : a));

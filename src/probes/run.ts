@@ -102,6 +102,8 @@ const DRAIN_MS = 500;
 async function runCommand(argv: string[], timeout: number, maxBytes: number, tail: boolean): Promise<Partial> {
   const [file, ...args] = argv;
   if (!file) return { status: 'error', stdout: '', stderr: '', reason: 'empty argv' };
+  // the timeout counts from now, spawning included (many spawns at once on a busy host take a while)
+  const until = performance.now() + timeout;
   const child = execa(file, args, {
     reject: false,
     env: COMMAND_ENV,
@@ -132,7 +134,7 @@ async function runCommand(argv: string[], timeout: number, maxBytes: number, tai
       child.stdout?.destroy();
       child.stderr?.destroy();
       drainTimer = setTimeout(() => resolve('drained'), DRAIN_MS);
-    }, timeout);
+    }, Math.max(0, until - performance.now()));
   });
   let r: Awaited<typeof child> | 'drained';
   try {
