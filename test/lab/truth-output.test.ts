@@ -1,4 +1,4 @@
-// Issue 11 (items 3, 6, 7, 8), on real keepalived in network namespaces:
+// Issue 11 (items 3, 6, 7, 8, 9), on real keepalived in network namespaces:
 // - a healthy multicast gateway with a weighted track script, `track_interface` of its own
 //   interface and the raw OUTPUT NOTRACK of the design documents: keepalived -t's messages are
 //   graded by meaning, so its benign note is info and nothing above info is said of the config;
@@ -6,13 +6,14 @@
 // - a hostname carrying ESC ]52 (clipboard write) and ESC [2J reaches neither check's stdout
 //   nor the app raw, and JUnit stays valid XML;
 // - probes that hang with a grandchild holding the pipe, a FIFO include, `include /proc/*` and a
-//   FIFO notify script are held: the check ends in bounded time and says what it refused.
+//   FIFO notify script are held: the check ends in bounded time and says what it refused;
+// - the wire view says "peer seen" only on the node that hears the other's adverts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pty from 'node-pty';
-import { createLab, REPO_ROOT, requireRoot, type Lab } from './harness.js';
+import { ADDR, createLab, REPO_ROOT, requireRoot, type Lab } from './harness.js';
 import { keepalivedConf } from './keepalived-files.js';
 
 requireRoot();
@@ -68,6 +69,15 @@ describe('a healthy multicast gateway with track_interface of its own interface'
       expect(note?.evidence[0]!.excerpt).toMatch(/exit status 5; 1 info/);
     });
   }
+});
+
+describe('the wire view says whose adverts it saw (item 9)', () => {
+  it('the MASTER sees only its own adverts (the BACKUP is silent); the BACKUP sees the peer', async () => {
+    const [master, backup] = await Promise.all([lab.doctor('gw1', ['check', '--wire', '--wire-seconds', '3']), lab.doctor('gw2', ['check', '--wire', '--wire-seconds', '3'])]);
+    expect(master.stdout).toMatch(/^Wire \(\d+ VRRP adverts in 3 s, before the firewall\): only this node's own adverts seen in 3 s: no advert from another node$/m);
+    expect(master.stdout).not.toContain('peer seen');
+    expect(backup.stdout).toMatch(new RegExp(`^Wire \\(\\d+ VRRP adverts in 3 s, before the firewall\\): peer seen: adverts from .*${ADDR.gw1.lan.replace(/\./g, '\\.')} \\(vrid ${ADDR.vridLan}\\)`, 'm'));
+  });
 });
 
 describe('secrets', () => {
