@@ -1,5 +1,5 @@
 // Reading and writing snapshot files (snapshot -o, check --from, demo).
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { constants as fsc } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -59,11 +59,19 @@ export function parseSnapshot(text: string, name: string): Snapshot {
   return r.data as Snapshot;
 }
 
+/** The largest snapshot file read (a live snapshot is a few MB; the probes' caps bound it). */
+export const MAX_SNAPSHOT_BYTES = 512 * 1024 * 1024;
+
 export async function readSnapshot(file: string): Promise<Snapshot> {
   let text: string;
   try {
+    // a FIFO or a device given as a snapshot must not hang or act: regular files only, size-capped
+    const st = await stat(file);
+    if (!st.isFile()) throw new SnapshotError(`cannot read snapshot ${file}: not a regular file`);
+    if (st.size > MAX_SNAPSHOT_BYTES) throw new SnapshotError(`cannot read snapshot ${file}: larger than ${MAX_SNAPSHOT_BYTES / 1024 / 1024} MB`);
     text = await readFile(file, 'utf8');
   } catch (err) {
+    if (err instanceof SnapshotError) throw err;
     throw new SnapshotError(`cannot read snapshot ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
   return parseSnapshot(text, file);

@@ -113,3 +113,18 @@ describe('writeSnapshot', () => {
     }
   });
 });
+
+describe('readSnapshot', () => {
+  it('refuses a FIFO given as a snapshot instead of blocking on it', async () => {
+    const { readSnapshot } = await import('../../src/snapshot-file.js');
+    const { execFileSync } = await import('node:child_process');
+    const dir = await mkdtemp(path.join(tmpdir(), 'hagw-snapfifo-'));
+    try {
+      const fifo = path.join(dir, 'snap.json');
+      execFileSync('mkfifo', [fifo]);
+      await expect(readSnapshot(fifo)).rejects.toThrow(`cannot read snapshot ${fifo}: not a regular file`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
