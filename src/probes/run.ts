@@ -90,6 +90,41 @@ async function listDir(dir: string): Promise<Partial> {
   return { status: 'ok', stdout: JSON.stringify(entries), stderr: '', ...(truncated ? { truncated, reason: `only the first ${MAX_DIR_ENTRIES} entries were listed` } : {}) };
 }
 
+// Probe commands run in process groups of their own, so a Ctrl+C at the terminal (sent to the
+// doctor's group) does not reach them: whatever still runs when the doctor exits or is
+// interrupted is killed here, group by group.
+const liveGroups = new Set<number>();
+let exitHooked = false;
+
+function killLiveGroups(): void {
+  for (const pgid of liveGroups) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+  liveGroups.clear();
+}
+
+function hookExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on('exit', killLiveGroups);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = () => {
+      killLiveGroups();
+      // then die of the signal as before, unless someone else (the app) handles it
+      if (process.listenerCount(sig) === 1) {
+        process.removeListener(sig, onSignal);
+        process.kill(process.pid, sig);
+      }
+    };
+    // first, before any other handler that may end the process
+    process.prependListener(sig, onSignal);
+  }
+}
+
 /** How long a killed command's pipes may take to close before the probe stops waiting for them. */
 const DRAIN_MS = 500;
 
@@ -104,6 +139,8 @@ async function runCommand(argv: string[], timeout: number, maxBytes: number, tai
   if (!file) return { status: 'error', stdout: '', stderr: '', reason: 'empty argv' };
   // the timeout counts from now, spawning included (many spawns at once on a busy host take a while)
   const until = performance.now() + timeout;
+  // before the spawn: a signal arriving while the child starts must already find the handler
+  hookExit();
   const child = execa(file, args, {
     reject: false,
     env: COMMAND_ENV,
@@ -115,8 +152,10 @@ async function runCommand(argv: string[], timeout: number, maxBytes: number, tai
     detached: true,
     cleanup: true,
   });
+  if (child.pid !== undefined) liveGroups.add(child.pid);
   const killGroup = () => {
     if (child.pid === undefined) return;
+    liveGroups.delete(child.pid);
     try {
       process.kill(-child.pid, 'SIGKILL');
     } catch {

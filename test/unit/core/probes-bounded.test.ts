@@ -2,7 +2,7 @@
 // and kernel-interface files named by host text never hang a probe or get opened.
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -143,5 +143,32 @@ describe('keepalived -t on a configuration with a refused include', () => {
     // every file read and none refused: keepalived -t runs
     const ok = { ...fifo, status: 'ok' as const, reason: undefined, stdout: '' };
     expect(keepalivedProvider.probes(ctx({ [base.id]: base, [fifo.id]: ok as never })).find((s) => s.id === 'keepalived-configtest')).toMatchObject({ kind: 'command', argv: ['keepalived', '-t', '-f', conf] });
+  });
+});
+
+describe('an interrupted doctor', () => {
+  it('kills the process groups of the probes still running (they do not get the terminal\'s Ctrl+C)', async () => {
+    const { spawn } = await import('node:child_process');
+    const dir = await mkdtemp(path.join(tmpdir(), 'hagw-int-'));
+    try {
+      const pidFile = path.join(dir, 'pid');
+      const script = path.join(dir, 'run.mts');
+      await writeFile(script, `import { runProbe } from ${JSON.stringify(path.resolve('src/probes/run.ts'))};\nvoid runProbe({ id: 'x', kind: 'command', argv: ['sh', '-c', 'echo $$ > ${pidFile}; exec sleep 60'], timeoutMs: 60000 }, true);\n`);
+      const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'ignore' });
+      const deadline = Date.now() + 15_000;
+      while (!existsSync(pidFile) || !readFileSync(pidFile, 'utf8').trim()) {
+        if (Date.now() > deadline) throw new Error('the probe never started');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const probePid = Number(readFileSync(pidFile, 'utf8'));
+      expect(alive(probePid)).toBe(true);
+      const exited = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_c, sig) => r(sig)));
+      child.kill('SIGINT');
+      expect(await exited).toBe('SIGINT');
+      for (let i = 0; i < 100 && alive(probePid); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(alive(probePid)).toBe(false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
