@@ -701,7 +701,7 @@ const pressureCheck: Check = {
     const sum = stats ? parseConntrackStats(stats) : undefined;
     const evidence: Evidence[] = [];
     if (haveRatio) evidence.push(ev('sysctl:net.netfilter.nf_conntrack_count', `nf_conntrack_count = ${count}`), ev('sysctl:net.netfilter.nf_conntrack_max', `nf_conntrack_max = ${max}`));
-    evidence.push(...full.slice(-3).map((l) => ev(PROBE_KERNEL_LOG, l.trim())));
+    evidence.push(...full.slice(-3).map((l) => ev(PROBE_KERNEL_LOG, l.trim().slice(0, 512))));
     if (sum) evidence.push(ev(PROBE_CONNTRACK_STATS, `drop=${sum.drop ?? 0} early_drop=${sum.early_drop ?? 0} insert_failed=${sum.insert_failed ?? 0}`));
     const critical = ratio >= 0.95 || full.length > 0;
     return [

@@ -13,6 +13,7 @@
 // SNAT on adverts (an advert leaving this node with a source that is not its address): reported as
 // evidence of vrrp-split-brain; vrrp-conntrack-nat needs the conntrack proof, which the netfilter
 // checks hold.
+import { sameAuthPass } from '../src/secrets.js';
 import type { Check } from '../src/check.js';
 import type { CheckContext } from '../src/context.js';
 import { SkipCheck, finding } from '../src/context.js';
@@ -362,9 +363,9 @@ const authMismatch = mismatchCheck({
     const want = expectedAuth(inst);
     const types = src.authTypes.filter((t) => t !== want);
     if (types.length) return `sends auth type ${types.join('/')}; this node expects ${want}`;
-    const pass = inst.authentication?.pass?.slice(0, 8);
-    // keepalived compares the 8 bytes on the wire (auth_pass is truncated to 8)
-    if (want === 'simple' && pass !== undefined && src.first.authPass !== undefined && src.first.authPass !== pass) return 'sends a different auth_pass';
+    const pass = inst.authentication?.pass;
+    // keepalived compares the 8 bytes on the wire (auth_pass is truncated to 8); plain or redacted (src/secrets.ts)
+    if (want === 'simple' && pass !== undefined && src.first.authPass !== undefined && !sameAuthPass(pass, src.first.authPass)) return 'sends a different auth_pass';
     return undefined;
   },
   logWords: 'adverts fail authentication',

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { CollectOptions, Report, Snapshot } from './types.js';
 import { PACKAGE_ROOT, TOOL_VERSION } from './version.js';
 import { wantColor } from './report/ansi.js';
+import { visibleLine } from './report/escape.js';
 
 /** An error the operator can act on: one line on stderr, exit status 3, no stack trace. */
 export class UsageError extends Error {}
@@ -86,8 +87,16 @@ export async function runCheck(flags: CheckFlags, extra: { snapshot?: Snapshot; 
   if (flags.kind !== undefined && !['gateway', 'director', 'vip'].includes(flags.kind)) throw new UsageError(`--kind takes gateway, director or vip, not ${flags.kind}`);
   snapshot ??= await collect(collectOptions(flags));
   const report = analyse(snapshot, { ...(only ? { only } : {}), source, ...(flags.kind ? { kind: flags.kind as 'gateway' | 'director' | 'vip' } : {}) });
-  process.stdout.write(await render(report, format, flags));
+  let out = await render(report, format, flags);
+  if (format === 'text' && snapshot.options.wire) out += await wireText(snapshot);
+  process.stdout.write(out);
   return exitStatus(report);
+}
+
+/** check --wire: whose adverts the capture saw ("peer seen" only for another node's). */
+async function wireText(snapshot: Snapshot): Promise<string> {
+  const [{ wireSummaryLines }, { CheckContext }, { visible }] = await Promise.all([import('./vrrp/view.js'), import('./context.js'), import('./report/escape.js')]);
+  return visible(wireSummaryLines(new CheckContext(snapshot)).join('\n')) + '\n';
 }
 
 async function render(report: Report, format: string, flags: CheckFlags): Promise<string> {
@@ -201,10 +210,13 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--wire-seconds <n>', 'capture window')
     .option('--conntrack-walk', 'include a full conntrack walk')
     .option('--since <duration>', 'log window')
+    .option('--include-secrets', 'keep auth_pass values (default: replaced by a fingerprint that still tells "differs")')
     .action(async (_flags: CheckFlags, cmd: Command) => {
-      const flags = cmd.optsWithGlobals<CheckFlags & { output?: string }>();
+      const flags = cmd.optsWithGlobals<CheckFlags & { output?: string; includeSecrets?: boolean }>();
       const { collect } = await import('./pipeline.js');
-      const snapshot = await collect(collectOptions(flags));
+      const collected = await collect(collectOptions(flags));
+      const { redactSnapshot } = await import('./secrets.js');
+      const snapshot = flags.includeSecrets ? { ...collected, options: { ...collected.options, secrets: 'included' as const } } : redactSnapshot(collected);
       if (flags.output) {
         const { writeSnapshot } = await import('./snapshot-file.js');
         try {
@@ -213,7 +225,10 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
           throw new UsageError(`cannot write ${flags.output}: ${(err as Error).message}`);
         }
         process.stderr.write(`snapshot written to ${flags.output} (${Object.keys(snapshot.probes).length} probes)\n`);
-      } else process.stdout.write(JSON.stringify(snapshot, null, 2) + '\n');
+      } else {
+        const { safeJson } = await import('./report/escape.js');
+        process.stdout.write(safeJson(snapshot) + '\n');
+      }
       process.exitCode = 0;
     });
 
@@ -334,11 +349,11 @@ export async function main(argv: string[]): Promise<number> {
       return code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help' ? 0 : 3;
     }
     if (err instanceof UsageError) {
-      process.stderr.write(`hagw-doctor: ${err.message}\n`);
+      process.stderr.write(`hagw-doctor: ${visibleLine(err.message)}\n`);
       return 3;
     }
     const e = err as Error;
-    process.stderr.write(`hagw-doctor: internal error: ${e?.message ?? String(err)}${process.env.HAGW_DOCTOR_DEBUG ? `\n${e?.stack}` : ' (HAGW_DOCTOR_DEBUG=1 shows the stack)'}\n`);
+    process.stderr.write(`hagw-doctor: internal error: ${visibleLine(e?.message ?? String(err))}${process.env.HAGW_DOCTOR_DEBUG ? `\n${e?.stack}` : ' (HAGW_DOCTOR_DEBUG=1 shows the stack)'}\n`);
     return 3;
   }
 }

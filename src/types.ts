@@ -29,6 +29,11 @@ export type ProbeSpec =
       maxBytes?: number;
       /** read the last maxBytes of the file rather than the first */
       tail?: boolean;
+      /** default 3000 ms (file reads too: a hung mount must not hang the doctor) */
+      timeoutMs?: number;
+      /** the path comes from host text (a config include, a script, a log path from argv): it must
+       *  be a regular file on a disk filesystem, never a FIFO, device, /proc or /sys file */
+      hostPath?: boolean;
     }
   | {
       id: string;
@@ -91,6 +96,8 @@ export interface CollectOptions {
   conntrackWalk?: boolean;
   /** --since for log timelines, e.g. "24h" */
   since?: string;
+  /** set on a snapshot whose secrets were replaced by their tokens (see src/secrets.ts), or kept (--include-secrets) */
+  secrets?: 'redacted' | 'included';
 }
 
 /** A source of probes. probes() is called in rounds with the records so far, until no provider

@@ -1,5 +1,6 @@
 // The change commands of the CLI: fix, confirm, undo, changes. src/cli.ts lazy-imports these.
 // runFix takes its pipeline and terminal as arguments so tests can drive it without a host.
+import { visible, visibleDeep, visibleLine } from '../report/escape.js';
 import { createInterface } from 'node:readline/promises';
 import type { CollectOptions, Finding, FixPlan, Report, Snapshot } from '../types.js';
 import { isFindingCode } from '../codes.js';
@@ -96,7 +97,7 @@ export async function runFix(opts: FixOptions, deps: FixDeps): Promise<number> {
     snapshot = opts.from ? await deps.readSnapshot(opts.from) : await deps.collect(collectOptions(opts));
     report = deps.analyse(snapshot, { source: opts.from ?? 'live' });
   } catch (err) {
-    deps.err(`cannot inspect the host: ${(err as Error).message}; nothing changed\n`);
+    deps.err(`cannot inspect the host: ${visibleLine((err as Error).message)}; nothing changed\n`);
     return 3;
   }
   const chosen: Finding[] = [];
@@ -108,7 +109,7 @@ export async function runFix(opts: FixOptions, deps: FixDeps): Promise<number> {
     }
     const fixable = found.filter((f) => f.fix);
     if (!fixable.length) {
-      deps.err(`${code} is reported but has no automatic fix (${found[0]!.title}); see \`hagw-doctor check\` for what to do; nothing changed\n`);
+      deps.err(`${code} is reported but has no automatic fix (${visibleLine(found[0]!.title)}); see \`hagw-doctor check\` for what to do; nothing changed\n`);
       return 3;
     }
     chosen.push(...fixable);
@@ -116,7 +117,7 @@ export async function runFix(opts: FixOptions, deps: FixDeps): Promise<number> {
   const plan = mergePlans(chosen.map((f) => f.fix!));
   const paths = deps.paths ?? changePaths();
   const preview = planPreview(plan, { paths });
-  deps.out(renderPreview(preview, { color: opts.color }));
+  deps.out(renderPreview(visibleDeep(preview), { color: opts.color }));
   if (opts.from) {
     deps.out(`\n(${opts.from} is a recorded snapshot: the fix is shown, never applied)\n`);
     return 0;
@@ -160,10 +161,10 @@ export async function runFix(opts: FixOptions, deps: FixDeps): Promise<number> {
     },
     onStep: (e) => {
       const line = eventLine(e);
-      if (line !== null) deps.out(line + '\n');
+      if (line !== null) deps.out(visible(line) + '\n');
     },
   });
-  (result.exitCode === 0 ? deps.out : deps.err)(result.message + '\n');
+  (result.exitCode === 0 ? deps.out : deps.err)(visible(result.message) + '\n');
   return result.exitCode;
 }
 

@@ -1,6 +1,7 @@
 // The text report: what an operator reads in a terminal or a ticket.
 import type { Finding, FixStep, Report } from '../types.js';
 import { style, type Style } from './ansi.js';
+import { visibleDeep } from './escape.js';
 
 export interface TextOptions {
   color: boolean;
@@ -46,7 +47,9 @@ export function describeStep(step: FixStep): string {
   return `remove ${step.remove.path}`;
 }
 
-export function renderText(report: Report, opts: TextOptions): string {
+export function renderText(hostReport: Report, opts: TextOptions): string {
+  // everything below prints host text: render a copy whose control characters are made visible
+  const report = visibleDeep(hostReport);
   const s = style(opts.color);
   const width = Math.max(60, Math.min(opts.width ?? 100, 120));
   const verbose = opts.verbose ?? true;
