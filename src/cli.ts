@@ -297,6 +297,7 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--virtual-server <addr:port>', 'LVS virtual service (with --lvs-nat)')
     .option('--real-server <addr:port,...>', 'LVS real servers (with --lvs-nat)')
     .requiredOption('--out <dir>', 'where to write the files')
+    .option('--force', 'write into a non-empty --out (replaces the generated files only)')
     .action(async (flags: Record<string, string | boolean | undefined>) => {
       const { generateCommand } = await import('./generate/cli.js');
       process.exitCode = await generateCommand(flags);

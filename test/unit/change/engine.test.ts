@@ -314,18 +314,18 @@ describe('refusals: nothing changed', () => {
 });
 
 describe('commit-confirmed bookkeeping (in-process; the detached timer is proven in the lab)', () => {
-  async function pendingChange(): Promise<string> {
+  async function pendingChange(ms = 300): Promise<string> {
     const r = await applyPlan(plan([{ write: { path: '/etc/x.conf', content: 'x\n' } }]), { findings: [], paths, trapSignals: false });
     const dir = path.join(paths.changesDir, r.id!);
     const m = await readManifest(dir);
     m.state = 'pending';
-    m.confirm = { seconds: 1, deadline: new Date(Date.now() + 300).toISOString() };
+    m.confirm = { seconds: 1, deadline: new Date(Date.now() + ms).toISOString() };
     await writeManifest(dir, m);
     return r.id!;
   }
 
   it('a pending change blocks the next apply until confirmed', async () => {
-    await pendingChange();
+    await pendingChange(60_000);
     const second = await applyPlan(plan([{ write: { path: '/etc/y.conf', content: 'y\n' } }]), { findings: [], paths, trapSignals: false });
     expect(second.exitCode).toBe(3);
     expect(second.message).toContain('awaiting confirmation');
@@ -347,7 +347,7 @@ describe('commit-confirmed bookkeeping (in-process; the detached timer is proven
   });
 
   it('the timer leaves a confirmed change alone', async () => {
-    const id = await pendingChange();
+    const id = await pendingChange(60_000);
     await confirmPending({ paths });
     expect((await runRollbackTimer(id, paths)).message).toContain('confirmed');
     expect(await readFile(real('/etc/x.conf'), 'utf8')).toBe('x\n');
