@@ -81,7 +81,9 @@ export function liveServices(opts: { options?: CollectOptions; demo?: { scenario
       const g = await services.generate(raw);
       if (!g.ok) return undefined;
       const { installPlanFor } = await import('./logic/install.js');
-      return installPlanFor(g.files);
+      // never a host service from inside a network namespace: see src/change/service.ts
+      const restart = demo ? undefined : await (await import('../change/service.js')).detectKeepalivedRestart();
+      return installPlanFor(g.files, restart);
     },
   };
   if (!demo) {

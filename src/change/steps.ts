@@ -233,6 +233,35 @@ async function execNft(step: { argv: string[] }, n: NftAdd, ctx: StepContext): P
   return { status: 'done', ran, inverse: [['nft', 'delete', 'rule', n.family, n.table, n.chain!, 'handle', handle]] };
 }
 
+// ------------------------------------------------------------------ sysctl -w
+
+function parseSysctlWrite(argv: string[]): { key: string; value: string } | null {
+  if (argv[0] !== 'sysctl') return null;
+  const rest = argv.slice(1).filter((a) => a !== '-q');
+  if (rest.length !== 2 || rest[0] !== '-w') return null;
+  const m = /^([\w.\/-]+)=(.*)$/.exec(rest[1]!);
+  if (!m || m[1]!.includes('..')) return null;
+  return { key: m[1]!.replace(/\//g, '.'), value: m[2]!.trim() };
+}
+
+async function sysctlNow(key: string): Promise<string | null> {
+  try {
+    return (await readFile(path.join('/proc/sys', key.replace(/\./g, '/')), 'utf8')).trim().replace(/\s+/g, ' ');
+  } catch {
+    return null;
+  }
+}
+
+/** sysctl -w KEY=VALUE: already so does nothing; the inverse is the value read right before. */
+async function execSysctl(step: { argv: string[]; undo?: string[][] }, w: { key: string; value: string }, ctx: StepContext): Promise<StepOutcome> {
+  const ran: string[][] = [];
+  const before = await sysctlNow(w.key);
+  if (before !== null && before === w.value.replace(/\s+/g, ' ')) return { status: 'already', message: `${w.key} is ${before} already`, ran };
+  const r = await run(step.argv, ctx, ran);
+  if (!r.ok) return { status: 'failed', message: r.reason ?? 'failed', exitCode: r.exitCode, ran };
+  return { status: 'done', ran, ...(before !== null ? { inverse: [['sysctl', '-w', `${w.key}=${before}`]] } : step.undo ? { inverse: step.undo } : {}) };
+}
+
 // ------------------------------------------------------------------ files
 
 async function fileSha(real: string): Promise<string | null> {
@@ -313,6 +342,8 @@ export async function execStep(step: FixStep, ctx: StepContext): Promise<StepOut
     if (step.rule) return execRule(step.rule, ctx);
     const nft = parseNftAdd(step.argv);
     if (nft) return execNft(step, nft, ctx);
+    const sysctl = parseSysctlWrite(step.argv);
+    if (sysctl) return execSysctl(step, sysctl, ctx);
     const ran: string[][] = [];
     const r = await run(step.argv, ctx, ran);
     return { status: r.ok ? 'done' : 'failed', exitCode: r.exitCode, ran, ...(r.ok ? {} : { message: r.reason ?? 'failed' }), ...(step.undo ? { inverse: step.undo } : {}) };
@@ -378,6 +409,8 @@ export function describeStep(step: FixStep): { label: string; undo: string[] } {
     const n = parseNftAdd(step.argv);
     if (n?.what === 'rule') return { label: shellJoin(step.argv), undo: [`nft delete rule ${n.family} ${n.table} ${n.chain} handle <the handle it gets>`] };
     if (n) return { label: `${shellJoin(step.argv)}   (skipped if it exists already)`, undo: [n.what === 'table' ? `nft delete table ${n.family} ${n.table}` : `nft delete chain ${n.family} ${n.table} ${n.chain}`] };
+    const w = parseSysctlWrite(step.argv);
+    if (w) return { label: `${shellJoin(step.argv)}   (skipped if it is ${w.value} already)`, undo: [`sysctl -w ${w.key}=<the value it has right before>`] };
     return { label: shellJoin(step.argv), undo: (step.undo ?? []).map(shellJoin) };
   }
   if ('write' in step) return { label: `write ${step.write.path}`, undo: [] };
@@ -387,5 +420,5 @@ export function describeStep(step: FixStep): { label: string; undo: string[] } {
 /** Whether a step has an inverse of its own (else an undo cannot put it back surgically). */
 export function hasOwnUndo(step: FixStep): boolean {
   if (!('argv' in step)) return true;
-  return !!step.rule || !!parseNftAdd(step.argv) || !!step.undo;
+  return !!step.rule || !!parseNftAdd(step.argv) || !!parseSysctlWrite(step.argv) || !!step.undo;
 }
