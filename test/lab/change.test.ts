@@ -201,7 +201,10 @@ if (cmd === 'apply') {
     const file = path.join(base, 'slow.json');
     await writeFile(file, JSON.stringify({ plan: slowPlan }));
     const first = start('apply', file, t.env);
-    await waitFor('the first apply to take the lock', async () => existsSync(t.env.HAGW_DOCTOR_LOCK));
+    let firstOut = '';
+    first.stdout!.on('data', (b: Buffer) => (firstOut += b.toString()));
+    // a step has started: the first apply holds the lock (flock) now
+    await waitFor('the first apply to start its slow step', async () => firstOut.includes('"type":"step-start","index":1'));
     const second = await drive('apply', { plan: roundTripPlan(true) }, t.env);
     expect(second.result).toMatchObject({ id: null, exitCode: 3 });
     expect(second.result.message).toContain('another hagw-doctor change is in progress');
@@ -260,7 +263,8 @@ if (cmd === 'apply') {
 
   it('commit-confirmed: a confirmed change stays after the deadline', async () => {
     const t = await fresh();
-    const a = await drive('apply', { plan: roundTripPlan(true), confirmTimeout: 2 }, t.env);
+    // a window wide enough for a loaded machine to start the confirming process in time
+    const a = await drive('apply', { plan: roundTripPlan(true), confirmTimeout: 8 }, t.env);
     expect(a.result).toMatchObject({ exitCode: 0, state: 'pending' });
     const c = await drive('confirm', '', t.env);
     expect(c.result.exitCode, c.result.message).toBe(0);
