@@ -1,5 +1,6 @@
 // Every check. Each area owns its module; this list is the only place they meet.
 import type { Check } from '../src/check.js';
+import { changeChecks } from './change.js';
 import { kernelChecks } from './kernel.js';
 import { keepalivedChecks } from './keepalived.js';
 import { keepalivedConfigChecks } from './keepalived-config.js';
@@ -14,4 +15,5 @@ export const CHECKS: readonly Check[] = [
   ...netfilterChecks,
   ...routingChecks,
   ...vrrpChecks,
+  ...changeChecks,
 ];

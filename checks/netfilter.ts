@@ -262,12 +262,14 @@ function snatVrrpPlan(ctx: CheckContext, fw: Firewall, ref: RuleRef): FixPlan | 
   const fixed = [...spec.slice(0, i), '!', '-p', 'vrrp', ...spec.slice(i)];
   const scripts = notifyNames(ctx, 'master');
   return {
-    summary: `replace ${rule.chain} rule ${rule.position} of the nat table with the same rule plus \`! -p vrrp\``,
+    summary: `replace \`-A ${rule.chain} ${spec.join(' ')}\` (rule ${rule.position} when checked) in the nat table with the same rule plus \`! -p vrrp\``,
     risk: 'safe',
     steps: [
       {
+        // shown as the intent; the engine finds the rule by content when it applies (never rule N)
         argv: [bin, '-w', '-t', 'nat', '-R', rule.chain, String(rule.position), ...fixed],
         undo: [[bin, '-w', '-t', 'nat', '-R', rule.chain, String(rule.position), ...spec]],
+        rule: { bin, table: 'nat', chain: rule.chain, op: 'replace', spec, with: fixed },
         why: 'the adverts no longer match; everything else it matched still does',
       },
     ],
@@ -483,8 +485,10 @@ function snatOnBackupPlan(ctx: CheckContext, fw: Firewall, rules: SnatRuleRef[],
       return {
         argv: [bin, '-w', '-t', 'nat', '-D', rule.chain, ...rule.spec],
         undo: [[bin, '-w', '-t', 'nat', '-I', rule.chain, String(rule.position), ...rule.spec]],
+        // by content; the undo puts it back before the rule that followed it when it was deleted
+        rule: { bin, table: 'nat', chain: rule.chain, op: 'delete', spec: [...rule.spec] },
         why: 'a master-only rule on a standby node',
-      };
+      } satisfies FixStep;
     });
   return {
     summary: `remove the ${ipt.length} master-only SNAT rule${ipt.length === 1 ? '' : 's'} from this standby node`,
@@ -642,10 +646,17 @@ function inputPlan(ctx: CheckContext, fw: Firewall, p: VrrpPath, peer: string, w
   // above the dropping rule: at its position in the base chain (the jump that led to it, if nested)
   const top = w.hit ? (w.hit.via[0] ?? w.hit.rule) : undefined;
   const chain = w.chain;
-  const s: StaticRule = { table: w.table.name, chain, spec: ['-p', 'vrrp', ...match, '-j', 'ACCEPT'], position: top ? top.position : 1 };
+  const s: StaticRule = {
+    table: w.table.name,
+    chain,
+    spec: ['-p', 'vrrp', ...match, '-j', 'ACCEPT'],
+    position: top ? top.position : 1,
+    // placed by content when applied: just above the rule that drops (or jumps to what drops)
+    ...(top && top.position > 1 && (top as IptRule).spec ? { before: [...(top as IptRule).spec] } : {}),
+  };
   const persist = persistStatic(ctx.snapshot.probes, [{ ...s, position: undefined }].map(({ position: _p, ...r }) => r), false);
   return {
-    summary: `insert \`-A ${chain} -p vrrp ${match.join(' ')} -j ACCEPT\` at position ${s.position} of ${w.table.name} ${chain}, above what drops the adverts`,
+    summary: `insert \`-A ${chain} -p vrrp ${match.join(' ')} -j ACCEPT\` ${s.before ? `just above \`-A ${chain} ${s.before.join(' ')}\`` : 'at the top'} of ${w.table.name} ${chain}, above what drops the adverts`,
     risk: 'disruptive',
     steps: [addRuleStep(iptablesBinary(fw, w.table), s, 'adverts from the peer are accepted before the rule that drops them'), ...persist.steps],
     touches: { iptables: [w.table.name], ...(persist.files.length ? { files: persist.files } : {}) },

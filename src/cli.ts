@@ -265,27 +265,33 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
 
   program
     .command('confirm')
-    .description('keep the pending change (cancels its automatic rollback)')
-    .action(async () => {
+    .description("keep this node's pending change (cancels its automatic rollback)")
+    .option('--yes', 'do not ask (needed without a TTY)')
+    .action(async (_flags: unknown, cmd: Command) => {
       const { confirmCommand } = await import('./change/cli.js');
-      process.exitCode = await confirmCommand();
+      process.exitCode = await confirmCommand({ yes: cmd.opts<{ yes?: boolean }>().yes === true });
     });
 
   program
     .command('undo [change-id]')
-    .description('roll a change back from its saved backup (default: the latest)')
-    .action(async (id: string | undefined) => {
+    .description("roll a change of this node back, step by step (default: this node's latest)")
+    .option('--yes', 'do not ask (needed without a TTY)')
+    .option('--restore-backup', 'restore the whole tables the change backed up (shows every rule it would remove first)')
+    .action(async (id: string | undefined, _flags: unknown, cmd: Command) => {
       const { undoCommand } = await import('./change/cli.js');
-      process.exitCode = await undoCommand(id);
+      const o = cmd.opts<{ yes?: boolean; restoreBackup?: boolean }>();
+      process.exitCode = await undoCommand(id, { yes: o.yes === true, restoreBackup: o.restoreBackup === true });
     });
 
   program
     .command('changes')
-    .description('list the changes the doctor made, with their state')
+    .description("list this node's changes, with their state")
     .option('--json', 'as JSON')
+    .option('--all', "every node's changes (network namespaces sharing this state directory)")
     .action(async (_flags: unknown, cmd: Command) => {
       const { changesCommand } = await import('./change/cli.js');
-      process.exitCode = await changesCommand({ json: cmd.optsWithGlobals<{ json?: boolean }>().json === true });
+      const o = cmd.optsWithGlobals<{ json?: boolean; all?: boolean }>();
+      process.exitCode = await changesCommand({ json: o.json === true, all: o.all === true });
     });
 
   program
@@ -309,6 +315,7 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--virtual-server <addr:port>', 'LVS virtual service (with --lvs-nat)')
     .option('--real-server <addr:port,...>', 'LVS real servers (with --lvs-nat)')
     .requiredOption('--out <dir>', 'where to write the files')
+    .option('--force', 'write into a non-empty --out (replaces the generated files only)')
     .action(async (flags: Record<string, string | boolean | undefined>) => {
       const { generateCommand } = await import('./generate/cli.js');
       process.exitCode = await generateCommand(flags);
@@ -333,6 +340,9 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
 
 export async function main(argv: string[]): Promise<number> {
   try {
+    // before anything else: a commit-confirmed change past its deadline (its timer died) is rolled back
+    const { settleOverdueFirst } = await import('./change/overdue.js');
+    await settleOverdueFirst(argv);
     if (argv.length === 0 && process.stdin.isTTY === true && process.stdout.isTTY === true) {
       // `ssh gw1; hagw-doctor`: straight to the app, without loading the argument parser
       const { runApp } = await import('./app/main.js');

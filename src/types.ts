@@ -154,6 +154,9 @@ export type FixStep =
       /** a step whose failure is tolerated (e.g. deleting conntrack entries that already expired) */
       optional?: boolean;
       why?: string;
+      /** an iptables rule edit named by content: the change engine checks it (-C) and resolves any
+       *  position at apply time, under its lock; argv/undo then only show the intent */
+      rule?: RuleEdit;
     }
   | {
       /** write (create or replace) a file with exactly this content */
@@ -164,6 +167,21 @@ export type FixStep =
       remove: { path: string };
       why?: string;
     };
+
+/** An iptables rule edit by content (see FixStep.rule). */
+export interface RuleEdit {
+  /** iptables, iptables-legacy, iptables-nft, ip6tables... */
+  bin: string;
+  table: string;
+  chain: string;
+  /** insert: at the top, or just before `before`; append: at the end; delete: this rule;
+   *  replace: this rule by `with`, in its place */
+  op: 'insert' | 'append' | 'delete' | 'replace';
+  /** the rule after "-A CHAIN", as iptables-save prints it */
+  spec: string[];
+  with?: string[];
+  before?: string[];
+}
 
 /** What a plan touches, so the change engine can back it up before the first step. */
 export interface FixTouches {
