@@ -13,7 +13,7 @@ import { describeRef, walk, type Packet, type RuleRef } from '../src/netfilter/e
 import { cidrOverlaps, cidrWithin, firstHost, inCidr, isSnatAction, type Rule, type Table } from '../src/netfilter/rules.js';
 import { snatAddresses, type IptRule } from '../src/netfilter/iptables-save.js';
 import { conntrackSummaryCount, isNated, parseConntrack, parseConntrackStats, type ConntrackEntry } from '../src/netfilter/conntrack.js';
-import { notifyScripts, vrrpPaths, VRRP_MULTICAST, type VrrpPath } from '../src/netfilter/vrrp-paths.js';
+import { AH_PROTO, notifyScripts, vrrpPaths, VRRP_MULTICAST, VRRP_MULTICAST6, type VrrpPath } from '../src/netfilter/vrrp-paths.js';
 import { addRuleStep, binaryForNewRules, iptablesBinary, nftOnly, persistStatic, type StaticRule } from '../src/netfilter/fixes.js';
 import { CONNTRACK_LOOKUP_PREFIX, PROBE_CONNTRACK_STATS, PROBE_CONNTRACK_WALK, PROBE_KERNEL_LOG } from '../src/probes/netfilter.js';
 import { scriptProbeId } from '../src/keepalived/files.js';
@@ -52,19 +52,27 @@ const localSet = (ctx: CheckContext) => new Set(localAddresses(ctx).map((a) => a
 
 /** The packet of one advert leaving this node. */
 function advertOut(p: VrrpPath, peer: string, state?: string): Packet {
-  return { proto: 112, ...(p.self ? { src: p.self } : {}), dst: peer, ...(p.iface ? { outIface: p.iface } : {}), ...(state ? { state } : {}) };
+  return { proto: p.proto, family: p.family, ...(p.self ? { src: p.self } : {}), dst: peer, ...(p.iface ? { outIface: p.iface } : {}), ...(state ? { state } : {}) };
 }
 
 /** The packet of one advert from the peer arriving here (multicast: the sender's address is not known). */
 function advertIn(p: VrrpPath, peer: string, state?: string): Packet {
-  const multicast = peer === VRRP_MULTICAST;
+  const multicast = isGroup(peer);
   return {
-    proto: 112,
+    proto: p.proto,
+    family: p.family,
     ...(multicast ? {} : { src: peer }),
-    dst: multicast ? VRRP_MULTICAST : (p.self ?? ''),
+    dst: multicast ? peer : (p.self ?? ''),
     ...(p.iface ? { inIface: p.iface } : {}),
     ...(state ? { state } : {}),
   };
+}
+
+const isGroup = (a: string) => a === VRRP_MULTICAST || a === VRRP_MULTICAST6;
+
+/** The adverts' protocol in words: "VRRP (protocol 112)" or "AH (protocol 51, auth_type AH)". */
+function protoWords(p: VrrpPath): string {
+  return p.proto === AH_PROTO ? 'AH (IP protocol 51: auth_type AH wraps the VRRP adverts)' : 'VRRP (IP protocol 112)';
 }
 
 /** The conntrack state an advert has: UNTRACKED when raw NOTRACKs it, else NEW (a node that has not
@@ -584,8 +592,8 @@ const vrrpFilterCheck: Check = {
             : `rule ${w.hit!.rule.position} of ${w.hit!.rule.chain} ${w.verdict === 'REJECT' ? 'rejects' : 'drops'} it`;
           out.push(
             finding('vrrp-input-blocked', {
-              title: `${tableLabel(w.table)} would drop ${p.instance}'s adverts from ${peer === VRRP_MULTICAST ? `the peer (to ${VRRP_MULTICAST})` : peer}`,
-              detail: `An advert (protocol 112${pkt.src ? ` from ${pkt.src}` : ''} to ${pkt.dst}${p.iface ? ` on ${p.iface}` : ''}, conntrack state ${state}) is dropped: ${how}. This node never hears the master, becomes MASTER too, and both nodes hold the VIP.${maybeNote(w.maybes)}`,
+              title: `${tableLabel(w.table)} would drop ${p.instance}'s ${p.proto === AH_PROTO ? 'AH (protocol 51) ' : ''}adverts from ${isGroup(peer) ? `the peer (to ${peer})` : peer}`,
+              detail: `An advert (${protoWords(p)}${pkt.src ? ` from ${pkt.src}` : ''} to ${pkt.dst}${p.iface ? ` on ${p.iface}` : ''}, conntrack state ${state}) is dropped: ${how}.${p.proto === AH_PROTO ? ' A rule that accepts only `-p vrrp` (112) does not pass these adverts: with auth_type AH they travel as protocol 51.' : ''} This node never hears the master, becomes MASTER too, and both nodes hold the VIP.${maybeNote(w.maybes)}`,
               evidence: blockingEvidence(w),
               subject: p.instance,
               ...(w.maybes.length ? { severity: 'warning' as const } : {}),
@@ -601,7 +609,7 @@ const vrrpFilterCheck: Check = {
           out.push(
             finding('vrrp-output-blocked', {
               title: `${tableLabel(w.table)} would drop ${p.instance}'s own adverts to ${peer}`,
-              detail: `An advert from ${p.self} to ${peer} is dropped on the way out (${w.hit ? `rule ${w.hit.rule.position} of ${w.hit.rule.chain}` : `${w.chain}'s policy ${w.policy}`}); keepalived logs "send advert error 1 (Operation not permitted)" and the peer takes over.${maybeNote(w.maybes)}`,
+              detail: `An advert (${protoWords(p)}) from ${p.self} to ${peer} is dropped on the way out (${w.hit ? `rule ${w.hit.rule.position} of ${w.hit.rule.chain}` : `${w.chain}'s policy ${w.policy}`}); keepalived logs "send advert error 1 (Operation not permitted)" and the peer takes over.${maybeNote(w.maybes)}`,
               evidence: blockingEvidence(w),
               subject: p.instance,
               ...(w.maybes.length ? { severity: 'warning' as const } : {}),
@@ -615,14 +623,17 @@ const vrrpFilterCheck: Check = {
 };
 
 function inputPlan(ctx: CheckContext, fw: Firewall, p: VrrpPath, peer: string, w: HookWalk): FixPlan | undefined {
-  const multicast = peer === VRRP_MULTICAST;
-  const match = multicast ? ['-d', VRRP_MULTICAST] : ['-s', peer];
+  const multicast = isGroup(peer);
+  const match = multicast ? ['-d', peer] : ['-s', peer];
+  const protoName = p.proto === AH_PROTO ? 'ah' : 'vrrp';
+  const v6 = p.family === 'ip6';
   if (isNftNative(w.table)) {
     const chain = w.hit?.via[0]?.chain ?? w.chain;
+    const l3 = v6 ? 'ip6' : 'ip';
     return {
-      summary: `insert an accept for VRRP ${multicast ? `to ${VRRP_MULTICAST}` : `from ${peer}`} at the top of nft chain ${w.table.family} ${w.table.name} ${chain}`,
+      summary: `insert an accept for ${protoName.toUpperCase()} ${multicast ? `to ${peer}` : `from ${peer}`} at the top of nft chain ${w.table.family} ${w.table.name} ${chain}`,
       risk: 'disruptive',
-      steps: [{ argv: ['nft', 'insert', 'rule', w.table.family, w.table.name, chain, 'ip', 'protocol', 'vrrp', 'ip', multicast ? 'daddr' : 'saddr', peer, 'accept'], why: 'adverts are accepted before anything drops them' }],
+      steps: [{ argv: ['nft', 'insert', 'rule', w.table.family, w.table.name, chain, l3, v6 ? 'nexthdr' : 'protocol', protoName, l3, multicast ? 'daddr' : 'saddr', peer, 'accept'], why: 'adverts are accepted before anything drops them' }],
       touches: { nft: true },
       persistence: persistStatic(ctx.snapshot.probes, [], true).persistence,
       verifies: ['vrrp-input-blocked'],
@@ -632,12 +643,13 @@ function inputPlan(ctx: CheckContext, fw: Firewall, p: VrrpPath, peer: string, w
   // above the dropping rule: at its position in the base chain (the jump that led to it, if nested)
   const top = w.hit ? (w.hit.via[0] ?? w.hit.rule) : undefined;
   const chain = w.chain;
-  const s: StaticRule = { table: w.table.name, chain, spec: ['-p', 'vrrp', ...match, '-j', 'ACCEPT'], position: top ? top.position : 1 };
-  const persist = persistStatic(ctx.snapshot.probes, [{ ...s, position: undefined }].map(({ position: _p, ...r }) => r), false);
+  const s: StaticRule = { table: w.table.name, chain, spec: ['-p', protoName, ...match, '-j', 'ACCEPT'], position: top ? top.position : 1 };
+  const persist = persistStatic(ctx.snapshot.probes, [{ ...s, position: undefined }].map(({ position: _p, ...r }) => r), false, v6 ? 'ip6' : 'ip');
+  const bin = iptablesBinary(fw, w.table);
   return {
-    summary: `insert \`-A ${chain} -p vrrp ${match.join(' ')} -j ACCEPT\` at position ${s.position} of ${w.table.name} ${chain}, above what drops the adverts`,
+    summary: `insert \`-A ${chain} -p ${protoName} ${match.join(' ')} -j ACCEPT\` at position ${s.position} of ${v6 ? 'ip6tables ' : ''}${w.table.name} ${chain}, above what drops the adverts`,
     risk: 'disruptive',
-    steps: [addRuleStep(iptablesBinary(fw, w.table), s, 'adverts from the peer are accepted before the rule that drops them'), ...persist.steps],
+    steps: [addRuleStep(v6 ? bin.replace(/^iptables/, 'ip6tables') : bin, s, 'adverts from the peer are accepted before the rule that drops them'), ...persist.steps],
     touches: { iptables: [w.table.name], ...(persist.files.length ? { files: persist.files } : {}) },
     persistence: persist.persistence,
     verifies: ['vrrp-input-blocked'],
