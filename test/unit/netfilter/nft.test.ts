@@ -37,6 +37,7 @@ describe('nft -j list ruleset parser on captured output', () => {
       { kind: 'family', family: 'ip', neg: false },
       { kind: 'addr', dir: 'src', cidrs: ['192.168.0.0/16'], neg: false },
       { kind: 'iface', dir: 'out', name: 'eth1', neg: false },
+      { kind: 'family', family: 'ip', neg: false },
       { kind: 'proto', proto: 112, name: 'vrrp', neg: true },
     ]);
     expect(post[1]!.action).toEqual({ kind: 'snat', toSource: '198.51.100.10' });
