@@ -6,6 +6,7 @@ import { keepalivedConfigChecks } from './keepalived-config.js';
 import { netfilterChecks } from './netfilter.js';
 import { routingChecks } from './routing.js';
 import { vrrpChecks } from './vrrp.js';
+import { vrrpFieldChecks } from './vrrp-field.js';
 
 export const CHECKS: readonly Check[] = [
   ...kernelChecks,
@@ -14,4 +15,5 @@ export const CHECKS: readonly Check[] = [
   ...netfilterChecks,
   ...routingChecks,
   ...vrrpChecks,
+  ...vrrpFieldChecks,
 ];
