@@ -149,7 +149,8 @@ function blockOpen(lines: string[], line: number): number | undefined {
 /** Apply line edits to a file's text (bottom-up, so earlier line numbers stay valid). */
 export function applyEdits(text: string, edits: ConfEdit[]): string | undefined {
   const lines = text.split('\n');
-  for (const e of [...edits].sort((x, y) => y.line - x.line)) {
+  // bottom-up; on one line, the insertion first (it lands below the line, which the comment keeps in place)
+  for (const e of [...edits].sort((x, y) => y.line - x.line || (x.kind === 'insert-after' ? -1 : 1))) {
     if (e.line < 1 || e.line > lines.length) return undefined;
     if (e.kind === 'insert-after') {
       const next = lines.slice(e.line).find((l) => l.trim() !== '') ?? '';
@@ -326,7 +327,10 @@ const strictCheck: Check = {
           title: `${vi.name}: ${r.why}${r.why !== 'no_accept' && effectiveVersion(cfg, vi) === 2 && vi.accept === true ? ' on VRRPv2 (where keepalived resets `accept`)' : ' without `accept`'}, so the VIP${vips.length === 1 ? '' : 's'} ${vips.join(', ')} drop${vips.length === 1 ? 's' : ''} traffic addressed to ${vips.length === 1 ? 'it' : 'them'}`,
           detail:
             `${r.why === 'vrrp_strict' ? 'vrrp_strict turns on strict RFC 5798 mode for every instance, and with it' : r.why === 'strict_mode' ? 'strict_mode turns on' : 'no_accept turns on'} Accept_Mode off: unless the node owns the address (priority 255), keepalived adds a firewall rule (nft table keepalived, set vips, \`ip daddr @vips drop\`) that drops every packet addressed to a VIP. ${now} ` +
-            'Traffic routed through the node (a gateway VIP used as next hop) still passes; anything addressed to the VIP does not. keepalived\'s old sample config shipped vrrp_strict with priority 100, so copied configs hit this (acassen/keepalived#2339). Add `accept` to the instance (or drop vrrp_strict; strict mode also ignores authentication).',
+            'Traffic routed through the node (a gateway VIP used as next hop) still passes; anything addressed to the VIP does not. keepalived\'s old sample config shipped vrrp_strict with priority 100, so copied configs hit this (acassen/keepalived#2339). ' +
+            (r.why !== 'no_accept' && effectiveVersion(cfg, vi) === 2
+              ? 'On VRRPv2 keepalived resets `accept` under strict mode ("accept mode for VRRP version 2 does not comply with RFC3768 - resetting"), so strict mode itself has to go; it also ignored the authentication blocks, which must stay off so the adverts do not change under the peer.'
+              : 'Add `accept` to the instance.'),
           evidence: [...r.evidence, ...r.runtime].slice(0, 6),
           location: { file: vi.loc.file, line: vi.loc.line },
           subject: vi.name,

@@ -62,8 +62,9 @@ export interface TriggerEvent extends EventBase {
   script?: string;
   iface?: string;
   version?: string;
-  /** sync-group: the group and the state it syncs to */
+  /** sync-group: the group, the member it syncs (1.x names it) and the state it syncs to */
   group?: string;
+  member?: string;
   state?: VrrpState;
   /** timer-late: how late, in seconds */
   seconds?: number;
@@ -189,8 +190,9 @@ function classify(msg: string): Parsed | null {
   if (/^Stopping(?: Keepalived)?\b/.test(msg) && !/Stopping (?:healthchecker|VRRP|BFD) child/i.test(msg)) return { kind: 'trigger', trigger: 'stopping' };
   if ((m = /^Starting Keepalived v(\S+)/.exec(msg))) return { kind: 'trigger', trigger: 'starting', version: m[1]! };
   if (/^Reloading\b/.test(msg)) return { kind: 'trigger', trigger: 'reloading' };
-  if ((m = /^VRRP_Group\(([^)]+)\) Syncing instances to (MASTER|BACKUP|FAULT) state/.exec(msg))) {
-    return { kind: 'trigger', trigger: 'sync-group', group: m[1]!, state: m[2] as VrrpState };
+  // 2.x "VRRP_Group(G) Syncing instances to FAULT state"; 1.x "VRRP_Group(G): Syncing vrrp.1 to FAULT state"
+  if ((m = /^VRRP_Group\(([^)]+)\):? Syncing (?:instances|(\S+)) to (MASTER|BACKUP|FAULT) state/.exec(msg))) {
+    return { kind: 'trigger', trigger: 'sync-group', group: m[1]!, state: m[3] as VrrpState, ...(m[2] ? { member: m[2] } : {}) };
   }
   if ((m = /A thread timer expired ([\d.]+) seconds ago/.exec(msg))) return { kind: 'trigger', trigger: 'timer-late', seconds: Number(m[1]) };
   // ---- VRRP version (v2/v3) or v3 checksum mismatch between the peers

@@ -122,7 +122,7 @@ export function buildTimeline(events: readonly VrrpLogEvent[], opts: TimelineOpt
       continue;
     }
     if (e.kind === 'trigger') {
-      const key = e.instance ?? (GLOBAL_TRIGGERS.has(e.trigger) ? '' : '?');
+      const key = e.instance ?? e.member ?? (GLOBAL_TRIGGERS.has(e.trigger) ? '' : '?');
       const list = pending.get(key) ?? [];
       list.push(e);
       if (list.length > 20) list.shift();
