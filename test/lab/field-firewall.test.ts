@@ -1,0 +1,128 @@
+// Issue 14 (part A): the firewall evaluation follows the adverts' real protocol and family, on a real
+// keepalived pair: AH adverts (protocol 51) dropped by a firewall that accepts only VRRP (112), and
+// IPv6 VRRP adverts dropped by ip6tables, so that both nodes hold the VIP. Each detected on the node
+// that drops them, fixed with `fix vrrp-input-blocked --yes`, and the pair behaving again.
+import { afterEach, describe, expect, it } from 'vitest';
+import { ADDR, createLab, requireRoot, type Lab } from './harness.js';
+import { keepalivedConf } from './keepalived-files.js';
+
+interface Finding {
+  code: string;
+  severity: string;
+  title: string;
+  detail: string;
+  subject?: string;
+  evidence: Array<{ probe: string; excerpt: string }>;
+}
+interface Report {
+  findings: Finding[];
+  checks: Array<{ id: string; status: string; reason?: string }>;
+}
+
+requireRoot();
+let lab: Lab | undefined;
+afterEach(async () => {
+  await lab?.destroy();
+  lab = undefined;
+});
+
+async function check(node: 'gw1' | 'gw2'): Promise<Report> {
+  const { report } = await lab!.report<Report>(node);
+  expect(report.checks.filter((c) => c.status === 'error')).toEqual([]);
+  return report;
+}
+const of = (r: Report, code: string) => r.findings.filter((f) => f.code === code);
+
+describe('auth_type AH adverts (IP protocol 51) and a firewall that accepts only protocol 112 (catalogue 10, NixOS/nixpkgs#269944)', () => {
+  it('is found on the dropping node naming AH/51, and an accept for -p ah is inserted above the drop', async () => {
+    lab = await createLab({ start: false, keepalivedConf: (gw) => keepalivedConf(gw).replace(/auth_type PASS/g, 'auth_type AH') });
+    await lab.startKeepalived('gw1');
+    await lab.waitForMaster('gw1');
+    await lab.startKeepalived('gw2');
+    await lab.waitForSteadyState();
+    // the adverts really are protocol 51 on the wire
+    const ah = await lab.capture('gw2', 'eth0', ['ip', 'proto', '51'], async () => undefined, { count: 1, timeoutMs: 10_000 });
+    expect(ah.join('\n')).toMatch(/AH\(spi=/);
+    expect(of(await check('gw2'), 'vrrp-input-blocked')).toEqual([]);
+    // an allow-list INPUT that passes "vrrp" only
+    for (const rule of [['-i', 'lo', '-j', 'ACCEPT'], ['-p', 'vrrp', '-j', 'ACCEPT'], ['-j', 'DROP']]) await lab.execOk('gw2', ['iptables', '-w', '-A', 'INPUT', ...rule]);
+    await lab.waitForMaster('gw2');
+    expect(await lab.holdsVip('gw1', ADDR.lanVip)).toBe(true);
+
+    const r = await check('gw2');
+    const f = of(r, 'vrrp-input-blocked');
+    expect(f.map((x) => x.subject).sort(), JSON.stringify(r.findings, null, 2)).toEqual(['VI_LAN', 'VI_WAN']);
+    expect(f[0]!.title).toMatch(/AH \(protocol 51\) adverts from/);
+    expect(f[0]!.detail).toMatch(/AH \(IP protocol 51/);
+    expect(f[0]!.evidence[0]).toEqual({ probe: 'iptables-save', excerpt: '-A INPUT -j DROP' });
+    expect(of(await check('gw1'), 'vrrp-input-blocked')).toEqual([]);
+
+    const fixed = await lab.doctor('gw2', ['fix', 'vrrp-input-blocked', '--yes']);
+    expect(fixed.exitCode, `${fixed.stdout}\n${fixed.stderr}`).toBe(0);
+    expect(await lab.hasRule('gw2', 'filter', 'INPUT', ['-s', `${ADDR.gw1.lan}/32`, '-p', 'ah', '-j', 'ACCEPT'])).toBe(true);
+    await lab.waitForNoVip('gw2');
+    await lab.waitForMaster('gw1');
+    expect(of(await check('gw2'), 'vrrp-input-blocked')).toEqual([]);
+    expect(await lab.ping('client', ADDR.upstream, { count: 2, timeoutS: 5 })).toBe(true);
+  });
+});
+
+const V6 = { vip: '2001:db8:100::1', linkVip: 'fe80::61', vrid: 61 };
+
+/** The lab's config plus an IPv6 instance (multicast to ff02::12 from the link-local address, VRRPv3). */
+function withIpv6(gw: 'gw1' | 'gw2'): string {
+  const master = gw === 'gw1';
+  return `${keepalivedConf(gw)}
+vrrp_instance VI_V6 {
+    state ${master ? 'MASTER' : 'BACKUP'}
+    interface eth0
+    virtual_router_id ${V6.vrid}
+    priority ${master ? 150 : 100}
+    advert_int 1
+    virtual_ipaddress {
+        ${V6.linkVip}/64 dev eth0
+        ${V6.vip}/64 dev eth0
+    }
+}
+`;
+}
+
+async function holds6(node: 'gw1' | 'gw2', vip: string): Promise<boolean> {
+  const r = await lab!.runOk(['ip', '-n', lab!.nodes[node], '-j', '-6', 'addr', 'show']);
+  return (JSON.parse(r.stdout || '[]') as Array<{ addr_info?: Array<{ local?: string }> }>).some((l) => (l.addr_info ?? []).some((a) => a.local === vip));
+}
+
+describe('IPv6 VRRP adverts dropped by ip6tables: both nodes hold the IPv6 VIP (catalogue 33)', () => {
+  it('is found from ip6tables on the dropping node and fixed with an ip6tables accept', async () => {
+    lab = await createLab({ start: false, keepalivedConf: withIpv6 });
+    await lab.startKeepalived('gw1');
+    await lab.waitForMaster('gw1');
+    await lab.waitFor(() => holds6('gw1', V6.vip), { what: 'gw1 to hold the IPv6 VIP' });
+    await lab.startKeepalived('gw2');
+    await lab.waitForSteadyState();
+    // VRRPv3 over IPv6 on the wire, from the link-local address
+    const adv = await lab.capture('gw2', 'eth0', ['ip6', 'and', 'dst', 'ff02::12'], async () => undefined, { count: 1, timeoutMs: 10_000 });
+    expect(adv.join('\n')).toMatch(/fe80::\S+ > ff02::12: VRRPv3/);
+    await lab.waitFor(async () => !(await holds6('gw2', V6.vip)), { what: 'gw2 to leave the IPv6 VIP to gw1' });
+    expect(of(await check('gw2'), 'vrrp-input-blocked')).toEqual([]);
+
+    await lab.execOk('gw2', ['ip6tables', '-w', '-A', 'INPUT', '-p', 'vrrp', '-j', 'DROP']);
+    await lab.waitFor(() => holds6('gw2', V6.vip), { what: 'gw2 to take the IPv6 VIP too (split brain)' });
+    expect(await holds6('gw1', V6.vip)).toBe(true);
+    // the IPv4 instances are untouched
+    expect(await lab.holdsVip('gw2', ADDR.lanVip)).toBe(false);
+
+    const r = await check('gw2');
+    const f = of(r, 'vrrp-input-blocked');
+    expect(f.map((x) => x.subject), JSON.stringify(r.findings, null, 2)).toEqual(['VI_V6']);
+    expect(f[0]!.evidence[0]).toEqual({ probe: 'ip6tables-save', excerpt: '-A INPUT -p vrrp -j DROP' });
+    expect(f[0]!.title).toMatch(/to ff02::12/);
+
+    const fixed = await lab.doctor('gw2', ['fix', 'vrrp-input-blocked', '--yes']);
+    expect(fixed.exitCode, `${fixed.stdout}\n${fixed.stderr}`).toBe(0);
+    expect((await lab.exec('gw2', ['ip6tables', '-w', '-C', 'INPUT', '-d', 'ff02::12/128', '-p', 'vrrp', '-j', 'ACCEPT'])).ok).toBe(true);
+    await lab.waitFor(async () => !(await holds6('gw2', V6.vip)), { what: 'gw2 to give the IPv6 VIP back' });
+    expect(await holds6('gw1', V6.vip)).toBe(true);
+    expect(of(await check('gw2'), 'vrrp-input-blocked')).toEqual([]);
+  });
+});
