@@ -126,3 +126,43 @@ describe('IPv6 VRRP adverts dropped by ip6tables: both nodes hold the IPv6 VIP (
     expect(of(await check('gw2'), 'vrrp-input-blocked')).toEqual([]);
   });
 });
+
+describe('generate writes an IPv6 pair (catalogue 33)', () => {
+  it('installed as INSTALL.md says, the IPv4 and IPv6 VIPs sit on the master together and move together', async () => {
+    const { generateCommand } = await import('../../src/generate/cli.js');
+    const { readFileSync, readdirSync } = await import('node:fs');
+    const path = await import('node:path');
+    lab = await createLab({ start: false });
+    for (const gw of ['gw1', 'gw2'] as const) {
+      const out = path.join(lab.runDir, 'generated', gw);
+      const rc = await generateCommand({
+        role: gw === 'gw1' ? 'master' : 'backup', interface: 'eth0', vip: `${ADDR.lanVip}/${ADDR.prefixLen}`,
+        self: ADDR[gw].lan, peer: ADDR[gw === 'gw1' ? 'gw2' : 'gw1'].lan, vip6: `${V6.vip}/64`, out,
+      });
+      expect(rc).toBe(0);
+      const file = (rel: string) => readFileSync(path.join(out, rel), 'utf8');
+      expect(file('keepalived.conf')).toMatch(/vrrp_instance VI_LAN6 \{[\s\S]*version 3/);
+      await lab.writeEtc(gw, 'sysctl.d/90-hagw-doctor.conf', file('sysctl.conf'));
+      await lab.execOk(gw, ['sysctl', '-p', '/etc/sysctl.d/90-hagw-doctor.conf']);
+      await lab.execOk(gw, ['iptables-restore', '--noflush'], { input: file('rules.v4') });
+      await lab.execOk(gw, ['ip6tables-restore', '--noflush'], { input: file('rules.v6') });
+      for (const s of readdirSync(path.join(out, 'scripts'))) await lab.writeEtc(gw, `keepalived/scripts/${s}`, file(`scripts/${s}`), 0o755);
+      await lab.writeEtc(gw, 'keepalived/keepalived.conf', file('keepalived.conf'));
+      const t = await lab.exec(gw, ['keepalived', '-t', '-f', '/etc/keepalived/keepalived.conf']);
+      expect(t.exitCode, `${t.stderr}${t.stdout}`).toBe(0);
+    }
+    await lab.startKeepalived('gw1');
+    await lab.waitFor(async () => (await lab!.holdsVip('gw1', ADDR.lanVip)) && (await holds6('gw1', V6.vip)), { what: 'gw1 to hold the IPv4 and IPv6 VIPs' });
+    await lab.startKeepalived('gw2');
+    // the backup hears the master's VRRPv3 adverts through the generated ip6tables rules: it holds nothing
+    await lab.capture('gw2', 'eth0', ['ip6', 'and', 'dst', 'ff02::12'], async () => undefined, { count: 2, timeoutMs: 10_000 });
+    expect(await holds6('gw2', V6.vip)).toBe(false);
+    expect(await lab.holdsVip('gw2', ADDR.lanVip)).toBe(false);
+    const r = await check('gw2');
+    expect(r.findings.filter((f) => ['vrrp-input-blocked', 'vrrp-version-mismatch', 'vrrp-instance-fault', 'vrrp-split-brain'].includes(f.code))).toEqual([]);
+    // failover moves both families together (one sync group)
+    const pid = lab.keepalivedPid('gw1')!;
+    process.kill(pid, 'SIGTERM');
+    await lab.waitFor(async () => (await lab!.holdsVip('gw2', ADDR.lanVip)) && (await holds6('gw2', V6.vip)), { what: 'gw2 to take both VIPs' });
+  });
+});
