@@ -148,7 +148,20 @@ export async function writeFileAtomic(real: string, content: string | Buffer, mo
   await writeFile(tmp, content, { mode });
   await chmod(tmp, mode);
   if (owner) await chown(tmp, owner.uid, owner.gid);
-  await rename(tmp, real);
+  try {
+    await rename(tmp, real);
+  } catch (err) {
+    // a file that is itself a mount point (bind-mounted into a container or a network namespace's
+    // /etc) cannot be replaced by rename: rewrite it in place, from the complete temporary copy
+    if ((err as NodeJS.ErrnoException).code !== 'EBUSY') {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    await writeFile(real, await readFile(tmp));
+    await chmod(real, mode);
+    if (owner) await chown(real, owner.uid, owner.gid);
+    await rm(tmp, { force: true });
+  }
   return created;
 }
 

@@ -3,6 +3,7 @@
 import type { ProbeProvider, ProbeRecord, ProbeSpec, ProbeRoundContext } from '../types.js';
 import { PROBE_IP6T_LEGACY, PROBE_IP6T_NFT, PROBE_IP6T_SAVE, PROBE_IPT_LEGACY, PROBE_IPT_NFT, PROBE_IPT_SAVE, PROBE_NFT } from '../netfilter/firewall.js';
 import { vrrpPaths, type VrrpPath } from '../netfilter/vrrp-paths.js';
+import { PROBE_FIREWALL_UNITS, PROBE_FIREWALLD_STATE, UFW_BEFORE, UFW_BEFORE6, UFW_CONF } from '../netfilter/managers.js';
 import { configFromRecords } from './keepalived.js';
 import { parseIpAddr } from '../state.js';
 
@@ -55,6 +56,12 @@ function staticProbes(ctx: ProbeRoundContext): ProbeSpec[] {
     { id: `file:${RULE_STORES.rhel6}`, kind: 'file', path: RULE_STORES.rhel6 },
     { id: `stat:${NETFILTER_PERSISTENT}`, kind: 'stat', path: NETFILTER_PERSISTENT },
     { id: PROBE_NETFILTER_SERVICES, kind: 'command', argv: ['systemctl', 'is-enabled', 'netfilter-persistent.service', 'iptables.service', 'nftables.service'] },
+    // the firewall managers (issue 14): a fix goes through the one that runs, so its reload keeps it
+    { id: PROBE_FIREWALLD_STATE, kind: 'command', argv: ['firewall-cmd', '--state'], timeoutMs: 5000 },
+    { id: PROBE_FIREWALL_UNITS, kind: 'command', argv: ['systemctl', 'is-enabled', 'nftables.service'] },
+    { id: `file:${UFW_CONF}`, kind: 'file', path: UFW_CONF },
+    { id: `file:${UFW_BEFORE}`, kind: 'file', path: UFW_BEFORE, needsRoot: true },
+    { id: `file:${UFW_BEFORE6}`, kind: 'file', path: UFW_BEFORE6, needsRoot: true },
   ];
   // a full walk costs ~0.4 s per 150k entries on a busy gateway: only when asked
   if (ctx.options.conntrackWalk) {

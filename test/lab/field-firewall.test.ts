@@ -33,6 +33,17 @@ async function check(node: 'gw1' | 'gw2'): Promise<Report> {
 }
 const of = (r: Report, code: string) => r.findings.filter((f) => f.code === code);
 
+/** The default lab pair, started one node after the other (gw1 MASTER first: no start-up election
+ *  race, whose notify scripts may run out of order, catalogue 22). */
+async function pairLab(): Promise<Lab> {
+  const l = await createLab({ start: false });
+  await l.startKeepalived('gw1');
+  await l.waitForMaster('gw1');
+  await l.startKeepalived('gw2');
+  await l.waitForSteadyState();
+  return l;
+}
+
 describe('auth_type AH adverts (IP protocol 51) and a firewall that accepts only protocol 112 (catalogue 10, NixOS/nixpkgs#269944)', () => {
   it('is found on the dropping node naming AH/51, and an accept for -p ah is inserted above the drop', async () => {
     lab = await createLab({ start: false, keepalivedConf: (gw) => keepalivedConf(gw).replace(/auth_type PASS/g, 'auth_type AH') });
@@ -164,5 +175,47 @@ describe('generate writes an IPv6 pair (catalogue 33)', () => {
     const pid = lab.keepalivedPid('gw1')!;
     process.kill(pid, 'SIGTERM');
     await lab.waitFor(async () => (await lab!.holdsVip('gw2', ADDR.lanVip)) && (await holds6('gw2', V6.vip)), { what: 'gw2 to take both VIPs' });
+  });
+});
+
+const NFT_CONF = `#!/usr/sbin/nft -f
+# the node's own /etc/nftables.conf (nftables.service loads it at boot and on reload)
+flush ruleset
+
+table inet filter {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		ip protocol vrrp drop
+	}
+	chain forward {
+		type filter hook forward priority filter; policy accept;
+	}
+}
+`;
+
+describe('a native nftables ruleset (/etc/nftables.conf) drops VRRP on the backup', () => {
+  it('the fix goes into /etc/nftables.conf too, so reloading the ruleset keeps the adverts flowing', async () => {
+    lab = await pairLab();
+    await lab.writeEtc('gw2', 'nftables.conf', NFT_CONF, 0o755);
+    await lab.execOk('gw2', ['nft', '-f', '/etc/nftables.conf']);
+    await lab.waitForMaster('gw2');
+    const r = await check('gw2');
+    const f = of(r, 'vrrp-input-blocked');
+    expect(f.map((x) => x.subject).sort(), JSON.stringify(r.findings, null, 2)).toEqual(['VI_LAN', 'VI_WAN']);
+    expect(f[0]!.evidence[0]!.excerpt).toBe('ip protocol vrrp drop');
+
+    const fixed = await lab.doctor('gw2', ['fix', 'vrrp-input-blocked', '--yes']);
+    expect(fixed.exitCode, `${fixed.stdout}\n${fixed.stderr}`).toBe(0);
+    expect(fixed.stdout).toMatch(/added to \/etc\/nftables\.conf at the top of table inet filter chain input/);
+    const conf = await lab.readEtc('gw2', 'nftables.conf');
+    // both peers' accepts, above the drop, in the chain's block
+    expect(conf).toMatch(/policy accept;\n\t\tip protocol vrrp ip saddr 198\.51\.100\.2 accept.*\n\t\tip protocol vrrp ip saddr 192\.168\.100\.2 accept.*\n\t\tip protocol vrrp drop/);
+    await lab.waitForNoVip('gw2');
+    // what `systemctl reload nftables` does: the ruleset rebuilt from the file; the adverts still pass
+    await lab.execOk('gw2', ['nft', '-f', '/etc/nftables.conf']);
+    expect((await lab.exec('gw2', ['nft', 'list', 'chain', 'inet', 'filter', 'input'])).stdout).toMatch(/ip saddr 192\.168\.100\.2 accept/);
+    await lab.capture('gw2', 'eth0', ['ip', 'proto', '112', 'and', 'src', 'host', ADDR.gw1.lan], async () => undefined, { count: 4, timeoutMs: 10_000 });
+    expect(await lab.holdsVip('gw2', ADDR.lanVip)).toBe(false);
+    expect(of(await check('gw2'), 'vrrp-input-blocked')).toEqual([]);
   });
 });
