@@ -746,4 +746,33 @@ const flappingCheck: Check = {
   },
 };
 
-export const vrrpFieldChecks: Check[] = [strictCheck, faultCheck, versionCheck, flappingCheck];
+// ================================================================ IPv6 unicast without unicast_src_ip
+
+const ipv6UnicastCheck: Check = {
+  id: 'vrrp-ipv6-unicast-src',
+  title: 'IPv6 unicast instances name their source address',
+  codes: ['unicast-peer-invalid'],
+  run(ctx) {
+    const cfg = config(ctx);
+    const out: Finding[] = [];
+    for (const vi of cfg.vrrpInstances) {
+      if (instanceFamily(vi) !== 'ip6' || !vi.unicastPeers.length || vi.unicastSrcIp) continue;
+      const global = vi.unicastPeers.filter((p) => p.address.includes(':') && !/^fe80:/i.test(p.address));
+      if (!global.length) continue;
+      out.push(
+        finding('unicast-peer-invalid', {
+          title: `${vi.name}: IPv6 unicast to ${global.map((p) => p.address).join(', ')} without unicast_src_ip`,
+          detail:
+            'Without unicast_src_ip an IPv6 instance sends from, and binds its receive socket to, the interface\'s link-local address; a peer that lists this node by its global address sends its adverts there, keepalived never receives them, and both nodes hold every IPv6 VIP (truenas/middleware#19527). Set `unicast_src_ip` to this node\'s global IPv6 address on ' +
+            `${vi.interface ?? 'the interface'}, the address the peer lists in its unicast_peer.`,
+          evidence: [ev(configFileProbeId(vi.loc.file), `${vi.loc.file}:${vi.unicastPeers[0]!.loc.line}: unicast_peer ${global[0]!.address} (vrrp_instance ${vi.name}, IPv6, no unicast_src_ip)`)],
+          location: { file: vi.loc.file, line: vi.loc.line },
+          subject: vi.name,
+        }),
+      );
+    }
+    return out;
+  },
+};
+
+export const vrrpFieldChecks: Check[] = [strictCheck, faultCheck, versionCheck, flappingCheck, ipv6UnicastCheck];

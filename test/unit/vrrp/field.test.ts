@@ -248,3 +248,13 @@ describe('vrrp-flapping', () => {
     expect(run(snap({ log: flapLog(6), createdAt: AT(9, 0) }), 'vrrp-flapping')).toEqual([]);
   });
 });
+
+describe('IPv6 unicast without unicast_src_ip (catalogue 13, 33)', () => {
+  it('is unicast-peer-invalid: keepalived would bind the link-local address the peer does not send to', () => {
+    const conf = `vrrp_instance VI_6 {\n  state BACKUP\n  interface eth0\n  virtual_router_id 61\n  priority 100\n  unicast_peer {\n    2001:db8:100::3\n  }\n  virtual_ipaddress {\n    2001:db8:100::1/64\n  }\n}\n`;
+    const f = run(snap({ conf }), 'unicast-peer-invalid');
+    expect(f).toHaveLength(1);
+    expect(f[0]!.title).toBe('VI_6: IPv6 unicast to 2001:db8:100::3 without unicast_src_ip');
+    expect(run(snap({ conf: conf.replace('  unicast_peer', '  unicast_src_ip 2001:db8:100::2\n  unicast_peer') }), 'unicast-peer-invalid')).toEqual([]);
+  });
+});
