@@ -219,3 +219,39 @@ describe('a native nftables ruleset (/etc/nftables.conf) drops VRRP on the backu
     expect(of(await check('gw2'), 'vrrp-input-blocked')).toEqual([]);
   });
 });
+
+describe('ufw on the backup drops the (untracked) adverts', () => {
+  it('the fix goes into /etc/ufw/before.rules and `ufw reload` applies it; a second reload keeps it', async () => {
+    const { cpSync, existsSync } = await import('node:fs');
+    // ufw ships as a Debian package (.ci/run installs it); each node gets its own /etc/ufw
+    expect(existsSync('/etc/ufw/before.rules'), 'ufw must be installed (apt-get install ufw)').toBe(true);
+    lab = await pairLab();
+    cpSync('/etc/ufw', lab.etcPath('gw2', 'ufw'), { recursive: true });
+    // adverts are NOTRACKed (the hardened rule set), so ufw's ESTABLISHED rule never passes them
+    for (const chain of ['PREROUTING', 'OUTPUT']) await lab.execOk('gw2', ['iptables', '-w', '-t', 'raw', '-A', chain, '-p', 'vrrp', '-j', 'CT', '--notrack']);
+    const en = await lab.exec('gw2', ['ufw', '--force', 'enable']);
+    expect(en.ok, `${en.stdout}${en.stderr}`).toBe(true);
+    expect(await lab.readEtc('gw2', 'ufw/ufw.conf')).toMatch(/^ENABLED=yes/m);
+    await lab.waitForMaster('gw2');
+
+    const r = await check('gw2');
+    const f = of(r, 'vrrp-input-blocked');
+    expect(f.map((x) => x.subject).sort(), JSON.stringify(r.findings, null, 2)).toEqual(['VI_LAN', 'VI_WAN']);
+    const dry = await lab.doctor('gw2', ['fix', 'vrrp-input-blocked', '--dry-run']);
+    expect(dry.stdout).toMatch(/through ufw: `-A ufw-before-input -p vrrp -s 192\.168\.100\.2 -j ACCEPT` in \/etc\/ufw\/before\.rules, then `ufw reload`/);
+
+    const fixed = await lab.doctor('gw2', ['fix', 'vrrp-input-blocked', '--yes']);
+    expect(fixed.exitCode, `${fixed.stdout}\n${fixed.stderr}`).toBe(0);
+    const before = await lab.readEtc('gw2', 'ufw/before.rules');
+    expect(before).toContain('-A ufw-before-input -p vrrp -s 192.168.100.2 -j ACCEPT');
+    expect(before).toContain('-A ufw-before-input -p vrrp -s 198.51.100.2 -j ACCEPT');
+    await lab.waitForNoVip('gw2');
+    // ufw rebuilds its chains from its files: the accept is still there after another reload
+    const again = await lab.exec('gw2', ['ufw', 'reload'], { timeoutMs: 60_000 });
+    expect(again.ok, `${again.command}: ${again.stdout}${again.stderr} timedOut=${again.timedOut}`).toBe(true);
+    expect(await lab.hasRule('gw2', 'filter', 'ufw-before-input', ['-s', `${ADDR.gw1.lan}/32`, '-p', 'vrrp', '-j', 'ACCEPT'])).toBe(true);
+    await lab.capture('gw2', 'eth0', ['ip', 'proto', '112', 'and', 'src', 'host', ADDR.gw1.lan], async () => undefined, { count: 3, timeoutMs: 10_000 });
+    expect(await lab.holdsVip('gw2', ADDR.lanVip)).toBe(false);
+    expect(of(await check('gw2'), 'vrrp-input-blocked')).toEqual([]);
+  });
+});
