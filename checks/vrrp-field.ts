@@ -749,14 +749,31 @@ const flappingCheck: Check = {
 // ================================================================ IPv6 unicast without unicast_src_ip
 
 const ipv6UnicastCheck: Check = {
-  id: 'vrrp-ipv6-unicast-src',
-  title: 'IPv6 unicast instances name their source address',
-  codes: ['unicast-peer-invalid'],
+  id: 'vrrp-ipv6-config',
+  title: 'IPv6 instances as keepalived runs them (VRRPv3, no authentication, a named unicast source)',
+  codes: ['unicast-peer-invalid', 'keepalived-config-invalid'],
   run(ctx) {
     const cfg = config(ctx);
     const out: Finding[] = [];
     for (const vi of cfg.vrrpInstances) {
-      if (instanceFamily(vi) !== 'ip6' || !vi.unicastPeers.length || vi.unicastSrcIp) continue;
+      if (instanceFamily(vi) !== 'ip6') continue;
+      // keepalived accepts these silently (keepalived -t says nothing) but does not do what they say
+      const said: string[] = [];
+      if (vi.version === 2 || (vi.version === undefined && cfg.globalDefs.vrrpVersion === 2)) said.push(`${vi.version === 2 ? '`version 2`' : '`vrrp_version 2`'} is ignored: IPv6 VRRP is VRRPv3 only, so this instance speaks v3 (a peer configured as v2 for it would not match)`);
+      if (vi.authentication) said.push('its `authentication` block is ignored: VRRPv3 has no authentication (RFC 5798), so the adverts are unauthenticated whatever auth_pass says');
+      if (said.length) {
+        out.push(
+          finding('keepalived-config-invalid', {
+            severity: 'warning',
+            title: `${vi.name} (IPv6): ${said.length === 2 ? 'version 2 and authentication are' : said[0]!.startsWith('its') ? 'authentication is' : 'version 2 is'} ignored`,
+            detail: `${said.join('; ')}. (Severity warning: keepalived runs, but not as written.)`,
+            evidence: [ev(configFileProbeId(vi.loc.file), `${vi.loc.file}:${vi.loc.line}: vrrp_instance ${vi.name} (first VIP ${vi.virtualIpaddresses[0]?.address ?? '?'})`)],
+            location: { file: vi.loc.file, line: vi.loc.line },
+            subject: vi.name,
+          }),
+        );
+      }
+      if (!vi.unicastPeers.length || vi.unicastSrcIp) continue;
       const global = vi.unicastPeers.filter((p) => p.address.includes(':') && !/^fe80:/i.test(p.address));
       if (!global.length) continue;
       out.push(

@@ -258,3 +258,14 @@ describe('IPv6 unicast without unicast_src_ip (catalogue 13, 33)', () => {
     expect(run(snap({ conf: conf.replace('  unicast_peer', '  unicast_src_ip 2001:db8:100::2\n  unicast_peer') }), 'unicast-peer-invalid')).toEqual([]);
   });
 });
+
+describe('IPv6 instances as keepalived runs them', () => {
+  it('version 2 and authentication on an IPv6 instance are reported as ignored (warning)', () => {
+    const conf = `vrrp_instance VI_6 {\n  state BACKUP\n  interface eth0\n  virtual_router_id 61\n  version 2\n  authentication {\n    auth_type PASS\n    auth_pass abc\n  }\n  virtual_ipaddress {\n    2001:db8:100::1/64\n  }\n}\n`;
+    const f = run(snap({ conf }), 'keepalived-config-invalid');
+    expect(f).toHaveLength(1);
+    expect(f[0]!.severity).toBe('warning');
+    expect(f[0]!.title).toBe('VI_6 (IPv6): version 2 and authentication are ignored');
+    expect(run(snap({ conf: conf.replace('  version 2\n', '').replace(/  authentication \{[^}]*\}\n/, '') }), 'keepalived-config-invalid')).toEqual([]);
+  });
+});
