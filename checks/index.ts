@@ -7,6 +7,7 @@ import { keepalivedConfigChecks } from './keepalived-config.js';
 import { netfilterChecks } from './netfilter.js';
 import { routingChecks } from './routing.js';
 import { vrrpChecks } from './vrrp.js';
+import { vrrpFieldChecks } from './vrrp-field.js';
 
 export const CHECKS: readonly Check[] = [
   ...kernelChecks,
@@ -16,4 +17,5 @@ export const CHECKS: readonly Check[] = [
   ...routingChecks,
   ...vrrpChecks,
   ...changeChecks,
+  ...vrrpFieldChecks,
 ];

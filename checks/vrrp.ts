@@ -338,7 +338,11 @@ function mismatchCheck(spec: MismatchSpec): Check {
   };
 }
 
-const sortedVips = (inst: VrrpInstance) => inst.virtualIpaddresses.map((v) => v.address).filter((a) => !a.includes(':')).sort().join(',');
+// keepalived advertises (and compares) only the VIPs of the instance's own family, the family of its first VIP
+const sortedVips = (inst: VrrpInstance) => {
+  const v6 = inst.virtualIpaddresses[0]?.address.includes(':') ?? false;
+  return inst.virtualIpaddresses.map((v) => v.address).filter((a) => a.includes(':') === v6).sort().join(',');
+};
 
 const vridCollision = mismatchCheck({
   id: 'vrid-collision',
@@ -350,8 +354,8 @@ const vridCollision = mismatchCheck({
     const theirs = src.vipLists.filter((l) => l !== ours);
     return theirs.length ? `advertises the same VRID with other VIPs (${theirs.map((l) => l || 'none').join(' | ')}; ours ${ours || 'none'})` : undefined;
   },
-  logWords: 'adverts for its VRID carry another VIP list',
-  why: 'Two VRRP routers with one VRID and different VIPs on one segment are two clusters colliding (or one node with a different virtual_ipaddress list): keepalived discards the other\'s adverts, so each side may become MASTER. Give each cluster its own virtual_router_id, or make the VIP lists identical.',
+  logWords: 'adverts for its VRID carry another VIP list (or another VRRP version)',
+  why: 'Two VRRP routers with one VRID and different VIPs on one segment are two clusters colliding, or one node has a different virtual_ipaddress list, or the nodes speak different VRRP versions ("invalid ip number count" is what a VRRPv2/v3 mismatch logs too; see vrrp-version-mismatch when the versions are known): keepalived discards the other\'s adverts, so each side may become MASTER. Give each cluster its own virtual_router_id, make the VIP lists identical, or set the same version on both nodes.',
 });
 
 const authMismatch = mismatchCheck({

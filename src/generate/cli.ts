@@ -6,6 +6,7 @@ import { chmod, lstat, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/pr
 import os from 'node:os';
 import path from 'node:path';
 import { writeFileSafe } from '../change/fsafe.js';
+import { existsSync } from 'node:fs';
 import { COMMAND_ENV } from '../probes/run.js';
 import { parseKeepalivedConfig } from '../keepalived/parse.js';
 import { diskReader } from '../keepalived/reader.js';
@@ -148,6 +149,14 @@ export async function validateGenerated(dir: string): Promise<ValidationStep[]> 
   else if (ir.exitCode === 0) steps.push({ tool: 'iptables-restore --test', status: 'ok', detail: '' });
   else if (/Permission denied|must be root|Operation not permitted/i.test(ir.stderr)) steps.push({ tool: 'iptables-restore --test', status: 'skipped', detail: 'needs root' });
   else steps.push({ tool: 'iptables-restore --test', status: 'failed', detail: ir.stderr.trim().split('\n')[0] ?? `exit ${ir.exitCode}` });
+
+  if (existsSync(path.join(dir, 'rules.v6'))) {
+    const i6 = await execa('ip6tables-restore', ['--test', '--noflush'], { env: COMMAND_ENV, reject: false, timeout: 10_000, inputFile: path.join(dir, 'rules.v6') });
+    if ((i6 as { code?: string }).code === 'ENOENT' || i6.exitCode === undefined) steps.push({ tool: 'ip6tables-restore --test', status: 'skipped', detail: 'ip6tables-restore is not installed here' });
+    else if (i6.exitCode === 0) steps.push({ tool: 'ip6tables-restore --test', status: 'ok', detail: '' });
+    else if (/Permission denied|must be root|Operation not permitted/i.test(i6.stderr)) steps.push({ tool: 'ip6tables-restore --test', status: 'skipped', detail: 'needs root' });
+    else steps.push({ tool: 'ip6tables-restore --test', status: 'failed', detail: i6.stderr.trim().split('\n')[0] ?? `exit ${i6.exitCode}` });
+  }
 
   for (const name of (await readdir(path.join(dir, 'scripts')).catch(() => [] as string[])).sort()) {
     const sh = await execa('sh', ['-n', path.join(dir, 'scripts', name)], { env: COMMAND_ENV, reject: false, timeout: 5000, stdin: 'ignore' });
