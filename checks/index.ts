@@ -6,6 +6,8 @@ import { keepalivedConfigChecks } from './keepalived-config.js';
 import { netfilterChecks } from './netfilter.js';
 import { routingChecks } from './routing.js';
 import { vrrpChecks } from './vrrp.js';
+import { fieldConfigChecks } from './field-config.js';
+import { fieldHostChecks } from './field-host.js';
 
 export const CHECKS: readonly Check[] = [
   ...kernelChecks,
@@ -14,4 +16,6 @@ export const CHECKS: readonly Check[] = [
   ...netfilterChecks,
   ...routingChecks,
   ...vrrpChecks,
+  ...fieldConfigChecks,
+  ...fieldHostChecks,
 ];
