@@ -302,8 +302,9 @@ const virtualRoutes: Check = {
           add(vi, r, `a static route ${routeText(x)} has the same destination and metric`, `When this node becomes MASTER keepalived's route add fails ("File exists"), and when it becomes BACKUP it deletes the route, taking the static one away with it. Give the static route a higher metric (a fallback for the backup) and the virtual route a lower one, as the keepalived maintainer advises (#748).`, [{ probe: 'ip-route', excerpt: routeText(x) }]);
         }
         if (isDefault(r.dst) && inMain(r.table)) {
-          const others = routes.filter((x) => x.dst === 'default' && inMain(x.table) && !KEEPALIVED_PROTO.has(x.protocol ?? '') && !(x.gateway === r.via && (r.dev === undefined || x.dev === r.dev)));
-          if (others.length === 0 && state !== undefined && state !== 'MASTER')
+          // on the MASTER, the virtual route itself shows up (as proto boot/static on iproute2 without a name for keepalived's protocol)
+          const others = routes.filter((x) => x.dst === 'default' && inMain(x.table) && !KEEPALIVED_PROTO.has(x.protocol ?? '') && !(state === 'MASTER' && x.gateway === r.via && (x.metric ?? 0) === (r.metric ?? 0)));
+          if (others.length === 0 && (state === 'BACKUP' || state === 'FAULT'))
             add(vi, r, `this ${state} node has no default route`, `The only default route is the virtual route, which exists only on the MASTER: on this node (${state}) nothing reaches the outside (package updates, NTP, DNS, monitoring; keepalived #748). Add a static default route with a higher metric than the virtual one, e.g. via the upstream router directly.`, [{ probe: 'ip-route', excerpt: 'no default route in table main' }]);
           else if (others.length === 0 && state === 'MASTER')
             add(vi, r, 'the default route vanishes when this node becomes BACKUP', `Apart from the virtual route there is no default route in table main, so when this node hands the VIPs over it also loses its own way out (package updates, NTP, DNS, monitoring; keepalived #748). Add a static default route with a higher metric than the virtual one.`, [{ probe: 'ip-route', excerpt: 'only the virtual default route in table main' }]);
