@@ -45,13 +45,23 @@ export function gatewayEvidence(ctx: CheckContext): Evidence[] {
 }
 
 /** keepalived log lines matching re (our process's lines only on shared logs), newest last, at most max. */
-export function logLines(ctx: CheckContext, re: RegExp, max = 5): { probe: string; lines: string[] } | undefined {
+export function logLines(ctx: CheckContext, re: RegExp, max = 5, opts: { sinceStart?: boolean } = {}): { probe: string; lines: string[] } | undefined {
   const log = keepalivedLogText(ctx);
   if (!log) return undefined;
   const pidRe = log.pids?.length ? new RegExp(`\\[(${log.pids.join('|')})\\]`) : undefined;
-  const lines = log.text.split('\n').filter((l) => re.test(l) && (!pidRe || pidRe.test(l) || !/\[\d+\]/.test(l)));
-  return { probe: log.probe, lines: lines.slice(-max) };
+  let all = log.text.split('\n').filter((l) => !pidRe || pidRe.test(l) || !/\[\d+\]/.test(l));
+  if (opts.sinceStart) {
+    // only what the running daemon did: from its latest start or reload on
+    let from = -1;
+    all.forEach((l, i) => {
+      if (START_OR_RELOAD.test(l)) from = i;
+    });
+    if (from >= 0) all = all.slice(from);
+  }
+  return { probe: log.probe, lines: all.filter((l) => re.test(l)).slice(-max) };
 }
+
+const START_OR_RELOAD = /Starting Keepalived v|Starting VRRP child process|Reloading\b|Got SIGHUP, reloading/;
 
 /** The hypervisor this guest runs on, from DMI (null on bare metal or when unknown). */
 export function hypervisor(ctx: CheckContext): { name: string; evidence: Evidence } | null {

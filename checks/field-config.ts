@@ -94,12 +94,27 @@ const nopreempt: Check = {
           `keepalived removes weighted track scripts ${owner ? 'of an address owner (priority 255)' : `of a member of sync group ${group!.name} unless the group sets sync_group_tracking_weight`} and logs "(${vi.name}) ignoring tracked script ${s.name} with weights due to ${owner ? 'address_owner' : 'SYNC group'}". The check still runs, but nothing happens when it fails. ${owner ? 'Use a priority below 255, or weight 0 (a failure then puts the instance in FAULT).' : `Use weight 0 (a failure puts the whole group in FAULT, so the peer takes every VIP), or add sync_group_tracking_weight to vrrp_sync_group ${group!.name}.`}`,
           `track_script ${s.name} weight ${s.weight}${owner ? ' (priority 255)' : ` (sync group ${group!.name})`}`);
       }
+      // with sync_group_tracking_weight a weight lowers only this member: the group moves only when every member loses its election
+      if (group && groupWeights && !owner) {
+        const mine = [...scripts, ...ifaces, ...others].filter((t) => t.weight !== 0);
+        const groupLevel = group.trackScripts.some((t) => (t.weight ?? config.vrrpScripts.find((x) => x.name === t.name)?.weight ?? 0) !== 0);
+        const siblings = group.members.filter((m) => m !== vi.name).map((m) => config.vrrpInstances.find((x) => x.name === m)).filter((x): x is VrrpInstance => x !== undefined);
+        for (const t of mine) {
+          if (groupLevel) break;
+          const without = siblings.filter((sib) => ![...scriptWeights(config, sib), ...sib.trackInterfaces.map((x) => ({ name: x.name, weight: x.weight ?? 0 }))].some((x) => x.name === t.name && x.weight !== 0));
+          if (without.length === 0) continue;
+          add(vi, t.loc, `${t.kind} ${t.name} (weight ${t.weight}) lowers only ${vi.name}: sync group ${group.name} still cannot move`,
+            `With sync_group_tracking_weight the weight changes the priority of ${vi.name} alone. A sync group goes to the peer only when all its members lose their elections, and ${without.map((x) => x.name).join(', ')} still win${without.length === 1 ? 's' : ''} with ${without.map((x) => x.priority ?? 100).join('/')}, so the group stays here (keepalived #2132). Track ${t.name} in vrrp_sync_group ${group.name} itself (it then applies to every member), or on every member with the same weight.`,
+            `${t.kind} ${t.name} weight ${t.weight} on ${vi.name} only (sync group ${group.name})`);
+        }
+      }
       if (vi.nopreempt && vi.state === 'MASTER')
         add(vi, vi.loc, 'nopreempt with state MASTER: keepalived clears nopreempt', 'keepalived logs "(NAME) Warning - nopreempt will not work with initial state MASTER - clearing" and preempts anyway: the node with the higher priority takes the VIP back whenever it returns. For nopreempt, set state BACKUP on every node (and different priorities).', 'state MASTER + nopreempt');
       if (vi.nopreempt && owner)
         add(vi, vi.loc, 'nopreempt with priority 255: keepalived resets nopreempt', 'keepalived logs "(NAME) nopreempt is incompatible with priority 255. resetting nopreempt": an address owner always takes the VIP back. Use a priority below 255 with nopreempt.', 'priority 255 + nopreempt');
       if (vi.nopreempt && vi.state !== 'MASTER' && !owner) {
-        const weighted = [...scripts.filter((s) => !dropped.includes(s)), ...ifaces, ...others].filter((t) => t.weight !== 0);
+        const groupTracks = group && groupWeights ? group.trackScripts.map((t) => ({ kind: 'track_script', name: t.name, weight: t.weight ?? config.vrrpScripts.find((x) => x.name === t.name)?.weight ?? 0, loc: t.loc })) : [];
+        const weighted = [...scripts.filter((s) => !dropped.includes(s)), ...ifaces, ...others, ...groupTracks].filter((t) => t.weight !== 0);
         for (const t of weighted)
           add(vi, t.loc, `nopreempt with ${t.kind} ${t.name} weight ${t.weight}: a failure lowers the priority but the VIP stays`,
             `With nopreempt a BACKUP never takes over from a MASTER that is still advertising, whatever their priorities, so a failing ${t.kind} that only changes the priority moves nothing (keepalived issue #2599: "VIP is not migrated to the backup node if the nopreempt option is set"). Only FAULT or a stop moves the VIP: use weight 0 for ${t.name} (a failure puts the instance in FAULT), or drop nopreempt and use preempt_delay.`,
@@ -318,10 +333,13 @@ const virtualRoutes: Check = {
 
 // ------------------------------------------------------------------ vmac-arp-settings (23)
 
-/** What keepalived 2.2.7 sets when it creates a VMAC (checked on the real daemon in the lab). */
+/** What keepalived 2.2.7 sets when it creates a VMAC (checked on the real daemon in the lab), plus arp_announce 2 on the base interface. */
 const VMAC_NEEDS = (base: string, vmac: string) => [
   { ifname: base, leaf: 'arp_ignore', want: 1, how: 'min', why: `${base} must not answer ARP for the VIP with its own MAC` },
   { ifname: base, leaf: 'arp_filter', want: 1, how: 'or', why: `${base} answers ARP only for routes through itself` },
+  // not set by keepalived 2.2.7: replies from the VIP leave through the base interface, and unless arp_announce is 2
+  // its ARP requests carry the VIP (in the base subnet, so 1 keeps it) with the base MAC, re-teaching clients that MAC (lab-proven)
+  { ifname: base, leaf: 'arp_announce', want: 2, how: 'min', why: `ARP requests ${base} sends for the VIP's traffic must not announce the VIP with ${base}'s own MAC` },
   { ifname: vmac, leaf: 'arp_ignore', want: 1, how: 'min', why: `${vmac} answers ARP only for its own addresses` },
   { ifname: vmac, leaf: 'arp_filter', want: 0, how: 'or', why: `${vmac} must answer ARP for the VIP although the route to the asker leaves through ${base}` },
   { ifname: vmac, leaf: 'accept_local', want: 1, how: 'or', why: `${vmac} must accept packets with a local source (its own adverts via ${base})` },
@@ -383,7 +401,7 @@ const vmacSettings: Check = {
         out.push(
           finding('vmac-arp-settings', {
             title: `(${vi.name}) VMAC ${vmac} on ${base}: ${wrong.map((w) => `${w.key.replace('net.ipv4.conf.', '')}=${w.now}`).join(', ')}`,
-            detail: `With use_vmac the VIP lives on ${vmac} with the virtual MAC 00:00:5e:00:01:${(vi.virtualRouterId ?? 0).toString(16).padStart(2, '0')}; keepalived sets ARP sysctls when it creates the interface so that only ${vmac} answers ARP for the VIP. These were changed since: ${wrong.map((w) => `${w.key} is ${w.now} (${w.why})`).join('; ')}. Clients then learn ${base}'s real MAC (or nothing) for the VIP, so a failover leaves them pointing at the old node, or the VIP does not answer at all.`,
+            detail: `With use_vmac the VIP lives on ${vmac} with the virtual MAC 00:00:5e:00:01:${(vi.virtualRouterId ?? 0).toString(16).padStart(2, '0')}; keepalived sets ARP sysctls when it creates the interface so that only ${vmac} answers ARP for the VIP. These are not as needed (keepalived sets all but arp_announce itself; something may have reset them since): ${wrong.map((w) => `${w.key} is ${w.now} (${w.why})`).join('; ')}. Clients then learn ${base}'s real MAC (or nothing) for the VIP, so a failover leaves them pointing at the old node, or the VIP does not answer at all.`,
             evidence: [confEvidence(ex.vmac.loc, `use_vmac${ex.vmac.ifname.startsWith('vrrp.') ? '' : ` ${ex.vmac.ifname}`}`), ...wrong.map((w) => ({ probe: `sysctl:${w.key}`, excerpt: `${w.key} = ${w.now}` }))],
             fix,
             location: location(ex.vmac.loc),

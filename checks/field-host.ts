@@ -376,7 +376,7 @@ const scripts: Check = {
 
     // PATH: programs keepalived cannot find
     const kpath = keepalivedPath(ctx);
-    const ret127 = logLines(ctx, /Script `?[\w.-]+`? now returning 127|exited with status 127|Cannot find script .* in path/, 20);
+    const ret127 = logLines(ctx, /Script `?[\w.-]+`? now returning 127|exited with status 127|Cannot find script .* in path/, 20, { sinceStart: true });
     for (const u of uses) {
       const missing: Array<{ name: string; where: string[]; line?: string }> = [];
       if (!u.ref.path.startsWith('/')) {
@@ -424,7 +424,7 @@ const scripts: Check = {
     }
 
     // track scripts that time out or overlap
-    const timing = logLines(ctx, /Track script \S+ is (already running|being timed out), expect idle - skipping run|VRRP_Script\(\S+\) timed_out|Script `?\S+?`? timed[_ ]out|Child \(PID \d+\) failed to terminate after kill/, 200);
+    const timing = logLines(ctx, /Track script \S+ is (already running|being timed out), expect idle - skipping run|VRRP_Script\(\S+\) timed_out|Script `?\S+?`? timed[_ ]out|Child \(PID \d+\) failed to terminate after kill/, 200, { sinceStart: true });
     const byScript = new Map<string, string[]>();
     for (const l of timing?.lines ?? []) {
       const m = /Track script (\S+) is|VRRP_Script\((\S+)\)|Script `?([^`\s]+?)`? timed/.exec(l);

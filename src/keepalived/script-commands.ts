@@ -66,9 +66,12 @@ export function commandNames(text: string): ScriptCommands {
       extendsPath = /\$\{?PATH\}?/.test(value);
       setsPath = value.split(':').filter((d) => d.startsWith('/'));
     }
-    // split into simple commands at ; && || | & ( and command substitutions
-    for (const part of line.split(/;|&&|\|\||\||&|\$\(|`|\(|\)/)) {
+    // quoted text is data (its $(...) is not read: a rare loss), then split into simple commands
+    const unquoted = line.replace(/"(?:[^"\\]|\\.)*"|'[^']*'/g, ' "" ');
+    for (const part of unquoted.split(/;|&&|\|\||\||&|\$\(|`|\(|\)/)) {
       const words = part.trim().split(/\s+/).filter(Boolean);
+      // `for VAR in ...` / `select VAR in ...` run nothing themselves
+      if (words[0] === 'for' || words[0] === 'select') continue;
       let i = 0;
       while (i < words.length) {
         const w = words[i]!;

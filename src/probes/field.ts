@@ -122,6 +122,7 @@ export const fieldProvider: ProbeProvider = {
         { id: PROBE_AUDIT_LOG, kind: 'file', path: '/var/log/audit/audit.log', tail: true, maxBytes: 2 * 1024 * 1024, needsRoot: true },
         { id: 'sysctl:net.ipv4.conf.all.arp_filter', kind: 'file', path: '/proc/sys/net/ipv4/conf/all/arp_filter' },
         { id: 'sysctl:net.ipv4.conf.all.accept_local', kind: 'file', path: '/proc/sys/net/ipv4/conf/all/accept_local' },
+        { id: 'sysctl:net.ipv4.conf.all.arp_announce', kind: 'file', path: '/proc/sys/net/ipv4/conf/all/arp_announce' },
       ];
     }
     const specs: ProbeSpec[] = [];
@@ -160,7 +161,7 @@ export const fieldProvider: ProbeProvider = {
         const vmac = extras?.instances.get(vi.name)?.vmac;
         const base = vi.interface ?? config.globalDefs.defaultInterface;
         if (!vmac || !base || !/^[A-Za-z0-9_.:@-]{1,15}$/.test(vmac.ifname) || !/^[A-Za-z0-9_.:@-]{1,15}$/.test(base)) continue;
-        for (const [ifname, leaves] of [[base, ['arp_ignore', 'arp_filter', 'rp_filter']], [vmac.ifname, ['arp_ignore', 'arp_filter', 'accept_local', 'rp_filter']]] as const) {
+        for (const [ifname, leaves] of [[base, ['arp_ignore', 'arp_filter', 'arp_announce', 'rp_filter']], [vmac.ifname, ['arp_ignore', 'arp_filter', 'accept_local', 'rp_filter']]] as const) {
           for (const leaf of leaves) specs.push({ id: ifaceSysctlId(ifname, leaf), kind: 'file', path: ifaceSysctlPath(ifname, leaf) });
         }
       }

@@ -109,13 +109,20 @@ describe('nopreempt-ineffective', () => {
     expect(r.findings[0]).toMatchObject({ code: 'nopreempt-ineffective', severity: 'warning', subject: 'VI_LAN', location: { file: CONF } });
     expect(r.findings[0]!.title).toBe('(VI_LAN) track script chk (weight -60) is ignored by keepalived: its failure never moves the VIP');
     expect(r.findings[0]!.detail).toMatch(/ignoring tracked script chk with weights due to SYNC group/);
-    // sync_group_tracking_weight keeps the weights; weight 0 means FAULT: both fine
-    expect(run('field-nopreempt-weights', [conf('', { trackLan: '    track_script {\n        chk\n    }\n', groupExtra: '    sync_group_tracking_weight\n' })]).findings).toEqual([]);
+    // weight 0 means FAULT, which moves the whole group: fine
     expect(run('field-nopreempt-weights', [conf('', { trackLan: '    track_script {\n        chk weight 0\n    }\n' })]).findings).toEqual([]);
+  });
+  it('sync_group_tracking_weight with the weight on one member only: the other member still wins, the group cannot move (seen in the lab)', () => {
+    const one = run('field-nopreempt-weights', [conf('', { trackLan: '    track_script {\n        chk\n    }\n', groupExtra: '    sync_group_tracking_weight\n' })]);
+    expect(one.findings.map((f) => f.title)).toEqual(['(VI_LAN) track_script chk (weight -60) lowers only VI_LAN: sync group VG_GW still cannot move']);
+    expect(one.findings[0]!.detail).toMatch(/VI_WAN still wins with 150/);
+    // tracked in the sync group itself: applies to every member
+    const group = run('field-nopreempt-weights', [conf('', { groupExtra: '    sync_group_tracking_weight\n    track_script {\n        chk\n    }\n' })]);
+    expect(group.findings).toEqual([]);
   });
   it('nopreempt with a weighted track_interface or script: a failure cannot move the VIP', () => {
     const r = run('field-nopreempt-weights', [conf('    nopreempt\n', { groupExtra: '    sync_group_tracking_weight\n', trackLan: '    track_interface {\n        eth1 weight -50\n    }\n    track_script {\n        chk\n    }\n' })]);
-    expect(r.findings.map((f) => f.title)).toEqual([
+    expect(r.findings.map((f) => f.title).filter((t) => t.includes('nopreempt'))).toEqual([
       '(VI_LAN) nopreempt with track_script chk weight -60: a failure lowers the priority but the VIP stays',
       '(VI_LAN) nopreempt with track_interface eth1 weight -50: a failure lowers the priority but the VIP stays',
     ]);
@@ -123,9 +130,9 @@ describe('nopreempt-ineffective', () => {
   it('weights not larger than the priority gap to the peer (--peer-config), and larger ones pass', () => {
     const peer = gwConf().replace(/priority 150/g, 'priority 100');
     const records = (w: number) => [conf('', { groupExtra: '    sync_group_tracking_weight\n', trackLan: `    track_script {\n        chk weight ${w}\n    }\n` }), file('peer-config', '/tmp/peer.conf', peer)];
-    const small = run('field-nopreempt-weights', records(-20), { peerConfig: '/tmp/peer.conf' });
-    expect(small.findings.map((f) => f.title)).toEqual(['(VI_LAN) track_script chk weight -20 cannot cause failover (priority gap to the peer is 50)']);
-    expect(run('field-nopreempt-weights', records(-60), { peerConfig: '/tmp/peer.conf' }).findings).toEqual([]);
+    const gap = (w: number) => run('field-nopreempt-weights', records(w), { peerConfig: '/tmp/peer.conf' }).findings.map((f) => f.title).filter((t) => t.includes('priority gap'));
+    expect(gap(-20)).toEqual(['(VI_LAN) track_script chk weight -20 cannot cause failover (priority gap to the peer is 50)']);
+    expect(gap(-60)).toEqual([]);
   });
 });
 
@@ -188,9 +195,12 @@ describe('virtual-routes-conflict', () => {
 describe('vmac-arp-settings', () => {
   const vmacConf = gwConf({ lan: '    use_vmac\n' });
   const sys = (key: string, v: number) => file(`sysctl:net.ipv4.conf.${key}`, `/proc/sys/net/ipv4/conf/${key.replace(/\.(?=[^.]+$)/, '/')}`, `${v}\n`);
-  const good = [sys('all.arp_ignore', 0), sys('all.arp_filter', 0), sys('all.accept_local', 0), sys('all.rp_filter', 0), sys('eth0.arp_ignore', 1), sys('eth0.arp_filter', 1), sys('eth0.rp_filter', 0), sys('vrrp/51.arp_ignore', 1), sys('vrrp/51.arp_filter', 0), sys('vrrp/51.accept_local', 1), sys('vrrp/51.rp_filter', 0)];
-  it('passes what keepalived itself sets', () => {
+  const good = [sys('all.arp_ignore', 0), sys('all.arp_announce', 0), sys('eth0.arp_announce', 2), sys('all.arp_filter', 0), sys('all.accept_local', 0), sys('all.rp_filter', 0), sys('eth0.arp_ignore', 1), sys('eth0.arp_filter', 1), sys('eth0.rp_filter', 0), sys('vrrp/51.arp_ignore', 1), sys('vrrp/51.arp_filter', 0), sys('vrrp/51.accept_local', 1), sys('vrrp/51.rp_filter', 0)];
+  it('passes what keepalived itself sets plus arp_announce 2 on the base interface', () => {
     expect(run('field-vmac', [kconf(vmacConf), ...good]).findings).toEqual([]);
+    // keepalived does not set arp_announce: with 0 the base interface re-announces the VIP with its own MAC
+    const noAnnounce = good.map((r) => (r.id.endsWith('eth0.arp_announce') ? sys('eth0.arp_announce', 0) : r));
+    expect(run('field-vmac', [kconf(vmacConf), ...noAnnounce]).findings[0]!.fix!.steps).toEqual([{ argv: ['sysctl', '-w', 'net.ipv4.conf.eth0.arp_announce=2'], undo: [['sysctl', '-w', 'net.ipv4.conf.eth0.arp_announce=0']], why: expect.any(String) }]);
   });
   it('names what was reset, with a sysctl fix and its undo', () => {
     const broken = good.map((r) => (r.id.endsWith('eth0.arp_ignore') ? sys('eth0.arp_ignore', 0) : r.id.endsWith('all.arp_filter') ? sys('all.arp_filter', 1) : r.id.endsWith('all.rp_filter') ? sys('all.rp_filter', 1) : r));
