@@ -253,3 +253,17 @@ describe('vmac-arp-settings (catalogue 23)', () => {
     expect(await neighMac(ADDR.lanVip)).toBe(vmacMac);
   });
 });
+
+describe('cloud-vip-not-routed (catalogue 5, 6)', () => {
+  it('quiet on the lab\'s plain network; on an OpenStack port (Neutron MAC) it names allowed_address_pairs; no fix', async () => {
+    lab = await createLab();
+    expect(await findings('gw1', 'cloud-vip-not-routed')).toEqual([]);
+    // what a Neutron port looks like from inside the guest (DMI cannot be changed in the lab; the MAC can)
+    await lab.execOk('gw1', ['ip', 'link', 'set', 'eth1', 'address', 'fa:16:3e:5a:01:02']);
+    const f = await findings('gw1', 'cloud-vip-not-routed');
+    expect(f.map((x) => x.title)).toEqual([`VIPs ${ADDR.lanVip}, ${ADDR.wanVip} on OpenStack: the provider must route them too`]);
+    expect(f[0]!.detail).toMatch(/allowed_address_pairs/);
+    expect(f[0]!.evidence[0]!.excerpt).toBe('eth1: link/ether fa:16:3e:5a:01:02 (fa:16:3e: is OpenStack Neutron\'s MAC prefix)');
+    expect(f[0]!.fix).toBeUndefined();
+  });
+});
