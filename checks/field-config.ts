@@ -432,6 +432,31 @@ const vmacSettings: Check = {
         );
       }
     }
+    // keepalived #882: IGMP reports for 224.0.0.x sent from a backup's VMAC teach the switch the VMAC on the backup's port
+    const vmacs = config.vrrpInstances.filter((vi) => extrasOf(ctx, vi.name)?.vmac);
+    const multicast = vmacs.filter((vi) => vi.unicastPeers.length === 0);
+    const reports = ctx.output('sysctl:net.ipv4.igmp_link_local_mcast_reports')?.trim();
+    if (multicast.length && reports === '1' && !configExtras(ctx)?.disableLocalIgmp) {
+      const vi = multicast[0]!;
+      out.push(
+        finding('vmac-arp-settings', {
+          title: `(${vi.name}) VMAC with multicast VRRP and IGMP reports for 224.0.0.x on: a backup can steal the virtual MAC on the switch`,
+          detail: `The backup keeps its VMAC interface with the VRRP group (224.0.0.18) joined; each IGMP membership report it sends (at start, after a reboot, on a querier's query) leaves with the virtual MAC as source, so the switch moves the VMAC to the backup's port and the VIP's traffic goes to the backup until the master sends again (keepalived #882). Add \`disable_local_igmp\` to global_defs (keepalived keeps net.ipv4.igmp_link_local_mcast_reports at 0 while it runs; link-local groups need no reports); the fix sets the sysctl now.`,
+          evidence: [confEvidence(extrasOf(ctx, vi.name)!.vmac!.loc, 'use_vmac (multicast adverts)'), { probe: 'sysctl:net.ipv4.igmp_link_local_mcast_reports', excerpt: 'net.ipv4.igmp_link_local_mcast_reports = 1' }],
+          fix: {
+            summary: 'stop IGMP reports for link-local groups (net.ipv4.igmp_link_local_mcast_reports=0)',
+            risk: 'safe',
+            steps: [{ argv: ['sysctl', '-w', 'net.ipv4.igmp_link_local_mcast_reports=0'], undo: [['sysctl', '-w', 'net.ipv4.igmp_link_local_mcast_reports=1']], why: 'no report from the VMAC can re-teach the switch' }],
+            touches: { sysctl: ['net.ipv4.igmp_link_local_mcast_reports'] },
+            persistence: { persistent: false, how: 'add disable_local_igmp to global_defs so keepalived keeps it off whenever it runs' },
+            verifies: ['vmac-arp-settings'],
+          },
+          location: location(extrasOf(ctx, vi.name)!.vmac!.loc),
+          subject: vi.name,
+          severity: 'warning',
+        }),
+      );
+    }
     if (judged === 0 && out.length === 0 && config.vrrpInstances.some((vi) => extrasOf(ctx, vi.name)?.vmac)) throw new SkipCheck('the VMAC interface does not exist (keepalived not running, or not MASTER yet) or its sysctls were not collected');
     return out;
   },

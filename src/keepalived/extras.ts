@@ -41,6 +41,8 @@ export interface InstanceExtras {
 
 export interface ConfigExtras {
   instances: Map<string, InstanceExtras>;
+  /** global_defs disable_local_igmp (keepalived keeps IGMP reports for 224.0.0.x off while it runs) */
+  disableLocalIgmp: boolean;
   /** sync groups that set sync_group_tracking_weight */
   trackingWeightGroups: Set<string>;
   staticRoutes: ConfigRoute[];
@@ -127,11 +129,13 @@ function instanceExtras(s: Statement): InstanceExtras {
 }
 
 export function extrasFromStatements(statements: Statement[]): ConfigExtras {
-  const out: ConfigExtras = { instances: new Map(), trackingWeightGroups: new Set(), staticRoutes: [], staticAddresses: [] };
+  const out: ConfigExtras = { instances: new Map(), disableLocalIgmp: false, trackingWeightGroups: new Set(), staticRoutes: [], staticAddresses: [] };
   for (const s of statements) {
     if (s.keyword === 'vrrp_instance') {
       const ex = instanceExtras(s);
       out.instances.set(ex.name, ex);
+    } else if (s.keyword === 'global_defs') {
+      if ((s.children ?? []).some((c) => c.keyword === 'disable_local_igmp')) out.disableLocalIgmp = true;
     } else if (s.keyword === 'vrrp_sync_group') {
       if ((s.children ?? []).some((c) => c.keyword === 'sync_group_tracking_weight')) out.trackingWeightGroups.add(s.args[0]?.text ?? '');
     } else if (s.keyword === 'static_routes') {

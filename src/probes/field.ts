@@ -122,6 +122,7 @@ export const fieldProvider: ProbeProvider = {
         { id: PROBE_AUDIT_LOG, kind: 'file', path: '/var/log/audit/audit.log', tail: true, maxBytes: 2 * 1024 * 1024, needsRoot: true },
         { id: 'sysctl:net.ipv4.conf.all.arp_filter', kind: 'file', path: '/proc/sys/net/ipv4/conf/all/arp_filter' },
         { id: 'sysctl:net.ipv4.conf.all.accept_local', kind: 'file', path: '/proc/sys/net/ipv4/conf/all/accept_local' },
+        { id: 'sysctl:net.ipv4.igmp_link_local_mcast_reports', kind: 'file', path: '/proc/sys/net/ipv4/igmp_link_local_mcast_reports' },
         { id: 'sysctl:net.ipv4.conf.all.arp_announce', kind: 'file', path: '/proc/sys/net/ipv4/conf/all/arp_announce' },
       ];
     }

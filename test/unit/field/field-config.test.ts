@@ -215,6 +215,17 @@ describe('vmac-arp-settings', () => {
     ]);
     expect(f.fix!.verifies).toEqual(['vmac-arp-settings']);
   });
+  it('multicast VMAC with IGMP reports for link-local groups: the backup can steal the VMAC (keepalived #882); disable_local_igmp cures it', () => {
+    const mcast = gwConf({ lan: '    use_vmac\n' }).replace(/    unicast_src_ip 192\.168\.100\.2\n    unicast_peer \{\n        192\.168\.100\.3\n    \}\n/, '');
+    const igmp = (v: number) => file('sysctl:net.ipv4.igmp_link_local_mcast_reports', '/proc/sys/net/ipv4/igmp_link_local_mcast_reports', `${v}\n`);
+    const r = run('field-vmac', [kconf(mcast), ...good, igmp(1)]);
+    expect(r.findings.map((f) => [f.severity, f.title])).toEqual([['warning', '(VI_LAN) VMAC with multicast VRRP and IGMP reports for 224.0.0.x on: a backup can steal the virtual MAC on the switch']]);
+    expect(r.findings[0]!.fix!.steps).toEqual([{ argv: ['sysctl', '-w', 'net.ipv4.igmp_link_local_mcast_reports=0'], undo: [['sysctl', '-w', 'net.ipv4.igmp_link_local_mcast_reports=1']], why: expect.any(String) }]);
+    expect(run('field-vmac', [kconf(mcast), ...good, igmp(0)]).findings).toEqual([]);
+    expect(run('field-vmac', [kconf(mcast.replace('    script_user root\n', '    script_user root\n    disable_local_igmp\n')), ...good, igmp(1)]).findings).toEqual([]);
+    // unicast adverts join no group: nothing to report
+    expect(run('field-vmac', [kconf(vmacConf), ...good, igmp(1)]).findings).toEqual([]);
+  });
   it('skips while the VMAC interface does not exist', () => {
     expect(run('field-vmac', [kconf(vmacConf)]).run.status).toBe('skip');
   });
