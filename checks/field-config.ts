@@ -82,10 +82,12 @@ const nopreempt: Check = {
     for (const vi of config.vrrpInstances) {
       const ex = extras?.instances.get(vi.name);
       const scripts = scriptWeights(config, vi);
-      const ifaces = vi.trackInterfaces.filter((t) => t.name !== vi.interface).map((t) => ({ kind: 'track_interface', name: t.name, weight: t.weight ?? 0, loc: t.loc }));
-      const others = (ex?.otherTracks ?? []).map((t) => ({ kind: t.kind, name: t.name, weight: t.weight ?? 0, loc: t.loc }));
       const group = syncGroupOf(config, vi.name);
       const groupWeights = group ? extras?.trackingWeightGroups.has(group.name) === true : true;
+      // in a sync group without sync_group_tracking_weight keepalived zeroes interface weights (FAULT) and ignores
+      // or unweights the other tracked objects: only weighted scripts are then a problem (dropped, below)
+      const ifaces = groupWeights ? vi.trackInterfaces.filter((t) => t.name !== vi.interface).map((t) => ({ kind: 'track_interface', name: t.name, weight: t.weight ?? 0, loc: t.loc })) : [];
+      const others = groupWeights ? (ex?.otherTracks ?? []).map((t) => ({ kind: t.kind, name: t.name, weight: t.weight ?? 0, loc: t.loc })) : [];
       // keepalived drops weighted track scripts of sync-group members (without sync_group_tracking_weight) and of address owners
       const owner = vi.priority === 255;
       const dropped = scripts.filter((s) => s.weight !== 0 && (owner || !groupWeights));
@@ -169,8 +171,11 @@ function staticConfigLines(ctx: CheckContext, addr: string): Evidence[] {
     if (!id.startsWith('file:') || rec.status !== 'ok') continue;
     const p = rec.path ?? id.slice(5);
     if (!/^\/etc\/(network\/interfaces|netplan\/|systemd\/network\/|NetworkManager\/system-connections\/|sysconfig\/network-scripts\/ifcfg-)/.test(p)) continue;
-    const line = rec.stdout.split('\n').find((l) => !/^\s*[#;]/.test(l) && re.test(l) && /address|Address|IPADDR|addresses|- /.test(l));
-    if (line) out.push({ probe: id, excerpt: `${p}: ${line.trim()}` });
+    // an address line (ifupdown `address`, networkd `Address=`, NetworkManager `address1=`, ifcfg `IPADDR=`, netplan
+    // `addresses: [...]`), never DNS, gateway or route lines, nor netplan's nameserver addresses
+    const lines = rec.stdout.split('\n');
+    const i = lines.findIndex((l, n) => !/^\s*[#;]/.test(l) && re.test(l) && /^\s*(address\s|Address=|address\d+=|IPADDR\d*=|addresses:)/.test(l) && !/dns|nameserver|gateway|via/i.test(l) && !/nameservers:/.test(lines[n - 1] ?? ''));
+    if (i >= 0) out.push({ probe: id, excerpt: `${p}: ${lines[i]!.trim()}` });
   }
   return out;
 }
@@ -224,8 +229,8 @@ const vipAddress: Check = {
             const bc = ipaddr.IPv4.broadcastAddressFromCIDR(`${s.address}/${s.prefix}`).toString();
             if (vip.prefix >= 31 && s.prefix < 31 && (vip.address === net || vip.address === bc))
               problems.push(`it is the ${vip.address === net ? 'network' : 'broadcast'} address of ${s.ifname}'s subnet ${net}/${s.prefix}`);
-            if (vip.prefix !== 32 && vip.prefix !== s.prefix)
-              problems.push(`it lies in ${s.ifname}'s subnet ${net}/${s.prefix} but is written /${vip.prefix}: keepalived adds a ${vip.prefix < s.prefix ? 'wider' : 'narrower'} connected route (and broadcast) that ${vip.prefix < s.prefix ? 'captures traffic for addresses outside the subnet' : 'differs from the subnet'}; write /32 or /${s.prefix}`);
+            if (vip.prefix < s.prefix)
+              problems.push(`it lies in ${s.ifname}'s subnet ${net}/${s.prefix} but is written /${vip.prefix}: keepalived adds a wider connected route (and broadcast) that captures traffic for addresses outside the subnet; write /32 or /${s.prefix}`);
             evidence.push({ probe: 'ip-addr', excerpt: `${s.ifname}: ${s.address}/${s.prefix}` });
             break;
           }

@@ -384,7 +384,8 @@ const scripts: Check = {
         if (where && kpath && !where.some((d) => kpath.dirs.includes(d))) missing.push({ name: u.ref.path, where });
       }
       const text = u.ref.path.startsWith('/') ? ctx.output(scriptProbeId(u.ref.path)) : undefined;
-      if (text !== undefined && kpath) {
+      // a script that sources another file may set PATH or define functions there: its commands are not judged
+      if (text !== undefined && kpath && !/^\s*(\.|source)\s+\S/m.test(text)) {
         const cmds = commandNames(text);
         const dirs = cmds.setsPath && !cmds.extendsPath ? cmds.setsPath : [...(cmds.setsPath ?? []), ...kpath.dirs];
         for (const name of cmds.names) {

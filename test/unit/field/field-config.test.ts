@@ -127,6 +127,10 @@ describe('nopreempt-ineffective', () => {
       '(VI_LAN) nopreempt with track_interface eth1 weight -50: a failure lowers the priority but the VIP stays',
     ]);
   });
+  it('in a sync group without sync_group_tracking_weight an interface weight means FAULT: no nopreempt finding for it', () => {
+    const r = run('field-nopreempt-weights', [conf('    nopreempt\n', { trackLan: '    track_interface {\n        eth1 weight -50\n    }\n' })]);
+    expect(r.findings).toEqual([]);
+  });
   it('weights not larger than the priority gap to the peer (--peer-config), and larger ones pass', () => {
     const peer = gwConf().replace(/priority 150/g, 'priority 100');
     const records = (w: number) => [conf('', { groupExtra: '    sync_group_tracking_weight\n', trackLan: `    track_script {\n        chk weight ${w}\n    }\n` }), file('peer-config', '/tmp/peer.conf', peer)];
@@ -161,8 +165,11 @@ describe('vip-address-invalid', () => {
     expect(r.findings).toHaveLength(1);
     expect(r.findings[0]!.evidence.map((e) => e.excerpt)).toContain('/etc/network/interfaces: address 192.168.100.1/24');
   });
-  it('passes the well-formed gateway config', () => {
+  it('passes the well-formed gateway config, a narrower prefix, and a VIP that is only a nameserver or gateway in netplan', () => {
     expect(run('field-vip-address', [kconf(gwConf()), addrs]).findings).toEqual([]);
+    expect(run('field-vip-address', [kconf(gwConf().replace('192.168.100.1/24 dev eth0', '192.168.100.1/25 dev eth0')), addrs]).findings).toEqual([]);
+    const np = file('file:/etc/netplan/50.yaml', '/etc/netplan/50.yaml', 'network:\n  ethernets:\n    eth0:\n      addresses: [192.168.100.2/24]\n      gateway4: 192.168.100.1\n      nameservers:\n        addresses: [192.168.100.1]\n');
+    expect(run('field-vip-address', [kconf(gwConf()), addrs, np]).findings).toEqual([]);
   });
 });
 

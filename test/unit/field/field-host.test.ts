@@ -118,6 +118,8 @@ describe('script-runs-differently', () => {
     expect(run('field-scripts', [conf(), chk('#!/bin/sh\n/usr/local/bin/kubectl get --raw /healthz\n'), env('/usr/bin:/bin'), which('kubectl', ['/usr/local/bin'])]).findings).toEqual([]);
     expect(run('field-scripts', [conf(), chk('#!/bin/sh\nPATH=/usr/local/bin:$PATH\nkubectl get --raw /healthz\n'), env('/usr/bin:/bin'), which('kubectl', ['/usr/local/bin'])]).findings).toEqual([]);
     expect(run('field-scripts', [conf(), chk('#!/bin/sh\nkubectl get --raw /healthz\n'), env('/usr/local/bin:/usr/bin:/bin'), which('kubectl', ['/usr/local/bin'])]).findings).toEqual([]);
+    // a script that sources another file may set PATH there: not judged
+    expect(run('field-scripts', [conf(), chk('#!/bin/sh\n. /etc/default/health\nkubectl get --raw /healthz\n'), env('/usr/bin:/bin'), which('kubectl', ['/usr/local/bin'])]).findings).toEqual([]);
   });
   it('a bare program in the config that keepalived\'s PATH lacks', () => {
     const r = run('field-scripts', [conf({ script: 'killall -0 haproxy' }), env(null), which('killall', ['/usr/sbin'])]);
