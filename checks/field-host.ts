@@ -271,11 +271,23 @@ const conntrackSync: Check = {
     const evidence: Evidence[] = [gw[0]!];
     let title: string | undefined;
     let detail = '';
+    let severity: 'info' | undefined;
     if (!conntrackd) {
-      title = 'a SNAT gateway pair without conntrackd: every connection breaks on failover';
-      detail = 'This node SNATs client traffic, but no conntrackd runs in its network namespace, so the backup knows none of the master\'s connection-tracking (NAT) entries. After a failover every established connection through the gateway is reset or hangs until the client retries. Run conntrackd on both nodes in FTFW mode over a dedicated link, and call its primary-backup.sh from the notify scripts (`conntrackd -c` commits the external cache before the new master takes traffic; keepalived #2254).';
+      const where = (() => {
+        try {
+          return JSON.parse(ctx.output(whichProbeId('conntrackd')) ?? '[]') as string[];
+        } catch {
+          return [];
+        }
+      })();
+      const conf = ctx.output(`file:${CONNTRACKD_CONF}`) !== undefined;
+      const setUp = where.length > 0 || conf;
+      title = setUp ? 'conntrackd is installed but does not run here: every connection breaks on failover' : 'a SNAT gateway pair without conntrackd: every connection breaks on failover';
+      detail = `This node SNATs client traffic, but no conntrackd runs in its network namespace, so the backup knows none of the master's connection-tracking (NAT) entries. After a failover every established connection through the gateway is reset or hangs until the client retries. Run conntrackd on both nodes in FTFW mode over a dedicated link, and call its primary-backup.sh from the notify scripts (\`conntrackd -c\` commits the external cache before the new master takes traffic; keepalived #2254).${setUp ? '' : ' (Reported as info: nothing on this host is set up for connection sync, so stateless failover may be what was chosen.)'}`;
       evidence.push({ probe: 'field-processes', excerpt: 'no conntrackd process in this network namespace' });
-      if (ctx.output(`file:${CONNTRACKD_CONF}`) !== undefined) evidence.push({ probe: `file:${CONNTRACKD_CONF}`, excerpt: `${CONNTRACKD_CONF} exists, but the daemon is not running` });
+      if (conf) evidence.push({ probe: `file:${CONNTRACKD_CONF}`, excerpt: `${CONNTRACKD_CONF} exists` });
+      if (where.length) evidence.push({ probe: whichProbeId('conntrackd'), excerpt: `conntrackd installed in ${where.join(', ')}` });
+      if (!setUp) severity = 'info';
     } else if (calls.length === 0) {
       title = 'conntrackd runs, but no notify script commits its cache on failover';
       detail = 'conntrackd keeps the peer\'s connections in its external cache; they reach the kernel only when someone runs `conntrackd -c` (primary-backup.sh primary) as the node becomes MASTER, and `conntrackd -n` / `-B` on the way to BACKUP. None of the notify scripts calls conntrackd, so the synced state is never used.';
@@ -289,7 +301,7 @@ const conntrackSync: Check = {
       }
     }
     if (!title) return [];
-    return [finding('conntrack-sync-missing', { title, detail, evidence: [...evidence, ...calls.slice(0, 1)] })];
+    return [finding('conntrack-sync-missing', { title, detail, evidence: [...evidence, ...calls.slice(0, 1)], ...(severity ? { severity } : {}) })];
   },
 };
 

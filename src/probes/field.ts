@@ -117,6 +117,7 @@ export const fieldProvider: ProbeProvider = {
         { id: `file:${NETWORKD_CONF}`, kind: 'file', path: NETWORKD_CONF },
         { id: `dir:${NETWORKD_CONF_DIR}`, kind: 'dir', path: NETWORKD_CONF_DIR },
         { id: PROBE_FIELD_PROCESSES, kind: 'internal', run: watchedProcesses },
+        { id: whichProbeId('conntrackd'), kind: 'internal', run: () => whichAll('conntrackd') },
         { id: `file:${CONNTRACKD_CONF}`, kind: 'file', path: CONNTRACKD_CONF },
         { id: PROBE_SELINUX_ENFORCE, kind: 'file', path: '/sys/fs/selinux/enforce' },
         { id: PROBE_AUDIT_LOG, kind: 'file', path: '/var/log/audit/audit.log', tail: true, maxBytes: 2 * 1024 * 1024, needsRoot: true },

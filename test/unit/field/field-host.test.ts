@@ -85,7 +85,10 @@ describe('network-manager-removes-vip', () => {
 describe('conntrack-sync-missing', () => {
   it('a SNAT pair without conntrackd; conntrackd without a commit in the notify scripts; a stuck conntrackd', () => {
     const none = run('field-conntrack-sync', [conf(), notify(), procs([])]);
-    expect(none.findings.map((f) => [f.code, f.severity, f.title])).toEqual([['conntrack-sync-missing', 'warning', 'a SNAT gateway pair without conntrackd: every connection breaks on failover']]);
+    // nothing of conntrackd on the host: stateless failover may be the choice, so info
+    expect(none.findings.map((f) => [f.code, f.severity, f.title])).toEqual([['conntrack-sync-missing', 'info', 'a SNAT gateway pair without conntrackd: every connection breaks on failover']]);
+    const installed = run('field-conntrack-sync', [conf(), notify(), procs([]), internal('which:conntrackd', '["/usr/sbin"]')]);
+    expect(installed.findings.map((f) => [f.severity, f.title])).toEqual([['warning', 'conntrackd is installed but does not run here: every connection breaks on failover']]);
     // conntrackd in another namespace does not count
     expect(run('field-conntrack-sync', [conf(), notify(), procs([{ comm: 'conntrackd', ours: false }])]).findings).toHaveLength(1);
     const noCommit = run('field-conntrack-sync', [conf(), notify(), procs([{ comm: 'conntrackd' }])]);
