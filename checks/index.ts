@@ -8,6 +8,8 @@ import { netfilterChecks } from './netfilter.js';
 import { routingChecks } from './routing.js';
 import { vrrpChecks } from './vrrp.js';
 import { vrrpFieldChecks } from './vrrp-field.js';
+import { fieldConfigChecks } from './field-config.js';
+import { fieldHostChecks } from './field-host.js';
 
 export const CHECKS: readonly Check[] = [
   ...kernelChecks,
@@ -18,4 +20,6 @@ export const CHECKS: readonly Check[] = [
   ...vrrpChecks,
   ...changeChecks,
   ...vrrpFieldChecks,
+  ...fieldConfigChecks,
+  ...fieldHostChecks,
 ];

@@ -240,7 +240,8 @@ const noPeerAdverts: Check = {
       const state = stateOf(ctx, inst.name);
       const peers = inst.unicastPeers.map((p) => p.address);
       const causes =
-        'Possible causes: the peer is down or its keepalived is stopped or in FAULT (check it there: `systemctl status keepalived`); the peer is BACKUP and this node is MASTER, which is healthy only if this node is meant to win (a backup sends nothing); the peer\'s OUTPUT drops VRRP (its log says "send advert error"); a cloud security group / network ACL does not pass IP protocol 112 (invisible from both hosts: a `tcpdump -ni IF \'ip proto 112\'` on the peer shows adverts leaving that never arrive here); multicast is not delivered on this network (use unicast_peer).';
+        'Possible causes: the peer is down or its keepalived is stopped or in FAULT (check it there: `systemctl status keepalived`); the peer is BACKUP and this node is MASTER, which is healthy only if this node is meant to win (a backup sends nothing); the peer\'s OUTPUT drops VRRP (its log says "send advert error"); a cloud security group / network ACL does not pass IP protocol 112 (invisible from both hosts: a `tcpdump -ni IF \'ip proto 112\'` on the peer shows adverts leaving that never arrive here); multicast is not delivered on this network (use unicast_peer).' +
+        (peers.length ? '' : ' A switch with IGMP snooping, or special handling of 224.0.0.0/24, can drop multicast VRRP between the nodes: that is invisible from the host (only the switch\'s configuration or a capture on its ports shows it); unicast_peer avoids it.');
       if (peers.length) {
         for (const peer of peers) {
           if (seen.some((x) => x.src === peer)) continue;
