@@ -23,12 +23,17 @@ interface CheckFlags {
   conntrackWalk?: boolean;
   since?: string;
   color?: boolean;
+  peer?: string;
+  sshConfig?: string;
 }
 
 function collectOptions(flags: CheckFlags): CollectOptions {
   if (flags.config && !existsSync(flags.config)) throw new UsageError(`--config ${flags.config}: no such file`);
   if (flags.peerConfig && !existsSync(flags.peerConfig)) throw new UsageError(`--peer-config ${flags.peerConfig}: no such file`);
   if (flags.peerSnapshot && !existsSync(flags.peerSnapshot)) throw new UsageError(`--peer-snapshot ${flags.peerSnapshot}: no such file`);
+  if (flags.peer && flags.peerSnapshot) throw new UsageError('--peer and --peer-snapshot both name the other node: give one');
+  if (flags.sshConfig && !flags.peer) throw new UsageError('--ssh-config goes with --peer HOST');
+  if (flags.sshConfig && !existsSync(flags.sshConfig)) throw new UsageError(`--ssh-config ${flags.sshConfig}: no such file`);
   const o: CollectOptions = {};
   if (flags.config) o.config = path.resolve(flags.config);
   if (flags.peerConfig) o.peerConfig = path.resolve(flags.peerConfig);
@@ -75,17 +80,41 @@ export async function runCheck(flags: CheckFlags, extra: { snapshot?: Snapshot; 
   if (!['text', 'json', 'prometheus', 'junit'].includes(format)) throw new UsageError(`--format takes text, json, prometheus or junit, not ${format}`);
   const only = parseOnly(flags.only);
   await validateOnly(only);
-  const { collect, analyse, exitStatus } = await import('./pipeline.js');
+  const { exitStatus } = await import('./pipeline.js');
   let snapshot = extra.snapshot;
   let source = extra.source ?? 'live';
   if (!snapshot && flags.from) {
+    if (flags.peer) throw new UsageError('--peer probes the other node live; with --from, give its snapshot with --peer-snapshot FILE');
     snapshot = await loadSnapshot(flags.from);
     source = flags.from;
+    if (flags.peerSnapshot) snapshot = await withPeerSnapshotFile(snapshot, flags.peerSnapshot);
   }
-  snapshot ??= await collect(collectOptions(flags));
-  const report = analyse(snapshot, { ...(only ? { only } : {}), source });
+  snapshot ??= await collectLive(flags);
+  const { analysePair } = await import('./peer/pair.js');
+  const report = analysePair(snapshot, { ...(only ? { only } : {}), source });
   process.stdout.write(await render(report, format, flags));
   return exitStatus(report);
+}
+
+/** This host's snapshot; with --peer, the other node's collected at the same time over SSH and embedded. */
+async function collectLive(flags: CheckFlags): Promise<Snapshot> {
+  const options = collectOptions(flags);
+  const { collect } = await import('./pipeline.js');
+  if (!flags.peer) return collect(options);
+  const { validPeerHost } = await import('./peer/ssh.js');
+  if (!validPeerHost(flags.peer)) throw new UsageError(`--peer takes [USER@]HOST, not ${JSON.stringify(flags.peer).slice(0, 80)}`);
+  const { collectPeer } = await import('./peer/collect.js');
+  const { embedPeer } = await import('./peer/pair.js');
+  const target = { host: flags.peer, ...(flags.sshConfig ? { sshConfig: path.resolve(flags.sshConfig) } : {}) };
+  const [local, peer] = await Promise.all([collect({ ...options, peer: flags.peer }), collectPeer(target, options)]);
+  return embedPeer(local, peer);
+}
+
+/** --from FILE --peer-snapshot FILE: the peer's snapshot goes into the loaded one (it used to be ignored). */
+async function withPeerSnapshotFile(snapshot: Snapshot, file: string): Promise<Snapshot> {
+  const peer = await loadSnapshot(file);
+  const { embedPeerSnapshotFile } = await import('./peer/pair.js');
+  return embedPeerSnapshotFile(snapshot, path.resolve(file), peer);
 }
 
 async function render(report: Report, format: string, flags: CheckFlags): Promise<string> {
@@ -148,6 +177,8 @@ function addCheckOptions(cmd: Command, Option: typeof import('commander').Option
     .option('--config <file>', 'keepalived.conf to read (default: the running keepalived\'s -f, else /etc/keepalived/keepalived.conf)')
     .option('--peer-config <file>', 'the other node\'s keepalived.conf, to check the pair for consistency')
     .option('--peer-snapshot <file>', 'the other node\'s `hagw-doctor snapshot`: its config and interfaces, for pair checks')
+    .option('--peer <[user@]host>', 'the other node, probed live over SSH (your keys, agent and ~/.ssh/config; nothing installed there)')
+    .option('--ssh-config <file>', 'ssh_config for --peer (passed to ssh as -F)')
     .option('--only <codes>', 'only these finding codes, comma-separated')
     .option('--from <snapshot>', 'analyse a snapshot file instead of this host')
     .option('--wire', 'listen for VRRP adverts on the wire (needs root and tcpdump)')
@@ -194,14 +225,15 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--config <file>', 'keepalived.conf to read')
     .option('--peer-config <file>', 'the other node\'s keepalived.conf')
     .option('--peer-snapshot <file>', 'the other node\'s snapshot')
+    .option('--peer <[user@]host>', 'the other node over SSH: its snapshot is embedded in this one')
+    .option('--ssh-config <file>', 'ssh_config for --peer (passed to ssh as -F)')
     .option('--wire', 'include a VRRP capture')
     .option('--wire-seconds <n>', 'capture window')
     .option('--conntrack-walk', 'include a full conntrack walk')
     .option('--since <duration>', 'log window')
     .action(async (_flags: CheckFlags, cmd: Command) => {
       const flags = cmd.optsWithGlobals<CheckFlags & { output?: string }>();
-      const { collect } = await import('./pipeline.js');
-      const snapshot = await collect(collectOptions(flags));
+      const snapshot = await collectLive(flags);
       if (flags.output) {
         const { writeSnapshot } = await import('./snapshot-file.js');
         try {

@@ -10,6 +10,8 @@ const MAX_ROUNDS = 6;
 export interface CollectHooks {
   /** called as each probe finishes (the wizard shows progress) */
   onProbe?: (record: ProbeRecord) => void;
+  /** run a round somewhere else than here (the peer over SSH); default: runProbe each spec locally */
+  runRound?: (specs: ProbeSpec[], records: Readonly<Record<string, ProbeRecord>>) => Promise<ProbeRecord[]>;
 }
 
 export async function collectRecords(
@@ -37,10 +39,12 @@ export async function collectRecords(
     }
     if (wanted.size === 0) break;
     const started = performance.now();
-    const results = await Promise.all([...wanted.values()].map((spec) => runProbe(spec, isRoot)));
+    const results = hooks.runRound
+      ? await hooks.runRound([...wanted.values()], records)
+      : await Promise.all([...wanted.values()].map((spec) => runProbe(spec, isRoot)));
     // HAGW_DOCTOR_TRACE=1: where a run's time goes, round by round
     if (process.env.HAGW_DOCTOR_TRACE) {
-      const slowest = results.reduce((a, b) => (b.ms > a.ms ? b : a));
+      const slowest = results.reduce((a, b) => (b.ms > a.ms ? b : a), results[0]!);
       process.stderr.write(`round ${round}: ${results.length} probes in ${Math.round(performance.now() - started)} ms (slowest ${slowest.id} ${slowest.ms} ms)\n`);
     }
     for (const r of results) {

@@ -1,6 +1,7 @@
 // The text report: what an operator reads in a terminal or a ticket.
 import type { Finding, FixStep, Report } from '../types.js';
 import { style, type Style } from './ansi.js';
+import { pairLines } from '../peer/text.js';
 
 export interface TextOptions {
   color: boolean;
@@ -61,9 +62,11 @@ export function renderText(report: Report, opts: TextOptions): string {
     }
   } else out.push(`Role: ${report.role.toUpperCase()}`);
   out.push('');
+  out.push(...pairLines(report, s, width));
   if (report.findings.length === 0) out.push(s.green('No problems found.'));
   for (const f of report.findings) {
-    out.push(`${severityLabel(f.severity, s)} ${s.bold(f.code)}  ${f.title}`);
+    const on = f.node && f.node !== 'local' ? `${s.bold(`[${f.node}]`)} ` : '';
+    out.push(`${severityLabel(f.severity, s)} ${on}${s.bold(f.code)}  ${f.title}`);
     const pad = ' '.repeat(9);
     out.push(...wrapText(f.detail, width, pad));
     if (f.location) out.push(`${pad}${s.dim('at')} ${f.location.file}${f.location.line ? `:${f.location.line}` : ''}`);
