@@ -254,8 +254,10 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--confirm-timeout <seconds>', 'roll back by itself unless `hagw-doctor confirm` runs within this many seconds')
     .option('--config <file>', 'keepalived.conf to read')
     .option('--from <snapshot>', 'preview the fixes of a snapshot (never applied)')
+    .option('--on-peer <[user@]host>', 'run the fix with the other node\'s own hagw-doctor over SSH (its preview, consent and rollback)')
+    .option('--ssh-config <file>', 'ssh_config for --on-peer (passed to ssh as -F)')
     .action(async (codes: string[], _flags: unknown, cmd: Command) => {
-      const flags = cmd.optsWithGlobals<{ dryRun?: boolean; yes?: boolean; confirmTimeout?: string; config?: string; from?: string }>();
+      const flags = cmd.optsWithGlobals<{ dryRun?: boolean; yes?: boolean; confirmTimeout?: string; config?: string; from?: string; onPeer?: string; sshConfig?: string }>();
       let confirmTimeout: number | undefined;
       if (flags.confirmTimeout !== undefined) {
         confirmTimeout = Number(flags.confirmTimeout);
@@ -264,6 +266,24 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
         }
       }
       await validateOnly(codes);
+      if (flags.onPeer) {
+        if (flags.from || flags.config) throw new UsageError('--on-peer runs the fix on the other node, with its own config: --from and --config do not apply');
+        if (flags.sshConfig && !existsSync(flags.sshConfig)) throw new UsageError(`--ssh-config ${flags.sshConfig}: no such file`);
+        const { validPeerHost } = await import('./peer/ssh.js');
+        if (!validPeerHost(flags.onPeer)) throw new UsageError(`--on-peer takes [USER@]HOST, not ${JSON.stringify(flags.onPeer).slice(0, 80)}`);
+        const { fixOnPeer } = await import('./peer/fix.js');
+        process.exitCode = await fixOnPeer({
+          target: { host: flags.onPeer, ...(flags.sshConfig ? { sshConfig: path.resolve(flags.sshConfig) } : {}) },
+          codes,
+          yes: flags.yes === true,
+          dryRun: flags.dryRun === true,
+          ...(confirmTimeout !== undefined ? { confirmTimeout } : {}),
+          out: (t) => process.stdout.write(t),
+          err: (t) => process.stderr.write(t),
+        });
+        return;
+      }
+      if (flags.sshConfig) throw new UsageError('--ssh-config goes with --on-peer HOST');
       if (flags.config && !existsSync(flags.config)) throw new UsageError(`--config ${flags.config}: no such file`);
       const { fixCommand } = await import('./change/cli.js');
       process.exitCode = await fixCommand({

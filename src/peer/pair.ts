@@ -7,6 +7,7 @@ import type { CollectOptions, Finding, FixStep, PeerStatus, ProbeRecord, Report,
 import { SEVERITY_ORDER } from '../types.js';
 import { analyse, type AnalyseOptions } from '../pipeline.js';
 import { PEER_SNAPSHOT_PROBE } from '../probes/keepalived.js';
+import { configDrift, type Drift } from './drift.js';
 
 export const PEER_STATUS_PROBE = 'peer-status';
 export const LOCAL_NODE = 'local';
@@ -81,6 +82,28 @@ function asPeerFinding(f: Finding, name: string): Finding {
   return { ...rest, detail, node: name };
 }
 
+const PAIR_CONFIG_CODES = new Set(['vrrp-auth-mismatch', 'vrrp-advert-int-mismatch', 'unicast-peer-invalid', 'keepalived-config-invalid', 'vrrp-version-mismatch']);
+
+function when(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+}
+
+/** A config disagreement between the nodes belongs to the node whose file changed after its keepalived loaded it. */
+function attributeDrift(findings: Finding[], mine: Drift | undefined, theirs: Drift | undefined, peerName: string): void {
+  if (!mine && !theirs) return;
+  for (const f of findings) {
+    if (!PAIR_CONFIG_CODES.has(f.code) || !f.evidence.some((e) => e.probe === 'peer-config' || e.probe.startsWith(`${peerName}:kconf:`))) continue;
+    const notes: string[] = [];
+    if (theirs) notes.push(`${theirs.file} on ${peerName} changed at ${when(theirs.changedAt)}, after its keepalived ${theirs.loadedBy.startsWith('reloaded') ? theirs.loadedBy : `started at ${when(theirs.loadedAt)}`}: ${peerName} has not loaded it yet, so the running pair still agrees, and the next reload or restart of ${peerName} breaks it`);
+    if (mine) notes.push(`${mine.file} on this node changed at ${when(mine.changedAt)}, after its keepalived ${mine.loadedBy.startsWith('reloaded') ? mine.loadedBy : `started at ${when(mine.loadedAt)}`}: this node has not loaded it yet`);
+    f.detail += `\nConfig drift: ${notes.join('; ')}.`;
+    if (theirs && !mine) {
+      f.node = peerName;
+      f.evidence.push({ probe: `${peerName}:stat:${theirs.file}`, excerpt: `modified ${when(theirs.changedAt)}; keepalived loaded its config ${when(theirs.loadedAt)}` });
+    }
+  }
+}
+
 /** Codes that explain why the nodes do not hear each other (the causes of a split brain). */
 const CAUSES = ['vrrp-input-blocked', 'vrrp-output-blocked', 'vrrp-conntrack-nat', 'snat-matches-vrrp', 'vrrp-auth-mismatch', 'vrrp-advert-int-mismatch', 'unicast-peer-invalid', 'vrrp-version-mismatch', 'vrrp-multicast-in-cloud', 'vrrp-strict-blocks-vip'];
 
@@ -107,6 +130,7 @@ export function analysePair(snapshot: Snapshot, opts: AnalyseOptions = {}): Repo
       if (mine.has(`${f.code}\u0000${f.subject ?? ''}\u0000${f.title}`) && f.code === 'vrrp-split-brain') continue;
       report.findings.push(asPeerFinding(f, name));
     }
+    attributeDrift(report.findings, configDrift(snapshot), configDrift(peer.snapshot), name);
     attributeSplitBrain(report.findings, name);
   }
   report.findings.sort((a, b) => SEVERITY_ORDER[b.severity] - SEVERITY_ORDER[a.severity]);

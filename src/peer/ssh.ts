@@ -112,7 +112,6 @@ export class PeerSession {
       '-o', 'ClearAllForwardings=yes',
       '-o', 'ForwardAgent=no',
       '-o', 'ForwardX11=no',
-      '-o', 'RequestTTY=no',
     ];
   }
 
@@ -174,13 +173,21 @@ export class PeerSession {
     return r;
   }
 
-  /** Run with a terminal (-t) and this process's stdio: the peer's own interactive command (consent prompts). */
-  async runInteractive(argv: readonly string[], timeoutMs: number): Promise<number | undefined> {
+  /**
+   * The peer's own interactive command (its consent prompt): our stdin goes there, with a terminal
+   * (-t) when we have one; what it prints comes back with control sequences removed (the peer's
+   * output is never written raw to this terminal). Resolves with its exit status (255: ssh failed).
+   */
+  async runInteractive(argv: readonly string[], timeoutMs: number, write: (text: string) => void): Promise<number | undefined> {
     if (!this.opened) throw new PeerError('the SSH session to the peer is not open');
     checkWords(argv);
     const tty = process.stdin.isTTY === true;
-    const args = [...this.baseArgs(), '-o', 'ControlMaster=no', ...(tty ? ['-t'] : ['-T']), '--', this.target.host, ...argv];
-    const r = await execa('ssh', args, { reject: false, timeout: timeoutMs, stdio: 'inherit', env: SSH_ENV, extendEnv: true });
+    const args = [...this.baseArgs(), '-o', 'ControlMaster=no', '-o', `RequestTTY=${tty ? 'force' : 'no'}`, ...(tty ? ['-t'] : ['-T']), '--', this.target.host, ...argv];
+    const child = execa('ssh', args, { reject: false, timeout: timeoutMs, stdin: 'inherit', stdout: 'pipe', stderr: 'pipe', buffer: false, env: SSH_ENV, extendEnv: true, encoding: 'utf8' });
+    const clean = (d: Buffer | string) => write(String(d).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/[^\x20-\x7e\n\t]/g, (c) => (c === '\r' ? '' : '')));
+    child.stdout?.on('data', clean);
+    child.stderr?.on('data', clean);
+    const r = await child;
     return r.exitCode;
   }
 

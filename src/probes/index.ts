@@ -8,6 +8,7 @@ import { keepalivedScriptProvider } from '../keepalived/probes.js';
 import { netfilterProviders } from './netfilter.js';
 import { routingProviders } from './routing.js';
 import { vrrpProviders } from './vrrp.js';
+import { driftProvider } from '../peer/drift.js';
 
 export const PROVIDERS: readonly ProbeProvider[] = [
   hostProvider,
@@ -18,4 +19,5 @@ export const PROVIDERS: readonly ProbeProvider[] = [
   ...netfilterProviders,
   ...routingProviders,
   ...vrrpProviders,
+  driftProvider,
 ];
