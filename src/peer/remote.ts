@@ -1,9 +1,9 @@
 // The same read-only probes, run on the peer through its POSIX sh: nothing is installed there.
 // A round of ProbeSpecs becomes one sh script (sent on stdin, so no argument ever passes through
 // the remote command line); every argument in it is single-quoted. The probes run in parallel,
-// each bounded in time (`timeout`) and size (`head -c`), and the script prints one frame per probe:
-//   @@HAGW <index> <status> <exit code|->\n<base64 stdout>\n<base64 stderr>\n
-// which decodeRound() validates strictly: the peer's output is hostile input.
+// each bounded in time (`timeout`) and size (`head -c`); the script then prints every status line,
+// the size of every output file and all their bytes as one base64 line (see parseBundle), which
+// the decoder validates strictly: the peer's output is hostile input.
 import path from 'node:path';
 import type { FileStat, ProbeRecord, ProbeSpec } from '../types.js';
 import { DEFAULT_TIMEOUT_MS } from '../probes/run.js';
@@ -84,14 +84,13 @@ interface Planned {
 }
 
 /**
- * The script's helpers. $o is the probe's file prefix, $i its index.
- *   E STATUS RC: write the probe's frame (header, base64 of $o.o, base64 of $o.e) to $o.f
+ * The script's helpers. $o is the probe's file prefix, $i its index; every probe leaves $o.o
+ * (stdout), $o.e (stderr) and $o.s (its status line), all gathered at the end in one go.
+ *   E STATUS RC: the status line (a builtin: no process)
  *   C: a command's status from its exit code (124/137: killed by timeout; 126: cannot execute; 127: not found)
  */
 const HELPERS = [
-  'E() { { printf \'@@HAGW %s %s %s\\n\' "$i" "$1" "$2"',
-  '  if [ -s "$o.o" ]; then base64 -w0 < "$o.o"; fi; printf \'\\n\'',
-  `  if [ -s "$o.e" ]; then head -c ${STDERR_MAX} "$o.e" | base64 -w0; fi; printf '\\n'; } > "$o.f"; }`,
+  'E() { echo "$i $1 $2" > "$o.s"; }',
   'C() { rc=1; read rc < "$o.rc" 2>/dev/null; case $rc in 124|137) E timeout - ;; 126) E denied - ;; 127) E missing - ;; *) E ok "$rc" ;; esac; }',
 ].join('\n');
 
@@ -115,8 +114,8 @@ function fileBody(file: string, maxBytes: number, tail: boolean): string {
     `if [ ! -e ${f} ]; then E missing -`,
     `elif [ -d ${f} ]; then echo "is a directory" > "$o.e"; E error -`,
     `elif [ ! -r ${f} ]; then E denied -`,
-    // straight into the frame: one head and one base64 per file
-    `else { printf '@@HAGW %s ok 0\\n' "$i"; ${cut} ${f} 2>/dev/null | base64 -w0; printf '\\n\\n'; } > "$o.f"; fi`,
+    `elif ${cut} ${f} > "$o.o" 2>"$o.e"; then E ok 0`,
+    `else E denied -; fi`,
   ].join('\n');
 }
 
@@ -241,11 +240,14 @@ export function buildRound(specs: readonly ProbeSpec[], records: Readonly<Record
   // sequential jobs: every fork counts on a loaded peer
   const quick = remote.filter((x) => x.p.spec.kind !== 'command');
   const slow = remote.filter((x) => x.p.spec.kind === 'command');
-  const job = (items: typeof remote) => `(\n${items.map(({ p, i }) => `i=${i}; o="$T/${i}"\n${p.body}`).join('\n')}\n) &`;
+  const job = (items: typeof remote) => `(\n${items.map(({ p, i }) => `i=${i}; o="$T/${i}"; : > "$o.o"; : > "$o.e"\n${p.body}`).join('\n')}\n) &`;
   for (const x of slow) lines.push(job([x]));
   for (let k = 0; k < quick.length; k += 12) lines.push(job(quick.slice(k, k + 12)));
   lines.push('wait');
-  lines.push('cat "$T"/*.f 2>/dev/null; true');
+  // one cat, one stat and one base64 for the whole round: the statuses, the sizes, the bytes
+  lines.push('echo @@HAGW-S; cat "$T"/*.s 2>/dev/null');
+  lines.push('echo @@HAGW-Z; stat -c \'%n %s\' "$T"/*.o "$T"/*.e');
+  lines.push('echo @@HAGW-D; cat "$T"/*.o "$T"/*.e | base64 -w0; echo; true');
   const timeoutMs = Math.max(DEFAULT_TIMEOUT_MS, ...specs.map((s) => ('timeoutMs' in s && s.timeoutMs) || DEFAULT_TIMEOUT_MS));
   const maxOutput = Math.ceil(remote.reduce((n, { p }) => n + p.maxBytes + 1 + STDERR_MAX + 200, 0) * 1.4) + 4096;
   return {
@@ -253,7 +255,7 @@ export function buildRound(specs: readonly ProbeSpec[], records: Readonly<Record
     timeoutMs,
     maxOutput,
     decode(stdout: string, ms: number): ProbeRecord[] {
-      const frames = parseFrames(stdout);
+      const frames = parseBundle(stdout);
       return planned.map((p, i): ProbeRecord => {
         const spec = p.spec;
         const base: ProbeRecord = {
@@ -307,25 +309,39 @@ interface Frame {
 
 const STATUSES = new Set(['ok', 'missing', 'denied', 'timeout', 'error']);
 
-/** Strict: a header line, then exactly two base64 lines; anything else is skipped. */
-export function parseFrames(text: string): Map<number, Frame> {
+/**
+ * The round's output: "@@HAGW-S" then "INDEX STATUS RC" lines, "@@HAGW-Z" then "PATH SIZE" lines
+ * (the order of the bytes), "@@HAGW-D" then one base64 line holding every .o and .e file. Strict:
+ * a status line that does not parse is dropped; sizes that do not add up to the bytes drop them all.
+ */
+export function parseBundle(text: string): Map<number, Frame> {
   const frames = new Map<number, Frame>();
-  const lines = text.split('\n');
-  for (let k = 0; k < lines.length; k++) {
-    const m = /^@@HAGW (\d{1,5}) ([a-z]{2,8}) (-|\d{1,3})$/.exec(lines[k]!);
-    if (!m || !STATUSES.has(m[2]!)) continue;
-    const out = lines[k + 1] ?? '';
-    const err = lines[k + 2] ?? '';
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(out) || !/^[A-Za-z0-9+/]*={0,2}$/.test(err)) continue;
-    const i = Number(m[1]);
-    if (frames.has(i)) continue;
-    frames.set(i, {
-      status: m[2] as Frame['status'],
-      exitCode: m[3] === '-' ? null : Number(m[3]),
-      stdout: Buffer.from(out, 'base64').toString('utf8'),
-      stderr: Buffer.from(err, 'base64').toString('utf8').slice(0, STDERR_MAX),
-    });
-    k += 2;
+  const s = text.indexOf('@@HAGW-S\n');
+  const z = text.indexOf('\n@@HAGW-Z\n', s);
+  const d = text.indexOf('\n@@HAGW-D\n', z);
+  if (s < 0 || z < 0 || d < 0) return frames;
+  for (const line of text.slice(s + 9, z).split('\n').slice(0, 10_000)) {
+    const m = /^(\d{1,5}) ([a-z]{2,8}) (-|\d{1,3})$/.exec(line);
+    if (!m || !STATUSES.has(m[2]!) || frames.has(Number(m[1]))) continue;
+    frames.set(Number(m[1]), { status: m[2] as Frame['status'], exitCode: m[3] === '-' ? null : Number(m[3]), stdout: '', stderr: '' });
+  }
+  const sizes: Array<{ index: number; stream: 'o' | 'e'; size: number }> = [];
+  for (const line of text.slice(z + 10, d).split('\n').slice(0, 20_000)) {
+    const m = /\/(\d{1,5})\.([oe]) (\d{1,12})$/.exec(line);
+    if (m) sizes.push({ index: Number(m[1]), stream: m[2] as 'o' | 'e', size: Number(m[3]) });
+  }
+  const b64 = text.slice(d + 10).split('\n')[0] ?? '';
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) return new Map();
+  const bytes = Buffer.from(b64, 'base64');
+  if (sizes.reduce((n, x) => n + x.size, 0) !== bytes.length) return new Map();
+  let at = 0;
+  for (const x of sizes) {
+    const part = bytes.subarray(at, at + x.size).toString('utf8');
+    at += x.size;
+    const f = frames.get(x.index);
+    if (!f) continue;
+    if (x.stream === 'o') f.stdout = part;
+    else f.stderr = part.slice(0, STDERR_MAX);
   }
   return frames;
 }

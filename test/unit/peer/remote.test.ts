@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ProbeSpec } from '../../../src/types.js';
-import { buildRound, decodeProcesses, parseFrames } from '../../../src/peer/remote.js';
+import { buildRound, decodeProcesses, parseBundle } from '../../../src/peer/remote.js';
 import { parseHello } from '../../../src/peer/collect.js';
 import { cleanLine, describeSshFailure, validPeerHost } from '../../../src/peer/ssh.js';
 
@@ -74,20 +74,18 @@ describe('the peer probe script, run by sh', () => {
 });
 
 describe('hostile peer output', () => {
-  it('takes only well-formed frames, the first of each index', () => {
-    const b = (t: string) => Buffer.from(t).toString('base64');
-    const text = [
-      'garbage before',
-      `@@HAGW 0 ok 0`, b('real'), '',
-      `@@HAGW 0 ok 0`, b('second copy'), '',
-      `@@HAGW 1 ok 0`, 'not base64 !!', '',
-      `@@HAGW 2 pwned 0`, b('x'), '',
-      `@@HAGW 3 timeout -`, '', b('slow'),
-    ].join('\n');
-    const frames = parseFrames(text);
+  it('takes only well-formed status lines, and the bytes only when the sizes add up', () => {
+    const data = Buffer.from('realerrslow').toString('base64');
+    const sizes = ['/t/0.o 4', '/t/0.e 3', '/t/3.o 0', '/t/3.e 4'];
+    const text = (b64: string, z = sizes) => ['motd junk', '@@HAGW-S', '0 ok 0', '0 ok 9', '2 pwned 0', 'x y z', '3 timeout -', '@@HAGW-Z', ...z, '@@HAGW-D', b64, ''].join('\n');
+    const frames = parseBundle(text(data));
     expect([...frames.keys()].sort()).toEqual([0, 3]);
-    expect(frames.get(0)!.stdout).toBe('real');
-    expect(frames.get(3)).toMatchObject({ status: 'timeout', exitCode: null, stderr: 'slow' });
+    expect(frames.get(0)).toMatchObject({ status: 'ok', exitCode: 0, stdout: 'real', stderr: 'err' });
+    expect(frames.get(3)).toMatchObject({ status: 'timeout', exitCode: null, stdout: '', stderr: 'slow' });
+    // sizes that claim more (or fewer) bytes than sent: nothing is trusted
+    expect(parseBundle(text(data, ['/t/0.o 40', '/t/0.e 3'])).size).toBe(0);
+    expect(parseBundle(text('not base64 !!')).size).toBe(0);
+    expect(parseBundle('no sections at all').size).toBe(0);
   });
 
   it('a probe with no frame is an error, never ok', () => {
