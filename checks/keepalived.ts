@@ -38,6 +38,8 @@ const running: Check = {
     ctx.require('keepalived-processes', 'the process list');
     if (!keepalivedInstalled(ctx)) throw new SkipCheck('keepalived is not installed');
     if (ourKeepalived(ctx.snapshot.probes)) return [];
+    // without root /proc/PID/ns/net cannot be read: a keepalived of unknown namespace may be ours
+    if (processesFrom(ctx.snapshot.probes).some((p) => p.netns === '')) throw new SkipCheck('keepalived runs, but which network namespace it is in cannot be read without root (/proc/PID/ns/net)');
     const elsewhere = processesFrom(ctx.snapshot.probes).filter((p) => !p.ours);
     const evidence: Evidence[] = [{ probe: 'keepalived-processes', excerpt: `no keepalived process in this network namespace (${ctx.snapshot.host.netns})` }];
     for (const p of elsewhere.slice(0, 3)) evidence.push({ probe: 'keepalived-processes', excerpt: `pid ${p.pid} runs in another namespace (${p.netns}): ${p.argv.join(' ')}` });

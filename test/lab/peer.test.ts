@@ -120,6 +120,20 @@ describe('check --peer over ssh', () => {
     await lab.execOk('gw2', ['nft', 'flush', 'ruleset']);
   });
 
+  it('no root on the peer: what could be read is used, and the report says what could not', async () => {
+    const r = await lab.report<Report>('gw1', ['--peer', 'nobody@gw2', '--ssh-config', ssh.configPath]);
+    expect(r.report.peer, r.stderr).toMatchObject({ host: 'nobody@gw2', reachable: true, via: 'ssh' });
+    expect(r.report.peer?.reason).toMatch(/^no root on nobody@gw2 \(the SSH user is not root and sudo -n is refused\): \d+ probes were not read \(.*keepalived/);
+    // its addresses and config are readable without root: the pair is still judged; which
+    // keepalived is its own (/proc/PID/ns/net) is not, so its role is not claimed
+    expect(r.report.peer?.role).toBe('unknown');
+    expect(r.report.checks.find((c) => c.id === 'keepalived-pair')?.status).toBe('pass');
+    expect(r.report.checks.find((c) => c.id === 'keepalived-pair-live')?.status).toBe('pass');
+    expect(r.report.findings.filter((f) => f.code === 'vrrp-split-brain')).toEqual([]);
+    // what root alone could show is not turned into a finding about the peer
+    expect(r.report.findings.filter((f) => f.node !== 'local' && f.severity !== 'info').map((f) => `${f.code}: ${f.title}`)).toEqual([]);
+  });
+
   it('--from with --peer-snapshot judges the pair (it used to be ignored)', async () => {
     const a = path.join(lab.runDir, 'from-gw1.json');
     const b = path.join(lab.runDir, 'from-gw2.json');
