@@ -25,12 +25,17 @@ interface CheckFlags {
   since?: string;
   color?: boolean;
   kind?: string;
+  peer?: string;
+  sshConfig?: string;
 }
 
 function collectOptions(flags: CheckFlags): CollectOptions {
   if (flags.config && !existsSync(flags.config)) throw new UsageError(`--config ${flags.config}: no such file`);
   if (flags.peerConfig && !existsSync(flags.peerConfig)) throw new UsageError(`--peer-config ${flags.peerConfig}: no such file`);
   if (flags.peerSnapshot && !existsSync(flags.peerSnapshot)) throw new UsageError(`--peer-snapshot ${flags.peerSnapshot}: no such file`);
+  if (flags.peer && flags.peerSnapshot) throw new UsageError('--peer and --peer-snapshot both name the other node: give one');
+  if (flags.sshConfig && !flags.peer) throw new UsageError('--ssh-config goes with --peer HOST');
+  if (flags.sshConfig && !existsSync(flags.sshConfig)) throw new UsageError(`--ssh-config ${flags.sshConfig}: no such file`);
   const o: CollectOptions = {};
   if (flags.config) o.config = path.resolve(flags.config);
   if (flags.peerConfig) o.peerConfig = path.resolve(flags.peerConfig);
@@ -77,16 +82,19 @@ export async function runCheck(flags: CheckFlags, extra: { snapshot?: Snapshot; 
   if (!['text', 'json', 'prometheus', 'junit'].includes(format)) throw new UsageError(`--format takes text, json, prometheus or junit, not ${format}`);
   const only = parseOnly(flags.only);
   await validateOnly(only);
-  const { collect, analyse, exitStatus } = await import('./pipeline.js');
+  const { exitStatus } = await import('./pipeline.js');
   let snapshot = extra.snapshot;
   let source = extra.source ?? 'live';
   if (!snapshot && flags.from) {
+    if (flags.peer) throw new UsageError('--peer probes the other node live; with --from, give its snapshot with --peer-snapshot FILE');
     snapshot = await loadSnapshot(flags.from);
     source = flags.from;
+    if (flags.peerSnapshot) snapshot = await withPeerSnapshotFile(snapshot, flags.peerSnapshot);
   }
   if (flags.kind !== undefined && !['gateway', 'director', 'vip'].includes(flags.kind)) throw new UsageError(`--kind takes gateway, director or vip, not ${flags.kind}`);
-  snapshot ??= await collect(collectOptions(flags));
-  const report = analyse(snapshot, { ...(only ? { only } : {}), source, ...(flags.kind ? { kind: flags.kind as 'gateway' | 'director' | 'vip' } : {}) });
+  snapshot ??= await collectLive(flags);
+  const { analysePair } = await import('./peer/pair.js');
+  const report = analysePair(snapshot, { ...(only ? { only } : {}), source, ...(flags.kind ? { kind: flags.kind as 'gateway' | 'director' | 'vip' } : {}) });
   let out = await render(report, format, flags);
   if (format === 'text' && snapshot.options.wire) out += await wireText(snapshot);
   process.stdout.write(out);
@@ -97,6 +105,27 @@ export async function runCheck(flags: CheckFlags, extra: { snapshot?: Snapshot; 
 async function wireText(snapshot: Snapshot): Promise<string> {
   const [{ wireSummaryLines }, { CheckContext }, { visible }] = await Promise.all([import('./vrrp/view.js'), import('./context.js'), import('./report/escape.js')]);
   return visible(wireSummaryLines(new CheckContext(snapshot)).join('\n')) + '\n';
+}
+
+/** This host's snapshot; with --peer, the other node's collected at the same time over SSH and embedded. */
+async function collectLive(flags: CheckFlags): Promise<Snapshot> {
+  const options = collectOptions(flags);
+  const { collect } = await import('./pipeline.js');
+  if (!flags.peer) return collect(options);
+  const { validPeerHost } = await import('./peer/ssh.js');
+  if (!validPeerHost(flags.peer)) throw new UsageError(`--peer takes [USER@]HOST, not ${JSON.stringify(flags.peer).slice(0, 80)}`);
+  const { collectPeer } = await import('./peer/collect.js');
+  const { embedPeer } = await import('./peer/pair.js');
+  const target = { host: flags.peer, ...(flags.sshConfig ? { sshConfig: path.resolve(flags.sshConfig) } : {}) };
+  const [local, peer] = await Promise.all([collect({ ...options, peer: flags.peer }), collectPeer(target, options)]);
+  return embedPeer(local, peer);
+}
+
+/** --from FILE --peer-snapshot FILE: the peer's snapshot goes into the loaded one (it used to be ignored). */
+async function withPeerSnapshotFile(snapshot: Snapshot, file: string): Promise<Snapshot> {
+  const peer = await loadSnapshot(file);
+  const { embedPeerSnapshotFile } = await import('./peer/pair.js');
+  return embedPeerSnapshotFile(snapshot, path.resolve(file), peer);
 }
 
 async function render(report: Report, format: string, flags: CheckFlags): Promise<string> {
@@ -159,6 +188,8 @@ function addCheckOptions(cmd: Command, Option: typeof import('commander').Option
     .option('--config <file>', 'keepalived.conf to read (default: the running keepalived\'s -f, else /etc/keepalived/keepalived.conf)')
     .option('--peer-config <file>', 'the other node\'s keepalived.conf, to check the pair for consistency')
     .option('--peer-snapshot <file>', 'the other node\'s `hagw-doctor snapshot`: its config and interfaces, for pair checks')
+    .option('--peer <[user@]host>', 'the other node, probed live over SSH (your keys, agent and ~/.ssh/config; nothing installed there)')
+    .option('--ssh-config <file>', 'ssh_config for --peer (passed to ssh as -F)')
     .option('--only <codes>', 'only these finding codes, comma-separated')
     .option('--from <snapshot>', 'analyse a snapshot file instead of this host')
     .option('--wire', 'listen for VRRP adverts on the wire (needs root and tcpdump)')
@@ -206,6 +237,8 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--config <file>', 'keepalived.conf to read')
     .option('--peer-config <file>', 'the other node\'s keepalived.conf')
     .option('--peer-snapshot <file>', 'the other node\'s snapshot')
+    .option('--peer <[user@]host>', 'the other node over SSH: its snapshot is embedded in this one')
+    .option('--ssh-config <file>', 'ssh_config for --peer (passed to ssh as -F)')
     .option('--wire', 'include a VRRP capture')
     .option('--wire-seconds <n>', 'capture window')
     .option('--conntrack-walk', 'include a full conntrack walk')
@@ -213,8 +246,7 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--include-secrets', 'keep auth_pass values (default: replaced by a fingerprint that still tells "differs")')
     .action(async (_flags: CheckFlags, cmd: Command) => {
       const flags = cmd.optsWithGlobals<CheckFlags & { output?: string; includeSecrets?: boolean }>();
-      const { collect } = await import('./pipeline.js');
-      const collected = await collect(collectOptions(flags));
+      const collected = await collectLive(flags);
       const { redactSnapshot } = await import('./secrets.js');
       const snapshot = flags.includeSecrets ? { ...collected, options: { ...collected.options, secrets: 'included' as const } } : redactSnapshot(collected);
       if (flags.output) {
@@ -240,8 +272,10 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--confirm-timeout <seconds>', 'roll back by itself unless `hagw-doctor confirm` runs within this many seconds')
     .option('--config <file>', 'keepalived.conf to read')
     .option('--from <snapshot>', 'preview the fixes of a snapshot (never applied)')
+    .option('--on-peer <[user@]host>', 'run the fix with the other node\'s own hagw-doctor over SSH (its preview, consent and rollback)')
+    .option('--ssh-config <file>', 'ssh_config for --on-peer (passed to ssh as -F)')
     .action(async (codes: string[], _flags: unknown, cmd: Command) => {
-      const flags = cmd.optsWithGlobals<{ dryRun?: boolean; yes?: boolean; confirmTimeout?: string; config?: string; from?: string }>();
+      const flags = cmd.optsWithGlobals<{ dryRun?: boolean; yes?: boolean; confirmTimeout?: string; config?: string; from?: string; onPeer?: string; sshConfig?: string }>();
       let confirmTimeout: number | undefined;
       if (flags.confirmTimeout !== undefined) {
         confirmTimeout = Number(flags.confirmTimeout);
@@ -250,6 +284,24 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
         }
       }
       await validateOnly(codes);
+      if (flags.onPeer) {
+        if (flags.from || flags.config) throw new UsageError('--on-peer runs the fix on the other node, with its own config: --from and --config do not apply');
+        if (flags.sshConfig && !existsSync(flags.sshConfig)) throw new UsageError(`--ssh-config ${flags.sshConfig}: no such file`);
+        const { validPeerHost } = await import('./peer/ssh.js');
+        if (!validPeerHost(flags.onPeer)) throw new UsageError(`--on-peer takes [USER@]HOST, not ${JSON.stringify(flags.onPeer).slice(0, 80)}`);
+        const { fixOnPeer } = await import('./peer/fix.js');
+        process.exitCode = await fixOnPeer({
+          target: { host: flags.onPeer, ...(flags.sshConfig ? { sshConfig: path.resolve(flags.sshConfig) } : {}) },
+          codes,
+          yes: flags.yes === true,
+          dryRun: flags.dryRun === true,
+          ...(confirmTimeout !== undefined ? { confirmTimeout } : {}),
+          out: (t) => process.stdout.write(t),
+          err: (t) => process.stderr.write(t),
+        });
+        return;
+      }
+      if (flags.sshConfig) throw new UsageError('--ssh-config goes with --on-peer HOST');
       if (flags.config && !existsSync(flags.config)) throw new UsageError(`--config ${flags.config}: no such file`);
       const { fixCommand } = await import('./change/cli.js');
       process.exitCode = await fixCommand({

@@ -88,6 +88,8 @@ export interface CollectOptions {
   peerConfig?: string;
   /** --peer-snapshot: the other node's `hagw-doctor snapshot`, for pair consistency and MTUs */
   peerSnapshot?: string;
+  /** --peer [USER@]HOST: the other node, probed over SSH and embedded as the peer-snapshot probe */
+  peer?: string;
   /** --wire: listen for VRRP adverts on the wire */
   wire?: boolean;
   /** listen window for --wire, seconds */
@@ -293,4 +295,8 @@ export interface PeerStatus {
   reachable: boolean;
   reason?: string;
   via: 'ssh' | 'snapshot';
+  /** the peer's own hostname, role and instances (side-by-side views), when it was read */
+  hostname?: string;
+  role?: Role;
+  instances?: InstanceState[];
 }
