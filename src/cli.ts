@@ -310,6 +310,43 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
       process.exitCode = await timelineCommand({ ...flags, color: wantColor(process.stdout, program.opts().color === false) });
     });
 
+  program
+    .command('watch')
+    .description('follow this node live until interrupted: state changes with their cause, VIPs, adverts, findings, changes')
+    .addOption(new Option('--format <format>', 'text or jsonl (one JSON event a line)').default('text'))
+    .option('--for <seconds>', 'stop after this many seconds')
+    .option('--peer <host>', "also the other node's events, over SSH (its own hagw-doctor watch)")
+    .option('--wire', "follow the peer's VRRP adverts on the wire (tcpdump -p; root): silence counted to the second")
+    .option('--config <file>', 'keepalived.conf to read')
+    .option('--log <file>', "follow this file as keepalived's log (default: where the running keepalived logs)")
+    .option('--node <name>', 'the node name in each event (default: the host name)')
+    .option('--check-every <seconds>', 'the light check that reports findings appearing and clearing (default 30; 0: only at start)')
+    .action(async (_flags: unknown, cmd: Command) => {
+      const f = cmd.optsWithGlobals<{ format: string; for?: string; peer?: string; wire?: boolean; config?: string; log?: string; node?: string; checkEvery?: string }>();
+      if (f.format !== 'text' && f.format !== 'jsonl') throw new UsageError(`--format takes text or jsonl, not ${f.format}`);
+      const seconds = (name: string, v: string | undefined, min: number) => {
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < min || n > 30 * 86400) throw new UsageError(`${name} takes a number of seconds, not ${v}`);
+        return n;
+      };
+      if (f.config && !existsSync(f.config)) throw new UsageError(`--config ${f.config}: no such file`);
+      if (f.log && !existsSync(f.log)) throw new UsageError(`--log ${f.log}: no such file`);
+      const forS = seconds('--for', f.for, 0.1);
+      const every = seconds('--check-every', f.checkEvery, 0);
+      const { watchCommand } = await import('./watch/cli.js');
+      process.exitCode = await watchCommand({
+        format: f.format,
+        ...(forS !== undefined ? { for: forS } : {}),
+        ...(f.peer ? { peer: f.peer } : {}),
+        ...(f.wire ? { wire: true } : {}),
+        ...(f.log ? { log: path.resolve(f.log) } : {}),
+        ...(f.node ? { node: f.node } : {}),
+        ...(every !== undefined ? { checkEvery: every } : {}),
+        collect: f.config ? { config: path.resolve(f.config) } : {},
+      });
+    });
+
   return program;
 }
 
