@@ -52,11 +52,12 @@ function parseOnly(only: string | undefined): string[] | undefined {
   return only.split(',').map((c) => c.trim()).filter(Boolean);
 }
 
-async function validateOnly(codes: string[] | undefined): Promise<void> {
+/** `flag`: the option the codes came from, named only when the user gave one (--only). */
+async function validateOnly(codes: string[] | undefined, flag?: string): Promise<void> {
   if (!codes) return;
   const { isFindingCode } = await import('./codes.js');
   const unknown = codes.filter((c) => !isFindingCode(c));
-  if (unknown.length) throw new UsageError(`--only: unknown finding code ${unknown.join(', ')} (see docs/report.md for the list)`);
+  if (unknown.length) throw new UsageError(`${flag ? `${flag}: ` : ''}unknown code ${unknown.join(', ')} (see \`hagw-doctor codes\`)`);
 }
 
 async function loadSnapshot(file: string): Promise<Snapshot> {
@@ -74,7 +75,7 @@ export async function runCheck(flags: CheckFlags, extra: { snapshot?: Snapshot; 
   const format = flags.json ? 'json' : (flags.format ?? 'text');
   if (!['text', 'json', 'prometheus', 'junit'].includes(format)) throw new UsageError(`--format takes text, json, prometheus or junit, not ${format}`);
   const only = parseOnly(flags.only);
-  await validateOnly(only);
+  await validateOnly(only, '--only');
   const { collect, analyse, exitStatus } = await import('./pipeline.js');
   let snapshot = extra.snapshot;
   let source = extra.source ?? 'live';
@@ -181,7 +182,12 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     process.exitCode = await runCheck(cmd.optsWithGlobals<CheckFlags>());
   });
 
-  addCheckOptions(program.command('demo [scenario]').description('the doctor on a recorded snapshot of a broken lab pair (fixes shown, never applied)'), Option).action(
+  addCheckOptions(program.command('demo [scenario]').description('the doctor on a recorded snapshot of a broken lab pair (fixes shown, never applied)'), Option)
+    .addHelpText('after', () => {
+      const all = demoScenarios();
+      return all.length ? `\nScenarios (default ${all.includes('ip-forward-off') ? 'ip-forward-off' : all[0]}):\n${all.map((s) => `  ${s}`).join('\n')}\n` : `\nNo demo snapshots found in ${demoDir()}.\n`;
+    })
+    .action(
     async (scenario: string | undefined, _flags: CheckFlags, cmd: Command) => {
       process.exitCode = await runDemo(scenario, cmd.optsWithGlobals<CheckFlags>());
     },
@@ -308,6 +314,29 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
       if (!/^\d+[smhd]$/.test(flags.since)) throw new UsageError(`--since takes a duration such as 30m, 24h or 7d, not ${flags.since}`);
       const { timelineCommand } = await import('./vrrp/cli.js');
       process.exitCode = await timelineCommand({ ...flags, color: wantColor(process.stdout, program.opts().color === false) });
+    });
+
+  program
+    .command('codes')
+    .description('every finding code, its severity and what it means (from the registry)')
+    .option('--json', 'as JSON: code, severity, meaning, detection, fix, checks')
+    .action(async (_flags: unknown, cmd: Command) => {
+      const { json } = cmd.optsWithGlobals<{ json?: boolean }>();
+      const [{ CHECKS }, view] = await Promise.all([import('../checks/index.js'), import('./codes-view.js')]);
+      const entries = view.codeEntries(CHECKS);
+      process.stdout.write(json ? JSON.stringify(entries, null, 2) + '\n' : view.renderCodesText(entries, process.stdout.columns ?? 100));
+      process.exitCode = 0;
+    });
+
+  program
+    .command('explain <code>')
+    .description('one finding code: what it means, how it is detected, the fix')
+    .action(async (code: string) => {
+      const [{ CHECKS }, view] = await Promise.all([import('../checks/index.js'), import('./codes-view.js')]);
+      const known = view.lookupCode(code);
+      if (!known) throw new UsageError(`unknown code ${code} (see \`hagw-doctor codes\`)`);
+      process.stdout.write(view.renderExplain(view.codeEntries(CHECKS).find((e) => e.code === known)!, process.stdout.columns ?? 100));
+      process.exitCode = 0;
     });
 
   program
