@@ -139,7 +139,20 @@ async function runDemo(scenario: string | undefined, flags: CheckFlags): Promise
 }
 
 function interactive(flags: CheckFlags): boolean {
-  return process.stdin.isTTY === true && process.stdout.isTTY === true && !flags.json && !flags.format;
+  return ttyApp() && !flags.json && !flags.format;
+}
+
+/** The full-screen app needs a terminal on both ends that can draw it: TERM=dumb, an unset or
+ *  unknown TERM, or no TTY get the text report instead (docs/app.md). */
+export function ttyApp(env: NodeJS.ProcessEnv = process.env, stdin: { isTTY?: boolean } = process.stdin, stdout: { isTTY?: boolean } = process.stdout): boolean {
+  return stdin.isTTY === true && stdout.isTTY === true && capableTerm(env.TERM);
+}
+
+const KNOWN_TERMS = /^(xterm|screen|tmux|rxvt|vt(100|102|220|320|420|52\d)|linux|ansi|alacritty|kitty|foot|wezterm|st(-|$)|putty|konsole|gnome|iterm|eterm|cygwin|mintty|contour|ghostty|vte|rio)/i;
+
+export function capableTerm(term: string | undefined): boolean {
+  if (!term || term === 'dumb' || term === 'unknown') return false;
+  return KNOWN_TERMS.test(term);
 }
 
 function addCheckOptions(cmd: Command, Option: typeof import('commander').Option): Command {
@@ -381,7 +394,7 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    if (argv.length === 0 && process.stdin.isTTY === true && process.stdout.isTTY === true) {
+    if (argv.length === 0 && ttyApp()) {
       // `ssh gw1; hagw-doctor`: straight to the app, without loading the argument parser
       const { runApp } = await import('./app/main.js');
       return await runApp({ color: wantColor(process.stdout, false), options: {} });

@@ -3,6 +3,7 @@ import type { CheckContext } from './context.js';
 import type { InstanceState, ProbeRecord, Role } from './types.js';
 import { keepalivedConfig } from './keepalived/from-snapshot.js';
 import { parseLog, type LogEvent } from './vrrp/log.js';
+import { isoTime } from './time.js';
 import { KEEPALIVED_LOG_PROBE, ourKeepalived, processesFrom } from './probes/keepalived.js';
 
 export interface LocalAddress {
@@ -111,7 +112,7 @@ export function instanceStates(ctx: CheckContext): InstanceState[] {
       const base = { name: inst.name, vips, vipsHeld };
       if (!running) return { ...base, state: 'STOP', source: 'no keepalived process in this network namespace' };
       const last = events?.events.filter((e) => e.instance === inst.name).at(-1);
-      if (last) return { ...base, state: last.state, source: `log (${events!.probe})`, ...(last.time ? { since: last.time } : {}) };
+      if (last) return { ...base, state: last.state, source: `log (${events!.probe})`, ...(last.time ? { since: last.time } : {}), ...(last.ts !== undefined ? { sinceIso: isoTime(last.ts) } : {}) };
       const dumped = dump?.get(inst.name);
       if (dumped && KNOWN_STATES.has(dumped)) return { ...base, state: dumped as InstanceState['state'], source: 'data dump (keepalived.data)' };
       if (vips.length && vipsHeld.length === vips.length) return { ...base, state: 'MASTER', source: 'VIP presence (all VIPs held)' };

@@ -2,6 +2,9 @@
 // Schema (additive, like the report's v1): every event has time (ISO 8601 with the zone offset),
 // node and kind; the rest depends on the kind.
 import type { Severity } from '../types.js';
+import { isoTime } from '../time.js';
+
+export { isoTime };
 
 export type WatchKind = 'state' | 'vip' | 'advert' | 'finding' | 'change' | 'watch';
 
@@ -79,19 +82,6 @@ export interface WatchNoticeEvent extends Base {
 }
 
 export type WatchEvent = StateEvent | VipEvent | AdvertEvent | FindingEvent | ChangeEvent | WatchNoticeEvent;
-
-/** ISO 8601 with milliseconds and the local offset: 2026-12-02T04:35:57.123+01:00 (never "Z" hidden as local). */
-export function isoTime(ms: number = Date.now()): string {
-  const d = new Date(ms);
-  const off = -d.getTimezoneOffset();
-  const sign = off >= 0 ? '+' : '-';
-  const abs = Math.abs(off);
-  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-  return (
-    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}` +
-    `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`
-  );
-}
 
 /** Control characters (C0, DEL, C1) written visibly: text read from the host never drives the terminal. */
 export function visible(s: string): string {
