@@ -51,6 +51,8 @@ export function App({ session, color, initial, onExit }: AppProps) {
       }),
     [],
   );
+  // one key home from every screen (h, or the Home key even in a text field); never during a change
+  const goHome = useCallback(() => setStack([{ name: 'home' }]), []);
   const setTyping = useCallback((t: boolean) => {
     typing.current = t;
   }, []);
@@ -58,7 +60,7 @@ export function App({ session, color, initial, onExit }: AppProps) {
   return (
     <ColorContext.Provider value={color}>
       <KeyBusProvider>
-      <Shell session={session} help={help} setHelp={setHelp} typing={typing} exit={exit} onExit={onExit}>
+      <Shell session={session} help={help} setHelp={setHelp} typing={typing} exit={exit} onExit={onExit} goHome={goHome}>
         <AppContext.Provider
           value={useMemo<AppContextValue>(
             () => ({ session, services: session.services, push, pop, popTo, bodyHeight, columns, active: !help, setTyping }),
@@ -106,11 +108,12 @@ interface ShellProps {
   typing: React.RefObject<boolean>;
   exit: () => void;
   onExit?: (() => void) | undefined;
+  goHome(): void;
   children: React.ReactNode;
 }
 
 /** The global keys, and the exit that waits for a change in progress. */
-function Shell({ session, help, setHelp, typing, exit, onExit, children }: ShellProps) {
+function Shell({ session, help, setHelp, typing, exit, onExit, goHome, children }: ShellProps) {
   const state = useSyncSession(session);
   const [note, setNote] = useState<string | undefined>();
 
@@ -128,6 +131,14 @@ function Shell({ session, help, setHelp, typing, exit, onExit, children }: Shell
         process.kill(process.pid, 'SIGINT');
       }
       session.requestQuit();
+      return;
+    }
+    if (key.home || (input === 'h' && !typing.current && !key.ctrl && !key.meta)) {
+      if (session.getState().applying) setNote('a change is being applied: h works once it is done');
+      else {
+        setHelp(false);
+        goHome();
+      }
       return;
     }
     if (typing.current) return;
@@ -161,8 +172,11 @@ function Help() {
     'Keys (keyboard only):',
     '  ↑ ↓ or j k   move, or scroll long text',
     '  Enter        choose / open / next step',
-    '  Esc          back',
+    '  Esc          back (one step; in a form, the previous question)',
+    '  h or Home    home, from any screen (Home also while typing)',
     '  r            run the checks again (Diagnose, Triage)',
+    '  w            Triage: follow the peer\'s adverts on the wire (on/off)',
+    '  y            copy the command shown to the clipboard (OSC 52) where offered',
     '  f            open the fix of a finding',
     '  a            apply a fix (after the preview; typed "apply" for disruptive ones)',
     '  c            commit-confirmed on/off when you are on SSH',

@@ -85,6 +85,10 @@ export function liveServices(opts: { options?: CollectOptions; demo?: { scenario
     },
   };
   if (!demo) {
+    services.watch = async (initial) => {
+      const { Watcher } = await import('../watch/watcher.js');
+      return new Watcher({ ...(opts.options ? { collect: opts.options } : {}), ...(initial ? { initial } : {}) });
+    };
     services.apply = async (plan: FixPlan, req): Promise<ApplyOutcome> => {
       const { applyPlan } = await import('../change/index.js');
       const total = plan.steps.length;

@@ -23,7 +23,7 @@ export function findingItems(findings: readonly Finding[]): MenuItem[] {
 }
 
 export function Diagnose() {
-  const { session, push, active, bodyHeight } = useAppContext();
+  const { session, push, pop, active, bodyHeight } = useAppContext();
   const { run } = useSession();
 
   useEffect(() => {
@@ -31,8 +31,9 @@ export function Diagnose() {
   }, [session]);
 
   useKeys(
-    (input) => {
-      if (input === 'r' && run?.phase !== 'collecting' && run?.phase !== 'analysing') void session.diagnose(true);
+    (input, key) => {
+      if (key.escape) pop();
+      else if (input === 'r' && run?.phase !== 'collecting' && run?.phase !== 'analysing') void session.diagnose(true);
     },
     { isActive: active },
   );
@@ -76,7 +77,7 @@ export function Diagnose() {
         ) : report && s ? (
           <Box flexDirection="column">
             <ToneText tone={s.status === 'ok' ? 'ok' : s.status === 'warning' ? 'warning' : 'critical'}>
-              {`${s.status.toUpperCase()}: ${s.critical} critical, ${s.error} error, ${s.warning} warning, ${s.info} info  (${report.checks.length} checks: ${counts})`}
+              {`${summaryHead(s)}  (${report.checks.length} checks: ${counts})`}
             </ToneText>
             {report.findings.length === 0 ? (
               <ToneText tone="ok">No problems found. Press r to check again.</ToneText>
@@ -97,4 +98,11 @@ export function Diagnose() {
       </Screen>
     </>
   );
+}
+
+/** "ERROR: 1 error, 1 info": the worst severity it counts, never "CRITICAL: 0 critical, 1 error". */
+export function summaryHead(s: { status: string; critical: number; error: number; warning: number; info: number }): string {
+  const worst = s.critical ? 'critical' : s.error ? 'error' : s.warning ? 'warning' : s.status;
+  const found = ([['critical', s.critical], ['error', s.error], ['warning', s.warning], ['info', s.info]] as const).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
+  return `${worst.toUpperCase()}: ${found.join(', ') || 'no findings'}`;
 }

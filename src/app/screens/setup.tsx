@@ -18,11 +18,16 @@ import { activeQuestions, generateCommandLine, generateFlags, peerAnswers, type 
 type Phase = 'loading' | 'ask' | 'generating' | 'review' | 'output' | 'dir' | 'writing' | 'done';
 
 export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
-  const { services, pop, active, bodyHeight } = useAppContext();
+  const { session, services, pop, active, bodyHeight } = useAppContext();
   const { run } = useSession();
   const [host, setHost] = useState<HostDefaults | undefined>();
   const [phase, setPhase] = useState<Phase>('loading');
-  const [answers, setAnswers] = useState<Partial<SetupAnswers>>({});
+  // kept in the session: Setup and Generate share them, and leaving does not lose them
+  const [answers, setAnswersState] = useState<Partial<SetupAnswers>>(() => ({ ...session.setupAnswers }) as Partial<SetupAnswers>);
+  const setAnswers = (a: Partial<SetupAnswers>) => {
+    session.setupAnswers = { ...(a as Record<string, string>) };
+    setAnswersState(a);
+  };
   const [step, setStep] = useState(0);
   const [error, setError] = useState<string | undefined>();
   const [files, setFiles] = useState<GeneratedFile[]>([]);
