@@ -10,6 +10,7 @@ import { Screen } from '../components/screen.js';
 import { ScrollView } from '../components/scroll-view.js';
 import { Spinner } from '../components/spinner.js';
 import { TextField } from '../components/text-field.js';
+import { useCopyKey } from '../components/clipboard.js';
 import { ToneText } from '../components/theme.js';
 import { useAppContext, useSession, useTyping } from '../context.js';
 import type { GeneratedFile } from '../services.js';
@@ -123,6 +124,9 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
 
   const role = answers.role ?? 'master';
   const title = mode === 'setup' ? 'Set up a new HA pair' : 'Generate configs';
+  // y on the last screen: the peer's command on the clipboard
+  const peerCommand = phase === 'done' && answers.peer ? generateCommandLine(generateFlags(peerAnswers(answers as SetupAnswers)), `./hagw-${peerAnswers(answers as SetupAnswers).role}`) : undefined;
+  const copied = useCopyKey(peerCommand, active && phase === 'done' && !installing);
 
   if (installing) return <InstallStep plan={installing} onDone={() => setInstalling(undefined)} />;
 
@@ -205,7 +209,8 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
   const a = answers as SetupAnswers;
   const peer = peerAnswers(a);
   return (
-    <Screen title={title} keys={[['Esc', 'back'], ['q', 'quit']]}>
+    <Screen title={title} keys={[['y', "copy the peer's command"], ['Esc', 'back'], ['q', 'quit']]}>
+      {copied ? <ToneText tone="ok">{copied}</ToneText> : null}
       <ToneText tone={result?.ok ? 'ok' : 'error'} bold wrap="wrap">{result?.ok ? `✓ ${result.message}` : `✗ ${result?.message ?? ''}`}</ToneText>
       {result?.ok ? <ToneText tone="muted" wrap="wrap">{`Read ${result.dir}/INSTALL.md for what goes where.`}</ToneText> : null}
       <Box marginTop={1} flexDirection="column">
