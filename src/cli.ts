@@ -299,6 +299,7 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .requiredOption('--peer <addr>', 'the other node\'s address')
     .option('--vrid <n>', 'virtual router id, 1-255', '51')
     .option('--priority <n>', 'VRRP priority, 1-254 (default 150 master, 100 backup)')
+    .option('--peer-priority <n>', "the other node's priority (default 100 for a master's peer, 150 for a backup's): this node's must be on the right side of it")
     .option('--advert-int <s>', 'advert interval in seconds', '1')
     .option('--auth-pass <p>', 'VRRP PASS authentication (8 characters at most)')
     .option('--multicast', 'multicast adverts instead of unicast (not on cloud VPCs)')

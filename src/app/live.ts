@@ -65,7 +65,7 @@ export function liveServices(opts: { options?: CollectOptions; demo?: { scenario
     async generate(raw): Promise<GenerateOutcome> {
       const { validateGenerateInput, generatePair } = await import('../generate/cli.js');
       const v = validateGenerateInput({ ...raw, out: PENDING_OUT });
-      if (!v.ok) return { ok: false, errors: [v.error] };
+      if (!v.ok) return { ok: false, errors: v.errors };
       return { ok: true, files: asList(generatePair(v.value)) };
     },
     async writeFiles(dir, raw) {

@@ -134,6 +134,25 @@ describe('Triage and the terminal, in the lab', () => {
     await s.exited();
   });
 
+  it('generate on a lab gateway: every problem at once; a peer off every subnet is refused until a route leads to it', async () => {
+    const out = path.join(work, 'gen-backup');
+    const args = ['generate', '--role', 'backup', '--interface', 'eth0', '--self', ADDR.gw2.lan, '--out', out];
+    const bad = await lab.doctor('gw2', [...args, '--vip', `${ADDR.gw2.lan}/24`, '--peer', '172.31.9.9', '--priority', '150']);
+    expect(bad.exitCode).toBe(3);
+    const lines = bad.stderr.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(bad.stderr).toContain(`--vip: ${ADDR.gw2.lan} is this node's own address`);
+    expect(bad.stderr).toMatch(/--peer: 172\.31\.9\.9 is on none of this host's subnets \(.*192\.168\.100\.0\/24.*\) and no route leads to it/);
+    expect(bad.stderr).toContain("--priority: a backup priority of 150 is at or above the master's 150");
+    await lab.execOk('gw2', ['ip', 'route', 'add', '172.31.0.0/16', 'dev', 'eth1']);
+    try {
+      const good = await lab.doctor('gw2', [...args, '--vip', `${ADDR.lanVip}/24`, '--peer', '172.31.9.9']);
+      expect(good.exitCode, good.stderr).toBe(0);
+    } finally {
+      await lab.execOk('gw2', ['ip', 'route', 'del', '172.31.0.0/16', 'dev', 'eth1']);
+    }
+  });
+
   it("a failover appears in the backup's Triage within 2 s of the master's keepalived being killed, with no key pressed", async () => {
     const s = open('gw2');
     await ready(s);

@@ -11,6 +11,7 @@ import { ScrollView } from '../components/scroll-view.js';
 import { Spinner } from '../components/spinner.js';
 import { TextField } from '../components/text-field.js';
 import { useCopyKey } from '../components/clipboard.js';
+import { routesFromIpJson } from '../../generate/sanity.js';
 import { ToneText } from '../components/theme.js';
 import { useAppContext, useSession, useTyping } from '../context.js';
 import type { GeneratedFile } from '../services.js';
@@ -31,6 +32,8 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
   };
   const [step, setStep] = useState(0);
   const [error, setError] = useState<string | undefined>();
+  // the problem with the value as it is being typed (shown live; Enter turns it into the error)
+  const [live, setLive] = useState<string | undefined>();
   const [files, setFiles] = useState<GeneratedFile[]>([]);
   const [fileIdx, setFileIdx] = useState(0);
   const [result, setResult] = useState<{ ok: boolean; message: string; dir?: string } | undefined>();
@@ -41,7 +44,8 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
     Promise.all([services.hostInterfaces(), import('../logic/host-facts.js').then((m) => m.vridsInUse(run?.snapshot))]).then(
       ([interfaces, vrids]) => {
         if (!live) return;
-        setHost({ interfaces, vridsInUse: vrids });
+        const routes = run?.snapshot?.probes['ip-route'];
+        setHost({ interfaces, vridsInUse: vrids, ...(routes?.status === 'ok' ? { routes: routesFromIpJson(routes.stdout) } : {}) });
         setPhase('ask');
       },
       () => {
@@ -58,6 +62,7 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
 
   const questions = activeQuestions(answers);
   const q = questions[step];
+  useEffect(() => setLive(undefined), [step, phase]);
   const typing = (phase === 'ask' && q?.kind === 'text') || phase === 'dir';
   useTyping(typing);
 
@@ -154,10 +159,10 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
           {q.kind === 'choice' && choices.length ? (
             <Menu key={q.id} items={choices.map((c) => ({ id: c.value, label: c.label, ...(c.hint ? { hint: c.hint } : {}) }))} initialId={def} height={Math.max(3, bodyHeight - 7)} isFocused={active} onSelect={(it) => submit(it.id)} />
           ) : (
-            <TextField key={q.id} defaultValue={def} isFocused={active} onChange={() => setError(undefined)} onSubmit={submit} />
+            <TextField key={q.id} defaultValue={def} isFocused={active} onChange={(v) => { setError(undefined); setLive(v.trim() ? q.validate(v.trim(), answers, host) : undefined); }} onSubmit={submit} />
           )}
         </Box>
-        {error ? <ToneText tone="error" wrap="wrap">{`✗ ${error}`}</ToneText> : null}
+        {error ? <ToneText tone="error" wrap="wrap">{`✗ ${error}`}</ToneText> : live ? <ToneText tone="warning" wrap="wrap">{`as typed: ${live}`}</ToneText> : null}
       </Screen>
     );
   }
