@@ -7,6 +7,7 @@ import { execa } from 'execa';
 import { REPO_ROOT } from '../test/lab/harness.js';
 import { checkSpeed } from './check-speed.js';
 import { conntrackScale } from './conntrack-scale.js';
+import { watchBench } from './watch.js';
 
 const sections: string[] = [];
 const only = process.argv.slice(2);
@@ -42,6 +43,7 @@ await section('conntrack-scale', conntrackScale);
 await script('netfilter-parse', 'bench/netfilter.mjs');
 await script('timeline', 'bench/timeline.mjs');
 await script('first-frame', 'bench/first-frame.mjs');
+await section('watch', () => watchBench());
 
 const docPath = path.join(REPO_ROOT, 'docs', 'performance.md');
 const doc = await readFile(docPath, 'utf8');

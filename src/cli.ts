@@ -363,7 +363,7 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--config <file>', 'keepalived.conf to read')
     .option('--log <file>', "follow this file as keepalived's log (default: where the running keepalived logs)")
     .option('--node <name>', 'the node name in each event (default: the host name)')
-    .option('--check-every <seconds>', 'the light check that reports findings appearing and clearing (default 30; 0: only at start)')
+    .option('--check-every <seconds>', 'the light check that reports findings appearing and clearing (default 60; 0: only at start)')
     .action(async (_flags: unknown, cmd: Command) => {
       const f = cmd.optsWithGlobals<{ format: string; for?: string; peer?: string; wire?: boolean; config?: string; log?: string; node?: string; checkEvery?: string }>();
       if (f.format !== 'text' && f.format !== 'jsonl') throw new UsageError(`--format takes text or jsonl, not ${f.format}`);

@@ -7,7 +7,7 @@
 //   - the wire, on demand (--wire, the app's w): `tcpdump -p` on the VRRP interfaces, for the
 //     peer's adverts and how long it has been silent;
 //   - the change engine's state directory (inotify): changes applied, pending, confirmed, undone;
-//   - a light check every CHECK_EVERY_S seconds (the whole check without the wire, the log read
+//   - a light check every CHECK_EVERY_S (60) seconds (the whole check without the wire, the log read
 //     over the last hour): findings appearing and clearing, and a state the log did not show.
 import os from 'node:os';
 import { watch as fsWatch, type FSWatcher } from 'node:fs';
@@ -21,7 +21,7 @@ import { configFromRecords, KEEPALIVED_LOG_PROBE } from '../probes/keepalived.js
 import { parseIpAddr } from '../state.js';
 
 /** the light check's period, seconds (documented in docs/watch.md) */
-export const CHECK_EVERY_S = 30;
+export const CHECK_EVERY_S = 60;
 /** an advert source is silent after this many of its advert intervals without an advert */
 export const SILENT_INTERVALS = 3;
 /** while a source stays silent, a reminder this often (seconds) */
