@@ -17,6 +17,7 @@ const FindingScreen = lazy(() => import('./screens/finding.js').then((m) => ({ d
 const FixScreen = lazy(() => import('./screens/fix.js').then((m) => ({ default: m.FixScreen })));
 const SetupScreen = lazy(() => import('./screens/setup.js').then((m) => ({ default: m.SetupScreen })));
 const Triage = lazy(() => import('./screens/triage.js').then((m) => ({ default: m.Triage })));
+const Changes = lazy(() => import('./screens/changes.js').then((m) => ({ default: m.ChangesScreen })));
 import type { Session } from './session.js';
 
 export interface AppProps {
@@ -98,6 +99,8 @@ function Current({ route }: { route: Route }) {
       return <SetupScreen key={route.mode} mode={route.mode} />;
     case 'triage':
       return <Triage />;
+    case 'changes':
+      return <Changes />;
   }
 }
 

@@ -109,6 +109,27 @@ export function liveServices(opts: { options?: CollectOptions; demo?: { scenario
       const pendingUntil = res.outcome === 'pending' ? /at (\S+) unless confirmed/.exec(res.message)?.[1] : undefined;
       return { status, message: res.message, ...(res.id ? { changeId: res.id } : {}), ...(pendingUntil ? { pendingUntil } : {}) };
     };
+    services.changes = async () => {
+      const { listChanges, changePaths, stepLabel } = await import('../change/index.js');
+      const list = await listChanges(changePaths().changesDir);
+      return list.reverse().map((m) => ({
+        id: m.id,
+        state: m.state,
+        summary: m.plan.summary,
+        when: m.when,
+        who: `${m.who.user}${m.who.sudoUser ? ` (sudo from ${m.who.sudoUser})` : ''}${m.who.ssh ? ` over SSH from ${m.who.ssh.split(' ')[0]}` : ''}`,
+        host: m.host,
+        netns: m.netns,
+        ...(m.state === 'pending' && m.confirm?.deadline ? { deadline: m.confirm.deadline } : {}),
+        steps: m.plan.steps.map((st) => stepLabel(st)),
+        ...(m.result ? { result: m.result } : {}),
+      }));
+    };
+    services.undo = async (id) => {
+      const { undoChange } = await import('../change/index.js');
+      const r = await undoChange(id, { waitForLockMs: 10_000 });
+      return { ok: r.exitCode === 0, message: r.message };
+    };
     services.confirm = async () => {
       const { confirmPending } = await import('../change/index.js');
       return (await confirmPending()).message;

@@ -79,6 +79,10 @@ export interface AppServices {
   writeFiles(dir: string, raw: Record<string, string | boolean | undefined>): Promise<{ ok: boolean; message: string }>;
   /** a fix plan that installs generated files on this host, when the generate module offers one */
   installPlan?(raw: Record<string, string | boolean | undefined>): Promise<FixPlan | undefined>;
+  /** the changes the doctor made (the change engine's manifests), newest first; absent in the demo */
+  changes?(): Promise<ChangeSummary[]>;
+  /** roll one change back from its backup (the engine's undo); a one-line result */
+  undo?(changeId: string): Promise<{ ok: boolean; message: string }>;
   /** the live event stream of this node (`hagw-doctor watch`); absent in the demo */
   watch?(initial?: { snapshot: Snapshot; report: Report }): Promise<LiveWatch>;
 }
@@ -95,3 +99,19 @@ export interface LiveWatch {
 }
 
 export type { CollectOptions };
+
+export interface ChangeSummary {
+  id: string;
+  state: string;
+  summary: string;
+  /** ISO 8601 */
+  when: string;
+  who: string;
+  host: string;
+  netns: string;
+  /** pending: the automatic rollback deadline */
+  deadline?: string;
+  /** the steps as commands, for the details */
+  steps: string[];
+  result?: string;
+}

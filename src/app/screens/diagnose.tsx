@@ -1,5 +1,6 @@
 // Diagnose: every check with live progress (finished rows in <Static>), then the findings by
 // severity, worst first. Enter opens a finding, r runs everything again.
+import { summaryHead } from '../logic/summary.js';
 import React, { useEffect } from 'react';
 import { Box } from 'ink';
 import { useKeys } from '../components/keys.js';
@@ -98,11 +99,4 @@ export function Diagnose() {
       </Screen>
     </>
   );
-}
-
-/** "ERROR: 1 error, 1 info": the worst severity it counts, never "CRITICAL: 0 critical, 1 error". */
-export function summaryHead(s: { status: string; critical: number; error: number; warning: number; info: number }): string {
-  const worst = s.critical ? 'critical' : s.error ? 'error' : s.warning ? 'warning' : s.status;
-  const found = ([['critical', s.critical], ['error', s.error], ['warning', s.warning], ['info', s.info]] as const).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
-  return `${worst.toUpperCase()}: ${found.join(', ') || 'no findings'}`;
 }

@@ -176,3 +176,47 @@ describe('live lines', () => {
     expect(rows.map((x) => x.text.trim()).join(' ')).toBe(long);
   });
 });
+
+describe('Changes made here', () => {
+  it("lists this node's changes, confirms the pending one and undoes one after a yes, through the engine's functions", async () => {
+    const services = fakeServices({ reports: [report([FORWARD_OFF])] });
+    const calls: string[] = [];
+    const base = { when: '2026-12-02T04:00:00.000Z', who: 'root', host: 'gw1', netns: 'net:[1]', steps: ['sysctl -w net.ipv4.ip_forward=1'] };
+    let list = [
+      { ...base, id: 'B', state: 'pending', summary: 'turn on forwarding', deadline: '2026-12-02T04:05:00.000Z' },
+      { ...base, id: 'A', state: 'confirmed', summary: 'NOTRACK for VRRP' },
+      { ...base, id: 'X', state: 'confirmed', summary: 'elsewhere', netns: 'net:[2]' },
+    ];
+    services.changes = async () => list;
+    services.confirm = async (id) => {
+      calls.push(`confirm ${id}`);
+      list = list.map((c) => (c.id === 'B' ? { ...c, state: 'confirmed' } : c));
+      return 'change B confirmed';
+    };
+    services.undo = async (id) => {
+      calls.push(`undo ${id}`);
+      return { ok: true, message: `change ${id} rolled back` };
+    };
+    const session = new Session(services);
+    const r = render(<App session={session} color={false} />);
+    void session.diagnose();
+    await waitFor(r.lastFrame, 'keepalived 2.2.7');
+    r.stdin.write('jjjj');
+    await waitFor(r.lastFrame, '› Changes made here');
+    r.stdin.write('\r');
+    const f = await waitFor(r.lastFrame, 'turn on forwarding');
+    expect(f).toContain('NOTRACK for VRRP');
+    expect(f).not.toContain('elsewhere'); // another network namespace's change
+    r.stdin.write('c');
+    await waitFor(r.lastFrame, 'change B confirmed');
+    r.stdin.write('j');
+    await waitFor(r.lastFrame, '› confirmed   A');
+    r.stdin.write('u');
+    await waitFor(r.lastFrame, 'Undo it?');
+    r.stdin.write('y');
+    await waitFor(r.lastFrame, 'change A rolled back');
+    expect(calls).toEqual(['confirm B', 'undo A']);
+    r.stdin.write(KEYS.esc);
+    await waitFor(r.lastFrame, 'What do you want to do?');
+  });
+});
