@@ -1,7 +1,10 @@
 // Diagnose: every check with live progress (finished rows in <Static>), then the findings by
 // severity, worst first. Enter opens a finding, r runs everything again.
+import { ScrollView, type Line } from '../components/scroll-view.js';
+import { rowMark, rowTone } from '../components/check-row.js';
+import type { CheckRow } from '../session.js';
 import { summaryHead } from '../logic/summary.js';
-import React, { useEffect } from 'react';
+import React, { useEffect, useState } from 'react';
 import { Box } from 'ink';
 import { useKeys } from '../components/keys.js';
 import type { Finding } from '../../types.js';
@@ -25,6 +28,8 @@ export function findingItems(findings: readonly Finding[]): MenuItem[] {
 
 export function Diagnose() {
   const { session, push, pop, active, bodyHeight } = useAppContext();
+  // l: every check as a ✓/✗ checklist, the passing ones too
+  const [checklist, setChecklist] = useState(false);
   const { run } = useSession();
 
   useEffect(() => {
@@ -33,7 +38,10 @@ export function Diagnose() {
 
   useKeys(
     (input, key) => {
-      if (key.escape) pop();
+      if (key.escape) {
+        if (checklist) setChecklist(false);
+        else pop();
+      } else if (input === 'l' && run?.phase === 'done') setChecklist((c) => !c);
       else if (input === 'r' && run?.phase !== 'collecting' && run?.phase !== 'analysing') void session.diagnose(true);
     },
     { isActive: active },
@@ -58,8 +66,10 @@ export function Diagnose() {
 
   return (
     <>
-      <Screen title="Diagnose this gateway" keys={report ? [['↑↓/jk', 'move'], ['Enter', 'open'], ['r', 're-run'], ['Esc', 'back']] : [['Esc', 'back']]}>
-        {running ? (
+      <Screen title={checklist ? 'Diagnose this gateway · every check' : 'Diagnose this gateway'} keys={report ? [['↑↓/jk', 'move'], ['Enter', 'open'], ['l', checklist ? 'findings' : 'every check'], ['r', 're-run'], ['Esc', 'back']] : [['Esc', 'back']]}>
+        {checklist && report ? (
+          <ScrollView lines={checklistLines(rows)} height={bodyHeight} isFocused={active} />
+        ) : running ? (
           <Box flexDirection="column">
             <Box>
               <Spinner />
@@ -99,4 +109,16 @@ export function Diagnose() {
       </Screen>
     </>
   );
+}
+
+/** Every check, passing ones too: ✓ pass, ✗/! fail, - could not judge (with why), ✗ the check failed. */
+export function checklistLines(rows: readonly CheckRow[]): Line[] {
+  const n = (st: string) => rows.filter((r) => r.status === st).length;
+  return [
+    { text: `${rows.length} checks: ${n('pass')} ✓ pass, ${n('fail')} ✗ fail, ${n('skip')} - not judged, ${n('error')} failed to run`, bold: true },
+    ...rows.map((r) => ({
+      text: `${rowMark(r)} ${r.title}${r.status === 'fail' ? `  ${r.findings.map((f) => f.code).join(', ')}` : r.status === 'skip' ? `  (not judged: ${r.reason ?? ''})` : r.status === 'error' ? `  (check failed: ${r.reason ?? ''})` : ''}`,
+      tone: rowTone(r),
+    })),
+  ];
 }

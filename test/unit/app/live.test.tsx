@@ -220,3 +220,19 @@ describe('Changes made here', () => {
     await waitFor(r.lastFrame, 'What do you want to do?');
   });
 });
+
+describe('the checklist', () => {
+  it('l in Diagnose lists every check with ✓ and ✗, the passing ones too; Esc returns to the findings', async () => {
+    const r = start();
+    await waitFor(r.lastFrame, 'keepalived 2.2.7');
+    r.stdin.write('\r');
+    await waitFor(r.lastFrame, 'CRITICAL (');
+    r.stdin.write('l');
+    const f = await waitFor(r.lastFrame, 'Diagnose this gateway · every check');
+    expect(f).toMatch(/3 checks: 1 ✓ pass, 1 ✗ fail, 0 - not judged, 1 failed to run/);
+    expect(f).toContain('✓ keepalived running in this network namespace');
+    expect(f).toMatch(/✗ IPv4 forwarding {2}ip-forward-off/);
+    r.stdin.write(KEYS.esc);
+    await waitFor(r.lastFrame, 'CRITICAL (');
+  });
+});
