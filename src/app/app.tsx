@@ -10,6 +10,7 @@ import { useTerminalSize } from './components/terminal.js';
 import { Screen } from './components/screen.js';
 import { Home } from './screens/home.js';
 import { CheckRowLine } from './components/check-row.js';
+import { ScrollView } from './components/scroll-view.js';
 
 // only Home is needed for the first frame; the other screens load behind it
 const Diagnose = lazy(() => import('./screens/diagnose.js').then((m) => ({ default: m.Diagnose })));
@@ -71,7 +72,7 @@ export function App({ session, color, initial, onExit }: AppProps) {
           <Box flexDirection="column" width={columns}>
             <Header />
             {help ? (
-              <Help />
+              <Help route={stack[stack.length - 1]!.name} />
             ) : (
               <Suspense fallback={<ToneText tone="muted">loading…</ToneText>}>
                 <Current route={stack[stack.length - 1]!} />
@@ -170,8 +171,21 @@ function useSyncSession(session: Session) {
   return React.useSyncExternalStore(session.subscribe, session.getState, session.getState);
 }
 
-function Help() {
+/** What each screen is for, first in its help (? on every screen). */
+const SCREEN_HELP: Record<Route['name'], string[]> = {
+  home: ['Home: choose what to do. Diagnose runs every check; Triage follows a failover live.'],
+  diagnose: ['Diagnose: every check, then the findings worst first. Enter opens one, l lists every', 'check (passing ones too), r checks again.'],
+  finding: ['A finding: what is wrong, why it matters, the evidence and the fix. f opens the fix,', 'y copies its commands (OSC 52).'],
+  fix: ['A fix: the exact commands and files first; nothing changes until you consent.'],
+  setup: ['The form: one question a step, checked as you type and on Enter; Esc goes back one', 'question, h home (your answers are kept).'],
+  triage: ['Triage, live: state since when, transitions with their causes, VIPs, the peer (w follows', 'its adverts on the wire), the latest events; r re-checks. Nothing needs a key to update.'],
+  changes: ["Changes made here: this node's changes. Enter shows the steps, c confirms a pending one,", 'u undoes one (after y).'],
+};
+
+function Help({ route }: { route: Route['name'] }) {
   const lines = [
+    ...SCREEN_HELP[route],
+    '',
     'Keys (keyboard only):',
     '  ↑ ↓ or j k   move, or scroll long text',
     '  Enter        choose / open / next step',
@@ -182,7 +196,9 @@ function Help() {
     '  y            copy the command shown to the clipboard (OSC 52) where offered',
     '  f            open the fix of a finding',
     '  a            apply a fix (after the preview; typed "apply" for disruptive ones)',
-    '  c            commit-confirmed on/off when you are on SSH',
+    '  c            commit-confirmed on/off when you are on SSH; Changes: confirm',
+    '  l            Diagnose: every check as a ✓/✗ checklist',
+    '  u            Changes: undo a change (after y)',
     '  ← → / Tab    next file (review) or pane (triage)',
     '  q            quit        ?  this help        Ctrl+C  quit at any time',
     '',
@@ -191,12 +207,16 @@ function Help() {
     'roll back on failure). Ctrl+C during a change stops after the current step and rolls back.',
   ];
   return (
-    <Screen title="Help" keys={[['Esc/?', 'close']]}>
-      {lines.map((l, i) => (
-        <ToneText key={i}>{l || ' '}</ToneText>
-      ))}
+    <Screen title="Help" keys={[['j/k', 'scroll'], ['Esc/?', 'close']]}>
+      <HelpBody lines={lines} />
     </Screen>
   );
+}
+
+function HelpBody({ lines }: { lines: string[] }) {
+  const { bodyHeight } = React.useContext(AppContext)!;
+  // scrolls on a small terminal (60x20) instead of losing its last lines
+  return <ScrollView lines={lines.map((text) => ({ text }))} height={bodyHeight} isFocused />;
 }
 
 export { useSession };
