@@ -8,6 +8,7 @@ import { REPO_ROOT } from '../test/lab/harness.js';
 import { checkSpeed } from './check-speed.js';
 import { conntrackScale } from './conntrack-scale.js';
 import { peerSpeed } from './peer-speed.js';
+import { watchBench } from './watch.js';
 
 const sections: string[] = [];
 const only = process.argv.slice(2);
@@ -45,6 +46,7 @@ await script('netfilter-parse', 'bench/netfilter.mjs');
 await script('timeline', 'bench/timeline.mjs');
 await script('first-frame', 'bench/first-frame.mjs');
 await script('hostile-host', 'bench/hostile.mjs');
+await section('watch', () => watchBench());
 
 const docPath = path.join(REPO_ROOT, 'docs', 'performance.md');
 const doc = await readFile(docPath, 'utf8');

@@ -59,11 +59,12 @@ function parseOnly(only: string | undefined): string[] | undefined {
   return only.split(',').map((c) => c.trim()).filter(Boolean);
 }
 
-async function validateOnly(codes: string[] | undefined): Promise<void> {
+/** `flag`: the option the codes came from, named only when the user gave one (--only). */
+async function validateOnly(codes: string[] | undefined, flag?: string): Promise<void> {
   if (!codes) return;
   const { isFindingCode } = await import('./codes.js');
   const unknown = codes.filter((c) => !isFindingCode(c));
-  if (unknown.length) throw new UsageError(`--only: unknown finding code ${unknown.join(', ')} (see docs/report.md for the list)`);
+  if (unknown.length) throw new UsageError(`${flag ? `${flag}: ` : ''}unknown code ${unknown.join(', ')} (see \`hagw-doctor codes\`)`);
 }
 
 async function loadSnapshot(file: string): Promise<Snapshot> {
@@ -81,7 +82,7 @@ export async function runCheck(flags: CheckFlags, extra: { snapshot?: Snapshot; 
   const format = flags.json ? 'json' : (flags.format ?? 'text');
   if (!['text', 'json', 'prometheus', 'junit'].includes(format)) throw new UsageError(`--format takes text, json, prometheus or junit, not ${format}`);
   const only = parseOnly(flags.only);
-  await validateOnly(only);
+  await validateOnly(only, '--only');
   const { exitStatus } = await import('./pipeline.js');
   let snapshot = extra.snapshot;
   let source = extra.source ?? 'live';
@@ -178,7 +179,20 @@ async function runDemo(scenario: string | undefined, flags: CheckFlags): Promise
 }
 
 function interactive(flags: CheckFlags): boolean {
-  return process.stdin.isTTY === true && process.stdout.isTTY === true && !flags.json && !flags.format;
+  return ttyApp() && !flags.json && !flags.format;
+}
+
+/** The full-screen app needs a terminal on both ends that can draw it: TERM=dumb, an unset or
+ *  unknown TERM, or no TTY get the text report instead (docs/app.md). */
+export function ttyApp(env: NodeJS.ProcessEnv = process.env, stdin: { isTTY?: boolean } = process.stdin, stdout: { isTTY?: boolean } = process.stdout): boolean {
+  return stdin.isTTY === true && stdout.isTTY === true && capableTerm(env.TERM);
+}
+
+const KNOWN_TERMS = /^(xterm|screen|tmux|rxvt|vt(100|102|220|320|420|52\d)|linux|ansi|alacritty|kitty|foot|wezterm|st(-|$)|putty|konsole|gnome|iterm|eterm|cygwin|mintty|contour|ghostty|vte|rio)/i;
+
+export function capableTerm(term: string | undefined): boolean {
+  if (!term || term === 'dumb' || term === 'unknown') return false;
+  return KNOWN_TERMS.test(term);
 }
 
 function addCheckOptions(cmd: Command, Option: typeof import('commander').Option): Command {
@@ -224,7 +238,12 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     process.exitCode = await runCheck(cmd.optsWithGlobals<CheckFlags>());
   });
 
-  addCheckOptions(program.command('demo [scenario]').description('the doctor on a recorded snapshot of a broken lab pair (fixes shown, never applied)'), Option).action(
+  addCheckOptions(program.command('demo [scenario]').description('the doctor on a recorded snapshot of a broken lab pair (fixes shown, never applied)'), Option)
+    .addHelpText('after', () => {
+      const all = demoScenarios();
+      return all.length ? `\nScenarios (default ${all.includes('ip-forward-off') ? 'ip-forward-off' : all[0]}):\n${all.map((s) => `  ${s}`).join('\n')}\n` : `\nNo demo snapshots found in ${demoDir()}.\n`;
+    })
+    .action(
     async (scenario: string | undefined, _flags: CheckFlags, cmd: Command) => {
       process.exitCode = await runDemo(scenario, cmd.optsWithGlobals<CheckFlags>());
     },
@@ -356,6 +375,7 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .requiredOption('--peer <addr>', 'the other node\'s address')
     .option('--vrid <n>', 'virtual router id, 1-255', '51')
     .option('--priority <n>', 'VRRP priority, 1-254 (default 150 master, 100 backup)')
+    .option('--peer-priority <n>', "the other node's priority (default 100 for a master's peer, 150 for a backup's): this node's must be on the right side of it")
     .option('--advert-int <s>', 'advert interval in seconds', '1')
     .option('--auth-pass <p>', 'VRRP PASS authentication (8 characters at most)')
     .option('--multicast', 'multicast adverts instead of unicast (not on cloud VPCs)')
@@ -390,6 +410,66 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
       process.exitCode = await timelineCommand({ ...flags, color: wantColor(process.stdout, program.opts().color === false) });
     });
 
+  program
+    .command('codes')
+    .description('every finding code, its severity and what it means (from the registry)')
+    .option('--json', 'as JSON: code, severity, meaning, detection, fix, checks')
+    .action(async (_flags: unknown, cmd: Command) => {
+      const { json } = cmd.optsWithGlobals<{ json?: boolean }>();
+      const [{ CHECKS }, view] = await Promise.all([import('../checks/index.js'), import('./codes-view.js')]);
+      const entries = view.codeEntries(CHECKS);
+      process.stdout.write(json ? JSON.stringify(entries, null, 2) + '\n' : view.renderCodesText(entries, process.stdout.columns ?? 100));
+      process.exitCode = 0;
+    });
+
+  program
+    .command('explain <code>')
+    .description('one finding code: what it means, how it is detected, the fix')
+    .action(async (code: string) => {
+      const [{ CHECKS }, view] = await Promise.all([import('../checks/index.js'), import('./codes-view.js')]);
+      const known = view.lookupCode(code);
+      if (!known) throw new UsageError(`unknown code ${code} (see \`hagw-doctor codes\`)`);
+      process.stdout.write(view.renderExplain(view.codeEntries(CHECKS).find((e) => e.code === known)!, process.stdout.columns ?? 100));
+      process.exitCode = 0;
+    });
+
+  program
+    .command('watch')
+    .description('follow this node live until interrupted: state changes with their cause, VIPs, adverts, findings, changes')
+    .addOption(new Option('--format <format>', 'text or jsonl (one JSON event a line)').default('text'))
+    .option('--for <seconds>', 'stop after this many seconds')
+    .option('--peer <host>', "also the other node's events, over SSH (its own hagw-doctor watch)")
+    .option('--wire', "follow the peer's VRRP adverts on the wire (tcpdump -p; root): silence counted to the second")
+    .option('--config <file>', 'keepalived.conf to read')
+    .option('--log <file>', "follow this file as keepalived's log (default: where the running keepalived logs)")
+    .option('--node <name>', 'the node name in each event (default: the host name)')
+    .option('--check-every <seconds>', 'the light check that reports findings appearing and clearing (default 60; 0: only at start)')
+    .action(async (_flags: unknown, cmd: Command) => {
+      const f = cmd.optsWithGlobals<{ format: string; for?: string; peer?: string; wire?: boolean; config?: string; log?: string; node?: string; checkEvery?: string }>();
+      if (f.format !== 'text' && f.format !== 'jsonl') throw new UsageError(`--format takes text or jsonl, not ${f.format}`);
+      const seconds = (name: string, v: string | undefined, min: number) => {
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < min || n > 30 * 86400) throw new UsageError(`${name} takes a number of seconds, not ${v}`);
+        return n;
+      };
+      if (f.config && !existsSync(f.config)) throw new UsageError(`--config ${f.config}: no such file`);
+      if (f.log && !existsSync(f.log)) throw new UsageError(`--log ${f.log}: no such file`);
+      const forS = seconds('--for', f.for, 0.1);
+      const every = seconds('--check-every', f.checkEvery, 0);
+      const { watchCommand } = await import('./watch/cli.js');
+      process.exitCode = await watchCommand({
+        format: f.format,
+        ...(forS !== undefined ? { for: forS } : {}),
+        ...(f.peer ? { peer: f.peer } : {}),
+        ...(f.wire ? { wire: true } : {}),
+        ...(f.log ? { log: path.resolve(f.log) } : {}),
+        ...(f.node ? { node: f.node } : {}),
+        ...(every !== undefined ? { checkEvery: every } : {}),
+        collect: f.config ? { config: path.resolve(f.config) } : {},
+      });
+    });
+
   return program;
 }
 
@@ -398,7 +478,7 @@ export async function main(argv: string[]): Promise<number> {
     // before anything else: a commit-confirmed change past its deadline (its timer died) is rolled back
     const { settleOverdueFirst } = await import('./change/overdue.js');
     await settleOverdueFirst(argv);
-    if (argv.length === 0 && process.stdin.isTTY === true && process.stdout.isTTY === true) {
+    if (argv.length === 0 && ttyApp()) {
       // `ssh gw1; hagw-doctor`: straight to the app, without loading the argument parser
       const { runApp } = await import('./app/main.js');
       return await runApp({ color: wantColor(process.stdout, false), options: {} });

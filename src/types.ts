@@ -254,8 +254,10 @@ export interface InstanceState {
   state: 'MASTER' | 'BACKUP' | 'FAULT' | 'INIT' | 'STOP' | 'UNKNOWN';
   /** which source decided: data-dump, log, vip-presence */
   source: string;
-  /** when the latest transition happened, when the log says */
+  /** when the latest transition happened, when the log says (as the log writes it) */
   since?: string;
+  /** the same moment in ISO 8601 with the zone offset, when the log line's time could be read (additive to v1) */
+  sinceIso?: string;
   vips: string[];
   vipsHeld: string[];
   /** another source says otherwise (the log, or the dump against the addresses): no fix is premised on this state */

@@ -86,14 +86,20 @@ export function renderText(hostReport: Report, opts: TextOptions): string {
     out.push('');
   }
   const sum = report.summary;
-  const status = sum.status.toUpperCase();
-  const statusStyled = sum.status === 'ok' ? s.green(status) : sum.status === 'warning' ? s.yellow(status) : s.red(status);
+  // the headline names the worst severity it counts ("ERROR: 1 error", never "CRITICAL: 0 critical, 1 error")
+  const worst = sum.critical ? 'critical' : sum.error ? 'error' : sum.warning ? 'warning' : undefined;
+  const status = (worst ?? sum.status).toUpperCase();
+  const statusStyled = status === 'OK' ? s.green(status) : status === 'WARNING' ? s.yellow(status) : s.red(status);
+  const found = ([['critical', sum.critical], ['error', sum.error], ['warning', sum.warning], ['info', sum.info]] as const)
+    .filter(([, n]) => n > 0)
+    .map(([sev, n]) => `${n} ${sev}`)
+    .join(', ');
   const counts = (['pass', 'fail', 'skip', 'error'] as const)
     .map((st) => [st, report.checks.filter((c) => c.status === st).length] as const)
     .filter(([, n]) => n > 0)
     .map(([st, n]) => `${n} ${st}`)
     .join(', ');
-  out.push(`${statusStyled}: ${sum.critical} critical, ${sum.error} error, ${sum.warning} warning, ${sum.info} info  ${s.dim(`(${report.checks.length} checks: ${counts})`)}`);
+  out.push(`${statusStyled}: ${found || 'no findings'}  ${s.dim(`(${report.checks.length} checks: ${counts})`)}`);
   const blind = sum.notJudged ?? [];
   if (blind.length) {
     const root = blind.filter((n) => /needs root/.test(n.reason));
