@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { CollectOptions, Report, Snapshot } from './types.js';
 import { PACKAGE_ROOT, TOOL_VERSION } from './version.js';
 import { wantColor } from './report/ansi.js';
+import { embedded } from './embedded.js';
 
 /** An error the operator can act on: one line on stderr, exit status 3, no stack trace. */
 export class UsageError extends Error {}
@@ -113,6 +114,8 @@ export function demoDir(): string {
 }
 
 export function demoScenarios(): string[] {
+  const emb = embedded();
+  if (emb) return [...emb.demoNames].sort();
   try {
     return readdirSync(demoDir()).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
   } catch {
@@ -125,8 +128,7 @@ async function runDemo(scenario: string | undefined, flags: CheckFlags): Promise
   if (all.length === 0) throw new UsageError(`no demo snapshots found in ${demoDir()}`);
   const name = scenario ?? (all.includes('ip-forward-off') ? 'ip-forward-off' : all[0]!);
   if (!all.includes(name)) throw new UsageError(`no demo scenario "${name}"; there are: ${all.join(', ')}`);
-  const file = path.join(demoDir(), `${name}.json`);
-  const snapshot = await loadSnapshot(file);
+  const snapshot = await loadDemo(name);
   if (interactive(flags)) {
     const { runApp } = await import('./app/main.js');
     return runApp({ color: wantColor(process.stdout, flags.color === false), demo: { scenario: name, snapshot, scenarios: all } });
@@ -135,6 +137,19 @@ async function runDemo(scenario: string | undefined, flags: CheckFlags): Promise
     process.stdout.write(`Demo: recorded snapshot "${name}" of a lab gateway (${all.join(', ')}). Fixes are shown, never applied.\n\n`);
   }
   return runCheck(flags, { snapshot, source: `demo:${name}` });
+}
+
+/** A demo snapshot: a file of the package, or embedded in the single executable. */
+async function loadDemo(name: string): Promise<Snapshot> {
+  const text = embedded()?.demoText(name);
+  if (text === undefined) return loadSnapshot(path.join(demoDir(), `${name}.json`));
+  const { parseSnapshot, SnapshotError } = await import('./snapshot-file.js');
+  try {
+    return parseSnapshot(text, `demo ${name}`);
+  } catch (err) {
+    if (err instanceof SnapshotError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 function interactive(flags: CheckFlags): boolean {

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { PACKAGE_ROOT } from '../version.js';
+import { embedded, ROLLBACK_TIMER_ARG } from '../embedded.js';
 import type { FixPlan, FixStep } from '../types.js';
 import {
   BackupFailed,
@@ -243,10 +244,11 @@ export function rollbackTimerScript(): string {
 }
 
 async function armTimer(id: string, seconds: number, paths: ChangePaths): Promise<number | undefined> {
-  const script = rollbackTimerScript();
-  if (!existsSync(script)) throw new Error(`the rollback timer ${script} is missing (run npm run build)`);
+  // the single executable is its own timer (it has no script file); an npm install runs the script
+  const args = embedded() ? [ROLLBACK_TIMER_ARG, id, String(seconds)] : [rollbackTimerScript(), id, String(seconds)];
+  if (!embedded() && !existsSync(args[0]!)) throw new Error(`the rollback timer ${args[0]} is missing (run npm run build)`);
   // detached: its own session (setsid), so it outlives the SSH session and the doctor; same netns as us
-  const child = execa(process.execPath, [script, id, String(seconds)], {
+  const child = execa(process.execPath, args, {
     detached: true,
     cleanup: false,
     stdio: 'ignore',
