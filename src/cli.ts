@@ -24,6 +24,8 @@ interface CheckFlags {
   conntrackWalk?: boolean;
   since?: string;
   color?: boolean;
+  /** -o: write the report to this file (atomically) instead of standard output */
+  output?: string;
 }
 
 function collectOptions(flags: CheckFlags): CollectOptions {
@@ -85,17 +87,25 @@ export async function runCheck(flags: CheckFlags, extra: { snapshot?: Snapshot; 
   }
   snapshot ??= await collect(collectOptions(flags));
   const report = analyse(snapshot, { ...(only ? { only } : {}), source });
-  process.stdout.write(await render(report, format, flags));
+  const text = await render(report, format, flags);
+  if (flags.output) {
+    const { writeFileAtomic } = await import('./report/write-file.js');
+    try {
+      await writeFileAtomic(flags.output, text);
+    } catch (err) {
+      throw new UsageError(`cannot write ${flags.output}: ${(err as Error).message}`);
+    }
+  } else process.stdout.write(text);
   return exitStatus(report);
 }
 
 async function render(report: Report, format: string, flags: CheckFlags): Promise<string> {
   const formats = await import('./report/formats.js');
   if (format === 'json') return formats.renderJson(report);
-  if (format === 'prometheus') return formats.renderPrometheus(report);
+  if (format === 'prometheus') return formats.renderPrometheus(report, { version: TOOL_VERSION });
   if (format === 'junit') return formats.renderJunit(report);
   const { renderText } = await import('./report/text.js');
-  let text = renderText(report, { color: wantColor(process.stdout, flags.color === false), width: process.stdout.columns ?? 100 });
+  let text = renderText(report, { color: !flags.output && wantColor(process.stdout, flags.color === false), width: process.stdout.columns ?? 100 });
   if (!report.findings.length || notAGateway(report)) text += notAGatewayHint(report);
   return text;
 }
@@ -153,7 +163,7 @@ async function loadDemo(name: string): Promise<Snapshot> {
 }
 
 function interactive(flags: CheckFlags): boolean {
-  return process.stdin.isTTY === true && process.stdout.isTTY === true && !flags.json && !flags.format;
+  return process.stdin.isTTY === true && process.stdout.isTTY === true && !flags.json && !flags.format && !flags.output;
 }
 
 function addCheckOptions(cmd: Command, Option: typeof import('commander').Option): Command {
@@ -168,7 +178,8 @@ function addCheckOptions(cmd: Command, Option: typeof import('commander').Option
     .option('--wire', 'listen for VRRP adverts on the wire (needs root and tcpdump)')
     .option('--wire-seconds <n>', 'how long to listen with --wire (default: 3 advert intervals)')
     .option('--conntrack-walk', 'allow a full walk of the conntrack table (slow on a busy gateway)')
-    .option('--since <duration>', 'how far back to read keepalived\'s log, e.g. 24h (default 24h)');
+    .option('--since <duration>', 'how far back to read keepalived\'s log, e.g. 24h (default 24h)')
+    .option('-o, --output <file>', 'write the report to FILE, replaced atomically (for node_exporter\'s textfile collector)');
 }
 
 export function buildProgram({ Command, Option }: typeof import('commander')): Command {

@@ -108,7 +108,13 @@ export function instanceStates(ctx: CheckContext): InstanceState[] {
     return cfg.vrrpInstances.map((inst): InstanceState => {
       const vips = inst.virtualIpaddresses.map((v) => v.address);
       const vipsHeld = vips.filter((v) => holdsAddress(ctx, v));
-      const base = { name: inst.name, vips, vipsHeld };
+      const base = {
+        name: inst.name,
+        ...(inst.virtualRouterId !== undefined ? { vrid: inst.virtualRouterId } : {}),
+        ...(inst.interface !== undefined ? { interface: inst.interface } : {}),
+        vips,
+        vipsHeld,
+      };
       if (!running) return { ...base, state: 'STOP', source: 'no keepalived process in this network namespace' };
       const last = events?.events.filter((e) => e.instance === inst.name).at(-1);
       if (last) return { ...base, state: last.state, source: `log (${events!.probe})`, ...(last.time ? { since: last.time } : {}) };
