@@ -30,6 +30,8 @@ describe('lab sshd', () => {
     // arguments arrive as given, quoting included
     const echo = await ssh.ssh('gw2', 'gw1', ['printf', '%s|', "it's", 'a b', '$HOME', '`x`']);
     expect(echo.stdout).toBe("it's|a b|$HOME|`x`|");
+    // the node's own passwd: root logs in to /bin/sh, never the host root's shell and rc files
+    expect((await ssh.ssh('gw1', 'gw2', ['getent', 'passwd', 'root'])).stdout.trim()).toMatch(/:\/bin\/sh$/);
   });
 
   it('installDoctor puts this checkout\'s hagw-doctor on the session PATH of one node only', async () => {

@@ -47,6 +47,10 @@
  * tmpfs is mounted over /run, every entry of the host's /run is bound back into it, and /run/sshd
  * is created in the tmpfs. The view dies with sshd; the host never sees a /run/sshd of ours.
  *
+ * Sessions: each gateway gets its own /etc/passwd (/etc/netns/NS/passwd, a copy of the host's with
+ * root's login shell set to /bin/sh), so a login runs `sh -c` and not the host root's bash with
+ * its ~/.bashrc (bash sources it for every ssh command), which the lab must not depend on.
+ *
  * Teardown: lab.destroy() (and its exit/signal handlers) kill every process in the lab's
  * namespaces, sshd and its sessions included, and remove the run dir with the keys; no harness
  * hook is needed. labLeftovers(id) lists an sshd still alive (its argv names RUN).
@@ -157,11 +161,15 @@ export class LabSsh {
     if (!existsSync(this.clientKey)) await must(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `${this.lab.id}-client`, '-f', this.clientKey]);
     const clientPub = (await readFile(`${this.clientKey}.pub`, 'utf8')).trim();
     await writeFile(path.join(this.dir, 'authorized_keys'), `${clientPub}\n`, { mode: 0o600 });
+    // root's shell: /bin/sh in the lab nodes (see the header); the host's passwd stays as it is
+    const hostPasswd = await readFile('/etc/passwd', 'utf8');
+    const labPasswd = hostPasswd.split('\n').map((l) => (l.startsWith('root:') ? l.replace(/:[^:]*$/, ':/bin/sh') : l)).join('\n');
     const known: string[] = [];
     const hosts: string[] = [];
     for (const node of GATEWAYS) {
       const addr = ADDR[node];
       await mkdir(this.binDir(node), { recursive: true, mode: 0o755 });
+      await this.lab.writeEtc(node, 'passwd', labPasswd, 0o644);
       if (!existsSync(this.hostKey(node))) await must(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `${this.lab.id}-${node}`, '-f', this.hostKey(node)]);
       const pub = (await readFile(`${this.hostKey(node)}.pub`, 'utf8')).trim().split(/\s+/).slice(0, 2).join(' ');
       known.push(`${addr.lan},${addr.wan} ${pub}`);
