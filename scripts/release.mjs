@@ -1,7 +1,8 @@
 // npm run release: the offline install artefacts, in release/ (git-ignored):
 //   hagw-doctor-<version>-linux-x64   one executable that needs no Node.js on the target: a Node
 //                                     single-executable application (this Node's own binary with
-//                                     the doctor injected by postject)
+//                                     the doctor's bundle injected by postject; scripts/sea-boot.cjs
+//                                     loads it)
 //   hagw-doctor_<version>_amd64.deb   the same file as /usr/bin/hagw-doctor, with the systemd units
 //   SHA256SUMS                        for `sha256sum -c` after the copy
 // Run after `npm run build` (the release script in package.json does both).
@@ -48,18 +49,23 @@ if (/libnode|libuv|libv8|libicu/.test(libs)) fail(`${nodeBin} is linked against 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(work, { recursive: true });
 
-step('bundling the doctor into one ES module');
+step('bundling the doctor (ES module chunks, as the npm install loads them)');
+// Chunks, not one file: start-up compiles only what a command loads (check never compiles Ink,
+// React or yoga), as with the npm install; one 1.7 MB module took twice as long to start.
+const chunkDir = path.join(work, 'chunks');
 await build({
-  entryPoints: [path.join(root, 'dist/src/sea/entry.js')],
-  outfile: path.join(work, 'hagw-doctor.mjs'),
+  entryPoints: { entry: path.join(root, 'dist/src/sea/entry.js') },
+  outdir: chunkDir,
   bundle: true,
+  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // nothing outside the file: the executable has no node_modules. react-devtools-core is loaded by
-  // Ink only with DEV=true; it is not shipped, and a one-file bundle would import it up front
+  outExtension: { '.js': '.mjs' },
+  // nothing outside the executable: it has no node_modules. react-devtools-core is loaded by Ink
+  // only with DEV=true; it is not shipped.
   plugins: [stub('react-devtools-core', 'export default { initialize() {}, connectToDevTools() {} };')],
-  // CommonJS dependencies call require() for Node's built-in modules; a data: URL module has no
+  // CommonJS dependencies call require() for Node's built-in modules; an embedded module has no
   // file to resolve from, so resolve from the executable's path (built-ins only)
   banner: { js: "import { createRequire as __hagwCreateRequire } from 'node:module'; const require = __hagwCreateRequire(process.execPath);" },
   define: { 'process.env.NODE_ENV': '"production"' },
@@ -67,6 +73,9 @@ await build({
   minify: true,
   logLevel: 'warning',
 });
+const chunks = {};
+for (const f of readdirSync(chunkDir).sort()) chunks[f] = readFileSync(path.join(chunkDir, f), 'utf8');
+writeFileSync(path.join(work, 'chunks.json'), JSON.stringify(chunks));
 
 step('embedding the demo snapshots');
 const demoDir = path.join(root, 'demo');
@@ -81,7 +90,7 @@ const seaConfig = {
   output: path.join(work, 'sea-prep.blob'),
   disableExperimentalSEAWarning: true,
   assets: {
-    'hagw-doctor.mjs': path.join(work, 'hagw-doctor.mjs'),
+    'chunks.json': path.join(work, 'chunks.json'),
     'demo.json': path.join(work, 'demo.json'),
     'meta.json': path.join(work, 'meta.json'),
   },

@@ -80,6 +80,21 @@ describe('the release files', () => {
     expect(bad.stderr).not.toMatch(/data:text|base64|\n\s+at /);
   });
 
+  it('the executable is its own rollback timer (fix --confirm-timeout starts it detached)', async () => {
+    const dir = await scratch('timer');
+    try {
+      const env = { HAGW_DOCTOR_STATE_DIR: path.join(dir, 'state'), HAGW_DOCTOR_LOCK: path.join(dir, 'lock'), HAGW_DOCTOR_LOG: path.join(dir, 'log') };
+      // a change that does not exist: the timer says so in the change log and exits 3
+      const r = await execa(EXE, ['--hagw-doctor-rollback-timer', 'no-such-change', '10'], { env, reject: false });
+      expect(r.exitCode).toBe(3);
+      const log = (await readFile(path.join(dir, 'log'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(log.at(-1)).toMatchObject({ id: 'no-such-change' });
+      expect(JSON.stringify(log.at(-1))).toContain('timer-error');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('the .deb declares what it runs and unpacks to a working /usr/bin/hagw-doctor', async () => {
     const info = (await execa('dpkg-deb', ['--field', DEB])).stdout;
     expect(info).toMatch(/^Package: hagw-doctor$/m);
