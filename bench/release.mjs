@@ -3,7 +3,7 @@
 // (80x24 pty), to `check --json` on this host, and to `--version`. Runs alternate so that machine
 // noise hits both alike. No target: the figures are reported next to each other.
 // Run: npm run release && node bench/release.mjs [runs]
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -67,6 +67,20 @@ const median = (xs) => {
 const fmt = (n) => `${n.toFixed(0)} ms`;
 const mb = (f) => `${(statSync(f).size / 1e6).toFixed(1)} MB`;
 
+/** What the npm install occupies: the package's files, its production dependencies, and Node. */
+function npmInstallBytes() {
+  const du = (p) => Number(execFileSync('du', ['-sb', p], { encoding: 'utf8' }).split('\t')[0]);
+  const own = ['bin', 'dist', 'demo', 'docs'].reduce((n, d) => n + du(path.join(ROOT, d)), 0);
+  const listed = execFileSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: ROOT, encoding: 'utf8' })
+    .split('\n')
+    .filter((p) => p && p !== ROOT)
+    .sort();
+  // a package nested inside another listed one is counted with it
+  const outer = listed.filter((p, i) => !listed.slice(0, i).some((q) => p.startsWith(q + '/')));
+  const deps = outer.reduce((n, d) => n + du(d), 0);
+  return { own, deps, node: statSync(process.execPath).size };
+}
+
 const dir = mkdtempSync(path.join(os.tmpdir(), 'hagw-bench-release-'));
 try {
   statSync(EXE);
@@ -85,6 +99,7 @@ try {
     for (let i = 0; i < runs; i++) for (const [name, v] of Object.entries(variants)) results[m][name].push(await fn(v));
   }
   const names = Object.keys(variants);
+  const sizes = npmInstallBytes();
   process.stdout.write(
     [
       `The single executable against the npm install, ${runs} runs each, alternating (medians).`,
@@ -92,7 +107,7 @@ try {
       `| | ${names.join(' | ')} |`,
       `|---|${names.map(() => '---').join('|')}|`,
       ...Object.entries(results).map(([m, r]) => `| ${m} | ${names.map((n) => fmt(median(r[n]))).join(' | ')} |`),
-      `| size | ${mb(path.join(ROOT, 'bin', 'hagw-doctor'))} + dist/ + node_modules/ + Node.js | ${mb(EXE)} (the .deb: ${mb(DEB)}) |`,
+      `| size on disk | ${sizes.own / 1e6 < 10 ? (sizes.own / 1e6).toFixed(1) : (sizes.own / 1e6).toFixed(0)} MB package + ${(sizes.deps / 1e6).toFixed(1)} MB production node_modules + ${(sizes.node / 1e6).toFixed(1)} MB Node.js | ${mb(EXE)} (the .deb: ${mb(DEB)}) |`,
       '',
     ].join('\n'),
   );
