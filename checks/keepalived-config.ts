@@ -9,6 +9,7 @@ import { configScripts, scriptStatProbeId } from '../src/keepalived/probes.js';
 import { detectCloud } from '../src/probes/host.js';
 import { localAddresses } from '../src/state.js';
 import { keepalivedPairChecks } from './keepalived-pair.js';
+import { authPassLength } from '../src/secrets.js';
 
 const at = (loc: Loc) => `${loc.file}:${loc.line}`;
 const conf = (loc: Loc, excerpt: string): Evidence => ({ probe: `kconf:${loc.file}`, excerpt: `${at(loc)}: ${excerpt}` });
@@ -248,8 +249,9 @@ const smells: Check = {
       if (vi.nopreempt && vi.state === 'MASTER')
         smell(vi.loc, `(${vi.name}) nopreempt with state MASTER: keepalived clears nopreempt`, 'keepalived logs "nopreempt will not work with initial state MASTER - clearing" and preempts anyway. For nopreempt, set state BACKUP on every node.', 'state MASTER + nopreempt', vi.name);
       const auth = vi.authentication;
-      if (auth?.pass !== undefined && auth.pass.length > 8)
-        smell(auth.loc, `(${vi.name}) auth_pass is longer than 8 characters and is truncated`, `keepalived uses only "${auth.pass.slice(0, 8)}"; a peer configured with the full or a differently truncated password fails authentication ("received an invalid passwd!"). Use at most 8 characters.`, 'auth_pass (over 8 characters)', vi.name);
+      // never the value (nor its first 8 characters): the length only, which a redacted snapshot keeps
+      if (auth?.pass !== undefined && authPassLength(auth.pass) > 8)
+        smell(auth.loc, `(${vi.name}) auth_pass is longer than 8 characters and is truncated to 8`, `keepalived uses only the first 8 of its ${authPassLength(auth.pass)} characters; a peer configured with the full or a differently truncated password fails authentication ("received an invalid passwd!"). Use at most 8 characters.`, 'auth_pass (over 8 characters)', vi.name);
       const other = peer?.vrrpInstances.find((p) => p.virtualRouterId === vi.virtualRouterId && p.virtualRouterId !== undefined);
       if (other && vi.priority !== undefined && other.priority !== undefined && vi.priority > other.priority) {
         const gap = vi.priority - other.priority;

@@ -13,6 +13,7 @@
 // SNAT on adverts (an advert leaving this node with a source that is not its address): reported as
 // evidence of vrrp-split-brain; vrrp-conntrack-nat needs the conntrack proof, which the netfilter
 // checks hold.
+import { sameAuthPass } from '../src/secrets.js';
 import type { Check } from '../src/check.js';
 import type { CheckContext } from '../src/context.js';
 import { SkipCheck, finding } from '../src/context.js';
@@ -25,7 +26,9 @@ import type { ProblemEvent, ProblemKind } from '../src/vrrp/log.js';
 import { hasWire, logView, redactAuth, wireView, type LogView, type WireView } from '../src/vrrp/view.js';
 import { firewallFromRecords, dropsAt } from '../src/netfilter/firewall.js';
 import { vrrpPaths } from '../src/netfilter/vrrp-paths.js';
-import { localAddresses } from '../src/state.js';
+import { daemonStatus, localAddresses } from '../src/state.js';
+import { missingCapabilities } from '../src/keepalived/daemon.js';
+import { processesFrom } from '../src/probes/keepalived.js';
 
 export const RECENT_MS = 5 * 60_000;
 
@@ -335,7 +338,11 @@ function mismatchCheck(spec: MismatchSpec): Check {
   };
 }
 
-const sortedVips = (inst: VrrpInstance) => inst.virtualIpaddresses.map((v) => v.address).filter((a) => !a.includes(':')).sort().join(',');
+// keepalived advertises (and compares) only the VIPs of the instance's own family, the family of its first VIP
+const sortedVips = (inst: VrrpInstance) => {
+  const v6 = inst.virtualIpaddresses[0]?.address.includes(':') ?? false;
+  return inst.virtualIpaddresses.map((v) => v.address).filter((a) => a.includes(':') === v6).sort().join(',');
+};
 
 const vridCollision = mismatchCheck({
   id: 'vrid-collision',
@@ -347,8 +354,8 @@ const vridCollision = mismatchCheck({
     const theirs = src.vipLists.filter((l) => l !== ours);
     return theirs.length ? `advertises the same VRID with other VIPs (${theirs.map((l) => l || 'none').join(' | ')}; ours ${ours || 'none'})` : undefined;
   },
-  logWords: 'adverts for its VRID carry another VIP list',
-  why: 'Two VRRP routers with one VRID and different VIPs on one segment are two clusters colliding (or one node with a different virtual_ipaddress list): keepalived discards the other\'s adverts, so each side may become MASTER. Give each cluster its own virtual_router_id, or make the VIP lists identical.',
+  logWords: 'adverts for its VRID carry another VIP list (or another VRRP version)',
+  why: 'Two VRRP routers with one VRID and different VIPs on one segment are two clusters colliding, or one node has a different virtual_ipaddress list, or the nodes speak different VRRP versions ("invalid ip number count" is what a VRRPv2/v3 mismatch logs too; see vrrp-version-mismatch when the versions are known): keepalived discards the other\'s adverts, so each side may become MASTER. Give each cluster its own virtual_router_id, make the VIP lists identical, or set the same version on both nodes.',
 });
 
 const authMismatch = mismatchCheck({
@@ -360,9 +367,9 @@ const authMismatch = mismatchCheck({
     const want = expectedAuth(inst);
     const types = src.authTypes.filter((t) => t !== want);
     if (types.length) return `sends auth type ${types.join('/')}; this node expects ${want}`;
-    const pass = inst.authentication?.pass?.slice(0, 8);
-    // keepalived compares the 8 bytes on the wire (auth_pass is truncated to 8)
-    if (want === 'simple' && pass !== undefined && src.first.authPass !== undefined && src.first.authPass !== pass) return 'sends a different auth_pass';
+    const pass = inst.authentication?.pass;
+    // keepalived compares the 8 bytes on the wire (auth_pass is truncated to 8); plain or redacted (src/secrets.ts)
+    if (want === 'simple' && pass !== undefined && src.first.authPass !== undefined && !sameAuthPass(pass, src.first.authPass)) return 'sends a different auth_pass';
     return undefined;
   },
   logWords: 'adverts fail authentication',
@@ -397,6 +404,11 @@ const outputBlocked: Check = {
     const fw = firewallFromRecords(ctx.snapshot.probes);
     const cfg = keepalivedConfig(ctx).result?.config;
     const paths = cfg ? vrrpPaths(cfg, localAddresses(ctx)) : [];
+    // "Operation not permitted" is also what a daemon without CAP_NET_RAW/CAP_NET_ADMIN gets
+    const daemon = daemonStatus(ctx);
+    const caps = daemon.running === 'yes'
+      ? [...new Set(processesFrom(ctx.snapshot.probes).filter((p) => daemon.daemons.some((d) => d.pid === p.pid || d.pid === p.ppid)).flatMap((p) => missingCapabilities(p.capEff)))]
+      : [];
     for (const name of names) {
       // the rule set explains it: the netfilter check reports vrrp-output-blocked and names the rule
       const path = paths.find((p) => p.instance === name);
@@ -406,7 +418,7 @@ const outputBlocked: Check = {
       out.push(
         finding('vrrp-output-blocked', {
           title: `${name ?? 'keepalived'} cannot send adverts (${j.events.length} send error${j.events.length === 1 ? '' : 's'} in the log)`,
-          detail: `"send advert error 1 (Operation not permitted)" / "Cant send advert" means the kernel refused the advert, almost always an OUTPUT (or POSTROUTING) rule that drops protocol 112. The peer hears nothing and takes over. ${j.current ? '' : 'Severity lowered: '}${j.when}.`,
+          detail: `"send advert error 1 (Operation not permitted)" / "Cant send advert" means the kernel refused the advert, ${caps.length ? `and here the daemon runs without ${caps.join(' and ')} (its CapEff lacks them, see keepalived-capabilities-missing): that alone refuses every advert` : 'almost always an OUTPUT (or POSTROUTING) rule that drops protocol 112'}. The peer hears nothing and takes over. ${j.current ? '' : 'Severity lowered: '}${j.when}.`,
           evidence: logEvidence(log, j.events),
           ...severityFor(j),
           ...(name ? { subject: name } : {}),

@@ -9,6 +9,7 @@ import { netfilterProviders } from './netfilter.js';
 import { routingProviders } from './routing.js';
 import { vrrpProviders } from './vrrp.js';
 import { driftProvider } from '../peer/drift.js';
+import { changeProvider } from '../change/probe.js';
 
 export const PROVIDERS: readonly ProbeProvider[] = [
   hostProvider,
@@ -20,4 +21,5 @@ export const PROVIDERS: readonly ProbeProvider[] = [
   ...routingProviders,
   ...vrrpProviders,
   driftProvider,
+  changeProvider,
 ];

@@ -10,7 +10,8 @@
  *
  * createLab(opts?: { hardened?, start?, keepalivedConf? }): Promise<Lab>
  *     builds the topology (topology.ts), writes each gateway's /etc/netns/NS/{keepalived/,
- *     sysctl.d/ (empty), sysctl.conf}, turns forwarding on in both gateways, starts keepalived on
+ *     sysctl.d/ (empty), sysctl.conf, iproute2/ (a copy of the host's), network/interfaces (empty)
+ *     where the host has /etc/iproute2 and /etc/network}, turns forwarding on in both gateways, starts keepalived on
  *     gw1 (MASTER 150) and gw2 (BACKUP 100) unless start:false, and waits for the steady state
  *     (gw1 holds both VIPs and last ran notify_master; gw2 holds none and last ran notify_backup).
  *     hardened: VRRP accepted from the peer in filter INPUT and NOTRACKed in raw PREROUTING/OUTPUT
@@ -56,7 +57,7 @@
 import { execa } from 'execa';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -636,11 +637,15 @@ export class Lab {
     // only where the host has one: `ip netns exec` can bind an entry only over an existing /etc/ENTRY
     // (Debian 13 dropped /etc/sysctl.conf), and complains on every exec otherwise
     if (existsSync('/etc/sysctl.conf')) await this.writeEtc(gw, 'sysctl.conf', `# ${gw}: the lab node's own /etc/sysctl.conf (the host's is hidden)\n`);
+    // fixes write the network configuration and rt_tables: each node has its own (a copy of the
+    // host's iproute2/, an empty network/interfaces), so nothing a lab fix writes reaches the host's /etc
+    if (existsSync('/etc/iproute2') && !existsSync(this.etcPath(gw, 'iproute2'))) cpSync('/etc/iproute2', this.etcPath(gw, 'iproute2'), { recursive: true });
+    if (existsSync('/etc/network') && !existsSync(this.etcPath(gw, 'network'))) await this.writeEtc(gw, 'network/interfaces', `# ${gw}: the lab node's own /etc/network/interfaces (the host's is hidden)\n`);
     await this.writeEtc(gw, 'keepalived/keepalived.conf', conf ?? keepalivedConf(gw));
     for (const kind of ['master', 'backup', 'fault', 'stop'] as const) {
       await this.writeEtc(gw, `keepalived/scripts/notify_${kind}.sh`, notifyScript(kind, this.notifyLogPath(gw)), 0o755);
     }
-    for (const dir of ['', 'keepalived', 'keepalived/scripts']) await chmod(this.etcPath(gw, dir), 0o755);
+    for (const dir of ['', 'keepalived', 'keepalived/scripts', ...(existsSync(this.etcPath(gw, 'network')) ? ['network'] : [])]) await chmod(this.etcPath(gw, dir), 0o755);
   }
 
   /** The hardened static rules: accept VRRP from the peer (filter INPUT), NOTRACK VRRP (raw PREROUTING/OUTPUT). */
