@@ -32,6 +32,9 @@ describe('lab sshd', () => {
     expect(echo.stdout).toBe("it's|a b|$HOME|`x`|");
     // the node's own passwd: root logs in to /bin/sh, never the host root's shell and rc files
     expect((await ssh.ssh('gw1', 'gw2', ['getent', 'passwd', 'root'])).stdout.trim()).toMatch(/:\/bin\/sh$/);
+    // an unprivileged login
+    const nobody = await lab!.exec('gw1', ['ssh', '-F', ssh.configPath, 'nobody@gw2', 'id', '-u']);
+    expect(nobody.stdout.trim(), nobody.stderr).toBe('65534');
   });
 
   it('installDoctor puts this checkout\'s hagw-doctor on the session PATH of one node only', async () => {

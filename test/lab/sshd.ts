@@ -35,7 +35,8 @@
  * (its own session, detached, not daemonised, so `ip netns pids` finds it and every session it
  * forks). The config: ListenAddress on the gateway's LAN and WAN addresses only, port 22 (the
  * namespace has its own ports), HostKey in the run dir, PidFile in the run dir, UsePAM no, only
- * public-key logins (PermitRootLogin prohibit-password, AuthorizedKeysFile RUN/ssh/authorized_keys),
+ * public-key logins (PermitRootLogin prohibit-password, AuthorizedKeysFile RUN/ssh/authorized_keys
+ * and RUN/ssh-users/%u, the latter world-readable because sshd reads a user's keys as that user),
  * StrictModes no (the run dir lives under the world-writable /tmp, which StrictModes refuses for
  * an authorized_keys path outside a home; RUN/ssh itself is 0700 root).
  * The client config: one Host block per gateway (HostName = its LAN address, User root,
@@ -50,6 +51,7 @@
  * Sessions: each gateway gets its own /etc/passwd (/etc/netns/NS/passwd, a copy of the host's with
  * root's login shell set to /bin/sh), so a login runs `sh -c` and not the host root's bash with
  * its ~/.bashrc (bash sources it for every ssh command), which the lab must not depend on.
+ * `nobody@gw2` logs in too (same key, /bin/sh): an SSH user without root (and without sudo).
  *
  * Teardown: lab.destroy() (and its exit/signal handlers) kill every process in the lab's
  * namespaces, sshd and its sessions included, and remove the run dir with the keys; no harness
@@ -161,9 +163,14 @@ export class LabSsh {
     if (!existsSync(this.clientKey)) await must(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `${this.lab.id}-client`, '-f', this.clientKey]);
     const clientPub = (await readFile(`${this.clientKey}.pub`, 'utf8')).trim();
     await writeFile(path.join(this.dir, 'authorized_keys'), `${clientPub}\n`, { mode: 0o600 });
+    // sshd reads a user's keys with that user's rights: nobody's key sits where nobody can read it
+    const usersDir = path.join(this.lab.runDir, 'ssh-users');
+    await mkdir(usersDir, { recursive: true, mode: 0o755 });
+    await writeFile(path.join(usersDir, 'nobody'), `${clientPub}\n`, { mode: 0o644 });
     // root's shell: /bin/sh in the lab nodes (see the header); the host's passwd stays as it is
     const hostPasswd = await readFile('/etc/passwd', 'utf8');
-    const labPasswd = hostPasswd.split('\n').map((l) => (l.startsWith('root:') ? l.replace(/:[^:]*$/, ':/bin/sh') : l)).join('\n');
+    // and `nobody` may log in too (same key, shell /bin/sh): an unprivileged SSH user for tests
+    const labPasswd = hostPasswd.split('\n').map((l) => (l.startsWith('root:') || l.startsWith('nobody:') ? l.replace(/:[^:]*$/, ':/bin/sh') : l)).join('\n');
     const known: string[] = [];
     const hosts: string[] = [];
     for (const node of GATEWAYS) {
@@ -186,7 +193,7 @@ export class LabSsh {
         'PubkeyAuthentication yes',
         'PasswordAuthentication no',
         'KbdInteractiveAuthentication no',
-        `AuthorizedKeysFile ${path.join(this.dir, 'authorized_keys')}`,
+        `AuthorizedKeysFile ${path.join(this.dir, 'authorized_keys')} ${path.join(this.lab.runDir, 'ssh-users')}/%u`,
         'StrictModes no',
         'UseDNS no',
         'PrintMotd no',
