@@ -97,7 +97,6 @@ describe('per-instance fixes from the app', () => {
     const s = new Screen(lab.nodes.gw2, work, { HAGW_DOCTOR_STATE_DIR: state(), HAGW_DOCTOR_LOCK: path.join(work, 'lock'), HAGW_DOCTOR_LOG: path.join(work, 'log') });
     screens.push(s);
     await s.waitFor('› Diagnose this gateway');
-    await s.waitFor(/MASTER|BACKUP/);
     await s.press(KEY.enter, 'vrrp-input-blocked');
     const list = await s.waitFor((x) => (x.match(/vrrp-input-blocked \[/g) ?? []).length >= 2);
     const instances = [...list.matchAll(/vrrp-input-blocked \[(\w+)\]/g)].map((m) => m[1]!);
@@ -129,7 +128,6 @@ describe('per-instance fixes from the app', () => {
     const s2 = new Screen(lab.nodes.gw2, work, { HAGW_DOCTOR_STATE_DIR: state(), HAGW_DOCTOR_LOCK: path.join(work, 'lock'), HAGW_DOCTOR_LOG: path.join(work, 'log') });
     screens.push(s2);
     await s2.waitFor('› Diagnose this gateway');
-    await s2.waitFor(/MASTER|BACKUP/);
     await s2.press(KEY.enter, (x) => (x.match(/vrrp-input-blocked \[/g) ?? []).length >= 2);
     await s2.focus(new RegExp(`› vrrp-input-blocked \\[${other}\\]`));
     await s2.press(KEY.enter, 'Why it matters');
