@@ -7,6 +7,9 @@ import { keepalivedConfigChecks } from './keepalived-config.js';
 import { netfilterChecks } from './netfilter.js';
 import { routingChecks } from './routing.js';
 import { vrrpChecks } from './vrrp.js';
+import { vrrpFieldChecks } from './vrrp-field.js';
+import { fieldConfigChecks } from './field-config.js';
+import { fieldHostChecks } from './field-host.js';
 
 export const CHECKS: readonly Check[] = [
   ...kernelChecks,
@@ -16,4 +19,7 @@ export const CHECKS: readonly Check[] = [
   ...routingChecks,
   ...vrrpChecks,
   ...changeChecks,
+  ...vrrpFieldChecks,
+  ...fieldConfigChecks,
+  ...fieldHostChecks,
 ];

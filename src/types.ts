@@ -29,6 +29,11 @@ export type ProbeSpec =
       maxBytes?: number;
       /** read the last maxBytes of the file rather than the first */
       tail?: boolean;
+      /** default 3000 ms (file reads too: a hung mount must not hang the doctor) */
+      timeoutMs?: number;
+      /** the path comes from host text (a config include, a script, a log path from argv): it must
+       *  be a regular file on a disk filesystem, never a FIFO, device, /proc or /sys file */
+      hostPath?: boolean;
     }
   | {
       id: string;
@@ -83,6 +88,8 @@ export interface CollectOptions {
   peerConfig?: string;
   /** --peer-snapshot: the other node's `hagw-doctor snapshot`, for pair consistency and MTUs */
   peerSnapshot?: string;
+  /** --peer [USER@]HOST: the other node, probed over SSH and embedded as the peer-snapshot probe */
+  peer?: string;
   /** --wire: listen for VRRP adverts on the wire */
   wire?: boolean;
   /** listen window for --wire, seconds */
@@ -91,6 +98,8 @@ export interface CollectOptions {
   conntrackWalk?: boolean;
   /** --since for log timelines, e.g. "24h" */
   since?: string;
+  /** set on a snapshot whose secrets were replaced by their tokens (see src/secrets.ts), or kept (--include-secrets) */
+  secrets?: 'redacted' | 'included';
 }
 
 /** A source of probes. probes() is called in rounds with the records so far, until no provider
@@ -242,11 +251,16 @@ export type Role = 'master' | 'backup' | 'fault' | 'unknown';
 
 export interface InstanceState {
   name: string;
+  /** virtual_router_id and interface from the config: with the VIPs they identify the pair */
+  vrid?: number;
+  interface?: string;
   state: 'MASTER' | 'BACKUP' | 'FAULT' | 'INIT' | 'STOP' | 'UNKNOWN';
   /** which source decided: data-dump, log, vip-presence */
   source: string;
-  /** when the latest transition happened, when the log says */
+  /** when the latest transition happened, when the log says (as the log writes it) */
   since?: string;
+  /** the same moment in ISO 8601 with the zone offset, when the log line's time could be read (additive to v1) */
+  sinceIso?: string;
   vips: string[];
   vipsHeld: string[];
   /** another source says otherwise (the log, or the dump against the addresses): no fix is premised on this state */
@@ -286,4 +300,8 @@ export interface PeerStatus {
   reachable: boolean;
   reason?: string;
   via: 'ssh' | 'snapshot';
+  /** the peer's own hostname, role and instances (side-by-side views), when it was read */
+  hostname?: string;
+  role?: Role;
+  instances?: InstanceState[];
 }

@@ -1,5 +1,6 @@
 // The change commands of the CLI: fix, confirm, undo, changes. src/cli.ts lazy-imports these.
 // runFix takes its pipeline and terminal as arguments so tests can drive it without a host.
+import { visible, visibleDeep, visibleLine } from '../report/escape.js';
 import { createInterface } from 'node:readline/promises';
 import type { CollectOptions, Finding, FixPlan, Report, Snapshot } from '../types.js';
 import { isFindingCode } from '../codes.js';
@@ -67,7 +68,7 @@ function eventLine(e: StepEvent): string | null {
 export async function runFix(opts: FixOptions, deps: FixDeps): Promise<number> {
   const unknown = opts.codes.filter((c) => !isFindingCode(c));
   if (unknown.length) {
-    deps.err(`unknown finding code ${unknown.join(', ')}; nothing changed\n`);
+    deps.err(`unknown code ${unknown.join(', ')} (see \`hagw-doctor codes\`); nothing changed\n`);
     return 3;
   }
   let snapshot: Snapshot;
@@ -76,19 +77,23 @@ export async function runFix(opts: FixOptions, deps: FixDeps): Promise<number> {
     snapshot = opts.from ? await deps.readSnapshot(opts.from) : await deps.collect(collectOptions(opts));
     report = deps.analyse(snapshot, { source: opts.from ?? 'live' });
   } catch (err) {
-    deps.err(`cannot inspect the host: ${(err as Error).message}; nothing changed\n`);
+    deps.err(`cannot inspect the host: ${visibleLine((err as Error).message)}; nothing changed\n`);
     return 3;
   }
   const chosen: Finding[] = [];
+  // a code that is not reported is not an error: there is nothing to fix (exit 0, nothing done)
+  const absent = opts.codes.filter((code) => !report.findings.some((f) => f.code === code));
+  for (const code of absent) deps.out(`${code} is not reported ${opts.from ? `in ${opts.from}` : 'on this host'}: nothing to fix\n`);
+  if (absent.length === opts.codes.length) {
+    deps.out('nothing changed\n');
+    return 0;
+  }
   for (const code of opts.codes) {
     const found = report.findings.filter((f) => f.code === code);
-    if (!found.length) {
-      deps.err(`${code} is not reported ${opts.from ? `in ${opts.from}` : 'on this host'}; nothing to fix, nothing changed\n`);
-      return 3;
-    }
+    if (!found.length) continue;
     const fixable = found.filter((f) => f.fix);
     if (!fixable.length) {
-      deps.err(`${code} is reported but has no automatic fix (${found[0]!.title}); see \`hagw-doctor check\` for what to do; nothing changed\n`);
+      deps.err(`${code} is reported but has no automatic fix (${visibleLine(found[0]!.title)}); see \`hagw-doctor check\` for what to do; nothing changed\n`);
       return 3;
     }
     chosen.push(...fixable);
@@ -96,7 +101,7 @@ export async function runFix(opts: FixOptions, deps: FixDeps): Promise<number> {
   const plan = mergePlans(chosen.map((f) => f.fix!));
   const paths = deps.paths ?? changePaths();
   const preview = planPreview(plan, { paths });
-  deps.out(renderPreview(preview, { color: opts.color }));
+  deps.out(renderPreview(visibleDeep(preview), { color: opts.color }));
   if (opts.from) {
     deps.out(`\n(${opts.from} is a recorded snapshot: the fix is shown, never applied)\n`);
     return 0;
@@ -143,10 +148,10 @@ export async function runFix(opts: FixOptions, deps: FixDeps): Promise<number> {
     },
     onStep: (e) => {
       const line = eventLine(e);
-      if (line !== null) deps.out(line + '\n');
+      if (line !== null) deps.out(visible(line) + '\n');
     },
   });
-  (result.exitCode === 0 ? deps.out : deps.err)(result.message + '\n');
+  (result.exitCode === 0 ? deps.out : deps.err)(visible(result.message) + '\n');
   return result.exitCode;
 }
 

@@ -96,7 +96,18 @@ export async function writeFileSafe(real: string, content: string | Buffer, mode
     await rename(tmp, real);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
-    throw err;
+    // a file that is itself a mount point (bind-mounted into a container, or a network namespace's
+    // /etc by `ip netns exec`) cannot be replaced by rename: rewrite it in place, never through a link
+    if ((err as NodeJS.ErrnoException).code !== 'EBUSY') throw err;
+    const inPlace = await open(real, constants.O_WRONLY | constants.O_TRUNC | constants.O_NOFOLLOW);
+    try {
+      await inPlace.writeFile(content);
+      await inPlace.chmod(mode);
+      if (owner) await inPlace.chown(owner.uid, owner.gid);
+      await inPlace.sync();
+    } finally {
+      await inPlace.close();
+    }
   }
   await syncDir(dir);
   return created;

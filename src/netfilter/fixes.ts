@@ -69,6 +69,7 @@ export function persistStatic(
   records: Readonly<Record<string, ProbeRecord>>,
   rules: StaticRule[],
   nft: boolean,
+  family: 'ip' | 'ip6' = 'ip',
 ): { steps: FixStep[]; files: string[]; persistence: FixPlan['persistence'] } {
   const lines = rules.map((r) => `-A ${r.chain} ${quoteSpec(r.spec)}`);
   if (nft) {
@@ -84,7 +85,11 @@ export function persistStatic(
       },
     };
   }
-  const targets = persistenceTargets(records['os-release']?.status === 'ok' ? records['os-release'].stdout : undefined);
+  const base = persistenceTargets(records['os-release']?.status === 'ok' ? records['os-release'].stdout : undefined);
+  // IPv6 rules live beside the IPv4 store: rules.v6 (Debian), ip6tables (RHEL)
+  const targets = family === 'ip6' && base.iptablesStore
+    ? { ...base, iptablesStore: base.iptablesStore.replace(/rules\.v4$/, 'rules.v6').replace(/\/iptables$/, '/ip6tables'), iptablesService: base.iptablesService === 'iptables' ? 'ip6tables' : base.iptablesService }
+    : base;
   const store = targets.iptablesStore;
   const rec = store ? records[`file:${store}`] : undefined;
   const netfilterPersistent = records['stat:/usr/sbin/netfilter-persistent']?.status === 'ok' && /"exists":true/.test(records['stat:/usr/sbin/netfilter-persistent'].stdout);

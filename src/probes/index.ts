@@ -9,6 +9,8 @@ import { netfilterProviders } from './netfilter.js';
 import { routingProviders } from './routing.js';
 import { vrrpProviders } from './vrrp.js';
 import { changeProvider } from '../change/probe.js';
+import { fieldProvider } from './field.js';
+import { driftProvider } from '../peer/drift.js';
 
 export const PROVIDERS: readonly ProbeProvider[] = [
   hostProvider,
@@ -20,4 +22,6 @@ export const PROVIDERS: readonly ProbeProvider[] = [
   ...routingProviders,
   ...vrrpProviders,
   changeProvider,
+  fieldProvider,
+  driftProvider,
 ];

@@ -65,7 +65,8 @@ describe('generatePair', () => {
     const conf = files['keepalived.conf']!.content;
     const { config, diagnostics } = parseKeepalivedConfig('/k.conf', memoryReader({ '/k.conf': conf }));
     expect(diagnostics).toEqual([]);
-    expect(config.globalDefs).toMatchObject({ enableScriptSecurity: true, scriptUser: 'root' });
+    // periodic GARP, so the doctor's garp-refresh-missing is not raised on a pair it generated
+    expect(config.globalDefs).toMatchObject({ enableScriptSecurity: true, scriptUser: 'root', vrrpGarpMasterRefresh: 60 });
     expect(config.vrrpSyncGroups).toMatchObject([{ members: ['VI_LAN', 'VI_WAN'], notify: { master: { path: '/etc/keepalived/scripts/notify_master.sh' }, stop: { path: '/etc/keepalived/scripts/notify_stop.sh' } } }]);
     expect(config.vrrpInstances.map((v) => [v.name, v.state, v.virtualRouterId, v.priority, v.unicastSrcIp, v.unicastPeers.map((p) => p.address), v.virtualIpaddresses.map((a) => a.raw)])).toEqual([
       ['VI_LAN', 'MASTER', 51, 150, '192.168.100.2', ['192.168.100.3'], ['192.168.100.1/24 dev eth0']],
