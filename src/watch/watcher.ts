@@ -96,6 +96,8 @@ export class Watcher {
   private timers: NodeJS.Timeout[] = [];
   private fsw: FSWatcher | undefined;
   private readonly recent: VrrpLogEvent[] = [];
+  /** followers still getting ready (a log file opened at its end): "watching" waits for them */
+  private ready: Promise<unknown>[] = [];
   private readonly findings = new Map<string, Finding>();
   private readonly changes = new Map<string, string>();
   private vipConf: VipConf[] = [];
@@ -155,6 +157,7 @@ export class Watcher {
     }
     const tick = setInterval(() => this.silenceTick(), 1000);
     this.timers.push(tick);
+    await Promise.all(this.ready.splice(0));
     this.emit({ kind: 'watch', level: 'info', message: `watching ${this.logSource ? `keepalived's log (${this.logSource})` : 'without keepalived\'s log'}, address events${this.opts.wire ? ', the wire' : ''}, changes; a light check every ${every || '∞'} s` });
   }
 
@@ -294,7 +297,11 @@ export class Watcher {
     }
     const onLine = (line: string) => this.logLine(line);
     const onError = (msg: string) => this.emit({ kind: 'watch', level: 'warning', message: msg });
-    if (src.file) this.followers.push(followFile(src.file, onLine, { onError }));
+    if (src.file) {
+      const f = followFile(src.file, onLine, { onError });
+      this.followers.push(f);
+      this.ready.push(f.ready);
+    }
     else if (src.argv) {
       this.followers.push(
         followCommand(src.argv, onLine, { onExit: (code, err) => !this.stopped && onError(`${src.argv![0]} ended (${code ?? 'not started'})${err ? `: ${err.split('\n')[0]}` : ''}`) }),
