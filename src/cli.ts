@@ -6,6 +6,8 @@ import path from 'node:path';
 import type { CollectOptions, Report, Snapshot } from './types.js';
 import { PACKAGE_ROOT, TOOL_VERSION } from './version.js';
 import { wantColor } from './report/ansi.js';
+import { visibleLine } from './report/escape.js';
+import { embedded } from './embedded.js';
 
 /** An error the operator can act on: one line on stderr, exit status 3, no stack trace. */
 export class UsageError extends Error {}
@@ -24,12 +26,19 @@ interface CheckFlags {
   since?: string;
   color?: boolean;
   kind?: string;
+  peer?: string;
+  sshConfig?: string;
+  /** -o: write the report to this file (atomically) instead of standard output */
+  output?: string;
 }
 
 function collectOptions(flags: CheckFlags): CollectOptions {
   if (flags.config && !existsSync(flags.config)) throw new UsageError(`--config ${flags.config}: no such file`);
   if (flags.peerConfig && !existsSync(flags.peerConfig)) throw new UsageError(`--peer-config ${flags.peerConfig}: no such file`);
   if (flags.peerSnapshot && !existsSync(flags.peerSnapshot)) throw new UsageError(`--peer-snapshot ${flags.peerSnapshot}: no such file`);
+  if (flags.peer && flags.peerSnapshot) throw new UsageError('--peer and --peer-snapshot both name the other node: give one');
+  if (flags.sshConfig && !flags.peer) throw new UsageError('--ssh-config goes with --peer HOST');
+  if (flags.sshConfig && !existsSync(flags.sshConfig)) throw new UsageError(`--ssh-config ${flags.sshConfig}: no such file`);
   const o: CollectOptions = {};
   if (flags.config) o.config = path.resolve(flags.config);
   if (flags.peerConfig) o.peerConfig = path.resolve(flags.peerConfig);
@@ -77,27 +86,66 @@ export async function runCheck(flags: CheckFlags, extra: { snapshot?: Snapshot; 
   if (!['text', 'json', 'prometheus', 'junit'].includes(format)) throw new UsageError(`--format takes text, json, prometheus or junit, not ${format}`);
   const only = parseOnly(flags.only);
   await validateOnly(only, '--only');
-  const { collect, analyse, exitStatus } = await import('./pipeline.js');
+  const { exitStatus } = await import('./pipeline.js');
   let snapshot = extra.snapshot;
   let source = extra.source ?? 'live';
   if (!snapshot && flags.from) {
+    if (flags.peer) throw new UsageError('--peer probes the other node live; with --from, give its snapshot with --peer-snapshot FILE');
     snapshot = await loadSnapshot(flags.from);
     source = flags.from;
+    if (flags.peerSnapshot) snapshot = await withPeerSnapshotFile(snapshot, flags.peerSnapshot);
   }
   if (flags.kind !== undefined && !['gateway', 'director', 'vip'].includes(flags.kind)) throw new UsageError(`--kind takes gateway, director or vip, not ${flags.kind}`);
-  snapshot ??= await collect(collectOptions(flags));
-  const report = analyse(snapshot, { ...(only ? { only } : {}), source, ...(flags.kind ? { kind: flags.kind as 'gateway' | 'director' | 'vip' } : {}) });
-  process.stdout.write(await render(report, format, flags));
+  snapshot ??= await collectLive(flags);
+  const { analysePair } = await import('./peer/pair.js');
+  const report = analysePair(snapshot, { ...(only ? { only } : {}), source, ...(flags.kind ? { kind: flags.kind as 'gateway' | 'director' | 'vip' } : {}) });
+  let text = await render(report, format, flags);
+  if (format === 'text' && snapshot.options.wire) text += await wireText(snapshot);
+  if (flags.output) {
+    const { writeFileAtomic } = await import('./report/write-file.js');
+    try {
+      await writeFileAtomic(flags.output, text);
+    } catch (err) {
+      throw new UsageError(`cannot write ${flags.output}: ${(err as Error).message}`);
+    }
+  } else process.stdout.write(text);
   return exitStatus(report);
+}
+
+/** check --wire: whose adverts the capture saw ("peer seen" only for another node's). */
+async function wireText(snapshot: Snapshot): Promise<string> {
+  const [{ wireSummaryLines }, { CheckContext }, { visible }] = await Promise.all([import('./vrrp/view.js'), import('./context.js'), import('./report/escape.js')]);
+  return visible(wireSummaryLines(new CheckContext(snapshot)).join('\n')) + '\n';
+}
+
+/** This host's snapshot; with --peer, the other node's collected at the same time over SSH and embedded. */
+async function collectLive(flags: CheckFlags): Promise<Snapshot> {
+  const options = collectOptions(flags);
+  const { collect } = await import('./pipeline.js');
+  if (!flags.peer) return collect(options);
+  const { validPeerHost } = await import('./peer/ssh.js');
+  if (!validPeerHost(flags.peer)) throw new UsageError(`--peer takes [USER@]HOST, not ${JSON.stringify(flags.peer).slice(0, 80)}`);
+  const { collectPeer } = await import('./peer/collect.js');
+  const { embedPeer } = await import('./peer/pair.js');
+  const target = { host: flags.peer, ...(flags.sshConfig ? { sshConfig: path.resolve(flags.sshConfig) } : {}) };
+  const [local, peer] = await Promise.all([collect({ ...options, peer: flags.peer }), collectPeer(target, options)]);
+  return embedPeer(local, peer);
+}
+
+/** --from FILE --peer-snapshot FILE: the peer's snapshot goes into the loaded one (it used to be ignored). */
+async function withPeerSnapshotFile(snapshot: Snapshot, file: string): Promise<Snapshot> {
+  const peer = await loadSnapshot(file);
+  const { embedPeerSnapshotFile } = await import('./peer/pair.js');
+  return embedPeerSnapshotFile(snapshot, path.resolve(file), peer);
 }
 
 async function render(report: Report, format: string, flags: CheckFlags): Promise<string> {
   const formats = await import('./report/formats.js');
   if (format === 'json') return formats.renderJson(report);
-  if (format === 'prometheus') return formats.renderPrometheus(report);
+  if (format === 'prometheus') return formats.renderPrometheus(report, { version: TOOL_VERSION });
   if (format === 'junit') return formats.renderJunit(report);
   const { renderText } = await import('./report/text.js');
-  let text = renderText(report, { color: wantColor(process.stdout, flags.color === false), width: process.stdout.columns ?? 100 });
+  let text = renderText(report, { color: !flags.output && wantColor(process.stdout, flags.color === false), width: process.stdout.columns ?? 100 });
   if (!report.findings.length || notAGateway(report)) text += notAGatewayHint(report);
   return text;
 }
@@ -116,6 +164,8 @@ export function demoDir(): string {
 }
 
 export function demoScenarios(): string[] {
+  const emb = embedded();
+  if (emb) return [...emb.demoNames].sort();
   try {
     return readdirSync(demoDir()).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
   } catch {
@@ -128,8 +178,7 @@ async function runDemo(scenario: string | undefined, flags: CheckFlags): Promise
   if (all.length === 0) throw new UsageError(`no demo snapshots found in ${demoDir()}`);
   const name = scenario ?? (all.includes('ip-forward-off') ? 'ip-forward-off' : all[0]!);
   if (!all.includes(name)) throw new UsageError(`no demo scenario "${name}"; there are: ${all.join(', ')}`);
-  const file = path.join(demoDir(), `${name}.json`);
-  const snapshot = await loadSnapshot(file);
+  const snapshot = await loadDemo(name);
   if (interactive(flags)) {
     const { runApp } = await import('./app/main.js');
     return runApp({ color: wantColor(process.stdout, flags.color === false), demo: { scenario: name, snapshot, scenarios: all } });
@@ -140,8 +189,21 @@ async function runDemo(scenario: string | undefined, flags: CheckFlags): Promise
   return runCheck(flags, { snapshot, source: `demo:${name}` });
 }
 
+/** A demo snapshot: a file of the package, or embedded in the single executable. */
+async function loadDemo(name: string): Promise<Snapshot> {
+  const text = embedded()?.demoText(name);
+  if (text === undefined) return loadSnapshot(path.join(demoDir(), `${name}.json`));
+  const { parseSnapshot, SnapshotError } = await import('./snapshot-file.js');
+  try {
+    return parseSnapshot(text, `demo ${name}`);
+  } catch (err) {
+    if (err instanceof SnapshotError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
 function interactive(flags: CheckFlags): boolean {
-  return ttyApp() && !flags.json && !flags.format;
+  return ttyApp() && !flags.json && !flags.format && !flags.output;
 }
 
 /** The full-screen app needs a terminal on both ends that can draw it: TERM=dumb, an unset or
@@ -164,13 +226,16 @@ function addCheckOptions(cmd: Command, Option: typeof import('commander').Option
     .option('--config <file>', 'keepalived.conf to read (default: the running keepalived\'s -f, else /etc/keepalived/keepalived.conf)')
     .option('--peer-config <file>', 'the other node\'s keepalived.conf, to check the pair for consistency')
     .option('--peer-snapshot <file>', 'the other node\'s `hagw-doctor snapshot`: its config and interfaces, for pair checks')
+    .option('--peer <[user@]host>', 'the other node, probed live over SSH (your keys, agent and ~/.ssh/config; nothing installed there)')
+    .option('--ssh-config <file>', 'ssh_config for --peer (passed to ssh as -F)')
     .option('--only <codes>', 'only these finding codes, comma-separated')
     .option('--from <snapshot>', 'analyse a snapshot file instead of this host')
     .option('--wire', 'listen for VRRP adverts on the wire (needs root and tcpdump)')
     .option('--wire-seconds <n>', 'how long to listen with --wire (default: 3 advert intervals)')
     .option('--conntrack-walk', 'allow a full walk of the conntrack table (slow on a busy gateway)')
     .option('--since <duration>', 'how far back to read keepalived\'s log, e.g. 24h (default 24h)')
-    .option('--kind <kind>', 'what this host is: gateway, director or vip (default: inferred from the config, notify scripts and rules)');
+    .option('--kind <kind>', 'what this host is: gateway, director or vip (default: inferred from the config, notify scripts and rules)')
+    .option('-o, --output <file>', 'write the report to FILE, replaced atomically (for node_exporter\'s textfile collector)');
 }
 
 export function buildProgram({ Command, Option }: typeof import('commander')): Command {
@@ -216,14 +281,18 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--config <file>', 'keepalived.conf to read')
     .option('--peer-config <file>', 'the other node\'s keepalived.conf')
     .option('--peer-snapshot <file>', 'the other node\'s snapshot')
+    .option('--peer <[user@]host>', 'the other node over SSH: its snapshot is embedded in this one')
+    .option('--ssh-config <file>', 'ssh_config for --peer (passed to ssh as -F)')
     .option('--wire', 'include a VRRP capture')
     .option('--wire-seconds <n>', 'capture window')
     .option('--conntrack-walk', 'include a full conntrack walk')
     .option('--since <duration>', 'log window')
+    .option('--include-secrets', 'keep auth_pass values (default: replaced by a fingerprint that still tells "differs")')
     .action(async (_flags: CheckFlags, cmd: Command) => {
-      const flags = cmd.optsWithGlobals<CheckFlags & { output?: string }>();
-      const { collect } = await import('./pipeline.js');
-      const snapshot = await collect(collectOptions(flags));
+      const flags = cmd.optsWithGlobals<CheckFlags & { output?: string; includeSecrets?: boolean }>();
+      const collected = await collectLive(flags);
+      const { redactSnapshot } = await import('./secrets.js');
+      const snapshot = flags.includeSecrets ? { ...collected, options: { ...collected.options, secrets: 'included' as const } } : redactSnapshot(collected);
       if (flags.output) {
         const { writeSnapshot } = await import('./snapshot-file.js');
         try {
@@ -232,7 +301,10 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
           throw new UsageError(`cannot write ${flags.output}: ${(err as Error).message}`);
         }
         process.stderr.write(`snapshot written to ${flags.output} (${Object.keys(snapshot.probes).length} probes)\n`);
-      } else process.stdout.write(JSON.stringify(snapshot, null, 2) + '\n');
+      } else {
+        const { safeJson } = await import('./report/escape.js');
+        process.stdout.write(safeJson(snapshot) + '\n');
+      }
       process.exitCode = 0;
     });
 
@@ -244,8 +316,10 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--confirm-timeout <seconds>', 'roll back by itself unless `hagw-doctor confirm` runs within this many seconds')
     .option('--config <file>', 'keepalived.conf to read')
     .option('--from <snapshot>', 'preview the fixes of a snapshot (never applied)')
+    .option('--on-peer <[user@]host>', 'run the fix with the other node\'s own hagw-doctor over SSH (its preview, consent and rollback)')
+    .option('--ssh-config <file>', 'ssh_config for --on-peer (passed to ssh as -F)')
     .action(async (codes: string[], _flags: unknown, cmd: Command) => {
-      const flags = cmd.optsWithGlobals<{ dryRun?: boolean; yes?: boolean; confirmTimeout?: string; config?: string; from?: string }>();
+      const flags = cmd.optsWithGlobals<{ dryRun?: boolean; yes?: boolean; confirmTimeout?: string; config?: string; from?: string; onPeer?: string; sshConfig?: string }>();
       let confirmTimeout: number | undefined;
       if (flags.confirmTimeout !== undefined) {
         confirmTimeout = Number(flags.confirmTimeout);
@@ -254,6 +328,24 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
         }
       }
       await validateOnly(codes);
+      if (flags.onPeer) {
+        if (flags.from || flags.config) throw new UsageError('--on-peer runs the fix on the other node, with its own config: --from and --config do not apply');
+        if (flags.sshConfig && !existsSync(flags.sshConfig)) throw new UsageError(`--ssh-config ${flags.sshConfig}: no such file`);
+        const { validPeerHost } = await import('./peer/ssh.js');
+        if (!validPeerHost(flags.onPeer)) throw new UsageError(`--on-peer takes [USER@]HOST, not ${JSON.stringify(flags.onPeer).slice(0, 80)}`);
+        const { fixOnPeer } = await import('./peer/fix.js');
+        process.exitCode = await fixOnPeer({
+          target: { host: flags.onPeer, ...(flags.sshConfig ? { sshConfig: path.resolve(flags.sshConfig) } : {}) },
+          codes,
+          yes: flags.yes === true,
+          dryRun: flags.dryRun === true,
+          ...(confirmTimeout !== undefined ? { confirmTimeout } : {}),
+          out: (t) => process.stdout.write(t),
+          err: (t) => process.stderr.write(t),
+        });
+        return;
+      }
+      if (flags.sshConfig) throw new UsageError('--ssh-config goes with --on-peer HOST');
       if (flags.config && !existsSync(flags.config)) throw new UsageError(`--config ${flags.config}: no such file`);
       const { fixCommand } = await import('./change/cli.js');
       process.exitCode = await fixCommand({
@@ -269,27 +361,33 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
 
   program
     .command('confirm')
-    .description('keep the pending change (cancels its automatic rollback)')
-    .action(async () => {
+    .description("keep this node's pending change (cancels its automatic rollback)")
+    .option('--yes', 'do not ask (needed without a TTY)')
+    .action(async (_flags: unknown, cmd: Command) => {
       const { confirmCommand } = await import('./change/cli.js');
-      process.exitCode = await confirmCommand();
+      process.exitCode = await confirmCommand({ yes: cmd.opts<{ yes?: boolean }>().yes === true });
     });
 
   program
     .command('undo [change-id]')
-    .description('roll a change back from its saved backup (default: the latest)')
-    .action(async (id: string | undefined) => {
+    .description("roll a change of this node back, step by step (default: this node's latest)")
+    .option('--yes', 'do not ask (needed without a TTY)')
+    .option('--restore-backup', 'restore the whole tables the change backed up (shows every rule it would remove first)')
+    .action(async (id: string | undefined, _flags: unknown, cmd: Command) => {
       const { undoCommand } = await import('./change/cli.js');
-      process.exitCode = await undoCommand(id);
+      const o = cmd.opts<{ yes?: boolean; restoreBackup?: boolean }>();
+      process.exitCode = await undoCommand(id, { yes: o.yes === true, restoreBackup: o.restoreBackup === true });
     });
 
   program
     .command('changes')
-    .description('list the changes the doctor made, with their state')
+    .description("list this node's changes, with their state")
     .option('--json', 'as JSON')
+    .option('--all', "every node's changes (network namespaces sharing this state directory)")
     .action(async (_flags: unknown, cmd: Command) => {
       const { changesCommand } = await import('./change/cli.js');
-      process.exitCode = await changesCommand({ json: cmd.optsWithGlobals<{ json?: boolean }>().json === true });
+      const o = cmd.optsWithGlobals<{ json?: boolean; all?: boolean }>();
+      process.exitCode = await changesCommand({ json: o.json === true, all: o.all === true });
     });
 
   program
@@ -310,10 +408,14 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--wan-interface <if>', 'the WAN interface (SNAT out, WAN VIP)')
     .option('--wan-vip <addr/prefix>', 'the WAN VIP used as the SNAT source')
     .option('--exclude <cidrs>', 'destinations never SNATed (default 100.64.0.0/10 and the private ranges)')
+    .option('--vip6 <addr/prefix>', 'an IPv6 LAN VIP too (VRRPv3 instance VI_LAN6, synced with the IPv4 one)')
+    .option('--self6 <addr>', 'this node\'s IPv6 address on the LAN interface (unicast IPv6 adverts)')
+    .option('--peer6 <addr>', 'the other node\'s IPv6 address (unicast IPv6 adverts)')
     .option('--lvs-nat', 'an LVS-NAT director (with --virtual-server and --real-server)')
     .option('--virtual-server <addr:port>', 'LVS virtual service (with --lvs-nat)')
     .option('--real-server <addr:port,...>', 'LVS real servers (with --lvs-nat)')
     .requiredOption('--out <dir>', 'where to write the files')
+    .option('--force', 'write into a non-empty --out (replaces the generated files only)')
     .action(async (flags: Record<string, string | boolean | undefined>) => {
       const { generateCommand } = await import('./generate/cli.js');
       process.exitCode = await generateCommand(flags);
@@ -398,6 +500,9 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
 
 export async function main(argv: string[]): Promise<number> {
   try {
+    // before anything else: a commit-confirmed change past its deadline (its timer died) is rolled back
+    const { settleOverdueFirst } = await import('./change/overdue.js');
+    await settleOverdueFirst(argv);
     if (argv.length === 0 && ttyApp()) {
       // `ssh gw1; hagw-doctor`: straight to the app, without loading the argument parser
       const { runApp } = await import('./app/main.js');
@@ -414,11 +519,11 @@ export async function main(argv: string[]): Promise<number> {
       return code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help' ? 0 : 3;
     }
     if (err instanceof UsageError) {
-      process.stderr.write(`hagw-doctor: ${err.message}\n`);
+      process.stderr.write(`hagw-doctor: ${visibleLine(err.message)}\n`);
       return 3;
     }
     const e = err as Error;
-    process.stderr.write(`hagw-doctor: internal error: ${e?.message ?? String(err)}${process.env.HAGW_DOCTOR_DEBUG ? `\n${e?.stack}` : ' (HAGW_DOCTOR_DEBUG=1 shows the stack)'}\n`);
+    process.stderr.write(`hagw-doctor: internal error: ${visibleLine(e?.message ?? String(err))}${process.env.HAGW_DOCTOR_DEBUG ? `\n${e?.stack}` : ' (HAGW_DOCTOR_DEBUG=1 shows the stack)'}\n`);
     return 3;
   }
 }

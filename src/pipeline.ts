@@ -9,6 +9,7 @@ import { runCheck, type Check } from './check.js';
 import { instanceStates, nodeRole } from './state.js';
 import { hostKind, notApplicable, overrideKind } from './host-kind.js';
 import { notJudged, summaryStatus } from './judgement.js';
+import { scrubFindings } from './secrets.js';
 
 export function collect(options: CollectOptions, hooks?: CollectHooks): Promise<Snapshot> {
   return collectSnapshot(PROVIDERS, options, hooks);
@@ -50,6 +51,7 @@ export function analyse(snapshot: Snapshot, opts: AnalyseOptions = {}): Report {
     runs.push(outcome.run);
     findings.push(...outcome.findings.filter((f) => !opts.only?.length || opts.only.includes(f.code)));
   }
+  scrubFindings(findings, snapshot);
   dedupe(findings);
   findings.sort((a, b) => SEVERITY_ORDER[b.severity] - SEVERITY_ORDER[a.severity]);
   const count = (s: Finding['severity']) => findings.filter((f) => f.severity === s).length;

@@ -29,6 +29,11 @@ export type ProbeSpec =
       maxBytes?: number;
       /** read the last maxBytes of the file rather than the first */
       tail?: boolean;
+      /** default 3000 ms (file reads too: a hung mount must not hang the doctor) */
+      timeoutMs?: number;
+      /** the path comes from host text (a config include, a script, a log path from argv): it must
+       *  be a regular file on a disk filesystem, never a FIFO, device, /proc or /sys file */
+      hostPath?: boolean;
     }
   | {
       id: string;
@@ -83,6 +88,8 @@ export interface CollectOptions {
   peerConfig?: string;
   /** --peer-snapshot: the other node's `hagw-doctor snapshot`, for pair consistency and MTUs */
   peerSnapshot?: string;
+  /** --peer [USER@]HOST: the other node, probed over SSH and embedded as the peer-snapshot probe */
+  peer?: string;
   /** --wire: listen for VRRP adverts on the wire */
   wire?: boolean;
   /** listen window for --wire, seconds */
@@ -91,6 +98,8 @@ export interface CollectOptions {
   conntrackWalk?: boolean;
   /** --since for log timelines, e.g. "24h" */
   since?: string;
+  /** set on a snapshot whose secrets were replaced by their tokens (see src/secrets.ts), or kept (--include-secrets) */
+  secrets?: 'redacted' | 'included';
 }
 
 /** A source of probes. probes() is called in rounds with the records so far, until no provider
@@ -147,6 +156,9 @@ export type FixStep =
       /** a step whose failure is tolerated (e.g. deleting conntrack entries that already expired) */
       optional?: boolean;
       why?: string;
+      /** an iptables rule edit named by content: the change engine checks it (-C) and resolves any
+       *  position at apply time, under its lock; argv/undo then only show the intent */
+      rule?: RuleEdit;
     }
   | {
       /** write (create or replace) a file with exactly this content */
@@ -157,6 +169,21 @@ export type FixStep =
       remove: { path: string };
       why?: string;
     };
+
+/** An iptables rule edit by content (see FixStep.rule). */
+export interface RuleEdit {
+  /** iptables, iptables-legacy, iptables-nft, ip6tables... */
+  bin: string;
+  table: string;
+  chain: string;
+  /** insert: at the top, or just before `before`; append: at the end; delete: this rule;
+   *  replace: this rule by `with`, in its place */
+  op: 'insert' | 'append' | 'delete' | 'replace';
+  /** the rule after "-A CHAIN", as iptables-save prints it */
+  spec: string[];
+  with?: string[];
+  before?: string[];
+}
 
 /** What a plan touches, so the change engine can back it up before the first step. */
 export interface FixTouches {
@@ -224,6 +251,9 @@ export type Role = 'master' | 'backup' | 'fault' | 'unknown';
 
 export interface InstanceState {
   name: string;
+  /** virtual_router_id and interface from the config: with the VIPs they identify the pair */
+  vrid?: number;
+  interface?: string;
   state: 'MASTER' | 'BACKUP' | 'FAULT' | 'INIT' | 'STOP' | 'UNKNOWN';
   /** which source decided: data-dump, log, vip-presence */
   source: string;
@@ -270,4 +300,8 @@ export interface PeerStatus {
   reachable: boolean;
   reason?: string;
   via: 'ssh' | 'snapshot';
+  /** the peer's own hostname, role and instances (side-by-side views), when it was read */
+  hostname?: string;
+  role?: Role;
+  instances?: InstanceState[];
 }

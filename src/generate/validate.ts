@@ -33,6 +33,11 @@ export interface GenerateInput {
   /** destinations that bypass SNAT, in order (defaults plus --exclude) */
   exclude: string[];
   out: string;
+  /** --vip6: an IPv6 VIP on the LAN interface, in a VRRPv3 instance of its own (VI_LAN6) */
+  vip6?: { address: string; prefix: number };
+  /** --self6/--peer6: IPv6 unicast adverts; without them (or with --multicast) to ff02::12 from the link-local address */
+  self6?: string;
+  peer6?: string;
   /** --lvs-nat: an LVS-NAT director instead of a SNAT gateway */
   lvsNat?: { port: number; protocol: 'TCP' | 'UDP'; scheduler: string; realServers: RealServerSpec[] };
 }
@@ -93,6 +98,24 @@ export function parseIpv4Cidr(text: string): string | null {
   const prefix = m[2] === undefined ? 32 : Number(m[2]);
   if (!address || prefix < 0 || prefix > 32) return null;
   return `${ipaddr.IPv4.networkAddressFromCIDR(`${address}/${prefix}`).toString()}/${prefix}`;
+}
+
+/** An IPv6 address (not IPv4-mapped), normalised; null when it is not one. */
+export function parseIpv6(text: string): string | null {
+  if (!text.includes(':') || !ipaddr.IPv6.isValid(text)) return null;
+  const a = ipaddr.IPv6.parse(text);
+  if (a.isIPv4MappedAddress()) return null;
+  return a.toString();
+}
+
+/** An IPv6 ADDR/PREFIX (a VIP), prefix 1-128. */
+export function parseIpv6WithPrefix(text: string): { address: string; prefix: number } | null {
+  const m = /^([0-9a-fA-F:.]+)\/(\d{1,3})$/.exec(text);
+  if (!m) return null;
+  const address = parseIpv6(m[1]!);
+  const prefix = Number(m[2]);
+  if (!address || prefix < 1 || prefix > 128) return null;
+  return { address, prefix };
 }
 
 export function cidrContains(outer: string, inner: string): boolean {
@@ -220,6 +243,29 @@ function validate(raw: Record<string, unknown>, facts: NetworkFacts | undefined)
     return l;
   });
   const extra = attempt(() => list(str(raw, 'exclude')).map((c) => parseIpv4Cidr(c) ?? fail('exclude', `'${c}' is not an IPv4 network (CIDR)`))) ?? [];
+  const v6 = attempt(() => {
+    const vip6Text = str(raw, 'vip6');
+    let vip6: GenerateInput['vip6'];
+    let self6: string | undefined;
+    let peer6: string | undefined;
+    if (vip6Text !== undefined) {
+      vip6 = parseIpv6WithPrefix(vip6Text) ?? fail('vip6', `'${vip6Text}' is not an IPv6 address with a prefix (ADDR/PREFIX)`);
+      if (ipaddr.IPv6.parse(vip6.address).range() === 'linkLocal' || ipaddr.IPv6.parse(vip6.address).range() === 'multicast') fail('vip6', 'must be a global (or unique local) address: keepalived adds the link-local one itself');
+      if (vrid !== undefined && vrid >= 254 && str(raw, 'wanVip') !== undefined) fail('vrid', 'must be at most 253 with --wan-vip and --vip6 (the IPv6 instance uses VRID+2)');
+      if (vrid === 255) fail('vrid', 'must be at most 254 with --vip6 (the IPv6 instance uses the next free VRID)');
+    }
+    const self6Text = str(raw, 'self6');
+    const peer6Text = str(raw, 'peer6');
+    if ((self6Text === undefined) !== (peer6Text === undefined)) fail(self6Text === undefined ? 'self6' : 'peer6', 'goes with --self6 and --peer6 together');
+    if (self6Text !== undefined) {
+      if (!vip6) fail('self6', 'needs --vip6');
+      self6 = parseIpv6(self6Text) ?? fail('self6', `'${self6Text}' is not an IPv6 address`);
+      peer6 = parseIpv6(peer6Text!) ?? fail('peer6', `'${peer6Text}' is not an IPv6 address`);
+      if (self6 === peer6) fail('peer6', 'is the same address as --self6');
+      if (vip6!.address === self6 || vip6!.address === peer6) fail('vip6', 'must be an address of its own, not --self6 or --peer6');
+    }
+    return { vip6, self6, peer6 };
+  });
   const out = attempt(() => {
     const o = str(raw, 'out') ?? fail('out', 'is required (the directory to write into)');
     if (!o.trim() || o.includes('\0')) fail('out', 'is not a usable path');
@@ -237,6 +283,8 @@ function validate(raw: Record<string, unknown>, facts: NetworkFacts | undefined)
     ...(wanIface !== undefined ? { wanInterface: wanIface } : {}),
     ...(wanVip ? { wanVip } : {}),
     ...(lvsNat ? { lvsNat } : {}),
+    ...(v6?.vip6 ? { vip6: v6.vip6 } : {}),
+    ...(v6?.self6 && v6?.peer6 ? { self6: v6.self6, peer6: v6.peer6 } : {}),
   };
 }
 

@@ -82,6 +82,10 @@ export interface VrrpInstance {
   notify: NotifyScripts;
   garpMasterRefresh?: number;
   version?: 2 | 3;
+  /** `accept` (true) or `no_accept` (false) as written; undefined when neither */
+  accept?: boolean;
+  /** `strict_mode` [on|off] as written; undefined when not written */
+  strictMode?: boolean;
 }
 
 export interface VrrpSyncGroup {
@@ -153,6 +157,8 @@ export interface GlobalDefs {
   enableScriptSecurity: boolean;
   scriptUser?: string;
   vrrpStrict: boolean;
+  /** vrrp_version (global default of every instance's version) */
+  vrrpVersion?: 2 | 3;
   vrrpGarpMasterRefresh?: number;
   /** default_interface: used by instances that name no interface */
   defaultInterface?: string;
@@ -195,4 +201,6 @@ export interface ConfigSourceReader {
   readFile(path: string): string | undefined;
   /** the entry names of a directory, or undefined */
   listDir(path: string): string[] | undefined;
+  /** why a file could not be read (refused as a FIFO, permission…), when the reader knows */
+  why?(path: string): string | undefined;
 }

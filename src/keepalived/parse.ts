@@ -1,6 +1,7 @@
 // keepalived.conf -> the typed model (model.ts). Never throws: anything it cannot understand becomes
 // a diagnostic (with FILE:LINE) or an entry of config.unknown. Syntax lives in syntax.ts.
 // Accepts keepalived 1.x and 2.x spellings (lvs_sched/lb_algo, lvs_method/lb_kind, nb_get_retry/retry...).
+import { authPassLength } from '../secrets.js';
 import ipaddr from 'ipaddr.js';
 import { readSyntax, type Arg, type Statement } from './syntax.js';
 import type {
@@ -171,6 +172,11 @@ class ModelBuilder {
         case 'vrrp_strict':
           g.vrrpStrict = true;
           break;
+        case 'vrrp_version': {
+          const n = this.int(c, 2, 3, 'vrrp_version');
+          if (n === 2 || n === 3) g.vrrpVersion = n;
+          break;
+        }
         case 'vrrp_garp_master_refresh':
           g.vrrpGarpMasterRefresh = this.int(c, 0, Number.MAX_SAFE_INTEGER);
           break;
@@ -271,6 +277,16 @@ class ModelBuilder {
         case 'garp_master_refresh':
           vi.garpMasterRefresh = this.int(c, 0, Number.MAX_SAFE_INTEGER);
           break;
+        case 'accept':
+          vi.accept = true;
+          break;
+        case 'no_accept':
+          vi.accept = false;
+          break;
+        case 'strict_mode':
+          // "strict_mode" alone or "strict_mode on|true|yes"
+          vi.strictMode = v === undefined || /^(on|true|yes)$/i.test(v);
+          break;
         case 'version':
         case 'vrrp_version': {
           const n = this.int(c, 2, 3, `(${vi.name}) version`);
@@ -307,7 +323,7 @@ class ModelBuilder {
       } else if (c.keyword === 'auth_pass') {
         a.pass = v ?? '';
         // keepalived keeps the first 8 characters and logs "Truncating auth_pass to 8 characters"
-        if (a.pass.length > 8)
+        if (authPassLength(a.pass) > 8)
           this.diagnostics.push({ severity: 'warning', kind: 'auth-pass-truncated', message: `(${name}) auth_pass is longer than 8 characters: keepalived truncates it`, loc: c.loc });
       } else this.unknown(c, `authentication of ${name}`);
     }

@@ -98,14 +98,16 @@ export { CONFIG_PREFIX, configFileProbeId, configDirProbeId, scriptProbeId };
 export const PEER_SNAPSHOT_PROBE = 'peer-snapshot';
 export const KEEPALIVED_LOG_PROBE = 'keepalived-log';
 const LOG_TAIL_BYTES = 8 * 1024 * 1024;
+/** at most this many files per globbed include */
+export const MAX_GLOB_FILES = 64;
 
 /** Where the running keepalived writes its log, from its argv: the file given to -g, the file its
  *  stdout points at when it logs to the console, else the system log. */
 export function logSources(proc: KeepalivedProcess | undefined, consoleTarget: string | undefined): ProbeSpec[] {
   const args = proc ? parseKeepalivedArgs(proc.argv) : undefined;
-  if (args?.logFile) return [{ id: KEEPALIVED_LOG_PROBE, kind: 'file', path: args.logFile, tail: true, maxBytes: LOG_TAIL_BYTES, needsRoot: true }];
+  if (args?.logFile) return [{ id: KEEPALIVED_LOG_PROBE, kind: 'file', path: args.logFile, tail: true, maxBytes: LOG_TAIL_BYTES, needsRoot: true, hostPath: true }];
   if (args?.logConsole && consoleTarget && consoleTarget.startsWith('/') && !consoleTarget.startsWith('/dev/')) {
-    return [{ id: KEEPALIVED_LOG_PROBE, kind: 'file', path: consoleTarget, tail: true, maxBytes: LOG_TAIL_BYTES, needsRoot: true }];
+    return [{ id: KEEPALIVED_LOG_PROBE, kind: 'file', path: consoleTarget, tail: true, maxBytes: LOG_TAIL_BYTES, needsRoot: true, hostPath: true }];
   }
   return [
     { id: 'keepalived-journal', kind: 'command', argv: ['journalctl', '--no-pager', '-o', 'short-iso', '-n', '20000', '-t', 'Keepalived_vrrp', '-t', 'Keepalived', '-t', 'keepalived'], timeoutMs: 5000, maxBytes: LOG_TAIL_BYTES, tail: true },
@@ -132,25 +134,26 @@ export const keepalivedProvider: ProbeProvider = {
     }
     const specs: ProbeSpec[] = [];
     const { path: config } = chosenConfig(records, options.config);
-    specs.push({ id: configFileProbeId(config), kind: 'file', path: config });
-    specs.push({ id: 'keepalived-configtest', kind: 'command', argv: ['keepalived', '-t', '-f', config], timeoutMs: 5000 });
+    specs.push({ id: configFileProbeId(config), kind: 'file', path: config, hostPath: true });
     // includes, discovered file by file as each is read
     for (const rec of Object.values(records)) {
       if (!rec.id.startsWith(CONFIG_PREFIX) || rec.status !== 'ok') continue;
       for (const pattern of configIncludes(rec.stdout, rec.path!)) {
         const glob = expandIncludePattern(pattern);
         if (glob.dir === null) {
-          specs.push({ id: configFileProbeId(pattern), kind: 'file', path: pattern });
+          specs.push({ id: configFileProbeId(pattern), kind: 'file', path: pattern, hostPath: true });
           continue;
         }
         specs.push({ id: configDirProbeId(glob.dir), kind: 'dir', path: glob.dir });
         const listing = records[configDirProbeId(glob.dir)];
         if (listing?.status !== 'ok') continue;
-        for (const name of JSON.parse(listing.stdout) as string[]) {
-          if (glob.matches(name)) specs.push({ id: configFileProbeId(path.join(glob.dir, name)), kind: 'file', path: path.join(glob.dir, name) });
+        // globbed includes are capped (an `include /proc/*` stays bounded; each file is refused anyway)
+        for (const name of (JSON.parse(listing.stdout) as string[]).filter((n) => glob.matches(n)).slice(0, MAX_GLOB_FILES)) {
+          specs.push({ id: configFileProbeId(path.join(glob.dir, name)), kind: 'file', path: path.join(glob.dir, name), hostPath: true });
         }
       }
     }
+    specs.push(...configtestSpec(config, records, specs, round));
     const proc = ourKeepalived(records);
     if (proc) {
       specs.push({ id: 'keepalived-stdout', kind: 'internal', run: async () => readlink(`/proc/${proc.pid}/fd/1`), needsRoot: true });
@@ -165,7 +168,7 @@ export const keepalivedProvider: ProbeProvider = {
     const cfg = configFromRecords(records, options.config);
     if (cfg) {
       for (const script of notifyScriptPaths(cfg)) {
-        specs.push({ id: scriptProbeId(script), kind: 'file', path: script, maxBytes: 256 * 1024 });
+        specs.push({ id: scriptProbeId(script), kind: 'file', path: script, maxBytes: 256 * 1024, hostPath: true });
       }
     }
     // USR1 dump: only read, never triggered (sending signals is a change to a running daemon).
@@ -178,6 +181,21 @@ export const keepalivedProvider: ProbeProvider = {
 };
 
 
+
+/** keepalived -t, once every file of the configuration has been read, and never on a configuration
+ *  that includes a file the doctor refused to read (a FIFO would hang it; /proc/kmsg would consume
+ *  the host's kernel messages): then an internal record says why it was not run. */
+function configtestSpec(config: string, records: Readonly<Record<string, ProbeRecord>>, wanted: readonly ProbeSpec[], round: number): ProbeSpec[] {
+  const files = Object.values(records).filter((r) => r.id.startsWith(CONFIG_PREFIX));
+  const refused = files.find((r) => r.status === 'error' && /refused/.test(r.reason ?? ''));
+  if (refused) {
+    const why = `not run: the configuration includes ${refused.path ?? refused.id.slice(CONFIG_PREFIX.length)}, which the doctor refused to read (${refused.reason})`;
+    return [{ id: 'keepalived-configtest', kind: 'internal', run: () => Promise.reject(new Error(why)) }];
+  }
+  const pending = wanted.some((s) => (s.id.startsWith(CONFIG_PREFIX) || s.id.startsWith('kconf-dir:')) && !records[s.id]);
+  if (pending && round < 4) return [];
+  return [{ id: 'keepalived-configtest', kind: 'command', argv: ['keepalived', '-t', '-f', config], timeoutMs: 5000 }];
+}
 
 const parsed = new WeakMap<object, { key: string; result: ParseResult }>();
 

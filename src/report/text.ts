@@ -1,6 +1,8 @@
 // The text report: what an operator reads in a terminal or a ticket.
 import type { Finding, FixStep, Report } from '../types.js';
 import { style, type Style } from './ansi.js';
+import { visibleDeep } from './escape.js';
+import { pairLines } from '../peer/text.js';
 
 export interface TextOptions {
   color: boolean;
@@ -46,7 +48,9 @@ export function describeStep(step: FixStep): string {
   return `remove ${step.remove.path}`;
 }
 
-export function renderText(report: Report, opts: TextOptions): string {
+export function renderText(hostReport: Report, opts: TextOptions): string {
+  // everything below prints host text: render a copy whose control characters are made visible
+  const report = visibleDeep(hostReport);
   const s = style(opts.color);
   const width = Math.max(60, Math.min(opts.width ?? 100, 120));
   const verbose = opts.verbose ?? true;
@@ -63,9 +67,11 @@ export function renderText(report: Report, opts: TextOptions): string {
   for (const i of report.instances) if (i.contested) out.push(s.yellow(`  ${i.name}: sources disagree: ${i.contested}`));
   if (report.kind) out.push(`Kind: ${report.kind}${report.kindEvidence?.length ? s.dim(` (${report.kindEvidence.slice(0, 2).map((e) => e.replace(/^\w+: /, '')).join('; ')})`) : ''}`);
   out.push('');
+  out.push(...pairLines(report, s, width));
   if (report.findings.length === 0) out.push(report.summary.notJudged?.length ? s.yellow('No problem found in what could be judged; see "Could not judge" below.') : s.green('No problems found.'));
   for (const f of report.findings) {
-    out.push(`${severityLabel(f.severity, s)} ${s.bold(f.code)}  ${f.title}`);
+    const on = f.node && f.node !== 'local' ? `${s.bold(`[${f.node}]`)} ` : '';
+    out.push(`${severityLabel(f.severity, s)} ${on}${s.bold(f.code)}  ${f.title}`);
     const pad = ' '.repeat(9);
     out.push(...wrapText(f.detail, width, pad));
     if (f.location) out.push(`${pad}${s.dim('at')} ${f.location.file}${f.location.line ? `:${f.location.line}` : ''}`);
