@@ -41,7 +41,7 @@ describe('demo', () => {
     expect(h.stdout).toMatch(/Scenarios \(default ip-forward-off\):\n(\s+[\w-]+\n)+/);
     expect(h.stdout).toContain('  config-error');
     const d = await run(['demo', 'config-error']);
-    expect(d.stdout).toMatch(/^ERROR: 1 error, 1 info {2}\(/m);
+    expect(d.stdout).toMatch(/^ERROR: 1 error(, \d+ warning)?, 1 info {2}\(/m);
     expect(d.stdout).not.toMatch(/CRITICAL: 0 critical/);
   });
 });
