@@ -290,7 +290,6 @@ export class Watcher {
   private startLog(snapshot: Snapshot): void {
     const src = this.opts.log ? { label: this.opts.log, file: this.opts.log } : logSourceOf(snapshot);
     this.logSource = src?.label;
-    this.live.log = src?.label;
     if (!src) {
       this.emit({ kind: 'watch', level: 'warning', message: `keepalived's log cannot be followed here: state changes show at the next periodic check` });
       return;
@@ -300,9 +299,15 @@ export class Watcher {
     if (src.file) {
       const f = followFile(src.file, onLine, { onError });
       this.followers.push(f);
-      this.ready.push(f.ready);
-    }
-    else if (src.argv) {
+      // the view says "following" only once the file is open at its end
+      this.ready.push(
+        f.ready.then(() => {
+          this.live.log = src.label;
+          this.changed();
+        }),
+      );
+    } else if (src.argv) {
+      this.live.log = src.label;
       this.followers.push(
         followCommand(src.argv, onLine, { onExit: (code, err) => !this.stopped && onError(`${src.argv![0]} ended (${code ?? 'not started'})${err ? `: ${err.split('\n')[0]}` : ''}`) }),
       );
