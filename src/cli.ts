@@ -464,13 +464,20 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .addOption(new Option('--format <format>', 'text or jsonl (one JSON event a line)').default('text'))
     .option('--for <seconds>', 'stop after this many seconds')
     .option('--peer <host>', "also the other node's events, over SSH (its own hagw-doctor watch)")
+    .option('--ssh-config <file>', 'ssh_config for --peer (passed to ssh as -F)')
     .option('--wire', "follow the peer's VRRP adverts on the wire (tcpdump -p; root): silence counted to the second")
     .option('--config <file>', 'keepalived.conf to read')
     .option('--log <file>', "follow this file as keepalived's log (default: where the running keepalived logs)")
     .option('--node <name>', 'the node name in each event (default: the host name)')
     .option('--check-every <seconds>', 'the light check that reports findings appearing and clearing (default 60; 0: only at start)')
     .action(async (_flags: unknown, cmd: Command) => {
-      const f = cmd.optsWithGlobals<{ format: string; for?: string; peer?: string; wire?: boolean; config?: string; log?: string; node?: string; checkEvery?: string }>();
+      const f = cmd.optsWithGlobals<{ format: string; for?: string; peer?: string; sshConfig?: string; wire?: boolean; config?: string; log?: string; node?: string; checkEvery?: string }>();
+      if (f.peer) {
+        const { validPeerHost } = await import('./peer/ssh.js');
+        if (!validPeerHost(f.peer)) throw new UsageError(`--peer takes a host name or user@host, not ${f.peer}`);
+      }
+      if (f.sshConfig && !f.peer) throw new UsageError('--ssh-config goes with --peer HOST');
+      if (f.sshConfig && !existsSync(f.sshConfig)) throw new UsageError(`--ssh-config ${f.sshConfig}: no such file`);
       if (f.format !== 'text' && f.format !== 'jsonl') throw new UsageError(`--format takes text or jsonl, not ${f.format}`);
       const seconds = (name: string, v: string | undefined, min: number) => {
         if (v === undefined) return undefined;
@@ -487,6 +494,7 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
         format: f.format,
         ...(forS !== undefined ? { for: forS } : {}),
         ...(f.peer ? { peer: f.peer } : {}),
+        ...(f.sshConfig ? { sshConfig: path.resolve(f.sshConfig) } : {}),
         ...(f.wire ? { wire: true } : {}),
         ...(f.log ? { log: path.resolve(f.log) } : {}),
         ...(f.node ? { node: f.node } : {}),
