@@ -4,7 +4,8 @@ import { finding, SkipCheck } from '../src/context.js';
 import type { Evidence, Finding } from '../src/types.js';
 import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
 import { ourKeepalived, processesFrom } from '../src/probes/keepalived.js';
-import { instanceStates, localAddresses } from '../src/state.js';
+import { daemonStatus, instanceStates, localAddresses } from '../src/state.js';
+import { daemonChecks } from './keepalived-daemon.js';
 import { gradeConfigtest, type GradedMessage } from '../src/keepalived/configtest.js';
 
 export function keepalivedInstalled(ctx: Parameters<Check['run']>[0]): boolean {
@@ -38,9 +39,16 @@ const running: Check = {
   run(ctx) {
     ctx.require('keepalived-processes', 'the process list');
     if (!keepalivedInstalled(ctx)) throw new SkipCheck('keepalived is not installed');
-    if (ourKeepalived(ctx.snapshot.probes)) return [];
-    const elsewhere = processesFrom(ctx.snapshot.probes).filter((p) => !p.ours);
-    const evidence: Evidence[] = [{ probe: 'keepalived-processes', excerpt: `no keepalived process in this network namespace (${ctx.snapshot.host.netns})` }];
+    const st = daemonStatus(ctx);
+    if (st.running === 'yes') return [];
+    // not root: the processes named keepalived cannot be verified, which is not an incident
+    if (st.running === 'unknown') throw new SkipCheck(st.why ?? 'keepalived could not be verified', true);
+    const procs = processesFrom(ctx.snapshot.probes);
+    const elsewhere = procs.filter((p) => !p.ours && p.verified !== false && p.daemon !== 'vrrp' && p.daemon !== 'checker' && p.daemon !== 'child');
+    const impostors = procs.filter((p) => p.ours && p.verified === false && p.notVerified);
+    const evidence: Evidence[] = [{ probe: 'keepalived-processes', excerpt: `no keepalived daemon in this network namespace (${ctx.snapshot.host.netns})` }];
+    // what is named keepalived here but is not the daemon first: that is what an operator would take for it
+    for (const p of impostors.slice(0, 3)) evidence.push({ probe: 'keepalived-processes', excerpt: `pid ${p.pid} is named keepalived but is not the daemon: ${p.notVerified}` });
     for (const p of elsewhere.slice(0, 3)) evidence.push({ probe: 'keepalived-processes', excerpt: `pid ${p.pid} runs in another namespace (${p.netns}): ${p.argv.join(' ')}` });
     return [
       finding('keepalived-not-running', {
@@ -63,6 +71,8 @@ const configValid: Check = {
     const cfg = keepalivedConfig(ctx);
     if (cfg.probe?.status !== 'ok') {
       // no config where keepalived would look, and no keepalived running: an unconfigured host, not a broken one
+      // not root and the file is root's: missing privilege, not a broken config
+      if (cfg.probe?.status === 'denied' && !ctx.isRoot) throw new SkipCheck(`needs root: ${cfg.path} is not readable (permission denied)`, true);
       if (cfg.source === 'default' && !ourKeepalived(ctx.snapshot.probes)) throw new SkipCheck(`no keepalived configuration at ${cfg.path}`);
       const why = cfg.probe?.status === 'missing' ? 'missing' : cfg.probe?.status === 'denied' ? 'not readable (permission denied)' : (cfg.probe?.reason ?? 'not collected');
       return [
@@ -176,7 +186,9 @@ const vipState: Check = {
     ctx.require('ip-addr', 'ip addr');
     const cfg = keepalivedConfig(ctx).result?.config;
     if (!cfg) throw new SkipCheck('no readable keepalived configuration');
-    if (!ourKeepalived(ctx.snapshot.probes)) throw new SkipCheck('keepalived is not running here');
+    const daemon = daemonStatus(ctx);
+    if (daemon.running === 'unknown') throw new SkipCheck(daemon.why ?? 'keepalived could not be verified', true);
+    if (daemon.running === 'no') throw new SkipCheck('keepalived is not running here');
     const out: Finding[] = [];
     for (const st of instanceStates(ctx)) {
       const missing = st.vips.filter((v) => !st.vipsHeld.includes(v));
@@ -184,7 +196,7 @@ const vipState: Check = {
         const a = localAddresses(ctx).find((x) => x.address === vip);
         return { probe: 'ip-addr', excerpt: a ? `${a.ifname}: inet ${a.address}/${a.prefix}` : `${vip}: not on any interface` };
       };
-      const stateEvidence: Evidence = { probe: 'state', excerpt: `${st.name} is ${st.state} (from ${st.source})${st.since ? ` since ${st.since}` : ''}` };
+      const stateEvidence: Evidence = { probe: 'state', excerpt: `${st.name} is ${st.state} (from ${st.source})${st.since ? ` since ${st.since}` : ''}${st.contested ? `; ${st.contested}` : ''}` };
       if (st.state === 'MASTER' && missing.length) {
         out.push(
           finding('vip-state-mismatch', {
@@ -209,4 +221,4 @@ const vipState: Check = {
   },
 };
 
-export const keepalivedChecks: Check[] = [installed, running, configValid, vipState];
+export const keepalivedChecks: Check[] = [installed, running, configValid, vipState, ...daemonChecks];

@@ -1,10 +1,10 @@
 // Checks of the netfilter area: what the firewall and conntrack do to this node's VRRP adverts,
 // and whether the SNAT rules fit the node's role.
 import type { Check } from '../src/check.js';
-import { type CheckContext, SkipCheck, finding } from '../src/context.js';
+import { type CheckContext, SkipCheck, finding, probeBlind } from '../src/context.js';
 import type { Evidence, Finding, FixPlan, FixStep } from '../src/types.js';
 import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
-import { localAddresses, nodeRole } from '../src/state.js';
+import { localAddresses, nodeRole, roleBasis } from '../src/state.js';
 import {
   chainsAt, dropsAt, firewallFromRecords, isIptables, isNftNative, notrackAt, policyLine, rulesIn, walkHook,
   type Firewall, type HookWalk,
@@ -26,7 +26,14 @@ export function firewall(ctx: CheckContext): Firewall {
 
 function requireFirewall(ctx: CheckContext): Firewall {
   const fw = firewall(ctx);
-  if (fw.read.length === 0) throw new SkipCheck(`no ruleset could be read (${fw.unavailable.map((u) => `${u.probe}: ${u.reason}`).join('; ')})`);
+  if (fw.read.length === 0) {
+    // blind when a backend could not be read (failed, timed out, needs root); absent or not collected is not blindness
+    const blind = fw.unavailable.some((u) => {
+      const r = ctx.probe(u.probe);
+      return probeBlind(r) || (r?.status === 'ok' && r.exitCode !== 0 && !/not found|No such file/i.test(r.stderr));
+    });
+    throw new SkipCheck(`no ruleset could be read (${fw.unavailable.map((u) => `${u.probe}: ${u.reason}`).join('; ')})`, blind);
+  }
   return fw;
 }
 
@@ -404,6 +411,9 @@ const snatRoleCheck: Check = {
     const vips = configVips(ctx).map((v) => v.address);
     const out: Finding[] = [];
     const standby = r === 'backup' || r === 'fault';
+    // a fix premised on the role only where the role is certain (never from the log alone, never contested)
+    const basis = roleBasis(ctx);
+    const unsure = basis.firm ? '' : ` The role is not certain (${basis.why}), so no fix is offered: check the state by hand first.`;
 
     if (standby) {
       const masterOnly = rules.filter((s) => isMasterOnly(ctx, s.rule));
@@ -414,9 +424,9 @@ const snatRoleCheck: Check = {
             title: `the ${r.toUpperCase()} node carries ${masterOnly.length} SNAT rule${masterOnly.length === 1 ? '' : 's'} meant for the master`,
             detail:
               `This node is ${r.toUpperCase()}, yet its nat table NATs the clients' traffic${masterOnly.some((s) => toSources(s.rule).some((a) => vips.includes(a))) ? ' to a VIP it does not hold' : ''}, so its own traffic breaks. ` +
-              `notify_backup/notify_fault/notify_stop must remove exactly what notify_master added${scripts ? ` (${scripts})` : ' (the config names no such script)'}.`,
+              `notify_backup/notify_fault/notify_stop must remove exactly what notify_master added${scripts ? ` (${scripts})` : ' (the config names no such script)'}.${unsure}`,
             evidence: masterOnly.map((s) => ev(s.table.probe, s.rule.text)),
-            fix: snatOnBackupPlan(ctx, fw, masterOnly, scripts),
+            ...(basis.firm ? { fix: snatOnBackupPlan(ctx, fw, masterOnly, scripts) } : {}),
           }),
         );
       }
@@ -450,7 +460,7 @@ const snatRoleCheck: Check = {
           out.push(
             finding('snat-missing-on-master', {
               title: `the MASTER has no SNAT/MASQUERADE rule for ${missing.join(', ')}`,
-              detail: `The notify_master script adds SNAT, but nothing in nat POSTROUTING would translate the clients' traffic (${missing.join(', ')}) now: the script failed, was disabled, or the rules were flushed (a firewalld/ufw reload does that).`,
+              detail: `The notify_master script adds SNAT, but nothing in nat POSTROUTING would translate the clients' traffic (${missing.join(', ')}) now: the script failed, was disabled, or the rules were flushed (a firewalld/ufw reload does that).${unsure}`,
               evidence: [...intent, ...(post.length ? post.map(({ table, chain }) => ev(table.probe, `${policyLine(table, chain.name)}, ${chain.rules.length} rule(s), none SNATs ${missing[0]}`)) : [ev(fw.read[0]!, 'no nat POSTROUTING chain')])],
             }),
           );

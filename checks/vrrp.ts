@@ -26,7 +26,9 @@ import type { ProblemEvent, ProblemKind } from '../src/vrrp/log.js';
 import { hasWire, logView, redactAuth, wireView, type LogView, type WireView } from '../src/vrrp/view.js';
 import { firewallFromRecords, dropsAt } from '../src/netfilter/firewall.js';
 import { vrrpPaths } from '../src/netfilter/vrrp-paths.js';
-import { localAddresses } from '../src/state.js';
+import { daemonStatus, localAddresses } from '../src/state.js';
+import { missingCapabilities } from '../src/keepalived/daemon.js';
+import { processesFrom } from '../src/probes/keepalived.js';
 
 export const RECENT_MS = 5 * 60_000;
 
@@ -398,6 +400,11 @@ const outputBlocked: Check = {
     const fw = firewallFromRecords(ctx.snapshot.probes);
     const cfg = keepalivedConfig(ctx).result?.config;
     const paths = cfg ? vrrpPaths(cfg, localAddresses(ctx)) : [];
+    // "Operation not permitted" is also what a daemon without CAP_NET_RAW/CAP_NET_ADMIN gets
+    const daemon = daemonStatus(ctx);
+    const caps = daemon.running === 'yes'
+      ? [...new Set(processesFrom(ctx.snapshot.probes).filter((p) => daemon.daemons.some((d) => d.pid === p.pid || d.pid === p.ppid)).flatMap((p) => missingCapabilities(p.capEff)))]
+      : [];
     for (const name of names) {
       // the rule set explains it: the netfilter check reports vrrp-output-blocked and names the rule
       const path = paths.find((p) => p.instance === name);
@@ -407,7 +414,7 @@ const outputBlocked: Check = {
       out.push(
         finding('vrrp-output-blocked', {
           title: `${name ?? 'keepalived'} cannot send adverts (${j.events.length} send error${j.events.length === 1 ? '' : 's'} in the log)`,
-          detail: `"send advert error 1 (Operation not permitted)" / "Cant send advert" means the kernel refused the advert, almost always an OUTPUT (or POSTROUTING) rule that drops protocol 112. The peer hears nothing and takes over. ${j.current ? '' : 'Severity lowered: '}${j.when}.`,
+          detail: `"send advert error 1 (Operation not permitted)" / "Cant send advert" means the kernel refused the advert, ${caps.length ? `and here the daemon runs without ${caps.join(' and ')} (its CapEff lacks them, see keepalived-capabilities-missing): that alone refuses every advert` : 'almost always an OUTPUT (or POSTROUTING) rule that drops protocol 112'}. The peer hears nothing and takes over. ${j.current ? '' : 'Severity lowered: '}${j.when}.`,
           evidence: logEvidence(log, j.events),
           ...severityFor(j),
           ...(name ? { subject: name } : {}),

@@ -24,6 +24,7 @@ interface CheckFlags {
   conntrackWalk?: boolean;
   since?: string;
   color?: boolean;
+  kind?: string;
 }
 
 function collectOptions(flags: CheckFlags): CollectOptions {
@@ -83,8 +84,9 @@ export async function runCheck(flags: CheckFlags, extra: { snapshot?: Snapshot; 
     snapshot = await loadSnapshot(flags.from);
     source = flags.from;
   }
+  if (flags.kind !== undefined && !['gateway', 'director', 'vip'].includes(flags.kind)) throw new UsageError(`--kind takes gateway, director or vip, not ${flags.kind}`);
   snapshot ??= await collect(collectOptions(flags));
-  const report = analyse(snapshot, { ...(only ? { only } : {}), source });
+  const report = analyse(snapshot, { ...(only ? { only } : {}), source, ...(flags.kind ? { kind: flags.kind as 'gateway' | 'director' | 'vip' } : {}) });
   let out = await render(report, format, flags);
   if (format === 'text' && snapshot.options.wire) out += await wireText(snapshot);
   process.stdout.write(out);
@@ -162,7 +164,8 @@ function addCheckOptions(cmd: Command, Option: typeof import('commander').Option
     .option('--wire', 'listen for VRRP adverts on the wire (needs root and tcpdump)')
     .option('--wire-seconds <n>', 'how long to listen with --wire (default: 3 advert intervals)')
     .option('--conntrack-walk', 'allow a full walk of the conntrack table (slow on a busy gateway)')
-    .option('--since <duration>', 'how far back to read keepalived\'s log, e.g. 24h (default 24h)');
+    .option('--since <duration>', 'how far back to read keepalived\'s log, e.g. 24h (default 24h)')
+    .option('--kind <kind>', 'what this host is: gateway, director or vip (default: inferred from the config, notify scripts and rules)');
 }
 
 export function buildProgram({ Command, Option }: typeof import('commander')): Command {

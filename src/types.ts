@@ -216,6 +216,15 @@ export interface CheckRun {
   status: CheckStatus;
   ms: number;
   reason?: string;
+  /** skipped or errored because it could not look (a probe failed, timed out, or needs root), not because it does not apply */
+  blind?: boolean;
+}
+
+/** A check that could not judge: why, and whether it is one of the core judgements (keepalived found, VRRP state, the adverts' firewall path). */
+export interface NotJudged {
+  check: string;
+  reason: string;
+  core: boolean;
 }
 
 export type Role = 'master' | 'backup' | 'fault' | 'unknown';
@@ -229,6 +238,8 @@ export interface InstanceState {
   since?: string;
   vips: string[];
   vipsHeld: string[];
+  /** another source says otherwise (the log, or the dump against the addresses): no fix is premised on this state */
+  contested?: string;
 }
 
 export interface Report {
@@ -236,7 +247,15 @@ export interface Report {
   host: { hostname: string; kernel: string; keepalived: string | null; netns: string };
   role: Role;
   instances: InstanceState[];
-  summary: { status: 'ok' | 'warning' | 'critical' | 'unknown'; critical: number; error: number; warning: number; info: number };
+  summary: {
+    status: 'ok' | 'warning' | 'critical' | 'unknown';
+    critical: number;
+    error: number;
+    warning: number;
+    info: number;
+    /** checks that could not judge (errored, or skipped because a probe failed, timed out or needs root) */
+    notJudged?: NotJudged[];
+  };
   findings: Finding[];
   checks: CheckRun[];
   /** where the snapshot came from: live, or the file given with --from */

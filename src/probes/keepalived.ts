@@ -1,6 +1,6 @@
 // Which keepalived is ours (the one in this network namespace), its config files, its config
 // test, its log and its data dump.
-import { access, readFile, readdir, readlink } from 'node:fs/promises';
+import { access, readlink } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import type { ProbeProvider, ProbeRecord, ProbeSpec } from '../types.js';
@@ -9,40 +9,13 @@ import { parseKeepalivedConfig } from '../keepalived/parse.js';
 import { snapshotReader } from '../keepalived/snapshot-reader.js';
 import type { KeepalivedConfig, ParseResult } from '../keepalived/model.js';
 import { notifyScripts } from '../netfilter/vrrp-paths.js';
+import { daemonsHere, DEFAULT_PID_FILES, pidFileFacts, readProcFacts, verifyDaemons, type KeepalivedProcess } from '../keepalived/daemon.js';
 
-export interface KeepalivedProcess {
-  pid: number;
-  ppid: number;
-  argv: string[];
-  netns: string;
-  /** in the doctor's own network namespace */
-  ours: boolean;
-}
+export type { KeepalivedProcess } from '../keepalived/daemon.js';
 
-/** Walk /proc for keepalived processes: the parent and its VRRP/checker children. */
+/** Walk /proc for keepalived processes and decide which is the daemon (src/keepalived/daemon.ts). */
 export async function listKeepalivedProcesses(): Promise<KeepalivedProcess[]> {
-  const selfNs = await readlink('/proc/self/ns/net').catch(() => '');
-  const out: KeepalivedProcess[] = [];
-  const pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d));
-  await Promise.all(
-    pids.map(async (pid) => {
-      try {
-        const comm = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
-        if (comm !== 'keepalived') return;
-        const [cmdline, stat, ns] = await Promise.all([
-          readFile(`/proc/${pid}/cmdline`, 'utf8'),
-          readFile(`/proc/${pid}/stat`, 'utf8'),
-          readlink(`/proc/${pid}/ns/net`).catch(() => ''),
-        ]);
-        // stat: "pid (comm) S ppid ..." — comm may hold spaces, so split after the last ')'
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        out.push({ pid: Number(pid), ppid, argv: cmdline.split('\0').filter(Boolean), netns: ns, ours: ns !== '' && ns === selfNs });
-      } catch {
-        // the process went away while we looked
-      }
-    }),
-  );
-  return out.sort((a, b) => a.pid - b.pid);
+  return verifyDaemons(await readProcFacts());
 }
 
 export interface KeepalivedArgs {
@@ -101,11 +74,10 @@ export function processesFrom(records: Readonly<Record<string, ProbeRecord>>): K
   }
 }
 
-/** The parent keepalived process of this network namespace, if one runs. */
+/** The verified keepalived daemon (parent) of this network namespace, if one runs. Nothing else
+ *  named keepalived counts: its argv (-f, -g, -p) is never read. */
 export function ourKeepalived(records: Readonly<Record<string, ProbeRecord>>): KeepalivedProcess | undefined {
-  const ours = processesFrom(records).filter((p) => p.ours);
-  const pids = new Set(ours.map((p) => p.pid));
-  return ours.find((p) => !pids.has(p.ppid)) ?? ours[0];
+  return daemonsHere(processesFrom(records))[0];
 }
 
 export type ConfigSource = '--config' | 'process' | 'default';
@@ -151,6 +123,10 @@ export const keepalivedProvider: ProbeProvider = {
       return [
         { id: 'keepalived-processes', kind: 'internal', run: async () => JSON.stringify(await listKeepalivedProcesses()) },
         { id: 'keepalived-binary', kind: 'internal', run: () => findExecutable('keepalived') },
+        // /proc mounted with hidepid: a non-root run sees none of root's processes, so "none found" proves nothing
+        { id: 'proc-pid1-visible', kind: 'internal', run: () => access('/proc/1/comm', fsConstants.R_OK).then(() => 'yes', () => 'no') },
+        // a PID file whose pid is alive but not keepalived makes keepalived refuse to start
+        ...DEFAULT_PID_FILES.map((f): ProbeSpec => ({ id: `pidfile:${f}`, kind: 'internal', run: () => pidFileFacts(f) })),
         ...(options.peerConfig ? [{ id: 'peer-config', kind: 'file' as const, path: path.resolve(options.peerConfig) }] : []),
         // embedded whole, so the analysis stays reproducible from this snapshot alone
         ...(options.peerSnapshot ? [{ id: PEER_SNAPSHOT_PROBE, kind: 'file' as const, path: path.resolve(options.peerSnapshot), maxBytes: 64 * 1024 * 1024 }] : []),
