@@ -13,7 +13,8 @@ import { describeRef, walk, type Packet, type RuleRef } from '../src/netfilter/e
 import { cidrOverlaps, cidrWithin, firstHost, inCidr, isSnatAction, type Rule, type Table } from '../src/netfilter/rules.js';
 import { snatAddresses, type IptRule } from '../src/netfilter/iptables-save.js';
 import { conntrackSummaryCount, isNated, parseConntrack, parseConntrackStats, type ConntrackEntry } from '../src/netfilter/conntrack.js';
-import { notifyScripts, vrrpPaths, VRRP_MULTICAST, type VrrpPath } from '../src/netfilter/vrrp-paths.js';
+import { detectManagers, nftConfInsert, ufwBeforeInsert, NFT_CONF, UFW_BEFORE, UFW_BEFORE6, type FirewallManagers } from '../src/netfilter/managers.js';
+import { AH_PROTO, notifyScripts, vrrpPaths, VRRP_MULTICAST, VRRP_MULTICAST6, type VrrpPath } from '../src/netfilter/vrrp-paths.js';
 import { addRuleStep, binaryForNewRules, iptablesBinary, nftOnly, persistStatic, type StaticRule } from '../src/netfilter/fixes.js';
 import { CONNTRACK_LOOKUP_PREFIX, PROBE_CONNTRACK_STATS, PROBE_CONNTRACK_WALK, PROBE_KERNEL_LOG } from '../src/probes/netfilter.js';
 import { scriptProbeId } from '../src/keepalived/files.js';
@@ -59,19 +60,27 @@ const localSet = (ctx: CheckContext) => new Set(localAddresses(ctx).map((a) => a
 
 /** The packet of one advert leaving this node. */
 function advertOut(p: VrrpPath, peer: string, state?: string): Packet {
-  return { proto: 112, ...(p.self ? { src: p.self } : {}), dst: peer, ...(p.iface ? { outIface: p.iface } : {}), ...(state ? { state } : {}) };
+  return { proto: p.proto, family: p.family, ...(p.self ? { src: p.self } : {}), dst: peer, ...(p.iface ? { outIface: p.iface } : {}), ...(state ? { state } : {}) };
 }
 
 /** The packet of one advert from the peer arriving here (multicast: the sender's address is not known). */
 function advertIn(p: VrrpPath, peer: string, state?: string): Packet {
-  const multicast = peer === VRRP_MULTICAST;
+  const multicast = isGroup(peer);
   return {
-    proto: 112,
+    proto: p.proto,
+    family: p.family,
     ...(multicast ? {} : { src: peer }),
-    dst: multicast ? VRRP_MULTICAST : (p.self ?? ''),
+    dst: multicast ? peer : (p.self ?? ''),
     ...(p.iface ? { inIface: p.iface } : {}),
     ...(state ? { state } : {}),
   };
+}
+
+const isGroup = (a: string) => a === VRRP_MULTICAST || a === VRRP_MULTICAST6;
+
+/** The adverts' protocol in words: "VRRP (protocol 112)" or "AH (protocol 51, auth_type AH)". */
+function protoWords(p: VrrpPath): string {
+  return p.proto === AH_PROTO ? 'AH (IP protocol 51: auth_type AH wraps the VRRP adverts)' : 'VRRP (IP protocol 112)';
 }
 
 /** The conntrack state an advert has: UNTRACKED when raw NOTRACKs it, else NEW (a node that has not
@@ -262,12 +271,14 @@ function snatVrrpPlan(ctx: CheckContext, fw: Firewall, ref: RuleRef): FixPlan | 
   const fixed = [...spec.slice(0, i), '!', '-p', 'vrrp', ...spec.slice(i)];
   const scripts = notifyNames(ctx, 'master');
   return {
-    summary: `replace ${rule.chain} rule ${rule.position} of the nat table with the same rule plus \`! -p vrrp\``,
+    summary: `replace \`-A ${rule.chain} ${spec.join(' ')}\` (rule ${rule.position} when checked) in the nat table with the same rule plus \`! -p vrrp\``,
     risk: 'safe',
     steps: [
       {
+        // shown as the intent; the engine finds the rule by content when it applies (never rule N)
         argv: [bin, '-w', '-t', 'nat', '-R', rule.chain, String(rule.position), ...fixed],
         undo: [[bin, '-w', '-t', 'nat', '-R', rule.chain, String(rule.position), ...spec]],
+        rule: { bin, table: 'nat', chain: rule.chain, op: 'replace', spec, with: fixed },
         why: 'the adverts no longer match; everything else it matched still does',
       },
     ],
@@ -483,8 +494,10 @@ function snatOnBackupPlan(ctx: CheckContext, fw: Firewall, rules: SnatRuleRef[],
       return {
         argv: [bin, '-w', '-t', 'nat', '-D', rule.chain, ...rule.spec],
         undo: [[bin, '-w', '-t', 'nat', '-I', rule.chain, String(rule.position), ...rule.spec]],
+        // by content; the undo puts it back before the rule that followed it when it was deleted
+        rule: { bin, table: 'nat', chain: rule.chain, op: 'delete', spec: [...rule.spec] },
         why: 'a master-only rule on a standby node',
-      };
+      } satisfies FixStep;
     });
   return {
     summary: `remove the ${ipt.length} master-only SNAT rule${ipt.length === 1 ? '' : 's'} from this standby node`,
@@ -594,12 +607,12 @@ const vrrpFilterCheck: Check = {
             : `rule ${w.hit!.rule.position} of ${w.hit!.rule.chain} ${w.verdict === 'REJECT' ? 'rejects' : 'drops'} it`;
           out.push(
             finding('vrrp-input-blocked', {
-              title: `${tableLabel(w.table)} would drop ${p.instance}'s adverts from ${peer === VRRP_MULTICAST ? `the peer (to ${VRRP_MULTICAST})` : peer}`,
-              detail: `An advert (protocol 112${pkt.src ? ` from ${pkt.src}` : ''} to ${pkt.dst}${p.iface ? ` on ${p.iface}` : ''}, conntrack state ${state}) is dropped: ${how}. This node never hears the master, becomes MASTER too, and both nodes hold the VIP.${maybeNote(w.maybes)}`,
+              title: `${tableLabel(w.table)} would drop ${p.instance}'s ${p.proto === AH_PROTO ? 'AH (protocol 51) ' : ''}adverts from ${isGroup(peer) ? `the peer (to ${peer})` : peer}`,
+              detail: `An advert (${protoWords(p)}${pkt.src ? ` from ${pkt.src}` : ''} to ${pkt.dst}${p.iface ? ` on ${p.iface}` : ''}, conntrack state ${state}) is dropped: ${how}.${p.proto === AH_PROTO ? ' A rule that accepts only `-p vrrp` (112) does not pass these adverts: with auth_type AH they travel as protocol 51.' : ''} This node never hears the master, becomes MASTER too, and both nodes hold the VIP.${maybeNote(w.maybes)}`,
               evidence: blockingEvidence(w),
               subject: p.instance,
               ...(w.maybes.length ? { severity: 'warning' as const } : {}),
-              ...(inputPlan(ctx, fw, p, peer, w) ? { fix: inputPlan(ctx, fw, p, peer, w)! } : {}),
+              ...((plan) => (plan ? { fix: plan } : {}))(inputPlan(ctx, fw, p, peer, w)),
             }),
           );
         }
@@ -611,7 +624,7 @@ const vrrpFilterCheck: Check = {
           out.push(
             finding('vrrp-output-blocked', {
               title: `${tableLabel(w.table)} would drop ${p.instance}'s own adverts to ${peer}`,
-              detail: `An advert from ${p.self} to ${peer} is dropped on the way out (${w.hit ? `rule ${w.hit.rule.position} of ${w.hit.rule.chain}` : `${w.chain}'s policy ${w.policy}`}); keepalived logs "send advert error 1 (Operation not permitted)" and the peer takes over.${maybeNote(w.maybes)}`,
+              detail: `An advert (${protoWords(p)}) from ${p.self} to ${peer} is dropped on the way out (${w.hit ? `rule ${w.hit.rule.position} of ${w.hit.rule.chain}` : `${w.chain}'s policy ${w.policy}`}); keepalived logs "send advert error 1 (Operation not permitted)" and the peer takes over.${maybeNote(w.maybes)}`,
               evidence: blockingEvidence(w),
               subject: p.instance,
               ...(w.maybes.length ? { severity: 'warning' as const } : {}),
@@ -625,16 +638,42 @@ const vrrpFilterCheck: Check = {
 };
 
 function inputPlan(ctx: CheckContext, fw: Firewall, p: VrrpPath, peer: string, w: HookWalk): FixPlan | undefined {
-  const multicast = peer === VRRP_MULTICAST;
-  const match = multicast ? ['-d', VRRP_MULTICAST] : ['-s', peer];
+  const multicast = isGroup(peer);
+  const match = multicast ? ['-d', peer] : ['-s', peer];
+  const protoName = p.proto === AH_PROTO ? 'ah' : 'vrrp';
+  const v6 = p.family === 'ip6';
+  const managers = detectManagers(ctx.snapshot.probes, fw);
+  // firewalld owns the ruleset: a rule added beside it is flushed by its next reload
+  if (managers.firewalld) return firewalldPlan(p, peer, protoName, managers.firewalld.evidence);
+  if (managers.ufw && isIptables(w.table)) {
+    const plan = ufwPlan(ctx, p, peer, protoName, managers.ufw);
+    if (plan) return plan;
+  }
   if (isNftNative(w.table)) {
     const chain = w.hit?.via[0]?.chain ?? w.chain;
+    const l3 = v6 ? 'ip6' : 'ip';
+    const ruleWords = [l3, v6 ? 'nexthdr' : 'protocol', protoName, l3, multicast ? 'daddr' : 'saddr', peer, 'accept'];
+    // /etc/nftables.conf is what nftables.service (re)loads: the same rule goes there, at the same place
+    const conf = managers.nftablesConf;
+    // several findings may each add a rule to the file: each plan builds on the previous one's text, so
+    // the merged change (fix CODE applies them all) ends with every rule in the file
+    const pending = conf ? pendingFile(ctx, NFT_CONF, conf.text) : undefined;
+    const next = pending ? nftConfInsert(pending.text, w.table.family, w.table.name, chain, `${ruleWords.join(' ')}    # hagw-doctor: VRRP adverts from the peer`) : undefined;
+    if (pending && next) pending.text = next;
+    const persistence: FixPlan['persistence'] = next
+      ? { persistent: true, how: `added to ${NFT_CONF} at the top of table ${w.table.family} ${w.table.name} chain ${chain}${conf!.enabled === false ? ' (nftables.service is disabled: nothing loads the file at boot until it is enabled)' : ' (loaded at boot by nftables.service)'}` }
+      : conf
+        ? { persistent: false, how: `not persisted: ${NFT_CONF} does not declare table ${w.table.family} ${w.table.name} with a chain ${chain} block the doctor can place the rule in (another file, an include, or \`add rule\` syntax); add \`${ruleWords.join(' ')}\` at the top of that chain where the ruleset is loaded from` }
+        : persistStatic(ctx.snapshot.probes, [], true).persistence;
     return {
-      summary: `insert an accept for VRRP ${multicast ? `to ${VRRP_MULTICAST}` : `from ${peer}`} at the top of nft chain ${w.table.family} ${w.table.name} ${chain}`,
+      summary: `insert an accept for ${protoName.toUpperCase()} ${multicast ? `to ${peer}` : `from ${peer}`} at the top of nft chain ${w.table.family} ${w.table.name} ${chain}${next ? `, now and in ${NFT_CONF}` : ''}`,
       risk: 'disruptive',
-      steps: [{ argv: ['nft', 'insert', 'rule', w.table.family, w.table.name, chain, 'ip', 'protocol', 'vrrp', 'ip', multicast ? 'daddr' : 'saddr', peer, 'accept'], why: 'adverts are accepted before anything drops them' }],
-      touches: { nft: true },
-      persistence: persistStatic(ctx.snapshot.probes, [], true).persistence,
+      steps: [
+        { argv: ['nft', 'insert', 'rule', w.table.family, w.table.name, chain, ...ruleWords], why: 'adverts are accepted before anything drops them' },
+        ...(next ? [{ write: { path: NFT_CONF, content: next, mode: 0o755 }, why: 'nftables.service loads this file at boot and on reload: the accept survives both' }] : []),
+      ],
+      touches: { nft: true, ...(next ? { files: [NFT_CONF] } : {}) },
+      persistence,
       verifies: ['vrrp-input-blocked'],
     };
   }
@@ -642,14 +681,72 @@ function inputPlan(ctx: CheckContext, fw: Firewall, p: VrrpPath, peer: string, w
   // above the dropping rule: at its position in the base chain (the jump that led to it, if nested)
   const top = w.hit ? (w.hit.via[0] ?? w.hit.rule) : undefined;
   const chain = w.chain;
-  const s: StaticRule = { table: w.table.name, chain, spec: ['-p', 'vrrp', ...match, '-j', 'ACCEPT'], position: top ? top.position : 1 };
-  const persist = persistStatic(ctx.snapshot.probes, [{ ...s, position: undefined }].map(({ position: _p, ...r }) => r), false);
+  const s: StaticRule = {
+    table: w.table.name,
+    chain,
+    spec: ['-p', protoName, ...match, '-j', 'ACCEPT'],
+    position: top ? top.position : 1,
+    // placed by content when applied: just above the rule that drops (or jumps to what drops)
+    ...(top && top.position > 1 && (top as IptRule).spec ? { before: [...(top as IptRule).spec] } : {}),
+  };
+  const persist = persistStatic(ctx.snapshot.probes, [{ ...s, position: undefined }].map(({ position: _p, ...r }) => r), false, v6 ? 'ip6' : 'ip');
+  const bin = iptablesBinary(fw, w.table);
   return {
-    summary: `insert \`-A ${chain} -p vrrp ${match.join(' ')} -j ACCEPT\` at position ${s.position} of ${w.table.name} ${chain}, above what drops the adverts`,
+    summary: `insert \`-A ${chain} -p ${protoName} ${match.join(' ')} -j ACCEPT\` ${s.before ? `just above \`-A ${chain} ${s.before.join(' ')}\`` : 'at the top'} of ${v6 ? 'ip6tables ' : ''}${w.table.name} ${chain}, above what drops the adverts`,
     risk: 'disruptive',
-    steps: [addRuleStep(iptablesBinary(fw, w.table), s, 'adverts from the peer are accepted before the rule that drops them'), ...persist.steps],
+    steps: [addRuleStep(v6 ? bin.replace(/^iptables/, 'ip6tables') : bin, s, 'adverts from the peer are accepted before the rule that drops them'), ...persist.steps],
     touches: { iptables: [w.table.name], ...(persist.files.length ? { files: persist.files } : {}) },
     persistence: persist.persistence,
+    verifies: ['vrrp-input-blocked'],
+  };
+}
+
+/** firewalld: a rich rule, at runtime and --permanent (so neither a reload nor a reboot loses it). */
+function firewalldPlan(p: VrrpPath, peer: string, protoName: string, evidence: string): FixPlan {
+  const fam = p.family === 'ip6' ? 'ipv6' : 'ipv4';
+  const where = isGroup(peer) ? `destination address="${peer}"` : `source address="${peer}"`;
+  const rich = `rule family="${fam}" ${where} protocol value="${protoName}" accept`;
+  return {
+    summary: `accept ${protoName.toUpperCase()} ${isGroup(peer) ? `to ${peer}` : `from ${peer}`} through firewalld (${evidence}): a rich rule, now and permanently`,
+    risk: 'disruptive',
+    steps: [
+      { argv: ['firewall-cmd', `--add-rich-rule=${rich}`], undo: [['firewall-cmd', `--remove-rich-rule=${rich}`]], why: 'the running firewall accepts the adverts' },
+      { argv: ['firewall-cmd', '--permanent', `--add-rich-rule=${rich}`], undo: [['firewall-cmd', '--permanent', `--remove-rich-rule=${rich}`]], why: 'firewalld keeps it across reloads and reboots' },
+    ],
+    touches: {},
+    persistence: { persistent: true, how: 'firewalld --permanent configuration (the default zone)' },
+    verifies: ['vrrp-input-blocked'],
+  };
+}
+
+/** ufw: the accept goes into before.rules (ufw rebuilds its chains from it), applied with `ufw reload`. */
+/** The text a file will have once the plans built so far in this analysis are applied (see inputPlan). */
+function pendingFile(ctx: CheckContext, path: string, original: string): { text: string } {
+  return ctx.memo(`netfilter:pending-file:${path}`, () => ({ text: original }));
+}
+
+function ufwPlan(ctx: CheckContext, p: VrrpPath, peer: string, protoName: string, ufw: NonNullable<FirewallManagers['ufw']>): FixPlan | undefined {
+  const v6 = p.family === 'ip6';
+  const file = v6 ? UFW_BEFORE6 : UFW_BEFORE;
+  const text = v6 ? ufw.beforeRules6 : ufw.beforeRules;
+  const match = isGroup(peer) ? `-d ${peer}` : `-s ${peer}`;
+  const line = `-A ufw${v6 ? '6' : ''}-before-input -p ${protoName} ${match} -j ACCEPT`;
+  if (text === undefined) return undefined;
+  const pending = pendingFile(ctx, file, text);
+  const next = ufwBeforeInsert(pending.text, line);
+  if (next === undefined) return undefined;
+  pending.text = next;
+  return {
+    summary: `accept ${protoName.toUpperCase()} ${isGroup(peer) ? `to ${peer}` : `from ${peer}`} through ufw: \`${line}\` in ${file}, then \`ufw reload\``,
+    risk: 'disruptive',
+    steps: [
+      // first, so an undo (last-first, after the file is restored) ends with ufw reloading the restored file
+      { argv: ['ufw', 'status'], undo: [['ufw', 'reload']], why: 'ufw answers; on undo it reloads the restored rules' },
+      { write: { path: file, content: next, mode: 0o640 }, why: 'ufw rebuilds its chains from this file on every reload and boot' },
+      { argv: ['ufw', 'reload'], undo: [], why: 'ufw applies the new rule' },
+    ],
+    touches: { files: [file], iptables: ['filter'] },
+    persistence: { persistent: true, how: `${file} (ufw loads it at boot and on every reload)` },
     verifies: ['vrrp-input-blocked'],
   };
 }

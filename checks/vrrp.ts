@@ -240,7 +240,8 @@ const noPeerAdverts: Check = {
       const state = stateOf(ctx, inst.name);
       const peers = inst.unicastPeers.map((p) => p.address);
       const causes =
-        'Possible causes: the peer is down or its keepalived is stopped or in FAULT (check it there: `systemctl status keepalived`); the peer is BACKUP and this node is MASTER, which is healthy only if this node is meant to win (a backup sends nothing); the peer\'s OUTPUT drops VRRP (its log says "send advert error"); a cloud security group / network ACL does not pass IP protocol 112 (invisible from both hosts: a `tcpdump -ni IF \'ip proto 112\'` on the peer shows adverts leaving that never arrive here); multicast is not delivered on this network (use unicast_peer).';
+        'Possible causes: the peer is down or its keepalived is stopped or in FAULT (check it there: `systemctl status keepalived`); the peer is BACKUP and this node is MASTER, which is healthy only if this node is meant to win (a backup sends nothing); the peer\'s OUTPUT drops VRRP (its log says "send advert error"); a cloud security group / network ACL does not pass IP protocol 112 (invisible from both hosts: a `tcpdump -ni IF \'ip proto 112\'` on the peer shows adverts leaving that never arrive here); multicast is not delivered on this network (use unicast_peer).' +
+        (peers.length ? '' : ' A switch with IGMP snooping, or special handling of 224.0.0.0/24, can drop multicast VRRP between the nodes: that is invisible from the host (only the switch\'s configuration or a capture on its ports shows it); unicast_peer avoids it.');
       if (peers.length) {
         for (const peer of peers) {
           if (seen.some((x) => x.src === peer)) continue;
@@ -338,7 +339,11 @@ function mismatchCheck(spec: MismatchSpec): Check {
   };
 }
 
-const sortedVips = (inst: VrrpInstance) => inst.virtualIpaddresses.map((v) => v.address).filter((a) => !a.includes(':')).sort().join(',');
+// keepalived advertises (and compares) only the VIPs of the instance's own family, the family of its first VIP
+const sortedVips = (inst: VrrpInstance) => {
+  const v6 = inst.virtualIpaddresses[0]?.address.includes(':') ?? false;
+  return inst.virtualIpaddresses.map((v) => v.address).filter((a) => a.includes(':') === v6).sort().join(',');
+};
 
 const vridCollision = mismatchCheck({
   id: 'vrid-collision',
@@ -350,8 +355,8 @@ const vridCollision = mismatchCheck({
     const theirs = src.vipLists.filter((l) => l !== ours);
     return theirs.length ? `advertises the same VRID with other VIPs (${theirs.map((l) => l || 'none').join(' | ')}; ours ${ours || 'none'})` : undefined;
   },
-  logWords: 'adverts for its VRID carry another VIP list',
-  why: 'Two VRRP routers with one VRID and different VIPs on one segment are two clusters colliding (or one node with a different virtual_ipaddress list): keepalived discards the other\'s adverts, so each side may become MASTER. Give each cluster its own virtual_router_id, or make the VIP lists identical.',
+  logWords: 'adverts for its VRID carry another VIP list (or another VRRP version)',
+  why: 'Two VRRP routers with one VRID and different VIPs on one segment are two clusters colliding, or one node has a different virtual_ipaddress list, or the nodes speak different VRRP versions ("invalid ip number count" is what a VRRPv2/v3 mismatch logs too; see vrrp-version-mismatch when the versions are known): keepalived discards the other\'s adverts, so each side may become MASTER. Give each cluster its own virtual_router_id, make the VIP lists identical, or set the same version on both nodes.',
 });
 
 const authMismatch = mismatchCheck({

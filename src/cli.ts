@@ -25,12 +25,17 @@ interface CheckFlags {
   since?: string;
   color?: boolean;
   kind?: string;
+  peer?: string;
+  sshConfig?: string;
 }
 
 function collectOptions(flags: CheckFlags): CollectOptions {
   if (flags.config && !existsSync(flags.config)) throw new UsageError(`--config ${flags.config}: no such file`);
   if (flags.peerConfig && !existsSync(flags.peerConfig)) throw new UsageError(`--peer-config ${flags.peerConfig}: no such file`);
   if (flags.peerSnapshot && !existsSync(flags.peerSnapshot)) throw new UsageError(`--peer-snapshot ${flags.peerSnapshot}: no such file`);
+  if (flags.peer && flags.peerSnapshot) throw new UsageError('--peer and --peer-snapshot both name the other node: give one');
+  if (flags.sshConfig && !flags.peer) throw new UsageError('--ssh-config goes with --peer HOST');
+  if (flags.sshConfig && !existsSync(flags.sshConfig)) throw new UsageError(`--ssh-config ${flags.sshConfig}: no such file`);
   const o: CollectOptions = {};
   if (flags.config) o.config = path.resolve(flags.config);
   if (flags.peerConfig) o.peerConfig = path.resolve(flags.peerConfig);
@@ -54,11 +59,12 @@ function parseOnly(only: string | undefined): string[] | undefined {
   return only.split(',').map((c) => c.trim()).filter(Boolean);
 }
 
-async function validateOnly(codes: string[] | undefined): Promise<void> {
+/** `flag`: the option the codes came from, named only when the user gave one (--only). */
+async function validateOnly(codes: string[] | undefined, flag?: string): Promise<void> {
   if (!codes) return;
   const { isFindingCode } = await import('./codes.js');
   const unknown = codes.filter((c) => !isFindingCode(c));
-  if (unknown.length) throw new UsageError(`--only: unknown finding code ${unknown.join(', ')} (see docs/report.md for the list)`);
+  if (unknown.length) throw new UsageError(`${flag ? `${flag}: ` : ''}unknown code ${unknown.join(', ')} (see \`hagw-doctor codes\`)`);
 }
 
 async function loadSnapshot(file: string): Promise<Snapshot> {
@@ -76,17 +82,20 @@ export async function runCheck(flags: CheckFlags, extra: { snapshot?: Snapshot; 
   const format = flags.json ? 'json' : (flags.format ?? 'text');
   if (!['text', 'json', 'prometheus', 'junit'].includes(format)) throw new UsageError(`--format takes text, json, prometheus or junit, not ${format}`);
   const only = parseOnly(flags.only);
-  await validateOnly(only);
-  const { collect, analyse, exitStatus } = await import('./pipeline.js');
+  await validateOnly(only, '--only');
+  const { exitStatus } = await import('./pipeline.js');
   let snapshot = extra.snapshot;
   let source = extra.source ?? 'live';
   if (!snapshot && flags.from) {
+    if (flags.peer) throw new UsageError('--peer probes the other node live; with --from, give its snapshot with --peer-snapshot FILE');
     snapshot = await loadSnapshot(flags.from);
     source = flags.from;
+    if (flags.peerSnapshot) snapshot = await withPeerSnapshotFile(snapshot, flags.peerSnapshot);
   }
   if (flags.kind !== undefined && !['gateway', 'director', 'vip'].includes(flags.kind)) throw new UsageError(`--kind takes gateway, director or vip, not ${flags.kind}`);
-  snapshot ??= await collect(collectOptions(flags));
-  const report = analyse(snapshot, { ...(only ? { only } : {}), source, ...(flags.kind ? { kind: flags.kind as 'gateway' | 'director' | 'vip' } : {}) });
+  snapshot ??= await collectLive(flags);
+  const { analysePair } = await import('./peer/pair.js');
+  const report = analysePair(snapshot, { ...(only ? { only } : {}), source, ...(flags.kind ? { kind: flags.kind as 'gateway' | 'director' | 'vip' } : {}) });
   let out = await render(report, format, flags);
   if (format === 'text' && snapshot.options.wire) out += await wireText(snapshot);
   process.stdout.write(out);
@@ -97,6 +106,27 @@ export async function runCheck(flags: CheckFlags, extra: { snapshot?: Snapshot; 
 async function wireText(snapshot: Snapshot): Promise<string> {
   const [{ wireSummaryLines }, { CheckContext }, { visible }] = await Promise.all([import('./vrrp/view.js'), import('./context.js'), import('./report/escape.js')]);
   return visible(wireSummaryLines(new CheckContext(snapshot)).join('\n')) + '\n';
+}
+
+/** This host's snapshot; with --peer, the other node's collected at the same time over SSH and embedded. */
+async function collectLive(flags: CheckFlags): Promise<Snapshot> {
+  const options = collectOptions(flags);
+  const { collect } = await import('./pipeline.js');
+  if (!flags.peer) return collect(options);
+  const { validPeerHost } = await import('./peer/ssh.js');
+  if (!validPeerHost(flags.peer)) throw new UsageError(`--peer takes [USER@]HOST, not ${JSON.stringify(flags.peer).slice(0, 80)}`);
+  const { collectPeer } = await import('./peer/collect.js');
+  const { embedPeer } = await import('./peer/pair.js');
+  const target = { host: flags.peer, ...(flags.sshConfig ? { sshConfig: path.resolve(flags.sshConfig) } : {}) };
+  const [local, peer] = await Promise.all([collect({ ...options, peer: flags.peer }), collectPeer(target, options)]);
+  return embedPeer(local, peer);
+}
+
+/** --from FILE --peer-snapshot FILE: the peer's snapshot goes into the loaded one (it used to be ignored). */
+async function withPeerSnapshotFile(snapshot: Snapshot, file: string): Promise<Snapshot> {
+  const peer = await loadSnapshot(file);
+  const { embedPeerSnapshotFile } = await import('./peer/pair.js');
+  return embedPeerSnapshotFile(snapshot, path.resolve(file), peer);
 }
 
 async function render(report: Report, format: string, flags: CheckFlags): Promise<string> {
@@ -149,7 +179,20 @@ async function runDemo(scenario: string | undefined, flags: CheckFlags): Promise
 }
 
 function interactive(flags: CheckFlags): boolean {
-  return process.stdin.isTTY === true && process.stdout.isTTY === true && !flags.json && !flags.format;
+  return ttyApp() && !flags.json && !flags.format;
+}
+
+/** The full-screen app needs a terminal on both ends that can draw it: TERM=dumb, an unset or
+ *  unknown TERM, or no TTY get the text report instead (docs/app.md). */
+export function ttyApp(env: NodeJS.ProcessEnv = process.env, stdin: { isTTY?: boolean } = process.stdin, stdout: { isTTY?: boolean } = process.stdout): boolean {
+  return stdin.isTTY === true && stdout.isTTY === true && capableTerm(env.TERM);
+}
+
+const KNOWN_TERMS = /^(xterm|screen|tmux|rxvt|vt(100|102|220|320|420|52\d)|linux|ansi|alacritty|kitty|foot|wezterm|st(-|$)|putty|konsole|gnome|iterm|eterm|cygwin|mintty|contour|ghostty|vte|rio)/i;
+
+export function capableTerm(term: string | undefined): boolean {
+  if (!term || term === 'dumb' || term === 'unknown') return false;
+  return KNOWN_TERMS.test(term);
 }
 
 function addCheckOptions(cmd: Command, Option: typeof import('commander').Option): Command {
@@ -159,6 +202,8 @@ function addCheckOptions(cmd: Command, Option: typeof import('commander').Option
     .option('--config <file>', 'keepalived.conf to read (default: the running keepalived\'s -f, else /etc/keepalived/keepalived.conf)')
     .option('--peer-config <file>', 'the other node\'s keepalived.conf, to check the pair for consistency')
     .option('--peer-snapshot <file>', 'the other node\'s `hagw-doctor snapshot`: its config and interfaces, for pair checks')
+    .option('--peer <[user@]host>', 'the other node, probed live over SSH (your keys, agent and ~/.ssh/config; nothing installed there)')
+    .option('--ssh-config <file>', 'ssh_config for --peer (passed to ssh as -F)')
     .option('--only <codes>', 'only these finding codes, comma-separated')
     .option('--from <snapshot>', 'analyse a snapshot file instead of this host')
     .option('--wire', 'listen for VRRP adverts on the wire (needs root and tcpdump)')
@@ -193,7 +238,12 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     process.exitCode = await runCheck(cmd.optsWithGlobals<CheckFlags>());
   });
 
-  addCheckOptions(program.command('demo [scenario]').description('the doctor on a recorded snapshot of a broken lab pair (fixes shown, never applied)'), Option).action(
+  addCheckOptions(program.command('demo [scenario]').description('the doctor on a recorded snapshot of a broken lab pair (fixes shown, never applied)'), Option)
+    .addHelpText('after', () => {
+      const all = demoScenarios();
+      return all.length ? `\nScenarios (default ${all.includes('ip-forward-off') ? 'ip-forward-off' : all[0]}):\n${all.map((s) => `  ${s}`).join('\n')}\n` : `\nNo demo snapshots found in ${demoDir()}.\n`;
+    })
+    .action(
     async (scenario: string | undefined, _flags: CheckFlags, cmd: Command) => {
       process.exitCode = await runDemo(scenario, cmd.optsWithGlobals<CheckFlags>());
     },
@@ -206,6 +256,8 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--config <file>', 'keepalived.conf to read')
     .option('--peer-config <file>', 'the other node\'s keepalived.conf')
     .option('--peer-snapshot <file>', 'the other node\'s snapshot')
+    .option('--peer <[user@]host>', 'the other node over SSH: its snapshot is embedded in this one')
+    .option('--ssh-config <file>', 'ssh_config for --peer (passed to ssh as -F)')
     .option('--wire', 'include a VRRP capture')
     .option('--wire-seconds <n>', 'capture window')
     .option('--conntrack-walk', 'include a full conntrack walk')
@@ -213,8 +265,7 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--include-secrets', 'keep auth_pass values (default: replaced by a fingerprint that still tells "differs")')
     .action(async (_flags: CheckFlags, cmd: Command) => {
       const flags = cmd.optsWithGlobals<CheckFlags & { output?: string; includeSecrets?: boolean }>();
-      const { collect } = await import('./pipeline.js');
-      const collected = await collect(collectOptions(flags));
+      const collected = await collectLive(flags);
       const { redactSnapshot } = await import('./secrets.js');
       const snapshot = flags.includeSecrets ? { ...collected, options: { ...collected.options, secrets: 'included' as const } } : redactSnapshot(collected);
       if (flags.output) {
@@ -240,8 +291,10 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--confirm-timeout <seconds>', 'roll back by itself unless `hagw-doctor confirm` runs within this many seconds')
     .option('--config <file>', 'keepalived.conf to read')
     .option('--from <snapshot>', 'preview the fixes of a snapshot (never applied)')
+    .option('--on-peer <[user@]host>', 'run the fix with the other node\'s own hagw-doctor over SSH (its preview, consent and rollback)')
+    .option('--ssh-config <file>', 'ssh_config for --on-peer (passed to ssh as -F)')
     .action(async (codes: string[], _flags: unknown, cmd: Command) => {
-      const flags = cmd.optsWithGlobals<{ dryRun?: boolean; yes?: boolean; confirmTimeout?: string; config?: string; from?: string }>();
+      const flags = cmd.optsWithGlobals<{ dryRun?: boolean; yes?: boolean; confirmTimeout?: string; config?: string; from?: string; onPeer?: string; sshConfig?: string }>();
       let confirmTimeout: number | undefined;
       if (flags.confirmTimeout !== undefined) {
         confirmTimeout = Number(flags.confirmTimeout);
@@ -250,6 +303,24 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
         }
       }
       await validateOnly(codes);
+      if (flags.onPeer) {
+        if (flags.from || flags.config) throw new UsageError('--on-peer runs the fix on the other node, with its own config: --from and --config do not apply');
+        if (flags.sshConfig && !existsSync(flags.sshConfig)) throw new UsageError(`--ssh-config ${flags.sshConfig}: no such file`);
+        const { validPeerHost } = await import('./peer/ssh.js');
+        if (!validPeerHost(flags.onPeer)) throw new UsageError(`--on-peer takes [USER@]HOST, not ${JSON.stringify(flags.onPeer).slice(0, 80)}`);
+        const { fixOnPeer } = await import('./peer/fix.js');
+        process.exitCode = await fixOnPeer({
+          target: { host: flags.onPeer, ...(flags.sshConfig ? { sshConfig: path.resolve(flags.sshConfig) } : {}) },
+          codes,
+          yes: flags.yes === true,
+          dryRun: flags.dryRun === true,
+          ...(confirmTimeout !== undefined ? { confirmTimeout } : {}),
+          out: (t) => process.stdout.write(t),
+          err: (t) => process.stderr.write(t),
+        });
+        return;
+      }
+      if (flags.sshConfig) throw new UsageError('--ssh-config goes with --on-peer HOST');
       if (flags.config && !existsSync(flags.config)) throw new UsageError(`--config ${flags.config}: no such file`);
       const { fixCommand } = await import('./change/cli.js');
       process.exitCode = await fixCommand({
@@ -265,27 +336,33 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
 
   program
     .command('confirm')
-    .description('keep the pending change (cancels its automatic rollback)')
-    .action(async () => {
+    .description("keep this node's pending change (cancels its automatic rollback)")
+    .option('--yes', 'do not ask (needed without a TTY)')
+    .action(async (_flags: unknown, cmd: Command) => {
       const { confirmCommand } = await import('./change/cli.js');
-      process.exitCode = await confirmCommand();
+      process.exitCode = await confirmCommand({ yes: cmd.opts<{ yes?: boolean }>().yes === true });
     });
 
   program
     .command('undo [change-id]')
-    .description('roll a change back from its saved backup (default: the latest)')
-    .action(async (id: string | undefined) => {
+    .description("roll a change of this node back, step by step (default: this node's latest)")
+    .option('--yes', 'do not ask (needed without a TTY)')
+    .option('--restore-backup', 'restore the whole tables the change backed up (shows every rule it would remove first)')
+    .action(async (id: string | undefined, _flags: unknown, cmd: Command) => {
       const { undoCommand } = await import('./change/cli.js');
-      process.exitCode = await undoCommand(id);
+      const o = cmd.opts<{ yes?: boolean; restoreBackup?: boolean }>();
+      process.exitCode = await undoCommand(id, { yes: o.yes === true, restoreBackup: o.restoreBackup === true });
     });
 
   program
     .command('changes')
-    .description('list the changes the doctor made, with their state')
+    .description("list this node's changes, with their state")
     .option('--json', 'as JSON')
+    .option('--all', "every node's changes (network namespaces sharing this state directory)")
     .action(async (_flags: unknown, cmd: Command) => {
       const { changesCommand } = await import('./change/cli.js');
-      process.exitCode = await changesCommand({ json: cmd.optsWithGlobals<{ json?: boolean }>().json === true });
+      const o = cmd.optsWithGlobals<{ json?: boolean; all?: boolean }>();
+      process.exitCode = await changesCommand({ json: o.json === true, all: o.all === true });
     });
 
   program
@@ -298,6 +375,7 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .requiredOption('--peer <addr>', 'the other node\'s address')
     .option('--vrid <n>', 'virtual router id, 1-255', '51')
     .option('--priority <n>', 'VRRP priority, 1-254 (default 150 master, 100 backup)')
+    .option('--peer-priority <n>', "the other node's priority (default 100 for a master's peer, 150 for a backup's): this node's must be on the right side of it")
     .option('--advert-int <s>', 'advert interval in seconds', '1')
     .option('--auth-pass <p>', 'VRRP PASS authentication (8 characters at most)')
     .option('--multicast', 'multicast adverts instead of unicast (not on cloud VPCs)')
@@ -305,10 +383,14 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--wan-interface <if>', 'the WAN interface (SNAT out, WAN VIP)')
     .option('--wan-vip <addr/prefix>', 'the WAN VIP used as the SNAT source')
     .option('--exclude <cidrs>', 'destinations never SNATed (default 100.64.0.0/10 and the private ranges)')
+    .option('--vip6 <addr/prefix>', 'an IPv6 LAN VIP too (VRRPv3 instance VI_LAN6, synced with the IPv4 one)')
+    .option('--self6 <addr>', 'this node\'s IPv6 address on the LAN interface (unicast IPv6 adverts)')
+    .option('--peer6 <addr>', 'the other node\'s IPv6 address (unicast IPv6 adverts)')
     .option('--lvs-nat', 'an LVS-NAT director (with --virtual-server and --real-server)')
     .option('--virtual-server <addr:port>', 'LVS virtual service (with --lvs-nat)')
     .option('--real-server <addr:port,...>', 'LVS real servers (with --lvs-nat)')
     .requiredOption('--out <dir>', 'where to write the files')
+    .option('--force', 'write into a non-empty --out (replaces the generated files only)')
     .action(async (flags: Record<string, string | boolean | undefined>) => {
       const { generateCommand } = await import('./generate/cli.js');
       process.exitCode = await generateCommand(flags);
@@ -328,12 +410,75 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
       process.exitCode = await timelineCommand({ ...flags, color: wantColor(process.stdout, program.opts().color === false) });
     });
 
+  program
+    .command('codes')
+    .description('every finding code, its severity and what it means (from the registry)')
+    .option('--json', 'as JSON: code, severity, meaning, detection, fix, checks')
+    .action(async (_flags: unknown, cmd: Command) => {
+      const { json } = cmd.optsWithGlobals<{ json?: boolean }>();
+      const [{ CHECKS }, view] = await Promise.all([import('../checks/index.js'), import('./codes-view.js')]);
+      const entries = view.codeEntries(CHECKS);
+      process.stdout.write(json ? JSON.stringify(entries, null, 2) + '\n' : view.renderCodesText(entries, process.stdout.columns ?? 100));
+      process.exitCode = 0;
+    });
+
+  program
+    .command('explain <code>')
+    .description('one finding code: what it means, how it is detected, the fix')
+    .action(async (code: string) => {
+      const [{ CHECKS }, view] = await Promise.all([import('../checks/index.js'), import('./codes-view.js')]);
+      const known = view.lookupCode(code);
+      if (!known) throw new UsageError(`unknown code ${code} (see \`hagw-doctor codes\`)`);
+      process.stdout.write(view.renderExplain(view.codeEntries(CHECKS).find((e) => e.code === known)!, process.stdout.columns ?? 100));
+      process.exitCode = 0;
+    });
+
+  program
+    .command('watch')
+    .description('follow this node live until interrupted: state changes with their cause, VIPs, adverts, findings, changes')
+    .addOption(new Option('--format <format>', 'text or jsonl (one JSON event a line)').default('text'))
+    .option('--for <seconds>', 'stop after this many seconds')
+    .option('--peer <host>', "also the other node's events, over SSH (its own hagw-doctor watch)")
+    .option('--wire', "follow the peer's VRRP adverts on the wire (tcpdump -p; root): silence counted to the second")
+    .option('--config <file>', 'keepalived.conf to read')
+    .option('--log <file>', "follow this file as keepalived's log (default: where the running keepalived logs)")
+    .option('--node <name>', 'the node name in each event (default: the host name)')
+    .option('--check-every <seconds>', 'the light check that reports findings appearing and clearing (default 60; 0: only at start)')
+    .action(async (_flags: unknown, cmd: Command) => {
+      const f = cmd.optsWithGlobals<{ format: string; for?: string; peer?: string; wire?: boolean; config?: string; log?: string; node?: string; checkEvery?: string }>();
+      if (f.format !== 'text' && f.format !== 'jsonl') throw new UsageError(`--format takes text or jsonl, not ${f.format}`);
+      const seconds = (name: string, v: string | undefined, min: number) => {
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < min || n > 30 * 86400) throw new UsageError(`${name} takes a number of seconds, not ${v}`);
+        return n;
+      };
+      if (f.config && !existsSync(f.config)) throw new UsageError(`--config ${f.config}: no such file`);
+      if (f.log && !existsSync(f.log)) throw new UsageError(`--log ${f.log}: no such file`);
+      const forS = seconds('--for', f.for, 0.1);
+      const every = seconds('--check-every', f.checkEvery, 0);
+      const { watchCommand } = await import('./watch/cli.js');
+      process.exitCode = await watchCommand({
+        format: f.format,
+        ...(forS !== undefined ? { for: forS } : {}),
+        ...(f.peer ? { peer: f.peer } : {}),
+        ...(f.wire ? { wire: true } : {}),
+        ...(f.log ? { log: path.resolve(f.log) } : {}),
+        ...(f.node ? { node: f.node } : {}),
+        ...(every !== undefined ? { checkEvery: every } : {}),
+        collect: f.config ? { config: path.resolve(f.config) } : {},
+      });
+    });
+
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    if (argv.length === 0 && process.stdin.isTTY === true && process.stdout.isTTY === true) {
+    // before anything else: a commit-confirmed change past its deadline (its timer died) is rolled back
+    const { settleOverdueFirst } = await import('./change/overdue.js');
+    await settleOverdueFirst(argv);
+    if (argv.length === 0 && ttyApp()) {
       // `ssh gw1; hagw-doctor`: straight to the app, without loading the argument parser
       const { runApp } = await import('./app/main.js');
       return await runApp({ color: wantColor(process.stdout, false), options: {} });

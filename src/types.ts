@@ -88,6 +88,8 @@ export interface CollectOptions {
   peerConfig?: string;
   /** --peer-snapshot: the other node's `hagw-doctor snapshot`, for pair consistency and MTUs */
   peerSnapshot?: string;
+  /** --peer [USER@]HOST: the other node, probed over SSH and embedded as the peer-snapshot probe */
+  peer?: string;
   /** --wire: listen for VRRP adverts on the wire */
   wire?: boolean;
   /** listen window for --wire, seconds */
@@ -154,6 +156,9 @@ export type FixStep =
       /** a step whose failure is tolerated (e.g. deleting conntrack entries that already expired) */
       optional?: boolean;
       why?: string;
+      /** an iptables rule edit named by content: the change engine checks it (-C) and resolves any
+       *  position at apply time, under its lock; argv/undo then only show the intent */
+      rule?: RuleEdit;
     }
   | {
       /** write (create or replace) a file with exactly this content */
@@ -164,6 +169,21 @@ export type FixStep =
       remove: { path: string };
       why?: string;
     };
+
+/** An iptables rule edit by content (see FixStep.rule). */
+export interface RuleEdit {
+  /** iptables, iptables-legacy, iptables-nft, ip6tables... */
+  bin: string;
+  table: string;
+  chain: string;
+  /** insert: at the top, or just before `before`; append: at the end; delete: this rule;
+   *  replace: this rule by `with`, in its place */
+  op: 'insert' | 'append' | 'delete' | 'replace';
+  /** the rule after "-A CHAIN", as iptables-save prints it */
+  spec: string[];
+  with?: string[];
+  before?: string[];
+}
 
 /** What a plan touches, so the change engine can back it up before the first step. */
 export interface FixTouches {
@@ -234,8 +254,10 @@ export interface InstanceState {
   state: 'MASTER' | 'BACKUP' | 'FAULT' | 'INIT' | 'STOP' | 'UNKNOWN';
   /** which source decided: data-dump, log, vip-presence */
   source: string;
-  /** when the latest transition happened, when the log says */
+  /** when the latest transition happened, when the log says (as the log writes it) */
   since?: string;
+  /** the same moment in ISO 8601 with the zone offset, when the log line's time could be read (additive to v1) */
+  sinceIso?: string;
   vips: string[];
   vipsHeld: string[];
   /** another source says otherwise (the log, or the dump against the addresses): no fix is premised on this state */
@@ -275,4 +297,8 @@ export interface PeerStatus {
   reachable: boolean;
   reason?: string;
   via: 'ssh' | 'snapshot';
+  /** the peer's own hostname, role and instances (side-by-side views), when it was read */
+  hostname?: string;
+  role?: Role;
+  instances?: InstanceState[];
 }

@@ -2,13 +2,17 @@
 // --out, validate the files with keepalived -t and iptables-restore --test, then move them into --out.
 // Bad input or a failed validation: one line on stderr, exit 3, nothing left in --out.
 import { execa } from 'execa';
-import { chmod, mkdir, mkdtemp, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import { writeFileSafe } from '../change/fsafe.js';
+import { existsSync } from 'node:fs';
 import { COMMAND_ENV } from '../probes/run.js';
 import { parseKeepalivedConfig } from '../keepalived/parse.js';
 import { diskReader } from '../keepalived/reader.js';
 import { generatePair, type GeneratedFiles } from './render.js';
-import { validateGenerateInput, type GenerateInput } from './validate.js';
+import { parseIpv4Cidr, validateGenerateInput, type GenerateInput, type NetworkFacts } from './validate.js';
+import { routesFromIpJson } from './sanity.js';
 
 export { generatePair, validateGenerateInput };
 export type { GeneratedFiles, GenerateInput };
@@ -23,20 +27,23 @@ export type WriteOutcome =
   | { ok: true; out: string; files: GeneratedFiles; steps: ValidationStep[] }
   | { ok: false; error: string };
 
-/** Render, write next to --out, validate with the real tools, then move into --out: a failure
- *  leaves nothing in --out. Shared by the command and the wizard. */
-export async function writeGeneratedPair(input: GenerateInput): Promise<WriteOutcome> {
+/** Render, validate in a scratch directory with the real tools, then install each file into --out
+ *  (temporary name in its own directory, fsync, rename: never across filesystems, never through a
+ *  link). A validation failure leaves --out untouched; an existing non-empty --out needs force.
+ *  Shared by the command and the wizard. */
+export async function writeGeneratedPair(input: GenerateInput, opts: { force?: boolean } = {}): Promise<WriteOutcome> {
   const files = generatePair(input);
   const out = path.resolve(input.out);
   let tmp: string | undefined;
   try {
-    await mkdir(path.dirname(out), { recursive: true });
-    tmp = await mkdtemp(path.join(path.dirname(out), `.${path.basename(out)}.hagw-`));
+    const refusal = await outRefusal(out, files, opts.force === true);
+    if (refusal) return { ok: false, error: refusal };
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'hagw-doctor-generate-'));
     await writeFiles(tmp, files);
     const steps = await validateGenerated(tmp);
     const failed = steps.find((s) => s.status === 'failed');
     if (failed) return { ok: false, error: `${failed.tool} rejects the generated files: ${failed.detail}; nothing written to ${out}` };
-    await moveInto(tmp, out, files);
+    await installInto(out, files);
     return { ok: true, out, files, steps };
   } catch (err) {
     return { ok: false, error: `cannot write ${out}: ${(err as Error)?.message ?? String(err)}` };
@@ -45,17 +52,57 @@ export async function writeGeneratedPair(input: GenerateInput): Promise<WriteOut
   }
 }
 
+/** Why --out cannot take the files: a link on the way, a file where a directory goes, or an
+ *  existing non-empty directory without --force. */
+async function outRefusal(out: string, files: GeneratedFiles, force: boolean): Promise<string | null> {
+  const st = await lstat(out).catch(() => undefined);
+  if (st?.isSymbolicLink()) return `${out} is a symbolic link; the doctor never writes through links (give the real directory)`;
+  if (st && !st.isDirectory()) return `${out} exists and is not a directory`;
+  if (st) {
+    const entries = await readdir(out);
+    if (entries.length && !force) return `${out} is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}); add --force to replace the generated files in it (other files are left alone)`;
+    for (const rel of Object.keys(files)) {
+      let cur = out;
+      for (const part of rel.split('/')) {
+        cur = path.join(cur, part);
+        const s = await lstat(cur).catch(() => undefined);
+        if (s?.isSymbolicLink()) return `${cur} is a symbolic link; the doctor never writes through links; nothing written`;
+        if (!s) break;
+      }
+    }
+  }
+  return null;
+}
+
+async function installInto(out: string, files: GeneratedFiles): Promise<void> {
+  const created: string[] = [];
+  try {
+    for (const [rel, f] of Object.entries(files)) {
+      const target = path.join(out, rel);
+      const existed = await lstat(target).then(() => true, () => false);
+      await writeFileSafe(target, f.content, f.mode, undefined, { owners: 'any' });
+      if (!existed) created.push(target);
+    }
+    await chmod(out, 0o755);
+  } catch (err) {
+    // a half-installed pair is worse than none: take out what this run created
+    for (const f of created) await rm(f, { force: true }).catch(() => undefined);
+    throw err;
+  }
+}
+
 export const describeValidation = (steps: ValidationStep[]) =>
   steps.map((s) => `${s.status === 'ok' ? 'checked' : 'not checked'}: ${s.tool}${s.detail ? ` (${s.detail})` : ''}`);
 
 export async function generateCommand(opts: Record<string, string | boolean | undefined>): Promise<number> {
-  const v = validateGenerateInput(opts);
+  const v = validateGenerateInput(opts, await localNetworkFacts(typeof opts.self === 'string' ? opts.self : undefined));
   if (!v.ok) {
-    process.stderr.write(`hagw-doctor generate: ${v.error}\n`);
+    // every problem at once, one a line
+    process.stderr.write(v.errors.map((e) => `hagw-doctor generate: ${e}\n`).join(''));
     return 3;
   }
   const input = v.value;
-  const r = await writeGeneratedPair(input);
+  const r = await writeGeneratedPair(input, { force: opts.force === true });
   if (!r.ok) {
     process.stderr.write(`hagw-doctor generate: ${r.error}\n`);
     return 3;
@@ -76,22 +123,6 @@ export async function writeFiles(dir: string, files: GeneratedFiles): Promise<vo
     await mkdir(path.dirname(p), { recursive: true });
     await writeFile(p, f.content, { mode: f.mode });
     await chmod(p, f.mode); // the umask must not take the exec bit off the scripts
-  }
-}
-
-/** Move the validated files into --out: a missing or empty --out is replaced whole; otherwise file by file. */
-async function moveInto(tmp: string, out: string, files: GeneratedFiles): Promise<void> {
-  const existing = await stat(out).catch(() => undefined);
-  if (existing && !existing.isDirectory()) throw new Error(`${out} exists and is not a directory`);
-  if (existing && (await readdir(out)).length === 0) await rmdir(out);
-  if (!existing || !(await stat(out).catch(() => undefined))) {
-    await rename(tmp, out);
-    await chmod(out, 0o755); // mkdtemp made it 0700
-    return;
-  }
-  for (const rel of Object.keys(files)) {
-    await mkdir(path.dirname(path.join(out, rel)), { recursive: true });
-    await rename(path.join(tmp, rel), path.join(out, rel));
   }
 }
 
@@ -121,9 +152,27 @@ export async function validateGenerated(dir: string): Promise<ValidationStep[]> 
   else if (/Permission denied|must be root|Operation not permitted/i.test(ir.stderr)) steps.push({ tool: 'iptables-restore --test', status: 'skipped', detail: 'needs root' });
   else steps.push({ tool: 'iptables-restore --test', status: 'failed', detail: ir.stderr.trim().split('\n')[0] ?? `exit ${ir.exitCode}` });
 
+  if (existsSync(path.join(dir, 'rules.v6'))) {
+    const i6 = await execa('ip6tables-restore', ['--test', '--noflush'], { env: COMMAND_ENV, reject: false, timeout: 10_000, inputFile: path.join(dir, 'rules.v6') });
+    if ((i6 as { code?: string }).code === 'ENOENT' || i6.exitCode === undefined) steps.push({ tool: 'ip6tables-restore --test', status: 'skipped', detail: 'ip6tables-restore is not installed here' });
+    else if (i6.exitCode === 0) steps.push({ tool: 'ip6tables-restore --test', status: 'ok', detail: '' });
+    else if (/Permission denied|must be root|Operation not permitted/i.test(i6.stderr)) steps.push({ tool: 'ip6tables-restore --test', status: 'skipped', detail: 'needs root' });
+    else steps.push({ tool: 'ip6tables-restore --test', status: 'failed', detail: i6.stderr.trim().split('\n')[0] ?? `exit ${i6.exitCode}` });
+  }
+
   for (const name of (await readdir(path.join(dir, 'scripts')).catch(() => [] as string[])).sort()) {
     const sh = await execa('sh', ['-n', path.join(dir, 'scripts', name)], { env: COMMAND_ENV, reject: false, timeout: 5000, stdin: 'ignore' });
     if (sh.exitCode !== 0) steps.push({ tool: `sh -n scripts/${name}`, status: 'failed', detail: sh.stderr.trim() });
   }
   return steps;
+}
+
+/** This host's subnets and routes, when --self is one of its addresses (generating for this node):
+ *  the peer's reachability is judged against them. Elsewhere (generating for another machine) nothing is known. */
+export async function localNetworkFacts(self: string | undefined): Promise<NetworkFacts | undefined> {
+  const addrs = Object.values(os.networkInterfaces()).flat().filter((a): a is os.NetworkInterfaceInfo => !!a && a.family === 'IPv4' && !a.internal);
+  if (!self || !addrs.some((a) => a.address === self)) return undefined;
+  const subnets = addrs.map((a) => a.cidr).filter((c): c is string => !!c).map((c) => parseIpv4Cidr(c) ?? c);
+  const r = await execa('ip', ['-j', '-4', 'route', 'show'], { reject: false, timeout: 3000, env: COMMAND_ENV });
+  return { subnets, ...(r.exitCode === 0 ? { routes: routesFromIpJson(String(r.stdout)) } : {}) };
 }

@@ -24,6 +24,7 @@ export function generatePair(input: GenerateInput): GeneratedFiles {
     'sysctl.conf': { content: sysctlConf(input), mode: 0o644, installAs: SYSCTL_FILE },
     'rules.v4': { content: rulesV4(input), mode: 0o644 },
   };
+  if (input.vip6) files['rules.v6'] = { content: rulesV6(input), mode: 0o644 };
   for (const n of NOTIFY) files[`scripts/notify_${n}.sh`] = { content: notifyScript(input, n), mode: 0o755, installAs: `${SCRIPT_DIR}/notify_${n}.sh` };
   if (input.lvsNat) Object.assign(files, realServerFiles(input));
   files['INSTALL.md'] = { content: installMd(input, files), mode: 0o644 };
@@ -42,13 +43,16 @@ function keepalivedConf(i: GenerateInput): string {
     `    router_id hagw_${i.role}`,
     '    enable_script_security',
     '    script_user root',
+    '    ! re-announce the VIPs every minute: upstream ARP caches cannot stay stale after a short split brain',
+    '    vrrp_garp_master_refresh 60',
     '}',
     '',
   );
-  const instances = i.wanVip ? ['VI_LAN', 'VI_WAN'] : ['VI_LAN'];
+  const instances = ['VI_LAN', ...(i.wanVip ? ['VI_WAN'] : []), ...(i.vip6 ? ['VI_LAN6'] : [])];
+  const grouped = instances.length > 1;
   const notifyLines = NOTIFY.map((n) => `    notify_${n} "${SCRIPT_DIR}/notify_${n}.sh"`);
-  if (i.wanVip) {
-    L.push('! the LAN and WAN VIPs move together: one master for both', 'vrrp_sync_group VG_GW {', '    group {', ...instances.map((n) => `        ${n}`), '    }', ...notifyLines, '}', '');
+  if (grouped) {
+    L.push(`! the ${i.wanVip ? 'LAN and WAN' : 'IPv4 and IPv6'} VIPs${i.wanVip && i.vip6 ? ' (IPv4 and IPv6)' : ''} move together: one master for all`, 'vrrp_sync_group VG_GW {', '    group {', ...instances.map((n) => `        ${n}`), '    }', ...notifyLines, '}', '');
   }
   const instance = (name: string, vrid: number, vips: string[], extra: string[]) => {
     L.push(`vrrp_instance ${name} {`, `    state ${state}`, `    interface ${i.interface}`, `    virtual_router_id ${vrid}`, `    priority ${i.priority}`, `    advert_int ${i.advertInt}`);
@@ -56,13 +60,53 @@ function keepalivedConf(i: GenerateInput): string {
     if (!i.multicast) L.push(`    unicast_src_ip ${i.self}`, '    unicast_peer {', `        ${i.peer}`, '    }');
     L.push('    virtual_ipaddress {', ...vips.map((v) => `        ${v}`), '    }', ...extra, '}', '');
   };
-  instance('VI_LAN', i.vrid, [`${i.vip.address}/${i.vip.prefix} dev ${i.interface}`], i.wanVip ? [] : notifyLines);
+  instance('VI_LAN', i.vrid, [`${i.vip.address}/${i.vip.prefix} dev ${i.interface}`], grouped ? [] : notifyLines);
   if (i.wanVip) {
     // adverts go over the LAN, where --self and --peer live; the WAN link is tracked so its loss faults the group
     instance('VI_WAN', i.vrid + 1, [`${i.wanVip.address}/${i.wanVip.prefix} dev ${i.wanInterface!}`], ['    track_interface {', `        ${i.wanInterface!}`, '    }']);
   }
+  if (i.vip6) {
+    // IPv6 VRRP is VRRPv3 (no authentication); multicast goes to ff02::12 from the link-local address
+    const unicast6 = !i.multicast && i.self6 && i.peer6;
+    L.push(
+      `vrrp_instance VI_LAN6 {`,
+      `    state ${state}`,
+      `    interface ${i.interface}`,
+      `    virtual_router_id ${vrid6(i)}`,
+      `    priority ${i.priority}`,
+      `    advert_int ${i.advertInt}`,
+      '    version 3',
+      ...(unicast6 ? [`    unicast_src_ip ${i.self6}`, '    unicast_peer {', `        ${i.peer6}`, '    }'] : []),
+      '    virtual_ipaddress {',
+      `        ${i.vip6.address}/${i.vip6.prefix} dev ${i.interface}`,
+      '    }',
+      '}',
+      '',
+    );
+  }
   if (i.lvsNat) L.push(...virtualServer(i));
   return L.join('\n');
+}
+
+/** The IPv6 instance's VRID: the next one after the IPv4 instances'. */
+export const vrid6 = (i: GenerateInput) => i.vrid + (i.wanVip ? 2 : 1);
+
+function rulesV6(i: GenerateInput): string {
+  const from = !i.multicast && i.self6 && i.peer6 ? `-s ${i.peer6}/128` : '-s fe80::/10 -d ff02::12/128';
+  return [
+    '# hagw-doctor generate: static IPv6 rules, the same on master and backup.',
+    '# Load with: ip6tables-restore --noflush < rules.v6   (once)',
+    '*raw',
+    '# VRRP is never connection-tracked',
+    '-I PREROUTING -p vrrp -j CT --notrack',
+    '-I OUTPUT -p vrrp -j CT --notrack',
+    'COMMIT',
+    '*filter',
+    `# IPv6 adverts from ${peerIsSelfName(i)} (VRRPv3${from.includes('ff02') ? ', multicast from its link-local address' : ''})`,
+    `-I INPUT ${from} -p vrrp -j ACCEPT`,
+    'COMMIT',
+    '',
+  ].join('\n');
 }
 
 function virtualServer(i: GenerateInput): string[] {
@@ -90,6 +134,14 @@ function sysctlConf(i: GenerateInput): string {
     'net.ipv4.ip_forward = 1',
     '# The VIPs are added by keepalived only on the master; services bound to them start on both nodes.',
     'net.ipv4.ip_nonlocal_bind = 1',
+    ...(i.vip6
+      ? [
+          '# IPv6 clients route through the IPv6 VIP too (forwarding turns router advertisements off on',
+          '# interfaces without accept_ra = 2: give the node a static IPv6 address and route)',
+          'net.ipv6.conf.all.forwarding = 1',
+          '# (IPv6 has no ip_nonlocal_bind: services on the IPv6 VIP need IP_FREEBIND or to start on MASTER)',
+        ]
+      : []),
   ];
   return `${L.join('\n')}\n`;
 }
@@ -209,6 +261,7 @@ function installMd(i: GenerateInput, files: GeneratedFiles): string {
     `Generated by \`hagw-doctor generate\` for the ${i.role} of a keepalived pair: this node ${i.self}, peer ${i.peer},`,
     `LAN VIP ${i.vip.address}/${i.vip.prefix} on ${i.interface}${i.wanVip ? `, WAN VIP ${i.wanVip.address}/${i.wanVip.prefix} on ${i.wanInterface}` : ''},`,
     `VRID ${i.vrid}${i.wanVip ? ` (WAN ${i.vrid + 1})` : ''}, priority ${i.priority}, ${i.multicast ? 'multicast' : 'unicast'} adverts.`,
+    ...(i.vip6 ? [`IPv6 VIP ${i.vip6.address}/${i.vip6.prefix} on ${i.interface}: instance VI_LAN6, VRRPv3, VRID ${vrid6(i)}, ${!i.multicast && i.self6 ? `unicast ${i.self6} -> ${i.peer6}` : 'multicast to ff02::12 from the link-local address'}; it moves with the IPv4 VIP${i.wanVip ? 's' : ''} (sync group VG_GW).`] : []),
     'Generate the other node with the same VIPs, VRID, advert interval and password, with --self and --peer swapped.',
     '',
     '## What goes where (in this order, as root)',
@@ -221,6 +274,7 @@ function installMd(i: GenerateInput, files: GeneratedFiles): string {
     '2. Static firewall rules (accept VRRP from the peer, never track VRRP), once:',
     '   ```',
     '   iptables-restore --noflush < rules.v4',
+    ...(i.vip6 ? ['   ip6tables-restore --noflush < rules.v6'] : []),
     '   ```',
     '   To keep them across reboots, add the same rules to your persistent rule set (`/etc/iptables/rules.v4` with',
     '   netfilter-persistent, or `/etc/sysconfig/iptables`). Do not put the SNAT rules there: only the master carries them.',

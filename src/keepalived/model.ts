@@ -82,6 +82,10 @@ export interface VrrpInstance {
   notify: NotifyScripts;
   garpMasterRefresh?: number;
   version?: 2 | 3;
+  /** `accept` (true) or `no_accept` (false) as written; undefined when neither */
+  accept?: boolean;
+  /** `strict_mode` [on|off] as written; undefined when not written */
+  strictMode?: boolean;
 }
 
 export interface VrrpSyncGroup {
@@ -153,6 +157,8 @@ export interface GlobalDefs {
   enableScriptSecurity: boolean;
   scriptUser?: string;
   vrrpStrict: boolean;
+  /** vrrp_version (global default of every instance's version) */
+  vrrpVersion?: 2 | 3;
   vrrpGarpMasterRefresh?: number;
   /** default_interface: used by instances that name no interface */
   defaultInterface?: string;

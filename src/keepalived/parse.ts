@@ -172,6 +172,11 @@ class ModelBuilder {
         case 'vrrp_strict':
           g.vrrpStrict = true;
           break;
+        case 'vrrp_version': {
+          const n = this.int(c, 2, 3, 'vrrp_version');
+          if (n === 2 || n === 3) g.vrrpVersion = n;
+          break;
+        }
         case 'vrrp_garp_master_refresh':
           g.vrrpGarpMasterRefresh = this.int(c, 0, Number.MAX_SAFE_INTEGER);
           break;
@@ -271,6 +276,16 @@ class ModelBuilder {
           break;
         case 'garp_master_refresh':
           vi.garpMasterRefresh = this.int(c, 0, Number.MAX_SAFE_INTEGER);
+          break;
+        case 'accept':
+          vi.accept = true;
+          break;
+        case 'no_accept':
+          vi.accept = false;
+          break;
+        case 'strict_mode':
+          // "strict_mode" alone or "strict_mode on|true|yes"
+          vi.strictMode = v === undefined || /^(on|true|yes)$/i.test(v);
           break;
         case 'version':
         case 'vrrp_version': {

@@ -17,6 +17,14 @@ export interface Packet {
   state?: string;
   /** addresses of this host (for addrtype LOCAL) */
   localAddresses?: readonly string[];
+  /** ip (IPv4) or ip6; when absent, read from src/dst (an address with ':' is IPv6), else ip */
+  family?: 'ip' | 'ip6';
+}
+
+/** The packet's family: given, or read from its addresses. */
+export function packetFamily(p: Packet): 'ip' | 'ip6' {
+  if (p.family) return p.family;
+  return (p.src ?? p.dst ?? '').includes(':') ? 'ip6' : 'ip';
 }
 
 export type Tri = true | false | 'unknown';
@@ -90,6 +98,8 @@ function evalPositive(c: Cond, p: Packet): Tri {
       if (name === undefined) return 'unknown';
       return ifaceMatches(c.name, name);
     }
+    case 'family':
+      return packetFamily(p) === c.family;
     case 'state':
       if (!p.state) return 'unknown';
       return c.states.includes(p.state.toUpperCase());

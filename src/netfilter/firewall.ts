@@ -4,18 +4,24 @@ import type { ProbeRecord } from '../types.js';
 import type { Backend, Chain, Table } from './rules.js';
 import { readIptablesSave, type IptablesDump, type IptTable } from './iptables-save.js';
 import { parseNftJson, type NftRuleset, type NftTable } from './nft.js';
-import { walk, verdictOf, type Packet, type WalkResult } from './evaluate.js';
+import { packetFamily, walk, verdictOf, type Packet, type WalkResult } from './evaluate.js';
 
 export const PROBE_IPT_SAVE = 'iptables-save';
 export const PROBE_IPT_LEGACY = 'iptables-legacy-save';
 export const PROBE_IPT_NFT = 'iptables-nft-save';
 export const PROBE_NFT = 'nft-ruleset';
+export const PROBE_IP6T_SAVE = 'ip6tables-save';
+export const PROBE_IP6T_LEGACY = 'ip6tables-legacy-save';
+export const PROBE_IP6T_NFT = 'ip6tables-nft-save';
 
 export interface Firewall {
   /** iptables tables (either backend) and native nft tables, everything the kernel runs */
   tables: Table[];
   legacy?: IptablesDump;
   nfTables?: IptablesDump;
+  /** the IPv6 rules (ip6tables, either backend); their tables are in `tables` with family ip6 */
+  legacy6?: IptablesDump;
+  nfTables6?: IptablesDump;
   nft?: NftRuleset;
   /** rulesets that could not be read, with the reason (not root, not installed...) */
   unavailable: Array<{ probe: string; reason: string }>;
@@ -75,16 +81,56 @@ export function firewallFromRecords(records: Readonly<Record<string, ProbeRecord
     fw.read.push(PROBE_NFT);
   } else fw.unavailable.push(why(PROBE_NFT, ruleset));
 
+  readIp6tables(fw, records);
+
   for (const t of Object.values(fw.nfTables?.tables ?? {})) fw.tables.push(t);
   for (const t of Object.values(fw.legacy?.tables ?? {})) fw.tables.push(t);
+  for (const t of Object.values(fw.nfTables6?.tables ?? {})) fw.tables.push(t);
+  for (const t of Object.values(fw.legacy6?.tables ?? {})) fw.tables.push(t);
   for (const t of fw.nft?.tables ?? []) if (!managedByIptables(t, fw)) fw.tables.push(t);
   return fw;
 }
 
+/** ip6tables dumps (either backend): the same reading as IPv4, tables marked family ip6. A host
+ *  without ip6tables simply has no IPv6 iptables rules: that is not an unreadable ruleset. */
+function readIp6tables(fw: Firewall, records: Readonly<Record<string, ProbeRecord>>): void {
+  const mark = (d: IptablesDump, backend: Backend) => {
+    d.backend = backend;
+    for (const t of Object.values(d.tables)) {
+      t.family = 'ip6';
+      t.backend = backend;
+    }
+    return d;
+  };
+  const legacy = records[PROBE_IP6T_LEGACY];
+  const nft = records[PROBE_IP6T_NFT];
+  const plain = records[PROBE_IP6T_SAVE];
+  if (usable(legacy)) {
+    fw.legacy6 = mark(readIptablesSave(legacy.stdout, PROBE_IP6T_LEGACY), 'legacy');
+    fw.read.push(PROBE_IP6T_LEGACY);
+  }
+  if (usable(nft)) {
+    fw.nfTables6 = mark(readIptablesSave(nft.stdout, PROBE_IP6T_NFT), 'nf_tables');
+    fw.read.push(PROBE_IP6T_NFT);
+  }
+  const plainDump = usable(plain) ? readIptablesSave(plain.stdout, PROBE_IP6T_SAVE) : undefined;
+  if (plainDump) {
+    if (plainDump.backend === 'nf_tables' && !fw.nfTables6) {
+      fw.nfTables6 = mark(plainDump, 'nf_tables');
+      fw.read.push(PROBE_IP6T_SAVE);
+    } else if (plainDump.backend !== 'nf_tables' && !fw.legacy6) {
+      fw.legacy6 = mark(plainDump, 'legacy');
+      fw.read.push(PROBE_IP6T_SAVE);
+    }
+  }
+  if (!fw.legacy6 && !fw.nfTables6 && plain && plain.status !== 'missing') fw.unavailable.push(why(PROBE_IP6T_SAVE, plain));
+}
+
 /** iptables-nft keeps its tables in nftables too: those are read from iptables-nft-save, not twice. */
-export function managedByIptables(t: NftTable, fw: Pick<Firewall, 'nfTables'>): boolean {
+export function managedByIptables(t: NftTable, fw: Pick<Firewall, 'nfTables' | 'nfTables6'>): boolean {
   if ((t.family !== 'ip' && t.family !== 'ip6') || !IPT_TABLES.has(t.name)) return false;
   if (t.family === 'ip' && fw.nfTables?.tables[t.name]) return true;
+  if (t.family === 'ip6' && fw.nfTables6?.tables[t.name]) return true;
   return Object.keys(t.chains).some((c) => BUILTIN.test(c));
 }
 
@@ -93,17 +139,18 @@ export const isNftNative = (t: Table): t is NftTable => t.backend === 'nft';
 
 /** Base chains at a hook, in priority order. iptables tables map to their built-in chain; nft
  *  tables of family ip/inet to every base chain of that hook (and type, when given). */
-export function chainsAt(fw: Firewall, hook: string, kind: 'nat' | 'filter' | 'raw' | 'mangle'): Array<{ table: Table; chain: Chain }> {
+export function chainsAt(fw: Firewall, hook: string, kind: 'nat' | 'filter' | 'raw' | 'mangle', family: 'ip' | 'ip6' = 'ip'): Array<{ table: Table; chain: Chain }> {
   const out: Array<{ table: Table; chain: Chain; prio: number }> = [];
   const iptPrio: Record<string, number> = { raw: -300, mangle: -150, nat: hook === 'postrouting' || hook === 'input' ? 100 : -100, filter: 0 };
   for (const t of fw.tables) {
     if (isIptables(t)) {
+      if (t.family !== family) continue;
       if (t.name !== kind) continue;
       const chain = t.chains[hook.toUpperCase()];
       if (chain) out.push({ table: t, chain, prio: iptPrio[kind] ?? 0 });
       continue;
     }
-    if (t.family !== 'ip' && t.family !== 'inet') continue;
+    if (t.family !== family && t.family !== 'inet') continue;
     for (const chain of Object.values(t.chains)) {
       if (chain.hook !== hook) continue;
       const prio = chain.priority ?? 0;
@@ -125,7 +172,7 @@ export interface HookWalk extends WalkResult {
 
 /** Walk every chain of a kind at a hook. */
 export function walkHook(fw: Firewall, hook: string, kind: 'nat' | 'filter' | 'raw' | 'mangle', p: Packet, stopAt?: (a: import('./rules.js').Action) => boolean): HookWalk[] {
-  return chainsAt(fw, hook, kind).map(({ table, chain }) => {
+  return chainsAt(fw, hook, kind, packetFamily(p)).map(({ table, chain }) => {
     const w = walk(table, chain.name, p, stopAt ? { stopAt } : {});
     return { ...w, verdict: verdictOf(w) };
   });

@@ -213,11 +213,13 @@ function matchConds(m: Obj, table: NftTable): Cond[] {
   if (isObj(left.payload)) {
     const proto = String(left.payload.protocol);
     const field = String(left.payload.field);
-    if ((proto === 'ip' && (field === 'saddr' || field === 'daddr'))) {
-      if (!vals || vals.some((v) => v.includes('-'))) return [unknown];
-      return [{ kind: 'addr', dir: field === 'saddr' ? 'src' : 'dst', cidrs: vals, neg }];
+    // `ip ...` matches only IPv4 packets and `ip6 ...` only IPv6 ones (in inet tables both arrive)
+    const fam: Cond[] = proto === 'ip' || proto === 'ip6' ? [{ kind: 'family', family: proto, neg: false }] : [];
+    if ((proto === 'ip' || proto === 'ip6') && (field === 'saddr' || field === 'daddr')) {
+      if (!vals || vals.some((v) => v.includes('-'))) return [...fam, unknown];
+      return [...fam, { kind: 'addr', dir: field === 'saddr' ? 'src' : 'dst', cidrs: vals, neg }];
     }
-    if (proto === 'ip' && field === 'protocol') return protoConds(vals, neg, text);
+    if ((proto === 'ip' && field === 'protocol') || (proto === 'ip6' && field === 'nexthdr')) return [...fam, ...protoConds(vals, neg, text)];
     // "tcp dport 22" carries an implicit "meta l4proto tcp"
     if (L4.has(proto)) return [{ kind: 'proto', proto: protocolNumber(proto) ?? -1, name: proto, neg: false }, unknown];
     return [unknown];
@@ -228,7 +230,7 @@ function matchConds(m: Obj, table: NftTable): Cond[] {
     if ((k === 'iifname' || k === 'oifname') && vals?.length === 1) {
       return [{ kind: 'iface', dir: k === 'iifname' ? 'in' : 'out', name: vals[0]!.replace(/^"|"$/g, ''), neg }];
     }
-    if (k === 'nfproto' && vals) return vals.includes('ipv4') !== neg ? [{ kind: 'true' }] : [{ kind: 'unknown', text }];
+    if (k === 'nfproto' && vals?.length === 1 && (vals[0] === 'ipv4' || vals[0] === 'ipv6')) return [{ kind: 'family', family: vals[0] === 'ipv4' ? 'ip' : 'ip6', neg }];
     return [unknown];
   }
   if (isObj(left.ct) && left.ct.key === 'state' && vals) {

@@ -12,6 +12,8 @@ export type Cond =
   | { kind: 'iface'; dir: 'in' | 'out'; name: string; neg: boolean }
   | { kind: 'state'; states: string[]; neg: boolean }
   | { kind: 'addrtype'; dir: 'src' | 'dst'; types: string[]; neg: boolean }
+  /** the packet's address family (nft `ip ...` / `ip6 ...` matches, `meta nfproto`) */
+  | { kind: 'family'; family: 'ip' | 'ip6'; neg: boolean }
   /** matches every packet (comments, counters) */
   | { kind: 'true' }
   /** a match the evaluator does not model: its result is unknown */

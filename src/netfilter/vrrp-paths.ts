@@ -4,7 +4,9 @@
 import type { KeepalivedConfig, ScriptRef } from '../keepalived/model.js';
 
 export const VRRP_MULTICAST = '224.0.0.18';
+export const VRRP_MULTICAST6 = 'ff02::12';
 export const VRRP_PROTO = 112;
+export const AH_PROTO = 51;
 
 export interface VrrpPath {
   instance: string;
@@ -15,6 +17,34 @@ export interface VrrpPath {
   peers: string[];
   multicast: boolean;
   vips: string[];
+  /** the IP protocol the adverts travel in: 51 (AH) with auth_type AH on VRRPv2, else 112 */
+  proto: number;
+  /** ip (IPv4 adverts) or ip6 (an IPv6 instance: VRRPv3 to ff02::12 from the link-local address) */
+  family: 'ip' | 'ip6';
+}
+
+/** The VRRP version an instance speaks: its own, else vrrp_version, else 2; IPv6 is always 3. */
+export function effectiveVersion(config: KeepalivedConfig, vi: KeepalivedConfig['vrrpInstances'][number]): 2 | 3 {
+  if (instanceFamily(vi) === 'ip6') return 3;
+  return vi.version ?? config.globalDefs.vrrpVersion ?? 2;
+}
+
+/** An instance is IPv6 when its first VIP (keepalived decides by it), else its unicast addresses, are IPv6. */
+export function instanceFamily(vi: KeepalivedConfig['vrrpInstances'][number]): 'ip' | 'ip6' {
+  const first = vi.virtualIpaddresses[0]?.address ?? vi.unicastSrcIp ?? vi.unicastPeers[0]?.address ?? '';
+  return first.includes(':') ? 'ip6' : 'ip';
+}
+
+/** Whether strict mode is in force for an instance (vrrp_strict, or its own strict_mode). */
+export function strictFor(config: KeepalivedConfig, vi: KeepalivedConfig['vrrpInstances'][number]): boolean {
+  return vi.strictMode ?? config.globalDefs.vrrpStrict;
+}
+
+/** The IP protocol of an instance's adverts: AH (51) wraps VRRPv2 adverts with auth_type AH
+ *  (strict mode and VRRPv3 ignore authentication), else VRRP (112). */
+export function advertProto(config: KeepalivedConfig, vi: KeepalivedConfig['vrrpInstances'][number]): number {
+  const ah = vi.authentication?.type?.toUpperCase() === 'AH';
+  return ah && effectiveVersion(config, vi) === 2 && !strictFor(config, vi) ? AH_PROTO : VRRP_PROTO;
 }
 
 export interface IfaceAddress {
@@ -27,11 +57,13 @@ export interface IfaceAddress {
 export function vrrpPaths(config: KeepalivedConfig, addresses: readonly IfaceAddress[]): VrrpPath[] {
   return config.vrrpInstances.map((vi) => {
     const vips = vi.virtualIpaddresses.map((v) => v.address);
-    const onIface = addresses.filter((a) => a.ifname === vi.interface && a.family === 'inet' && !vips.includes(a.address));
-    // keepalived uses the interface's primary address: the first listed that is not a VIP
+    const family = instanceFamily(vi);
+    // IPv4: the interface's primary address (the first listed that is not a VIP); IPv6: its link-local address
+    const onIface = addresses.filter((a) => a.ifname === (vi.interface ?? config.globalDefs.defaultInterface) && !vips.includes(a.address) && (family === 'ip' ? a.family === 'inet' : a.family === 'inet6' && /^fe80:/i.test(a.address)));
     const self = vi.unicastSrcIp ?? vi.mcastSrcIp ?? onIface[0]?.address;
     const unicast = vi.unicastPeers.map((p) => p.address);
-    const path: VrrpPath = { instance: vi.name, peers: unicast.length ? unicast : [VRRP_MULTICAST], multicast: unicast.length === 0, vips };
+    const group = family === 'ip6' ? VRRP_MULTICAST6 : VRRP_MULTICAST;
+    const path: VrrpPath = { instance: vi.name, peers: unicast.length ? unicast : [group], multicast: unicast.length === 0, vips, proto: advertProto(config, vi), family };
     if (vi.interface) path.iface = vi.interface;
     if (self) path.self = self;
     return path;

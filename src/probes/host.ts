@@ -50,7 +50,6 @@ const CLOUD_VENDORS: Array<[RegExp, string]> = [
   [/alibaba/i, 'Alibaba Cloud'],
   [/amazon|\bec2\b/i, 'AWS'],
   [/google/i, 'Google Cloud'],
-  [/microsoft/i, 'Azure'],
   [/huawei/i, 'Huawei Cloud'],
   [/tencent/i, 'Tencent Cloud'],
   [/openstack/i, 'OpenStack'],
@@ -59,8 +58,14 @@ const CLOUD_VENDORS: Array<[RegExp, string]> = [
   [/oraclecloud|oracle cloud/i, 'Oracle Cloud'],
 ];
 
-/** The cloud this host runs on, from DMI strings, or null. */
+/** Azure's fixed DMI chassis asset tag: every Azure VM has it, an on-premises Hyper-V guest does not. */
+export const AZURE_ASSET_TAG = '7783-7084-3265-9085-8269-3286-77';
+
+/** The cloud this host runs on, from DMI strings, or null. A "Microsoft Corporation" vendor alone is
+ *  Hyper-V (on premises too, where multicast works): only Azure's chassis asset tag makes it Azure. */
 export function detectCloud(records: Record<string, ProbeRecord>): { cloud: string; evidence: string } | null {
+  const tag = records['dmi-chassis-asset-tag'];
+  if (tag?.status === 'ok' && tag.stdout.trim() === AZURE_ASSET_TAG) return { cloud: 'Azure', evidence: `${tag.path ?? '/sys/class/dmi/id/chassis_asset_tag'}: ${AZURE_ASSET_TAG}` };
   for (const id of ['dmi-sys-vendor', 'dmi-product-name', 'dmi-bios-vendor', 'dmi-chassis-asset-tag']) {
     const r = records[id];
     if (r?.status !== 'ok') continue;

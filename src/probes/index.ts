@@ -8,6 +8,9 @@ import { keepalivedScriptProvider } from '../keepalived/probes.js';
 import { netfilterProviders } from './netfilter.js';
 import { routingProviders } from './routing.js';
 import { vrrpProviders } from './vrrp.js';
+import { changeProvider } from '../change/probe.js';
+import { fieldProvider } from './field.js';
+import { driftProvider } from '../peer/drift.js';
 
 export const PROVIDERS: readonly ProbeProvider[] = [
   hostProvider,
@@ -18,4 +21,7 @@ export const PROVIDERS: readonly ProbeProvider[] = [
   ...netfilterProviders,
   ...routingProviders,
   ...vrrpProviders,
+  changeProvider,
+  fieldProvider,
+  driftProvider,
 ];

@@ -1,8 +1,9 @@
 // Probes of the netfilter area: every ruleset (iptables either backend, nft), the VRRP conntrack
 // entries looked up by tuple (never a table walk unless asked), conntrack pressure, rule stores.
 import type { ProbeProvider, ProbeRecord, ProbeSpec, ProbeRoundContext } from '../types.js';
-import { PROBE_IPT_LEGACY, PROBE_IPT_NFT, PROBE_IPT_SAVE, PROBE_NFT } from '../netfilter/firewall.js';
+import { PROBE_IP6T_LEGACY, PROBE_IP6T_NFT, PROBE_IP6T_SAVE, PROBE_IPT_LEGACY, PROBE_IPT_NFT, PROBE_IPT_SAVE, PROBE_NFT } from '../netfilter/firewall.js';
 import { vrrpPaths, type VrrpPath } from '../netfilter/vrrp-paths.js';
+import { PROBE_FIREWALL_UNITS, PROBE_FIREWALLD_STATE, UFW_BEFORE, UFW_BEFORE6, UFW_CONF } from '../netfilter/managers.js';
 import { configFromRecords } from './keepalived.js';
 import { parseIpAddr } from '../state.js';
 
@@ -20,6 +21,8 @@ export const RULE_STORES = {
   debian: '/etc/iptables/rules.v4',
   rhel: '/etc/sysconfig/iptables',
   nftables: '/etc/nftables.conf',
+  debian6: '/etc/iptables/rules.v6',
+  rhel6: '/etc/sysconfig/ip6tables',
 } as const;
 export const NETFILTER_PERSISTENT = '/usr/sbin/netfilter-persistent';
 
@@ -39,6 +42,8 @@ function staticProbes(ctx: ProbeRoundContext): ProbeSpec[] {
   const specs: ProbeSpec[] = [
     save(PROBE_IPT_SAVE, 'iptables-save'),
     save(PROBE_IPT_LEGACY, 'iptables-legacy-save'),
+    save(PROBE_IP6T_SAVE, 'ip6tables-save'),
+    save(PROBE_IP6T_LEGACY, 'ip6tables-legacy-save'),
     { id: PROBE_NFT, kind: 'command', argv: ['nft', '-j', 'list', 'ruleset'], needsRoot: true, timeoutMs: RULESET_TIMEOUT_MS, maxBytes: RULESET_MAX_BYTES },
     // O(1) per-CPU counters; count/max come from the kernel provider's sysctl:net.netfilter.* probes
     { id: PROBE_CONNTRACK_STATS, kind: 'command', argv: ['conntrack', '-S'], needsRoot: true },
@@ -47,8 +52,16 @@ function staticProbes(ctx: ProbeRoundContext): ProbeSpec[] {
     { id: `file:${RULE_STORES.debian}`, kind: 'file', path: RULE_STORES.debian },
     { id: `file:${RULE_STORES.rhel}`, kind: 'file', path: RULE_STORES.rhel },
     { id: `file:${RULE_STORES.nftables}`, kind: 'file', path: RULE_STORES.nftables },
+    { id: `file:${RULE_STORES.debian6}`, kind: 'file', path: RULE_STORES.debian6 },
+    { id: `file:${RULE_STORES.rhel6}`, kind: 'file', path: RULE_STORES.rhel6 },
     { id: `stat:${NETFILTER_PERSISTENT}`, kind: 'stat', path: NETFILTER_PERSISTENT },
     { id: PROBE_NETFILTER_SERVICES, kind: 'command', argv: ['systemctl', 'is-enabled', 'netfilter-persistent.service', 'iptables.service', 'nftables.service'] },
+    // the firewall managers (issue 14): a fix goes through the one that runs, so its reload keeps it
+    { id: PROBE_FIREWALLD_STATE, kind: 'command', argv: ['firewall-cmd', '--state'], timeoutMs: 5000 },
+    { id: PROBE_FIREWALL_UNITS, kind: 'command', argv: ['systemctl', 'is-enabled', 'nftables.service'] },
+    { id: `file:${UFW_CONF}`, kind: 'file', path: UFW_CONF },
+    { id: `file:${UFW_BEFORE}`, kind: 'file', path: UFW_BEFORE, needsRoot: true },
+    { id: `file:${UFW_BEFORE6}`, kind: 'file', path: UFW_BEFORE6, needsRoot: true },
   ];
   // a full walk costs ~0.4 s per 150k entries on a busy gateway: only when asked
   if (ctx.options.conntrackWalk) {
@@ -66,6 +79,10 @@ export const netfilterProvider: ProbeProvider = {
     const plain = ctx.records[PROBE_IPT_SAVE];
     if (!(plain?.status === 'ok' && plain.exitCode === 0 && /\(nf_tables\)/.test(plain.stdout))) {
       specs.push({ id: PROBE_IPT_NFT, kind: 'command', argv: ['iptables-nft-save', '-c'], needsRoot: true, timeoutMs: RULESET_TIMEOUT_MS, maxBytes: RULESET_MAX_BYTES });
+    }
+    const plain6 = ctx.records[PROBE_IP6T_SAVE];
+    if (!(plain6?.status === 'ok' && plain6.exitCode === 0 && /\(nf_tables\)/.test(plain6.stdout))) {
+      specs.push({ id: PROBE_IP6T_NFT, kind: 'command', argv: ['ip6tables-nft-save', '-c'], needsRoot: true, timeoutMs: RULESET_TIMEOUT_MS, maxBytes: RULESET_MAX_BYTES });
     }
     // hash lookups by tuple (~5 ms each), found from either direction
     for (const p of pathsFromRecords(ctx.records, ctx.options.config)) {

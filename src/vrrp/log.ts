@@ -26,6 +26,8 @@ interface EventBase {
 export interface LogEvent extends EventBase {
   kind: 'state';
   state: VrrpState;
+  /** the reason keepalived gives in parentheses, e.g. "interface eth0 down" (FAULT, newer builds) */
+  reason?: string;
   /** "(init)": the state keepalived starts in, not a change */
   init?: boolean;
   /** 1.x "Transition to X STATE": the wish, confirmed by a following "Entering X STATE" */
@@ -45,7 +47,11 @@ export type TriggerKind =
   | 'sent-priority-zero'
   | 'stopping'
   | 'starting'
-  | 'reloading';
+  | 'reloading'
+  /** "VRRP_Group(G) Syncing instances to X state": a sync group pulls its members along */
+  | 'sync-group'
+  /** "A thread timer expired N seconds ago": keepalived was not scheduled in time */
+  | 'timer-late';
 
 export interface TriggerEvent extends EventBase {
   kind: 'trigger';
@@ -56,10 +62,16 @@ export interface TriggerEvent extends EventBase {
   script?: string;
   iface?: string;
   version?: string;
+  /** sync-group: the group, the member it syncs (1.x names it) and the state it syncs to */
+  group?: string;
+  member?: string;
+  state?: VrrpState;
+  /** timer-late: how late, in seconds */
+  seconds?: number;
 }
 
 /** advert errors: each one means the advert was dropped by keepalived */
-export type ProblemKind = 'auth' | 'advert-int' | 'vrid' | 'send' | 'unicast-peer';
+export type ProblemKind = 'auth' | 'advert-int' | 'vrid' | 'send' | 'unicast-peer' | 'version';
 
 export interface ProblemEvent extends EventBase {
   kind: 'problem';
@@ -67,6 +79,9 @@ export interface ProblemEvent extends EventBase {
   /** the message without prefix and instance */
   message: string;
   peer?: string;
+  /** version: the version received and the one expected ("wrong version. Received 3 and expect 2") */
+  received?: number;
+  expected?: number;
 }
 
 export type ScriptEventKind = 'not-executable' | 'unsafe' | 'security-off' | 'notify-run' | 'notify-failed';
@@ -145,8 +160,10 @@ type Parsed =
 function classify(msg: string): Parsed | null {
   let m: RegExpExecArray | null;
   // ---- state
-  if ((m = /^(Entering|Transition to) (MASTER|BACKUP|FAULT|INIT|STOP) STATE(?:\s*\((init)\))?/.exec(msg))) {
-    return { kind: 'state', state: m[2] as VrrpState, ...(m[3] ? { init: true } : {}), ...(m[1] === 'Transition to' ? { intent: true } : {}) };
+  if ((m = /^(Entering|entering|Transition to) (MASTER|BACKUP|FAULT|INIT|STOP) (?:STATE|state)(?:\s*\(([^)]*)\))?/.exec(msg))) {
+    const init = m[3] === 'init';
+    const reason = !init && m[3] ? m[3].trim() : undefined;
+    return { kind: 'state', state: m[2] as VrrpState, ...(init ? { init: true } : {}), ...(reason ? { reason } : {}), ...(m[1] === 'Transition to' ? { intent: true } : {}) };
   }
   if (/^Now in FAULT state/.test(msg)) return { kind: 'state', state: 'FAULT' };
   // ---- triggers
@@ -173,6 +190,16 @@ function classify(msg: string): Parsed | null {
   if (/^Stopping(?: Keepalived)?\b/.test(msg) && !/Stopping (?:healthchecker|VRRP|BFD) child/i.test(msg)) return { kind: 'trigger', trigger: 'stopping' };
   if ((m = /^Starting Keepalived v(\S+)/.exec(msg))) return { kind: 'trigger', trigger: 'starting', version: m[1]! };
   if (/^Reloading\b/.test(msg)) return { kind: 'trigger', trigger: 'reloading' };
+  // 2.x "VRRP_Group(G) Syncing instances to FAULT state"; 1.x "VRRP_Group(G): Syncing vrrp.1 to FAULT state"
+  if ((m = /^VRRP_Group\(([^)]+)\):? Syncing (?:instances|(\S+)) to (MASTER|BACKUP|FAULT) state/.exec(msg))) {
+    return { kind: 'trigger', trigger: 'sync-group', group: m[1]!, state: m[3] as VrrpState, ...(m[2] ? { member: m[2] } : {}) };
+  }
+  if ((m = /A thread timer expired ([\d.]+) seconds ago/.exec(msg))) return { kind: 'trigger', trigger: 'timer-late', seconds: Number(m[1]) };
+  // ---- VRRP version (v2/v3) or v3 checksum mismatch between the peers
+  if ((m = /wrong version\. Received (\d+) and expect (\d+)/.exec(msg))) {
+    return { kind: 'problem', problem: 'version', message: msg, received: Number(m[1]), expected: Number(m[2]) };
+  }
+  if (/Invalid VRRPv3 checksum/i.test(msg)) return { kind: 'problem', problem: 'version', message: msg };
   // ---- advert errors (1.x spelled "advertissement", 2.x says rcv'd, 1.x rcved)
   if (/invalid passwd/.test(msg) || /^receiv(?:e|ed) a \d+ auth, expecting \d+/.test(msg) || /IPSEC-AH : invalid/.test(msg)) {
     return { kind: 'problem', problem: 'auth', message: msg };
@@ -253,7 +280,7 @@ export function parseVrrpLog(text: string, opts: ParseVrrpLogOptions = {}): Vrrp
     end = start;
     const n = lineNo--;
     if (start < 0) end = -1;
-    if (raw === '' || !/Keepalived|VRRP|STATE|advert|script|priority|Netlink|Stopping|Starting|Reloading|interval|passwd|auth|VRID|ip number/.test(raw)) {
+    if (raw === '' || !/Keepalived|VRRP|STATE|state|advert|script|priority|Netlink|Stopping|Starting|Reloading|interval|passwd|auth|VRID|ip number|version|timer/.test(raw)) {
       if (opts.since !== undefined && raw !== '') {
         const t = lineTimestamp(raw, opts);
         if (t?.ts !== undefined && t.ts < opts.since) break;

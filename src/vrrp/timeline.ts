@@ -67,7 +67,7 @@ export const FLAP_COUNT = 4;
 export const FLAP_MINUTES = 10;
 const CAUSE_WINDOW_MS = 10_000;
 // triggers without an instance (interfaces, scripts, the daemon stopping) apply to every instance
-const GLOBAL_TRIGGERS = new Set<TriggerEvent['trigger']>(['track-script-failed', 'track-script-ok', 'interface-down', 'interface-up', 'stopping', 'starting', 'reloading']);
+const GLOBAL_TRIGGERS = new Set<TriggerEvent['trigger']>(['track-script-failed', 'track-script-ok', 'interface-down', 'interface-up', 'stopping', 'starting', 'reloading', 'sync-group', 'timer-late']);
 
 export function buildTimeline(events: readonly VrrpLogEvent[], opts: TimelineOptions = {}): Timeline {
   const now = opts.now ?? Date.now();
@@ -122,7 +122,7 @@ export function buildTimeline(events: readonly VrrpLogEvent[], opts: TimelineOpt
       continue;
     }
     if (e.kind === 'trigger') {
-      const key = e.instance ?? (GLOBAL_TRIGGERS.has(e.trigger) ? '' : '?');
+      const key = e.instance ?? e.member ?? (GLOBAL_TRIGGERS.has(e.trigger) ? '' : '?');
       const list = pending.get(key) ?? [];
       list.push(e);
       if (list.length > 20) list.shift();
@@ -196,6 +196,11 @@ function explain(e: LogEvent, from: VrrpState | undefined, triggers: TriggerEven
   if (failed.length) causes.push({ summary: `track script ${[...new Set(failed.map((t) => t.script))].join(', ')} failed`, evidence: lines(failed) });
   const ok = has('track-script-ok');
   if (ok.length && e.state !== 'FAULT') causes.push({ summary: `track script ${[...new Set(ok.map((t) => t.script))].join(', ')} recovered`, evidence: lines(ok) });
+  const synced = has('sync-group').filter((t) => t.state === e.state);
+  if (synced.length) causes.push({ summary: `sync group ${[...new Set(synced.map((t) => t.group))].join(', ')} moved its members to ${e.state} together (another member changed state)`, evidence: lines(synced.slice(-1)) });
+  const late = has('timer-late');
+  if (late.length) causes.push({ summary: `keepalived was not scheduled in time (a timer fired ${Math.max(...late.map((t) => t.seconds ?? 0))} s late): CPU starvation, a VM pause or a blocking dump`, evidence: lines(late.slice(-1)) });
+  if (e.reason) causes.push({ summary: `keepalived says: ${e.reason}`, evidence: [e.raw] });
   const prio0 = has('priority-zero');
   if (prio0.length) causes.push({ summary: 'the master sent priority 0: it stopped or went to FAULT', evidence: lines(prio0.slice(-1)) });
   const higher = has('higher-priority');
@@ -265,7 +270,8 @@ export function detectFlapping(transitions: readonly Transition[], count = FLAP_
 const PROBLEM_WORDS: Record<ProblemEvent['problem'], string> = {
   auth: 'authentication mismatch',
   'advert-int': 'advert_int mismatch',
-  vrid: 'VRID / VIP-list mismatch',
+  vrid: 'VRID / VIP-list (or VRRP version) mismatch',
+  version: 'VRRP version (v2/v3) mismatch',
   send: 'adverts cannot be sent',
   'unicast-peer': 'advert from an address that is not a unicast peer',
 };
@@ -290,6 +296,8 @@ const TRIGGER_WORDS: Partial<Record<TriggerEvent['trigger'], (t: TriggerEvent) =
   stopping: () => 'keepalived stopping',
   starting: (t) => `keepalived ${t.version ?? ''} starting`.replace('  ', ' '),
   reloading: () => 'keepalived reloading its config',
+  'sync-group': (t) => `sync group ${t.group} syncs its members to ${t.state}`,
+  'timer-late': (t) => `a keepalived timer fired ${t.seconds} s late (not scheduled in time)`,
 };
 
 function when(e: { time?: string }): string {

@@ -21,7 +21,7 @@ describe('nft -j list ruleset parser on captured output', () => {
     expect(ka.sets.vips).toEqual(['10.0.0.254']);
     const rule = ka.chains.in!.rules[0]!;
     expect(rule.text).toBe('ip daddr @vips drop');
-    expect(rule.conds).toEqual([{ kind: 'addr', dir: 'dst', cidrs: ['10.0.0.254'], neg: false }]);
+    expect(rule.conds).toEqual([{ kind: 'family', family: 'ip', neg: false }, { kind: 'addr', dir: 'dst', cidrs: ['10.0.0.254'], neg: false }]);
     expect(walk(ka, 'in', { proto: 6, dst: '10.0.0.254' }).hit?.rule.action.kind).toBe('drop');
     expect(verdictOf(walk(ka, 'in', { proto: 112, src: '10.0.0.2', dst: '224.0.0.18' }))).toBe('ACCEPT');
   });
@@ -34,8 +34,10 @@ describe('nft -j list ruleset parser on captured output', () => {
       'ip saddr 10.0.0.0/24 masquerade',
     ]);
     expect(post[1]!.conds).toEqual([
+      { kind: 'family', family: 'ip', neg: false },
       { kind: 'addr', dir: 'src', cidrs: ['192.168.0.0/16'], neg: false },
       { kind: 'iface', dir: 'out', name: 'eth1', neg: false },
+      { kind: 'family', family: 'ip', neg: false },
       { kind: 'proto', proto: 112, name: 'vrrp', neg: true },
     ]);
     expect(post[1]!.action).toEqual({ kind: 'snat', toSource: '198.51.100.10' });

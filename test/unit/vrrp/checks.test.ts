@@ -112,6 +112,10 @@ describe('vrrp-no-peer-adverts', () => {
     const [f] = run(snapshot({ log: 'Sun Nov 22 02:40:40 2026: (VI_1) Entering BACKUP STATE (init)\n', wire: '3 packets captured\n', conf: uc }), 'vrrp-no-peer-adverts').findings;
     expect(f!.title).toContain('no advert from unicast peer 10.9.0.1 in 3 s');
     expect(f!.detail).toMatch(/security group/);
+    // a unicast pair does not hear about switch multicast handling; a multicast backup does (catalogue 24)
+    expect(f!.detail).not.toMatch(/IGMP snooping/);
+    const [m] = run(snapshot({ log: 'Sun Nov 22 02:40:40 2026: (VI_1) Entering BACKUP STATE (init)\n', wire: '3 packets captured\n' }), 'vrrp-no-peer-adverts').findings;
+    expect(m!.detail).toMatch(/IGMP snooping.*invisible from the host/);
   });
   it('says when adverts come from a source that is not the peer (SNAT or unicast_src_ip)', () => {
     const wire = fx('tcpdump-v2-split-brain-eth.txt').replaceAll('10.9.0.1 >', '198.51.100.7 >');

@@ -1,0 +1,795 @@
+// Checks of the failures operators meet in the field (issue 14, part A): vrrp_strict's own drop rule
+// on the VIP, instances in FAULT (and why), a VRRPv2/v3 mismatch between the peers, and flapping.
+//
+// vrrp-strict-blocks-vip: strict mode (vrrp_strict / strict_mode) or no_accept without `accept` makes
+// keepalived install a drop rule for its VIPs (nft `table ip keepalived`, or an iptables chain with
+// vrrp_iptables) whenever the instance is MASTER: the VIP answers nothing addressed to it. The fix
+// adds `accept` to the instance in the config file that holds it and reloads keepalived (SIGHUP to its
+// parent process: what `systemctl reload keepalived` does), validating the file with `keepalived -t`.
+//
+// vrrp-instance-fault: an instance in FAULT, with the reason read from the interfaces (missing, admin
+// down, no carrier, no address), the tracked interfaces and scripts, the sync group (a member in FAULT
+// drags the others), and keepalived's own log. Also the sync-group mistake of a forwarding gateway
+// whose instances are not grouped and are MASTER and BACKUP at once (LAN and WAN on different nodes).
+//
+// vrrp-version-mismatch: "wrong version. Received 3 and expect 2" / "Invalid VRRPv3 checksum" in the
+// log, VRRPv2 and v3 adverts for one VRID on the wire, or the peer's config (--peer-config /
+// --peer-snapshot) speaking another version. "invalid ip number count" is a version mismatch too when
+// the versions differ (Red Hat documents it so), otherwise the vrid-collision check reports it.
+//
+// vrrp-flapping: state changes per hour from the log's timeline, with their causes.
+import type { Check } from '../src/check.js';
+import type { CheckContext } from '../src/context.js';
+import { SkipCheck, finding } from '../src/context.js';
+import type { Evidence, Finding, FixPlan, Severity } from '../src/types.js';
+import type { KeepalivedConfig, VrrpInstance } from '../src/keepalived/model.js';
+import { keepalivedConfig, peerKeepalivedConfig } from '../src/keepalived/from-snapshot.js';
+import { configFileProbeId } from '../src/keepalived/files.js';
+import { instanceStates, localAddresses } from '../src/state.js';
+import { ourKeepalived } from '../src/probes/keepalived.js';
+import { effectiveVersion, instanceFamily, strictFor } from '../src/netfilter/vrrp-paths.js';
+import { firewallFromRecords, isIptables } from '../src/netfilter/firewall.js';
+import { describeRef, walk, verdictOf } from '../src/netfilter/evaluate.js';
+import { hasWire, logView, wireView, type LogView } from '../src/vrrp/view.js';
+import type { ProblemEvent, TriggerEvent } from '../src/vrrp/log.js';
+import type { Transition } from '../src/vrrp/timeline.js';
+import { judgeLogProblem } from './vrrp.js';
+
+const ev = (probe: string, excerpt: string): Evidence => ({ probe, excerpt });
+
+function config(ctx: CheckContext): KeepalivedConfig {
+  const cfg = keepalivedConfig(ctx).result?.config;
+  if (!cfg) throw new SkipCheck('the keepalived config could not be read');
+  return cfg;
+}
+
+function stateOf(ctx: CheckContext, name: string) {
+  return instanceStates(ctx).find((s) => s.name === name);
+}
+
+/** The text of a config file as the snapshot holds it. */
+function fileText(ctx: CheckContext, file: string): string | undefined {
+  return ctx.output(configFileProbeId(file));
+}
+
+/** The first line of a file matching re (1-based), for FILE:LINE evidence. */
+function lineOf(text: string | undefined, re: RegExp): number | undefined {
+  if (!text) return undefined;
+  const i = text.split('\n').findIndex((l) => re.test(l.replace(/[#!].*$/, '')));
+  return i < 0 ? undefined : i + 1;
+}
+
+// ================================================================ vrrp-strict-blocks-vip
+
+interface StrictDrop {
+  evidence: Evidence[];
+  /** the VIPs a keepalived-owned rule drops now */
+  dropped: string[];
+}
+
+/** keepalived's own drop rules for the VIPs: nft table "keepalived" (ip/ip6/inet), or iptables chains named keepalived*. */
+function keepalivedDropRules(ctx: CheckContext, vips: string[]): StrictDrop {
+  const fw = ctx.memo('netfilter:firewall', () => firewallFromRecords(ctx.snapshot.probes));
+  const out: StrictDrop = { evidence: [], dropped: [] };
+  const seen = new Set<string>();
+  for (const t of fw.nft?.tables ?? []) {
+    if (t.name !== 'keepalived') continue;
+    for (const chain of Object.values(t.chains)) {
+      if (chain.hook !== 'input') continue;
+      for (const vip of vips) {
+        const w = walk(t, chain.name, { proto: 6, dst: vip, family: vip.includes(':') ? 'ip6' : 'ip' });
+        if (verdictOf(w) !== 'DROP' || !w.hit) continue;
+        out.dropped.push(vip);
+        const text = `table ${t.family} keepalived chain ${chain.name}: ${describeRef(w.hit)}${/@(\w+)/.test(w.hit.rule.text) ? ` (set ${/@(\w+)/.exec(w.hit.rule.text)![1]} = { ${(t.sets[/@(\w+)/.exec(w.hit.rule.text)![1]!] ?? []).join(', ')} })` : ''}`;
+        if (!seen.has(text)) out.evidence.push(ev(t.probe, text)), seen.add(text);
+      }
+    }
+  }
+  for (const t of fw.tables) {
+    if (!isIptables(t) || t.name !== 'filter') continue;
+    for (const chain of Object.values(t.chains)) {
+      if (!/keepalived/i.test(chain.name)) continue;
+      for (const r of chain.rules) {
+        if (r.action.kind !== 'drop' && r.action.kind !== 'reject') continue;
+        const dst = r.conds.find((c) => c.kind === 'addr' && c.dir === 'dst');
+        const hit = dst && dst.kind === 'addr' ? vips.filter((v) => dst.cidrs.some((c) => c.split('/')[0] === v)) : [];
+        if (!hit.length) continue;
+        out.dropped.push(...hit);
+        if (!seen.has(r.text)) out.evidence.push(ev(t.probe, r.text)), seen.add(r.text);
+      }
+    }
+  }
+  out.dropped = [...new Set(out.dropped)];
+  return out;
+}
+
+/** The log lines where keepalived set its drop rule ("setting firewall drop rule", 1.x "setting protocol iptable drop rule"). */
+function strictLogLines(view: LogView | undefined, ctx: CheckContext, instance: string): Evidence[] {
+  const log = ctx.memo('vrrp-field:log-lines', () => {
+    const probe = view?.probe;
+    const raw = probe ? ctx.output(probe) : undefined;
+    return { probe, lines: (raw ?? '').split('\n').filter((l) => /setting (?:firewall|protocol iptable|protocol) drop rule/i.test(l)) };
+  });
+  if (!log.probe) return [];
+  const mine = log.lines.filter((l) => l.includes(`(${instance})`));
+  return mine.slice(-1).map((l) => ev(log.probe!, l.trim()));
+}
+
+/** A line edit of a config file: insert a line after `line`, or comment `line` out (to `end`, inclusive). */
+export interface ConfEdit {
+  file: string;
+  line: number;
+  kind: 'insert-after' | 'comment';
+  /** comment: the last line of the block to comment out (its closing brace) */
+  end?: number;
+  text?: string;
+  note?: string;
+}
+
+/** The line (1-based) of the brace closing the block that opens on `line` (or a following line). */
+function blockEnd(lines: string[], line: number): number | undefined {
+  let depth = 0;
+  let opened = false;
+  for (let i = line - 1; i < lines.length; i++) {
+    for (const c of lines[i]!.replace(/[#!].*$/, '')) {
+      if (c === '{') (depth++, (opened = true));
+      else if (c === '}') depth--;
+    }
+    if (opened && depth <= 0) return i + 1;
+  }
+  return undefined;
+}
+
+/** The line (1-based) where the block opening on `line` has its `{`. */
+function blockOpen(lines: string[], line: number): number | undefined {
+  for (let i = line - 1; i < lines.length; i++) if (lines[i]!.replace(/[#!].*$/, '').includes('{')) return i + 1;
+  return undefined;
+}
+
+/** Apply line edits to a file's text (bottom-up, so earlier line numbers stay valid). */
+export function applyEdits(text: string, edits: ConfEdit[]): string | undefined {
+  const lines = text.split('\n');
+  // bottom-up; on one line, the insertion first (it lands below the line, which the comment keeps in place)
+  for (const e of [...edits].sort((x, y) => y.line - x.line || (x.kind === 'insert-after' ? -1 : 1))) {
+    if (e.line < 1 || e.line > lines.length) return undefined;
+    if (e.kind === 'insert-after') {
+      const next = lines.slice(e.line).find((l) => l.trim() !== '') ?? '';
+      const indent = /^\s*/.exec(next)?.[0] || '    ';
+      lines.splice(e.line, 0, `${indent}${e.text ?? ''}${e.note ? `    # hagw-doctor: ${e.note}` : ''}`);
+    } else {
+      const end = e.end ?? e.line;
+      for (let i = e.line; i <= end; i++) lines[i - 1] = `#${lines[i - 1]}`;
+      if (e.note) lines.splice(e.line - 1, 0, `${/^\s*/.exec(lines[e.line - 1]!.slice(1))?.[0] ?? ''}# hagw-doctor: ${e.note}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The config edits that let the VIPs accept traffic, the way keepalived honours them:
+ * - no_accept (without strict mode): replaced by accept;
+ * - strict mode on VRRPv3: `accept` in the instance (strict mode honours it on v3);
+ * - strict mode on VRRPv2: keepalived resets `accept` ("accept mode for VRRP version 2 does not
+ *   comply with RFC3768 - resetting"), so strict mode itself must go (vrrp_strict in global_defs, or
+ *   the instance's strict_mode). Strict mode also ignored the instances' authentication blocks; they
+ *   are commented out with it, so the adverts on the wire stay exactly as they were (a peer still in
+ *   strict mode would otherwise see authenticated adverts it does not expect).
+ */
+export function strictEdits(cfg: KeepalivedConfig, affected: VrrpInstance[], text: (file: string) => string | undefined): ConfEdit[] | undefined {
+  const edits: ConfEdit[] = [];
+  const lineIn = (file: string, from: number, to: number, re: RegExp): number | undefined => {
+    const lines = text(file)?.split('\n');
+    if (!lines) return undefined;
+    for (let i = from - 1; i < Math.min(to, lines.length); i++) if (re.test(lines[i]!.replace(/[#!].*$/, ''))) return i + 1;
+    return undefined;
+  };
+  let globalDone = false;
+  const authOff = new Set<string>();
+  for (const vi of affected) {
+    const lines = text(vi.loc.file)?.split('\n');
+    if (!lines) return undefined;
+    const end = blockEnd(lines, vi.loc.line);
+    if (!end) return undefined;
+    const strict = strictFor(cfg, vi);
+    if (!strict) {
+      const l = lineIn(vi.loc.file, vi.loc.line, end, /^\s*no_accept\b/);
+      if (!l) return undefined;
+      edits.push({ file: vi.loc.file, line: l, kind: 'comment', note: 'accept instead: the VIP answers traffic addressed to it' });
+      edits.push({ file: vi.loc.file, line: l, kind: 'insert-after', text: 'accept' });
+      continue;
+    }
+    if (effectiveVersion(cfg, vi) === 3) {
+      const open = blockOpen(lines, vi.loc.line);
+      if (!open) return undefined;
+      edits.push({ file: vi.loc.file, line: open, kind: 'insert-after', text: 'accept', note: 'the VIP answers traffic addressed to it (strict mode honours accept on VRRPv3)' });
+      continue;
+    }
+    if (vi.strictMode) {
+      const l = lineIn(vi.loc.file, vi.loc.line, end, /^\s*strict_mode\b/);
+      if (!l) return undefined;
+      edits.push({ file: vi.loc.file, line: l, kind: 'comment', note: 'strict mode drops traffic to the VIPs on VRRPv2 (accept is reset there)' });
+    } else if (!globalDone) {
+      const gfile = cfg.globalDefs.loc?.file;
+      const gline = cfg.globalDefs.loc?.line;
+      if (!gfile || !gline) return undefined;
+      const gl = text(gfile)?.split('\n');
+      const gend = gl ? blockEnd(gl, gline) : undefined;
+      const l = gend ? lineIn(gfile, gline, gend, /^\s*vrrp_strict\b/) : undefined;
+      if (!l) return undefined;
+      edits.push({ file: gfile, line: l, kind: 'comment', note: 'strict mode drops traffic to the VIPs on VRRPv2 (accept is reset there)' });
+      globalDone = true;
+    }
+    // with strict mode gone, these would start authenticating the adverts: keep the wire as it was
+    const inScope = vi.strictMode ? [vi] : cfg.vrrpInstances.filter((x) => x.strictMode === undefined && effectiveVersion(cfg, x) === 2);
+    for (const x of inScope) {
+      if (!x.authentication || authOff.has(x.name)) continue;
+      const xl = text(x.authentication.loc.file)?.split('\n');
+      const aend = xl ? blockEnd(xl, x.authentication.loc.line) : undefined;
+      if (!aend) return undefined;
+      edits.push({ file: x.authentication.loc.file, line: x.authentication.loc.line, end: aend, kind: 'comment', note: 'strict mode ignored this block; kept off so the adverts stay unauthenticated, as the peer expects' });
+      authOff.add(x.name);
+    }
+  }
+  return edits;
+}
+
+/** keepalived -t's verdict on the current config, as collected: its exit status (0 clean). */
+function configtestExit(ctx: CheckContext): number | undefined {
+  const r = ctx.probe('keepalived-configtest');
+  return r?.status === 'ok' ? (r.exitCode ?? 0) : undefined;
+}
+
+/** keepalived -t on the new config: a guard when the current config tests clean; when it already
+ *  reports errors (exit 5: e.g. "State MASTER must match being address owner", which vrrp_strict
+ *  itself causes) the same errors would fail the guard, so the step is kept, tolerated, for the record. */
+function validateStep(ctx: CheckContext, mainConf: string): FixPlan['steps'][number] {
+  const code = configtestExit(ctx);
+  if (code === 0) return { argv: ['keepalived', '-t', '-f', mainConf], why: 'keepalived accepts the new config before it is loaded (a failure rolls the file back)' };
+  return {
+    argv: ['keepalived', '-t', '-f', mainConf],
+    optional: true,
+    undo: [],
+    why: `keepalived -t already reports problems with the current config (exit ${code ?? 'unknown'}: see keepalived-config-invalid), so it cannot guard this change; run for the record only`,
+  };
+}
+
+/** The first step of a config change: keepalived runs (kill -0), and on undo it reloads the restored
+ *  file (steps are undone last-first, after the file is restored). */
+function anchorStep(pid: number): FixPlan['steps'][number] {
+  return { argv: ['kill', '-0', String(pid)], undo: [['kill', '-HUP', String(pid)]], why: `keepalived (pid ${pid}) runs; on undo it reloads the restored config` };
+}
+
+const strictCheck: Check = {
+  id: 'vrrp-strict-accept',
+  title: 'vrrp_strict and the VIPs',
+  codes: ['vrrp-strict-blocks-vip'],
+  run(ctx) {
+    const cfg = config(ctx);
+    const loaded = keepalivedConfig(ctx);
+    const out: Finding[] = [];
+    const view = logView(ctx);
+    const affected: VrrpInstance[] = [];
+    const reasons = new Map<string, { why: string; evidence: Evidence[]; state?: string; dropped: string[]; runtime: Evidence[] }>();
+    for (const vi of cfg.vrrpInstances) {
+      const strict = strictFor(cfg, vi);
+      const noAccept = vi.accept === false;
+      const vips = vi.virtualIpaddresses.map((v) => v.address);
+      const st = stateOf(ctx, vi.name)?.state;
+      const drops = keepalivedDropRules(ctx, vips);
+      // the address owner (priority 255) always accepts
+      // strict mode resets accept on VRRPv2 ("accept mode for VRRP version 2 does not comply with RFC3768")
+      const accepts = vi.accept === true && (!strict || effectiveVersion(cfg, vi) === 3);
+      const blocked = (strict || noAccept) && !accepts && vi.priority !== 255;
+      if (!blocked) {
+        // the config lets the VIP accept, but the running keepalived still drops it: not reloaded
+        if (st === 'MASTER' && drops.dropped.length) {
+          out.push(
+            finding('vrrp-strict-blocks-vip', {
+              title: `${vi.name}: the config lets the VIP accept traffic, but keepalived's running drop rule still drops ${drops.dropped.join(', ')}`,
+              detail: 'keepalived installed this drop rule under an earlier config (strict mode without accept), and it is still in force, so the VIP drops everything addressed to it. keepalived (2.2.7) keeps the table across a reload that turns strict mode off; a restart removes it (and fails the VIP over), or delete the table: with no instance in strict mode keepalived does not need it.',
+              evidence: drops.evidence,
+              subject: vi.name,
+              ...(reloadOnly(ctx, cfg) ? { fix: reloadOnly(ctx, cfg)! } : {}),
+            }),
+          );
+        }
+        continue;
+      }
+      const text = fileText(ctx, vi.loc.file);
+      const evidence: Evidence[] = [];
+      let why: string;
+      if (noAccept && !strict) {
+        why = 'no_accept';
+        evidence.push(ev(configFileProbeId(vi.loc.file), `${vi.loc.file}:${lineOf(text, /^\s*no_accept\b/) ?? vi.loc.line}: no_accept (in vrrp_instance ${vi.name})`));
+      } else if (vi.strictMode) {
+        why = 'strict_mode';
+        evidence.push(ev(configFileProbeId(vi.loc.file), `${vi.loc.file}:${lineOf(text, /^\s*strict_mode\b/) ?? vi.loc.line}: strict_mode (in vrrp_instance ${vi.name})`));
+      } else {
+        why = 'vrrp_strict';
+        const gfile = cfg.globalDefs.loc?.file ?? loaded.path;
+        evidence.push(ev(configFileProbeId(gfile), `${gfile}:${lineOf(fileText(ctx, gfile), /^\s*vrrp_strict\b/) ?? cfg.globalDefs.loc?.line ?? 0}: vrrp_strict (global_defs), and vrrp_instance ${vi.name} has no \`accept\``));
+      }
+      affected.push(vi);
+      reasons.set(vi.name, { why, evidence, ...(st ? { state: st } : {}), dropped: drops.dropped, runtime: [...drops.evidence, ...strictLogLines(view, ctx, vi.name)] });
+    }
+    if (!affected.length) return out;
+    const plan = strictPlan(ctx, cfg, affected);
+    for (const vi of affected) {
+      const r = reasons.get(vi.name)!;
+      const vips = vi.virtualIpaddresses.map((v) => v.address);
+      const now = r.state === 'MASTER' && r.dropped.length
+        ? `This node is MASTER and keepalived's own rule drops ${r.dropped.join(', ')} right now: pings, health checks and services on the VIP get no answer.`
+        : r.state === 'MASTER'
+          ? 'This node is MASTER; the doctor could not read keepalived\'s drop rule (nft/iptables not readable), but keepalived installs it for every VIP of a non-accepting instance.'
+          : `This node is ${r.state ?? 'in an unknown state'}; keepalived installs the drop rule the moment it becomes MASTER (and the peer, if configured alike, drops it now).`;
+      out.push(
+        finding('vrrp-strict-blocks-vip', {
+          title: `${vi.name}: ${r.why}${r.why !== 'no_accept' && effectiveVersion(cfg, vi) === 2 && vi.accept === true ? ' on VRRPv2 (where keepalived resets `accept`)' : ' without `accept`'}, so the VIP${vips.length === 1 ? '' : 's'} ${vips.join(', ')} drop${vips.length === 1 ? 's' : ''} traffic addressed to ${vips.length === 1 ? 'it' : 'them'}`,
+          detail:
+            `${r.why === 'vrrp_strict' ? 'vrrp_strict turns on strict RFC 5798 mode for every instance, and with it' : r.why === 'strict_mode' ? 'strict_mode turns on' : 'no_accept turns on'} Accept_Mode off: unless the node owns the address (priority 255), keepalived adds a firewall rule (nft table keepalived, set vips, \`ip daddr @vips drop\`) that drops every packet addressed to a VIP. ${now} ` +
+            'Traffic routed through the node (a gateway VIP used as next hop) still passes; anything addressed to the VIP does not. keepalived\'s old sample config shipped vrrp_strict with priority 100, so copied configs hit this (acassen/keepalived#2339). ' +
+            (r.why !== 'no_accept' && effectiveVersion(cfg, vi) === 2
+              ? 'On VRRPv2 keepalived resets `accept` under strict mode ("accept mode for VRRP version 2 does not comply with RFC3768 - resetting"), so strict mode itself has to go; it also ignored the authentication blocks, which must stay off so the adverts do not change under the peer.'
+              : 'Add `accept` to the instance.'),
+          evidence: [...r.evidence, ...r.runtime].slice(0, 6),
+          location: { file: vi.loc.file, line: vi.loc.line },
+          subject: vi.name,
+          ...(plan ? { fix: plan } : {}),
+        }),
+      );
+    }
+    return out;
+  },
+};
+
+/** keepalived's nft tables as the snapshot shows them (family + name). */
+function keepalivedTables(ctx: CheckContext): Array<{ family: string; name: string }> {
+  const fw = ctx.memo('netfilter:firewall', () => firewallFromRecords(ctx.snapshot.probes));
+  return (fw.nft?.tables ?? []).filter((t) => t.name === 'keepalived').map((t) => ({ family: t.family, name: t.name }));
+}
+
+/** Whether keepalived still needs its nft table once every instance accepts: use_vmac uses it too. */
+function vmacInUse(ctx: CheckContext, cfg: KeepalivedConfig): boolean {
+  return cfg.files.some((f) => /^\s*use_vmac\b/m.test(fileText(ctx, f) ?? ''));
+}
+
+/** keepalived 2.2.7 keeps its drop table across a reload that turns strict mode off (proven in the
+ *  lab): while MASTER the VIPs stay dropped until a restart. Deleting the table, once no instance needs
+ *  it, ends that without the failover a restart causes. */
+function dropTableSteps(ctx: CheckContext, cfg: KeepalivedConfig): FixPlan['steps'] {
+  if (vmacInUse(ctx, cfg)) return [];
+  return keepalivedTables(ctx).map((t) => ({
+    argv: ['nft', 'delete', 'table', t.family, t.name],
+    why: `keepalived leaves its drop table in place across a reload; with strict mode off no instance needs table ${t.family} ${t.name} (undo: the ruleset is restored from the backup)`,
+  }));
+}
+
+function reloadOnly(ctx: CheckContext, cfg: KeepalivedConfig): FixPlan | undefined {
+  const proc = ourKeepalived(ctx.snapshot.probes);
+  if (!proc) return undefined;
+  const drop = dropTableSteps(ctx, cfg);
+  if (!drop.length) return undefined;
+  return {
+    summary: `delete keepalived's stale drop table (${keepalivedTables(ctx).map((t) => `${t.family} ${t.name}`).join(', ')}): the config no longer asks for it, and a reload does not remove it`,
+    risk: 'safe',
+    steps: drop,
+    touches: { nft: true },
+    persistence: { persistent: true, how: 'the config on disk no longer installs the rule; only the running daemon\'s leftover goes' },
+    verifies: ['vrrp-strict-blocks-vip'],
+  };
+}
+
+function strictPlan(ctx: CheckContext, cfg: KeepalivedConfig, affected: VrrpInstance[]): FixPlan | undefined {
+  const main = keepalivedConfig(ctx).path;
+  const proc = ourKeepalived(ctx.snapshot.probes);
+  if (!proc) return undefined;
+  const edits = strictEdits(cfg, affected, (f) => fileText(ctx, f));
+  if (!edits?.length) return undefined;
+  const files = [...new Set(edits.map((e) => e.file))];
+  const writes: FixPlan['steps'] = [];
+  for (const file of files) {
+    const next = applyEdits(fileText(ctx, file)!, edits.filter((e) => e.file === file));
+    if (next === undefined) return undefined;
+    writes.push({ write: { path: file, content: next, mode: 0o644 }, why: [...new Set(edits.filter((e) => e.file === file && e.note).map((e) => e.note!))].join('; ') });
+  }
+  const dropsStrict = edits.some((e) => e.kind === 'comment' && e.note?.startsWith('strict mode drops'));
+  // every instance of the config accepts afterwards (only those left out of `affected` could still need the table)
+  const allFixed = cfg.vrrpInstances.every((vi) => affected.includes(vi) || !(strictFor(cfg, vi) || vi.accept === false));
+  const drop = allFixed ? dropTableSteps(ctx, cfg) : [];
+  const what = dropsStrict
+    ? `turn strict mode off (on VRRPv2 keepalived resets \`accept\` under it)${edits.some((e) => e.note?.startsWith('strict mode ignored')) ? ' and comment out the authentication blocks it ignored, so the adverts stay as they are' : ''}`
+    : `let ${affected.map((vi) => vi.name).join(', ')} accept traffic to their VIPs (\`accept\`)`;
+  return {
+    summary: `${what} in ${files.join(', ')}, and reload keepalived (kill -HUP ${proc.pid}: its parent process, what \`systemctl reload keepalived\` sends). Do the same on the peer: its config is alike`,
+    risk: 'safe',
+    steps: [anchorStep(proc.pid), ...writes, validateStep(ctx, main), { argv: ['kill', '-HUP', String(proc.pid)], undo: [], why: 'keepalived reloads: the VIPs accept traffic addressed to them' }, ...drop],
+    touches: { files, ...(drop.length ? { nft: true } : {}) },
+    persistence: { persistent: true, how: `written to ${files.join(', ')}; keepalived reads it at every start` },
+    verifies: ['vrrp-strict-blocks-vip'],
+  };
+}
+
+// ================================================================ vrrp-instance-fault
+
+interface LinkInfo {
+  ifname: string;
+  flags: string[];
+  operstate?: string;
+}
+
+function links(ctx: CheckContext): LinkInfo[] | undefined {
+  return ctx.memo('vrrp-field:links', () => {
+    const text = ctx.output('ip-link');
+    if (!text) return undefined;
+    try {
+      const arr = JSON.parse(text) as Array<{ ifname?: string; flags?: string[]; operstate?: string }>;
+      return arr.filter((l) => l.ifname).map((l) => ({ ifname: l.ifname!, flags: l.flags ?? [], ...(l.operstate ? { operstate: l.operstate } : {}) }));
+    } catch {
+      return undefined;
+    }
+  });
+}
+
+/** Why an interface cannot carry VRRP, or undefined when it is up. */
+function linkProblem(ctx: CheckContext, name: string): string | undefined {
+  const all = links(ctx);
+  if (!all) return undefined;
+  const l = all.find((x) => x.ifname === name);
+  if (!l) return `interface ${name} does not exist`;
+  if (!l.flags.includes('UP')) return `interface ${name} is administratively down (\`ip link set ${name} up\`, or whatever took it down)`;
+  if (l.flags.includes('NO-CARRIER') || !l.flags.includes('LOWER_UP') || l.operstate === 'DOWN' || l.operstate === 'LOWERLAYERDOWN') return `interface ${name} has no carrier (cable, switch port, or the hypervisor's virtual link is down)`;
+  return undefined;
+}
+
+function linkEvidence(ctx: CheckContext, name: string): Evidence {
+  const l = links(ctx)?.find((x) => x.ifname === name);
+  return ev('ip-link', l ? `${name}: <${l.flags.join(',')}> state ${l.operstate ?? '?'}` : `${name}: not in \`ip link\``);
+}
+
+/** The last track-script verdict per script in the log (failed/succeeded). */
+function scriptVerdicts(view: LogView | undefined): Map<string, TriggerEvent> {
+  const out = new Map<string, TriggerEvent>();
+  for (const e of view?.events ?? []) {
+    if (e.kind === 'trigger' && (e.trigger === 'track-script-failed' || e.trigger === 'track-script-ok') && e.script) out.set(e.script, e);
+  }
+  return out;
+}
+
+/** The instance's own reasons for FAULT (not those of its sync group). */
+function ownFaultReasons(ctx: CheckContext, cfg: KeepalivedConfig, vi: VrrpInstance, view: LogView | undefined): { reasons: string[]; evidence: Evidence[] } {
+  const reasons: string[] = [];
+  const evidence: Evidence[] = [];
+  const iface = vi.interface ?? cfg.globalDefs.defaultInterface;
+  if (iface) {
+    const p = linkProblem(ctx, iface);
+    if (p) {
+      reasons.push(p);
+      evidence.push(linkEvidence(ctx, iface));
+    } else if (links(ctx)) {
+      const fam = instanceFamily(vi);
+      const addrs = localAddresses(ctx).filter((a) => a.ifname === iface && !vi.virtualIpaddresses.some((v) => v.address === a.address));
+      const usable = fam === 'ip' ? addrs.filter((a) => a.family === 'inet') : addrs.filter((a) => a.family === 'inet6' && /^fe80:/i.test(a.address));
+      if (!usable.length && !vi.unicastSrcIp) {
+        reasons.push(`interface ${iface} has no ${fam === 'ip' ? 'IPv4' : 'IPv6 link-local'} address of its own (keepalived needs one to send adverts from)`);
+        evidence.push(ev('ip-addr', `${iface}: ${addrs.map((a) => a.address).join(', ') || 'no address'}`));
+      }
+    }
+  }
+  for (const t of vi.trackInterfaces) {
+    const p = linkProblem(ctx, t.name);
+    // a weighted track_interface lowers the priority instead of causing FAULT
+    if (p && !t.weight) {
+      reasons.push(`tracked ${p}`);
+      evidence.push(linkEvidence(ctx, t.name));
+    }
+  }
+  for (const dev of [...new Set(vi.virtualIpaddresses.map((v) => v.dev).filter((d): d is string => !!d && d !== iface))]) {
+    const p = linkProblem(ctx, dev);
+    if (p) {
+      reasons.push(`a VIP is bound to ${dev}, and ${p}`);
+      evidence.push(linkEvidence(ctx, dev));
+    }
+  }
+  const verdicts = scriptVerdicts(view);
+  for (const t of vi.trackScripts) {
+    const script = cfg.vrrpScripts.find((s) => s.name === t.name);
+    const weight = t.weight ?? script?.weight ?? 0;
+    const last = verdicts.get(t.name);
+    if (last?.trigger === 'track-script-failed' && weight === 0) {
+      reasons.push(`track script ${t.name} fails (weight 0: a failure puts the instance in FAULT)`);
+      evidence.push(ev(view!.probe, last.raw.trim()));
+    }
+  }
+  return { reasons, evidence };
+}
+
+const faultCheck: Check = {
+  id: 'vrrp-instance-fault',
+  title: 'VRRP instances in FAULT, and why',
+  codes: ['vrrp-instance-fault'],
+  run(ctx) {
+    const cfg = config(ctx);
+    const states = instanceStates(ctx);
+    if (!states.length) throw new SkipCheck('no VRRP instance state could be read');
+    const view = logView(ctx);
+    const out: Finding[] = [];
+    const faulty = new Set(states.filter((s) => s.state === 'FAULT').map((s) => s.name));
+    const own = new Map(cfg.vrrpInstances.map((vi) => [vi.name, ownFaultReasons(ctx, cfg, vi, view)]));
+    for (const name of faulty) {
+      const vi = cfg.vrrpInstances.find((v) => v.name === name);
+      if (!vi) continue;
+      const st = states.find((s) => s.name === name)!;
+      const mine = own.get(name)!;
+      const reasons = [...mine.reasons];
+      const evidence = [...mine.evidence];
+      const group = cfg.vrrpSyncGroups.find((g) => g.members.includes(name));
+      const lastFault = view?.timeline.transitions.filter((t) => t.instance === name && t.to === 'FAULT').at(-1);
+      if (!reasons.length && group) {
+        const culprits = group.members.filter((m) => m !== name && (own.get(m)?.reasons.length ?? 0) > 0);
+        if (culprits.length) {
+          reasons.push(`sync group ${group.name} holds it in FAULT because member ${culprits.map((m) => `${m} is (${own.get(m)!.reasons.join('; ')})`).join(', ')}: a sync group moves all its members together`);
+          for (const m of culprits) evidence.push(...own.get(m)!.evidence.slice(0, 1));
+        } else if (lastFault?.causes.some((c) => c.summary.startsWith('sync group'))) {
+          reasons.push(`sync group ${group.name} moved it to FAULT with another member`);
+        }
+      }
+      // keepalived's own words: "(VI_1) entering FAULT state (no IPv4 address for interface)"
+      if (lastFault) {
+        const said = lastFault.causes.filter((c) => c.summary.startsWith('keepalived says') || c.summary.startsWith('interface') || c.summary.startsWith('track script'));
+        for (const c of said) if (!reasons.some((r) => r.includes(c.summary.replace(/^keepalived says: /, '')))) reasons.push(`${c.summary} (log)`);
+        if (view) evidence.push(...lastFault.causes.flatMap((c) => c.evidence).slice(-2).map((l) => ev(view.probe, l.trim())), ev(view.probe, lastFault.raw.trim()));
+      } else evidence.push(ev(stateProbe(ctx, st.source), `${name}: FAULT (${st.source})`));
+      const known = reasons.length > 0;
+      out.push(
+        finding('vrrp-instance-fault', {
+          title: `${name} is in FAULT${known ? `: ${reasons[0]}` : ''}`,
+          detail:
+            `An instance in FAULT neither holds its VIPs nor advertises, so this node cannot take over${group ? ` (and sync group ${group.name} pulls its other members with it)` : ''}. ` +
+            (known
+              ? `Why: ${reasons.join('; ')}. `
+              : 'The doctor found no down interface, missing address, failing weight-0 track script or FAULT sync-group member; run keepalived with -D (detailed log) and look at `ip -br link`, `ip -br addr` and the tracked scripts and files. ') +
+            'At boot, FAULT usually means keepalived started before the network: order it `After=network-online.target` with a wait-online service, or set `vrrp_startup_delay`. The instance leaves FAULT by itself once the cause is gone.',
+          evidence: dedupe(evidence).slice(0, 6),
+          location: { file: vi.loc.file, line: vi.loc.line },
+          subject: name,
+        }),
+      );
+    }
+    out.push(...splitGateway(ctx, cfg, states));
+    return out;
+  },
+};
+
+/** A forwarding gateway with several instances outside any sync group that are MASTER and BACKUP at once. */
+function splitGateway(ctx: CheckContext, cfg: KeepalivedConfig, states: ReturnType<typeof instanceStates>): Finding[] {
+  if (ctx.output('sysctl:net.ipv4.ip_forward')?.trim() !== '1') return [];
+  const grouped = new Set(cfg.vrrpSyncGroups.flatMap((g) => g.members));
+  const loose = cfg.vrrpInstances.filter((vi) => !grouped.has(vi.name) && vi.virtualIpaddresses.length);
+  if (loose.length < 2 || new Set(loose.map((vi) => vi.interface)).size < 2) return [];
+  const st = (vi: VrrpInstance) => states.find((s) => s.name === vi.name)?.state;
+  const masters = loose.filter((vi) => st(vi) === 'MASTER');
+  const others = loose.filter((vi) => st(vi) === 'BACKUP' || st(vi) === 'FAULT');
+  if (!masters.length || !others.length) return [];
+  return [
+    finding('vrrp-instance-fault', {
+      severity: 'error',
+      title: `the gateway's VIPs are split across the nodes: ${masters.map((v) => v.name).join(', ')} MASTER here, ${others.map((v) => `${v.name} ${st(v)}`).join(', ')} (no vrrp_sync_group)`,
+      detail: `This node forwards (ip_forward = 1) and its instances on different interfaces (${loose.map((v) => `${v.name} on ${v.interface ?? '?'}`).join(', ')}) are in no sync group, so each fails over on its own: now the clients' gateway and the outside address sit on different nodes, and routed/SNATed traffic goes in through one node and out through the other (or is dropped by the conntrack state the other node never saw). Put the instances in one \`vrrp_sync_group\` so they move together. (Severity error, not critical: two independent VIPs are sometimes meant; a forwarding gateway almost never means it.)`,
+      evidence: loose.map((v) => ev(stateProbe(ctx, states.find((s) => s.name === v.name)?.source ?? ''), `${v.name} (${v.interface ?? '?'}): ${st(v) ?? '?'} (${states.find((s) => s.name === v.name)?.source ?? '?'})`)),
+      subject: loose.map((v) => v.name).join(','),
+    }),
+  ];
+}
+
+/** The probe that decided an instance's state, for evidence. */
+function stateProbe(ctx: CheckContext, source: string): string {
+  if (source.startsWith('log')) return logView(ctx)?.probe ?? 'keepalived-log';
+  if (source.startsWith('data dump')) return 'keepalived-data';
+  if (source.startsWith('VIP presence')) return 'ip-addr';
+  return 'keepalived-processes';
+}
+
+function dedupe(xs: Evidence[]): Evidence[] {
+  const seen = new Set<string>();
+  return xs.filter((e) => {
+    const k = `${e.probe}\0${e.excerpt}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+// ================================================================ vrrp-version-mismatch
+
+const versionCheck: Check = {
+  id: 'vrrp-version',
+  title: 'both nodes speak the same VRRP version',
+  codes: ['vrrp-version-mismatch'],
+  run(ctx) {
+    const cfg = config(ctx);
+    const view = logView(ctx);
+    const wire = hasWire(ctx) ? wireView(ctx) : undefined;
+    const peer = peerKeepalivedConfig(ctx)?.result.config;
+    if (!view && !wire && !peer) throw new SkipCheck('needs keepalived\'s log, the wire capture (--wire) or the peer\'s config (--peer-config / --peer-snapshot)');
+    const out: Finding[] = [];
+    for (const vi of cfg.vrrpInstances) {
+      const ours = effectiveVersion(cfg, vi);
+      const evidence: Evidence[] = [];
+      const said: string[] = [];
+      let theirs: number | undefined;
+      let current = true;
+      let when = '';
+      if (view) {
+        const j = judgeLogProblem(view, 'version', vi.name);
+        if (j) {
+          const last = j.last as ProblemEvent;
+          theirs = last.received;
+          current = j.current;
+          when = j.when;
+          said.push(`keepalived drops the peer's adverts: "${last.message}" (${j.events.length} line${j.events.length === 1 ? '' : 's'})`);
+          evidence.push(...(j.events.length > 1 ? [j.events[0]!, last] : [last]).map((e) => ev(view.probe, e.raw.trim())));
+        }
+      }
+      if (wire && vi.virtualRouterId !== undefined) {
+        const s = wire.byVrid.find((v) => v.vrid === vi.virtualRouterId);
+        const foreign = (s?.sources ?? []).filter((x) => !x.local && x.first.version !== ours);
+        if (foreign.length) {
+          theirs ??= foreign[0]!.first.version;
+          current = true;
+          said.push(`on the wire ${foreign.map((f) => `${f.src} sends VRRPv${f.first.version}`).join(', ')} for VRID ${vi.virtualRouterId}`);
+          evidence.push(ev(wire.probes[0]!, foreign[0]!.first.raw.split('\n')[0]!.trim().replace(/auth "(?:[^"\\]|\\.)*"/g, 'auth "***"')));
+        }
+      }
+      if (peer) {
+        const pv = peer.vrrpInstances.find((p) => p.virtualRouterId === vi.virtualRouterId && (p.name === vi.name || p.interface === vi.interface)) ?? peer.vrrpInstances.find((p) => p.name === vi.name);
+        if (pv && effectiveVersion(peer, pv) !== ours) {
+          theirs ??= effectiveVersion(peer, pv);
+          said.push(`the peer's config runs ${pv.name} as VRRPv${effectiveVersion(peer, pv)}`);
+          evidence.push(ev(ctx.probe('peer-config') ? 'peer-config' : 'peer-snapshot', `${pv.loc.file}:${pv.loc.line}: vrrp_instance ${pv.name}: version ${effectiveVersion(peer, pv)}${pv.version === undefined ? ` (${peer.globalDefs.vrrpVersion ? 'vrrp_version' : 'the default'})` : ''}`));
+        }
+      }
+      // "invalid ip number count" is what an older keepalived logs for the same mismatch
+      if (said.length && view) {
+        const ipCount = view.events.filter((e) => e.kind === 'problem' && e.problem === 'vrid' && /ip number count/.test(e.message) && (e.instance === undefined || e.instance === vi.name));
+        if (ipCount.length) evidence.push(ev(view.probe, ipCount.at(-1)!.raw.trim()));
+      }
+      if (!said.length) continue;
+      const severity: Severity | undefined = current ? undefined : 'info';
+      out.push(
+        finding('vrrp-version-mismatch', {
+          title: `${vi.name}: this node speaks VRRPv${ours}, the peer VRRPv${theirs ?? (ours === 2 ? 3 : 2)}`,
+          detail:
+            `${said.join('; ')}. keepalived drops adverts of the other version, so neither node hears the other and both become MASTER (both hold ${vi.virtualIpaddresses.map((v) => v.address).join(', ') || 'the VIPs'}). ` +
+            `Set the same version on both nodes (\`version ${ours}\` in the instance, or \`vrrp_version\` in global_defs; IPv6 instances are always v3); Red Hat does not support rolling upgrades that change the version, so change both nodes in one window.${current ? '' : ` Severity lowered: ${when}.`}`,
+          evidence: dedupe(evidence).slice(0, 6),
+          location: { file: vi.loc.file, line: vi.loc.line },
+          subject: vi.name,
+          ...(severity ? { severity } : {}),
+        }),
+      );
+    }
+    return out;
+  },
+};
+
+// ================================================================ vrrp-flapping
+
+/** Transitions per hour that make a pair "flapping": a healthy pair changes state a few times a day. */
+export const FLAP_WARN_PER_HOUR = 4;
+export const FLAP_CRIT_PER_HOUR = 10;
+const HOUR = 3_600_000;
+
+function classifyCauses(ts: Transition[], view: LogView, from: number): Array<{ cause: string; count: number; advice: string; evidence?: string }> {
+  const tally = new Map<string, { count: number; advice: string; evidence?: string }>();
+  const add = (cause: string, advice: string, evidence?: string) => {
+    const t = tally.get(cause) ?? { count: 0, advice, ...(evidence ? { evidence } : {}) };
+    t.count++;
+    tally.set(cause, t);
+  };
+  for (const t of ts) {
+    for (const c of t.causes) {
+      const s = c.summary;
+      const e = c.evidence.at(-1);
+      if (/not scheduled in time/.test(s)) add('keepalived not scheduled in time (CPU starvation, a VM pause, blocking dumps)', 'raise keepalived\'s scheduling (`vrrp_priority -20`, `vrrp_rt_priority`), stop frequent SIGUSR1/SIGUSR2 dumps by exporters (use vrrp_notify_fifo), look at the host\'s load and the hypervisor', e);
+      else if (/^no advert from a master|^advert timeout/.test(s)) add('advert timeouts (adverts lost or late: the peer, the network, or this node\'s scheduling)', 'capture with timestamps on both nodes (`tcpdump -ttt -ni IF vrrp`), look for packet loss or load at the times; consider `down_timer_adverts` or a longer advert_int', e);
+      else if (/reloading/i.test(s)) add('keepalived reloads', 'each reload restarts the election on some versions: reload less often, upgrade, or add `preempt_delay`', e);
+      else if (/^track script/.test(s)) add('track scripts failing and recovering', 'make the check less sensitive (`fall`/`rise`, a timeout below the interval) or fix what it checks', e);
+      else if (/^interface/.test(s)) add('interfaces going down and up', 'look at the link (cable, switch port, bonding, NetworkManager/networkd reapplying it)', e);
+      else if (/higher-priority advert/.test(s)) add('the peer preempting again and again', 'this node keeps winning and losing the election: look at the peer\'s tracked scripts and interfaces; `nopreempt` or `preempt_delay` damp it', e);
+      else if (/priority 0/.test(s)) add('the master stepping down (priority 0: it stopped, restarted or went to FAULT)', 'look at the peer: why keepalived stops or faults there', e);
+      else if (/stopping/.test(s)) add('keepalived stopping or restarting here', 'look at what restarts keepalived (config management, a watchdog, OOM)', e);
+      else if (/discarded the peer's adverts/.test(s)) add('the peer\'s adverts discarded (a mismatch)', 'see the auth/advert_int/VRID/version findings', e);
+    }
+  }
+  // reloads and late timers logged in the window even when no transition named them
+  const reloads = view.events.filter((e) => e.kind === 'trigger' && e.trigger === 'reloading' && (e.ts ?? 0) >= from).length;
+  if (reloads && !tally.has('keepalived reloads')) tally.set('keepalived reloads', { count: reloads, advice: 'each reload can restart the election: reload less often, or upgrade' });
+  return [...tally.entries()].map(([cause, t]) => ({ cause, ...t })).sort((a, b) => b.count - a.count);
+}
+
+const flappingCheck: Check = {
+  id: 'vrrp-flapping',
+  title: 'VRRP state changes per hour',
+  codes: ['vrrp-flapping'],
+  run(ctx) {
+    const view = logView(ctx);
+    if (!view) throw new SkipCheck('keepalived\'s log was not found');
+    const all = view.timeline.transitions.filter((t) => !t.init);
+    if (all.length && all.every((t) => t.ts === undefined)) throw new SkipCheck('the log lines carry no timestamps, so a rate cannot be computed');
+    const from = view.now - HOUR;
+    const recent = all.filter((t) => t.ts !== undefined && t.ts >= from && t.ts <= view.now + 60_000);
+    const byInst = new Map<string, Transition[]>();
+    for (const t of recent) byInst.set(t.instance, [...(byInst.get(t.instance) ?? []), t]);
+    const flapping = [...byInst.entries()].filter(([, ts]) => ts.length >= FLAP_WARN_PER_HOUR);
+    if (!flapping.length) return [];
+    const worst = Math.max(...flapping.map(([, ts]) => ts.length));
+    const ongoing = flapping.some(([, ts]) => view.now - ts.at(-1)!.ts! <= 10 * 60_000 && ts.filter((t) => t.ts! >= view.now - 10 * 60_000).length >= 3);
+    const severity: Severity = worst >= FLAP_CRIT_PER_HOUR || ongoing ? 'critical' : 'warning';
+    const ts = flapping.flatMap(([, t]) => t);
+    const causes = classifyCauses(ts, view, from);
+    const sample = flapping[0]![1];
+    return [
+      finding('vrrp-flapping', {
+        severity,
+        title: `${flapping.map(([i, t]) => `${i} changed state ${t.length} times`).join(', ')} in the last hour${causes[0] ? ` (mostly ${causes[0].cause.replace(/ \(.*$/, '')})` : ''}`,
+        detail:
+          `A healthy pair changes state a few times a day; ${worst} changes in an hour (warning from ${FLAP_WARN_PER_HOUR}, critical from ${FLAP_CRIT_PER_HOUR} or while it keeps going) mean short split brains or outages at each flip: the VIP moves, ARP caches and conntrack state lag behind. ` +
+          (causes.length ? `Causes, from the lines logged before each change: ${causes.map((c) => `${c.cause} (${c.count}x): ${c.advice}`).join('; ')}.` : 'keepalived logged no trigger before the changes (run it with -D for detailed logging).') +
+          (ongoing ? ' It is still going on (3 or more changes in the last 10 minutes).' : ''),
+        evidence: [
+          ...sample.slice(-3).map((t) => ev(view.probe, t.raw.trim())),
+          ...causes.filter((c) => c.evidence).slice(0, 2).map((c) => ev(view.probe, c.evidence!.trim())),
+        ],
+        subject: flapping.map(([i]) => i).join(','),
+      }),
+    ];
+  },
+};
+
+// ================================================================ IPv6 unicast without unicast_src_ip
+
+const ipv6UnicastCheck: Check = {
+  id: 'vrrp-ipv6-config',
+  title: 'IPv6 instances as keepalived runs them (VRRPv3, no authentication, a named unicast source)',
+  codes: ['unicast-peer-invalid', 'keepalived-config-invalid'],
+  run(ctx) {
+    const cfg = config(ctx);
+    const out: Finding[] = [];
+    for (const vi of cfg.vrrpInstances) {
+      if (instanceFamily(vi) !== 'ip6') continue;
+      // keepalived accepts these silently (keepalived -t says nothing) but does not do what they say
+      const said: string[] = [];
+      if (vi.version === 2 || (vi.version === undefined && cfg.globalDefs.vrrpVersion === 2)) said.push(`${vi.version === 2 ? '`version 2`' : '`vrrp_version 2`'} is ignored: IPv6 VRRP is VRRPv3 only, so this instance speaks v3 (a peer configured as v2 for it would not match)`);
+      if (vi.authentication) said.push('its `authentication` block is ignored: VRRPv3 has no authentication (RFC 5798), so the adverts are unauthenticated whatever auth_pass says');
+      if (said.length) {
+        out.push(
+          finding('keepalived-config-invalid', {
+            severity: 'warning',
+            title: `${vi.name} (IPv6): ${said.length === 2 ? 'version 2 and authentication are' : said[0]!.startsWith('its') ? 'authentication is' : 'version 2 is'} ignored`,
+            detail: `${said.join('; ')}. (Severity warning: keepalived runs, but not as written.)`,
+            evidence: [ev(configFileProbeId(vi.loc.file), `${vi.loc.file}:${vi.loc.line}: vrrp_instance ${vi.name} (first VIP ${vi.virtualIpaddresses[0]?.address ?? '?'})`)],
+            location: { file: vi.loc.file, line: vi.loc.line },
+            subject: vi.name,
+          }),
+        );
+      }
+      if (!vi.unicastPeers.length || vi.unicastSrcIp) continue;
+      const global = vi.unicastPeers.filter((p) => p.address.includes(':') && !/^fe80:/i.test(p.address));
+      if (!global.length) continue;
+      out.push(
+        finding('unicast-peer-invalid', {
+          title: `${vi.name}: IPv6 unicast to ${global.map((p) => p.address).join(', ')} without unicast_src_ip`,
+          detail:
+            'Without unicast_src_ip an IPv6 instance sends from, and binds its receive socket to, the interface\'s link-local address; a peer that lists this node by its global address sends its adverts there, keepalived never receives them, and both nodes hold every IPv6 VIP (truenas/middleware#19527). Set `unicast_src_ip` to this node\'s global IPv6 address on ' +
+            `${vi.interface ?? 'the interface'}, the address the peer lists in its unicast_peer.`,
+          evidence: [ev(configFileProbeId(vi.loc.file), `${vi.loc.file}:${vi.unicastPeers[0]!.loc.line}: unicast_peer ${global[0]!.address} (vrrp_instance ${vi.name}, IPv6, no unicast_src_ip)`)],
+          location: { file: vi.loc.file, line: vi.loc.line },
+          subject: vi.name,
+        }),
+      );
+    }
+    return out;
+  },
+};
+
+export const vrrpFieldChecks: Check[] = [strictCheck, faultCheck, versionCheck, flappingCheck, ipv6UnicastCheck];
