@@ -47,6 +47,7 @@ await script('timeline', 'bench/timeline.mjs');
 await script('first-frame', 'bench/first-frame.mjs');
 await script('hostile-host', 'bench/hostile.mjs');
 await section('watch', () => watchBench());
+await script('release', 'bench/release.mjs');
 
 const docPath = path.join(REPO_ROOT, 'docs', 'performance.md');
 const doc = await readFile(docPath, 'utf8');

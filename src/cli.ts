@@ -7,6 +7,7 @@ import type { CollectOptions, Report, Snapshot } from './types.js';
 import { PACKAGE_ROOT, TOOL_VERSION } from './version.js';
 import { wantColor } from './report/ansi.js';
 import { visibleLine } from './report/escape.js';
+import { embedded } from './embedded.js';
 
 /** An error the operator can act on: one line on stderr, exit status 3, no stack trace. */
 export class UsageError extends Error {}
@@ -27,6 +28,8 @@ interface CheckFlags {
   kind?: string;
   peer?: string;
   sshConfig?: string;
+  /** -o: write the report to this file (atomically) instead of standard output */
+  output?: string;
 }
 
 function collectOptions(flags: CheckFlags): CollectOptions {
@@ -96,9 +99,16 @@ export async function runCheck(flags: CheckFlags, extra: { snapshot?: Snapshot; 
   snapshot ??= await collectLive(flags);
   const { analysePair } = await import('./peer/pair.js');
   const report = analysePair(snapshot, { ...(only ? { only } : {}), source, ...(flags.kind ? { kind: flags.kind as 'gateway' | 'director' | 'vip' } : {}) });
-  let out = await render(report, format, flags);
-  if (format === 'text' && snapshot.options.wire) out += await wireText(snapshot);
-  process.stdout.write(out);
+  let text = await render(report, format, flags);
+  if (format === 'text' && snapshot.options.wire) text += await wireText(snapshot);
+  if (flags.output) {
+    const { writeFileAtomic } = await import('./report/write-file.js');
+    try {
+      await writeFileAtomic(flags.output, text);
+    } catch (err) {
+      throw new UsageError(`cannot write ${flags.output}: ${(err as Error).message}`);
+    }
+  } else process.stdout.write(text);
   return exitStatus(report);
 }
 
@@ -132,10 +142,10 @@ async function withPeerSnapshotFile(snapshot: Snapshot, file: string): Promise<S
 async function render(report: Report, format: string, flags: CheckFlags): Promise<string> {
   const formats = await import('./report/formats.js');
   if (format === 'json') return formats.renderJson(report);
-  if (format === 'prometheus') return formats.renderPrometheus(report);
+  if (format === 'prometheus') return formats.renderPrometheus(report, { version: TOOL_VERSION });
   if (format === 'junit') return formats.renderJunit(report);
   const { renderText } = await import('./report/text.js');
-  let text = renderText(report, { color: wantColor(process.stdout, flags.color === false), width: process.stdout.columns ?? 100 });
+  let text = renderText(report, { color: !flags.output && wantColor(process.stdout, flags.color === false), width: process.stdout.columns ?? 100 });
   if (!report.findings.length || notAGateway(report)) text += notAGatewayHint(report);
   return text;
 }
@@ -154,6 +164,8 @@ export function demoDir(): string {
 }
 
 export function demoScenarios(): string[] {
+  const emb = embedded();
+  if (emb) return [...emb.demoNames].sort();
   try {
     return readdirSync(demoDir()).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
   } catch {
@@ -166,8 +178,7 @@ async function runDemo(scenario: string | undefined, flags: CheckFlags): Promise
   if (all.length === 0) throw new UsageError(`no demo snapshots found in ${demoDir()}`);
   const name = scenario ?? (all.includes('ip-forward-off') ? 'ip-forward-off' : all[0]!);
   if (!all.includes(name)) throw new UsageError(`no demo scenario "${name}"; there are: ${all.join(', ')}`);
-  const file = path.join(demoDir(), `${name}.json`);
-  const snapshot = await loadSnapshot(file);
+  const snapshot = await loadDemo(name);
   if (interactive(flags)) {
     const { runApp } = await import('./app/main.js');
     return runApp({ color: wantColor(process.stdout, flags.color === false), demo: { scenario: name, snapshot, scenarios: all } });
@@ -178,8 +189,21 @@ async function runDemo(scenario: string | undefined, flags: CheckFlags): Promise
   return runCheck(flags, { snapshot, source: `demo:${name}` });
 }
 
+/** A demo snapshot: a file of the package, or embedded in the single executable. */
+async function loadDemo(name: string): Promise<Snapshot> {
+  const text = embedded()?.demoText(name);
+  if (text === undefined) return loadSnapshot(path.join(demoDir(), `${name}.json`));
+  const { parseSnapshot, SnapshotError } = await import('./snapshot-file.js');
+  try {
+    return parseSnapshot(text, `demo ${name}`);
+  } catch (err) {
+    if (err instanceof SnapshotError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
 function interactive(flags: CheckFlags): boolean {
-  return ttyApp() && !flags.json && !flags.format;
+  return ttyApp() && !flags.json && !flags.format && !flags.output;
 }
 
 /** The full-screen app needs a terminal on both ends that can draw it: TERM=dumb, an unset or
@@ -210,7 +234,8 @@ function addCheckOptions(cmd: Command, Option: typeof import('commander').Option
     .option('--wire-seconds <n>', 'how long to listen with --wire (default: 3 advert intervals)')
     .option('--conntrack-walk', 'allow a full walk of the conntrack table (slow on a busy gateway)')
     .option('--since <duration>', 'how far back to read keepalived\'s log, e.g. 24h (default 24h)')
-    .option('--kind <kind>', 'what this host is: gateway, director or vip (default: inferred from the config, notify scripts and rules)');
+    .option('--kind <kind>', 'what this host is: gateway, director or vip (default: inferred from the config, notify scripts and rules)')
+    .option('-o, --output <file>', 'write the report to FILE, replaced atomically (for node_exporter\'s textfile collector)');
 }
 
 export function buildProgram({ Command, Option }: typeof import('commander')): Command {

@@ -185,7 +185,13 @@ export function instanceStates(ctx: CheckContext): InstanceState[] {
     return cfg.vrrpInstances.map((inst): InstanceState => {
       const vips = inst.virtualIpaddresses.map((v) => v.address);
       const vipsHeld = vips.filter((v) => holdsAddress(ctx, v));
-      const base = { name: inst.name, vips, vipsHeld };
+      const base = {
+        name: inst.name,
+        ...(inst.virtualRouterId !== undefined ? { vrid: inst.virtualRouterId } : {}),
+        ...(inst.interface !== undefined ? { interface: inst.interface } : {}),
+        vips,
+        vipsHeld,
+      };
       if (daemon.running === 'no') return { ...base, state: 'STOP', source: 'no keepalived daemon in this network namespace' };
       if (daemon.running === 'unknown') return { ...base, state: 'UNKNOWN', source: `keepalived could not be verified (${daemon.why})` };
       const last = events?.events.filter((e) => e.instance === inst.name && !e.intent).at(-1);

@@ -251,6 +251,9 @@ export type Role = 'master' | 'backup' | 'fault' | 'unknown';
 
 export interface InstanceState {
   name: string;
+  /** virtual_router_id and interface from the config: with the VIPs they identify the pair */
+  vrid?: number;
+  interface?: string;
   state: 'MASTER' | 'BACKUP' | 'FAULT' | 'INIT' | 'STOP' | 'UNKNOWN';
   /** which source decided: data-dump, log, vip-presence */
   source: string;
