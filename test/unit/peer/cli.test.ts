@@ -23,7 +23,8 @@ function oneLine(r: { exitCode?: number; stderr: string }, re: RegExp) {
 
 describe('--peer usage', () => {
   it('refuses a host that is an option or shell text, before any ssh runs', async () => {
-    oneLine(await run(['check', '--peer', '-oProxyCommand=touch /tmp/x']), /^hagw-doctor: --peer takes \[USER@\]HOST/);
+    // an option-looking value never becomes a host: commander refuses it as a missing argument
+    oneLine(await run(['check', '--peer', '-oProxyCommand=touch /tmp/x']), /^hagw-doctor: option '--peer <\[user@\]host>' argument missing/);
     oneLine(await run(['check', '--peer', 'gw2;id']), /^hagw-doctor: --peer takes \[USER@\]HOST/);
     oneLine(await run(['fix', '--on-peer', '$(id)', 'ip-forward-off']), /^hagw-doctor: --on-peer takes \[USER@\]HOST/);
   });
