@@ -42,6 +42,7 @@ await section('conntrack-scale', conntrackScale);
 await script('netfilter-parse', 'bench/netfilter.mjs');
 await script('timeline', 'bench/timeline.mjs');
 await script('first-frame', 'bench/first-frame.mjs');
+await script('hostile-host', 'bench/hostile.mjs');
 
 const docPath = path.join(REPO_ROOT, 'docs', 'performance.md');
 const doc = await readFile(docPath, 'utf8');

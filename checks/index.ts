@@ -1,5 +1,6 @@
 // Every check. Each area owns its module; this list is the only place they meet.
 import type { Check } from '../src/check.js';
+import { changeChecks } from './change.js';
 import { kernelChecks } from './kernel.js';
 import { keepalivedChecks } from './keepalived.js';
 import { keepalivedConfigChecks } from './keepalived-config.js';
@@ -7,6 +8,8 @@ import { netfilterChecks } from './netfilter.js';
 import { routingChecks } from './routing.js';
 import { vrrpChecks } from './vrrp.js';
 import { vrrpFieldChecks } from './vrrp-field.js';
+import { fieldConfigChecks } from './field-config.js';
+import { fieldHostChecks } from './field-host.js';
 
 export const CHECKS: readonly Check[] = [
   ...kernelChecks,
@@ -15,5 +18,8 @@ export const CHECKS: readonly Check[] = [
   ...netfilterChecks,
   ...routingChecks,
   ...vrrpChecks,
+  ...changeChecks,
   ...vrrpFieldChecks,
+  ...fieldConfigChecks,
+  ...fieldHostChecks,
 ];

@@ -3,12 +3,13 @@
 import type { Check } from '../src/check.js';
 import { SkipCheck, finding, type CheckContext } from '../src/context.js';
 import type { Evidence, FileStat, Finding } from '../src/types.js';
-import { keepalivedConfig, peerKeepalivedConfig } from '../src/keepalived/from-snapshot.js';
-import type { KeepalivedConfig, Loc, VrrpInstance } from '../src/keepalived/model.js';
+import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
+import type { KeepalivedConfig, Loc } from '../src/keepalived/model.js';
 import { configScripts, scriptStatProbeId } from '../src/keepalived/probes.js';
 import { detectCloud } from '../src/probes/host.js';
 import { localAddresses } from '../src/state.js';
 import { keepalivedPairChecks } from './keepalived-pair.js';
+import { authPassLength } from '../src/secrets.js';
 
 const at = (loc: Loc) => `${loc.file}:${loc.line}`;
 const conf = (loc: Loc, excerpt: string): Evidence => ({ probe: `kconf:${loc.file}`, excerpt: `${at(loc)}: ${excerpt}` });
@@ -220,18 +221,12 @@ const multicastInCloud: Check = {
   },
 };
 
-/** The weight a failing track script moves this instance by: the track_script entry's, else the vrrp_script's. 0 means FAULT. */
-function trackWeights(config: KeepalivedConfig, vi: VrrpInstance): Array<{ name: string; weight: number; loc: Loc }> {
-  return vi.trackScripts.map((t) => ({ name: t.name, weight: t.weight ?? config.vrrpScripts.find((s) => s.name === t.name)?.weight ?? 0, loc: t.loc }));
-}
-
 const smells: Check = {
   id: 'keepalived-config-smells',
   title: 'keepalived.conf settings that do not do what they seem',
   codes: ['keepalived-config-invalid'],
   run(ctx) {
     const config = ownConfig(ctx);
-    const peer = peerKeepalivedConfig(ctx)?.result.config;
     const out: Finding[] = [];
     const smell = (loc: Loc, title: string, detail: string, excerpt: string, subject?: string, severity: 'warning' | 'error' = 'warning') =>
       out.push(
@@ -245,19 +240,11 @@ const smells: Check = {
         }),
       );
     for (const vi of config.vrrpInstances) {
-      if (vi.nopreempt && vi.state === 'MASTER')
-        smell(vi.loc, `(${vi.name}) nopreempt with state MASTER: keepalived clears nopreempt`, 'keepalived logs "nopreempt will not work with initial state MASTER - clearing" and preempts anyway. For nopreempt, set state BACKUP on every node.', 'state MASTER + nopreempt', vi.name);
+      // nopreempt with state MASTER and weights against the peer's priority: checks/field-config.ts (nopreempt-ineffective)
       const auth = vi.authentication;
-      if (auth?.pass !== undefined && auth.pass.length > 8)
-        smell(auth.loc, `(${vi.name}) auth_pass is longer than 8 characters and is truncated`, `keepalived uses only "${auth.pass.slice(0, 8)}"; a peer configured with the full or a differently truncated password fails authentication ("received an invalid passwd!"). Use at most 8 characters.`, 'auth_pass (over 8 characters)', vi.name);
-      const other = peer?.vrrpInstances.find((p) => p.virtualRouterId === vi.virtualRouterId && p.virtualRouterId !== undefined);
-      if (other && vi.priority !== undefined && other.priority !== undefined && vi.priority > other.priority) {
-        const gap = vi.priority - other.priority;
-        for (const t of trackWeights(config, vi)) {
-          if (t.weight !== 0 && Math.abs(t.weight) <= gap)
-            smell(t.loc, `(${vi.name}) track script ${t.name} weight ${t.weight} cannot cause failover (priority gap to the peer is ${gap})`, `This node has priority ${vi.priority}, the peer ${other.priority}. When ${t.name} fails the priorities move by ${Math.abs(t.weight)}, which is not more than the gap, so this node stays MASTER. Make |weight| larger than ${gap}, or use weight 0 (the instance goes to FAULT).`, `track_script ${t.name} weight ${t.weight}`, vi.name);
-        }
-      }
+      // never the value (nor its first 8 characters): the length only, which a redacted snapshot keeps
+      if (auth?.pass !== undefined && authPassLength(auth.pass) > 8)
+        smell(auth.loc, `(${vi.name}) auth_pass is longer than 8 characters and is truncated to 8`, `keepalived uses only the first 8 of its ${authPassLength(auth.pass)} characters; a peer configured with the full or a differently truncated password fails authentication ("received an invalid passwd!"). Use at most 8 characters.`, 'auth_pass (over 8 characters)', vi.name);
     }
     for (const vs of config.virtualServers) {
       if (vs.method && vs.method !== vs.method.toUpperCase()) {

@@ -8,6 +8,7 @@
 //   associated with VRID N not present in MASTER advert"), an instance missing on the peer,
 //   no clear master (equal priorities)                   -> keepalived-config-invalid (these are config
 //   faults, not runtime state, so vip-state-mismatch, which is about addresses held now, does not fit)
+import { authPassFingerprint } from '../src/secrets.js';
 import type { Check } from '../src/check.js';
 import { SkipCheck, finding } from '../src/context.js';
 import type { Evidence, Finding } from '../src/types.js';
@@ -25,8 +26,9 @@ function vipSet(vi: VrrpInstance): string[] {
 function authKey(vi: VrrpInstance): string {
   const a = vi.authentication;
   if (!a || !a.type) return 'none';
-  // keepalived truncates auth_pass to 8 characters, so only those have to agree
-  return `${a.type}:${(a.pass ?? '').slice(0, 8)}`;
+  // keepalived truncates auth_pass to 8 characters, so only those have to agree; compared by
+  // fingerprint, so a redacted snapshot (src/secrets.ts) still tells "differs"
+  return `${a.type}:${a.pass ? authPassFingerprint(a.pass) : ''}`;
 }
 
 export function comparePair(own: VrrpInstance[], peer: VrrpInstance[]): Finding[] {

@@ -4,7 +4,9 @@ import { finding, SkipCheck } from '../src/context.js';
 import type { Evidence, Finding } from '../src/types.js';
 import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
 import { ourKeepalived, processesFrom } from '../src/probes/keepalived.js';
-import { instanceStates, localAddresses } from '../src/state.js';
+import { daemonStatus, instanceStates, localAddresses } from '../src/state.js';
+import { daemonChecks } from './keepalived-daemon.js';
+import { gradeConfigtest, type GradedMessage } from '../src/keepalived/configtest.js';
 
 export function keepalivedInstalled(ctx: Parameters<Check['run']>[0]): boolean {
   const bin = ctx.probe('keepalived-binary');
@@ -37,9 +39,16 @@ const running: Check = {
   run(ctx) {
     ctx.require('keepalived-processes', 'the process list');
     if (!keepalivedInstalled(ctx)) throw new SkipCheck('keepalived is not installed');
-    if (ourKeepalived(ctx.snapshot.probes)) return [];
-    const elsewhere = processesFrom(ctx.snapshot.probes).filter((p) => !p.ours);
-    const evidence: Evidence[] = [{ probe: 'keepalived-processes', excerpt: `no keepalived process in this network namespace (${ctx.snapshot.host.netns})` }];
+    const st = daemonStatus(ctx);
+    if (st.running === 'yes') return [];
+    // not root: the processes named keepalived cannot be verified, which is not an incident
+    if (st.running === 'unknown') throw new SkipCheck(st.why ?? 'keepalived could not be verified', true);
+    const procs = processesFrom(ctx.snapshot.probes);
+    const elsewhere = procs.filter((p) => !p.ours && p.verified !== false && p.daemon !== 'vrrp' && p.daemon !== 'checker' && p.daemon !== 'child');
+    const impostors = procs.filter((p) => p.ours && p.verified === false && p.notVerified);
+    const evidence: Evidence[] = [{ probe: 'keepalived-processes', excerpt: `no keepalived daemon in this network namespace (${ctx.snapshot.host.netns})` }];
+    // what is named keepalived here but is not the daemon first: that is what an operator would take for it
+    for (const p of impostors.slice(0, 3)) evidence.push({ probe: 'keepalived-processes', excerpt: `pid ${p.pid} is named keepalived but is not the daemon: ${p.notVerified}` });
     for (const p of elsewhere.slice(0, 3)) evidence.push({ probe: 'keepalived-processes', excerpt: `pid ${p.pid} runs in another namespace (${p.netns}): ${p.argv.join(' ')}` });
     return [
       finding('keepalived-not-running', {
@@ -51,8 +60,8 @@ const running: Check = {
   },
 };
 
-// keepalived -t prints "(FILE: Line N) message" for each problem (2.x)
-const CONFIGTEST_LINE = /^\((.+?): Line (\d+)\)\s*(.*)$/;
+const GRADE_SEVERITY = { info: 'info', warning: 'warning', error: 'error' } as const;
+const MAX_QUOTED = 8;
 
 const configValid: Check = {
   id: 'keepalived-config',
@@ -62,6 +71,8 @@ const configValid: Check = {
     const cfg = keepalivedConfig(ctx);
     if (cfg.probe?.status !== 'ok') {
       // no config where keepalived would look, and no keepalived running: an unconfigured host, not a broken one
+      // not root and the file is root's: missing privilege, not a broken config
+      if (cfg.probe?.status === 'denied' && !ctx.isRoot) throw new SkipCheck(`needs root: ${cfg.path} is not readable (permission denied)`, true);
       if (cfg.source === 'default' && !ourKeepalived(ctx.snapshot.probes)) throw new SkipCheck(`no keepalived configuration at ${cfg.path}`);
       const why = cfg.probe?.status === 'missing' ? 'missing' : cfg.probe?.status === 'denied' ? 'not readable (permission denied)' : (cfg.probe?.reason ?? 'not collected');
       return [
@@ -75,29 +86,95 @@ const configValid: Check = {
     }
     const test = ctx.probe('keepalived-configtest');
     if (!test || test.status !== 'ok') throw new SkipCheck(`keepalived -t could not run: ${test?.reason ?? 'not collected'}`);
-    const lines = `${test.stderr}\n${test.stdout}`.split('\n').map((l) => l.trim()).filter(Boolean);
-    const located = lines.map((l) => CONFIGTEST_LINE.exec(l)).filter((m): m is RegExpExecArray => m !== null);
+    // keepalived exits 5 on any message, a note included: the messages decide, graded by meaning
+    const graded = gradeConfigtest(`${test.stderr}\n${test.stdout}`, cfg.path);
+    // messages keepalived prints after parsing carry no "(FILE: Line N)", only "(INSTANCE) …":
+    // locate them at the instance (or sync group) they name, so every quote has its file:line
+    const blocks = [...(cfg.result?.config.vrrpInstances ?? []), ...(cfg.result?.config.vrrpSyncGroups ?? [])];
+    for (const m of graded) {
+      if (m.file) continue;
+      const name = /^\((.+?)\) /.exec(m.message)?.[1];
+      const block = name !== undefined ? blocks.find((b) => b.name === name) : undefined;
+      if (block) Object.assign(m, { file: block.loc.file, line_no: block.loc.line });
+    }
     const code = test.exitCode ?? 0;
-    if (code === 0 && located.length === 0) return [];
-    const first = located[0];
-    const evidence: Evidence[] = [
-      { probe: 'keepalived-configtest', excerpt: `keepalived -t -f ${cfg.path}: exit status ${code}` },
-      ...(located.length ? located : lines.map((l) => [l] as unknown as RegExpExecArray)).slice(0, 6).map((m) => ({ probe: 'keepalived-configtest', excerpt: m[0] })),
+    const out: Finding[] = [];
+    const counts = (['error', 'environment', 'warning', 'info'] as const).map((g) => [g, graded.filter((m) => m.grade === g).length] as const).filter(([, n]) => n > 0);
+    const head: Evidence = { probe: 'keepalived-configtest', excerpt: `keepalived -t -f ${cfg.path}: exit status ${code}${counts.length ? `; ${counts.map(([g, n]) => `${n} ${g}`).join(', ')}` : ''}` };
+    const quote = (ms: GradedMessage[]): Evidence[] => [
+      ...ms.slice(0, MAX_QUOTED).map((m) => ({ probe: 'keepalived-configtest', excerpt: m.file && m.line_no ? `${m.file}:${m.line_no}: ${m.message}` : m.line })),
+      ...(ms.length > MAX_QUOTED ? [{ probe: 'keepalived-configtest', excerpt: `… and ${ms.length - MAX_QUOTED} more` }] : []),
     ];
-    const meaning: Record<number, string> = {
-      4: 'keepalived cannot run with this configuration',
-      5: 'keepalived found errors; it would start, but without what those lines configure',
-      6: 'notify or track scripts are configured but script security is not enabled',
-    };
-    return [
-      finding('keepalived-config-invalid', {
-        title: first ? `keepalived rejects ${first[1]} line ${first[2]}: ${first[3]}` : `keepalived -t fails on ${cfg.path} (exit ${code})`,
-        detail: `${meaning[code] ?? (code === 0 ? 'keepalived accepts the file but warns about it' : `keepalived -t exits with ${code}`)}. The lines below are keepalived's own words; fix them and run keepalived -t -f ${cfg.path} again.`,
-        evidence,
-        ...(code === 0 ? { severity: 'warning' as const } : {}),
-        ...(first ? { location: { file: first[1]!, line: Number(first[2]) } } : { location: { file: cfg.path } }),
-      }),
-    ];
+    const where = (m: GradedMessage | undefined) => (m?.file ? { location: { file: m.file, ...(m.line_no ? { line: m.line_no } : {}) } } : { location: { file: cfg.path } });
+    const at = (m: GradedMessage) => (m.file && m.line_no ? `${m.file} line ${m.line_no}` : cfg.path);
+    if (test.truncated) {
+      out.push(
+        finding('keepalived-config-invalid', {
+          severity: 'warning',
+          title: `keepalived -t printed more than the doctor keeps; only the first part was graded`,
+          detail: `keepalived -t -f ${cfg.path} wrote more than the capture limit, so messages past it were not read. Run it by hand to see them all.`,
+          evidence: [head],
+          location: { file: cfg.path },
+        }),
+      );
+    }
+    const errors = graded.filter((m) => m.grade === 'error');
+    if (errors.length) {
+      const meaning: Record<number, string> = {
+        4: 'keepalived cannot run with this configuration',
+        6: 'notify or track scripts are configured but script security is not enabled',
+      };
+      out.push(
+        finding('keepalived-config-invalid', {
+          title: `keepalived rejects ${at(errors[0]!)}: ${errors[0]!.message}`,
+          detail: `${meaning[code] ?? 'keepalived drops, ignores or cannot use what these lines configure; it would still start, without them'}. The lines below are keepalived's own words (messages it does not document as harmless count as errors); fix them and run keepalived -t -f ${cfg.path} again.`,
+          evidence: [head, ...quote(errors)],
+          ...where(errors[0]),
+        }),
+      );
+    }
+    const env = graded.filter((m) => m.grade === 'environment');
+    if (env.length) {
+      // on the node whose running keepalived uses this file, a missing interface, script or user
+      // is a real outage of what it configures; a file checked with --config may be meant for another host
+      const live = cfg.source !== '--config' && ourKeepalived(ctx.snapshot.probes) !== undefined;
+      out.push(
+        finding('keepalived-config-invalid', {
+          severity: live ? 'error' : 'warning',
+          title: `on this host, keepalived lacks what ${at(env[0]!)} names: ${env[0]!.message}`,
+          detail: `${env[0]!.meaning ?? 'Something the configuration names is missing on this host'}. These messages are about this host (interfaces, scripts, the script user, includes), not the file's syntax${live ? ': the running keepalived works without what they configure' : '; on the host the file is meant for they may not apply'}.`,
+          evidence: [head, ...quote(env)],
+          ...where(env[0]),
+        }),
+      );
+    }
+    for (const grade of ['warning', 'info'] as const) {
+      const ms = graded.filter((m) => m.grade === grade);
+      if (!ms.length) continue;
+      out.push(
+        finding('keepalived-config-invalid', {
+          severity: GRADE_SEVERITY[grade],
+          title: grade === 'warning' ? `keepalived warns about ${at(ms[0]!)}: ${ms[0]!.message}` : `keepalived notes about ${at(ms[0]!)}: ${ms[0]!.message}`,
+          detail:
+            grade === 'warning'
+              ? `${ms[0]!.meaning ?? 'keepalived accepts these lines but not as written'}. keepalived runs with them; tidy them so the configuration does what it says.`
+              : `${ms[0]!.meaning ?? 'a note'}. Nothing to fix: keepalived -t reports it (and exits ${code}) but the configuration does what it says.`,
+          evidence: [head, ...quote(ms)],
+          ...where(ms[0]),
+        }),
+      );
+    }
+    if (!graded.length && code !== 0) {
+      out.push(
+        finding('keepalived-config-invalid', {
+          title: `keepalived -t fails on ${cfg.path} (exit ${code}) without a message`,
+          detail: `keepalived -t exits with ${code} and prints nothing the doctor could grade; run keepalived -t -f ${cfg.path} by hand.`,
+          evidence: [head],
+          location: { file: cfg.path },
+        }),
+      );
+    }
+    return out;
   },
 };
 
@@ -109,7 +186,9 @@ const vipState: Check = {
     ctx.require('ip-addr', 'ip addr');
     const cfg = keepalivedConfig(ctx).result?.config;
     if (!cfg) throw new SkipCheck('no readable keepalived configuration');
-    if (!ourKeepalived(ctx.snapshot.probes)) throw new SkipCheck('keepalived is not running here');
+    const daemon = daemonStatus(ctx);
+    if (daemon.running === 'unknown') throw new SkipCheck(daemon.why ?? 'keepalived could not be verified', true);
+    if (daemon.running === 'no') throw new SkipCheck('keepalived is not running here');
     const out: Finding[] = [];
     for (const st of instanceStates(ctx)) {
       const missing = st.vips.filter((v) => !st.vipsHeld.includes(v));
@@ -117,7 +196,7 @@ const vipState: Check = {
         const a = localAddresses(ctx).find((x) => x.address === vip);
         return { probe: 'ip-addr', excerpt: a ? `${a.ifname}: inet ${a.address}/${a.prefix}` : `${vip}: not on any interface` };
       };
-      const stateEvidence: Evidence = { probe: 'state', excerpt: `${st.name} is ${st.state} (from ${st.source})${st.since ? ` since ${st.since}` : ''}` };
+      const stateEvidence: Evidence = { probe: 'state', excerpt: `${st.name} is ${st.state} (from ${st.source})${st.since ? ` since ${st.since}` : ''}${st.contested ? `; ${st.contested}` : ''}` };
       if (st.state === 'MASTER' && missing.length) {
         out.push(
           finding('vip-state-mismatch', {
@@ -142,4 +221,4 @@ const vipState: Check = {
   },
 };
 
-export const keepalivedChecks: Check[] = [installed, running, configValid, vipState];
+export const keepalivedChecks: Check[] = [installed, running, configValid, vipState, ...daemonChecks];

@@ -1,10 +1,10 @@
 // Checks of the netfilter area: what the firewall and conntrack do to this node's VRRP adverts,
 // and whether the SNAT rules fit the node's role.
 import type { Check } from '../src/check.js';
-import { type CheckContext, SkipCheck, finding } from '../src/context.js';
+import { type CheckContext, SkipCheck, finding, probeBlind } from '../src/context.js';
 import type { Evidence, Finding, FixPlan, FixStep } from '../src/types.js';
 import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
-import { localAddresses, nodeRole } from '../src/state.js';
+import { localAddresses, nodeRole, roleBasis } from '../src/state.js';
 import {
   chainsAt, dropsAt, firewallFromRecords, isIptables, isNftNative, notrackAt, policyLine, rulesIn, walkHook,
   type Firewall, type HookWalk,
@@ -27,7 +27,14 @@ export function firewall(ctx: CheckContext): Firewall {
 
 function requireFirewall(ctx: CheckContext): Firewall {
   const fw = firewall(ctx);
-  if (fw.read.length === 0) throw new SkipCheck(`no ruleset could be read (${fw.unavailable.map((u) => `${u.probe}: ${u.reason}`).join('; ')})`);
+  if (fw.read.length === 0) {
+    // blind when a backend could not be read (failed, timed out, needs root); absent or not collected is not blindness
+    const blind = fw.unavailable.some((u) => {
+      const r = ctx.probe(u.probe);
+      return probeBlind(r) || (r?.status === 'ok' && r.exitCode !== 0 && !/not found|No such file/i.test(r.stderr));
+    });
+    throw new SkipCheck(`no ruleset could be read (${fw.unavailable.map((u) => `${u.probe}: ${u.reason}`).join('; ')})`, blind);
+  }
   return fw;
 }
 
@@ -264,12 +271,14 @@ function snatVrrpPlan(ctx: CheckContext, fw: Firewall, ref: RuleRef): FixPlan | 
   const fixed = [...spec.slice(0, i), '!', '-p', 'vrrp', ...spec.slice(i)];
   const scripts = notifyNames(ctx, 'master');
   return {
-    summary: `replace ${rule.chain} rule ${rule.position} of the nat table with the same rule plus \`! -p vrrp\``,
+    summary: `replace \`-A ${rule.chain} ${spec.join(' ')}\` (rule ${rule.position} when checked) in the nat table with the same rule plus \`! -p vrrp\``,
     risk: 'safe',
     steps: [
       {
+        // shown as the intent; the engine finds the rule by content when it applies (never rule N)
         argv: [bin, '-w', '-t', 'nat', '-R', rule.chain, String(rule.position), ...fixed],
         undo: [[bin, '-w', '-t', 'nat', '-R', rule.chain, String(rule.position), ...spec]],
+        rule: { bin, table: 'nat', chain: rule.chain, op: 'replace', spec, with: fixed },
         why: 'the adverts no longer match; everything else it matched still does',
       },
     ],
@@ -413,6 +422,9 @@ const snatRoleCheck: Check = {
     const vips = configVips(ctx).map((v) => v.address);
     const out: Finding[] = [];
     const standby = r === 'backup' || r === 'fault';
+    // a fix premised on the role only where the role is certain (never from the log alone, never contested)
+    const basis = roleBasis(ctx);
+    const unsure = basis.firm ? '' : ` The role is not certain (${basis.why}), so no fix is offered: check the state by hand first.`;
 
     if (standby) {
       const masterOnly = rules.filter((s) => isMasterOnly(ctx, s.rule));
@@ -423,9 +435,9 @@ const snatRoleCheck: Check = {
             title: `the ${r.toUpperCase()} node carries ${masterOnly.length} SNAT rule${masterOnly.length === 1 ? '' : 's'} meant for the master`,
             detail:
               `This node is ${r.toUpperCase()}, yet its nat table NATs the clients' traffic${masterOnly.some((s) => toSources(s.rule).some((a) => vips.includes(a))) ? ' to a VIP it does not hold' : ''}, so its own traffic breaks. ` +
-              `notify_backup/notify_fault/notify_stop must remove exactly what notify_master added${scripts ? ` (${scripts})` : ' (the config names no such script)'}.`,
+              `notify_backup/notify_fault/notify_stop must remove exactly what notify_master added${scripts ? ` (${scripts})` : ' (the config names no such script)'}.${unsure}`,
             evidence: masterOnly.map((s) => ev(s.table.probe, s.rule.text)),
-            fix: snatOnBackupPlan(ctx, fw, masterOnly, scripts),
+            ...(basis.firm ? { fix: snatOnBackupPlan(ctx, fw, masterOnly, scripts) } : {}),
           }),
         );
       }
@@ -459,7 +471,7 @@ const snatRoleCheck: Check = {
           out.push(
             finding('snat-missing-on-master', {
               title: `the MASTER has no SNAT/MASQUERADE rule for ${missing.join(', ')}`,
-              detail: `The notify_master script adds SNAT, but nothing in nat POSTROUTING would translate the clients' traffic (${missing.join(', ')}) now: the script failed, was disabled, or the rules were flushed (a firewalld/ufw reload does that).`,
+              detail: `The notify_master script adds SNAT, but nothing in nat POSTROUTING would translate the clients' traffic (${missing.join(', ')}) now: the script failed, was disabled, or the rules were flushed (a firewalld/ufw reload does that).${unsure}`,
               evidence: [...intent, ...(post.length ? post.map(({ table, chain }) => ev(table.probe, `${policyLine(table, chain.name)}, ${chain.rules.length} rule(s), none SNATs ${missing[0]}`)) : [ev(fw.read[0]!, 'no nat POSTROUTING chain')])],
             }),
           );
@@ -482,8 +494,10 @@ function snatOnBackupPlan(ctx: CheckContext, fw: Firewall, rules: SnatRuleRef[],
       return {
         argv: [bin, '-w', '-t', 'nat', '-D', rule.chain, ...rule.spec],
         undo: [[bin, '-w', '-t', 'nat', '-I', rule.chain, String(rule.position), ...rule.spec]],
+        // by content; the undo puts it back before the rule that followed it when it was deleted
+        rule: { bin, table: 'nat', chain: rule.chain, op: 'delete', spec: [...rule.spec] },
         why: 'a master-only rule on a standby node',
-      };
+      } satisfies FixStep;
     });
   return {
     summary: `remove the ${ipt.length} master-only SNAT rule${ipt.length === 1 ? '' : 's'} from this standby node`,
@@ -667,11 +681,18 @@ function inputPlan(ctx: CheckContext, fw: Firewall, p: VrrpPath, peer: string, w
   // above the dropping rule: at its position in the base chain (the jump that led to it, if nested)
   const top = w.hit ? (w.hit.via[0] ?? w.hit.rule) : undefined;
   const chain = w.chain;
-  const s: StaticRule = { table: w.table.name, chain, spec: ['-p', protoName, ...match, '-j', 'ACCEPT'], position: top ? top.position : 1 };
+  const s: StaticRule = {
+    table: w.table.name,
+    chain,
+    spec: ['-p', protoName, ...match, '-j', 'ACCEPT'],
+    position: top ? top.position : 1,
+    // placed by content when applied: just above the rule that drops (or jumps to what drops)
+    ...(top && top.position > 1 && (top as IptRule).spec ? { before: [...(top as IptRule).spec] } : {}),
+  };
   const persist = persistStatic(ctx.snapshot.probes, [{ ...s, position: undefined }].map(({ position: _p, ...r }) => r), false, v6 ? 'ip6' : 'ip');
   const bin = iptablesBinary(fw, w.table);
   return {
-    summary: `insert \`-A ${chain} -p ${protoName} ${match.join(' ')} -j ACCEPT\` at position ${s.position} of ${v6 ? 'ip6tables ' : ''}${w.table.name} ${chain}, above what drops the adverts`,
+    summary: `insert \`-A ${chain} -p ${protoName} ${match.join(' ')} -j ACCEPT\` ${s.before ? `just above \`-A ${chain} ${s.before.join(' ')}\`` : 'at the top'} of ${v6 ? 'ip6tables ' : ''}${w.table.name} ${chain}, above what drops the adverts`,
     risk: 'disruptive',
     steps: [addRuleStep(v6 ? bin.replace(/^iptables/, 'ip6tables') : bin, s, 'adverts from the peer are accepted before the rule that drops them'), ...persist.steps],
     touches: { iptables: [w.table.name], ...(persist.files.length ? { files: persist.files } : {}) },
@@ -777,7 +798,7 @@ const pressureCheck: Check = {
     const sum = stats ? parseConntrackStats(stats) : undefined;
     const evidence: Evidence[] = [];
     if (haveRatio) evidence.push(ev('sysctl:net.netfilter.nf_conntrack_count', `nf_conntrack_count = ${count}`), ev('sysctl:net.netfilter.nf_conntrack_max', `nf_conntrack_max = ${max}`));
-    evidence.push(...full.slice(-3).map((l) => ev(PROBE_KERNEL_LOG, l.trim())));
+    evidence.push(...full.slice(-3).map((l) => ev(PROBE_KERNEL_LOG, l.trim().slice(0, 512))));
     if (sum) evidence.push(ev(PROBE_CONNTRACK_STATS, `drop=${sum.drop ?? 0} early_drop=${sum.early_drop ?? 0} insert_failed=${sum.insert_failed ?? 0}`));
     const critical = ratio >= 0.95 || full.length > 0;
     return [

@@ -4,8 +4,8 @@
 import type { Check } from '../src/check.js';
 import { finding, type CheckContext } from '../src/context.js';
 import { keepalivedConfig, peerKeepalivedConfig } from '../src/keepalived/from-snapshot.js';
-import { ourKeepalived } from '../src/probes/keepalived.js';
-import { localAddresses } from '../src/state.js';
+import { SkipCheck } from '../src/context.js';
+import { daemonStatus, localAddresses } from '../src/state.js';
 import { links, runtimeRouting } from '../src/routing/from-snapshot.js';
 import { localTableTraps, vipsInLocalTable } from '../src/routing/local-table.js';
 
@@ -44,7 +44,10 @@ export const strayVip: Check = {
     const cfg = keepalivedConfig(ctx).result?.config;
     if (!cfg) return [];
     // with keepalived running, a VIP held while BACKUP is vip-state-mismatch's finding
-    if (ourKeepalived(ctx.snapshot.probes) !== undefined) return [];
+    const daemon = daemonStatus(ctx);
+    if (daemon.running === 'yes') return [];
+    // not root: whether keepalived runs cannot be told, so a held VIP proves nothing
+    if (daemon.running === 'unknown') throw new SkipCheck(daemon.why ?? 'keepalived could not be verified', true);
     const { routes } = runtimeRouting(ctx);
     const loops = links(ctx).filter((l) => l.loopback).map((l) => l.ifname);
     const vips = cfg.vrrpInstances.flatMap((i) => i.virtualIpaddresses.map((v) => v.address));

@@ -7,6 +7,7 @@ import type { Evidence, Finding, FixPlan, FixStep } from '../src/types.js';
 import { ruleText, type IpRoute, type IpRule } from '../src/routing/iproute.js';
 import { notPersisted, ruleInterface, ruleMatches, rulesIntoEmptyTables, unnamedTables } from '../src/routing/policy.js';
 import { persistedPolicy, rtTables, runtimeRouting } from '../src/routing/from-snapshot.js';
+import { unsafeArgs, unsafeInterface } from '../src/routing/values.js';
 import { addIfupdownHooks, appendLines, deleteDeadRulePlan, restoreTableRoutesPlan, routeArgs, ruleArgs, ruleIsReproducible } from '../src/routing/fix.js';
 import { detectFamily } from '../src/change/persistence.js';
 import { localAddresses } from '../src/state.js';
@@ -81,7 +82,7 @@ interface Placement {
 
 /** Where each rule/route goes in the distribution's network configuration; undefined when one of
  *  them cannot be placed (then no automatic fix: a partial one would not clear the finding). */
-function persistPlacement(ctx: CheckContext, rules: IpRule[], routes: IpRoute[]): Placement | undefined {
+function persistPlacement(ctx: CheckContext, rules: IpRule[], routes: IpRoute[]): Placement | { refused: string } | undefined {
   const family = detectFamily(ctx.output('os-release')).family;
   const addrs = localAddresses(ctx);
   const items: Array<{ ifname: string | undefined; rule?: IpRule; route?: IpRoute }> = [
@@ -89,6 +90,11 @@ function persistPlacement(ctx: CheckContext, rules: IpRule[], routes: IpRoute[])
     ...routes.map((route) => ({ ifname: route.dev, route })),
   ];
   if (items.some((i) => i.ifname === undefined || (i.rule && i.rule.extra.length))) return undefined;
+  // every word lands in a file a shell reads (ifupdown) or word-splits (ifup-routes): refuse, never write, a hostile one
+  for (const i of items) {
+    const bad = unsafeInterface(i.ifname!) ?? unsafeArgs(i.rule ? ruleArgs(i.rule) : routeArgs(i.route!));
+    if (bad) return { refused: bad };
+  }
   const scripts = dirEntries(ctx, NETWORK_SCRIPTS_DIR);
   if (family === 'rhel' && scripts.some((n) => n.startsWith('ifcfg-'))) {
     const byFile = new Map<string, string[]>();
@@ -147,7 +153,9 @@ export const policyNotPersistent: Check = {
     const view = persistedPolicy(ctx);
     const missing = notPersisted(rules, routes, view.policy, names);
     if (!missing.rules.length && !missing.routes.length) return [];
-    const placement = persistPlacement(ctx, missing.rules, missing.routes);
+    const placed = persistPlacement(ctx, missing.rules, missing.routes);
+    const placement = placed && 'refused' in placed ? undefined : placed;
+    const refusal = placed && 'refused' in placed ? placed.refused : undefined;
     const rcLocal = ctx.output('file:/etc/rc.local') ?? '';
     const inRcLocal = /\bip\s+(-4\s+)?(rule|route)\s+add/.test(rcLocal);
     const evidence: Evidence[] = [
@@ -169,6 +177,7 @@ export const policyNotPersistent: Check = {
           `No network configuration file recreates them, so they vanish at the next reboot or interface restart and the LVS-NAT replies stop going back through the director. ` +
           (inRcLocal ? '/etc/rc.local adds some at boot, but not when an interface restarts. ' : '') +
           (view.unreadable.length ? `Not readable (run as root): ${view.unreadable.map((u) => u.file).join(', ')}. ` : '') +
+          (refusal ? `The doctor will not write them into a network configuration file: ${refusal}. ` : '') +
           (fix ? '' : `To persist: ${manualHow(view)}.`),
         evidence,
         subject: 'policy routing',

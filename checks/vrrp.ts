@@ -13,6 +13,7 @@
 // SNAT on adverts (an advert leaving this node with a source that is not its address): reported as
 // evidence of vrrp-split-brain; vrrp-conntrack-nat needs the conntrack proof, which the netfilter
 // checks hold.
+import { sameAuthPass } from '../src/secrets.js';
 import type { Check } from '../src/check.js';
 import type { CheckContext } from '../src/context.js';
 import { SkipCheck, finding } from '../src/context.js';
@@ -25,7 +26,9 @@ import type { ProblemEvent, ProblemKind } from '../src/vrrp/log.js';
 import { hasWire, logView, redactAuth, wireView, type LogView, type WireView } from '../src/vrrp/view.js';
 import { firewallFromRecords, dropsAt } from '../src/netfilter/firewall.js';
 import { vrrpPaths } from '../src/netfilter/vrrp-paths.js';
-import { localAddresses } from '../src/state.js';
+import { daemonStatus, localAddresses } from '../src/state.js';
+import { missingCapabilities } from '../src/keepalived/daemon.js';
+import { processesFrom } from '../src/probes/keepalived.js';
 
 export const RECENT_MS = 5 * 60_000;
 
@@ -237,7 +240,8 @@ const noPeerAdverts: Check = {
       const state = stateOf(ctx, inst.name);
       const peers = inst.unicastPeers.map((p) => p.address);
       const causes =
-        'Possible causes: the peer is down or its keepalived is stopped or in FAULT (check it there: `systemctl status keepalived`); the peer is BACKUP and this node is MASTER, which is healthy only if this node is meant to win (a backup sends nothing); the peer\'s OUTPUT drops VRRP (its log says "send advert error"); a cloud security group / network ACL does not pass IP protocol 112 (invisible from both hosts: a `tcpdump -ni IF \'ip proto 112\'` on the peer shows adverts leaving that never arrive here); multicast is not delivered on this network (use unicast_peer).';
+        'Possible causes: the peer is down or its keepalived is stopped or in FAULT (check it there: `systemctl status keepalived`); the peer is BACKUP and this node is MASTER, which is healthy only if this node is meant to win (a backup sends nothing); the peer\'s OUTPUT drops VRRP (its log says "send advert error"); a cloud security group / network ACL does not pass IP protocol 112 (invisible from both hosts: a `tcpdump -ni IF \'ip proto 112\'` on the peer shows adverts leaving that never arrive here); multicast is not delivered on this network (use unicast_peer).' +
+        (peers.length ? '' : ' A switch with IGMP snooping, or special handling of 224.0.0.0/24, can drop multicast VRRP between the nodes: that is invisible from the host (only the switch\'s configuration or a capture on its ports shows it); unicast_peer avoids it.');
       if (peers.length) {
         for (const peer of peers) {
           if (seen.some((x) => x.src === peer)) continue;
@@ -364,9 +368,9 @@ const authMismatch = mismatchCheck({
     const want = expectedAuth(inst);
     const types = src.authTypes.filter((t) => t !== want);
     if (types.length) return `sends auth type ${types.join('/')}; this node expects ${want}`;
-    const pass = inst.authentication?.pass?.slice(0, 8);
-    // keepalived compares the 8 bytes on the wire (auth_pass is truncated to 8)
-    if (want === 'simple' && pass !== undefined && src.first.authPass !== undefined && src.first.authPass !== pass) return 'sends a different auth_pass';
+    const pass = inst.authentication?.pass;
+    // keepalived compares the 8 bytes on the wire (auth_pass is truncated to 8); plain or redacted (src/secrets.ts)
+    if (want === 'simple' && pass !== undefined && src.first.authPass !== undefined && !sameAuthPass(pass, src.first.authPass)) return 'sends a different auth_pass';
     return undefined;
   },
   logWords: 'adverts fail authentication',
@@ -401,6 +405,11 @@ const outputBlocked: Check = {
     const fw = firewallFromRecords(ctx.snapshot.probes);
     const cfg = keepalivedConfig(ctx).result?.config;
     const paths = cfg ? vrrpPaths(cfg, localAddresses(ctx)) : [];
+    // "Operation not permitted" is also what a daemon without CAP_NET_RAW/CAP_NET_ADMIN gets
+    const daemon = daemonStatus(ctx);
+    const caps = daemon.running === 'yes'
+      ? [...new Set(processesFrom(ctx.snapshot.probes).filter((p) => daemon.daemons.some((d) => d.pid === p.pid || d.pid === p.ppid)).flatMap((p) => missingCapabilities(p.capEff)))]
+      : [];
     for (const name of names) {
       // the rule set explains it: the netfilter check reports vrrp-output-blocked and names the rule
       const path = paths.find((p) => p.instance === name);
@@ -410,7 +419,7 @@ const outputBlocked: Check = {
       out.push(
         finding('vrrp-output-blocked', {
           title: `${name ?? 'keepalived'} cannot send adverts (${j.events.length} send error${j.events.length === 1 ? '' : 's'} in the log)`,
-          detail: `"send advert error 1 (Operation not permitted)" / "Cant send advert" means the kernel refused the advert, almost always an OUTPUT (or POSTROUTING) rule that drops protocol 112. The peer hears nothing and takes over. ${j.current ? '' : 'Severity lowered: '}${j.when}.`,
+          detail: `"send advert error 1 (Operation not permitted)" / "Cant send advert" means the kernel refused the advert, ${caps.length ? `and here the daemon runs without ${caps.join(' and ')} (its CapEff lacks them, see keepalived-capabilities-missing): that alone refuses every advert` : 'almost always an OUTPUT (or POSTROUTING) rule that drops protocol 112'}. The peer hears nothing and takes over. ${j.current ? '' : 'Severity lowered: '}${j.when}.`,
           evidence: logEvidence(log, j.events),
           ...severityFor(j),
           ...(name ? { subject: name } : {}),

@@ -18,6 +18,9 @@ export interface CheckOutcome {
   findings: Finding[];
 }
 
+/** Skip reasons that quote a probe which could not look (checks that build their reason from the probe's). */
+const BLIND_REASON = /needs root|timed out|did not finish within|permission denied/i;
+
 /** Runs one check; a check that throws is reported as error in its row, never crashes the report. */
 export function runCheck(check: Check, ctx: CheckContext): CheckOutcome {
   const started = performance.now();
@@ -26,7 +29,10 @@ export function runCheck(check: Check, ctx: CheckContext): CheckOutcome {
     const findings = check.run(ctx);
     return { run: { id: check.id, status: findings.length ? 'fail' : 'pass', ms: ms() }, findings };
   } catch (err) {
-    if (err instanceof SkipCheck) return { run: { id: check.id, status: 'skip', ms: ms(), reason: err.message }, findings: [] };
-    return { run: { id: check.id, status: 'error', ms: ms(), reason: (err as Error)?.message ?? String(err) }, findings: [] };
+    if (err instanceof SkipCheck) {
+      const blind = err.blind || BLIND_REASON.test(err.message);
+      return { run: { id: check.id, status: 'skip', ms: ms(), reason: err.message, ...(blind ? { blind } : {}) }, findings: [] };
+    }
+    return { run: { id: check.id, status: 'error', ms: ms(), reason: (err as Error)?.message ?? String(err), blind: true }, findings: [] };
   }
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { CollectOptions, Report, Snapshot } from './types.js';
 import { PACKAGE_ROOT, TOOL_VERSION } from './version.js';
 import { wantColor } from './report/ansi.js';
+import { visibleLine } from './report/escape.js';
 
 /** An error the operator can act on: one line on stderr, exit status 3, no stack trace. */
 export class UsageError extends Error {}
@@ -23,6 +24,7 @@ interface CheckFlags {
   conntrackWalk?: boolean;
   since?: string;
   color?: boolean;
+  kind?: string;
 }
 
 function collectOptions(flags: CheckFlags): CollectOptions {
@@ -82,10 +84,19 @@ export async function runCheck(flags: CheckFlags, extra: { snapshot?: Snapshot; 
     snapshot = await loadSnapshot(flags.from);
     source = flags.from;
   }
+  if (flags.kind !== undefined && !['gateway', 'director', 'vip'].includes(flags.kind)) throw new UsageError(`--kind takes gateway, director or vip, not ${flags.kind}`);
   snapshot ??= await collect(collectOptions(flags));
-  const report = analyse(snapshot, { ...(only ? { only } : {}), source });
-  process.stdout.write(await render(report, format, flags));
+  const report = analyse(snapshot, { ...(only ? { only } : {}), source, ...(flags.kind ? { kind: flags.kind as 'gateway' | 'director' | 'vip' } : {}) });
+  let out = await render(report, format, flags);
+  if (format === 'text' && snapshot.options.wire) out += await wireText(snapshot);
+  process.stdout.write(out);
   return exitStatus(report);
+}
+
+/** check --wire: whose adverts the capture saw ("peer seen" only for another node's). */
+async function wireText(snapshot: Snapshot): Promise<string> {
+  const [{ wireSummaryLines }, { CheckContext }, { visible }] = await Promise.all([import('./vrrp/view.js'), import('./context.js'), import('./report/escape.js')]);
+  return visible(wireSummaryLines(new CheckContext(snapshot)).join('\n')) + '\n';
 }
 
 async function render(report: Report, format: string, flags: CheckFlags): Promise<string> {
@@ -153,7 +164,8 @@ function addCheckOptions(cmd: Command, Option: typeof import('commander').Option
     .option('--wire', 'listen for VRRP adverts on the wire (needs root and tcpdump)')
     .option('--wire-seconds <n>', 'how long to listen with --wire (default: 3 advert intervals)')
     .option('--conntrack-walk', 'allow a full walk of the conntrack table (slow on a busy gateway)')
-    .option('--since <duration>', 'how far back to read keepalived\'s log, e.g. 24h (default 24h)');
+    .option('--since <duration>', 'how far back to read keepalived\'s log, e.g. 24h (default 24h)')
+    .option('--kind <kind>', 'what this host is: gateway, director or vip (default: inferred from the config, notify scripts and rules)');
 }
 
 export function buildProgram({ Command, Option }: typeof import('commander')): Command {
@@ -198,10 +210,13 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--wire-seconds <n>', 'capture window')
     .option('--conntrack-walk', 'include a full conntrack walk')
     .option('--since <duration>', 'log window')
+    .option('--include-secrets', 'keep auth_pass values (default: replaced by a fingerprint that still tells "differs")')
     .action(async (_flags: CheckFlags, cmd: Command) => {
-      const flags = cmd.optsWithGlobals<CheckFlags & { output?: string }>();
+      const flags = cmd.optsWithGlobals<CheckFlags & { output?: string; includeSecrets?: boolean }>();
       const { collect } = await import('./pipeline.js');
-      const snapshot = await collect(collectOptions(flags));
+      const collected = await collect(collectOptions(flags));
+      const { redactSnapshot } = await import('./secrets.js');
+      const snapshot = flags.includeSecrets ? { ...collected, options: { ...collected.options, secrets: 'included' as const } } : redactSnapshot(collected);
       if (flags.output) {
         const { writeSnapshot } = await import('./snapshot-file.js');
         try {
@@ -210,7 +225,10 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
           throw new UsageError(`cannot write ${flags.output}: ${(err as Error).message}`);
         }
         process.stderr.write(`snapshot written to ${flags.output} (${Object.keys(snapshot.probes).length} probes)\n`);
-      } else process.stdout.write(JSON.stringify(snapshot, null, 2) + '\n');
+      } else {
+        const { safeJson } = await import('./report/escape.js');
+        process.stdout.write(safeJson(snapshot) + '\n');
+      }
       process.exitCode = 0;
     });
 
@@ -247,27 +265,33 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
 
   program
     .command('confirm')
-    .description('keep the pending change (cancels its automatic rollback)')
-    .action(async () => {
+    .description("keep this node's pending change (cancels its automatic rollback)")
+    .option('--yes', 'do not ask (needed without a TTY)')
+    .action(async (_flags: unknown, cmd: Command) => {
       const { confirmCommand } = await import('./change/cli.js');
-      process.exitCode = await confirmCommand();
+      process.exitCode = await confirmCommand({ yes: cmd.opts<{ yes?: boolean }>().yes === true });
     });
 
   program
     .command('undo [change-id]')
-    .description('roll a change back from its saved backup (default: the latest)')
-    .action(async (id: string | undefined) => {
+    .description("roll a change of this node back, step by step (default: this node's latest)")
+    .option('--yes', 'do not ask (needed without a TTY)')
+    .option('--restore-backup', 'restore the whole tables the change backed up (shows every rule it would remove first)')
+    .action(async (id: string | undefined, _flags: unknown, cmd: Command) => {
       const { undoCommand } = await import('./change/cli.js');
-      process.exitCode = await undoCommand(id);
+      const o = cmd.opts<{ yes?: boolean; restoreBackup?: boolean }>();
+      process.exitCode = await undoCommand(id, { yes: o.yes === true, restoreBackup: o.restoreBackup === true });
     });
 
   program
     .command('changes')
-    .description('list the changes the doctor made, with their state')
+    .description("list this node's changes, with their state")
     .option('--json', 'as JSON')
+    .option('--all', "every node's changes (network namespaces sharing this state directory)")
     .action(async (_flags: unknown, cmd: Command) => {
       const { changesCommand } = await import('./change/cli.js');
-      process.exitCode = await changesCommand({ json: cmd.optsWithGlobals<{ json?: boolean }>().json === true });
+      const o = cmd.optsWithGlobals<{ json?: boolean; all?: boolean }>();
+      process.exitCode = await changesCommand({ json: o.json === true, all: o.all === true });
     });
 
   program
@@ -294,6 +318,7 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--virtual-server <addr:port>', 'LVS virtual service (with --lvs-nat)')
     .option('--real-server <addr:port,...>', 'LVS real servers (with --lvs-nat)')
     .requiredOption('--out <dir>', 'where to write the files')
+    .option('--force', 'write into a non-empty --out (replaces the generated files only)')
     .action(async (flags: Record<string, string | boolean | undefined>) => {
       const { generateCommand } = await import('./generate/cli.js');
       process.exitCode = await generateCommand(flags);
@@ -318,6 +343,9 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
 
 export async function main(argv: string[]): Promise<number> {
   try {
+    // before anything else: a commit-confirmed change past its deadline (its timer died) is rolled back
+    const { settleOverdueFirst } = await import('./change/overdue.js');
+    await settleOverdueFirst(argv);
     if (argv.length === 0 && process.stdin.isTTY === true && process.stdout.isTTY === true) {
       // `ssh gw1; hagw-doctor`: straight to the app, without loading the argument parser
       const { runApp } = await import('./app/main.js');
@@ -334,11 +362,11 @@ export async function main(argv: string[]): Promise<number> {
       return code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help' ? 0 : 3;
     }
     if (err instanceof UsageError) {
-      process.stderr.write(`hagw-doctor: ${err.message}\n`);
+      process.stderr.write(`hagw-doctor: ${visibleLine(err.message)}\n`);
       return 3;
     }
     const e = err as Error;
-    process.stderr.write(`hagw-doctor: internal error: ${e?.message ?? String(err)}${process.env.HAGW_DOCTOR_DEBUG ? `\n${e?.stack}` : ' (HAGW_DOCTOR_DEBUG=1 shows the stack)'}\n`);
+    process.stderr.write(`hagw-doctor: internal error: ${visibleLine(e?.message ?? String(err))}${process.env.HAGW_DOCTOR_DEBUG ? `\n${e?.stack}` : ' (HAGW_DOCTOR_DEBUG=1 shows the stack)'}\n`);
     return 3;
   }
 }

@@ -3,12 +3,21 @@
 import type { Evidence, Finding, FixPlan, ProbeRecord, Severity, Snapshot } from './types.js';
 import { CODES, type FindingCode } from './codes.js';
 
-/** Thrown by a check that cannot judge (missing probe, needs root): reported as skip, never as a finding. */
+/** Thrown by a check that does not apply or cannot judge: reported as skip, never as a finding.
+ *  blind: it could not look (a probe failed, timed out, or needs root), so the summary cannot be OK. */
 export class SkipCheck extends Error {
-  constructor(reason: string) {
+  constructor(
+    reason: string,
+    readonly blind = false,
+  ) {
     super(reason);
     this.name = 'SkipCheck';
   }
+}
+
+/** A probe that did not give its answer: it failed, timed out, was denied, or needs root (a missing file or binary is an answer). */
+export function probeBlind(r: ProbeRecord | undefined): boolean {
+  return r !== undefined && (r.status === 'timeout' || r.status === 'error' || r.status === 'denied' || (r.status === 'skipped' && /root/.test(r.reason ?? '')));
 }
 
 export class CheckContext {
@@ -29,7 +38,7 @@ export class CheckContext {
   require(id: string, what?: string): string {
     const r = this.snapshot.probes[id];
     if (!r) throw new SkipCheck(`${what ?? id} was not collected`);
-    if (r.status !== 'ok') throw new SkipCheck(`${what ?? id}: ${r.reason ?? r.status}`);
+    if (r.status !== 'ok') throw new SkipCheck(`${what ?? id}: ${r.reason ?? r.status}`, probeBlind(r));
     return r.stdout;
   }
 

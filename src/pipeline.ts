@@ -1,5 +1,5 @@
 // The pipeline's two halves: collect (I/O) and analyse (pure). Views render the Report.
-import type { CollectOptions, Finding, Report, Snapshot } from './types.js';
+import type { CollectOptions, Finding, HostKind, Report, Snapshot } from './types.js';
 import { SEVERITY_ORDER } from './types.js';
 import { PROVIDERS } from './probes/index.js';
 import { collectSnapshot, type CollectHooks } from './probes/collect.js';
@@ -7,6 +7,9 @@ import { CHECKS } from '../checks/index.js';
 import { CheckContext } from './context.js';
 import { runCheck, type Check } from './check.js';
 import { instanceStates, nodeRole } from './state.js';
+import { hostKind, notApplicable, overrideKind } from './host-kind.js';
+import { notJudged, summaryStatus } from './judgement.js';
+import { scrubFindings } from './secrets.js';
 
 export function collect(options: CollectOptions, hooks?: CollectHooks): Promise<Snapshot> {
   return collectSnapshot(PROVIDERS, options, hooks);
@@ -19,6 +22,8 @@ export interface AnalyseOptions {
   source?: string;
   /** called after each check (the wizard's progress rows) */
   onCheck?: (check: Check, outcome: ReturnType<typeof runCheck>) => void;
+  /** --kind: what kind of keepalived host this is, instead of the inferred kind */
+  kind?: HostKind;
 }
 
 export function checksFor(only?: readonly string[]): readonly Check[] {
@@ -28,14 +33,25 @@ export function checksFor(only?: readonly string[]): readonly Check[] {
 
 export function analyse(snapshot: Snapshot, opts: AnalyseOptions = {}): Report {
   const ctx = new CheckContext(snapshot);
+  if (opts.kind) overrideKind(ctx, opts.kind);
   const findings: Finding[] = [];
   const runs = [];
   for (const check of checksFor(opts.only)) {
-    const outcome = runCheck(check, ctx);
+    // router-only checks where the host routes for no one: skipped with the kind as the reason
+    let na: ReturnType<typeof notApplicable>;
+    try {
+      na = notApplicable(ctx, check.id);
+    } catch {
+      na = undefined;
+    }
+    const outcome: ReturnType<typeof runCheck> = na
+      ? { run: { id: check.id, status: 'skip', ms: 0, reason: na.reason, ...(na.blind ? { blind: true } : {}) }, findings: [] }
+      : runCheck(check, ctx);
     opts.onCheck?.(check, outcome);
     runs.push(outcome.run);
     findings.push(...outcome.findings.filter((f) => !opts.only?.length || opts.only.includes(f.code)));
   }
+  scrubFindings(findings, snapshot);
   dedupe(findings);
   findings.sort((a, b) => SEVERITY_ORDER[b.severity] - SEVERITY_ORDER[a.severity]);
   const count = (s: Finding['severity']) => findings.filter((f) => f.severity === s).length;
@@ -48,18 +64,27 @@ export function analyse(snapshot: Snapshot, opts: AnalyseOptions = {}): Report {
   } catch {
     // state is best effort: a broken config already shows as a finding
   }
+  const blind = notJudged(ctx, runs);
+  let kind: ReturnType<typeof hostKind>;
+  try {
+    kind = hostKind(ctx);
+  } catch {
+    kind = undefined;
+  }
   return {
     schema: 'hagw-doctor.report/v1',
     host: { hostname: snapshot.host.hostname, kernel: snapshot.host.kernel, keepalived: snapshot.host.keepalived, netns: snapshot.host.netns },
     role,
     instances,
     summary: {
-      status: summary.critical + summary.error > 0 ? 'critical' : summary.warning > 0 ? 'warning' : 'ok',
+      status: summaryStatus(summary, blind),
       ...summary,
+      ...(blind.length ? { notJudged: blind } : {}),
     },
     findings,
     checks: runs,
     source: opts.source ?? 'live',
+    ...(kind ? { kind: kind.kind, kindEvidence: kind.evidence } : {}),
   };
 }
 

@@ -1,5 +1,9 @@
 // Reading and writing snapshot files (snapshot -o, check --from, demo).
-import { readFile, writeFile, rename } from 'node:fs/promises';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { constants as fsc } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { safeJson } from './report/escape.js';
 import { z } from 'zod';
 import type { Snapshot } from './types.js';
 import { SNAPSHOT_SCHEMA } from './types.js';
@@ -55,19 +59,53 @@ export function parseSnapshot(text: string, name: string): Snapshot {
   return r.data as Snapshot;
 }
 
+/** The largest snapshot file read (a live snapshot is a few MB; the probes' caps bound it). */
+export const MAX_SNAPSHOT_BYTES = 512 * 1024 * 1024;
+
 export async function readSnapshot(file: string): Promise<Snapshot> {
   let text: string;
   try {
+    // a FIFO or a device given as a snapshot must not hang or act: regular files only, size-capped
+    const st = await stat(file);
+    if (!st.isFile()) throw new SnapshotError(`cannot read snapshot ${file}: not a regular file`);
+    if (st.size > MAX_SNAPSHOT_BYTES) throw new SnapshotError(`cannot read snapshot ${file}: larger than ${MAX_SNAPSHOT_BYTES / 1024 / 1024} MB`);
     text = await readFile(file, 'utf8');
   } catch (err) {
+    if (err instanceof SnapshotError) throw err;
     throw new SnapshotError(`cannot read snapshot ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
   return parseSnapshot(text, file);
 }
 
-/** Written to a temporary name and renamed, so a reader never sees half a snapshot. */
+/**
+ * Written atomically and privately: a temporary file in the target directory, created with
+ * O_CREAT|O_EXCL|O_NOFOLLOW and mode 0600 under a random name (another user cannot pre-create or
+ * symlink it), written, flushed, then renamed over the target. A reader never sees half a
+ * snapshot, and no one but the owner can read it (it holds configs and logs).
+ */
 export async function writeSnapshot(file: string, snapshot: Snapshot): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, JSON.stringify(snapshot, null, 2) + '\n', { mode: 0o600 });
-  await rename(tmp, file);
+  await writePrivateFile(file, safeJson(snapshot) + '\n');
+}
+
+export async function writePrivateFile(file: string, content: string): Promise<void> {
+  const dir = path.dirname(path.resolve(file));
+  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(8).toString('hex')}.tmp`);
+  const fh = await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
+  let ok = false;
+  try {
+    // the mode given to open is masked by the umask; make it exactly 0600
+    await fh.chmod(0o600);
+    await fh.writeFile(content, 'utf8');
+    await fh.sync();
+    ok = true;
+  } finally {
+    await fh.close();
+    if (!ok) await unlink(tmp).catch(() => undefined);
+  }
+  try {
+    await rename(tmp, file);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
 }

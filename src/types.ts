@@ -29,6 +29,11 @@ export type ProbeSpec =
       maxBytes?: number;
       /** read the last maxBytes of the file rather than the first */
       tail?: boolean;
+      /** default 3000 ms (file reads too: a hung mount must not hang the doctor) */
+      timeoutMs?: number;
+      /** the path comes from host text (a config include, a script, a log path from argv): it must
+       *  be a regular file on a disk filesystem, never a FIFO, device, /proc or /sys file */
+      hostPath?: boolean;
     }
   | {
       id: string;
@@ -91,6 +96,8 @@ export interface CollectOptions {
   conntrackWalk?: boolean;
   /** --since for log timelines, e.g. "24h" */
   since?: string;
+  /** set on a snapshot whose secrets were replaced by their tokens (see src/secrets.ts), or kept (--include-secrets) */
+  secrets?: 'redacted' | 'included';
 }
 
 /** A source of probes. probes() is called in rounds with the records so far, until no provider
@@ -147,6 +154,9 @@ export type FixStep =
       /** a step whose failure is tolerated (e.g. deleting conntrack entries that already expired) */
       optional?: boolean;
       why?: string;
+      /** an iptables rule edit named by content: the change engine checks it (-C) and resolves any
+       *  position at apply time, under its lock; argv/undo then only show the intent */
+      rule?: RuleEdit;
     }
   | {
       /** write (create or replace) a file with exactly this content */
@@ -157,6 +167,21 @@ export type FixStep =
       remove: { path: string };
       why?: string;
     };
+
+/** An iptables rule edit by content (see FixStep.rule). */
+export interface RuleEdit {
+  /** iptables, iptables-legacy, iptables-nft, ip6tables... */
+  bin: string;
+  table: string;
+  chain: string;
+  /** insert: at the top, or just before `before`; append: at the end; delete: this rule;
+   *  replace: this rule by `with`, in its place */
+  op: 'insert' | 'append' | 'delete' | 'replace';
+  /** the rule after "-A CHAIN", as iptables-save prints it */
+  spec: string[];
+  with?: string[];
+  before?: string[];
+}
 
 /** What a plan touches, so the change engine can back it up before the first step. */
 export interface FixTouches {
@@ -209,6 +234,15 @@ export interface CheckRun {
   status: CheckStatus;
   ms: number;
   reason?: string;
+  /** skipped or errored because it could not look (a probe failed, timed out, or needs root), not because it does not apply */
+  blind?: boolean;
+}
+
+/** A check that could not judge: why, and whether it is one of the core judgements (keepalived found, VRRP state, the adverts' firewall path). */
+export interface NotJudged {
+  check: string;
+  reason: string;
+  core: boolean;
 }
 
 export type Role = 'master' | 'backup' | 'fault' | 'unknown';
@@ -222,6 +256,8 @@ export interface InstanceState {
   since?: string;
   vips: string[];
   vipsHeld: string[];
+  /** another source says otherwise (the log, or the dump against the addresses): no fix is premised on this state */
+  contested?: string;
 }
 
 export interface Report {
@@ -229,7 +265,15 @@ export interface Report {
   host: { hostname: string; kernel: string; keepalived: string | null; netns: string };
   role: Role;
   instances: InstanceState[];
-  summary: { status: 'ok' | 'warning' | 'critical' | 'unknown'; critical: number; error: number; warning: number; info: number };
+  summary: {
+    status: 'ok' | 'warning' | 'critical' | 'unknown';
+    critical: number;
+    error: number;
+    warning: number;
+    info: number;
+    /** checks that could not judge (errored, or skipped because a probe failed, timed out or needs root) */
+    notJudged?: NotJudged[];
+  };
   findings: Finding[];
   checks: CheckRun[];
   /** where the snapshot came from: live, or the file given with --from */

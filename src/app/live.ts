@@ -81,7 +81,9 @@ export function liveServices(opts: { options?: CollectOptions; demo?: { scenario
       const g = await services.generate(raw);
       if (!g.ok) return undefined;
       const { installPlanFor } = await import('./logic/install.js');
-      return installPlanFor(g.files);
+      // never a host service from inside a network namespace: see src/change/service.ts
+      const restart = demo ? undefined : await (await import('../change/service.js')).detectKeepalivedRestart();
+      return installPlanFor(g.files, restart);
     },
   };
   if (!demo) {
@@ -90,18 +92,24 @@ export function liveServices(opts: { options?: CollectOptions; demo?: { scenario
       const total = plan.steps.length;
       const res = await applyPlan(plan, {
         findings: req.findings.map((f: Finding) => f.code),
-        recheck: async () => ({ codes: (await req.recheck()).findings.map((f) => f.code) }),
+        // judged per finding (code and subject): fixing one instance is not undone because another still has the code
+        targets: req.findings.map((f: Finding) => ({ code: f.code, ...(f.subject !== undefined ? { subject: f.subject } : {}) })),
+        recheck: async () => {
+          const r = await req.recheck();
+          return { codes: r.findings.map((f) => f.code), findings: r.findings.map((f) => ({ code: f.code, ...(f.subject !== undefined ? { subject: f.subject } : {}) })) };
+        },
         ...(req.confirmTimeout ? { confirmTimeout: req.confirmTimeout } : {}),
         onStep: (e) => {
           if (e.type === 'step-start') req.onStep({ index: e.index, total, text: e.label, status: 'running' });
-          else if (e.type === 'step-done') req.onStep({ index: e.index, total, text: e.label, status: e.status, ...(e.message ? { detail: e.message } : {}) });
+          else if (e.type === 'step-done') req.onStep({ index: e.index, total, text: e.label, status: e.status === 'moved' ? 'failed' : e.status, ...(e.message ? { detail: e.message } : {}) });
           else if (e.type === 'recheck-start') req.onStep({ index: total, total, text: 're-check', status: 'running' });
           else if (e.type === 'recheck-done') req.onStep({ index: total, total, text: 're-check', status: e.remaining.length ? 'failed' : 'done', ...(e.remaining.length ? { detail: `still reported: ${e.remaining.join(', ')}` } : {}) });
           else if (e.type === 'rollback-action') req.onStep({ index: total + 1, total, text: e.message, status: e.ok ? 'restored' : 'failed' });
           else if (e.type === 'notice') req.onStep({ index: -1, total, text: e.message, status: 'done' });
         },
       });
-      const status: ApplyOutcome['status'] = res.outcome === 'applied' || res.outcome === 'pending' ? 'applied' : res.outcome === 'refused' ? 'refused' : res.outcome === 'not-cleared' ? 'rolled-back' : 'failed';
+      const status: ApplyOutcome['status'] =
+        res.outcome === 'applied' || res.outcome === 'pending' ? 'applied' : res.outcome === 'nothing-to-do' ? 'nothing-to-do' : res.outcome === 'refused' ? 'refused' : res.outcome === 'not-cleared' ? 'rolled-back' : 'failed';
       const pendingUntil = res.outcome === 'pending' ? /at (\S+) unless confirmed/.exec(res.message)?.[1] : undefined;
       return { status, message: res.message, ...(res.id ? { changeId: res.id } : {}), ...(pendingUntil ? { pendingUntil } : {}) };
     };

@@ -20,13 +20,13 @@ export interface ApplyStepEvent {
   index: number;
   total: number;
   text: string;
-  status: 'running' | 'done' | 'failed' | 'tolerated' | 'undone' | 'restored';
+  status: 'running' | 'done' | 'failed' | 'tolerated' | 'undone' | 'restored' | 'already';
   detail?: string;
 }
 
 export interface ApplyOutcome {
   /** applied: the re-check no longer reports the codes; rolled-back: it still did (or a step failed) and the engine undid it */
-  status: 'applied' | 'rolled-back' | 'failed' | 'refused';
+  status: 'applied' | 'rolled-back' | 'failed' | 'refused' | 'nothing-to-do';
   message: string;
   changeId?: string;
   /** the report of the re-check, when one ran */

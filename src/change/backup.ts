@@ -1,7 +1,8 @@
 // Backs up what a plan touches before its first step, and restores it: iptables tables
 // (iptables-save -t T / iptables-restore -T T, which replaces only that table), the nft
 // ruleset, sysctl values, files (content, mode, owner, or absence), IPv4 rules and routes.
-import { chmod, chown, lstat, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, readFile, readlink, writeFile } from 'node:fs/promises';
+import { removeFileSafe, safeDirChain, writeFileSafe } from './fsafe.js';
 import path from 'node:path';
 import type { FixPlan } from '../types.js';
 import { runArgv } from './exec.js';
@@ -82,13 +83,17 @@ export async function takeBackup(plan: FixPlan, dir: string, paths: ChangePaths)
   for (const file of planFiles(plan)) {
     const real = rooted(paths, file);
     try {
+      // a symlinked target, or a directory above it that is a link or not root's, is refused
+      // before anything runs: the change would land somewhere the preview did not show
+      await safeDirChain(path.dirname(real), { createDirs: false }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw new BackupFailed(`refusing ${file}: ${err.message}`);
+      });
       const st = await lstat(real);
-      if (st.isDirectory()) throw new BackupFailed(`${file} is a directory; a plan writes files only`);
+      if (st.isSymbolicLink()) throw new BackupFailed(`refusing ${file}: it is a symbolic link (to ${await readlink(real).catch(() => '?')}); the doctor never writes through links`);
+      if (!st.isFile()) throw new BackupFailed(`${file} is not a regular file; a plan writes files only`);
       const saved = `file-${n++}`;
-      // a symlink is backed up (and restored) through its target
       await writeFile(path.join(dir, saved), await readFile(real), { mode: 0o600 });
-      const target = st.isSymbolicLink() ? await stat(real) : st;
-      index.files.push({ path: file, exists: true, ...(st.isSymbolicLink() ? { isSymlink: true } : {}), mode: target.mode & 0o7777, uid: target.uid, gid: target.gid, saved });
+      index.files.push({ path: file, exists: true, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, saved });
     } catch (err) {
       if (err instanceof BackupFailed) throw err;
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new BackupFailed(`cannot back up ${file}: ${(err as Error).message}`);
@@ -112,63 +117,15 @@ export async function takeBackup(plan: FixPlan, dir: string, paths: ChangePaths)
 
 // ------------------------------------------------------------------ restore
 
-/** Writes a file atomically (temp file in the same directory, then rename); returns the directories it created. */
+/** Writes a file atomically and without following links (fsafe.ts); returns the directories it created. */
 export async function writeFileAtomic(real: string, content: string | Buffer, mode: number, owner?: { uid: number; gid: number }): Promise<string[]> {
-  const created: string[] = [];
-  let d = path.dirname(real);
-  const missing: string[] = [];
-  for (;;) {
-    try {
-      await lstat(d);
-      break;
-    } catch {
-      missing.unshift(d);
-      const up = path.dirname(d);
-      if (up === d) break;
-      d = up;
-    }
-  }
-  for (const m of missing) {
-    await mkdir(m, { mode: 0o755 });
-    created.push(m);
-  }
-  let st: Awaited<ReturnType<typeof lstat>> | null = null;
-  try {
-    st = await lstat(real);
-  } catch {
-    /* absent */
-  }
-  if (st?.isSymbolicLink()) {
-    await writeFile(real, content);
-    await chmod(real, mode);
-    if (owner) await chown(real, owner.uid, owner.gid);
-    return created;
-  }
-  const tmp = path.join(path.dirname(real), `.${path.basename(real)}.hagw-doctor.${process.pid}.tmp`);
-  await writeFile(tmp, content, { mode });
-  await chmod(tmp, mode);
-  if (owner) await chown(tmp, owner.uid, owner.gid);
-  try {
-    await rename(tmp, real);
-  } catch (err) {
-    // a file that is itself a mount point (bind-mounted into a container or a network namespace's
-    // /etc) cannot be replaced by rename: rewrite it in place, from the complete temporary copy
-    if ((err as NodeJS.ErrnoException).code !== 'EBUSY') {
-      await rm(tmp, { force: true });
-      throw err;
-    }
-    await writeFile(real, await readFile(tmp));
-    await chmod(real, mode);
-    if (owner) await chown(real, owner.uid, owner.gid);
-    await rm(tmp, { force: true });
-  }
-  return created;
+  return writeFileSafe(real, content, mode, owner);
 }
 
 export async function restoreFile(dir: string, paths: ChangePaths, f: FileBackup): Promise<string> {
   const real = rooted(paths, f.path);
   if (!f.exists) {
-    await rm(real, { force: true });
+    await removeFileSafe(real);
     return `removed ${f.path} (it did not exist before)`;
   }
   const content = await readFile(path.join(dir, f.saved!));

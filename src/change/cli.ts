@@ -1,10 +1,13 @@
 // The change commands of the CLI: fix, confirm, undo, changes. src/cli.ts lazy-imports these.
 // runFix takes its pipeline and terminal as arguments so tests can drive it without a host.
+import { visible, visibleDeep, visibleLine } from '../report/escape.js';
 import { createInterface } from 'node:readline/promises';
 import type { CollectOptions, Finding, FixPlan, Report, Snapshot } from '../types.js';
 import { isFindingCode } from '../codes.js';
-import { applyPlan, confirmPending, undoChange, type StepEvent } from './engine.js';
-import { listChanges } from './manifest.js';
+import { applyPlan, confirmPending, nodeChanges, undoChange, type StepEvent } from './engine.js';
+import { scanChanges, type ChangeManifest } from './manifest.js';
+import { currentNode, describeNode, sameNode } from './node.js';
+import { applyRestoreBackup, restoreBackupPreview } from './restore.js';
 import { changePaths, type ChangePaths } from './paths.js';
 import { CONFIRM_WORD, planPreview, renderPreview } from './preview.js';
 
@@ -30,30 +33,8 @@ export interface FixDeps {
   paths?: ChangePaths;
 }
 
-/** Several findings' plans as one change: one backup, one lock, all or nothing. */
-export function mergePlans(plans: FixPlan[]): FixPlan {
-  const unique = plans.filter((p, i) => plans.findIndex((q) => JSON.stringify(q) === JSON.stringify(p)) === i);
-  if (unique.length === 1) return unique[0]!;
-  const union = (xs: Array<string[] | undefined>) => [...new Set(xs.flatMap((x) => x ?? []))];
-  return {
-    summary: unique.map((p) => p.summary).join('; '),
-    risk: unique.some((p) => p.risk === 'disruptive') ? 'disruptive' : 'safe',
-    steps: unique.flatMap((p) => p.steps),
-    touches: {
-      iptables: union(unique.map((p) => p.touches.iptables)),
-      nft: unique.some((p) => p.touches.nft),
-      sysctl: union(unique.map((p) => p.touches.sysctl)),
-      files: union(unique.map((p) => p.touches.files)),
-      routes: unique.some((p) => p.touches.routes),
-      conntrack: unique.some((p) => p.touches.conntrack),
-    },
-    persistence: {
-      persistent: unique.every((p) => p.persistence.persistent),
-      how: unique.map((p) => p.persistence.how).join('; '),
-    },
-    verifies: union(unique.map((p) => p.verifies)),
-  };
-}
+export { mergePlans } from './merge.js';
+import { mergePlans } from './merge.js';
 
 function collectOptions(opts: FixOptions): CollectOptions {
   return opts.config ? { config: opts.config } : {};
@@ -96,7 +77,7 @@ export async function runFix(opts: FixOptions, deps: FixDeps): Promise<number> {
     snapshot = opts.from ? await deps.readSnapshot(opts.from) : await deps.collect(collectOptions(opts));
     report = deps.analyse(snapshot, { source: opts.from ?? 'live' });
   } catch (err) {
-    deps.err(`cannot inspect the host: ${(err as Error).message}; nothing changed\n`);
+    deps.err(`cannot inspect the host: ${visibleLine((err as Error).message)}; nothing changed\n`);
     return 3;
   }
   const chosen: Finding[] = [];
@@ -108,7 +89,7 @@ export async function runFix(opts: FixOptions, deps: FixDeps): Promise<number> {
     }
     const fixable = found.filter((f) => f.fix);
     if (!fixable.length) {
-      deps.err(`${code} is reported but has no automatic fix (${found[0]!.title}); see \`hagw-doctor check\` for what to do; nothing changed\n`);
+      deps.err(`${code} is reported but has no automatic fix (${visibleLine(found[0]!.title)}); see \`hagw-doctor check\` for what to do; nothing changed\n`);
       return 3;
     }
     chosen.push(...fixable);
@@ -116,7 +97,7 @@ export async function runFix(opts: FixOptions, deps: FixDeps): Promise<number> {
   const plan = mergePlans(chosen.map((f) => f.fix!));
   const paths = deps.paths ?? changePaths();
   const preview = planPreview(plan, { paths });
-  deps.out(renderPreview(preview, { color: opts.color }));
+  deps.out(renderPreview(visibleDeep(preview), { color: opts.color }));
   if (opts.from) {
     deps.out(`\n(${opts.from} is a recorded snapshot: the fix is shown, never applied)\n`);
     return 0;
@@ -152,18 +133,21 @@ export async function runFix(opts: FixOptions, deps: FixDeps): Promise<number> {
   }
   const result = await applyPlan(plan, {
     findings: chosen.map((f) => f.code),
+    // every instance of the code(s) asked for must be gone, each judged by code and subject
+    targets: chosen.map((f) => ({ code: f.code, ...(f.subject !== undefined ? { subject: f.subject } : {}) })),
+    expectedFiles: preview.fileHashes,
     paths,
     ...(opts.confirmTimeout ? { confirmTimeout: opts.confirmTimeout } : {}),
     recheck: async () => {
       const again = deps.analyse(await deps.collect(collectOptions(opts)), { source: 'live' });
-      return { codes: again.findings.map((f) => f.code) };
+      return { codes: again.findings.map((f) => f.code), findings: again.findings.map((f) => ({ code: f.code, ...(f.subject !== undefined ? { subject: f.subject } : {}) })) };
     },
     onStep: (e) => {
       const line = eventLine(e);
-      if (line !== null) deps.out(line + '\n');
+      if (line !== null) deps.out(visible(line) + '\n');
     },
   });
-  (result.exitCode === 0 ? deps.out : deps.err)(result.message + '\n');
+  (result.exitCode === 0 ? deps.out : deps.err)(visible(result.message) + '\n');
   return result.exitCode;
 }
 
@@ -205,29 +189,114 @@ export async function fixCommand(opts: FixOptions): Promise<number> {
   });
 }
 
-export async function confirmCommand(): Promise<number> {
-  const r = await confirmPending();
-  (r.exitCode === 0 ? process.stdout : process.stderr).write(r.message + '\n');
+export interface ConsentDeps {
+  ask: ((question: string) => Promise<string>) | null;
+  out: (text: string) => void;
+  err: (text: string) => void;
+  paths?: ChangePaths;
+}
+
+const terminalDeps = (): ConsentDeps => ({ ask: process.stdin.isTTY ? askOnTerminal : null, out: safeWrite(process.stdout), err: safeWrite(process.stderr) });
+
+/** Asks yes/no on the terminal; false (with the reason printed) without one or on anything but yes. */
+async function consent(deps: ConsentDeps, question: string, what: string): Promise<boolean> {
+  if (!deps.ask) {
+    deps.err(`refusing to ${what} without consent: there is no terminal to ask on; re-run with --yes; nothing changed\n`);
+    return false;
+  }
+  let answer = '';
+  try {
+    answer = (await deps.ask(question)).trim();
+  } catch {
+    answer = '';
+  }
+  if (/^(y|yes)$/i.test(answer)) return true;
+  deps.err('not done; nothing changed\n');
+  return false;
+}
+
+export async function confirmCommand(opts: { yes?: boolean } = {}, deps: ConsentDeps = terminalDeps()): Promise<number> {
+  const paths = deps.paths ?? changePaths();
+  if (!opts.yes) {
+    const pending = (await nodeChanges(paths).catch(() => [] as ChangeManifest[])).filter((c) => c.state === 'pending');
+    if (pending.length) {
+      for (const m of pending) deps.out(`change ${m.id}: ${m.plan.summary} (rolls back at ${m.confirm?.deadline ?? '?'} unless confirmed)\n`);
+      if (!(await consent(deps, 'Keep this change? [y/N] ', 'confirm a change'))) return 3;
+    }
+  }
+  const r = await confirmPending({ paths });
+  (r.exitCode === 0 ? deps.out : deps.err)(r.message + '\n');
   return r.exitCode;
 }
 
-export async function undoCommand(id?: string): Promise<number> {
+/** What `undo` would do to a change, for the consent question. */
+function undoSummary(m: ChangeManifest): string {
+  return [`change ${m.id} (${m.state}, ${m.when}): ${m.plan.summary}`, 'undone step by step, in reverse; each step touches only what it did:'].join('\n');
+}
+
+export async function undoCommand(id: string | undefined, opts: { yes?: boolean; restoreBackup?: boolean } = {}, deps: ConsentDeps = terminalDeps()): Promise<number> {
+  const paths = deps.paths ?? changePaths();
+  if (id !== undefined && id.trim() === '') {
+    deps.err('hagw-doctor undo: an empty change id; name a change (see `hagw-doctor changes`) or give none for this node\'s latest; nothing changed\n');
+    return 3;
+  }
+  if (opts.restoreBackup) {
+    if (!id) {
+      deps.err('hagw-doctor undo --restore-backup needs the change id; nothing changed\n');
+      return 3;
+    }
+    const p = await restoreBackupPreview(id, paths);
+    if (!p.ok) {
+      deps.err(p.message + '\n');
+      return 3;
+    }
+    deps.out(p.text);
+    if (!opts.yes && !(await consent(deps, '\nRestore these tables from the backup? [y/N] ', 'restore whole tables'))) return 3;
+    const r = await applyRestoreBackup(id, paths, p.expect);
+    (r.exitCode === 0 ? deps.out : deps.err)(r.message + '\n');
+    return r.exitCode;
+  }
+  if (!opts.yes) {
+    const here = await currentNode();
+    let m: ChangeManifest | undefined;
+    try {
+      const all = (await scanChanges(paths.changesDir)).changes;
+      m = id ? all.find((c) => c.id === id) : all.filter((c) => sameNode(c.node, here) && ['confirmed', 'pending', 'applying'].includes(c.state)).pop();
+    } catch {
+      m = undefined;
+    }
+    // a change that cannot be undone here is refused by undoChange with its reason, no question asked
+    if (m && sameNode(m.node, here) && ['confirmed', 'pending', 'applying'].includes(m.state)) {
+      deps.out(undoSummary(m) + '\n');
+      if (!(await consent(deps, 'Undo this change? [y/N] ', 'undo a change'))) return 3;
+    }
+  }
   const r = await undoChange(id, {
+    paths,
     onStep: (e) => {
       const line = eventLine(e);
-      if (line !== null) process.stdout.write(line + '\n');
+      if (line !== null) deps.out(line + '\n');
     },
   });
-  (r.exitCode === 0 ? process.stdout : process.stderr).write(r.message + '\n');
+  (r.exitCode === 0 ? deps.out : deps.err)(r.message + '\n');
   return r.exitCode;
 }
 
-export async function changesCommand(opts: { json: boolean }, paths: ChangePaths = changePaths(), out: (t: string) => void = (t) => process.stdout.write(t)): Promise<number> {
-  let all;
+export async function changesCommand(
+  opts: { json: boolean; all?: boolean },
+  paths: ChangePaths = changePaths(),
+  out: (t: string) => void = (t) => process.stdout.write(t),
+  err: (t: string) => void = (t) => process.stderr.write(t),
+): Promise<number> {
+  let all: ChangeManifest[];
+  const here = await currentNode();
   try {
-    all = await listChanges(paths.changesDir);
-  } catch (err) {
-    process.stderr.write(`cannot read ${paths.changesDir}: ${(err as Error).message}\n`);
+    const scan = await scanChanges(paths.changesDir);
+    // a corrupt manifest is one line, never a crash
+    for (const bad of scan.invalid) err(`hagw-doctor: ${bad.message}\n`);
+    all = opts.all ? scan.changes : scan.changes.filter((c) => sameNode(c.node, here));
+  } catch (e) {
+    err(`cannot read ${paths.changesDir}: ${(e as Error).message}\n`);
     return 3;
   }
   if (opts.json) {
@@ -239,6 +308,7 @@ export async function changesCommand(opts: { json: boolean }, paths: ChangePaths
           when: m.when,
           who: m.who,
           host: m.host,
+          node: { netns: m.node.netnsName, netnsInode: m.node.netnsInode, hostname: m.node.hostname, here: sameNode(m.node, here) },
           findings: m.findings,
           summary: m.plan.summary,
           risk: m.plan.risk,
@@ -253,12 +323,13 @@ export async function changesCommand(opts: { json: boolean }, paths: ChangePaths
     return 0;
   }
   if (!all.length) {
-    out(`no changes recorded in ${paths.changesDir}\n`);
+    out(`no changes of ${opts.all ? 'any node' : `this node (${describeNode(here)})`} recorded in ${paths.changesDir}\n`);
     return 0;
   }
   for (const m of all) {
     const who = m.who.sudoUser ? `${m.who.sudoUser} (as ${m.who.user})` : m.who.user;
     out(`${m.id}  ${m.state.padEnd(11)}  ${m.when}  ${who}  ${m.findings.join(',') || '-'}  ${m.plan.summary}\n`);
+    if (opts.all) out(`    on ${describeNode(m.node)}${sameNode(m.node, here) ? ' (this node)' : ''}\n`);
     if (m.state === 'pending' && m.confirm) out(`    awaiting \`hagw-doctor confirm\` before ${m.confirm.deadline}\n`);
     if (m.result) out(`    ${m.result}\n`);
   }

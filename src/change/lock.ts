@@ -1,7 +1,16 @@
-// One change at a time: an O_EXCL lock file holding the owner's pid. A lock whose pid is dead
-// (the doctor was killed) is taken over, and the caller is told so.
-import { open, readFile, unlink, mkdir } from 'node:fs/promises';
+// One change at a time: flock(2) on an open descriptor of the lock file. The kernel owns the lock:
+// it is dropped when the descriptor closes, also when the doctor is killed, so there is never a
+// "stale" lock to take over (and no takeover race between two doctors).
+//
+// Node has no flock binding without a compiler, so util-linux's `flock(1)` does the system call
+// on our descriptor, passed to it as its fd 3: a flock lock belongs to the open file description,
+// which the child shares with us; when the child exits, our descriptor keeps the lock until we
+// close it (or die). The file itself is never removed (removing a flock file races).
+import { constants } from 'node:fs';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { COMMAND_ENV } from '../probes/run.js';
 
 export class LockHeld extends Error {
   constructor(
@@ -15,8 +24,6 @@ export class LockHeld extends Error {
 
 export interface Lock {
   path: string;
-  /** set when a stale lock of a dead process was taken over */
-  tookOverFrom?: number;
   release(): Promise<void>;
 }
 
@@ -30,54 +37,80 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-async function readPid(file: string): Promise<number | null> {
+async function openLockFile(lockPath: string): Promise<FileHandle> {
+  await mkdir(path.dirname(lockPath), { recursive: true });
+  // O_NOFOLLOW: a symlink planted at the lock path must not make us create or truncate another file
+  return open(lockPath, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+}
+
+async function holderPid(fh: FileHandle): Promise<number | null> {
   try {
-    const n = Number.parseInt((await readFile(file, 'utf8')).trim(), 10);
-    return Number.isFinite(n) ? n : null;
+    const buf = Buffer.alloc(32);
+    const { bytesRead } = await fh.read(buf, 0, 32, 0);
+    const n = Number.parseInt(buf.subarray(0, bytesRead).toString('utf8').trim(), 10);
+    return Number.isFinite(n) && n > 0 ? n : null;
   } catch {
     return null;
   }
 }
 
-export async function acquireLock(lockPath: string): Promise<Lock> {
-  await mkdir(path.dirname(lockPath), { recursive: true });
-  let tookOverFrom: number | undefined;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fh = await open(lockPath, 'wx', 0o644);
-      await fh.writeFile(`${process.pid}\n`);
-      await fh.close();
-      return {
-        path: lockPath,
-        ...(tookOverFrom !== undefined ? { tookOverFrom } : {}),
-        release: async () => {
-          if ((await readPid(lockPath)) === process.pid) await unlink(lockPath).catch(() => undefined);
-        },
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = await readPid(lockPath);
-      if (pid !== null && pidAlive(pid)) throw new LockHeld(lockPath, pid);
-      // a pid that is not yet written (owner between create and write) is given a moment
-      if (pid === null && attempt === 0) {
-        await new Promise((r) => setTimeout(r, 100));
-        continue;
-      }
-      tookOverFrom = pid ?? 0;
-      await unlink(lockPath).catch(() => undefined);
-    }
-  }
-  throw new LockHeld(lockPath, await readPid(lockPath));
+/** flock(1) on our descriptor: 0 locked, 1 held by someone else (within waitSeconds). */
+async function flockFd(fh: FileHandle, waitSeconds: number): Promise<'locked' | 'held'> {
+  const args = waitSeconds > 0 ? ['--exclusive', '--wait', String(waitSeconds), '3'] : ['--exclusive', '--nonblock', '3'];
+  const r = await new Promise<{ code: number | null; err?: string; stderr: string }>((resolve) => {
+    const child = spawn('flock', args, { stdio: ['ignore', 'ignore', 'pipe', fh.fd], env: { ...process.env, ...COMMAND_ENV } });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), (waitSeconds + 10) * 1000);
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve({ code: null, err: e.code === 'ENOENT' ? 'flock (util-linux) is not installed' : e.message, stderr });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    });
+  });
+  if (r.code === 0) return 'locked';
+  if (r.code === 1) return 'held';
+  throw new Error(r.err ?? `flock failed: ${r.stderr.trim() || `exit ${r.code}`}`);
 }
 
-/** Waits (polling) for the lock, for the rollback timer, which must not race a running apply. */
-export async function waitForLock(lockPath: string, deadlineMs: number): Promise<Lock> {
-  for (;;) {
-    try {
-      return await acquireLock(lockPath);
-    } catch (err) {
-      if (!(err instanceof LockHeld) || Date.now() > deadlineMs) throw err;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+async function take(lockPath: string, waitSeconds: number): Promise<Lock> {
+  const fh = await openLockFile(lockPath);
+  let state: 'locked' | 'held';
+  try {
+    state = await flockFd(fh, waitSeconds);
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    throw err;
   }
+  if (state === 'held') {
+    const pid = await holderPid(fh);
+    await fh.close().catch(() => undefined);
+    throw new LockHeld(lockPath, pid);
+  }
+  // who holds it, for the message another doctor prints (informative only: the lock is the flock)
+  await fh.truncate(0).catch(() => undefined);
+  await fh.write(`${process.pid}\n`, 0).catch(() => undefined);
+  let released = false;
+  return {
+    path: lockPath,
+    release: async () => {
+      if (released) return;
+      released = true;
+      await fh.truncate(0).catch(() => undefined);
+      await fh.close().catch(() => undefined);
+    },
+  };
+}
+
+export async function acquireLock(lockPath: string): Promise<Lock> {
+  return take(lockPath, 0);
+}
+
+/** Waits (in the kernel) for the lock, up to the deadline; for the rollback timer and confirm. */
+export async function waitForLock(lockPath: string, deadlineMs: number): Promise<Lock> {
+  const seconds = Math.max(1, Math.ceil((deadlineMs - Date.now()) / 1000));
+  return take(lockPath, seconds);
 }

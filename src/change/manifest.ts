@@ -3,8 +3,10 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { z } from 'zod';
 import type { FixPlan } from '../types.js';
 import type { BackupIndex } from './backup.js';
+import { inodeFromLink, type NodeId } from './node.js';
 
 export const MANIFEST_SCHEMA = 'hagw-doctor.change/v1';
 
@@ -13,7 +15,9 @@ export const MANIFEST_SCHEMA = 'hagw-doctor.change/v1';
  *  failed: a step failed and what ran was rolled back. */
 export type ChangeState = 'applying' | 'pending' | 'confirmed' | 'rolled-back' | 'failed';
 
-export type StepStatus = 'not-run' | 'running' | 'done' | 'failed' | 'tolerated' | 'undone' | 'undo-failed' | 'restored';
+/** already: its precondition showed it in place, so it did nothing (and has nothing to undo);
+ *  moved: the host no longer matched what the step expected, so it stopped the change. */
+export type StepStatus = 'not-run' | 'running' | 'done' | 'failed' | 'tolerated' | 'undone' | 'undo-failed' | 'restored' | 'already' | 'moved';
 
 export interface StepRecord {
   index: number;
@@ -22,11 +26,22 @@ export interface StepRecord {
   message?: string;
   /** directories a file write created, removed again on undo when empty */
   createdDirs?: string[];
+  /** the argv commands this step really ran (rule positions resolved at apply time) */
+  ran?: string[][];
+  /** its exact inverse, decided at apply time from what the step did (content, handles) */
+  inverse?: string[][];
+  /** for a rule deleted by content: the rule that followed it, to put it back in its place */
+  after?: string[] | null;
+  /** sha256 of what a file step wrote: undo restores the file only while it still holds this */
+  wroteSha256?: string;
+  /** the process group of the step in flight (undo ends it first) and its start time */
+  pid?: number;
+  pidStart?: string;
 }
 
 export interface RollbackRecord {
   at: string;
-  reason: 'step-failed' | 'recheck' | 'signal' | 'timer' | 'undo' | 'error';
+  reason: 'step-failed' | 'recheck' | 'signal' | 'timer' | 'overdue' | 'undo' | 'error' | 'moved' | 'restore-backup';
   ok: boolean;
   actions: string[];
 }
@@ -37,14 +52,18 @@ export interface ChangeManifest {
   who: { user: string; uid: number; sudoUser?: string; ssh?: string };
   when: string;
   host: string;
+  /** v1: readlink of /proc/self/ns/net; v2 keeps that too */
   netns: string;
+  /** the node the change was made on (v2; derived from host + netns for v1) */
+  node: NodeId;
   findings: string[];
   plan: FixPlan;
   state: ChangeState;
   updatedAt: string;
   steps: StepRecord[];
   backup: BackupIndex;
-  confirm?: { seconds: number; deadline: string; timerPid?: number; confirmedAt?: string };
+  /** deadline: wall clock, for people; bootId + deadlineUptimeMs: the monotonic deadline that decides */
+  confirm?: { seconds: number; deadline: string; bootId?: string; deadlineUptimeMs?: number; timerPid?: number; confirmedAt?: string };
   result?: string;
   rollbacks: RollbackRecord[];
 }
@@ -83,10 +102,89 @@ export async function writeManifest(dir: string, m: ChangeManifest): Promise<voi
   await rename(tmp, path.join(dir, 'manifest.json'));
 }
 
+export class ManifestInvalid extends Error {
+  constructor(
+    readonly dir: string,
+    reason: string,
+  ) {
+    super(`${path.join(dir, 'manifest.json')} is not a valid hagw-doctor change manifest (${reason}); it is left as it is`);
+    this.name = 'ManifestInvalid';
+  }
+}
+
+const argvSchema = z.array(z.string()).min(1);
+const stepSchema = z.union([
+  z.looseObject({ argv: argvSchema, undo: z.array(z.array(z.string())).optional(), optional: z.boolean().optional(), why: z.string().optional(), rule: z.looseObject({}).optional() }),
+  z.looseObject({ write: z.looseObject({ path: z.string().startsWith('/'), content: z.string(), mode: z.number().int().optional() }), why: z.string().optional() }),
+  z.looseObject({ remove: z.looseObject({ path: z.string().startsWith('/') }), why: z.string().optional() }),
+]);
+const nodeSchema = z.looseObject({ netnsInode: z.number(), netnsDev: z.number(), netnsName: z.string().nullable(), hostname: z.string(), bootId: z.string(), initNetns: z.boolean().optional() });
+const manifestSchema = z.looseObject({
+  schema: z.literal(MANIFEST_SCHEMA),
+  id: z.string().regex(/^[\w.-]+$/),
+  who: z.looseObject({ user: z.string(), uid: z.number() }),
+  when: z.string(),
+  host: z.string(),
+  netns: z.string(),
+  node: nodeSchema.optional(),
+  findings: z.array(z.string()),
+  plan: z.looseObject({
+    summary: z.string(),
+    risk: z.enum(['safe', 'disruptive']),
+    steps: z.array(stepSchema).min(1),
+    touches: z.looseObject({}),
+    persistence: z.looseObject({ persistent: z.boolean(), how: z.string() }),
+    verifies: z.array(z.string()),
+  }),
+  state: z.enum(['applying', 'pending', 'confirmed', 'rolled-back', 'failed']),
+  updatedAt: z.string(),
+  steps: z.array(z.looseObject({ index: z.number().int(), status: z.string() })),
+  backup: z.looseObject({ iptables: z.array(z.looseObject({ table: z.string(), saved: z.string() })), sysctl: z.array(z.looseObject({})), files: z.array(z.looseObject({ path: z.string(), exists: z.boolean() })) }),
+  confirm: z.looseObject({ seconds: z.number(), deadline: z.string() }).optional(),
+  rollbacks: z.array(z.looseObject({ at: z.string(), ok: z.boolean(), actions: z.array(z.string()) })),
+});
+
+/** Reads and validates a manifest; throws ManifestInvalid (one line) for anything unreadable. */
 export async function readManifest(dir: string): Promise<ChangeManifest> {
-  const m = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8')) as ChangeManifest;
-  if (m.schema !== MANIFEST_SCHEMA) throw new Error(`${dir}: not a hagw-doctor change manifest`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'));
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ManifestInvalid(dir, e.code === 'ENOENT' ? 'missing' : e instanceof SyntaxError ? 'not JSON' : e.message);
+  }
+  const r = manifestSchema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new ManifestInvalid(dir, issue ? `${issue.path.join('.') || 'top level'}: ${issue.message}` : 'invalid');
+  }
+  const m = r.data as unknown as ChangeManifest;
+  if (m.steps.length !== m.plan.steps.length) throw new ManifestInvalid(dir, 'steps and plan steps differ in number');
+  // v1 manifests: the node from the recorded host and namespace link (no boot id: matched by name)
+  m.node ??= { netnsInode: inodeFromLink(m.netns), netnsDev: 0, netnsName: null, hostname: m.host, bootId: '' };
   return m;
+}
+
+/** Every change, oldest first (ids sort by time); invalid manifests are reported in `invalid`. */
+export async function scanChanges(changesDir: string): Promise<{ changes: ChangeManifest[]; invalid: ManifestInvalid[] }> {
+  let names: string[];
+  try {
+    names = await readdir(changesDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { changes: [], invalid: [] };
+    throw err;
+  }
+  const changes: ChangeManifest[] = [];
+  const invalid: ManifestInvalid[] = [];
+  for (const name of names.sort()) {
+    if (name.startsWith('.')) continue;
+    try {
+      changes.push(await readManifest(path.join(changesDir, name)));
+    } catch (err) {
+      if (err instanceof ManifestInvalid) invalid.push(err);
+    }
+  }
+  return { changes, invalid };
 }
 
 /** Every readable change, oldest first (ids sort by time). */

@@ -1,11 +1,12 @@
 // The full preview of a plan before anything runs: exact commands (shell-quoted for display
 // only), file diffs against the current content, the risk, persistence, and what cannot be undone.
-import { readFileSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import path from 'node:path';
 import type { FixPlan } from '../types.js';
 import { planFiles } from './backup.js';
 import { unifiedDiff } from './diff.js';
 import { changePaths, rooted, type ChangePaths } from './paths.js';
-import { shellJoin } from './quote.js';
+import { describeStep, hasOwnUndo, sha256 } from './steps.js';
 
 export interface PreviewStep {
   index: number;
@@ -23,6 +24,8 @@ export interface PreviewStep {
   diff?: string;
   /** the file does not exist yet (write) or no longer (remove) */
   fileIsNew?: boolean;
+  /** where the write would really land, when that is not the path itself (or why it is refused) */
+  realTarget?: string;
 }
 
 export interface PreviewModel {
@@ -37,6 +40,8 @@ export interface PreviewModel {
   irreversible: string[];
   /** what a disruptive plan asks the user to type on a terminal */
   confirmWord: string | null;
+  /** sha256 of each file's content as shown (null: absent): apply writes only while it is still so */
+  fileHashes: Record<string, string | null>;
 }
 
 export const CONFIRM_WORD = 'apply';
@@ -47,6 +52,42 @@ function currentContent(paths: ChangePaths, file: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** A symlinked target or directory is refused at apply time: the preview says so and names the real file. */
+function realTarget(paths: ChangePaths, file: string): string | undefined {
+  const real = rooted(paths, file);
+  let cur = real;
+  try {
+    for (;;) {
+      const st = lstatSync(cur);
+      if (st.isSymbolicLink()) {
+        let to = '';
+        try {
+          to = realpathSync(real);
+        } catch {
+          to = readlinkSync(cur);
+        }
+        return `REFUSED at apply: ${cur} is a symbolic link (the write would land in ${to}); the doctor never writes through links`;
+      }
+      if (cur === '/' || cur === path.dirname(cur)) return undefined;
+      cur = path.dirname(cur);
+    }
+  } catch {
+    const parent = path.dirname(cur);
+    if (parent === cur) return undefined;
+    return realTargetOfParent(parent, real);
+  }
+}
+
+function realTargetOfParent(dir: string, real: string): string | undefined {
+  try {
+    const r = realpathSync(dir);
+    if (r !== dir) return `REFUSED at apply: ${dir} resolves to ${r} through a symbolic link (the write would land under ${path.join(r, path.relative(dir, real))})`;
+  } catch {
+    /* a missing directory is created */
+  }
+  return undefined;
 }
 
 function currentMode(paths: ChangePaths, file: string): number | null {
@@ -63,14 +104,15 @@ export function planPreview(plan: FixPlan, opts: { paths?: ChangePaths } = {}): 
   const paths = opts.paths ?? changePaths();
   const steps: PreviewStep[] = plan.steps.map((s, index) => {
     if ('argv' in s) {
+      const d = describeStep(s);
       return {
         index,
         kind: 'command',
-        label: shellJoin(s.argv),
+        label: d.label,
         ...(s.why ? { why: s.why } : {}),
         optional: s.optional === true,
-        undo: (s.undo ?? []).map(shellJoin),
-        undoFromBackup: !s.undo,
+        undo: d.undo,
+        undoFromBackup: !hasOwnUndo(s),
       };
     }
     if ('write' in s) {
@@ -88,6 +130,7 @@ export function planPreview(plan: FixPlan, opts: { paths?: ChangePaths } = {}): 
         mode: octal(mode),
         diff: unifiedDiff(before ?? '', s.write.content, { fromLabel: before === null ? '/dev/null' : `a${s.write.path}`, toLabel: `b${s.write.path}` }),
         fileIsNew: before === null,
+        ...(realTarget(paths, s.write.path) ? { realTarget: realTarget(paths, s.write.path)! } : {}),
       };
     }
     const before = currentContent(paths, s.remove.path);
@@ -102,6 +145,7 @@ export function planPreview(plan: FixPlan, opts: { paths?: ChangePaths } = {}): 
       path: s.remove.path,
       diff: before === null ? '' : unifiedDiff(before, '', { fromLabel: `a${s.remove.path}`, toLabel: '/dev/null' }),
       fileIsNew: before === null,
+      ...(realTarget(paths, s.remove.path) ? { realTarget: realTarget(paths, s.remove.path)! } : {}),
     };
   });
   const t = plan.touches;
@@ -124,7 +168,16 @@ export function planPreview(plan: FixPlan, opts: { paths?: ChangePaths } = {}): 
     backup,
     irreversible,
     confirmWord: plan.risk === 'disruptive' ? CONFIRM_WORD : null,
+    fileHashes: Object.fromEntries(planFiles(plan).map((f) => [f, fileHash(paths, f)])),
   };
+}
+
+function fileHash(paths: ChangePaths, file: string): string | null {
+  try {
+    return sha256(readFileSync(rooted(paths, file)));
+  } catch {
+    return null;
+  }
 }
 
 export function renderPreview(model: PreviewModel, opts: { color?: boolean } = {}): string {
@@ -147,9 +200,10 @@ export function renderPreview(model: PreviewModel, opts: { color?: boolean } = {
     } else {
       out.push(`  ${n} remove ${s.path}${s.fileIsNew ? ' (already absent)' : ''}`);
     }
+    if (s.realTarget) out.push(`     ${red(s.realTarget)}`);
     if (s.why) out.push(`     why: ${s.why}`);
-    if (s.kind === 'command') out.push(`     undo: ${s.undo.length ? s.undo.join(' && ') : 'restored from the backup'}`);
-    else out.push('     undo: restored from the backup');
+    if (s.kind === 'command') out.push(`     undo: ${s.undo.length ? s.undo.join(' && ') : s.undoFromBackup ? 'none of its own (an undo will say so; whole tables are restored only on request)' : 'nothing to undo'}`);
+    else out.push('     undo: the file as it was (only while it still holds what this step wrote)');
     if (s.diff) {
       for (const line of s.diff.replace(/\n$/, '').split('\n')) {
         const colored = line.startsWith('+') && !line.startsWith('+++') ? green(line) : line.startsWith('-') && !line.startsWith('---') ? red(line) : line;

@@ -2,8 +2,10 @@
 // --out, validate the files with keepalived -t and iptables-restore --test, then move them into --out.
 // Bad input or a failed validation: one line on stderr, exit 3, nothing left in --out.
 import { execa } from 'execa';
-import { chmod, mkdir, mkdtemp, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
+import { writeFileSafe } from '../change/fsafe.js';
 import { existsSync } from 'node:fs';
 import { COMMAND_ENV } from '../probes/run.js';
 import { parseKeepalivedConfig } from '../keepalived/parse.js';
@@ -24,25 +26,67 @@ export type WriteOutcome =
   | { ok: true; out: string; files: GeneratedFiles; steps: ValidationStep[] }
   | { ok: false; error: string };
 
-/** Render, write next to --out, validate with the real tools, then move into --out: a failure
- *  leaves nothing in --out. Shared by the command and the wizard. */
-export async function writeGeneratedPair(input: GenerateInput): Promise<WriteOutcome> {
+/** Render, validate in a scratch directory with the real tools, then install each file into --out
+ *  (temporary name in its own directory, fsync, rename: never across filesystems, never through a
+ *  link). A validation failure leaves --out untouched; an existing non-empty --out needs force.
+ *  Shared by the command and the wizard. */
+export async function writeGeneratedPair(input: GenerateInput, opts: { force?: boolean } = {}): Promise<WriteOutcome> {
   const files = generatePair(input);
   const out = path.resolve(input.out);
   let tmp: string | undefined;
   try {
-    await mkdir(path.dirname(out), { recursive: true });
-    tmp = await mkdtemp(path.join(path.dirname(out), `.${path.basename(out)}.hagw-`));
+    const refusal = await outRefusal(out, files, opts.force === true);
+    if (refusal) return { ok: false, error: refusal };
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'hagw-doctor-generate-'));
     await writeFiles(tmp, files);
     const steps = await validateGenerated(tmp);
     const failed = steps.find((s) => s.status === 'failed');
     if (failed) return { ok: false, error: `${failed.tool} rejects the generated files: ${failed.detail}; nothing written to ${out}` };
-    await moveInto(tmp, out, files);
+    await installInto(out, files);
     return { ok: true, out, files, steps };
   } catch (err) {
     return { ok: false, error: `cannot write ${out}: ${(err as Error)?.message ?? String(err)}` };
   } finally {
     if (tmp) await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/** Why --out cannot take the files: a link on the way, a file where a directory goes, or an
+ *  existing non-empty directory without --force. */
+async function outRefusal(out: string, files: GeneratedFiles, force: boolean): Promise<string | null> {
+  const st = await lstat(out).catch(() => undefined);
+  if (st?.isSymbolicLink()) return `${out} is a symbolic link; the doctor never writes through links (give the real directory)`;
+  if (st && !st.isDirectory()) return `${out} exists and is not a directory`;
+  if (st) {
+    const entries = await readdir(out);
+    if (entries.length && !force) return `${out} is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}); add --force to replace the generated files in it (other files are left alone)`;
+    for (const rel of Object.keys(files)) {
+      let cur = out;
+      for (const part of rel.split('/')) {
+        cur = path.join(cur, part);
+        const s = await lstat(cur).catch(() => undefined);
+        if (s?.isSymbolicLink()) return `${cur} is a symbolic link; the doctor never writes through links; nothing written`;
+        if (!s) break;
+      }
+    }
+  }
+  return null;
+}
+
+async function installInto(out: string, files: GeneratedFiles): Promise<void> {
+  const created: string[] = [];
+  try {
+    for (const [rel, f] of Object.entries(files)) {
+      const target = path.join(out, rel);
+      const existed = await lstat(target).then(() => true, () => false);
+      await writeFileSafe(target, f.content, f.mode, undefined, { owners: 'any' });
+      if (!existed) created.push(target);
+    }
+    await chmod(out, 0o755);
+  } catch (err) {
+    // a half-installed pair is worse than none: take out what this run created
+    for (const f of created) await rm(f, { force: true }).catch(() => undefined);
+    throw err;
   }
 }
 
@@ -56,7 +100,7 @@ export async function generateCommand(opts: Record<string, string | boolean | un
     return 3;
   }
   const input = v.value;
-  const r = await writeGeneratedPair(input);
+  const r = await writeGeneratedPair(input, { force: opts.force === true });
   if (!r.ok) {
     process.stderr.write(`hagw-doctor generate: ${r.error}\n`);
     return 3;
@@ -77,22 +121,6 @@ export async function writeFiles(dir: string, files: GeneratedFiles): Promise<vo
     await mkdir(path.dirname(p), { recursive: true });
     await writeFile(p, f.content, { mode: f.mode });
     await chmod(p, f.mode); // the umask must not take the exec bit off the scripts
-  }
-}
-
-/** Move the validated files into --out: a missing or empty --out is replaced whole; otherwise file by file. */
-async function moveInto(tmp: string, out: string, files: GeneratedFiles): Promise<void> {
-  const existing = await stat(out).catch(() => undefined);
-  if (existing && !existing.isDirectory()) throw new Error(`${out} exists and is not a directory`);
-  if (existing && (await readdir(out)).length === 0) await rmdir(out);
-  if (!existing || !(await stat(out).catch(() => undefined))) {
-    await rename(tmp, out);
-    await chmod(out, 0o755); // mkdtemp made it 0700
-    return;
-  }
-  for (const rel of Object.keys(files)) {
-    await mkdir(path.dirname(path.join(out, rel)), { recursive: true });
-    await rename(path.join(tmp, rel), path.join(out, rel));
   }
 }
 

@@ -43,6 +43,8 @@ function keepalivedConf(i: GenerateInput): string {
     `    router_id hagw_${i.role}`,
     '    enable_script_security',
     '    script_user root',
+    '    ! re-announce the VIPs every minute: upstream ARP caches cannot stay stale after a short split brain',
+    '    vrrp_garp_master_refresh 60',
     '}',
     '',
   );

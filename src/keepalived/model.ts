@@ -201,4 +201,6 @@ export interface ConfigSourceReader {
   readFile(path: string): string | undefined;
   /** the entry names of a directory, or undefined */
   listDir(path: string): string[] | undefined;
+  /** why a file could not be read (refused as a FIFO, permission…), when the reader knows */
+  why?(path: string): string | undefined;
 }

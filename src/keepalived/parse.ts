@@ -1,6 +1,7 @@
 // keepalived.conf -> the typed model (model.ts). Never throws: anything it cannot understand becomes
 // a diagnostic (with FILE:LINE) or an entry of config.unknown. Syntax lives in syntax.ts.
 // Accepts keepalived 1.x and 2.x spellings (lvs_sched/lb_algo, lvs_method/lb_kind, nb_get_retry/retry...).
+import { authPassLength } from '../secrets.js';
 import ipaddr from 'ipaddr.js';
 import { readSyntax, type Arg, type Statement } from './syntax.js';
 import type {
@@ -322,7 +323,7 @@ class ModelBuilder {
       } else if (c.keyword === 'auth_pass') {
         a.pass = v ?? '';
         // keepalived keeps the first 8 characters and logs "Truncating auth_pass to 8 characters"
-        if (a.pass.length > 8)
+        if (authPassLength(a.pass) > 8)
           this.diagnostics.push({ severity: 'warning', kind: 'auth-pass-truncated', message: `(${name}) auth_pass is longer than 8 characters: keepalived truncates it`, loc: c.loc });
       } else this.unknown(c, `authentication of ${name}`);
     }

@@ -10,6 +10,10 @@ export function snapshotReader(probes: Readonly<Record<string, ProbeRecord>>): C
       const r = probes[configFileProbeId(p)];
       return r?.status === 'ok' ? r.stdout : undefined;
     },
+    why: (p) => {
+      const r = probes[configFileProbeId(p)];
+      return r && r.status !== 'ok' ? r.reason : undefined;
+    },
     listDir: (d) => {
       const r = probes[configDirProbeId(d)];
       if (r?.status !== 'ok') return undefined;

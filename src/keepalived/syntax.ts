@@ -41,6 +41,9 @@ export function readSyntax(mainPath: string, reader: ConfigSourceReader, opts: P
   return { statements, files: lexer.files, diagnostics: lexer.diagnostics, unknown: lexer.unknown };
 }
 
+/** at most this many bytes added by $NAME expansion over the whole configuration */
+export const MAX_MACRO_EXPANSION = 4 * 1024 * 1024;
+
 class Lexer {
   tokens: Token[] = [];
   files: string[] = [];
@@ -71,7 +74,11 @@ class Lexer {
     if (text === undefined) {
       this.diagnostics.push({
         severity: main ? 'error' : 'warning',
-        message: main ? `cannot read the configuration file ${file}` : `included file ${file} is missing or unreadable`,
+        message: (() => {
+          const why = this.reader.why?.(file);
+          if (why) return main ? `cannot read the configuration file: ${why}` : `included file not read: ${why}`;
+          return main ? `cannot read the configuration file ${file}` : `included file ${file} is missing or unreadable`;
+        })(),
         loc: from,
       });
       return;
@@ -100,13 +107,35 @@ class Lexer {
         if (negate ? matches : !matches) continue;
         line = rest!;
       }
-      if (this.defs.size && line.includes('$')) line = this.substitute(line);
+      if (this.defs.size && line.includes('$')) line = this.substitute(line, loc);
       for (const sub of line.split('\n')) this.lexLine(sub, loc, stack, file);
     }
   }
 
-  private substitute(line: string): string {
-    return line.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (m, a: string | undefined, b: string | undefined) => this.defs.get(a ?? b ?? '') ?? m);
+  /** bytes macro expansion has added so far; capped so a 10 KB macro used 10,000 times cannot take gigabytes */
+  private expanded = 0;
+  private expansionCapped = false;
+
+  private substitute(line: string, loc?: Loc): string {
+    if (this.expansionCapped) return line;
+    let grown = 0;
+    const out = line.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (m, a: string | undefined, b: string | undefined) => {
+      const v = this.defs.get(a ?? b ?? '');
+      if (v === undefined || grown > MAX_MACRO_EXPANSION) return m;
+      grown += v.length - m.length;
+      return v;
+    });
+    if (this.expanded + grown > MAX_MACRO_EXPANSION) {
+      this.expansionCapped = true;
+      this.diagnostics.push({
+        severity: 'warning',
+        message: `macro expansion grows the configuration by more than ${MAX_MACRO_EXPANSION / 1024 / 1024} MB: the doctor stops expanding $NAME here and reads the rest as written`,
+        loc: loc ?? { file: this.files.at(-1) ?? '', line: 0 },
+      });
+      return line;
+    }
+    this.expanded += grown;
+    return out;
   }
 
   private lexLine(line: string, loc: Loc, stack: string[], file: string): void {
@@ -146,8 +175,14 @@ class Lexer {
           continue;
         }
         if (d === ' ' || d === '\t' || d === '\v' || d === '\f' || d === '{' || d === '}' || d === '!' || d === '#') break;
-        text += d;
-        i++;
+        // the unquoted run, taken as one slice (char-by-char concatenation is slow on long words)
+        const start = i;
+        while (i < n) {
+          const e = line[i]!;
+          if (e === '"' || e === ' ' || e === '\t' || e === '\v' || e === '\f' || e === '{' || e === '}' || e === '!' || e === '#') break;
+          i++;
+        }
+        text += line.slice(start, i);
       }
       words.push({ kind: 'word', text, quoted, loc });
       if (i < n && (line[i] === '!' || line[i] === '#')) break;

@@ -36,16 +36,28 @@ export interface StaticRule {
   chain: string;
   /** the rule spec after "-A CHAIN" */
   spec: string[];
-  /** insert at this position (1-based); append when undefined */
+  /** insert at this position (1-based); append when undefined. Only 1 (the top) is used as a
+   *  position when applied: any other insert names the rule it goes before (`before`) */
   position?: number;
+  /** insert just before this rule (its spec), found by content when the change is applied */
+  before?: string[];
 }
 
-/** Add a static iptables rule now: -I/-A, undone by -D. */
+/** Add a static iptables rule now, by content (the change engine checks -C first and resolves
+ *  `before` to a position at apply time); undone by -D of the same rule. */
 export function addRuleStep(bin: string, r: StaticRule, why: string): FixStep {
-  const add = r.position !== undefined ? ['-I', r.chain, String(r.position)] : ['-A', r.chain];
+  const add = r.position !== undefined ? ['-I', r.chain, String(r.before ? r.position : 1)] : ['-A', r.chain];
   return {
     argv: [bin, '-w', '-t', r.table, ...add, ...r.spec],
     undo: [[bin, '-w', '-t', r.table, '-D', r.chain, ...r.spec]],
+    rule: {
+      bin,
+      table: r.table,
+      chain: r.chain,
+      op: r.position !== undefined || r.before ? 'insert' : 'append',
+      spec: [...r.spec],
+      ...(r.before ? { before: [...r.before] } : {}),
+    },
     why,
   };
 }

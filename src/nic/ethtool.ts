@@ -51,9 +51,13 @@ export function receiveOffloadsOn(f: EthtoolFeatures): Array<{ name: 'large-rece
 export function lroDisableFailures(dmesg: string): Array<{ ifname: string; line: string }> {
   const out: Array<{ ifname: string; line: string }> = [];
   for (const line of dmesg.split('\n')) {
+    // linear on any line: find the phrase first, then read the interface name just before it
+    // (an unanchored /([\w.@-]+):\s*failed/ backtracks quadratically on a long line of word characters)
+    const at = line.toLowerCase().indexOf('failed to disable lro');
+    if (at < 0) continue;
     // netdev_WARN prints "netdevice: eth0: failed to disable LRO!" (older kernels: "eth0: failed ...")
-    const m = /([\w.@-]+):\s*failed to disable LRO/i.exec(line);
-    if (m) out.push({ ifname: m[1]!.replace(/@.*/, ''), line: line.trim() });
+    const m = /([\w.@-]{1,64}):\s{0,8}$/.exec(line.slice(Math.max(0, at - 80), at));
+    if (m) out.push({ ifname: m[1]!.replace(/@.*/, ''), line: line.trim().slice(0, 512) });
   }
   return out;
 }

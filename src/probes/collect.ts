@@ -1,11 +1,38 @@
 // Runs every provider's probes in parallel rounds and assembles the snapshot.
 import type { CollectOptions, ProbeProvider, ProbeRecord, ProbeSpec, Snapshot } from '../types.js';
 import { SNAPSHOT_SCHEMA } from '../types.js';
-import { runProbe } from './run.js';
+import { DEFAULT_TIMEOUT_MS, runProbe } from './run.js';
+import { WIRE_PROBE_PREFIX } from './vrrp.js';
 import { hostFactsFromRecords } from './host.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 
 const MAX_ROUNDS = 6;
+
+/** The whole collection's time budget: the longest timeout of the first round's probes (at least
+ *  this much). Rounds run one after another, so without it a host where every probe hangs would
+ *  cost a timeout per round; with it, every later probe's timeout is cut to what is left, and
+ *  probes asked after the budget is spent are recorded as timed out without running. The wire
+ *  capture (--wire) runs for its own window on top. */
+export const COLLECT_BUDGET_MS = 5000;
+
+function withinBudget(spec: ProbeSpec, left: number): ProbeSpec {
+  if (spec.id.startsWith(WIRE_PROBE_PREFIX)) return spec;
+  return { ...spec, timeoutMs: Math.max(1, Math.min(spec.timeoutMs ?? DEFAULT_TIMEOUT_MS, left)) } as ProbeSpec;
+}
+
+function budgetSpent(spec: ProbeSpec): ProbeRecord {
+  return {
+    id: spec.id,
+    kind: spec.kind,
+    ...(spec.kind === 'command' ? { argv: spec.argv } : {}),
+    ...(spec.kind === 'file' || spec.kind === 'dir' || spec.kind === 'stat' ? { path: spec.path } : {}),
+    status: 'timeout',
+    stdout: '',
+    stderr: '',
+    ms: 0,
+    reason: `not run: the collection's time budget was spent (earlier probes hung)`,
+  };
+}
 
 export interface CollectHooks {
   /** called as each probe finishes (the wizard shows progress) */
@@ -19,6 +46,8 @@ export async function collectRecords(
   hooks: CollectHooks = {},
 ): Promise<Record<string, ProbeRecord>> {
   const records: Record<string, ProbeRecord> = {};
+  const started0 = performance.now();
+  let deadline = Infinity;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const wanted = new Map<string, ProbeSpec>();
     for (const provider of providers) {
@@ -37,7 +66,17 @@ export async function collectRecords(
     }
     if (wanted.size === 0) break;
     const started = performance.now();
-    const results = await Promise.all([...wanted.values()].map((spec) => runProbe(spec, isRoot)));
+    if (round === 0) {
+      const longest = Math.max(COLLECT_BUDGET_MS, ...[...wanted.values()].filter((w) => !w.id.startsWith(WIRE_PROBE_PREFIX)).map((w) => (w.kind === 'command' || w.kind === 'internal' || w.kind === 'file' ? (w.timeoutMs ?? DEFAULT_TIMEOUT_MS) : DEFAULT_TIMEOUT_MS)));
+      deadline = started0 + longest;
+    }
+    // what is left is read as each probe starts: starting many commands takes a while on a busy host
+    const results = await Promise.all(
+      [...wanted.values()].map((spec) => {
+        const left = Math.floor(deadline - performance.now());
+        return left <= 0 && !spec.id.startsWith(WIRE_PROBE_PREFIX) ? Promise.resolve(budgetSpent(spec)) : runProbe(withinBudget(spec, left), isRoot);
+      }),
+    );
     // HAGW_DOCTOR_TRACE=1: where a run's time goes, round by round
     if (process.env.HAGW_DOCTOR_TRACE) {
       const slowest = results.reduce((a, b) => (b.ms > a.ms ? b : a));

@@ -8,6 +8,8 @@ import { keepalivedScriptProvider } from '../keepalived/probes.js';
 import { netfilterProviders } from './netfilter.js';
 import { routingProviders } from './routing.js';
 import { vrrpProviders } from './vrrp.js';
+import { changeProvider } from '../change/probe.js';
+import { fieldProvider } from './field.js';
 
 export const PROVIDERS: readonly ProbeProvider[] = [
   hostProvider,
@@ -18,4 +20,6 @@ export const PROVIDERS: readonly ProbeProvider[] = [
   ...netfilterProviders,
   ...routingProviders,
   ...vrrpProviders,
+  changeProvider,
+  fieldProvider,
 ];

@@ -1,6 +1,6 @@
 // Which keepalived is ours (the one in this network namespace), its config files, its config
 // test, its log and its data dump.
-import { access, readFile, readdir, readlink } from 'node:fs/promises';
+import { access, readlink } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import type { ProbeProvider, ProbeRecord, ProbeSpec } from '../types.js';
@@ -9,40 +9,13 @@ import { parseKeepalivedConfig } from '../keepalived/parse.js';
 import { snapshotReader } from '../keepalived/snapshot-reader.js';
 import type { KeepalivedConfig, ParseResult } from '../keepalived/model.js';
 import { notifyScripts } from '../netfilter/vrrp-paths.js';
+import { daemonsHere, DEFAULT_PID_FILES, pidFileFacts, readProcFacts, verifyDaemons, type KeepalivedProcess } from '../keepalived/daemon.js';
 
-export interface KeepalivedProcess {
-  pid: number;
-  ppid: number;
-  argv: string[];
-  netns: string;
-  /** in the doctor's own network namespace */
-  ours: boolean;
-}
+export type { KeepalivedProcess } from '../keepalived/daemon.js';
 
-/** Walk /proc for keepalived processes: the parent and its VRRP/checker children. */
+/** Walk /proc for keepalived processes and decide which is the daemon (src/keepalived/daemon.ts). */
 export async function listKeepalivedProcesses(): Promise<KeepalivedProcess[]> {
-  const selfNs = await readlink('/proc/self/ns/net').catch(() => '');
-  const out: KeepalivedProcess[] = [];
-  const pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d));
-  await Promise.all(
-    pids.map(async (pid) => {
-      try {
-        const comm = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
-        if (comm !== 'keepalived') return;
-        const [cmdline, stat, ns] = await Promise.all([
-          readFile(`/proc/${pid}/cmdline`, 'utf8'),
-          readFile(`/proc/${pid}/stat`, 'utf8'),
-          readlink(`/proc/${pid}/ns/net`).catch(() => ''),
-        ]);
-        // stat: "pid (comm) S ppid ..." — comm may hold spaces, so split after the last ')'
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        out.push({ pid: Number(pid), ppid, argv: cmdline.split('\0').filter(Boolean), netns: ns, ours: ns !== '' && ns === selfNs });
-      } catch {
-        // the process went away while we looked
-      }
-    }),
-  );
-  return out.sort((a, b) => a.pid - b.pid);
+  return verifyDaemons(await readProcFacts());
 }
 
 export interface KeepalivedArgs {
@@ -101,11 +74,10 @@ export function processesFrom(records: Readonly<Record<string, ProbeRecord>>): K
   }
 }
 
-/** The parent keepalived process of this network namespace, if one runs. */
+/** The verified keepalived daemon (parent) of this network namespace, if one runs. Nothing else
+ *  named keepalived counts: its argv (-f, -g, -p) is never read. */
 export function ourKeepalived(records: Readonly<Record<string, ProbeRecord>>): KeepalivedProcess | undefined {
-  const ours = processesFrom(records).filter((p) => p.ours);
-  const pids = new Set(ours.map((p) => p.pid));
-  return ours.find((p) => !pids.has(p.ppid)) ?? ours[0];
+  return daemonsHere(processesFrom(records))[0];
 }
 
 export type ConfigSource = '--config' | 'process' | 'default';
@@ -126,14 +98,16 @@ export { CONFIG_PREFIX, configFileProbeId, configDirProbeId, scriptProbeId };
 export const PEER_SNAPSHOT_PROBE = 'peer-snapshot';
 export const KEEPALIVED_LOG_PROBE = 'keepalived-log';
 const LOG_TAIL_BYTES = 8 * 1024 * 1024;
+/** at most this many files per globbed include */
+export const MAX_GLOB_FILES = 64;
 
 /** Where the running keepalived writes its log, from its argv: the file given to -g, the file its
  *  stdout points at when it logs to the console, else the system log. */
 export function logSources(proc: KeepalivedProcess | undefined, consoleTarget: string | undefined): ProbeSpec[] {
   const args = proc ? parseKeepalivedArgs(proc.argv) : undefined;
-  if (args?.logFile) return [{ id: KEEPALIVED_LOG_PROBE, kind: 'file', path: args.logFile, tail: true, maxBytes: LOG_TAIL_BYTES, needsRoot: true }];
+  if (args?.logFile) return [{ id: KEEPALIVED_LOG_PROBE, kind: 'file', path: args.logFile, tail: true, maxBytes: LOG_TAIL_BYTES, needsRoot: true, hostPath: true }];
   if (args?.logConsole && consoleTarget && consoleTarget.startsWith('/') && !consoleTarget.startsWith('/dev/')) {
-    return [{ id: KEEPALIVED_LOG_PROBE, kind: 'file', path: consoleTarget, tail: true, maxBytes: LOG_TAIL_BYTES, needsRoot: true }];
+    return [{ id: KEEPALIVED_LOG_PROBE, kind: 'file', path: consoleTarget, tail: true, maxBytes: LOG_TAIL_BYTES, needsRoot: true, hostPath: true }];
   }
   return [
     { id: 'keepalived-journal', kind: 'command', argv: ['journalctl', '--no-pager', '-o', 'short-iso', '-n', '20000', '-t', 'Keepalived_vrrp', '-t', 'Keepalived', '-t', 'keepalived'], timeoutMs: 5000, maxBytes: LOG_TAIL_BYTES, tail: true },
@@ -149,6 +123,10 @@ export const keepalivedProvider: ProbeProvider = {
       return [
         { id: 'keepalived-processes', kind: 'internal', run: async () => JSON.stringify(await listKeepalivedProcesses()) },
         { id: 'keepalived-binary', kind: 'internal', run: () => findExecutable('keepalived') },
+        // /proc mounted with hidepid: a non-root run sees none of root's processes, so "none found" proves nothing
+        { id: 'proc-pid1-visible', kind: 'internal', run: () => access('/proc/1/comm', fsConstants.R_OK).then(() => 'yes', () => 'no') },
+        // a PID file whose pid is alive but not keepalived makes keepalived refuse to start
+        ...DEFAULT_PID_FILES.map((f): ProbeSpec => ({ id: `pidfile:${f}`, kind: 'internal', run: () => pidFileFacts(f) })),
         ...(options.peerConfig ? [{ id: 'peer-config', kind: 'file' as const, path: path.resolve(options.peerConfig) }] : []),
         // embedded whole, so the analysis stays reproducible from this snapshot alone
         ...(options.peerSnapshot ? [{ id: PEER_SNAPSHOT_PROBE, kind: 'file' as const, path: path.resolve(options.peerSnapshot), maxBytes: 64 * 1024 * 1024 }] : []),
@@ -156,25 +134,26 @@ export const keepalivedProvider: ProbeProvider = {
     }
     const specs: ProbeSpec[] = [];
     const { path: config } = chosenConfig(records, options.config);
-    specs.push({ id: configFileProbeId(config), kind: 'file', path: config });
-    specs.push({ id: 'keepalived-configtest', kind: 'command', argv: ['keepalived', '-t', '-f', config], timeoutMs: 5000 });
+    specs.push({ id: configFileProbeId(config), kind: 'file', path: config, hostPath: true });
     // includes, discovered file by file as each is read
     for (const rec of Object.values(records)) {
       if (!rec.id.startsWith(CONFIG_PREFIX) || rec.status !== 'ok') continue;
       for (const pattern of configIncludes(rec.stdout, rec.path!)) {
         const glob = expandIncludePattern(pattern);
         if (glob.dir === null) {
-          specs.push({ id: configFileProbeId(pattern), kind: 'file', path: pattern });
+          specs.push({ id: configFileProbeId(pattern), kind: 'file', path: pattern, hostPath: true });
           continue;
         }
         specs.push({ id: configDirProbeId(glob.dir), kind: 'dir', path: glob.dir });
         const listing = records[configDirProbeId(glob.dir)];
         if (listing?.status !== 'ok') continue;
-        for (const name of JSON.parse(listing.stdout) as string[]) {
-          if (glob.matches(name)) specs.push({ id: configFileProbeId(path.join(glob.dir, name)), kind: 'file', path: path.join(glob.dir, name) });
+        // globbed includes are capped (an `include /proc/*` stays bounded; each file is refused anyway)
+        for (const name of (JSON.parse(listing.stdout) as string[]).filter((n) => glob.matches(n)).slice(0, MAX_GLOB_FILES)) {
+          specs.push({ id: configFileProbeId(path.join(glob.dir, name)), kind: 'file', path: path.join(glob.dir, name), hostPath: true });
         }
       }
     }
+    specs.push(...configtestSpec(config, records, specs, round));
     const proc = ourKeepalived(records);
     if (proc) {
       specs.push({ id: 'keepalived-stdout', kind: 'internal', run: async () => readlink(`/proc/${proc.pid}/fd/1`), needsRoot: true });
@@ -189,7 +168,7 @@ export const keepalivedProvider: ProbeProvider = {
     const cfg = configFromRecords(records, options.config);
     if (cfg) {
       for (const script of notifyScriptPaths(cfg)) {
-        specs.push({ id: scriptProbeId(script), kind: 'file', path: script, maxBytes: 256 * 1024 });
+        specs.push({ id: scriptProbeId(script), kind: 'file', path: script, maxBytes: 256 * 1024, hostPath: true });
       }
     }
     // USR1 dump: only read, never triggered (sending signals is a change to a running daemon).
@@ -202,6 +181,21 @@ export const keepalivedProvider: ProbeProvider = {
 };
 
 
+
+/** keepalived -t, once every file of the configuration has been read, and never on a configuration
+ *  that includes a file the doctor refused to read (a FIFO would hang it; /proc/kmsg would consume
+ *  the host's kernel messages): then an internal record says why it was not run. */
+function configtestSpec(config: string, records: Readonly<Record<string, ProbeRecord>>, wanted: readonly ProbeSpec[], round: number): ProbeSpec[] {
+  const files = Object.values(records).filter((r) => r.id.startsWith(CONFIG_PREFIX));
+  const refused = files.find((r) => r.status === 'error' && /refused/.test(r.reason ?? ''));
+  if (refused) {
+    const why = `not run: the configuration includes ${refused.path ?? refused.id.slice(CONFIG_PREFIX.length)}, which the doctor refused to read (${refused.reason})`;
+    return [{ id: 'keepalived-configtest', kind: 'internal', run: () => Promise.reject(new Error(why)) }];
+  }
+  const pending = wanted.some((s) => (s.id.startsWith(CONFIG_PREFIX) || s.id.startsWith('kconf-dir:')) && !records[s.id]);
+  if (pending && round < 4) return [];
+  return [{ id: 'keepalived-configtest', kind: 'command', argv: ['keepalived', '-t', '-f', config], timeoutMs: 5000 }];
+}
 
 const parsed = new WeakMap<object, { key: string; result: ParseResult }>();
 

@@ -1,9 +1,10 @@
 // Machine formats: JSON (contract), Prometheus textfile, JUnit XML.
 import type { Report } from '../types.js';
 import { CODES } from '../codes.js';
+import { safeJson, xmlBody, xmlText } from './escape.js';
 
 export function renderJson(report: Report): string {
-  return JSON.stringify(report, null, 2) + '\n';
+  return safeJson(report) + '\n';
 }
 
 const promEscape = (s: string) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
@@ -31,7 +32,7 @@ export function renderPrometheus(report: Report): string {
   return lines.join('\n') + '\n';
 }
 
-const xml = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const xml = xmlText;
 
 /** One testcase per check; its findings as failures, skips as skipped. */
 export function renderJunit(report: Report): string {
@@ -50,7 +51,7 @@ export function renderJunit(report: Report): string {
   }
   for (const f of report.findings) {
     out.push(`  <testcase classname="hagw-doctor.findings" name="${xml(f.code)}">`);
-    out.push(`    <failure type="${f.severity}" message="${xml(f.title)}">${xml([f.detail, ...f.evidence.map((e) => `[${e.probe}] ${e.excerpt}`)].join('\n'))}</failure>`);
+    out.push(`    <failure type="${xml(f.severity)}" message="${xml(f.title)}">${xmlBody([f.detail, ...f.evidence.map((e) => `[${e.probe}] ${e.excerpt}`)].join('\n'))}</failure>`);
     out.push('  </testcase>');
   }
   out.push('</testsuite>');

@@ -1,6 +1,7 @@
 // The text report: what an operator reads in a terminal or a ticket.
 import type { Finding, FixStep, Report } from '../types.js';
 import { style, type Style } from './ansi.js';
+import { visibleDeep } from './escape.js';
 
 export interface TextOptions {
   color: boolean;
@@ -46,7 +47,9 @@ export function describeStep(step: FixStep): string {
   return `remove ${step.remove.path}`;
 }
 
-export function renderText(report: Report, opts: TextOptions): string {
+export function renderText(hostReport: Report, opts: TextOptions): string {
+  // everything below prints host text: render a copy whose control characters are made visible
+  const report = visibleDeep(hostReport);
   const s = style(opts.color);
   const width = Math.max(60, Math.min(opts.width ?? 100, 120));
   const verbose = opts.verbose ?? true;
@@ -60,8 +63,10 @@ export function renderText(report: Report, opts: TextOptions): string {
       out.push(s.dim(`  ${i.name}: ${i.state}${i.since ? ` since ${i.since}` : ''} [${i.source}]${vips ? ` VIPs ${vips}` : ''}`));
     }
   } else out.push(`Role: ${report.role.toUpperCase()}`);
+  for (const i of report.instances) if (i.contested) out.push(s.yellow(`  ${i.name}: sources disagree: ${i.contested}`));
+  if (report.kind) out.push(`Kind: ${report.kind}${report.kindEvidence?.length ? s.dim(` (${report.kindEvidence.slice(0, 2).map((e) => e.replace(/^\w+: /, '')).join('; ')})`) : ''}`);
   out.push('');
-  if (report.findings.length === 0) out.push(s.green('No problems found.'));
+  if (report.findings.length === 0) out.push(report.summary.notJudged?.length ? s.yellow('No problem found in what could be judged; see "Could not judge" below.') : s.green('No problems found.'));
   for (const f of report.findings) {
     out.push(`${severityLabel(f.severity, s)} ${s.bold(f.code)}  ${f.title}`);
     const pad = ' '.repeat(9);
@@ -86,10 +91,17 @@ export function renderText(report: Report, opts: TextOptions): string {
     .map(([st, n]) => `${n} ${st}`)
     .join(', ');
   out.push(`${statusStyled}: ${sum.critical} critical, ${sum.error} error, ${sum.warning} warning, ${sum.info} info  ${s.dim(`(${report.checks.length} checks: ${counts})`)}`);
-  const notRun = report.checks.filter((c) => c.status === 'skip' || c.status === 'error');
+  const blind = sum.notJudged ?? [];
+  if (blind.length) {
+    const root = blind.filter((n) => /needs root/.test(n.reason));
+    out.push(s.yellow(`Could not judge${root.length ? ' (needs root: run it as root for these)' : ''}:`));
+    for (const n of blind) out.push(`  ${n.check}${n.core ? ' (core)' : ''}: ${n.reason}`);
+    if (sum.status === 'unknown') out.push(s.yellow(`UNKNOWN: ${root.some((n) => n.core) ? 'needs root: ' : ''}${blind.filter((n) => n.core).map((n) => n.check).join(', ')} could not be judged, so the doctor cannot say this node is healthy.`));
+  }
+  const notRun = report.checks.filter((c) => (c.status === 'skip' || c.status === 'error') && !blind.some((n) => n.check === c.id));
   if (notRun.length) {
-    out.push(s.dim('Not judged:'));
-    for (const c of notRun) out.push(s.dim(`  ${c.id}: ${c.status === 'error' ? 'check failed: ' : ''}${c.reason ?? ''}`));
+    out.push(s.dim('Skipped (does not apply here, or not asked for):'));
+    for (const c of notRun) out.push(s.dim(`  ${c.id}: ${c.reason ?? ''}`));
   }
   return out.join('\n') + '\n';
 }

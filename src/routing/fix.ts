@@ -3,6 +3,7 @@
 import type { FixPlan, FixStep } from '../types.js';
 import { ruleSelector, type IpRoute, type IpRule } from './iproute.js';
 import type { PersistedRoute } from './persist.js';
+import { unsafeArgs } from './values.js';
 
 /** `ip rule` arguments that re-create a rule exactly: selector, priority, table. */
 export function ruleArgs(rule: IpRule): string[] {
@@ -67,8 +68,13 @@ export interface PersistTarget {
   current: string;
 }
 
-/** RHEL network-scripts: append `ip rule`/`ip route` argument lines to rule-IF / route-IF. */
+/** RHEL network-scripts: append `ip rule`/`ip route` argument lines to rule-IF / route-IF
+ *  (ifup-routes word-splits them unquoted: every word must pass unsafeArgs). */
 export function appendLines(current: string, lines: string[]): string {
+  for (const l of lines) {
+    const bad = unsafeArgs(l.split(' '));
+    if (bad) throw new Error(`refusing to write a network-scripts line: ${bad}`);
+  }
   const have = new Set(current.split('\n').map((l) => l.trim()));
   const add = lines.filter((l) => !have.has(l.trim()));
   if (add.length === 0) return current;
@@ -77,10 +83,16 @@ export function appendLines(current: string, lines: string[]): string {
 }
 
 /** ifupdown: put `up ip rule add ...` / `up ip route add ...` hooks at the end of the stanza of
- *  `iface IF`; undefined when the file has no stanza for IF. */
+ *  `iface IF`; undefined when the file has no stanza for IF. ifupdown runs each hook with
+ *  /bin/sh -c: the commands must hold only words checked by unsafeArgs (src/routing/values.ts). */
 export function addIfupdownHooks(current: string, ifname: string, commands: string[]): string | undefined {
+  for (const c of commands) {
+    const bad = unsafeArgs(c.split(' '));
+    if (bad) throw new Error(`refusing to write an ifupdown hook: ${bad}`);
+  }
   const lines = current.split('\n');
-  const start = lines.findIndex((l) => new RegExp(`^\\s*iface\\s+${ifname.replace(/[.]/g, '\\.')}\\s+inet\\s`).test(l));
+  const esc = ifname.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const start = lines.findIndex((l) => new RegExp(`^\\s*iface\\s+${esc}\\s+inet\\s`).test(l));
   if (start < 0) return undefined;
   let end = start;
   for (let i = start + 1; i < lines.length; i++) {

@@ -1,5 +1,6 @@
 // `hagw-doctor timeline [--since 24h] [--json] [--config FILE] [--from SNAPSHOT]`: keepalived's
 // state transitions and their likely causes, from its log.
+import { visible } from '../report/escape.js';
 import { readFile } from 'node:fs/promises';
 import { CheckContext } from '../context.js';
 import type { CollectOptions, Snapshot } from '../types.js';
@@ -72,7 +73,7 @@ export async function timelineCommand(opts: TimelineCommandOptions): Promise<num
     return 3;
   }
   if (opts.json) process.stdout.write(JSON.stringify({ schema: 'hagw-doctor.timeline/v1', source: result.source, ...result.timeline }, null, 2) + '\n');
-  else process.stdout.write(`log: ${result.source}\n${renderTimeline(result.timeline)}`);
+  else process.stdout.write(visible(`log: ${result.source}\n${renderTimeline(result.timeline)}`));
   return 0;
 }
 

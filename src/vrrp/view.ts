@@ -90,3 +90,47 @@ export function logView(ctx: CheckContext): LogView | undefined {
 export function redactAuth(line: string): string {
   return line.replace(/auth "(?:[^"\\]|\\.)*"/g, 'auth "***"');
 }
+
+export interface WireWho {
+  /** adverts from another node were seen (source address not this node's) */
+  peerSeen: boolean;
+  /** the other nodes' addresses, with the VRIDs they advertised */
+  peers: Array<{ src: string; vrids: number[] }>;
+  /** this node's own adverts were seen */
+  ownSeen: boolean;
+  /** one line: whose adverts the capture holds */
+  line: string;
+}
+
+/** Whose adverts the capture saw. "peer seen" only for adverts from another node: a source
+ *  address that is not one of this node's, sent by another host. This node's own adverts (they
+ *  show up in every capture on its interface) never count as the peer. */
+export function wireWho(view: Pick<WireView, 'byVrid' | 'localAddrs' | 'seconds'>): WireWho {
+  const local = new Set(view.localAddrs);
+  const peers = new Map<string, number[]>();
+  let ownSeen = false;
+  for (const v of view.byVrid) {
+    for (const s of v.sources) {
+      if (s.local || local.has(s.src)) ownSeen = true;
+      else peers.set(s.src, [...(peers.get(s.src) ?? []), v.vrid]);
+    }
+  }
+  const list = [...peers].map(([src, vrids]) => ({ src, vrids: [...new Set(vrids)].sort((a, b) => a - b) }));
+  let line: string;
+  if (list.length) line = `peer seen: adverts from ${list.map((p) => `${p.src} (vrid ${p.vrids.join(',')})`).join(', ')}${ownSeen ? ', and this node\'s own' : ''}`;
+  else if (ownSeen) line = `only this node's own adverts seen in ${view.seconds} s: no advert from another node`;
+  else line = `no VRRP advert seen in ${view.seconds} s`;
+  return { peerSeen: list.length > 0, peers: list, ownSeen, line };
+}
+
+/** For `check --wire` in text: what the capture saw and whose adverts they were. */
+export function wireSummaryLines(ctx: CheckContext): string[] {
+  try {
+    const view = wireView(ctx);
+    const who = wireWho(view);
+    return [`Wire (${view.adverts.length} VRRP adverts in ${view.seconds} s, before the firewall): ${who.line}`];
+  } catch (err) {
+    if (err instanceof SkipCheck) return [`Wire: not measured (${err.message})`];
+    throw err;
+  }
+}

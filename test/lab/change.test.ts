@@ -85,18 +85,21 @@ describe('change engine in a bare namespace', () => {
   const NOTRACK_PRE = ['-p', 'vrrp', '-j', 'CT', '--notrack'];
   const notrack = (chain: string, op: '-A' | '-D') => ['iptables', '-t', 'raw', op, chain, ...NOTRACK_PRE];
 
+  /** withUndo false: no undo commands at all; the engine decides each inverse when it applies
+   *  (iptables rules named by content, sysctl by the value it read right before). */
   function roundTripPlan(withUndo: boolean): FixPlan {
     const undo = (u: string[][]) => (withUndo ? { undo: u } : {});
+    const rule = (chain: string) => (withUndo ? {} : { rule: { bin: 'iptables', table: 'raw', chain, op: 'append' as const, spec: NOTRACK_PRE } });
     return {
       summary: 'notrack vrrp, forward, persist, a policy rule',
       risk: 'safe',
       steps: [
-        { argv: notrack('PREROUTING', '-A'), ...undo([notrack('PREROUTING', '-D')]) },
-        { argv: notrack('OUTPUT', '-A'), ...undo([notrack('OUTPUT', '-D')]) },
+        { argv: notrack('PREROUTING', '-A'), ...undo([notrack('PREROUTING', '-D')]), ...rule('PREROUTING') },
+        { argv: notrack('OUTPUT', '-A'), ...undo([notrack('OUTPUT', '-D')]), ...rule('OUTPUT') },
         { argv: ['sysctl', '-w', 'net.ipv4.ip_forward=1'], ...undo([['sysctl', '-w', 'net.ipv4.ip_forward=0']]) },
         { write: { path: '/etc/sysctl.d/90-hagw-doctor.conf', content: 'net.ipv4.ip_forward = 1\n', mode: 0o644 } },
-        { argv: ['ip', 'rule', 'add', 'pref', '1000', 'from', '10.9.9.9', 'lookup', '100'], ...undo([['ip', 'rule', 'del', 'pref', '1000']]) },
-        { argv: ['ip', 'route', 'add', 'blackhole', '10.8.0.0/16', 'table', '100'], ...undo([['ip', 'route', 'del', 'blackhole', '10.8.0.0/16', 'table', '100']]) },
+        { argv: ['ip', 'rule', 'add', 'pref', '1000', 'from', '10.9.9.9', 'lookup', '100'], undo: [['ip', 'rule', 'del', 'pref', '1000']] },
+        { argv: ['ip', 'route', 'add', 'blackhole', '10.8.0.0/16', 'table', '100'], undo: [['ip', 'route', 'del', 'blackhole', '10.8.0.0/16', 'table', '100']] },
       ],
       touches: { iptables: ['raw'], sysctl: ['net.ipv4.ip_forward'], files: ['/etc/sysctl.d/90-hagw-doctor.conf'], routes: true },
       persistence: { persistent: false, how: 'test' },
@@ -149,7 +152,7 @@ if (cmd === 'apply') {
 
   it.each([
     ['their own undo commands', true],
-    ['the backup (iptables-restore -T raw, sysctl, files, rules and routes)', false],
+    ['inverses the engine decides at apply time (rules by content, sysctl by the value read, files by hash)', false],
   ])('apply then undo leaves the node exactly as before, undone by %s', async (_what, withUndo) => {
     const t = await fresh();
     const before = await nodeState(t.root);
@@ -198,7 +201,10 @@ if (cmd === 'apply') {
     const file = path.join(base, 'slow.json');
     await writeFile(file, JSON.stringify({ plan: slowPlan }));
     const first = start('apply', file, t.env);
-    await waitFor('the first apply to take the lock', async () => existsSync(t.env.HAGW_DOCTOR_LOCK));
+    let firstOut = '';
+    first.stdout!.on('data', (b: Buffer) => (firstOut += b.toString()));
+    // a step has started: the first apply holds the lock (flock) now
+    await waitFor('the first apply to start its slow step', async () => firstOut.includes('"type":"step-start","index":1'));
     const second = await drive('apply', { plan: roundTripPlan(true) }, t.env);
     expect(second.result).toMatchObject({ id: null, exitCode: 3 });
     expect(second.result.message).toContain('another hagw-doctor change is in progress');
@@ -257,7 +263,8 @@ if (cmd === 'apply') {
 
   it('commit-confirmed: a confirmed change stays after the deadline', async () => {
     const t = await fresh();
-    const a = await drive('apply', { plan: roundTripPlan(true), confirmTimeout: 2 }, t.env);
+    // a window wide enough for a loaded machine to start the confirming process in time
+    const a = await drive('apply', { plan: roundTripPlan(true), confirmTimeout: 8 }, t.env);
     expect(a.result).toMatchObject({ exitCode: 0, state: 'pending' });
     const c = await drive('confirm', '', t.env);
     expect(c.result.exitCode, c.result.message).toBe(0);
@@ -306,7 +313,7 @@ describe('hagw-doctor fix on the lab pair (real CLI)', () => {
     expect(await changeStates()).toMatchObject([{ state: 'confirmed', findings: ['ip-forward-off'] }]);
     const listed = await lab.doctor('gw1', ['changes']);
     expect(listed.stdout).toMatch(/confirmed .*ip-forward-off/);
-    const u = await lab.doctor('gw1', ['undo']);
+    const u = await lab.doctor('gw1', ['undo', '--yes']);
     expect(u.exitCode, u.stderr).toBe(0);
     expect(await forward()).toBe('0');
     expect(await lab.readEtc('gw1', 'sysctl.d/90-hagw-doctor.conf').catch(() => null)).toBe(dropIn);

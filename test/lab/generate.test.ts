@@ -132,9 +132,12 @@ describe('generate: a working pair on the first try', () => {
     for (const gw of GWS) {
       const peerConf = path.join(lab.runDir, 'generated', gw === 'gw1' ? 'gw2' : 'gw1', 'keepalived.conf');
       const r = await lab.doctor(gw, ['check', '--json', '--peer-config', peerConf]);
-      const findings = (r.json as { findings?: Array<{ code: string; title: string }> } | undefined)?.findings;
+      const all = (r.json as { findings?: Array<{ code: string; title: string; severity: string }> } | undefined)?.findings;
+      // generate does not set up conntrackd (stateless failover); with conntrackd installed on the host
+      // (CI installs it for the field tests) the doctor says so as a warning, and nothing else
+      const findings = all?.filter((f) => f.code !== 'conntrack-sync-missing');
       expect(findings, `${gw}: ${r.stderr}${r.stdout.slice(0, 2000)}`).toEqual([]);
-      expect(r.exitCode, gw).toBe(0);
+      expect(r.exitCode, gw).toBe(all?.some((f) => f.severity === 'warning') ? 1 : 0);
       const runs = (r.json as { checks: Array<{ id: string; status: string; reason?: string }> }).checks;
       // the checks that judge what generate wrote really ran
       for (const id of ['keepalived-config', 'keepalived-config-parse', 'keepalived-notify-scripts', 'keepalived-unicast-peers', 'keepalived-pair', 'netfilter-snat-vrrp', 'netfilter-snat-role', 'netfilter-vrrp-notrack', 'ip-forward'])

@@ -8,14 +8,16 @@
  *   beforeAll(async () => { lab = await createLab(); });
  *   afterAll(() => lab?.destroy());
  *
- * createLab(opts?: { hardened?, start?, keepalivedConf? }): Promise<Lab>
+ * createLab(opts?: { hardened?, start?, keepalivedConf?, keepalivedEnv? }): Promise<Lab>
  *     builds the topology (topology.ts), writes each gateway's /etc/netns/NS/{keepalived/,
- *     sysctl.d/ (empty), sysctl.conf}, turns forwarding on in both gateways, starts keepalived on
+ *     sysctl.d/ (empty), sysctl.conf, iproute2/ (a copy of the host's), network/interfaces (empty)
+ *     where the host has /etc/iproute2 and /etc/network}, turns forwarding on in both gateways, starts keepalived on
  *     gw1 (MASTER 150) and gw2 (BACKUP 100) unless start:false, and waits for the steady state
  *     (gw1 holds both VIPs and last ran notify_master; gw2 holds none and last ran notify_backup).
  *     hardened: VRRP accepted from the peer in filter INPUT and NOTRACKed in raw PREROUTING/OUTPUT
  *     (default: policy ACCEPT, no raw rules). keepalivedConf(node): a keepalived.conf to write
- *     instead of keepalived-files.ts's (return undefined for the default).
+ *     instead of keepalived-files.ts's (return undefined for the default). keepalivedEnv(node): the
+ *     environment keepalived starts with (`env -i` + these; e.g. systemd's minimal PATH), or undefined.
  *
  * Lab
  *   prefix 'hdXXXXXX-', id 'hdXXXXXX', nodes: node -> namespace, addr (= ADDR), hardened
@@ -56,7 +58,7 @@
 import { execa } from 'execa';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,6 +117,8 @@ export interface LabOptions {
   start?: boolean;
   /** a keepalived.conf to write instead of the default one (undefined: default) */
   keepalivedConf?: (node: GatewayNode) => string | undefined;
+  /** the environment keepalived starts with instead of the harness's (e.g. a minimal PATH, as systemd gives it) */
+  keepalivedEnv?: (node: LabNode) => Record<string, string> | undefined;
 }
 
 /** Lab tests must fail, not skip, when they cannot run. */
@@ -325,6 +329,8 @@ export class Lab {
   readonly addr = ADDR;
   readonly hardened: boolean;
   private readonly keepalived = new Map<LabNode, ChildProcess>();
+  /** per node: the environment keepalived is started with (LabOptions.keepalivedEnv), else COMMAND_ENV */
+  keepalivedEnv: (node: LabNode) => Record<string, string> | undefined = () => undefined;
   private readonly helpers = new Set<ChildProcess>();
   private destroying: Promise<void> | undefined;
   private destroyed = false;
@@ -517,7 +523,10 @@ export class Lab {
     let child: ChildProcess;
     try {
       // not detached: setsid then makes the session itself without forking, so child.pid is keepalived's pid
-      child = spawn('ip', ['netns', 'exec', this.nodes[node], 'sh', '-c', script], { stdio: ['ignore', fd, fd], env: COMMAND_ENV });
+      // `ip netns exec` and sh need a PATH of their own; keepalived gets the node's environment through env(1)
+      const env = this.keepalivedEnv(node);
+      const argvEnv = env ? ['env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`)] : [];
+      child = spawn('ip', ['netns', 'exec', this.nodes[node], ...argvEnv, 'sh', '-c', script], { stdio: ['ignore', fd, fd], env: COMMAND_ENV });
     } finally {
       closeSync(fd);
     }
@@ -636,11 +645,15 @@ export class Lab {
     // only where the host has one: `ip netns exec` can bind an entry only over an existing /etc/ENTRY
     // (Debian 13 dropped /etc/sysctl.conf), and complains on every exec otherwise
     if (existsSync('/etc/sysctl.conf')) await this.writeEtc(gw, 'sysctl.conf', `# ${gw}: the lab node's own /etc/sysctl.conf (the host's is hidden)\n`);
+    // fixes write the network configuration and rt_tables: each node has its own (a copy of the
+    // host's iproute2/, an empty network/interfaces), so nothing a lab fix writes reaches the host's /etc
+    if (existsSync('/etc/iproute2') && !existsSync(this.etcPath(gw, 'iproute2'))) cpSync('/etc/iproute2', this.etcPath(gw, 'iproute2'), { recursive: true });
+    if (existsSync('/etc/network') && !existsSync(this.etcPath(gw, 'network'))) await this.writeEtc(gw, 'network/interfaces', `# ${gw}: the lab node's own /etc/network/interfaces (the host's is hidden)\n`);
     await this.writeEtc(gw, 'keepalived/keepalived.conf', conf ?? keepalivedConf(gw));
     for (const kind of ['master', 'backup', 'fault', 'stop'] as const) {
       await this.writeEtc(gw, `keepalived/scripts/notify_${kind}.sh`, notifyScript(kind, this.notifyLogPath(gw)), 0o755);
     }
-    for (const dir of ['', 'keepalived', 'keepalived/scripts']) await chmod(this.etcPath(gw, dir), 0o755);
+    for (const dir of ['', 'keepalived', 'keepalived/scripts', ...(existsSync(this.etcPath(gw, 'network')) ? ['network'] : [])]) await chmod(this.etcPath(gw, dir), 0o755);
   }
 
   /** The hardened static rules: accept VRRP from the peer (filter INPUT), NOTRACK VRRP (raw PREROUTING/OUTPUT). */
@@ -695,6 +708,7 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
   do id = `hd${randomBytes(3).toString('hex')}`;
   while (existsSync(path.join('/tmp', id)) || safeReaddir(ETC_NETNS).some((e) => e.startsWith(`${id}-`)));
   const lab = new Lab(id, opts.hardened ?? false);
+  if (opts.keepalivedEnv) lab.keepalivedEnv = opts.keepalivedEnv;
   liveLabs.add(lab);
   try {
     await lab.build(opts);

@@ -1,4 +1,5 @@
 // A one-line text input (type, Backspace, Enter); keys reach it only when focused and enabled.
+import { visible } from '../../report/escape.js';
 import React, { useRef, useState } from 'react';
 import { Box, Text } from 'ink';
 import { ToneText } from './theme.js';
@@ -38,7 +39,7 @@ export function TextField({ label, defaultValue = '', isFocused = true, isDisabl
     <Box>
       {label ? <ToneText bold>{`${label} `}</ToneText> : null}
       <ToneText tone="accent">{'> '}</ToneText>
-      <Text>{value}</Text>
+      <Text>{visible(value)}</Text>
       {on ? <Text inverse> </Text> : null}
     </Box>
   );

@@ -2,6 +2,7 @@
 import React, { createContext, useContext } from 'react';
 import { Text } from 'ink';
 import type { Severity } from '../../types.js';
+import { visible } from '../../report/escape.js';
 
 export type Tone = Severity | 'ok' | 'accent' | 'add' | 'remove' | 'muted' | 'plain';
 
@@ -44,9 +45,17 @@ export function ToneText({ tone = 'plain', bold, dim, inverse, wrap, children }:
       inverse={inverse ?? false}
       wrap={wrap ?? 'truncate-end'}
     >
-      {children}
+      {safeChildren(children)}
     </Text>
   );
+}
+
+/** Host text never drives the terminal: every string shown through ToneText has its control
+ *  characters made visible (ESC as \x1b). */
+function safeChildren(children: React.ReactNode): React.ReactNode {
+  if (typeof children === 'string') return visible(children);
+  if (Array.isArray(children)) return children.map((c) => (typeof c === 'string' ? visible(c) : c));
+  return children;
 }
 
 export const SEVERITY_LABEL: Record<Severity, string> = { critical: 'CRITICAL', error: 'ERROR', warning: 'WARNING', info: 'INFO' };

@@ -78,7 +78,9 @@ export function Diagnose() {
             <ToneText tone={s.status === 'ok' ? 'ok' : s.status === 'warning' ? 'warning' : 'critical'}>
               {`${s.status.toUpperCase()}: ${s.critical} critical, ${s.error} error, ${s.warning} warning, ${s.info} info  (${report.checks.length} checks: ${counts})`}
             </ToneText>
-            {report.findings.length === 0 ? (
+            {report.findings.length === 0 && s.notJudged?.length ? (
+              <ToneText tone="warning" wrap="wrap">{`No problem found in what could be judged; ${s.notJudged.length} check(s) could not judge: ${s.notJudged.slice(0, 3).map((n) => `${n.check} (${n.reason})`).join('; ')}. Press r to check again.`}</ToneText>
+            ) : report.findings.length === 0 ? (
               <ToneText tone="ok">No problems found. Press r to check again.</ToneText>
             ) : (
               <Menu

@@ -13,6 +13,8 @@ import { ToneText } from '../components/theme.js';
 import { findFinding, useAppContext, useSession, useTyping } from '../context.js';
 import type { ApplyOutcome, ApplyStepEvent, FixPreview } from '../services.js';
 import type { KeyHint } from '../components/footer.js';
+import { mergePlans } from '../../change/merge.js';
+import { stillReported } from '../logic/fix.js';
 
 /** Seconds the change stays pending (rolls back by itself) when commit-confirmed is on. */
 export const CONFIRM_SECONDS = 120;
@@ -50,23 +52,37 @@ export function FixScreen({ code, subject }: { code: string; subject?: string })
   const [typed, setTyped] = useState<string | undefined>();
   const [kept, setKept] = useState<string | undefined>();
   const demo = Boolean(services.demo) || !services.apply;
+  // every instance of this code that has a fix, as `hagw-doctor fix CODE` does (e toggles)
+  const [siblings] = useState(() => (run?.report?.findings ?? []).filter((x) => x.code === code && x.fix));
+  const [every, setEvery] = useState(false);
+  const targets: Finding[] = f ? (every && siblings.length > 1 ? siblings : [f]) : [];
+  const plan = f?.fix ? (targets.length > 1 ? mergePlans(targets.map((t) => t.fix!)) : f.fix) : undefined;
 
   useEffect(() => {
-    if (!f?.fix) return;
-    services.preview(f.fix, run?.snapshot).then(setPreview, (err: Error) => setPreviewError(err.message));
+    if (!plan) return;
+    setPreview(undefined);
+    services.preview(plan, run?.snapshot).then(setPreview, (err: Error) => setPreviewError(err.message));
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [f]);
+  }, [f, every]);
 
   const typing = phase === 'confirm' && preview?.confirmWord != null;
   useTyping(typing);
 
   const apply = async () => {
-    if (!f?.fix || !services.apply) return;
+    if (!plan || !services.apply) return;
     setPhase('applying');
     session.setApplying(true);
     try {
-      const res = await services.apply(f.fix, {
-        findings: [f],
+      // the plan was made from an earlier check: look at the host again first; fixed meanwhile
+      // (elsewhere, by someone else, by another screen) means nothing to do, nothing applied
+      const fresh = await session.recheck();
+      const left = stillReported(targets, fresh.findings);
+      if (!left.length) {
+        setOutcome({ status: 'nothing-to-do', message: `${targets.map(label).join(', ')} is no longer reported on this host: nothing to do, nothing applied.` });
+        return;
+      }
+      const res = await services.apply(left.length === targets.length ? plan : left.length > 1 ? mergePlans(left.map((t) => t.fix!)) : left[0]!.fix!, {
+        findings: left,
         recheck: () => session.recheck(),
         ...(commitConfirmed ? { confirmTimeout: CONFIRM_SECONDS } : {}),
         onStep: (e) => setSteps((prev) => [...prev.filter((p) => !(p.index === e.index && p.text === e.text)), e]),
@@ -85,6 +101,7 @@ export function FixScreen({ code, subject }: { code: string; subject?: string })
       if (phase === 'preview') {
         if (key.escape) pop();
         else if (input === 'c' && services.ssh && !demo) setCommitConfirmed((v) => !v);
+        else if (input === 'e' && siblings.length > 1) setEvery((v) => !v);
         else if ((input === 'a' || key.return) && !demo && preview) setPhase('confirm');
       } else if (phase === 'confirm') {
         if (key.escape) setPhase('preview');
@@ -108,8 +125,14 @@ export function FixScreen({ code, subject }: { code: string; subject?: string })
     );
   }
 
-  const header = previewHeader(f, preview, services.ssh && !demo ? commitConfirmed : undefined);
-  const title = `Fix ${f.code}${f.subject ? ` [${f.subject}]` : ''}`;
+  const header = previewHeader({ ...f, fix: plan! }, preview, services.ssh && !demo ? commitConfirmed : undefined);
+  if (siblings.length > 1) {
+    header.splice(header.length - 1, 0, {
+      text: every ? `scope: every instance of ${code} (${siblings.map((x) => x.subject ?? '?').join(', ')}) (e: only ${f.subject ?? 'this one'})` : `scope: only ${label(f)} (e: every instance of ${code}, ${siblings.length})`,
+      tone: 'accent',
+    });
+  }
+  const title = every && siblings.length > 1 ? `Fix every ${f.code} (${siblings.length})` : `Fix ${label(f)}`;
 
   if (phase === 'preview' || phase === 'confirm') {
     const lines: Line[] = [...header, ...(preview ? preview.lines.map((l) => ({ text: l.text, tone: toneOf(l.kind) })) : [{ text: previewError ? `preview failed: ${previewError}` : 'preparing the preview…', tone: 'muted' as const }])];
@@ -121,7 +144,7 @@ export function FixScreen({ code, subject }: { code: string; subject?: string })
           : [['y/Enter', 'apply'], ['n/Esc', 'cancel']]
         : demo
           ? [['j/k', 'scroll'], ['Esc', 'back']]
-          : [['j/k', 'scroll'], ['a', 'apply…'], ...(services.ssh ? ([['c', 'commit-confirmed']] as KeyHint[]) : []), ['Esc', 'back']];
+          : [['j/k', 'scroll'], ['a', 'apply…'], ...(siblings.length > 1 ? ([['e', every ? 'this one only' : 'every instance']] as KeyHint[]) : []), ...(services.ssh ? ([['c', 'commit-confirmed']] as KeyHint[]) : []), ['Esc', 'back']];
     return (
       <Screen title={title} keys={keys} typing={typing}>
         <ScrollView lines={lines} height={bodyHeight - confirmRows} isFocused={active && phase === 'preview'} />
@@ -139,7 +162,7 @@ export function FixScreen({ code, subject }: { code: string; subject?: string })
             </Box>
           ) : (
             <Box flexDirection="column">
-              <ToneText bold>{`Apply these ${f.fix.steps.length} step(s) now? (y/n)`}</ToneText>
+              <ToneText bold>{`Apply these ${plan!.steps.length} step(s) now? (y/n)`}</ToneText>
               <ToneText tone="muted">the engine backs up first and rolls back by itself if a step fails or the re-check still reports the problem</ToneText>
             </Box>
           )
@@ -163,8 +186,16 @@ export function FixScreen({ code, subject }: { code: string; subject?: string })
           <ToneText tone="muted">{quitRequested ? 'Ctrl+C: stopping after the current step; the engine rolls back, then the doctor exits.' : 'applying through the change engine… (Ctrl+C stops it and rolls back)'}</ToneText>
         ) : outcome ? (
           <Box flexDirection="column" marginTop={1}>
-            <ToneText tone={outcome.status === 'applied' ? 'ok' : 'error'} bold>
-              {outcome.status === 'applied' ? `Applied. ${f.code} is gone from the re-check.` : outcome.status === 'rolled-back' ? `Still reported after the fix: rolled back.` : outcome.status === 'refused' ? 'Refused: nothing changed.' : 'Failed.'}
+            <ToneText tone={outcome.status === 'applied' ? 'ok' : outcome.status === 'nothing-to-do' ? 'muted' : 'error'} bold>
+              {outcome.status === 'applied'
+                ? `Applied. ${targets.map(label).join(', ')} ${targets.length > 1 ? 'are' : 'is'} gone from the re-check.`
+                : outcome.status === 'nothing-to-do'
+                  ? 'Nothing to do: already fixed.'
+                  : outcome.status === 'rolled-back'
+                    ? `Still reported after the fix: rolled back.`
+                    : outcome.status === 'refused'
+                      ? 'Refused: nothing changed.'
+                      : 'Failed.'}
             </ToneText>
             {outcome.message.split('\n').slice(0, Math.max(2, bodyHeight - stepLines.length - 4)).map((l, i) => (
               <ToneText key={i} tone="muted">{l}</ToneText>
@@ -178,6 +209,8 @@ export function FixScreen({ code, subject }: { code: string; subject?: string })
     </Screen>
   );
 }
+
+const label = (x: Finding) => `${x.code}${x.subject ? ` [${x.subject}]` : ''}`;
 
 function toneOf(kind: string): Line['tone'] {
   switch (kind) {

@@ -36,7 +36,9 @@ export function Home() {
           <ToneText tone={summary.status === 'ok' ? 'ok' : summary.status === 'warning' ? 'warning' : 'critical'}>
             {summary.status === 'ok'
               ? 'No problems found on this node.'
-              : `${summary.critical} critical, ${summary.error} error, ${summary.warning} warning, ${summary.info} info: choose Diagnose to see them.`}
+              : summary.critical + summary.error + summary.warning + summary.info === 0 && summary.notJudged?.length
+                ? `${summary.status.toUpperCase()}: ${summary.notJudged.length} check(s) could not judge${summary.notJudged.some((n) => /needs root/.test(n.reason)) ? ' (needs root)' : ''}: choose Diagnose to see which.`
+                : `${summary.critical} critical, ${summary.error} error, ${summary.warning} warning, ${summary.info} info: choose Diagnose to see them.`}
           </ToneText>
         ) : (
           <ToneText tone="muted">Checking this node in the background…</ToneText>

@@ -248,12 +248,14 @@ function InstallStep({ plan, onDone }: { plan: FixPlan; onDone(): void }) {
           {plan.steps.slice(0, bodyHeight - 5).map((s, i) => (
             <ToneText key={i} tone="muted">{`  ${i + 1}. ${'argv' in s ? s.argv.join(' ') : 'write' in s ? `write ${s.write.path}` : `remove ${s.remove.path}`}`}</ToneText>
           ))}
-          <ToneText tone="warning" bold>This restarts keepalived and loads firewall rules. Type "apply" and Enter.</ToneText>
+          <ToneText tone="warning" bold>{`This ${plan.steps.some((x) => 'argv' in x && x.argv[0] !== 'true' && /restart|-HUP/.test(x.argv.join(' '))) ? 'restarts or reloads keepalived and ' : ''}loads firewall rules; a failed step rolls back the whole install. Type "apply" and Enter.`}</ToneText>
+          <ToneText tone="muted" wrap="wrap">{plan.persistence.how}</ToneText>
           <TextField isFocused={active} onSubmit={(v) => (v.trim() === 'apply' ? void go() : setTypedWrong(true))} />
           {typedWrong ? <ToneText tone="error">not "apply": nothing installed</ToneText> : null}
         </>
       ) : (
-        lines.slice(-bodyHeight).map((l, i) => <ToneText key={i}>{l || ' '}</ToneText>)
+        // the whole outcome, scrollable: a failed install shows its full reason, never cut
+        <ScrollView lines={lines.map((l) => ({ text: l || ' ', ...(l.startsWith('✗') || /FAILED|INCOMPLETE/.test(l) ? { tone: 'error' as const } : {}) }))} height={bodyHeight} isFocused={active && state === 'done'} />
       )}
     </Screen>
   );

@@ -64,7 +64,12 @@ function peerLine(report: Report, snapshot: Snapshot | undefined): string {
   if (silent) return `no advert arrives from it (${silent.title})`;
   const blocked = report.findings.find((f) => f.code === 'vrrp-input-blocked');
   if (blocked) return `its adverts are dropped here (${blocked.title})`;
-  if (snapshot?.options.wire) return 'adverts seen on the wire; no finding against it';
+  if (snapshot?.options.wire) {
+    const wire = wireLines(snapshot);
+    if (!wire.captured) return `not measured: ${wire.lines[0] ?? 'no capture'}`;
+    // "seen" only when another node's adverts were on the wire, never this node's own
+    return wire.peerSeen ? `${wire.who}; no finding against it` : (wire.who ?? 'no advert seen on the wire');
+  }
   return 'not measured (w: listen for its adverts on the wire)';
 }
 

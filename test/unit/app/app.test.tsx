@@ -108,8 +108,21 @@ describe('diagnose', () => {
     expect(f).toContain('$ sysctl -w net.ipv4.ip_forward=1');
   });
 
-  it('fix: preview, confirm, apply with step progress, re-check shows it gone', async () => {
+  it('fix: a problem fixed meanwhile (elsewhere) is nothing to do: the plan is checked against the host first, nothing applied', async () => {
     const r = start({ reports: [report([FORWARD_OFF]), report([])] });
+    await waitFor(r.lastFrame, 'keepalived 2.2.7');
+    await press(r.stdin, r.lastFrame, KEYS.enter, 'CRITICAL (1)');
+    await press(r.stdin, r.lastFrame, KEYS.enter, 'Why it matters');
+    await press(r.stdin, r.lastFrame, 'f', 'Fix ip-forward-off');
+    await waitFor(r.lastFrame, '+net.ipv4.ip_forward = 1');
+    await press(r.stdin, r.lastFrame, 'a', 'Apply these 2 step(s) now? (y/n)');
+    const done = await press(r.stdin, r.lastFrame, 'y', 'Nothing to do: already fixed.');
+    expect(done).toContain('no longer reported on this host');
+    expect(r.services.applied).toHaveLength(0);
+  });
+
+  it('fix: preview, confirm, apply with step progress, re-check shows it gone', async () => {
+    const r = start({ reports: [report([FORWARD_OFF]), report([FORWARD_OFF]), report([])] });
     await waitFor(r.lastFrame, 'keepalived 2.2.7');
     await press(r.stdin, r.lastFrame, KEYS.enter, 'CRITICAL (1)');
     await press(r.stdin, r.lastFrame, KEYS.enter, 'Why it matters');
@@ -146,7 +159,7 @@ describe('diagnose', () => {
   });
 
   it('over SSH offers commit-confirmed and keeps the change on Enter', async () => {
-    const r = start({ reports: [report([FORWARD_OFF]), report([])], ssh: true });
+    const r = start({ reports: [report([FORWARD_OFF]), report([FORWARD_OFF]), report([])], ssh: true });
     await waitFor(r.lastFrame, 'keepalived 2.2.7');
     await press(r.stdin, r.lastFrame, KEYS.enter, 'CRITICAL (1)');
     await press(r.stdin, r.lastFrame, KEYS.enter, 'Why it matters');
@@ -174,7 +187,7 @@ describe('diagnose', () => {
   it('Ctrl+C during an apply waits for the engine before exiting', async () => {
     let open: () => void = () => {};
     const gate = new Promise<void>((res) => (open = res));
-    const r = start({ reports: [report([FORWARD_OFF]), report([])], applyGate: gate });
+    const r = start({ reports: [report([FORWARD_OFF]), report([FORWARD_OFF]), report([])], applyGate: gate });
     // the engine traps SIGINT while applying; stand in for it here so vitest is not interrupted
     const trap = () => {};
     process.on('SIGINT', trap);

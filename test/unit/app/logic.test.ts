@@ -105,22 +105,39 @@ describe('findings views', () => {
 });
 
 describe('install plan', () => {
-  it('writes each generated file where it is installed, then applies sysctl, rules, checks and restarts', () => {
-    const plan = installPlanFor([
-      { path: 'keepalived.conf', content: 'x', mode: 0o644, installAs: '/etc/keepalived/keepalived.conf' },
-      { path: 'scripts/notify_master.sh', content: '#!/bin/sh', mode: 0o755, installAs: '/etc/keepalived/scripts/notify_master.sh' },
-      { path: 'sysctl.conf', content: 'net.ipv4.ip_forward = 1\n', mode: 0o644, installAs: '/etc/sysctl.d/90-hagw-doctor.conf' },
-      { path: 'rules.v4', content: '*raw\nCOMMIT\n', mode: 0o644 },
-      { path: 'INSTALL.md', content: '#', mode: 0o644 },
-    ]);
+  const files = [
+    { path: 'keepalived.conf', content: 'x', mode: 0o644, installAs: '/etc/keepalived/keepalived.conf' },
+    { path: 'scripts/notify_master.sh', content: '#!/bin/sh', mode: 0o755, installAs: '/etc/keepalived/scripts/notify_master.sh' },
+    { path: 'sysctl.conf', content: 'net.ipv4.ip_forward = 1\n', mode: 0o644, installAs: '/etc/sysctl.d/90-hagw-doctor.conf' },
+    { path: 'rules.v4', content: '*raw\n-I PREROUTING -p vrrp -j CT --notrack\nCOMMIT\n', mode: 0o644 },
+    { path: 'INSTALL.md', content: '#', mode: 0o644 },
+  ];
+  it('writes each generated file where it is installed, then sets sysctls, adds each rule by content, checks and restarts', () => {
+    const plan = installPlanFor(files);
     expect(plan.risk).toBe('disruptive');
     expect(plan.touches.files).toEqual(['/etc/keepalived/keepalived.conf', '/etc/keepalived/scripts/notify_master.sh', '/etc/sysctl.d/90-hagw-doctor.conf', '/etc/keepalived/hagw-doctor.rules.v4']);
     const argv = plan.steps.filter((s) => 'argv' in s).map((s) => ('argv' in s ? s.argv.join(' ') : ''));
     expect(argv).toEqual([
-      'sysctl -p /etc/sysctl.d/90-hagw-doctor.conf',
-      'iptables-restore --noflush /etc/keepalived/hagw-doctor.rules.v4',
+      'true',
+      'sysctl -w net.ipv4.ip_forward=1',
+      'iptables -w -t raw -I PREROUTING 1 -p vrrp -j CT --notrack',
       'keepalived -t -f /etc/keepalived/keepalived.conf',
       'systemctl restart keepalived',
     ]);
+    // the restart is undone last, after the files are restored
+    expect(plan.steps[0]).toMatchObject({ undo: [['systemctl', 'restart', 'keepalived']] });
+    expect(plan.steps.find((s) => 'argv' in s && s.argv[0] === 'iptables')).toMatchObject({ rule: { op: 'insert', table: 'raw', chain: 'PREROUTING' } });
+  });
+  it('inside a network namespace without keepalived: no host service, and says what to run', () => {
+    const plan = installPlanFor(files, { kind: 'none', how: 'start it yourself, e.g. `ip netns exec gw1 keepalived -f /etc/keepalived/keepalived.conf`' });
+    const argv = plan.steps.filter((s) => 'argv' in s).map((s) => ('argv' in s ? s.argv[0] : ''));
+    expect(argv).not.toContain('systemctl');
+    expect(argv).not.toContain('service');
+    expect(plan.persistence.how).toContain('ip netns exec gw1 keepalived');
+    expect(plan.verifies).toEqual(['keepalived-config-invalid']);
+  });
+  it('inside a namespace with its own keepalived: reloaded by signal, the way it runs', () => {
+    const plan = installPlanFor(files, { kind: 'signal', argv: ['kill', '-HUP', '4242'], how: 'reload network namespace gw1\'s keepalived (pid 4242)' });
+    expect(plan.steps.at(-1)).toMatchObject({ argv: ['kill', '-HUP', '4242'] });
   });
 });

@@ -119,23 +119,87 @@ describe('apply and undo on a scratch root', () => {
     expect(r.message).toMatch(/step 2: ran rm .*marker/);
     expect(await tree()).toEqual(before);
     const m = await readManifest(path.join(paths.changesDir, r.id!));
-    expect(m.steps.map((s) => s.status)).toEqual(['restored', 'undone', 'failed', 'not-run']);
+    expect(m.steps.map((s) => s.status)).toEqual(['undone', 'undone', 'failed', 'not-run']);
   });
 
-  it('a step without an undo is undone from the backup of what the plan touches', async () => {
+  it('a command without an undo of its own is refused up front (no whole-file or whole-table restore stands in for it)', async () => {
     const before = await tree();
     const target = real('/etc/sysctl.d/10-site.conf');
-    const p = plan(
-      [
-        { argv: ['sh', '-c', 'echo "kernel.panic = 1" >> "$0"; chmod 600 "$0"', target] },
-        { argv: ['false'] },
-      ],
-      { touches: { files: ['/etc/sysctl.d/10-site.conf'] } },
-    );
+    const p = plan([{ argv: ['sh', '-c', 'echo "kernel.panic = 1" >> "$0"', target] }], { touches: { files: ['/etc/sysctl.d/10-site.conf'] } });
     const r = await applyPlan(p, { findings: [], paths, trapSignals: false });
-    expect(r.exitCode).toBe(3);
-    expect(r.message).toContain('restored /etc/sysctl.d/10-site.conf from the backup');
+    expect(r).toMatchObject({ outcome: 'refused', exitCode: 3 });
+    expect(r.message).toContain('has no undo');
     expect(await tree()).toEqual(before);
+  });
+
+  it('undo touches only what each step did: a file edited since the change is left alone, and said so', async () => {
+    const p = plan([
+      { write: { path: '/etc/sysctl.d/90-hagw-doctor.conf', content: 'x = 1\n' } },
+      { argv: ['touch', real('/etc/marker')], undo: [['rm', real('/etc/marker')]] },
+    ]);
+    const r = await applyPlan(p, { findings: [], paths, trapSignals: false });
+    expect(r.exitCode).toBe(0);
+    await writeFile(real('/etc/sysctl.d/90-hagw-doctor.conf'), 'x = 1\nedited = by someone else\n');
+    const u = await undoChange(r.id!, { paths });
+    expect(u.exitCode).toBe(3);
+    expect(u.message).toContain('changed since the change wrote it; left as it is');
+    expect(await readFile(real('/etc/sysctl.d/90-hagw-doctor.conf'), 'utf8')).toContain('edited = by someone else');
+    await expect(lstat(real('/etc/marker'))).rejects.toThrow();
+  });
+
+  it('an undo id that is empty or not an id is an error, never "the latest"', async () => {
+    const r = await applyPlan(plan([{ write: { path: '/etc/x.conf', content: 'x\n' } }]), { findings: [], paths, trapSignals: false });
+    expect((await undoChange('../x', { paths })).exitCode).toBe(3);
+    expect((await readManifest(path.join(paths.changesDir, r.id!))).state).toBe('confirmed');
+  });
+
+  it('a file the plan would write that changed since the preview is not written: the host moved', async () => {
+    await writeFile(real('/etc/x.conf'), 'edited after the preview\n');
+    const p = plan([{ write: { path: '/etc/x.conf', content: 'x\n' } }]);
+    const r = await applyPlan(p, { findings: [], paths, trapSignals: false, expectedFiles: { '/etc/x.conf': null } });
+    expect(r.exitCode).toBe(3);
+    expect(r.message).toContain('the host changed since the plan was shown');
+    expect(await readFile(real('/etc/x.conf'), 'utf8')).toBe('edited after the preview\n');
+  });
+
+  it('nothing to do when every step finds the host already as planned: no change recorded', async () => {
+    await writeFile(real('/etc/x.conf'), 'x\n');
+    const r = await applyPlan(plan([{ write: { path: '/etc/x.conf', content: 'x\n' } }]), { findings: [], paths, trapSignals: false });
+    expect(r).toMatchObject({ outcome: 'nothing-to-do', exitCode: 0, id: null });
+    expect(await listChanges(paths.changesDir)).toEqual([]);
+  });
+
+  it('a symlinked target is refused before anything runs, and the link target is untouched', async () => {
+    await writeFile(path.join(base, 'victim'), 'secret\n', { mode: 0o600 });
+    const { symlink } = await import('node:fs/promises');
+    await symlink(path.join(base, 'victim'), real('/etc/sysctl.d/90-hagw-doctor.conf'));
+    const r = await applyPlan(plan([{ write: { path: '/etc/sysctl.d/90-hagw-doctor.conf', content: 'x = 1\n' } }]), { findings: [], paths, trapSignals: false });
+    expect(r).toMatchObject({ outcome: 'refused', exitCode: 3 });
+    expect(r.message).toContain('symbolic link');
+    expect(await readFile(path.join(base, 'victim'), 'utf8')).toBe('secret\n');
+    expect(((await lstat(path.join(base, 'victim'))).mode & 0o777).toString(8)).toBe('600');
+  });
+
+  it('per finding: a change judged on the instance it fixed is kept although another instance has the same code', async () => {
+    const p = plan([{ write: { path: '/etc/x.conf', content: 'x\n' } }], { verifies: ['vrrp-input-blocked'] });
+    const r = await applyPlan(p, {
+      findings: ['vrrp-input-blocked'],
+      targets: [{ code: 'vrrp-input-blocked', subject: 'LAN' }],
+      paths,
+      trapSignals: false,
+      recheck: async () => ({ codes: ['vrrp-input-blocked'], findings: [{ code: 'vrrp-input-blocked', subject: 'WAN' }] }),
+    });
+    expect(r).toMatchObject({ outcome: 'applied', exitCode: 0 });
+    const r2 = await undoChange(r.id!, { paths });
+    expect(r2.exitCode).toBe(0);
+    const again = await applyPlan(p, {
+      findings: ['vrrp-input-blocked'],
+      targets: [{ code: 'vrrp-input-blocked', subject: 'LAN' }],
+      paths,
+      trapSignals: false,
+      recheck: async () => ({ codes: ['vrrp-input-blocked'], findings: [{ code: 'vrrp-input-blocked', subject: 'LAN' }] }),
+    });
+    expect(again).toMatchObject({ outcome: 'not-cleared', exitCode: 2, remaining: ['vrrp-input-blocked [LAN]'] });
   });
 
   it('tolerates an optional step that fails', async () => {
@@ -197,26 +261,39 @@ describe('apply and undo on a scratch root', () => {
 });
 
 describe('refusals: nothing changed', () => {
-  it('refuses while another live process holds the lock', async () => {
+  it('refuses while another process holds the lock (flock), and the lock dies with its holder', async () => {
     const before = await tree();
     await mkdir(path.dirname(paths.lock), { recursive: true });
-    await writeFile(paths.lock, `${process.ppid}\n`);
-    const r = await applyPlan(plan([{ write: { path: '/etc/x.conf', content: 'x\n' } }]), { findings: [], paths, trapSignals: false });
-    expect(r).toMatchObject({ id: null, outcome: 'refused', exitCode: 3 });
-    expect(r.message).toContain(`pid ${process.ppid}`);
-    expect(await tree()).toEqual(before);
-    expect(await listChanges(paths.changesDir)).toEqual([]);
-    expect(await readFile(paths.lock, 'utf8')).toBe(`${process.ppid}\n`);
+    const { spawn } = await import('node:child_process');
+    // its own process group: flock(1) passes the locked descriptor to its command (sleep)
+    const holder = spawn('flock', [paths.lock, 'sleep', '60'], { stdio: 'ignore', detached: true });
+    try {
+      // wait until the holder has it
+      for (let i = 0; i < 100; i++) {
+        const probe = await import('node:child_process').then((cp) => cp.spawnSync('flock', ['-n', paths.lock, 'true']));
+        if (probe.status === 1) break;
+        await new Promise((res) => setTimeout(res, 20));
+      }
+      const r = await applyPlan(plan([{ write: { path: '/etc/x.conf', content: 'x\n' } }]), { findings: [], paths, trapSignals: false });
+      expect(r).toMatchObject({ id: null, outcome: 'refused', exitCode: 3 });
+      expect(r.message).toContain('another hagw-doctor change is in progress');
+      expect(await tree()).toEqual(before);
+      expect(await listChanges(paths.changesDir)).toEqual([]);
+    } finally {
+      const exited = new Promise((res) => holder.once('exit', res));
+      process.kill(-holder.pid!, 'SIGKILL');
+      await exited;
+    }
+    // the kernel dropped the lock with its holder: no stale lock, no takeover
+    const r2 = await applyPlan(plan([{ write: { path: '/etc/x.conf', content: 'x\n' } }]), { findings: [], paths, trapSignals: false });
+    expect(r2.exitCode).toBe(0);
   });
 
-  it('takes over a stale lock whose pid is dead, and says so', async () => {
+  it('a lock file left with a dead pid in it blocks nothing (the lock is the flock, not the file)', async () => {
     await mkdir(path.dirname(paths.lock), { recursive: true });
     await writeFile(paths.lock, '999999999\n');
-    const events: StepEvent[] = [];
-    const r = await applyPlan(plan([{ write: { path: '/etc/x.conf', content: 'x\n' } }]), { findings: [], paths, onStep: (e) => events.push(e), trapSignals: false });
+    const r = await applyPlan(plan([{ write: { path: '/etc/x.conf', content: 'x\n' } }]), { findings: [], paths, trapSignals: false });
     expect(r.exitCode).toBe(0);
-    expect(events[0]).toMatchObject({ type: 'notice', message: expect.stringContaining('pid 999999999') });
-    await expect(lstat(paths.lock)).rejects.toThrow();
   });
 
   it('refuses a plan it could not back up', async () => {
@@ -224,7 +301,7 @@ describe('refusals: nothing changed', () => {
     const before = await tree();
     const r = await applyPlan(plan([{ write: { path: '/etc/adir', content: 'x\n' } }]), { findings: [], paths, trapSignals: false });
     expect(r).toMatchObject({ outcome: 'refused', exitCode: 3 });
-    expect(r.message).toMatch(/is a directory.*nothing changed/);
+    expect(r.message).toMatch(/is not a regular file.*nothing changed/);
     expect(await tree()).toEqual(before);
     expect(await listChanges(paths.changesDir)).toEqual([]);
   });
@@ -237,24 +314,24 @@ describe('refusals: nothing changed', () => {
 });
 
 describe('commit-confirmed bookkeeping (in-process; the detached timer is proven in the lab)', () => {
-  async function pendingChange(): Promise<string> {
+  async function pendingChange(ms = 300): Promise<string> {
     const r = await applyPlan(plan([{ write: { path: '/etc/x.conf', content: 'x\n' } }]), { findings: [], paths, trapSignals: false });
     const dir = path.join(paths.changesDir, r.id!);
     const m = await readManifest(dir);
     m.state = 'pending';
-    m.confirm = { seconds: 1, deadline: new Date(Date.now() + 300).toISOString() };
+    m.confirm = { seconds: 1, deadline: new Date(Date.now() + ms).toISOString() };
     await writeManifest(dir, m);
     return r.id!;
   }
 
   it('a pending change blocks the next apply until confirmed', async () => {
-    await pendingChange();
+    await pendingChange(60_000);
     const second = await applyPlan(plan([{ write: { path: '/etc/y.conf', content: 'y\n' } }]), { findings: [], paths, trapSignals: false });
     expect(second.exitCode).toBe(3);
     expect(second.message).toContain('awaiting confirmation');
     expect((await confirmPending({ paths })).exitCode).toBe(0);
     expect((await applyPlan(plan([{ write: { path: '/etc/y.conf', content: 'y\n' } }]), { findings: [], paths, trapSignals: false })).exitCode).toBe(0);
-    expect((await confirmPending({ paths })).message).toBe('no change is awaiting confirmation');
+    expect((await confirmPending({ paths })).message).toMatch(/^no change of this node .* is awaiting confirmation$/);
   });
 
   it('the timer rolls an unconfirmed change back after its deadline, and then confirm is too late', async () => {
@@ -270,7 +347,7 @@ describe('commit-confirmed bookkeeping (in-process; the detached timer is proven
   });
 
   it('the timer leaves a confirmed change alone', async () => {
-    const id = await pendingChange();
+    const id = await pendingChange(60_000);
     await confirmPending({ paths });
     expect((await runRollbackTimer(id, paths)).message).toContain('confirmed');
     expect(await readFile(real('/etc/x.conf'), 'utf8')).toBe('x\n');

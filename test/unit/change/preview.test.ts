@@ -40,7 +40,7 @@ describe('planPreview', () => {
       expect(text).toContain('1. conntrack -D -p 112   (optional: a failure is tolerated)');
       expect(text).toContain('undo: iptables -t raw -D PREROUTING -p vrrp -j CT --notrack');
       expect(text).toContain('3. sh -c');
-      expect(text).toMatch(/3\. .*\n {5}undo: restored from the backup/);
+      expect(text).toMatch(/3\. .*\n {5}undo: none of its own/);
       expect(text).toContain('Cannot be undone:');
       expect(text).toContain('remove /etc/old (already absent)');
       expect(text).not.toContain('\x1b[');

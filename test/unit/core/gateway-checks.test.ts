@@ -36,7 +36,9 @@ Sun Nov 22 02:50:01 2026: (VI_LAN) Entering BACKUP STATE (init)
 Sun Nov 22 02:50:05 2026: (VI_LAN) Entering MASTER STATE
 `;
 
-function gateway(over: { forward?: string; vips?: string[]; log?: string; sysctlConf?: string; notify?: string; configtest?: ProbeRecord; running?: boolean } = {}) {
+const SNAT_NOTIFY = '#!/bin/sh\niptables -t nat -A POSTROUTING -s 192.168.100.0/24 ! -p vrrp -j SNAT --to-source 198.51.100.10\n';
+
+function gateway(over: { forward?: string; vips?: string[]; log?: string; sysctlConf?: string; notify?: string; configtest?: ProbeRecord; running?: boolean; dump?: string; dumpStat?: { mode?: number; uid?: number } } = {}) {
   const records: ProbeRecord[] = [
     cmd('keepalived-binary', ['sh', '-c', 'command -v keepalived'], '/usr/sbin/keepalived\n'),
     cmd('keepalived-version', ['keepalived', '--version'], '', 0, 'Keepalived v2.2.7 (01/16,2022)\n'),
@@ -52,6 +54,12 @@ function gateway(over: { forward?: string; vips?: string[]; log?: string; sysctl
     over.notify !== undefined
       ? file('script:/etc/keepalived/scripts/notify_master.sh', '/etc/keepalived/scripts/notify_master.sh', over.notify)
       : missing('script:/etc/keepalived/scripts/notify_master.sh', '/etc/keepalived/scripts/notify_master.sh'),
+    ...(over.dump
+      ? [
+          file('keepalived-data', '/proc/4242/root/tmp/keepalived.data', `------< VRRP Topology >------\n VRRP Instance = VI_LAN\n   State = ${over.dump}\n`),
+          { id: 'stat:keepalived-data', kind: 'stat' as const, status: 'ok' as const, stdout: JSON.stringify({ exists: true, isFile: true, uid: 0, mode: 0o100644, mtimeMs: Date.parse('2026-11-22T02:59:00Z'), ...over.dumpStat }), stderr: '', ms: 0 },
+        ]
+      : []),
   ];
   return makeSnapshot(records);
 }
@@ -63,14 +71,17 @@ describe('a healthy master', () => {
     const r = analyse(gateway());
     expect(codes(r)).toEqual([]);
     expect(r.role).toBe('master');
-    expect(r.instances[0]).toMatchObject({ name: 'VI_LAN', state: 'MASTER', source: 'log (keepalived-log)', vipsHeld: ['192.168.100.1'] });
+    // the addresses decide; the daemon's log agrees and gives the time
+    expect(r.instances[0]).toMatchObject({ name: 'VI_LAN', state: 'MASTER', source: 'VIP presence (all VIPs held)', since: 'Sun Nov 22 02:50:05 2026', vipsHeld: ['192.168.100.1'] });
+    expect(r.instances[0]!.contested).toBeUndefined();
     expect(r.summary.status).toBe('ok');
   });
 });
 
 describe('ip-forward', () => {
   it('forwarding off on the master is critical, with a persistent fix', () => {
-    const r = analyse(gateway({ forward: '0' }));
+    const r = analyse(gateway({ forward: '0', notify: SNAT_NOTIFY }));
+    expect(r.kind).toBe('gateway');
     const f = r.findings.find((x) => x.code === 'ip-forward-off')!;
     expect(f.severity).toBe('critical');
     expect(f.evidence[0]!.excerpt).toBe('net.ipv4.ip_forward = 0');
@@ -86,11 +97,12 @@ describe('ip-forward', () => {
     expect(ok.role).toBe('backup');
     expect(codes(ok)).toEqual([]);
     const bad = analyse(gateway({ forward: '0', vips: [], log: backupLog, notify: '#!/bin/sh\niptables -t nat -A POSTROUTING -j MASQUERADE\n' }));
-    expect(codes(bad)).toEqual(['ip-forward-off']);
+    // (a SNATing gateway without periodic GARP also gets garp-refresh-missing: not this test's subject)
+    expect(codes(bad).filter((c) => c !== 'garp-refresh-missing')).toEqual(['ip-forward-off']);
   });
 
   it('on now but off at boot is a warning naming the file that turns it off', () => {
-    const r = analyse(gateway({ sysctlConf: 'net.ipv4.ip_forward = 0\n' }));
+    const r = analyse(gateway({ sysctlConf: 'net.ipv4.ip_forward = 0\n', notify: SNAT_NOTIFY }));
     const f = r.findings.find((x) => x.code === 'ip-forward-not-persistent')!;
     expect(f.severity).toBe('warning');
     expect(f.evidence.map((e) => e.excerpt).join('\n')).toContain('/etc/sysctl.d/90-hagw-doctor.conf:1');
@@ -131,14 +143,29 @@ describe('keepalived', () => {
 });
 
 describe('vip-state-mismatch', () => {
-  it('MASTER without its VIP', () => {
-    const f = analyse(gateway({ vips: [] })).findings.find((x) => x.code === 'vip-state-mismatch')!;
+  it('MASTER without its VIP (the daemon\'s own dump says MASTER)', () => {
+    const f = analyse(gateway({ vips: [], dump: 'MASTER' })).findings.find((x) => x.code === 'vip-state-mismatch')!;
     expect(f.title).toContain('MASTER but does not hold 192.168.100.1');
   });
 
-  it('BACKUP still holding the VIP', () => {
-    const r = analyse(gateway({ log: LOG + 'Sun Nov 22 02:51:00 2026: (VI_LAN) Entering BACKUP STATE\n' }));
+  it('BACKUP still holding the VIP (the daemon\'s own dump says BACKUP)', () => {
+    const r = analyse(gateway({ dump: 'BACKUP' }));
     expect(r.findings.find((x) => x.code === 'vip-state-mismatch')?.title).toContain('BACKUP but still holds 192.168.100.1');
+  });
+
+  it('a log line that says BACKUP while the node holds every VIP changes nothing but a note', () => {
+    const clean = analyse(gateway());
+    const forged = analyse(gateway({ log: LOG + 'Sun Nov 22 02:51:00 2026: (VI_LAN) Entering BACKUP STATE\n' }));
+    expect(forged.role).toBe('master');
+    expect(codes(forged)).toEqual(codes(clean));
+    expect(forged.summary.status).toBe(clean.summary.status);
+    expect(forged.instances[0]).toMatchObject({ state: 'MASTER', source: 'VIP presence (all VIPs held)' });
+    expect(forged.instances[0]!.contested).toMatch(/log .* says BACKUP/);
+  });
+
+  it('a dump older than the snapshot window, or writable by others, is not the daemon\'s word', () => {
+    const r = analyse(gateway({ dump: 'BACKUP', dumpStat: { mode: 0o100666 } }));
+    expect(r.instances[0]).toMatchObject({ state: 'MASTER', source: 'VIP presence (all VIPs held)' });
   });
 
   it('with no log line, the state comes from the VIPs and says so', () => {

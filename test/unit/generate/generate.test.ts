@@ -1,5 +1,5 @@
 import { describe, expect, it, afterEach } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, readFileSync, mkdirSync, writeFileSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generateCommand, generatePair, validateGenerateInput } from '../../../src/generate/cli.js';
@@ -65,7 +65,8 @@ describe('generatePair', () => {
     const conf = files['keepalived.conf']!.content;
     const { config, diagnostics } = parseKeepalivedConfig('/k.conf', memoryReader({ '/k.conf': conf }));
     expect(diagnostics).toEqual([]);
-    expect(config.globalDefs).toMatchObject({ enableScriptSecurity: true, scriptUser: 'root' });
+    // periodic GARP, so the doctor's garp-refresh-missing is not raised on a pair it generated
+    expect(config.globalDefs).toMatchObject({ enableScriptSecurity: true, scriptUser: 'root', vrrpGarpMasterRefresh: 60 });
     expect(config.vrrpSyncGroups).toMatchObject([{ members: ['VI_LAN', 'VI_WAN'], notify: { master: { path: '/etc/keepalived/scripts/notify_master.sh' }, stop: { path: '/etc/keepalived/scripts/notify_stop.sh' } } }]);
     expect(config.vrrpInstances.map((v) => [v.name, v.state, v.virtualRouterId, v.priority, v.unicastSrcIp, v.unicastPeers.map((p) => p.address), v.virtualIpaddresses.map((a) => a.raw)])).toEqual([
       ['VI_LAN', 'MASTER', 51, 150, '192.168.100.2', ['192.168.100.3'], ['192.168.100.1/24 dev eth0']],
@@ -160,11 +161,40 @@ describe('generateCommand', () => {
     expect(readdirSync(d)).toEqual(['gw1']); // no temporary directory left behind
   });
 
-  it('writes into an existing directory file by file, keeping other files', async () => {
+  it('refuses a non-empty --out without --force, writing nothing', async () => {
+    const d = tmp();
+    mkdirSync(path.join(d, 'o'));
+    writeFileSync(path.join(d, 'o', 'keepalived.conf'), 'mine\n');
+    const r = await capture({ ...base, out: path.join(d, 'o') });
+    expect(r.rc).toBe(3);
+    expect(r.stderr).toContain('is not empty');
+    expect(r.stderr).toContain('--force');
+    expect(readdirSync(path.join(d, 'o'))).toEqual(['keepalived.conf']);
+    expect(readFileSync(path.join(d, 'o', 'keepalived.conf'), 'utf8')).toBe('mine\n');
+  });
+
+  it('never writes through a symlinked scripts/ (or a symlinked --out)', async () => {
+    const d = tmp();
+    mkdirSync(path.join(d, 'o'));
+    mkdirSync(path.join(d, 'elsewhere'));
+    symlinkSync(path.join(d, 'elsewhere'), path.join(d, 'o', 'scripts'));
+    const r = await capture({ ...base, out: path.join(d, 'o'), force: true });
+    expect(r.rc).toBe(3);
+    expect(r.stderr).toContain('symbolic link');
+    expect(readdirSync(path.join(d, 'elsewhere'))).toEqual([]);
+    expect(readdirSync(path.join(d, 'o'))).toEqual(['scripts']);
+    symlinkSync(path.join(d, 'elsewhere'), path.join(d, 'linked'));
+    const r2 = await capture({ ...base, out: path.join(d, 'linked') });
+    expect(r2.rc).toBe(3);
+    expect(r2.stderr).toContain('symbolic link');
+    expect(readdirSync(path.join(d, 'elsewhere'))).toEqual([]);
+  });
+
+  it('with --force writes into an existing directory file by file, keeping other files', async () => {
     const d = tmp();
     mkdirSync(path.join(d, 'o'));
     writeFileSync(path.join(d, 'o', 'mine.txt'), 'x');
-    expect((await capture({ ...base, out: path.join(d, 'o') })).rc).toBe(0);
+    expect((await capture({ ...base, out: path.join(d, 'o'), force: true })).rc).toBe(0);
     expect(existsSync(path.join(d, 'o', 'mine.txt'))).toBe(true);
     expect(readFileSync(path.join(d, 'o', 'keepalived.conf'), 'utf8')).toContain('vrrp_instance VI_LAN');
   });

@@ -58,10 +58,12 @@ function run(s: Snapshot, code?: string) {
 // the backup's log at the moment VRRP was dropped in its INPUT: MASTER since 02:41:04, hearing nothing
 const SPLIT_LOG = 'Sun Nov 22 02:40:40 2026: (VI_1) Entering BACKUP STATE (init)\nSun Nov 22 02:41:04 2026: (VI_1) Receive advertisement timeout\nSun Nov 22 02:41:04 2026: (VI_1) Entering MASTER STATE\n';
 const DROP_RULES = fx('iptables-save-input-drop.txt');
+// a MASTER holds its VIPs: the state comes from the addresses, the log only refines it
+const MASTER_VIPS = ['10.9.0.254', '10.9.0.253'];
 
 describe('vrrp-split-brain and vrrp-input-blocked (captured split brain: VRRP dropped in the backup\'s INPUT)', () => {
   it('split brain from the wire, with the rival named', () => {
-    const [f] = run(snapshot({ log: SPLIT_LOG, wire: fx('tcpdump-v2-split-brain-eth.txt'), iptables: DROP_RULES }), 'vrrp-split-brain').findings;
+    const [f] = run(snapshot({ extraAddrs: MASTER_VIPS, log: SPLIT_LOG, wire: fx('tcpdump-v2-split-brain-eth.txt'), iptables: DROP_RULES }), 'vrrp-split-brain').findings;
     expect(f).toMatchObject({ code: 'vrrp-split-brain', severity: 'critical', subject: 'VI_1' });
     expect(f!.detail).toContain('10.9.0.1 (priority 150)');
     expect(f!.evidence[0]!.excerpt).toContain('vrid 51: 10.9.0.2 (this node)');
@@ -70,25 +72,25 @@ describe('vrrp-split-brain and vrrp-input-blocked (captured split brain: VRRP dr
   });
 
   it('input-blocked is left to the netfilter check when the rule set explains it', () => {
-    expect(run(snapshot({ log: SPLIT_LOG, wire: fx('tcpdump-v2-split-brain-eth.txt'), iptables: DROP_RULES }), 'vrrp-input-blocked').findings).toEqual([]);
+    expect(run(snapshot({ extraAddrs: MASTER_VIPS, log: SPLIT_LOG, wire: fx('tcpdump-v2-split-brain-eth.txt'), iptables: DROP_RULES }), 'vrrp-input-blocked').findings).toEqual([]);
   });
 
   it('input-blocked from wire proof when no readable rule explains it', () => {
-    const [f] = run(snapshot({ log: SPLIT_LOG, wire: fx('tcpdump-v2-split-brain-eth.txt') }), 'vrrp-input-blocked').findings;
+    const [f] = run(snapshot({ extraAddrs: MASTER_VIPS, log: SPLIT_LOG, wire: fx('tcpdump-v2-split-brain-eth.txt') }), 'vrrp-input-blocked').findings;
     expect(f).toMatchObject({ code: 'vrrp-input-blocked', subject: 'VI_1' });
     expect(f!.title).toContain('adverts from 10.9.0.1 (priority 150) reach this host');
     expect(f!.detail).toMatch(/could not be read/);
   });
 
   it('a lower-priority rival is a split brain but not input-blocked (keepalived rightly stays MASTER)', () => {
-    const s = snapshot({ log: SPLIT_LOG, wire: fx('tcpdump-v2-split-brain-eth.txt'), conf: conf({ priority: 200 }) });
+    const s = snapshot({ extraAddrs: MASTER_VIPS, log: SPLIT_LOG, wire: fx('tcpdump-v2-split-brain-eth.txt'), conf: conf({ priority: 200 }) });
     expect(run(s, 'vrrp-input-blocked').findings).toEqual([]);
     expect(run(s, 'vrrp-split-brain').findings).toHaveLength(1);
   });
 
   it('split brain from the log alone: MASTER that keeps hearing "forcing new election"', () => {
     const log = fx('keepalived-2.2.7-console-master.log').split('\n').filter((l) => l <= 'Sun Nov 22 02:41:08 2026:~' || !l.startsWith('Sun')).join('\n');
-    const s = snapshot({ log, self: '10.9.0.1', conf: conf({ priority: 150 }), options: {}, createdAt: new Date(2026, 10, 22, 2, 41, 9).toISOString() });
+    const s = snapshot({ extraAddrs: MASTER_VIPS, log, self: '10.9.0.1', conf: conf({ priority: 150 }), options: {}, createdAt: new Date(2026, 10, 22, 2, 41, 9).toISOString() });
     const { findings, outcomes } = run(s, 'vrrp-split-brain');
     expect(findings).toHaveLength(1);
     expect(findings[0]!.detail).toContain('forcing new election');
@@ -110,6 +112,10 @@ describe('vrrp-no-peer-adverts', () => {
     const [f] = run(snapshot({ log: 'Sun Nov 22 02:40:40 2026: (VI_1) Entering BACKUP STATE (init)\n', wire: '3 packets captured\n', conf: uc }), 'vrrp-no-peer-adverts').findings;
     expect(f!.title).toContain('no advert from unicast peer 10.9.0.1 in 3 s');
     expect(f!.detail).toMatch(/security group/);
+    // a unicast pair does not hear about switch multicast handling; a multicast backup does (catalogue 24)
+    expect(f!.detail).not.toMatch(/IGMP snooping/);
+    const [m] = run(snapshot({ log: 'Sun Nov 22 02:40:40 2026: (VI_1) Entering BACKUP STATE (init)\n', wire: '3 packets captured\n' }), 'vrrp-no-peer-adverts').findings;
+    expect(m!.detail).toMatch(/IGMP snooping.*invisible from the host/);
   });
   it('says when adverts come from a source that is not the peer (SNAT or unicast_src_ip)', () => {
     const wire = fx('tcpdump-v2-split-brain-eth.txt').replaceAll('10.9.0.1 >', '198.51.100.7 >');
