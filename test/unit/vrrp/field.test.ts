@@ -40,7 +40,8 @@ function run(s: Snapshot, code: string) {
 // ---------------------------------------------------------------- vrrp-strict-blocks-vip
 
 describe('vrrp-strict-blocks-vip (captured: vrrp_strict on the lab master)', () => {
-  const strict = snap({ conf: fx('keepalived-gw1-strict.conf'), log: fx('keepalived-strict-master.log'), nft: fx('nft-strict-master.json'), configtest: 5 });
+  // the master holds both VIPs (the addresses decide the state; the log only refines it)
+  const strict = snap({ conf: fx('keepalived-gw1-strict.conf'), log: fx('keepalived-strict-master.log'), nft: fx('nft-strict-master.json'), configtest: 5, addr: fx('ip-addr-master.json') });
 
   it('names keepalived\'s own nft table and the config line, on the MASTER, critical', () => {
     const f = run(strict, 'vrrp-strict-blocks-vip');
@@ -90,7 +91,7 @@ describe('vrrp-strict-blocks-vip (captured: vrrp_strict on the lab master)', () 
   });
 
   it('a config without strict mode whose running keepalived still drops the VIP: the stale table', () => {
-    const f = run(snap({ nft: fx('nft-strict-master.json'), log: fx('keepalived-strict-master.log') }), 'vrrp-strict-blocks-vip');
+    const f = run(snap({ nft: fx('nft-strict-master.json'), log: fx('keepalived-strict-master.log'), addr: fx('ip-addr-master.json') }), 'vrrp-strict-blocks-vip');
     expect(f.map((x) => x.subject)).toEqual(['VI_LAN', 'VI_WAN']);
     expect(f[0]!.title).toMatch(/still drops 192\.168\.100\.1/);
     expect(f[0]!.fix!.steps).toEqual([expect.objectContaining({ argv: ['nft', 'delete', 'table', 'ip', 'keepalived'] })]);
@@ -155,12 +156,12 @@ describe('vrrp-instance-fault (captured: the master\'s WAN link set down, sync g
     const conf = fx('keepalived-gw1.conf').replace(/vrrp_sync_group VG_GW \{[\s\S]*?\n\}\n/, '');
     const log = 'Wed Dec  2 07:27:10 2026: (VI_LAN) Entering MASTER STATE\nWed Dec  2 07:27:10 2026: (VI_WAN) Entering BACKUP STATE\n';
     const fwd = file('sysctl:net.ipv4.ip_forward', '/proc/sys/net/ipv4/ip_forward', '1\n');
-    const f = run(snap({ conf, log, extra: [fwd] }), 'vrrp-instance-fault');
+    const f = run(snap({ conf, log, extra: [fwd], addr: fx('ip-addr-master-lan-only.json') }), 'vrrp-instance-fault');
     expect(f).toHaveLength(1);
     expect(f[0]!.severity).toBe('error');
     expect(f[0]!.title).toMatch(/split across the nodes: VI_LAN MASTER here, VI_WAN BACKUP/);
     // not a gateway (no forwarding): two independent VIPs are fine
-    expect(run(snap({ conf, log }), 'vrrp-instance-fault')).toEqual([]);
+    expect(run(snap({ conf, log, addr: fx('ip-addr-master-lan-only.json') }), 'vrrp-instance-fault')).toEqual([]);
   });
 });
 
