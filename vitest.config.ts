@@ -14,6 +14,16 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'release',
+          // the files `npm run release` wrote (npm test builds them first)
+          include: ['test/release/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 300_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'lab',
           include: ['test/lab/**/*.test.ts'],
           // real namespaces and real keepalived: one file at a time, generous limits

@@ -7,6 +7,8 @@ import { execa } from 'execa';
 import { REPO_ROOT } from '../test/lab/harness.js';
 import { checkSpeed } from './check-speed.js';
 import { conntrackScale } from './conntrack-scale.js';
+import { peerSpeed } from './peer-speed.js';
+import { watchBench } from './watch.js';
 
 const sections: string[] = [];
 const only = process.argv.slice(2);
@@ -39,10 +41,13 @@ async function script(name: string, file: string) {
 
 await section('check-speed', checkSpeed);
 await section('conntrack-scale', conntrackScale);
+await section('peer-speed', peerSpeed);
 await script('netfilter-parse', 'bench/netfilter.mjs');
 await script('timeline', 'bench/timeline.mjs');
 await script('first-frame', 'bench/first-frame.mjs');
 await script('hostile-host', 'bench/hostile.mjs');
+await section('watch', () => watchBench());
+await script('release', 'bench/release.mjs');
 
 const docPath = path.join(REPO_ROOT, 'docs', 'performance.md');
 const doc = await readFile(docPath, 'utf8');

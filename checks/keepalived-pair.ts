@@ -10,10 +10,12 @@
 //   faults, not runtime state, so vip-state-mismatch, which is about addresses held now, does not fit)
 import { authPassFingerprint } from '../src/secrets.js';
 import type { Check } from '../src/check.js';
-import { SkipCheck, finding } from '../src/context.js';
-import type { Evidence, Finding } from '../src/types.js';
-import { keepalivedConfig, peerKeepalivedConfig } from '../src/keepalived/from-snapshot.js';
-import type { Loc, VrrpInstance } from '../src/keepalived/model.js';
+import { CheckContext, SkipCheck, finding } from '../src/context.js';
+import type { Evidence, Finding, InstanceState } from '../src/types.js';
+import { keepalivedConfig, peerKeepalivedConfig, peerSnapshot } from '../src/keepalived/from-snapshot.js';
+import type { KeepalivedConfig, Loc, VrrpInstance } from '../src/keepalived/model.js';
+import { instanceStates, localAddresses } from '../src/state.js';
+import { ourKeepalived } from '../src/probes/keepalived.js';
 
 const at = (loc: Loc) => `${loc.file}:${loc.line}`;
 const ev = (loc: Loc, excerpt: string): Evidence => ({ probe: `kconf:${loc.file}`, excerpt: `${at(loc)}: ${excerpt}` });
@@ -153,8 +155,8 @@ const pairConsistency: Check = {
   title: "this node's keepalived.conf against the peer's",
   codes: ['vrrp-auth-mismatch', 'vrrp-advert-int-mismatch', 'unicast-peer-invalid', 'keepalived-config-invalid'],
   run(ctx) {
-    const given = ctx.snapshot.options.peerConfig ?? ctx.snapshot.options.peerSnapshot;
-    if (!given) throw new SkipCheck('no peer configuration given (--peer-config or --peer-snapshot)');
+    const given = ctx.snapshot.options.peerConfig ?? ctx.snapshot.options.peerSnapshot ?? ctx.snapshot.options.peer;
+    if (!given) throw new SkipCheck('no peer configuration given (--peer, --peer-config or --peer-snapshot)');
     const peer = peerKeepalivedConfig(ctx);
     if (!peer) throw new SkipCheck(`no readable keepalived configuration in ${given}`);
     const own = keepalivedConfig(ctx).result;
@@ -163,4 +165,105 @@ const pairConsistency: Check = {
   },
 };
 
-export const keepalivedPairChecks: Check[] = [pairConsistency];
+// ---------------------------------------------------------------- the pair, live (both snapshots)
+// Who holds each VIP now, from both nodes' addresses (no --wire needed): both -> vrrp-split-brain,
+// neither while both run keepalived -> vip-state-mismatch; VRRP versions -> vrrp-version-mismatch;
+// the master's negative track weights against the backup's priority -> nopreempt-ineffective.
+
+function weightOf(cfg: KeepalivedConfig, name: string, own: number | undefined): number | undefined {
+  return own ?? cfg.vrrpScripts.find((s) => s.name === name)?.weight;
+}
+
+/** How far failing tracks can lower this instance's priority (a sum of negative weights); undefined: none is weighted. */
+function worstDrop(cfg: KeepalivedConfig, vi: VrrpInstance): number | undefined {
+  const weights = [
+    ...vi.trackScripts.map((t) => weightOf(cfg, t.name, t.weight)),
+    ...vi.trackInterfaces.map((t) => t.weight),
+  ].filter((w): w is number => w !== undefined && w !== 0);
+  if (!weights.length) return undefined;
+  return weights.filter((w) => w < 0).reduce((a, b) => a + b, 0);
+}
+
+function ipEvidence(node: string, probe: string, vip: string): Evidence {
+  return { probe, excerpt: `${node}: holds ${vip}` };
+}
+
+const pairLive: Check = {
+  id: 'keepalived-pair-live',
+  title: 'who holds each VIP, on both nodes',
+  codes: ['vrrp-split-brain', 'vip-state-mismatch', 'vrrp-version-mismatch', 'nopreempt-ineffective'],
+  run(ctx) {
+    const peer = peerSnapshot(ctx);
+    if (!peer) throw new SkipCheck("needs the other node's snapshot (--peer HOST or --peer-snapshot FILE)");
+    const pctx = new CheckContext(peer);
+    const own = keepalivedConfig(ctx).result?.config;
+    const theirs = keepalivedConfig(pctx).result?.config;
+    if (!own) throw new SkipCheck("this node's keepalived configuration is not readable");
+    if (!ctx.output('ip-addr') || !pctx.output('ip-addr')) throw new SkipCheck('the addresses of both nodes are needed (ip -j addr)');
+    const peerName = ctx.snapshot.options.peer ?? peer.host.hostname;
+    const mine = new Set(localAddresses(ctx).map((a) => a.address));
+    const there = new Set(localAddresses(pctx).map((a) => a.address));
+    const myStates = new Map(instanceStates(ctx).map((s) => [s.name, s] as const));
+    const theirStates = new Map<string, InstanceState>(instanceStates(pctx).map((s) => [s.name, s] as const));
+    const bothRun = ourKeepalived(ctx.snapshot.probes) !== undefined && ourKeepalived(peer.probes) !== undefined;
+    const out: Finding[] = [];
+    for (const vi of own.vrrpInstances) {
+      const other = theirs?.vrrpInstances.find((p) => p.name === vi.name) ?? theirs?.vrrpInstances.find((p) => p.virtualRouterId === vi.virtualRouterId);
+      const state = (m: Map<string, InstanceState>, n: string | undefined) => (n ? m.get(n)?.state ?? 'UNKNOWN' : 'UNKNOWN');
+      const both = vi.virtualIpaddresses.map((v) => v.address).filter((a) => mine.has(a) && there.has(a));
+      if (both.length) {
+        out.push(
+          finding('vrrp-split-brain', {
+            title: `${vi.name} (VRID ${vi.virtualRouterId ?? '?'}): both nodes hold ${both.join(', ')}`,
+            detail: `This node (${state(myStates, vi.name)}) and the peer ${peerName} (${state(theirStates, other?.name)}) both carry ${both.join(', ')}: a split brain. Clients and upstream routers reach either node at random, and SNATed connections break. One node does not hear the other's adverts: a firewall dropping VRRP, SNAT rewriting the adverts, or a mismatched VRID, password or interval.`,
+            evidence: both.flatMap((a) => [ipEvidence('this node', 'ip-addr', a), ipEvidence(peerName, `${peerName}:ip-addr`, a)]),
+            subject: vi.name,
+          }),
+        );
+      }
+      const none = vi.virtualIpaddresses.map((v) => v.address).filter((a) => !mine.has(a) && !there.has(a));
+      if (none.length && bothRun && other) {
+        out.push(
+          finding('vip-state-mismatch', {
+            title: `${vi.name}: neither node holds ${none.join(', ')}`,
+            detail: `Both nodes run keepalived, yet no node carries ${none.join(', ')} (this node ${state(myStates, vi.name)}, the peer ${peerName} ${state(theirStates, other.name)}): clients have no gateway. Look for an instance in FAULT and for a VIP removed by hand or by a network manager.`,
+            evidence: [{ probe: 'ip-addr', excerpt: `this node: no ${none.join(', ')}` }, { probe: `${peerName}:ip-addr`, excerpt: `${peerName}: no ${none.join(', ')}` }],
+            subject: vi.name,
+          }),
+        );
+      }
+      if (!other || !theirs) continue;
+      const va = vi.version ?? 2;
+      const vb = other.version ?? 2;
+      if (va !== vb) {
+        out.push(
+          finding('vrrp-version-mismatch', {
+            title: `(${vi.name}) VRRP version ${va} here, ${vb} on the peer ${peerName}`,
+            detail: 'keepalived drops adverts of the other VRRP version, so neither node hears the other and both become MASTER. Use the same version (vrrp_version in global_defs, or version in the instance) on both.',
+            evidence: [ev(vi.loc, `version ${va}`), { probe: `${peerName}:kconf:${other.loc.file}`, excerpt: `${at(other.loc)}: version ${vb}` }],
+            location: { file: vi.loc.file, line: vi.loc.line },
+            subject: vi.name,
+          }),
+        );
+      }
+      // the intended master: the higher priority; can its failing tracks hand the VIP over?
+      const [master, mcfg, backup, mname] = (vi.priority ?? 100) >= (other.priority ?? 100) ? [vi, own, other, 'this node'] as const : [other, theirs, vi, `the peer ${peerName}`] as const;
+      const drop = worstDrop(mcfg, master);
+      if (drop !== undefined && master.priority !== undefined && backup.priority !== undefined && master.priority + drop >= backup.priority) {
+        out.push(
+          finding('nopreempt-ineffective', {
+            title: `(${vi.name}) the track weights of ${mname} cannot move the VIP: ${master.priority}${drop} = ${master.priority + drop}, the other node has ${backup.priority}`,
+            detail: `Even with every weighted track failing, ${mname} keeps priority ${master.priority + drop}, not below the other node's ${backup.priority}, so it stays MASTER with a failed check. Make the weights larger (in absolute value) than the priority gap of ${master.priority - backup.priority}, or use a track without weight (FAULT on failure).`,
+            evidence: [ev(vi.loc, `priority ${vi.priority ?? 'unset'}`), { probe: `${peerName}:kconf:${other.loc.file}`, excerpt: `${at(other.loc)}: priority ${other.priority ?? 'unset'}` }],
+            location: { file: vi.loc.file, line: vi.loc.line },
+            subject: vi.name,
+            severity: 'warning',
+          }),
+        );
+      }
+    }
+    return out;
+  },
+};
+
+export const keepalivedPairChecks: Check[] = [pairConsistency, pairLive];

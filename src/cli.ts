@@ -7,6 +7,7 @@ import type { CollectOptions, Report, Snapshot } from './types.js';
 import { PACKAGE_ROOT, TOOL_VERSION } from './version.js';
 import { wantColor } from './report/ansi.js';
 import { visibleLine } from './report/escape.js';
+import { embedded } from './embedded.js';
 
 /** An error the operator can act on: one line on stderr, exit status 3, no stack trace. */
 export class UsageError extends Error {}
@@ -25,12 +26,19 @@ interface CheckFlags {
   since?: string;
   color?: boolean;
   kind?: string;
+  peer?: string;
+  sshConfig?: string;
+  /** -o: write the report to this file (atomically) instead of standard output */
+  output?: string;
 }
 
 function collectOptions(flags: CheckFlags): CollectOptions {
   if (flags.config && !existsSync(flags.config)) throw new UsageError(`--config ${flags.config}: no such file`);
   if (flags.peerConfig && !existsSync(flags.peerConfig)) throw new UsageError(`--peer-config ${flags.peerConfig}: no such file`);
   if (flags.peerSnapshot && !existsSync(flags.peerSnapshot)) throw new UsageError(`--peer-snapshot ${flags.peerSnapshot}: no such file`);
+  if (flags.peer && flags.peerSnapshot) throw new UsageError('--peer and --peer-snapshot both name the other node: give one');
+  if (flags.sshConfig && !flags.peer) throw new UsageError('--ssh-config goes with --peer HOST');
+  if (flags.sshConfig && !existsSync(flags.sshConfig)) throw new UsageError(`--ssh-config ${flags.sshConfig}: no such file`);
   const o: CollectOptions = {};
   if (flags.config) o.config = path.resolve(flags.config);
   if (flags.peerConfig) o.peerConfig = path.resolve(flags.peerConfig);
@@ -54,11 +62,12 @@ function parseOnly(only: string | undefined): string[] | undefined {
   return only.split(',').map((c) => c.trim()).filter(Boolean);
 }
 
-async function validateOnly(codes: string[] | undefined): Promise<void> {
+/** `flag`: the option the codes came from, named only when the user gave one (--only). */
+async function validateOnly(codes: string[] | undefined, flag?: string): Promise<void> {
   if (!codes) return;
   const { isFindingCode } = await import('./codes.js');
   const unknown = codes.filter((c) => !isFindingCode(c));
-  if (unknown.length) throw new UsageError(`--only: unknown finding code ${unknown.join(', ')} (see docs/report.md for the list)`);
+  if (unknown.length) throw new UsageError(`${flag ? `${flag}: ` : ''}unknown code ${unknown.join(', ')} (see \`hagw-doctor codes\`)`);
 }
 
 async function loadSnapshot(file: string): Promise<Snapshot> {
@@ -76,20 +85,30 @@ export async function runCheck(flags: CheckFlags, extra: { snapshot?: Snapshot; 
   const format = flags.json ? 'json' : (flags.format ?? 'text');
   if (!['text', 'json', 'prometheus', 'junit'].includes(format)) throw new UsageError(`--format takes text, json, prometheus or junit, not ${format}`);
   const only = parseOnly(flags.only);
-  await validateOnly(only);
-  const { collect, analyse, exitStatus } = await import('./pipeline.js');
+  await validateOnly(only, '--only');
+  const { exitStatus } = await import('./pipeline.js');
   let snapshot = extra.snapshot;
   let source = extra.source ?? 'live';
   if (!snapshot && flags.from) {
+    if (flags.peer) throw new UsageError('--peer probes the other node live; with --from, give its snapshot with --peer-snapshot FILE');
     snapshot = await loadSnapshot(flags.from);
     source = flags.from;
+    if (flags.peerSnapshot) snapshot = await withPeerSnapshotFile(snapshot, flags.peerSnapshot);
   }
   if (flags.kind !== undefined && !['gateway', 'director', 'vip'].includes(flags.kind)) throw new UsageError(`--kind takes gateway, director or vip, not ${flags.kind}`);
-  snapshot ??= await collect(collectOptions(flags));
-  const report = analyse(snapshot, { ...(only ? { only } : {}), source, ...(flags.kind ? { kind: flags.kind as 'gateway' | 'director' | 'vip' } : {}) });
-  let out = await render(report, format, flags);
-  if (format === 'text' && snapshot.options.wire) out += await wireText(snapshot);
-  process.stdout.write(out);
+  snapshot ??= await collectLive(flags);
+  const { analysePair } = await import('./peer/pair.js');
+  const report = analysePair(snapshot, { ...(only ? { only } : {}), source, ...(flags.kind ? { kind: flags.kind as 'gateway' | 'director' | 'vip' } : {}) });
+  let text = await render(report, format, flags);
+  if (format === 'text' && snapshot.options.wire) text += await wireText(snapshot);
+  if (flags.output) {
+    const { writeFileAtomic } = await import('./report/write-file.js');
+    try {
+      await writeFileAtomic(flags.output, text);
+    } catch (err) {
+      throw new UsageError(`cannot write ${flags.output}: ${(err as Error).message}`);
+    }
+  } else process.stdout.write(text);
   return exitStatus(report);
 }
 
@@ -99,13 +118,34 @@ async function wireText(snapshot: Snapshot): Promise<string> {
   return visible(wireSummaryLines(new CheckContext(snapshot)).join('\n')) + '\n';
 }
 
+/** This host's snapshot; with --peer, the other node's collected at the same time over SSH and embedded. */
+async function collectLive(flags: CheckFlags): Promise<Snapshot> {
+  const options = collectOptions(flags);
+  const { collect } = await import('./pipeline.js');
+  if (!flags.peer) return collect(options);
+  const { validPeerHost } = await import('./peer/ssh.js');
+  if (!validPeerHost(flags.peer)) throw new UsageError(`--peer takes [USER@]HOST, not ${JSON.stringify(flags.peer).slice(0, 80)}`);
+  const { collectPeer } = await import('./peer/collect.js');
+  const { embedPeer } = await import('./peer/pair.js');
+  const target = { host: flags.peer, ...(flags.sshConfig ? { sshConfig: path.resolve(flags.sshConfig) } : {}) };
+  const [local, peer] = await Promise.all([collect({ ...options, peer: flags.peer }), collectPeer(target, options)]);
+  return embedPeer(local, peer);
+}
+
+/** --from FILE --peer-snapshot FILE: the peer's snapshot goes into the loaded one (it used to be ignored). */
+async function withPeerSnapshotFile(snapshot: Snapshot, file: string): Promise<Snapshot> {
+  const peer = await loadSnapshot(file);
+  const { embedPeerSnapshotFile } = await import('./peer/pair.js');
+  return embedPeerSnapshotFile(snapshot, path.resolve(file), peer);
+}
+
 async function render(report: Report, format: string, flags: CheckFlags): Promise<string> {
   const formats = await import('./report/formats.js');
   if (format === 'json') return formats.renderJson(report);
-  if (format === 'prometheus') return formats.renderPrometheus(report);
+  if (format === 'prometheus') return formats.renderPrometheus(report, { version: TOOL_VERSION });
   if (format === 'junit') return formats.renderJunit(report);
   const { renderText } = await import('./report/text.js');
-  let text = renderText(report, { color: wantColor(process.stdout, flags.color === false), width: process.stdout.columns ?? 100 });
+  let text = renderText(report, { color: !flags.output && wantColor(process.stdout, flags.color === false), width: process.stdout.columns ?? 100 });
   if (!report.findings.length || notAGateway(report)) text += notAGatewayHint(report);
   return text;
 }
@@ -124,6 +164,8 @@ export function demoDir(): string {
 }
 
 export function demoScenarios(): string[] {
+  const emb = embedded();
+  if (emb) return [...emb.demoNames].sort();
   try {
     return readdirSync(demoDir()).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
   } catch {
@@ -136,8 +178,7 @@ async function runDemo(scenario: string | undefined, flags: CheckFlags): Promise
   if (all.length === 0) throw new UsageError(`no demo snapshots found in ${demoDir()}`);
   const name = scenario ?? (all.includes('ip-forward-off') ? 'ip-forward-off' : all[0]!);
   if (!all.includes(name)) throw new UsageError(`no demo scenario "${name}"; there are: ${all.join(', ')}`);
-  const file = path.join(demoDir(), `${name}.json`);
-  const snapshot = await loadSnapshot(file);
+  const snapshot = await loadDemo(name);
   if (interactive(flags)) {
     const { runApp } = await import('./app/main.js');
     return runApp({ color: wantColor(process.stdout, flags.color === false), demo: { scenario: name, snapshot, scenarios: all } });
@@ -148,8 +189,34 @@ async function runDemo(scenario: string | undefined, flags: CheckFlags): Promise
   return runCheck(flags, { snapshot, source: `demo:${name}` });
 }
 
+/** A demo snapshot: a file of the package, or embedded in the single executable. */
+async function loadDemo(name: string): Promise<Snapshot> {
+  const text = embedded()?.demoText(name);
+  if (text === undefined) return loadSnapshot(path.join(demoDir(), `${name}.json`));
+  const { parseSnapshot, SnapshotError } = await import('./snapshot-file.js');
+  try {
+    return parseSnapshot(text, `demo ${name}`);
+  } catch (err) {
+    if (err instanceof SnapshotError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
 function interactive(flags: CheckFlags): boolean {
-  return process.stdin.isTTY === true && process.stdout.isTTY === true && !flags.json && !flags.format;
+  return ttyApp() && !flags.json && !flags.format && !flags.output;
+}
+
+/** The full-screen app needs a terminal on both ends that can draw it: TERM=dumb, an unset or
+ *  unknown TERM, or no TTY get the text report instead (docs/app.md). */
+export function ttyApp(env: NodeJS.ProcessEnv = process.env, stdin: { isTTY?: boolean } = process.stdin, stdout: { isTTY?: boolean } = process.stdout): boolean {
+  return stdin.isTTY === true && stdout.isTTY === true && capableTerm(env.TERM);
+}
+
+const KNOWN_TERMS = /^(xterm|screen|tmux|rxvt|vt(100|102|220|320|420|52\d)|linux|ansi|alacritty|kitty|foot|wezterm|st(-|$)|putty|konsole|gnome|iterm|eterm|cygwin|mintty|contour|ghostty|vte|rio)/i;
+
+export function capableTerm(term: string | undefined): boolean {
+  if (!term || term === 'dumb' || term === 'unknown') return false;
+  return KNOWN_TERMS.test(term);
 }
 
 function addCheckOptions(cmd: Command, Option: typeof import('commander').Option): Command {
@@ -159,13 +226,16 @@ function addCheckOptions(cmd: Command, Option: typeof import('commander').Option
     .option('--config <file>', 'keepalived.conf to read (default: the running keepalived\'s -f, else /etc/keepalived/keepalived.conf)')
     .option('--peer-config <file>', 'the other node\'s keepalived.conf, to check the pair for consistency')
     .option('--peer-snapshot <file>', 'the other node\'s `hagw-doctor snapshot`: its config and interfaces, for pair checks')
+    .option('--peer <[user@]host>', 'the other node, probed live over SSH (your keys, agent and ~/.ssh/config; nothing installed there)')
+    .option('--ssh-config <file>', 'ssh_config for --peer (passed to ssh as -F)')
     .option('--only <codes>', 'only these finding codes, comma-separated')
     .option('--from <snapshot>', 'analyse a snapshot file instead of this host')
     .option('--wire', 'listen for VRRP adverts on the wire (needs root and tcpdump)')
     .option('--wire-seconds <n>', 'how long to listen with --wire (default: 3 advert intervals)')
     .option('--conntrack-walk', 'allow a full walk of the conntrack table (slow on a busy gateway)')
     .option('--since <duration>', 'how far back to read keepalived\'s log, e.g. 24h (default 24h)')
-    .option('--kind <kind>', 'what this host is: gateway, director or vip (default: inferred from the config, notify scripts and rules)');
+    .option('--kind <kind>', 'what this host is: gateway, director or vip (default: inferred from the config, notify scripts and rules)')
+    .option('-o, --output <file>', 'write the report to FILE, replaced atomically (for node_exporter\'s textfile collector)');
 }
 
 export function buildProgram({ Command, Option }: typeof import('commander')): Command {
@@ -193,7 +263,12 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     process.exitCode = await runCheck(cmd.optsWithGlobals<CheckFlags>());
   });
 
-  addCheckOptions(program.command('demo [scenario]').description('the doctor on a recorded snapshot of a broken lab pair (fixes shown, never applied)'), Option).action(
+  addCheckOptions(program.command('demo [scenario]').description('the doctor on a recorded snapshot of a broken lab pair (fixes shown, never applied)'), Option)
+    .addHelpText('after', () => {
+      const all = demoScenarios();
+      return all.length ? `\nScenarios (default ${all.includes('ip-forward-off') ? 'ip-forward-off' : all[0]}):\n${all.map((s) => `  ${s}`).join('\n')}\n` : `\nNo demo snapshots found in ${demoDir()}.\n`;
+    })
+    .action(
     async (scenario: string | undefined, _flags: CheckFlags, cmd: Command) => {
       process.exitCode = await runDemo(scenario, cmd.optsWithGlobals<CheckFlags>());
     },
@@ -206,6 +281,8 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--config <file>', 'keepalived.conf to read')
     .option('--peer-config <file>', 'the other node\'s keepalived.conf')
     .option('--peer-snapshot <file>', 'the other node\'s snapshot')
+    .option('--peer <[user@]host>', 'the other node over SSH: its snapshot is embedded in this one')
+    .option('--ssh-config <file>', 'ssh_config for --peer (passed to ssh as -F)')
     .option('--wire', 'include a VRRP capture')
     .option('--wire-seconds <n>', 'capture window')
     .option('--conntrack-walk', 'include a full conntrack walk')
@@ -213,8 +290,7 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--include-secrets', 'keep auth_pass values (default: replaced by a fingerprint that still tells "differs")')
     .action(async (_flags: CheckFlags, cmd: Command) => {
       const flags = cmd.optsWithGlobals<CheckFlags & { output?: string; includeSecrets?: boolean }>();
-      const { collect } = await import('./pipeline.js');
-      const collected = await collect(collectOptions(flags));
+      const collected = await collectLive(flags);
       const { redactSnapshot } = await import('./secrets.js');
       const snapshot = flags.includeSecrets ? { ...collected, options: { ...collected.options, secrets: 'included' as const } } : redactSnapshot(collected);
       if (flags.output) {
@@ -240,8 +316,10 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--confirm-timeout <seconds>', 'roll back by itself unless `hagw-doctor confirm` runs within this many seconds')
     .option('--config <file>', 'keepalived.conf to read')
     .option('--from <snapshot>', 'preview the fixes of a snapshot (never applied)')
+    .option('--on-peer <[user@]host>', 'run the fix with the other node\'s own hagw-doctor over SSH (its preview, consent and rollback)')
+    .option('--ssh-config <file>', 'ssh_config for --on-peer (passed to ssh as -F)')
     .action(async (codes: string[], _flags: unknown, cmd: Command) => {
-      const flags = cmd.optsWithGlobals<{ dryRun?: boolean; yes?: boolean; confirmTimeout?: string; config?: string; from?: string }>();
+      const flags = cmd.optsWithGlobals<{ dryRun?: boolean; yes?: boolean; confirmTimeout?: string; config?: string; from?: string; onPeer?: string; sshConfig?: string }>();
       let confirmTimeout: number | undefined;
       if (flags.confirmTimeout !== undefined) {
         confirmTimeout = Number(flags.confirmTimeout);
@@ -250,6 +328,24 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
         }
       }
       await validateOnly(codes);
+      if (flags.onPeer) {
+        if (flags.from || flags.config) throw new UsageError('--on-peer runs the fix on the other node, with its own config: --from and --config do not apply');
+        if (flags.sshConfig && !existsSync(flags.sshConfig)) throw new UsageError(`--ssh-config ${flags.sshConfig}: no such file`);
+        const { validPeerHost } = await import('./peer/ssh.js');
+        if (!validPeerHost(flags.onPeer)) throw new UsageError(`--on-peer takes [USER@]HOST, not ${JSON.stringify(flags.onPeer).slice(0, 80)}`);
+        const { fixOnPeer } = await import('./peer/fix.js');
+        process.exitCode = await fixOnPeer({
+          target: { host: flags.onPeer, ...(flags.sshConfig ? { sshConfig: path.resolve(flags.sshConfig) } : {}) },
+          codes,
+          yes: flags.yes === true,
+          dryRun: flags.dryRun === true,
+          ...(confirmTimeout !== undefined ? { confirmTimeout } : {}),
+          out: (t) => process.stdout.write(t),
+          err: (t) => process.stderr.write(t),
+        });
+        return;
+      }
+      if (flags.sshConfig) throw new UsageError('--ssh-config goes with --on-peer HOST');
       if (flags.config && !existsSync(flags.config)) throw new UsageError(`--config ${flags.config}: no such file`);
       const { fixCommand } = await import('./change/cli.js');
       process.exitCode = await fixCommand({
@@ -304,6 +400,7 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .requiredOption('--peer <addr>', 'the other node\'s address')
     .option('--vrid <n>', 'virtual router id, 1-255', '51')
     .option('--priority <n>', 'VRRP priority, 1-254 (default 150 master, 100 backup)')
+    .option('--peer-priority <n>', "the other node's priority (default 100 for a master's peer, 150 for a backup's): this node's must be on the right side of it")
     .option('--advert-int <s>', 'advert interval in seconds', '1')
     .option('--auth-pass <p>', 'VRRP PASS authentication (8 characters at most)')
     .option('--multicast', 'multicast adverts instead of unicast (not on cloud VPCs)')
@@ -338,6 +435,66 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
       process.exitCode = await timelineCommand({ ...flags, color: wantColor(process.stdout, program.opts().color === false) });
     });
 
+  program
+    .command('codes')
+    .description('every finding code, its severity and what it means (from the registry)')
+    .option('--json', 'as JSON: code, severity, meaning, detection, fix, checks')
+    .action(async (_flags: unknown, cmd: Command) => {
+      const { json } = cmd.optsWithGlobals<{ json?: boolean }>();
+      const [{ CHECKS }, view] = await Promise.all([import('../checks/index.js'), import('./codes-view.js')]);
+      const entries = view.codeEntries(CHECKS);
+      process.stdout.write(json ? JSON.stringify(entries, null, 2) + '\n' : view.renderCodesText(entries, process.stdout.columns ?? 100));
+      process.exitCode = 0;
+    });
+
+  program
+    .command('explain <code>')
+    .description('one finding code: what it means, how it is detected, the fix')
+    .action(async (code: string) => {
+      const [{ CHECKS }, view] = await Promise.all([import('../checks/index.js'), import('./codes-view.js')]);
+      const known = view.lookupCode(code);
+      if (!known) throw new UsageError(`unknown code ${code} (see \`hagw-doctor codes\`)`);
+      process.stdout.write(view.renderExplain(view.codeEntries(CHECKS).find((e) => e.code === known)!, process.stdout.columns ?? 100));
+      process.exitCode = 0;
+    });
+
+  program
+    .command('watch')
+    .description('follow this node live until interrupted: state changes with their cause, VIPs, adverts, findings, changes')
+    .addOption(new Option('--format <format>', 'text or jsonl (one JSON event a line)').default('text'))
+    .option('--for <seconds>', 'stop after this many seconds')
+    .option('--peer <host>', "also the other node's events, over SSH (its own hagw-doctor watch)")
+    .option('--wire', "follow the peer's VRRP adverts on the wire (tcpdump -p; root): silence counted to the second")
+    .option('--config <file>', 'keepalived.conf to read')
+    .option('--log <file>', "follow this file as keepalived's log (default: where the running keepalived logs)")
+    .option('--node <name>', 'the node name in each event (default: the host name)')
+    .option('--check-every <seconds>', 'the light check that reports findings appearing and clearing (default 60; 0: only at start)')
+    .action(async (_flags: unknown, cmd: Command) => {
+      const f = cmd.optsWithGlobals<{ format: string; for?: string; peer?: string; wire?: boolean; config?: string; log?: string; node?: string; checkEvery?: string }>();
+      if (f.format !== 'text' && f.format !== 'jsonl') throw new UsageError(`--format takes text or jsonl, not ${f.format}`);
+      const seconds = (name: string, v: string | undefined, min: number) => {
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < min || n > 30 * 86400) throw new UsageError(`${name} takes a number of seconds, not ${v}`);
+        return n;
+      };
+      if (f.config && !existsSync(f.config)) throw new UsageError(`--config ${f.config}: no such file`);
+      if (f.log && !existsSync(f.log)) throw new UsageError(`--log ${f.log}: no such file`);
+      const forS = seconds('--for', f.for, 0.1);
+      const every = seconds('--check-every', f.checkEvery, 0);
+      const { watchCommand } = await import('./watch/cli.js');
+      process.exitCode = await watchCommand({
+        format: f.format,
+        ...(forS !== undefined ? { for: forS } : {}),
+        ...(f.peer ? { peer: f.peer } : {}),
+        ...(f.wire ? { wire: true } : {}),
+        ...(f.log ? { log: path.resolve(f.log) } : {}),
+        ...(f.node ? { node: f.node } : {}),
+        ...(every !== undefined ? { checkEvery: every } : {}),
+        collect: f.config ? { config: path.resolve(f.config) } : {},
+      });
+    });
+
   return program;
 }
 
@@ -346,7 +503,7 @@ export async function main(argv: string[]): Promise<number> {
     // before anything else: a commit-confirmed change past its deadline (its timer died) is rolled back
     const { settleOverdueFirst } = await import('./change/overdue.js');
     await settleOverdueFirst(argv);
-    if (argv.length === 0 && process.stdin.isTTY === true && process.stdout.isTTY === true) {
+    if (argv.length === 0 && ttyApp()) {
       // `ssh gw1; hagw-doctor`: straight to the app, without loading the argument parser
       const { runApp } = await import('./app/main.js');
       return await runApp({ color: wantColor(process.stdout, false), options: {} });

@@ -5,6 +5,7 @@ import { keepalivedConfig } from './keepalived/from-snapshot.js';
 import { parseVrrpLog, type LogEvent } from './vrrp/log.js';
 import { KEEPALIVED_LOG_PROBE, processesFrom } from './probes/keepalived.js';
 import { daemonsHere, isLegacy, unverifiable, vrrpChildOf, type KeepalivedProcess } from './keepalived/daemon.js';
+import { isoTime } from './time.js';
 
 export interface LocalAddress {
   ifname: string;
@@ -184,14 +185,20 @@ export function instanceStates(ctx: CheckContext): InstanceState[] {
     return cfg.vrrpInstances.map((inst): InstanceState => {
       const vips = inst.virtualIpaddresses.map((v) => v.address);
       const vipsHeld = vips.filter((v) => holdsAddress(ctx, v));
-      const base = { name: inst.name, vips, vipsHeld };
+      const base = {
+        name: inst.name,
+        ...(inst.virtualRouterId !== undefined ? { vrid: inst.virtualRouterId } : {}),
+        ...(inst.interface !== undefined ? { interface: inst.interface } : {}),
+        vips,
+        vipsHeld,
+      };
       if (daemon.running === 'no') return { ...base, state: 'STOP', source: 'no keepalived daemon in this network namespace' };
       if (daemon.running === 'unknown') return { ...base, state: 'UNKNOWN', source: `keepalived could not be verified (${daemon.why})` };
       const last = events?.events.filter((e) => e.instance === inst.name && !e.intent).at(-1);
-      const logSays = last ? { state: last.state, since: last.time } : undefined;
+      const logSays = last ? { state: last.state, since: last.time, ...(last.ts !== undefined ? { sinceIso: isoTime(last.ts) } : {}) } : undefined;
       const withLog = (st: InstanceState): InstanceState => {
         if (!logSays) return st;
-        if (logSays.state === st.state) return { ...st, ...(logSays.since ? { since: logSays.since } : {}) };
+        if (logSays.state === st.state) return { ...st, ...(logSays.since ? { since: logSays.since } : {}), ...(logSays.sinceIso ? { sinceIso: logSays.sinceIso } : {}) };
         return { ...st, contested: `keepalived's log (${events!.probe}) says ${logSays.state}${logSays.since ? ` since ${logSays.since}` : ''}; the ${st.source.startsWith('data dump') ? 'data dump' : 'addresses'} decide` };
       };
       const dumped = dump?.get(inst.name);
@@ -206,10 +213,10 @@ export function instanceStates(ctx: CheckContext): InstanceState[] {
       if (vips.length && vipsHeld.length === vips.length) return withLog({ ...base, state: 'MASTER', source: 'VIP presence (all VIPs held)' });
       if (vips.length && vipsHeld.length === 0) {
         // without VIPs keepalived is BACKUP, FAULT or INIT: the log may tell which, never MASTER
-        if (logSays && STANDBY.has(logSays.state)) return { ...base, state: logSays.state as InstanceState['state'], source: `VIP presence (no VIP held) and the log (${events!.probe})`, ...(logSays.since ? { since: logSays.since } : {}) };
+        if (logSays && STANDBY.has(logSays.state)) return { ...base, state: logSays.state as InstanceState['state'], source: `VIP presence (no VIP held) and the log (${events!.probe})`, ...(logSays.since ? { since: logSays.since } : {}), ...(logSays.sinceIso ? { sinceIso: logSays.sinceIso } : {}) };
         return withLog({ ...base, state: 'BACKUP', source: 'VIP presence (no VIP held)' });
       }
-      if (logSays) return { ...base, state: logSays.state, source: `log (${events!.probe}), VIPs ${vips.length ? 'partly held' : 'none configured'}`, ...(logSays.since ? { since: logSays.since } : {}) };
+      if (logSays) return { ...base, state: logSays.state, source: `log (${events!.probe}), VIPs ${vips.length ? 'partly held' : 'none configured'}`, ...(logSays.since ? { since: logSays.since } : {}), ...(logSays.sinceIso ? { sinceIso: logSays.sinceIso } : {}) };
       return { ...base, state: 'UNKNOWN', source: `no data dump, no log line of the daemon, VIPs ${vips.length ? 'partly held' : 'none configured'}` };
     });
   });

@@ -88,6 +88,8 @@ export interface CollectOptions {
   peerConfig?: string;
   /** --peer-snapshot: the other node's `hagw-doctor snapshot`, for pair consistency and MTUs */
   peerSnapshot?: string;
+  /** --peer [USER@]HOST: the other node, probed over SSH and embedded as the peer-snapshot probe */
+  peer?: string;
   /** --wire: listen for VRRP adverts on the wire */
   wire?: boolean;
   /** listen window for --wire, seconds */
@@ -249,11 +251,16 @@ export type Role = 'master' | 'backup' | 'fault' | 'unknown';
 
 export interface InstanceState {
   name: string;
+  /** virtual_router_id and interface from the config: with the VIPs they identify the pair */
+  vrid?: number;
+  interface?: string;
   state: 'MASTER' | 'BACKUP' | 'FAULT' | 'INIT' | 'STOP' | 'UNKNOWN';
   /** which source decided: data-dump, log, vip-presence */
   source: string;
-  /** when the latest transition happened, when the log says */
+  /** when the latest transition happened, when the log says (as the log writes it) */
   since?: string;
+  /** the same moment in ISO 8601 with the zone offset, when the log line's time could be read (additive to v1) */
+  sinceIso?: string;
   vips: string[];
   vipsHeld: string[];
   /** another source says otherwise (the log, or the dump against the addresses): no fix is premised on this state */
@@ -293,4 +300,8 @@ export interface PeerStatus {
   reachable: boolean;
   reason?: string;
   via: 'ssh' | 'snapshot';
+  /** the peer's own hostname, role and instances (side-by-side views), when it was read */
+  hostname?: string;
+  role?: Role;
+  instances?: InstanceState[];
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { embedded } from './embedded.js';
 
 export const TOOL_NAME = 'hagw-doctor';
 
@@ -19,7 +20,9 @@ function findPackage(): { root: string; version: string } {
   return { root: process.cwd(), version: '0.0.0' };
 }
 
-const pkg = findPackage();
+// the single executable has no package directory: its start-up script says the version
+const emb = embedded();
+const pkg = emb ? { root: path.dirname(process.execPath), version: emb.version } : findPackage();
 /** The package's root directory (holds demo/, docs/). */
 export const PACKAGE_ROOT: string = pkg.root;
 export const TOOL_VERSION: string = pkg.version;

@@ -10,6 +10,7 @@ import { useTerminalSize } from './components/terminal.js';
 import { Screen } from './components/screen.js';
 import { Home } from './screens/home.js';
 import { CheckRowLine } from './components/check-row.js';
+import { ScrollView } from './components/scroll-view.js';
 
 // only Home is needed for the first frame; the other screens load behind it
 const Diagnose = lazy(() => import('./screens/diagnose.js').then((m) => ({ default: m.Diagnose })));
@@ -17,6 +18,7 @@ const FindingScreen = lazy(() => import('./screens/finding.js').then((m) => ({ d
 const FixScreen = lazy(() => import('./screens/fix.js').then((m) => ({ default: m.FixScreen })));
 const SetupScreen = lazy(() => import('./screens/setup.js').then((m) => ({ default: m.SetupScreen })));
 const Triage = lazy(() => import('./screens/triage.js').then((m) => ({ default: m.Triage })));
+const Changes = lazy(() => import('./screens/changes.js').then((m) => ({ default: m.ChangesScreen })));
 import type { Session } from './session.js';
 
 export interface AppProps {
@@ -51,6 +53,8 @@ export function App({ session, color, initial, onExit }: AppProps) {
       }),
     [],
   );
+  // one key home from every screen (h, or the Home key even in a text field); never during a change
+  const goHome = useCallback(() => setStack([{ name: 'home' }]), []);
   const setTyping = useCallback((t: boolean) => {
     typing.current = t;
   }, []);
@@ -58,7 +62,7 @@ export function App({ session, color, initial, onExit }: AppProps) {
   return (
     <ColorContext.Provider value={color}>
       <KeyBusProvider>
-      <Shell session={session} help={help} setHelp={setHelp} typing={typing} exit={exit} onExit={onExit}>
+      <Shell session={session} help={help} setHelp={setHelp} typing={typing} exit={exit} onExit={onExit} goHome={goHome}>
         <AppContext.Provider
           value={useMemo<AppContextValue>(
             () => ({ session, services: session.services, push, pop, popTo, bodyHeight, columns, active: !help, setTyping }),
@@ -68,7 +72,7 @@ export function App({ session, color, initial, onExit }: AppProps) {
           <Box flexDirection="column" width={columns}>
             <Header />
             {help ? (
-              <Help />
+              <Help route={stack[stack.length - 1]!.name} />
             ) : (
               <Suspense fallback={<ToneText tone="muted">loading…</ToneText>}>
                 <Current route={stack[stack.length - 1]!} />
@@ -96,6 +100,8 @@ function Current({ route }: { route: Route }) {
       return <SetupScreen key={route.mode} mode={route.mode} />;
     case 'triage':
       return <Triage />;
+    case 'changes':
+      return <Changes />;
   }
 }
 
@@ -106,11 +112,12 @@ interface ShellProps {
   typing: React.RefObject<boolean>;
   exit: () => void;
   onExit?: (() => void) | undefined;
+  goHome(): void;
   children: React.ReactNode;
 }
 
 /** The global keys, and the exit that waits for a change in progress. */
-function Shell({ session, help, setHelp, typing, exit, onExit, children }: ShellProps) {
+function Shell({ session, help, setHelp, typing, exit, onExit, goHome, children }: ShellProps) {
   const state = useSyncSession(session);
   const [note, setNote] = useState<string | undefined>();
 
@@ -128,6 +135,14 @@ function Shell({ session, help, setHelp, typing, exit, onExit, children }: Shell
         process.kill(process.pid, 'SIGINT');
       }
       session.requestQuit();
+      return;
+    }
+    if (key.home || (input === 'h' && !typing.current && !key.ctrl && !key.meta)) {
+      if (session.getState().applying) setNote('a change is being applied: h works once it is done');
+      else {
+        setHelp(false);
+        goHome();
+      }
       return;
     }
     if (typing.current) return;
@@ -156,16 +171,34 @@ function useSyncSession(session: Session) {
   return React.useSyncExternalStore(session.subscribe, session.getState, session.getState);
 }
 
-function Help() {
+/** What each screen is for, first in its help (? on every screen). */
+const SCREEN_HELP: Record<Route['name'], string[]> = {
+  home: ['Home: choose what to do. Diagnose runs every check; Triage follows a failover live.'],
+  diagnose: ['Diagnose: every check, then the findings worst first. Enter opens one, l lists every', 'check (passing ones too), r checks again.'],
+  finding: ['A finding: what is wrong, why it matters, the evidence and the fix. f opens the fix,', 'y copies its commands (OSC 52).'],
+  fix: ['A fix: the exact commands and files first; nothing changes until you consent.'],
+  setup: ['The form: one question a step, checked as you type and on Enter; Esc goes back one', 'question, h home (your answers are kept).'],
+  triage: ['Triage, live: state since when, transitions with their causes, VIPs, the peer (w follows', 'its adverts on the wire), the latest events; r re-checks. Nothing needs a key to update.'],
+  changes: ["Changes made here: this node's changes. Enter shows the steps, c confirms a pending one,", 'u undoes one (after y).'],
+};
+
+function Help({ route }: { route: Route['name'] }) {
   const lines = [
+    ...SCREEN_HELP[route],
+    '',
     'Keys (keyboard only):',
     '  ↑ ↓ or j k   move, or scroll long text',
     '  Enter        choose / open / next step',
-    '  Esc          back',
+    '  Esc          back (one step; in a form, the previous question)',
+    '  h or Home    home, from any screen (Home also while typing)',
     '  r            run the checks again (Diagnose, Triage)',
+    '  w            Triage: follow the peer\'s adverts on the wire (on/off)',
+    '  y            copy the command shown to the clipboard (OSC 52) where offered',
     '  f            open the fix of a finding',
     '  a            apply a fix (after the preview; typed "apply" for disruptive ones)',
-    '  c            commit-confirmed on/off when you are on SSH',
+    '  c            commit-confirmed on/off when you are on SSH; Changes: confirm',
+    '  l            Diagnose: every check as a ✓/✗ checklist',
+    '  u            Changes: undo a change (after y)',
     '  ← → / Tab    next file (review) or pane (triage)',
     '  q            quit        ?  this help        Ctrl+C  quit at any time',
     '',
@@ -174,12 +207,16 @@ function Help() {
     'roll back on failure). Ctrl+C during a change stops after the current step and rolls back.',
   ];
   return (
-    <Screen title="Help" keys={[['Esc/?', 'close']]}>
-      {lines.map((l, i) => (
-        <ToneText key={i}>{l || ' '}</ToneText>
-      ))}
+    <Screen title="Help" keys={[['j/k', 'scroll'], ['Esc/?', 'close']]}>
+      <HelpBody lines={lines} />
     </Screen>
   );
+}
+
+function HelpBody({ lines }: { lines: string[] }) {
+  const { bodyHeight } = React.useContext(AppContext)!;
+  // scrolls on a small terminal (60x20) instead of losing its last lines
+  return <ScrollView lines={lines.map((text) => ({ text }))} height={bodyHeight} isFocused />;
 }
 
 export { useSession };

@@ -10,7 +10,8 @@ export type Route =
   | { name: 'finding'; code: string; subject?: string }
   | { name: 'fix'; code: string; subject?: string }
   | { name: 'setup'; mode: 'setup' | 'generate' }
-  | { name: 'triage' };
+  | { name: 'triage' }
+  | { name: 'changes' };
 
 export interface AppContextValue {
   session: Session;

@@ -65,7 +65,7 @@ export function liveServices(opts: { options?: CollectOptions; demo?: { scenario
     async generate(raw): Promise<GenerateOutcome> {
       const { validateGenerateInput, generatePair } = await import('../generate/cli.js');
       const v = validateGenerateInput({ ...raw, out: PENDING_OUT });
-      if (!v.ok) return { ok: false, errors: [v.error] };
+      if (!v.ok) return { ok: false, errors: v.errors };
       return { ok: true, files: asList(generatePair(v.value)) };
     },
     async writeFiles(dir, raw) {
@@ -87,6 +87,10 @@ export function liveServices(opts: { options?: CollectOptions; demo?: { scenario
     },
   };
   if (!demo) {
+    services.watch = async (initial) => {
+      const { Watcher } = await import('../watch/watcher.js');
+      return new Watcher({ ...(opts.options ? { collect: opts.options } : {}), ...(initial ? { initial } : {}) });
+    };
     services.apply = async (plan: FixPlan, req): Promise<ApplyOutcome> => {
       const { applyPlan } = await import('../change/index.js');
       const total = plan.steps.length;
@@ -112,6 +116,27 @@ export function liveServices(opts: { options?: CollectOptions; demo?: { scenario
         res.outcome === 'applied' || res.outcome === 'pending' ? 'applied' : res.outcome === 'nothing-to-do' ? 'nothing-to-do' : res.outcome === 'refused' ? 'refused' : res.outcome === 'not-cleared' ? 'rolled-back' : 'failed';
       const pendingUntil = res.outcome === 'pending' ? /at (\S+) unless confirmed/.exec(res.message)?.[1] : undefined;
       return { status, message: res.message, ...(res.id ? { changeId: res.id } : {}), ...(pendingUntil ? { pendingUntil } : {}) };
+    };
+    services.changes = async () => {
+      const { listChanges, changePaths, stepLabel } = await import('../change/index.js');
+      const list = await listChanges(changePaths().changesDir);
+      return list.reverse().map((m) => ({
+        id: m.id,
+        state: m.state,
+        summary: m.plan.summary,
+        when: m.when,
+        who: `${m.who.user}${m.who.sudoUser ? ` (sudo from ${m.who.sudoUser})` : ''}${m.who.ssh ? ` over SSH from ${m.who.ssh.split(' ')[0]}` : ''}`,
+        host: m.host,
+        netns: m.netns,
+        ...(m.state === 'pending' && m.confirm?.deadline ? { deadline: m.confirm.deadline } : {}),
+        steps: m.plan.steps.map((st) => stepLabel(st)),
+        ...(m.result ? { result: m.result } : {}),
+      }));
+    };
+    services.undo = async (id) => {
+      const { undoChange } = await import('../change/index.js');
+      const r = await undoChange(id, { waitForLockMs: 10_000 });
+      return { ok: r.exitCode === 0, message: r.message };
     };
     services.confirm = async () => {
       const { confirmPending } = await import('../change/index.js');

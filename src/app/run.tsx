@@ -13,13 +13,13 @@ export async function runInk(opts: RunAppOptions): Promise<number> {
   const onSignal = () => session.requestQuit();
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const s of signals) process.on(s, onSignal);
-  const instance = render(<App session={session} color={opts.color} />, { exitOnCtrlC: false, patchConsole: true });
+  const instance = render(<App session={session} color={opts.color} />, { exitOnCtrlC: false, patchConsole: true, stdout: keepScrollback(process.stdout) });
   // the first diagnosis (for the home header) and the other screens' modules load behind the first
   // frame: spawning the probes in the same tick would hold the frame back. Literal import paths, so
   // the bundler includes them.
   setTimeout(() => {
     void session.diagnose();
-    for (const load of [() => import('./screens/diagnose.js'), () => import('./screens/finding.js'), () => import('./screens/fix.js'), () => import('./screens/setup.js'), () => import('./screens/triage.js')]) {
+    for (const load of [() => import('./screens/diagnose.js'), () => import('./screens/finding.js'), () => import('./screens/fix.js'), () => import('./screens/setup.js'), () => import('./screens/triage.js'), () => import('./screens/changes.js')]) {
       void load().catch(() => undefined);
     }
   }, 0);
@@ -31,4 +31,19 @@ export async function runInk(opts: RunAppOptions): Promise<number> {
   const report = session.getState().run?.report;
   if (!report) return 0;
   return report.summary.status === 'ok' ? 0 : report.summary.status === 'warning' ? 1 : report.summary.status === 'critical' ? 2 : 3;
+}
+
+/** Ink clears the whole terminal, scrollback included (ESC[3J), when a frame is as tall as the
+ *  screen; the operator's scrollback (the commands before, an earlier report) is never erased. The
+ *  screen clear (ESC[2J) stays. Everything else passes through to the real stream. */
+export function keepScrollback(stream: NodeJS.WriteStream): NodeJS.WriteStream {
+  const write = (chunk: unknown, ...rest: unknown[]) =>
+    (stream.write as (...a: unknown[]) => boolean)(typeof chunk === 'string' ? chunk.replaceAll('\u001b[3J', '') : chunk, ...rest);
+  return new Proxy(stream, {
+    get(target, prop) {
+      if (prop === 'write') return write;
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
 }

@@ -1,6 +1,8 @@
 // Everything the app asks of the rest of the program, behind one interface: the real one loads
 // the pipeline, the change engine and generate lazily; tests and the demo pass their own.
 // No React here, and nothing here runs a command itself.
+import type { LiveState } from '../watch/watcher.js';
+import type { WatchEvent } from '../watch/events.js';
 import type { CheckStatus, CollectOptions, Finding, FixPlan, ProbeRecord, Report, Snapshot } from '../types.js';
 import type { PreviewLine } from './logic/findings.js';
 
@@ -77,6 +79,39 @@ export interface AppServices {
   writeFiles(dir: string, raw: Record<string, string | boolean | undefined>): Promise<{ ok: boolean; message: string }>;
   /** a fix plan that installs generated files on this host, when the generate module offers one */
   installPlan?(raw: Record<string, string | boolean | undefined>): Promise<FixPlan | undefined>;
+  /** the changes the doctor made (the change engine's manifests), newest first; absent in the demo */
+  changes?(): Promise<ChangeSummary[]>;
+  /** roll one change back from its backup (the engine's undo); a one-line result */
+  undo?(changeId: string): Promise<{ ok: boolean; message: string }>;
+  /** the live event stream of this node (`hagw-doctor watch`); absent in the demo */
+  watch?(initial?: { snapshot: Snapshot; report: Report }): Promise<LiveWatch>;
+}
+
+/** What Triage needs of src/watch/watcher.ts's Watcher (tests give their own). */
+export interface LiveWatch {
+  readonly state: LiveState;
+  start(): Promise<void>;
+  stop(): void;
+  on(fn: (e: WatchEvent) => void): () => void;
+  onState(fn: () => void): () => void;
+  setWire(on: boolean): void;
+  runCheck(): Promise<void>;
 }
 
 export type { CollectOptions };
+
+export interface ChangeSummary {
+  id: string;
+  state: string;
+  summary: string;
+  /** ISO 8601 */
+  when: string;
+  who: string;
+  host: string;
+  netns: string;
+  /** pending: the automatic rollback deadline */
+  deadline?: string;
+  /** the steps as commands, for the details */
+  steps: string[];
+  result?: string;
+}

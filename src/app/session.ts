@@ -46,6 +46,9 @@ export class Session {
   private runCounter = 0;
   private checkList: readonly CheckInfo[] | undefined;
 
+  /** the Setup / Generate answers so far: kept when the operator leaves and comes back, or switches between the two */
+  setupAnswers: Record<string, string> = {};
+
   constructor(readonly services: AppServices) {}
 
   subscribe = (fn: () => void): (() => void) => {

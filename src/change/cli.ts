@@ -68,7 +68,7 @@ function eventLine(e: StepEvent): string | null {
 export async function runFix(opts: FixOptions, deps: FixDeps): Promise<number> {
   const unknown = opts.codes.filter((c) => !isFindingCode(c));
   if (unknown.length) {
-    deps.err(`unknown finding code ${unknown.join(', ')}; nothing changed\n`);
+    deps.err(`unknown code ${unknown.join(', ')} (see \`hagw-doctor codes\`); nothing changed\n`);
     return 3;
   }
   let snapshot: Snapshot;
@@ -81,12 +81,16 @@ export async function runFix(opts: FixOptions, deps: FixDeps): Promise<number> {
     return 3;
   }
   const chosen: Finding[] = [];
+  // a code that is not reported is not an error: there is nothing to fix (exit 0, nothing done)
+  const absent = opts.codes.filter((code) => !report.findings.some((f) => f.code === code));
+  for (const code of absent) deps.out(`${code} is not reported ${opts.from ? `in ${opts.from}` : 'on this host'}: nothing to fix\n`);
+  if (absent.length === opts.codes.length) {
+    deps.out('nothing changed\n');
+    return 0;
+  }
   for (const code of opts.codes) {
     const found = report.findings.filter((f) => f.code === code);
-    if (!found.length) {
-      deps.err(`${code} is not reported ${opts.from ? `in ${opts.from}` : 'on this host'}; nothing to fix, nothing changed\n`);
-      return 3;
-    }
+    if (!found.length) continue;
     const fixable = found.filter((f) => f.fix);
     if (!fixable.length) {
       deps.err(`${code} is reported but has no automatic fix (${visibleLine(found[0]!.title)}); see \`hagw-doctor check\` for what to do; nothing changed\n`);

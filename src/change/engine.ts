@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { PACKAGE_ROOT } from '../version.js';
+import { embedded, ROLLBACK_TIMER_ARG } from '../embedded.js';
 import type { FixPlan, FixStep } from '../types.js';
 import { BackupFailed, takeBackup, type BackupIndex } from './backup.js';
 import { processStart, STEP_TIMEOUT_MS } from './exec.js';
@@ -225,11 +226,12 @@ export function rollbackTimerScript(): string {
 }
 
 async function armTimer(id: string, paths: ChangePaths): Promise<number | undefined> {
-  const script = rollbackTimerScript();
-  if (!existsSync(script)) throw new Error(`the rollback timer ${script} is missing (run npm run build)`);
+  // the single executable is its own timer (it has no script file); an npm install runs the script
+  const args = embedded() ? [ROLLBACK_TIMER_ARG, id] : [rollbackTimerScript(), id];
+  if (!embedded() && !existsSync(args[0]!)) throw new Error(`the rollback timer ${args[0]} is missing (run npm run build)`);
   // detached: its own session (setsid), so it outlives the SSH session and the doctor; same netns as us.
   // If it dies anyway, every later hagw-doctor run rolls the change back once it is overdue.
-  const child = execa(process.execPath, [script, id], {
+  const child = execa(process.execPath, args, {
     detached: true,
     cleanup: false,
     stdio: 'ignore',

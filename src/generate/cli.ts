@@ -11,7 +11,8 @@ import { COMMAND_ENV } from '../probes/run.js';
 import { parseKeepalivedConfig } from '../keepalived/parse.js';
 import { diskReader } from '../keepalived/reader.js';
 import { generatePair, type GeneratedFiles } from './render.js';
-import { validateGenerateInput, type GenerateInput } from './validate.js';
+import { parseIpv4Cidr, validateGenerateInput, type GenerateInput, type NetworkFacts } from './validate.js';
+import { routesFromIpJson } from './sanity.js';
 
 export { generatePair, validateGenerateInput };
 export type { GeneratedFiles, GenerateInput };
@@ -94,9 +95,10 @@ export const describeValidation = (steps: ValidationStep[]) =>
   steps.map((s) => `${s.status === 'ok' ? 'checked' : 'not checked'}: ${s.tool}${s.detail ? ` (${s.detail})` : ''}`);
 
 export async function generateCommand(opts: Record<string, string | boolean | undefined>): Promise<number> {
-  const v = validateGenerateInput(opts);
+  const v = validateGenerateInput(opts, await localNetworkFacts(typeof opts.self === 'string' ? opts.self : undefined));
   if (!v.ok) {
-    process.stderr.write(`hagw-doctor generate: ${v.error}\n`);
+    // every problem at once, one a line
+    process.stderr.write(v.errors.map((e) => `hagw-doctor generate: ${e}\n`).join(''));
     return 3;
   }
   const input = v.value;
@@ -163,4 +165,14 @@ export async function validateGenerated(dir: string): Promise<ValidationStep[]> 
     if (sh.exitCode !== 0) steps.push({ tool: `sh -n scripts/${name}`, status: 'failed', detail: sh.stderr.trim() });
   }
   return steps;
+}
+
+/** This host's subnets and routes, when --self is one of its addresses (generating for this node):
+ *  the peer's reachability is judged against them. Elsewhere (generating for another machine) nothing is known. */
+export async function localNetworkFacts(self: string | undefined): Promise<NetworkFacts | undefined> {
+  const addrs = Object.values(os.networkInterfaces()).flat().filter((a): a is os.NetworkInterfaceInfo => !!a && a.family === 'IPv4' && !a.internal);
+  if (!self || !addrs.some((a) => a.address === self)) return undefined;
+  const subnets = addrs.map((a) => a.cidr).filter((c): c is string => !!c).map((c) => parseIpv4Cidr(c) ?? c);
+  const r = await execa('ip', ['-j', '-4', 'route', 'show'], { reject: false, timeout: 3000, env: COMMAND_ENV });
+  return { subnets, ...(r.exitCode === 0 ? { routes: routesFromIpJson(String(r.stdout)) } : {}) };
 }

@@ -37,6 +37,8 @@ function budgetSpent(spec: ProbeSpec): ProbeRecord {
 export interface CollectHooks {
   /** called as each probe finishes (the wizard shows progress) */
   onProbe?: (record: ProbeRecord) => void;
+  /** run a round somewhere else than here (the peer over SSH); default: runProbe each spec locally */
+  runRound?: (specs: ProbeSpec[], records: Readonly<Record<string, ProbeRecord>>) => Promise<ProbeRecord[]>;
 }
 
 export async function collectRecords(
@@ -71,15 +73,17 @@ export async function collectRecords(
       deadline = started0 + longest;
     }
     // what is left is read as each probe starts: starting many commands takes a while on a busy host
-    const results = await Promise.all(
-      [...wanted.values()].map((spec) => {
-        const left = Math.floor(deadline - performance.now());
-        return left <= 0 && !spec.id.startsWith(WIRE_PROBE_PREFIX) ? Promise.resolve(budgetSpent(spec)) : runProbe(withinBudget(spec, left), isRoot);
-      }),
-    );
+    const results = hooks.runRound
+      ? await hooks.runRound([...wanted.values()], records)
+      : await Promise.all(
+          [...wanted.values()].map((spec) => {
+            const left = Math.floor(deadline - performance.now());
+            return left <= 0 && !spec.id.startsWith(WIRE_PROBE_PREFIX) ? Promise.resolve(budgetSpent(spec)) : runProbe(withinBudget(spec, left), isRoot);
+          }),
+        );
     // HAGW_DOCTOR_TRACE=1: where a run's time goes, round by round
     if (process.env.HAGW_DOCTOR_TRACE) {
-      const slowest = results.reduce((a, b) => (b.ms > a.ms ? b : a));
+      const slowest = results.reduce((a, b) => (b.ms > a.ms ? b : a), results[0]!);
       process.stderr.write(`round ${round}: ${results.length} probes in ${Math.round(performance.now() - started)} ms (slowest ${slowest.id} ${slowest.ms} ms)\n`);
     }
     for (const r of results) {

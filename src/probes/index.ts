@@ -10,6 +10,7 @@ import { routingProviders } from './routing.js';
 import { vrrpProviders } from './vrrp.js';
 import { changeProvider } from '../change/probe.js';
 import { fieldProvider } from './field.js';
+import { driftProvider } from '../peer/drift.js';
 
 export const PROVIDERS: readonly ProbeProvider[] = [
   hostProvider,
@@ -22,4 +23,5 @@ export const PROVIDERS: readonly ProbeProvider[] = [
   ...vrrpProviders,
   changeProvider,
   fieldProvider,
+  driftProvider,
 ];

@@ -1,36 +1,12 @@
 // Machine formats: JSON (contract), Prometheus textfile, JUnit XML.
 import type { Report } from '../types.js';
-import { CODES } from '../codes.js';
 import { safeJson, xmlBody, xmlText } from './escape.js';
 
 export function renderJson(report: Report): string {
   return safeJson(report) + '\n';
 }
 
-const promEscape = (s: string) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-
-/** For node_exporter's textfile collector: one gauge per code (1 when reported), plus status. */
-export function renderPrometheus(report: Report): string {
-  const host = promEscape(report.host.hostname);
-  const lines = [
-    '# HELP hagw_doctor_status Overall status: 0 ok, 1 warning, 2 critical, 3 unknown.',
-    '# TYPE hagw_doctor_status gauge',
-    `hagw_doctor_status{host="${host}"} ${{ ok: 0, warning: 1, critical: 2, unknown: 3 }[report.summary.status]}`,
-    '# HELP hagw_doctor_finding 1 when the finding code is reported on this host.',
-    '# TYPE hagw_doctor_finding gauge',
-  ];
-  const reported = new Map<string, string>();
-  for (const f of report.findings) if (!reported.has(f.code)) reported.set(f.code, f.severity);
-  for (const code of Object.keys(CODES)) {
-    const sev = reported.get(code) ?? CODES[code as keyof typeof CODES].severity;
-    lines.push(`hagw_doctor_finding{host="${host}",code="${code}",severity="${sev}"} ${reported.has(code) ? 1 : 0}`);
-  }
-  lines.push('# HELP hagw_doctor_vrrp_master 1 when this node is MASTER of the instance.', '# TYPE hagw_doctor_vrrp_master gauge');
-  for (const i of report.instances) lines.push(`hagw_doctor_vrrp_master{host="${host}",instance="${promEscape(i.name)}"} ${i.state === 'MASTER' ? 1 : 0}`);
-  lines.push('# HELP hagw_doctor_check_seconds Time each check took.', '# TYPE hagw_doctor_check_seconds gauge');
-  for (const c of report.checks) lines.push(`hagw_doctor_check_seconds{host="${host}",check="${promEscape(c.id)}",status="${c.status}"} ${(c.ms / 1000).toFixed(4)}`);
-  return lines.join('\n') + '\n';
-}
+export { renderPrometheus } from './prometheus.js';
 
 const xml = xmlText;
 

@@ -2,6 +2,7 @@
 import type { Finding, FixStep, Report } from '../types.js';
 import { style, type Style } from './ansi.js';
 import { visibleDeep } from './escape.js';
+import { pairLines } from '../peer/text.js';
 
 export interface TextOptions {
   color: boolean;
@@ -66,9 +67,11 @@ export function renderText(hostReport: Report, opts: TextOptions): string {
   for (const i of report.instances) if (i.contested) out.push(s.yellow(`  ${i.name}: sources disagree: ${i.contested}`));
   if (report.kind) out.push(`Kind: ${report.kind}${report.kindEvidence?.length ? s.dim(` (${report.kindEvidence.slice(0, 2).map((e) => e.replace(/^\w+: /, '')).join('; ')})`) : ''}`);
   out.push('');
+  out.push(...pairLines(report, s, width));
   if (report.findings.length === 0) out.push(report.summary.notJudged?.length ? s.yellow('No problem found in what could be judged; see "Could not judge" below.') : s.green('No problems found.'));
   for (const f of report.findings) {
-    out.push(`${severityLabel(f.severity, s)} ${s.bold(f.code)}  ${f.title}`);
+    const on = f.node && f.node !== 'local' ? `${s.bold(`[${f.node}]`)} ` : '';
+    out.push(`${severityLabel(f.severity, s)} ${on}${s.bold(f.code)}  ${f.title}`);
     const pad = ' '.repeat(9);
     out.push(...wrapText(f.detail, width, pad));
     if (f.location) out.push(`${pad}${s.dim('at')} ${f.location.file}${f.location.line ? `:${f.location.line}` : ''}`);
@@ -83,14 +86,20 @@ export function renderText(hostReport: Report, opts: TextOptions): string {
     out.push('');
   }
   const sum = report.summary;
-  const status = sum.status.toUpperCase();
-  const statusStyled = sum.status === 'ok' ? s.green(status) : sum.status === 'warning' ? s.yellow(status) : s.red(status);
+  // the headline names the worst severity it counts ("ERROR: 1 error", never "CRITICAL: 0 critical, 1 error")
+  const worst = sum.critical ? 'critical' : sum.error ? 'error' : sum.warning ? 'warning' : undefined;
+  const status = (worst ?? sum.status).toUpperCase();
+  const statusStyled = status === 'OK' ? s.green(status) : status === 'WARNING' ? s.yellow(status) : s.red(status);
+  const found = ([['critical', sum.critical], ['error', sum.error], ['warning', sum.warning], ['info', sum.info]] as const)
+    .filter(([, n]) => n > 0)
+    .map(([sev, n]) => `${n} ${sev}`)
+    .join(', ');
   const counts = (['pass', 'fail', 'skip', 'error'] as const)
     .map((st) => [st, report.checks.filter((c) => c.status === st).length] as const)
     .filter(([, n]) => n > 0)
     .map(([st, n]) => `${n} ${st}`)
     .join(', ');
-  out.push(`${statusStyled}: ${sum.critical} critical, ${sum.error} error, ${sum.warning} warning, ${sum.info} info  ${s.dim(`(${report.checks.length} checks: ${counts})`)}`);
+  out.push(`${statusStyled}: ${found || 'no findings'}  ${s.dim(`(${report.checks.length} checks: ${counts})`)}`);
   const blind = sum.notJudged ?? [];
   if (blind.length) {
     const root = blind.filter((n) => /needs root/.test(n.reason));

@@ -1,6 +1,7 @@
 // `hagw-doctor timeline [--since 24h] [--json] [--config FILE] [--from SNAPSHOT]`: keepalived's
 // state transitions and their likely causes, from its log.
 import { visible } from '../report/escape.js';
+import { withIsoTimes } from '../time.js';
 import { readFile } from 'node:fs/promises';
 import { CheckContext } from '../context.js';
 import type { CollectOptions, Snapshot } from '../types.js';
@@ -72,7 +73,8 @@ export async function timelineCommand(opts: TimelineCommandOptions): Promise<num
     process.stderr.write("hagw-doctor: keepalived's log was not found (no -l/-g log file, journal entries, /var/log/syslog or /var/log/messages with Keepalived lines; reading them may need root)\n");
     return 3;
   }
-  if (opts.json) process.stdout.write(JSON.stringify({ schema: 'hagw-doctor.timeline/v1', source: result.source, ...result.timeline }, null, 2) + '\n');
+  // ISO 8601 times beside the log's own (timeIso next to ts, nowIso, sinceIso): additive to v1
+  if (opts.json) process.stdout.write(JSON.stringify(withIsoTimes({ schema: 'hagw-doctor.timeline/v1', source: result.source, ...result.timeline }), null, 2) + '\n');
   else process.stdout.write(visible(`log: ${result.source}\n${renderTimeline(result.timeline)}`));
   return 0;
 }

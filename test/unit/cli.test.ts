@@ -1,7 +1,7 @@
 // The built CLI as an operator meets it: bad input gets one line and exit 3, never a stack trace.
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { execa } from 'execa';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -105,7 +105,18 @@ describe('check --from', () => {
     expect(JSON.parse(only.stdout).findings).toEqual([]);
     expect(only.exitCode).toBe(0);
     const prom = await run(['check', '--from', f, '--format', 'prometheus']);
-    expect(prom.stdout).toMatch(/hagw_doctor_finding\{host="gw1",code="ip-forward-off",severity="critical"\} 1/);
+    expect(prom.stdout).toMatch(/hagw_doctor_finding\{node="gw1",netns="[^"]+",code="ip-forward-off",severity="critical"\} 1/);
+    // -o: the same text, into a file (replaced atomically), nothing on standard output
+    const out = path.join(dir, 'textfile.prom');
+    const toFile = await run(['check', '--from', f, '--format', 'prometheus', '-o', out]);
+    expect(toFile.exitCode).toBe(prom.exitCode);
+    expect(toFile.stdout).toBe('');
+    // the same lines but for the run's time and the checks' durations
+    const stable = (t: string) => t.split('\n').filter((l) => l && !/^hagw_doctor_(last_run_timestamp|check_duration)_seconds\{/.test(l));
+    expect(stable(await readFile(out, 'utf8'))).toEqual(stable(prom.stdout));
+    const nowhere = await run(['check', '--from', f, '--format', 'prometheus', '-o', path.join(dir, 'no-such-dir', 'x.prom')]);
+    expect(nowhere.exitCode).toBe(3);
+    expect(nowhere.stderr).toMatch(/^hagw-doctor: cannot write .*no-such-dir.*ENOENT/);
     const junit = await run(['check', '--from', f, '--format', 'junit']);
     expect(junit.stdout).toContain('<failure type="critical"');
   });

@@ -5,14 +5,14 @@ import { ToneText, type Tone } from './theme.js';
 import { failMark } from '../logic/findings.js';
 import type { CheckRow } from '../session.js';
 
-function rowTone(row: CheckRow): Tone {
+export function rowTone(row: CheckRow): Tone {
   if (row.status === 'pass') return 'ok';
   if (row.status === 'error') return 'error';
   if (row.status === 'skip') return 'muted';
   return row.findings.some((f) => f.severity === 'critical' || f.severity === 'error') ? 'error' : 'warning';
 }
 
-function rowMark(row: CheckRow): string {
+export function rowMark(row: CheckRow): string {
   if (row.status === 'pass') return '✓';
   if (row.status === 'fail') return failMark(row.findings);
   if (row.status === 'error') return '✗';

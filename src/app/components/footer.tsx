@@ -7,6 +7,7 @@ export type KeyHint = [key: string, what: string];
 
 export const GLOBAL_KEYS: KeyHint[] = [
   ['?', 'help'],
+  ['h', 'home'],
   ['q', 'quit'],
 ];
 

@@ -1,5 +1,7 @@
 // Long content in a fixed height: arrows or j/k scroll a line, PgUp/PgDn/space a page, g/G the ends.
-import React, { useEffect, useState } from 'react';
+import React, { useContext, useEffect, useMemo, useState } from 'react';
+import { AppContext } from '../context.js';
+import { wrapLines } from '../logic/wrap.js';
 import { Box } from 'ink';
 import { useKeys } from './keys.js';
 import { ToneText, type Tone } from './theme.js';
@@ -17,7 +19,10 @@ export interface ScrollViewProps {
   isDisabled?: boolean;
 }
 
-export function ScrollView({ lines, height, isFocused = true, isDisabled = false }: ScrollViewProps) {
+export function ScrollView({ lines: given, height, isFocused = true, isDisabled = false }: ScrollViewProps) {
+  // every line shown whole: wrapped to the terminal's width (a row is kept free for the cursor column)
+  const columns = useContext(AppContext)?.columns ?? 80;
+  const lines = useMemo(() => wrapLines(given, Math.max(20, columns - 1)), [given, columns]);
   const body = Math.max(1, lines.length > height ? height - 1 : height);
   const maxTop = Math.max(0, lines.length - body);
   const [top, setTop] = useState(0);

@@ -1,5 +1,6 @@
 // The setup / generate form: one question per step, each validated before the next, defaults
 // detected from the host. Produces the same flags as `hagw-doctor generate`. Pure.
+import { peerReachProblem, priorityProblem, vipProblem } from '../../generate/sanity.js';
 import ipaddr from 'ipaddr.js';
 import type { HostInterface } from '../services.js';
 
@@ -22,6 +23,8 @@ export interface HostDefaults {
   interfaces: HostInterface[];
   /** VRIDs already used here or seen on the segment */
   vridsInUse: number[];
+  /** destinations this host routes (CIDR, 0.0.0.0/0 for a default route), when known */
+  routes?: string[];
 }
 
 export interface Choice {
@@ -131,12 +134,17 @@ export const QUESTIONS: readonly Question[] = [
     help: 'The address clients use as their gateway; it moves to whichever node is master.',
     kind: 'text',
     defaultValue: () => '',
-    validate: (v, a) => {
+    validate: (v, a, host) => {
       const p = parseCidr(v);
       if (!p) return 'write ADDRESS/PREFIX, e.g. 192.168.100.1/24';
+      const problems: string[] = [];
+      const bad = vipProblem(p[0].toString(), p[1]);
+      if (bad) problems.push(bad);
       const own = a.self;
-      if (own && p[0].toString() === own) return 'the VIP must not be this node\'s own address';
-      return undefined;
+      if (own && p[0].toString() === own) problems.push('the VIP must not be this node\'s own address');
+      const local = host.interfaces.flatMap((i) => i.ipv4.map((x) => x.split('/')[0]));
+      if (local.includes(p[0].toString()) && !problems.length) problems.push(`${p[0].toString()} is already an address of this host: a VIP must be an address of its own`);
+      return problems.length ? problems.join('; ') : undefined;
     },
   },
   {
@@ -159,11 +167,12 @@ export const QUESTIONS: readonly Question[] = [
     help: 'The other node of the pair: unicast adverts go to it, and its adverts are accepted from it.',
     kind: 'text',
     defaultValue: () => '',
-    validate: (v, a) => {
+    validate: (v, a, host) => {
       if (!isIPv4(v)) return 'not an IPv4 address';
       if (v === a.self) return 'the peer cannot be this node';
       if (a.vip && parseCidr(a.vip)?.[0].toString() === v) return 'this is the VIP; give the peer\'s own address';
-      return undefined;
+      const subnets = host.interfaces.filter((i) => !i.internal).flatMap((i) => i.ipv4);
+      return peerReachProblem(v, { subnets, ...(host.routes ? { routes: host.routes } : {}) });
     },
   },
   {
@@ -196,7 +205,12 @@ export const QUESTIONS: readonly Question[] = [
     help: 'The higher priority becomes master; the master should be above the backup.',
     kind: 'text',
     defaultValue: (a) => (a.role === 'backup' ? '100' : '150'),
-    validate: (v) => (/^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 254 ? undefined : 'a whole number from 1 to 254'),
+    validate: (v, a) => {
+      if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 254) return 'a whole number from 1 to 254';
+      // the other node's default: the peer command printed at the end keeps the master above the backup
+      const role = a.role === 'backup' ? 'backup' : 'master';
+      return priorityProblem(role, Number(v), role === 'backup' ? 150 : 100);
+    },
   },
   {
     id: 'snatSource',

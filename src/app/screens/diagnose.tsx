@@ -1,6 +1,10 @@
 // Diagnose: every check with live progress (finished rows in <Static>), then the findings by
 // severity, worst first. Enter opens a finding, r runs everything again.
-import React, { useEffect } from 'react';
+import { ScrollView, type Line } from '../components/scroll-view.js';
+import { rowMark, rowTone } from '../components/check-row.js';
+import type { CheckRow } from '../session.js';
+import { summaryHead } from '../logic/summary.js';
+import React, { useEffect, useState } from 'react';
 import { Box } from 'ink';
 import { useKeys } from '../components/keys.js';
 import type { Finding } from '../../types.js';
@@ -23,7 +27,9 @@ export function findingItems(findings: readonly Finding[]): MenuItem[] {
 }
 
 export function Diagnose() {
-  const { session, push, active, bodyHeight } = useAppContext();
+  const { session, push, pop, active, bodyHeight } = useAppContext();
+  // l: every check as a ✓/✗ checklist, the passing ones too
+  const [checklist, setChecklist] = useState(false);
   const { run } = useSession();
 
   useEffect(() => {
@@ -31,8 +37,12 @@ export function Diagnose() {
   }, [session]);
 
   useKeys(
-    (input) => {
-      if (input === 'r' && run?.phase !== 'collecting' && run?.phase !== 'analysing') void session.diagnose(true);
+    (input, key) => {
+      if (key.escape) {
+        if (checklist) setChecklist(false);
+        else pop();
+      } else if (input === 'l' && run?.phase === 'done') setChecklist((c) => !c);
+      else if (input === 'r' && run?.phase !== 'collecting' && run?.phase !== 'analysing') void session.diagnose(true);
     },
     { isActive: active },
   );
@@ -56,8 +66,10 @@ export function Diagnose() {
 
   return (
     <>
-      <Screen title="Diagnose this gateway" keys={report ? [['↑↓/jk', 'move'], ['Enter', 'open'], ['r', 're-run'], ['Esc', 'back']] : [['Esc', 'back']]}>
-        {running ? (
+      <Screen title={checklist ? 'Diagnose this gateway · every check' : 'Diagnose this gateway'} keys={report ? [['↑↓/jk', 'move'], ['Enter', 'open'], ['l', checklist ? 'findings' : 'every check'], ['r', 're-run'], ['Esc', 'back']] : [['Esc', 'back']]}>
+        {checklist && report ? (
+          <ScrollView lines={checklistLines(rows)} height={bodyHeight} isFocused={active} />
+        ) : running ? (
           <Box flexDirection="column">
             <Box>
               <Spinner />
@@ -76,7 +88,7 @@ export function Diagnose() {
         ) : report && s ? (
           <Box flexDirection="column">
             <ToneText tone={s.status === 'ok' ? 'ok' : s.status === 'warning' ? 'warning' : 'critical'}>
-              {`${s.status.toUpperCase()}: ${s.critical} critical, ${s.error} error, ${s.warning} warning, ${s.info} info  (${report.checks.length} checks: ${counts})`}
+              {`${summaryHead(s)}  (${report.checks.length} checks: ${counts})`}
             </ToneText>
             {report.findings.length === 0 && s.notJudged?.length ? (
               <ToneText tone="warning" wrap="wrap">{`No problem found in what could be judged; ${s.notJudged.length} check(s) could not judge: ${s.notJudged.slice(0, 3).map((n) => `${n.check} (${n.reason})`).join('; ')}. Press r to check again.`}</ToneText>
@@ -99,4 +111,16 @@ export function Diagnose() {
       </Screen>
     </>
   );
+}
+
+/** Every check, passing ones too: ✓ pass, ✗/! fail, - could not judge (with why), ✗ the check failed. */
+export function checklistLines(rows: readonly CheckRow[]): Line[] {
+  const n = (st: string) => rows.filter((r) => r.status === st).length;
+  return [
+    { text: `${rows.length} checks: ${n('pass')} ✓ pass, ${n('fail')} ✗ fail, ${n('skip')} - not judged, ${n('error')} failed to run`, bold: true },
+    ...rows.map((r) => ({
+      text: `${rowMark(r)} ${r.title}${r.status === 'fail' ? `  ${r.findings.map((f) => f.code).join(', ')}` : r.status === 'skip' ? `  (not judged: ${r.reason ?? ''})` : r.status === 'error' ? `  (check failed: ${r.reason ?? ''})` : ''}`,
+      tone: rowTone(r),
+    })),
+  ];
 }

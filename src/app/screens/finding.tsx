@@ -8,6 +8,7 @@ import { ScrollView, type Line } from '../components/scroll-view.js';
 import { SEVERITY_LABEL, ToneText } from '../components/theme.js';
 import { findFinding, routeOf, useAppContext, useSession } from '../context.js';
 import { whyItMatters } from '../logic/findings.js';
+import { useCopyKey } from '../components/clipboard.js';
 
 export function findingLines(f: Finding, width: number): Line[] {
   const w = Math.max(40, width - 2);
@@ -40,6 +41,9 @@ export function FindingScreen({ code, subject }: { code: string; subject?: strin
   const { pop, push, active, bodyHeight, columns } = useAppContext();
   const { run } = useSession();
   const f = findFinding(run?.report?.findings, code, subject);
+  // y: the fix's exact commands on the clipboard
+  const commands = f?.fix?.steps.map((st) => describeStep(st)).join('\n');
+  const copied = useCopyKey(commands, active);
 
   useKeys(
     (input, key) => {
@@ -57,8 +61,9 @@ export function FindingScreen({ code, subject }: { code: string; subject?: strin
     );
   }
   return (
-    <Screen title={f.title} keys={[['j/k', 'scroll'], ...(f.fix ? ([['f', 'fix']] as Array<[string, string]>) : []), ['Esc', 'back']]}>
-      <ScrollView lines={findingLines(f, columns)} height={bodyHeight} isFocused={active} />
+    <Screen title={f.title} keys={[['j/k', 'scroll'], ...(f.fix ? ([['f', 'fix'], ['y', 'copy commands']] as Array<[string, string]>) : []), ['Esc', 'back']]}>
+      <ScrollView lines={findingLines(f, columns)} height={copied ? bodyHeight - 1 : bodyHeight} isFocused={active} />
+      {copied ? <ToneText tone="ok">{copied}</ToneText> : null}
     </Screen>
   );
 }

@@ -5,12 +5,14 @@ import { Menu, type MenuItem } from '../components/menu.js';
 import { Screen } from '../components/screen.js';
 import { ToneText } from '../components/theme.js';
 import { useAppContext, useSession, type Route } from '../context.js';
+import { summaryHead } from '../logic/summary.js';
 
 const ACTIONS: Array<MenuItem & { route: Route }> = [
   { id: 'diagnose', label: 'Diagnose this gateway', hint: 'run every check, open a finding, fix it', route: { name: 'diagnose' } },
   { id: 'setup', label: 'Set up a new HA pair', hint: 'first-time setup of this node, step by step', route: { name: 'setup', mode: 'setup' } },
   { id: 'triage', label: 'Failover triage', hint: 'who is master since when, and why it changed', route: { name: 'triage' } },
   { id: 'generate', label: 'Generate configs', hint: 'the setup form, ending in files only', route: { name: 'setup', mode: 'generate' } },
+  { id: 'changes', label: 'Changes made here', hint: 'what the doctor changed on this node: confirm, undo', route: { name: 'changes' } },
 ];
 
 export function Home() {
@@ -38,7 +40,7 @@ export function Home() {
               ? 'No problems found on this node.'
               : summary.critical + summary.error + summary.warning + summary.info === 0 && summary.notJudged?.length
                 ? `${summary.status.toUpperCase()}: ${summary.notJudged.length} check(s) could not judge${summary.notJudged.some((n) => /needs root/.test(n.reason)) ? ' (needs root)' : ''}: choose Diagnose to see which.`
-                : `${summary.critical} critical, ${summary.error} error, ${summary.warning} warning, ${summary.info} info: choose Diagnose to see them.`}
+                : `${summaryHead(summary)}: choose Diagnose to see them.`}
           </ToneText>
         ) : (
           <ToneText tone="muted">Checking this node in the background…</ToneText>

@@ -10,6 +10,8 @@ import { Screen } from '../components/screen.js';
 import { ScrollView } from '../components/scroll-view.js';
 import { Spinner } from '../components/spinner.js';
 import { TextField } from '../components/text-field.js';
+import { useCopyKey } from '../components/clipboard.js';
+import { routesFromIpJson } from '../../generate/sanity.js';
 import { ToneText } from '../components/theme.js';
 import { useAppContext, useSession, useTyping } from '../context.js';
 import type { GeneratedFile } from '../services.js';
@@ -18,13 +20,20 @@ import { activeQuestions, generateCommandLine, generateFlags, peerAnswers, type 
 type Phase = 'loading' | 'ask' | 'generating' | 'review' | 'output' | 'dir' | 'writing' | 'done';
 
 export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
-  const { services, pop, active, bodyHeight } = useAppContext();
+  const { session, services, pop, active, bodyHeight } = useAppContext();
   const { run } = useSession();
   const [host, setHost] = useState<HostDefaults | undefined>();
   const [phase, setPhase] = useState<Phase>('loading');
-  const [answers, setAnswers] = useState<Partial<SetupAnswers>>({});
+  // kept in the session: Setup and Generate share them, and leaving does not lose them
+  const [answers, setAnswersState] = useState<Partial<SetupAnswers>>(() => ({ ...session.setupAnswers }) as Partial<SetupAnswers>);
+  const setAnswers = (a: Partial<SetupAnswers>) => {
+    session.setupAnswers = { ...(a as Record<string, string>) };
+    setAnswersState(a);
+  };
   const [step, setStep] = useState(0);
   const [error, setError] = useState<string | undefined>();
+  // the problem with the value as it is being typed (shown live; Enter turns it into the error)
+  const [live, setLive] = useState<string | undefined>();
   const [files, setFiles] = useState<GeneratedFile[]>([]);
   const [fileIdx, setFileIdx] = useState(0);
   const [result, setResult] = useState<{ ok: boolean; message: string; dir?: string } | undefined>();
@@ -35,7 +44,8 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
     Promise.all([services.hostInterfaces(), import('../logic/host-facts.js').then((m) => m.vridsInUse(run?.snapshot))]).then(
       ([interfaces, vrids]) => {
         if (!live) return;
-        setHost({ interfaces, vridsInUse: vrids });
+        const routes = run?.snapshot?.probes['ip-route'];
+        setHost({ interfaces, vridsInUse: vrids, ...(routes?.status === 'ok' ? { routes: routesFromIpJson(routes.stdout) } : {}) });
         setPhase('ask');
       },
       () => {
@@ -52,6 +62,7 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
 
   const questions = activeQuestions(answers);
   const q = questions[step];
+  useEffect(() => setLive(undefined), [step, phase]);
   const typing = (phase === 'ask' && q?.kind === 'text') || phase === 'dir';
   useTyping(typing);
 
@@ -118,6 +129,9 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
 
   const role = answers.role ?? 'master';
   const title = mode === 'setup' ? 'Set up a new HA pair' : 'Generate configs';
+  // y on the last screen: the peer's command on the clipboard
+  const peerCommand = phase === 'done' && answers.peer ? generateCommandLine(generateFlags(peerAnswers(answers as SetupAnswers)), `./hagw-${peerAnswers(answers as SetupAnswers).role}`) : undefined;
+  const copied = useCopyKey(peerCommand, active && phase === 'done' && !installing);
 
   if (installing) return <InstallStep plan={installing} onDone={() => setInstalling(undefined)} />;
 
@@ -145,10 +159,10 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
           {q.kind === 'choice' && choices.length ? (
             <Menu key={q.id} items={choices.map((c) => ({ id: c.value, label: c.label, ...(c.hint ? { hint: c.hint } : {}) }))} initialId={def} height={Math.max(3, bodyHeight - 7)} isFocused={active} onSelect={(it) => submit(it.id)} />
           ) : (
-            <TextField key={q.id} defaultValue={def} isFocused={active} onChange={() => setError(undefined)} onSubmit={submit} />
+            <TextField key={q.id} defaultValue={def} isFocused={active} onChange={(v) => { setError(undefined); setLive(v.trim() ? q.validate(v.trim(), answers, host) : undefined); }} onSubmit={submit} />
           )}
         </Box>
-        {error ? <ToneText tone="error" wrap="wrap">{`✗ ${error}`}</ToneText> : null}
+        {error ? <ToneText tone="error" wrap="wrap">{`✗ ${error}`}</ToneText> : live ? <ToneText tone="warning" wrap="wrap">{`as typed: ${live}`}</ToneText> : null}
       </Screen>
     );
   }
@@ -200,7 +214,8 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
   const a = answers as SetupAnswers;
   const peer = peerAnswers(a);
   return (
-    <Screen title={title} keys={[['Esc', 'back'], ['q', 'quit']]}>
+    <Screen title={title} keys={[['y', "copy the peer's command"], ['Esc', 'back'], ['q', 'quit']]}>
+      {copied ? <ToneText tone="ok">{copied}</ToneText> : null}
       <ToneText tone={result?.ok ? 'ok' : 'error'} bold wrap="wrap">{result?.ok ? `✓ ${result.message}` : `✗ ${result?.message ?? ''}`}</ToneText>
       {result?.ok ? <ToneText tone="muted" wrap="wrap">{`Read ${result.dir}/INSTALL.md for what goes where.`}</ToneText> : null}
       <Box marginTop={1} flexDirection="column">

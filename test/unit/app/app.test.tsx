@@ -32,7 +32,7 @@ describe('home', () => {
     expect(frame).toContain('VI_1 MASTER (holds 192.168.100.1)');
     expect(frame).toMatch(/› Diagnose this gateway/);
     for (const a of ['Set up a new HA pair', 'Failover triage', 'Generate configs']) expect(frame).toContain(a);
-    expect(frame).toMatch(/↑↓\/jk move · Enter start · \? help · q quit/);
+    expect(frame).toMatch(/↑↓\/jk move · Enter start · \? help · h home · q quit/);
   });
 
   it('on a host where no keepalived runs, says so plainly and points at the demo', async () => {

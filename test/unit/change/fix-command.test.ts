@@ -114,12 +114,14 @@ describe('fix', () => {
     await expect(stat(path.join(root, DROP_IN))).rejects.toThrow();
   });
 
-  it('refuses codes that are unknown, not reported, or have no fix', async () => {
+  it('refuses codes that are unknown or have no fix; a code not reported is nothing to do (exit 0)', async () => {
     const d = deps();
     expect(await runFix({ ...opts, yes: true, codes: ['no-such-code'] }, d)).toBe(3);
-    expect(d.errText()).toContain('unknown finding code no-such-code');
-    expect(await runFix({ ...opts, yes: true, codes: ['ip-forward-off'] }, d)).toBe(3);
-    expect(d.errText()).toContain('ip-forward-off is not reported on this host');
+    expect(d.errText()).toContain('unknown code no-such-code (see `hagw-doctor codes`)');
+    expect(d.errText()).not.toContain('--only');
+    // not reported: said so, nothing done, exit 0 (docs/report.md)
+    expect(await runFix({ ...opts, yes: true, codes: ['ip-forward-off'] }, d)).toBe(0);
+    expect(d.outText()).toContain('ip-forward-off is not reported on this host: nothing to fix');
     expect(await runFix({ ...opts, yes: true, codes: ['vrrp-notrack-missing'] }, d)).toBe(3);
     expect(d.errText()).toContain('has no automatic fix');
     expect(await listChanges(paths.changesDir)).toEqual([]);

@@ -1,0 +1,207 @@
+// One SSH connection to the other node, reused for every probe round: the system's OpenSSH client
+// with the operator's own keys, agent and ~/.ssh/config (or -F FILE), BatchMode (never a prompt),
+// a connect timeout, and a ControlMaster socket in a private temporary directory, closed at the end.
+// Nothing read from the peer is ever run through a local shell: argv only, output bounded.
+import { execa } from 'execa';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export interface PeerTarget {
+  /** [USER@]HOST as the operator gave it */
+  host: string;
+  /** --ssh-config FILE: passed as -F */
+  sshConfig?: string;
+  /** seconds for the TCP connect and the SSH handshake (default 5) */
+  connectTimeoutS?: number;
+}
+
+export interface RemoteResult {
+  ok: boolean;
+  exitCode: number | undefined;
+  stdout: string;
+  /** sanitized, at most a few lines */
+  stderr: string;
+  timedOut: boolean;
+  /** stdout grew past the cap: the result is cut and must not be trusted whole */
+  overflow: boolean;
+}
+
+/** The peer could not be used; message is the one line the report shows. */
+export class PeerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PeerError';
+  }
+}
+
+const DEFAULT_CONNECT_TIMEOUT_S = 5;
+const SSH_ENV = { LC_ALL: 'C', LANG: 'C' } as const;
+
+/** [USER@]HOST: a user and a host name or address, never an option or anything a shell would read. */
+export function validPeerHost(host: string): boolean {
+  return /^(?:[A-Za-z0-9._][A-Za-z0-9._-]{0,63}@)?(?:[A-Za-z0-9](?:[A-Za-z0-9._-]{0,252})|\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:.]+)$/.test(host) && !host.startsWith('-');
+}
+
+/** One line, printable ASCII, at most max characters: what the peer (or ssh about it) said, made safe to print. */
+export function cleanLine(text: string, max = 200): string {
+  const line = text
+    .split('\n')
+    .map((l) => l.replace(/[^\x20-\x7e]/g, '').trim())
+    .filter((l) => l && !/^Warning: Permanently added/.test(l) && !/^@+$/.test(l))
+    .join(' ');
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+/** ssh's own failure (exit 255), in the operator's words. */
+export function describeSshFailure(host: string, stderr: string, timedOut: boolean): string {
+  const s = stderr;
+  if (timedOut) return `${host} did not answer in time (connection or command hung)`;
+  if (/REMOTE HOST IDENTIFICATION HAS CHANGED/.test(s)) return `the host key of ${host} has changed (a reinstalled peer, or someone in between): verify it, then update known_hosts`;
+  if (/No \S+ host key is known for|Host key verification failed/.test(s)) return `the host key of ${host} is not known (BatchMode cannot ask): connect once by hand, or add it to known_hosts`;
+  if (/Connection refused/.test(s)) return `${host} refused the SSH connection (is sshd running there?)`;
+  if (/Connection timed out|Operation timed out|timed out during banner exchange/.test(s)) return `${host} did not answer on the SSH port (timed out)`;
+  if (/No route to host/.test(s)) return `no route to ${host}`;
+  if (/Network is unreachable/.test(s)) return `the network to ${host} is unreachable`;
+  if (/Could not resolve hostname|Name or service not known/.test(s)) return `cannot resolve ${host}`;
+  if (/Permission denied/.test(s)) return `${host} refused the login (permission denied: no usable key or agent for that user)`;
+  if (/Connection closed|Connection reset/.test(s)) return `${host} closed the SSH connection`;
+  const line = cleanLine(s);
+  return line ? `ssh to ${host} failed: ${line}` : `ssh to ${host} failed`;
+}
+
+/** The words of a remote command line are fixed, plain words: the remote shell reads them, so data goes on stdin. */
+function checkWords(argv: readonly string[]): void {
+  for (const a of argv) if (!/^[A-Za-z0-9_./=:+-]+$/.test(a)) throw new Error(`peer command word ${JSON.stringify(a)} needs quoting: pass data on stdin instead`);
+}
+
+/**
+ * A multiplexed session: open() authenticates once (a background master on a private control
+ * socket), run() sends one command over it, close() ends the master and removes the directory.
+ * Reusable by any caller (check, snapshot, watch, the app).
+ */
+export class PeerSession {
+  readonly target: PeerTarget;
+  private dir: string | undefined;
+  private opened = false;
+
+  constructor(target: PeerTarget) {
+    if (!validPeerHost(target.host)) throw new PeerError(`--peer ${JSON.stringify(target.host).slice(0, 80)} is not [USER@]HOST`);
+    this.target = target;
+  }
+
+  get host(): string {
+    return this.target.host;
+  }
+
+  private controlPath(): string {
+    return path.join(this.dir!, 'cm');
+  }
+
+  /** The options every ssh invocation of this session shares. */
+  private baseArgs(): string[] {
+    const t = this.target.connectTimeoutS ?? DEFAULT_CONNECT_TIMEOUT_S;
+    return [
+      ...(this.target.sshConfig ? ['-F', this.target.sshConfig] : []),
+      '-o', 'BatchMode=yes',
+      '-o', `ConnectTimeout=${t}`,
+      '-o', 'ServerAliveInterval=2',
+      '-o', 'ServerAliveCountMax=3',
+      '-o', `ControlPath=${this.controlPath()}`,
+      // no port forwarding, agent or X11 to the peer: the doctor only reads
+      '-o', 'ClearAllForwardings=yes',
+      '-o', 'ForwardAgent=no',
+      '-o', 'ForwardX11=no',
+    ];
+  }
+
+  /**
+   * Authenticate once and run the first command (fixed words, data on stdin) on the new
+   * connection, which then stays in the background as the master for every later run();
+   * throws PeerError with the reason when the peer cannot be reached.
+   */
+  async open(first: { argv: readonly string[]; input: string; maxBytes: number }, timeoutMs = 15_000): Promise<RemoteResult> {
+    if (this.opened) throw new PeerError('the SSH session to the peer is already open');
+    checkWords(first.argv);
+    this.dir ??= await mkdtemp(path.join(tmpdir(), 'hagw-peer-'));
+    const log = path.join(this.dir, 'master.log');
+    // ControlPersist: once the first command ends, the master goes to the background with its
+    // stdio on /dev/null (none of our pipes) and ends by itself 60 s after its last use if we die
+    // first; -E: ssh's own messages go to a file we read for the reason of a failure
+    const args = [...this.baseArgs(), '-o', 'ControlMaster=yes', '-o', 'ControlPersist=60', '-E', log, '-T', '--', this.target.host, ...first.argv];
+    const r = await this.exec(args, first.input, timeoutMs, first.maxBytes);
+    if ((r as { code?: string }).code === 'ENOENT') {
+      await this.cleanup();
+      throw new PeerError('the ssh client is not installed (openssh-client)');
+    }
+    if (r.exitCode === 255 || r.timedOut || r.exitCode === undefined) {
+      const text = await readFile(log, 'utf8').catch(() => '');
+      await this.close();
+      throw new PeerError(describeSshFailure(this.target.host, `${text.slice(-4000)}\n${r.stderr}`, r.timedOut));
+    }
+    this.opened = true;
+    return r;
+  }
+
+  private async exec(args: string[], input: string | undefined, timeoutMs: number, maxBytes: number): Promise<RemoteResult & { code?: string }> {
+    const r = await execa('ssh', args, {
+      reject: false,
+      timeout: timeoutMs,
+      env: SSH_ENV,
+      extendEnv: true,
+      ...(input !== undefined ? { input } : { stdin: 'ignore' as const }),
+      maxBuffer: { stdout: maxBytes, stderr: 64 * 1024 },
+      encoding: 'utf8',
+      stripFinalNewline: false,
+    });
+    const stdout = typeof r.stdout === 'string' ? r.stdout : '';
+    const stderr = typeof r.stderr === 'string' ? r.stderr : '';
+    const overflow = (r as { isMaxBuffer?: boolean }).isMaxBuffer === true;
+    const code = (r as { code?: string }).code;
+    return { ok: r.exitCode === 0 && !r.timedOut && !overflow, exitCode: r.exitCode, stdout, stderr: stderr.slice(-8000), timedOut: r.timedOut, overflow, ...(code ? { code } : {}) };
+  }
+
+  /**
+   * Run `argv` (fixed words, joined by ssh into the remote command line) on the peer over the
+   * master, with `input` on its stdin. stdout is capped at maxBytes; never rejects.
+   */
+  async run(argv: readonly string[], opts: { input?: string; timeoutMs: number; maxBytes: number }): Promise<RemoteResult> {
+    if (!this.opened) throw new PeerError('the SSH session to the peer is not open');
+    checkWords(argv);
+    const args = [...this.baseArgs(), '-o', 'ControlMaster=no', '-T', '--', this.target.host, ...argv];
+    const { code: _code, ...r } = await this.exec(args, opts.input, opts.timeoutMs, opts.maxBytes);
+    return r;
+  }
+
+  /**
+   * The peer's own interactive command (its consent prompt): our stdin goes there, with a terminal
+   * (-t) when we have one; what it prints comes back with control sequences removed (the peer's
+   * output is never written raw to this terminal). Resolves with its exit status (255: ssh failed).
+   */
+  async runInteractive(argv: readonly string[], timeoutMs: number, write: (text: string) => void): Promise<number | undefined> {
+    if (!this.opened) throw new PeerError('the SSH session to the peer is not open');
+    checkWords(argv);
+    const tty = process.stdin.isTTY === true;
+    const args = [...this.baseArgs(), '-o', 'ControlMaster=no', '-o', `RequestTTY=${tty ? 'force' : 'no'}`, ...(tty ? ['-t'] : ['-T']), '--', this.target.host, ...argv];
+    const child = execa('ssh', args, { reject: false, timeout: timeoutMs, stdin: 'inherit', stdout: 'pipe', stderr: 'pipe', buffer: false, env: SSH_ENV, extendEnv: true, encoding: 'utf8' });
+    const clean = (d: Buffer | string) => write(String(d).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/[^\x20-\x7e\n\t]/g, (c) => (c === '\r' ? '' : '')));
+    child.stdout?.on('data', clean);
+    child.stderr?.on('data', clean);
+    const r = await child;
+    return r.exitCode;
+  }
+
+  /** Close the master and remove the private directory. Idempotent, never throws. */
+  async close(): Promise<void> {
+    if (this.opened) {
+      this.opened = false;
+      await execa('ssh', [...this.baseArgs(), '-O', 'exit', '--', this.target.host], { reject: false, timeout: 5000, stdin: 'ignore', env: SSH_ENV, extendEnv: true }).catch(() => undefined);
+    }
+    await this.cleanup();
+  }
+
+  private async cleanup(): Promise<void> {
+    if (this.dir) await rm(this.dir, { recursive: true, force: true }).catch(() => undefined);
+    this.dir = undefined;
+  }
+}
