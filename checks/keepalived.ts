@@ -1,6 +1,6 @@
 // keepalived itself: installed, running in this namespace, config accepted, VIPs matching state.
 import type { Check } from '../src/check.js';
-import { finding, SkipCheck } from '../src/context.js';
+import { finding, probeBlind, SkipCheck } from '../src/context.js';
 import type { Evidence, Finding } from '../src/types.js';
 import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
 import { ourKeepalived, processesFrom } from '../src/probes/keepalived.js';
@@ -22,6 +22,9 @@ const installed: Check = {
   run(ctx) {
     if (!ctx.probe('keepalived-binary') && !ctx.probe('keepalived-version')) throw new SkipCheck('keepalived probes not collected');
     if (keepalivedInstalled(ctx)) return [];
+    // a lookup that failed or timed out (a loaded host) proves nothing: never "not installed" from it
+    const blind = [ctx.probe('keepalived-binary'), ctx.probe('keepalived-version')].filter((r) => probeBlind(r));
+    if (blind.length) throw new SkipCheck(`cannot tell whether keepalived is installed: ${blind.map((r) => `${r!.id}: ${r!.reason ?? r!.status}`).join('; ')}`, true);
     return [
       finding('keepalived-not-installed', {
         title: 'keepalived is not installed',
@@ -44,7 +47,8 @@ const running: Check = {
     // not root: the processes named keepalived cannot be verified, which is not an incident
     if (st.running === 'unknown') throw new SkipCheck(st.why ?? 'keepalived could not be verified', true);
     const procs = processesFrom(ctx.snapshot.probes);
-    const elsewhere = procs.filter((p) => !p.ours && p.verified !== false && p.daemon !== 'vrrp' && p.daemon !== 'checker' && p.daemon !== 'child');
+    const others = procs.filter((p) => !p.ours && p.netns !== '');
+    const elsewhere = others.filter((p) => !others.some((q) => q.pid === p.ppid));
     const impostors = procs.filter((p) => p.ours && p.verified === false && p.notVerified);
     const evidence: Evidence[] = [{ probe: 'keepalived-processes', excerpt: `no keepalived daemon in this network namespace (${ctx.snapshot.host.netns})` }];
     // what is named keepalived here but is not the daemon first: that is what an operator would take for it

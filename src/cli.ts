@@ -219,15 +219,13 @@ export function capableTerm(term: string | undefined): boolean {
   return KNOWN_TERMS.test(term);
 }
 
-function addCheckOptions(cmd: Command, Option: typeof import('commander').Option): Command {
-  return cmd
+function addCheckOptions(cmd: Command, Option: typeof import('commander').Option, opts: { peer?: boolean } = { peer: true }): Command {
+  cmd
     .option('--json', 'the JSON report (schema hagw-doctor.report/v1)')
     .addOption(new Option('--format <format>', 'text, json, prometheus or junit'))
     .option('--config <file>', 'keepalived.conf to read (default: the running keepalived\'s -f, else /etc/keepalived/keepalived.conf)')
     .option('--peer-config <file>', 'the other node\'s keepalived.conf, to check the pair for consistency')
     .option('--peer-snapshot <file>', 'the other node\'s `hagw-doctor snapshot`: its config and interfaces, for pair checks')
-    .option('--peer <[user@]host>', 'the other node, probed live over SSH (your keys, agent and ~/.ssh/config; nothing installed there)')
-    .option('--ssh-config <file>', 'ssh_config for --peer (passed to ssh as -F)')
     .option('--only <codes>', 'only these finding codes, comma-separated')
     .option('--from <snapshot>', 'analyse a snapshot file instead of this host')
     .option('--wire', 'listen for VRRP adverts on the wire (needs root and tcpdump)')
@@ -236,6 +234,13 @@ function addCheckOptions(cmd: Command, Option: typeof import('commander').Option
     .option('--since <duration>', 'how far back to read keepalived\'s log, e.g. 24h (default 24h)')
     .option('--kind <kind>', 'what this host is: gateway, director or vip (default: inferred from the config, notify scripts and rules)')
     .option('-o, --output <file>', 'write the report to FILE, replaced atomically (for node_exporter\'s textfile collector)');
+  // not on the bare program: its options are parsed before any subcommand's, and `generate --peer
+  // ADDR` (the peer's address) or `watch --peer` must reach their own command
+  if (opts.peer)
+    cmd
+      .option('--peer <[user@]host>', 'the other node, probed live over SSH (your keys, agent and ~/.ssh/config; nothing installed there)')
+      .option('--ssh-config <file>', 'ssh_config for --peer (passed to ssh as -F)');
+  return cmd;
 }
 
 export function buildProgram({ Command, Option }: typeof import('commander')): Command {
@@ -248,7 +253,7 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(`hagw-doctor: ${str.replace(/^error: /, '').trim()}\n`) })
     .showSuggestionAfterError(true);
-  addCheckOptions(program, Option);
+  addCheckOptions(program, Option, { peer: false });
   program.action(async (flags: CheckFlags) => {
     if (interactive(flags) && !flags.from) {
       const { runApp } = await import('./app/main.js');
@@ -464,13 +469,20 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .addOption(new Option('--format <format>', 'text or jsonl (one JSON event a line)').default('text'))
     .option('--for <seconds>', 'stop after this many seconds')
     .option('--peer <host>', "also the other node's events, over SSH (its own hagw-doctor watch)")
+    .option('--ssh-config <file>', 'ssh_config for --peer (passed to ssh as -F)')
     .option('--wire', "follow the peer's VRRP adverts on the wire (tcpdump -p; root): silence counted to the second")
     .option('--config <file>', 'keepalived.conf to read')
     .option('--log <file>', "follow this file as keepalived's log (default: where the running keepalived logs)")
     .option('--node <name>', 'the node name in each event (default: the host name)')
     .option('--check-every <seconds>', 'the light check that reports findings appearing and clearing (default 60; 0: only at start)')
     .action(async (_flags: unknown, cmd: Command) => {
-      const f = cmd.optsWithGlobals<{ format: string; for?: string; peer?: string; wire?: boolean; config?: string; log?: string; node?: string; checkEvery?: string }>();
+      const f = cmd.optsWithGlobals<{ format: string; for?: string; peer?: string; sshConfig?: string; wire?: boolean; config?: string; log?: string; node?: string; checkEvery?: string }>();
+      if (f.peer) {
+        const { validPeerHost } = await import('./peer/ssh.js');
+        if (!validPeerHost(f.peer)) throw new UsageError(`--peer takes a host name or user@host, not ${f.peer}`);
+      }
+      if (f.sshConfig && !f.peer) throw new UsageError('--ssh-config goes with --peer HOST');
+      if (f.sshConfig && !existsSync(f.sshConfig)) throw new UsageError(`--ssh-config ${f.sshConfig}: no such file`);
       if (f.format !== 'text' && f.format !== 'jsonl') throw new UsageError(`--format takes text or jsonl, not ${f.format}`);
       const seconds = (name: string, v: string | undefined, min: number) => {
         if (v === undefined) return undefined;
@@ -487,6 +499,7 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
         format: f.format,
         ...(forS !== undefined ? { for: forS } : {}),
         ...(f.peer ? { peer: f.peer } : {}),
+        ...(f.sshConfig ? { sshConfig: path.resolve(f.sshConfig) } : {}),
         ...(f.wire ? { wire: true } : {}),
         ...(f.log ? { log: path.resolve(f.log) } : {}),
         ...(f.node ? { node: f.node } : {}),

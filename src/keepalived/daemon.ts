@@ -62,6 +62,8 @@ const binaryName = (exe: string) => path.basename(exe.replace(/ \(deleted\)$/, '
 
 /** The checks on one process alone (binary, owner, mode, directories, uid, argv). */
 function ownVerdict(p: ProcFacts): { ok: true } | { ok: false; why: string; unverifiable?: boolean } {
+  // another namespace's keepalived is not examined further: it never drives this one
+  if (!p.ours && p.netns !== '') return { ok: false, why: `runs in another network namespace (${p.netns})` };
   if (p.exe === null || p.exe === undefined || p.exeStat === null || p.exeStat === undefined) {
     return { ok: false, unverifiable: true, why: `cannot read /proc/${p.pid}/exe (needs root)` };
   }
@@ -223,6 +225,8 @@ async function factsOf(pid: string, selfNs: string, btime: number | undefined): 
   }
   const cap = /^CapEff:\s+([0-9a-f]+)/im.exec(status);
   if (cap) facts.capEff = cap[1]!;
+  // the binary, its directories and its sockets are examined only here (or where the namespace cannot be read)
+  if (!facts.ours && ns !== '') return facts;
   let gone = false;
   facts.exe = await readlink(`/proc/${pid}/exe`).catch((err: NodeJS.ErrnoException) => {
     // ENOENT: it exited while we looked (a transient keepalived -t); EACCES: not ours to read (not root)

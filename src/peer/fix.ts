@@ -26,7 +26,7 @@ const HELLO = [
 
 /** The argv run on the peer (after its doctor's path and sudo, when needed). */
 export function peerFixArgv(o: Pick<PeerFixOptions, 'codes' | 'yes' | 'dryRun' | 'confirmTimeout'>): string[] {
-  for (const c of o.codes) if (!isFindingCode(c)) throw new PeerError(`unknown finding code ${c}`);
+  for (const c of o.codes) if (!isFindingCode(c)) throw new PeerError(`unknown code ${c} (see \`hagw-doctor codes\`)`);
   return ['fix', ...o.codes, ...(o.dryRun ? ['--dry-run'] : []), ...(o.yes ? ['--yes'] : []), ...(o.confirmTimeout !== undefined ? ['--confirm-timeout', String(Math.trunc(o.confirmTimeout))] : [])];
 }
 

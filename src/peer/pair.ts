@@ -136,7 +136,10 @@ export function analysePair(snapshot: Snapshot, opts: AnalyseOptions = {}): Repo
   report.findings.sort((a, b) => SEVERITY_ORDER[b.severity] - SEVERITY_ORDER[a.severity]);
   const count = (s: Finding['severity']) => report.findings.filter((f) => f.severity === s).length;
   const summary = { critical: count('critical'), error: count('error'), warning: count('warning'), info: count('info') };
-  report.summary = { status: summary.critical + summary.error > 0 ? 'critical' : summary.warning > 0 ? 'warning' : 'ok', ...summary };
+  // the peer's findings add to the counts; what this node could not judge keeps its weight
+  const prev = report.summary.status;
+  const status2 = summary.critical + summary.error > 0 ? 'critical' : prev === 'unknown' ? 'unknown' : summary.warning > 0 || prev === 'warning' ? 'warning' : 'ok';
+  report.summary = { ...report.summary, ...summary, status: status2 };
   report.peer = status;
   return report;
 }

@@ -121,7 +121,8 @@ export const keepalivedProvider: ProbeProvider = {
   probes: ({ round, records, options }) => {
     if (round === 0) {
       return [
-        { id: 'keepalived-processes', kind: 'internal', run: async () => JSON.stringify(await listKeepalivedProcesses()) },
+        // a /proc walk: longer than the default 3 s so a loaded host does not turn into "cannot tell"
+        { id: 'keepalived-processes', kind: 'internal', run: async () => JSON.stringify(await listKeepalivedProcesses()), timeoutMs: 8000 },
         { id: 'keepalived-binary', kind: 'internal', run: () => findExecutable('keepalived') },
         // /proc mounted with hidepid: a non-root run sees none of root's processes, so "none found" proves nothing
         { id: 'proc-pid1-visible', kind: 'internal', run: () => access('/proc/1/comm', fsConstants.R_OK).then(() => 'yes', () => 'no') },

@@ -1,6 +1,6 @@
 // `hagw-doctor timeline [--since 24h] [--json] [--config FILE] [--from SNAPSHOT]`: keepalived's
 // state transitions and their likely causes, from its log.
-import { visible } from '../report/escape.js';
+import { safeJson, visible } from '../report/escape.js';
 import { withIsoTimes } from '../time.js';
 import { readFile } from 'node:fs/promises';
 import { CheckContext } from '../context.js';
@@ -74,7 +74,7 @@ export async function timelineCommand(opts: TimelineCommandOptions): Promise<num
     return 3;
   }
   // ISO 8601 times beside the log's own (timeIso next to ts, nowIso, sinceIso): additive to v1
-  if (opts.json) process.stdout.write(JSON.stringify(withIsoTimes({ schema: 'hagw-doctor.timeline/v1', source: result.source, ...result.timeline }), null, 2) + '\n');
+  if (opts.json) process.stdout.write(safeJson(withIsoTimes({ schema: 'hagw-doctor.timeline/v1', source: result.source, ...result.timeline })) + '\n');
   else process.stdout.write(visible(`log: ${result.source}\n${renderTimeline(result.timeline)}`));
   return 0;
 }

@@ -30,7 +30,7 @@ export class LineSplitter {
 
 /** Follows `file` from its current end (`fromStart`: from the beginning). Survives truncation and
  *  rotation (a new inode is read from its start). */
-export function followFile(file: string, onLine: (line: string) => void, opts: { fromStart?: boolean; pollMs?: number; onError?: (msg: string) => void } = {}): Follower {
+export function followFile(file: string, onLine: (line: string) => void, opts: { fromStart?: boolean; pollMs?: number; onError?: (msg: string) => void } = {}): Follower & { ready: Promise<void> } {
   let fh: FileHandle | undefined;
   let ino = -1;
   let pos = 0;
@@ -91,10 +91,12 @@ export function followFile(file: string, onLine: (line: string) => void, opts: {
     }
   };
 
-  void reopen(!opts.fromStart).then(() => (opts.fromStart ? read() : undefined));
+  // ready: the file is open and its end is known, so every line written from now on is read
+  const ready = reopen(!opts.fromStart).then(() => (opts.fromStart ? read() : undefined));
   const timer = setInterval(() => void read(), opts.pollMs ?? 2000);
   timer.unref();
   return {
+    ready,
     stop() {
       stopped = true;
       clearInterval(timer);

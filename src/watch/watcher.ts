@@ -96,6 +96,8 @@ export class Watcher {
   private timers: NodeJS.Timeout[] = [];
   private fsw: FSWatcher | undefined;
   private readonly recent: VrrpLogEvent[] = [];
+  /** followers still getting ready (a log file opened at its end): "watching" waits for them */
+  private ready: Promise<unknown>[] = [];
   private readonly findings = new Map<string, Finding>();
   private readonly changes = new Map<string, string>();
   private vipConf: VipConf[] = [];
@@ -155,6 +157,7 @@ export class Watcher {
     }
     const tick = setInterval(() => this.silenceTick(), 1000);
     this.timers.push(tick);
+    await Promise.all(this.ready.splice(0));
     this.emit({ kind: 'watch', level: 'info', message: `watching ${this.logSource ? `keepalived's log (${this.logSource})` : 'without keepalived\'s log'}, address events${this.opts.wire ? ', the wire' : ''}, changes; a light check every ${every || '∞'} s` });
   }
 
@@ -287,15 +290,24 @@ export class Watcher {
   private startLog(snapshot: Snapshot): void {
     const src = this.opts.log ? { label: this.opts.log, file: this.opts.log } : logSourceOf(snapshot);
     this.logSource = src?.label;
-    this.live.log = src?.label;
     if (!src) {
       this.emit({ kind: 'watch', level: 'warning', message: `keepalived's log cannot be followed here: state changes show at the next periodic check` });
       return;
     }
     const onLine = (line: string) => this.logLine(line);
     const onError = (msg: string) => this.emit({ kind: 'watch', level: 'warning', message: msg });
-    if (src.file) this.followers.push(followFile(src.file, onLine, { onError }));
-    else if (src.argv) {
+    if (src.file) {
+      const f = followFile(src.file, onLine, { onError });
+      this.followers.push(f);
+      // the view says "following" only once the file is open at its end
+      this.ready.push(
+        f.ready.then(() => {
+          this.live.log = src.label;
+          this.changed();
+        }),
+      );
+    } else if (src.argv) {
+      this.live.log = src.label;
       this.followers.push(
         followCommand(src.argv, onLine, { onExit: (code, err) => !this.stopped && onError(`${src.argv![0]} ended (${code ?? 'not started'})${err ? `: ${err.split('\n')[0]}` : ''}`) }),
       );

@@ -171,8 +171,9 @@ describe('hostile host: held in bounded time, saying what was refused', () => {
     const seconds = (Date.now() - t0) / 1000;
     // every round waits at most the probe timeout (3 s; 5 s for the journal): a few rounds, not 300 s
     expect(seconds).toBeLessThan(30);
-    const reasons = r.report.checks.filter((c) => c.status === 'skip' || c.status === 'error').map((c) => `${c.id}: ${c.reason}`).join('\n');
-    expect(reasons).toMatch(/did not finish within \d+ ms \(its process group was killed\)/);
+    // what could not be judged says why: a probe killed at its timeout, or not run once the budget was spent
+    expect(JSON.stringify(r.report)).toMatch(/did not finish within \d+ ms \(its process group was killed\)|time budget was spent/);
+    expect(r.report.checks.filter((c) => c.status === 'skip').length).toBeGreaterThan(5);
     const started = readFileSync(pids, 'utf8').trim().split('\n').filter(Boolean).map(Number);
     expect(started.length).toBeGreaterThan(2);
     const alive = started.filter((pid) => {

@@ -105,7 +105,8 @@ describe('watch on the backup during a failover', () => {
     expect(state.from).toBe('BACKUP');
     expect(state.node).toBe(initial.node);
     // the cause comes from the log lines before the transition: the master stopping sends priority 0
-    expect(String(state.cause)).toMatch(/priority 0/);
+    const log = (await lab.keepalivedLog('gw2')).split('\n').slice(-25).join('\n');
+    expect(String(state.cause), `${log}\n--- events:\n${w.events.map((e) => JSON.stringify(e)).join("\n")}`).toMatch(/priority 0/);
     expect(vip.interface).toBe('eth0');
     expect(vip.instance).toBe('VI_LAN');
     expect(w.bad).toEqual([]);

@@ -209,6 +209,15 @@ describe('never OK when blind', () => {
     expect(r.checks.find((c) => c.id === 'keepalived-config')).toMatchObject({ status: 'skip', blind: true, reason: expect.stringMatching(/^needs root: /) });
   });
 
+  it('a keepalived lookup that timed out is not "not installed"', () => {
+    const snap = host({ procs: [] });
+    snap.probes['keepalived-binary'] = { id: 'keepalived-binary', kind: 'internal', status: 'timeout', stdout: '', stderr: '', ms: 3000, reason: 'timed out after 3000 ms' };
+    const r = analyse(snap);
+    expect(r.findings.map((f) => f.code)).not.toContain('keepalived-not-installed');
+    expect(r.checks.find((c) => c.id === 'keepalived-installed')).toMatchObject({ status: 'skip', blind: true });
+    expect(r.summary.status).not.toBe('ok');
+  });
+
   it('no keepalived process at all is judged (not running), not blindness', () => {
     const r = analyse(host({ procs: [] }));
     expect(r.findings.map((f) => f.code)).toContain('keepalived-not-running');

@@ -71,6 +71,8 @@ ${opts.wan ?? ''}    unicast_src_ip 198.51.100.2
 }
 
 const addrs = cmd('ip-addr', ['ip', '-j', 'addr', 'show'], ipAddrJson({ eth0: ['192.168.100.2/24', '192.168.100.1/24'], eth1: ['198.51.100.2/24', '198.51.100.10/24'] }));
+/** the same node as BACKUP: no VIP held (the addresses decide the state; the log only refines it) */
+const addrsBackup = cmd('ip-addr', ['ip', '-j', 'addr', 'show'], ipAddrJson({ eth0: ['192.168.100.2/24'], eth1: ['198.51.100.2/24'] }));
 
 describe('garp-refresh-missing', () => {
   it('fires per gateway instance without periodic GARP, with the config line and the SNAT rule as evidence', () => {
@@ -179,14 +181,14 @@ describe('virtual-routes-conflict', () => {
   const connected = [{ dst: '192.168.100.0/24', dev: 'eth0', protocol: 'kernel', scope: 'link' }, { dst: '198.51.100.0/24', dev: 'eth1', protocol: 'kernel', scope: 'link' }];
   const log = (state: string) => [keepalivedProcess(['keepalived', '-n', '-l', '-f', CONF, '-g/tmp/k.log']), file('keepalived-log', '/tmp/k.log', `Sun Nov 22 02:59:00 2026: (VI_WAN) Entering ${state} STATE\n`)];
   it('the backup has no default route when the only one is virtual', () => {
-    const r = run('field-virtual-routes', [kconf(vr('        default via 198.51.100.1 dev eth1\n')), addrs, routes(connected), ...log('BACKUP')]);
+    const r = run('field-virtual-routes', [kconf(vr('        default via 198.51.100.1 dev eth1\n')), addrsBackup, routes(connected), ...log('BACKUP')]);
     expect(r.findings.map((f) => f.title)).toEqual(['(VI_WAN) virtual route default via 198.51.100.1 dev eth1: this BACKUP node has no default route']);
     // a static fallback with a higher metric cures it
-    const ok = run('field-virtual-routes', [kconf(vr('        default via 198.51.100.1 dev eth1\n')), addrs, routes([...connected, { dst: 'default', gateway: '198.51.100.1', dev: 'eth1', protocol: 'static', metric: 100 }]), ...log('BACKUP')]);
+    const ok = run('field-virtual-routes', [kconf(vr('        default via 198.51.100.1 dev eth1\n')), addrsBackup, routes([...connected, { dst: 'default', gateway: '198.51.100.1', dev: 'eth1', protocol: 'static', metric: 100 }]), ...log('BACKUP')]);
     expect(ok.findings).toEqual([]);
   });
   it('a static route with the same destination and metric; a gateway off-link; 0.0.0.0 without /0', () => {
-    const r = run('field-virtual-routes', [kconf(vr('        default via 198.51.100.1 dev eth1\n        10.9.0.0/16 via 172.31.0.1\n        0.0.0.0 via 198.51.100.1\n')), addrs, routes([...connected, { dst: 'default', gateway: '198.51.100.254', dev: 'eth1', protocol: 'static' }]), ...log('BACKUP')]);
+    const r = run('field-virtual-routes', [kconf(vr('        default via 198.51.100.1 dev eth1\n        10.9.0.0/16 via 172.31.0.1\n        0.0.0.0 via 198.51.100.1\n')), addrsBackup, routes([...connected, { dst: 'default', gateway: '198.51.100.254', dev: 'eth1', protocol: 'static' }]), ...log('BACKUP')]);
     const titles = r.findings.map((f) => f.title);
     expect(titles).toContain('(VI_WAN) virtual route default via 198.51.100.1 dev eth1: a static route default via 198.51.100.254 dev eth1 proto static has the same destination and metric');
     expect(titles).toContain('(VI_WAN) virtual route 10.9.0.0/16 via 172.31.0.1: gateway 172.31.0.1 is on no connected subnet');
@@ -238,7 +240,7 @@ describe('vmac-arp-settings', () => {
   });
   it('suspects the hypervisor when a VMAC master saw advert timeouts on VMware', () => {
     const log = file('keepalived-log', '/tmp/k.log', 'Sun Nov 22 02:59:00 2026: (VI_LAN) Receive advertisement timeout\nSun Nov 22 02:59:00 2026: (VI_LAN) Entering MASTER STATE\n');
-    const r = run('field-vmac', [kconf(vmacConf), ...good, keepalivedProcess(['keepalived', '-n', '-l', '-f', CONF, '-g/tmp/k.log']), log, file('dmi-sys-vendor', '/sys/class/dmi/id/sys_vendor', 'VMware, Inc.\n')]);
+    const r = run('field-vmac', [kconf(vmacConf), ...good, addrs, keepalivedProcess(['keepalived', '-n', '-l', '-f', CONF, '-g/tmp/k.log']), log, file('dmi-sys-vendor', '/sys/class/dmi/id/sys_vendor', 'VMware, Inc.\n')]);
     expect(r.findings).toHaveLength(1);
     expect(r.findings[0]).toMatchObject({ severity: 'warning', title: '(VI_LAN) VMAC on VMware ESXi: the hypervisor may drop frames from the virtual MAC' });
     expect(r.findings[0]!.detail).toMatch(/Forged transmits/);

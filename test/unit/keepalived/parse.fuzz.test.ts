@@ -44,12 +44,13 @@ describe('parser fuzz', () => {
       }),
       { numRuns: 200 },
     ));
-  it('deep nesting and long lines stay fast', () => {
-    const t0 = performance.now();
-    check('{'.repeat(200_000));
+  // how fast is measured by `npm run bench` (hostile-host), never by a timed test: here, that the
+  // parser survives pathological input with a diagnosis and never an internal error
+  it('deep nesting and long lines are parsed, unbalanced braces diagnosed', () => {
+    const open = parseKeepalivedConfig(MAIN, memoryReader({ [MAIN]: '{'.repeat(200_000) }));
+    expect(open.diagnostics.length).toBeGreaterThan(0);
     check('}'.repeat(200_000));
     check('vrrp_instance A {\n' + 'x '.repeat(200_000) + '\n}');
     check('$A=$A$A\n$B=$A$A$A$A\n' + 'interface $B\n'.repeat(1000));
-    expect(performance.now() - t0).toBeLessThan(5000);
   });
 });

@@ -33,6 +33,6 @@ describe('--peer usage', () => {
     oneLine(await run(['check', '--ssh-config', BIN]), /--ssh-config goes with --peer HOST/);
     oneLine(await run(['check', '--peer', 'gw2', '--ssh-config', '/nonexistent/ssh_config']), /--ssh-config \/nonexistent\/ssh_config: no such file/);
     oneLine(await run(['check', '--from', BIN, '--peer', 'gw2']), /with --from, give its snapshot with --peer-snapshot FILE/);
-    oneLine(await run(['fix', '--on-peer', 'gw2', 'no-such-code']), /unknown finding code no-such-code/);
+    oneLine(await run(['fix', '--on-peer', 'gw2', 'no-such-code']), /unknown code no-such-code \(see `hagw-doctor codes`\)/);
   });
 });
