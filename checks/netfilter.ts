@@ -633,7 +633,7 @@ const vrrpFilterCheck: Check = {
         }
       }
     }
-    return out;
+    return shareFileEdits(out);
   },
 };
 
@@ -699,6 +699,52 @@ function inputPlan(ctx: CheckContext, fw: Firewall, p: VrrpPath, peer: string, w
     persistence: persist.persistence,
     verifies: ['vrrp-input-blocked'],
   };
+}
+
+/**
+ * Findings whose fixes edit the same file (nftables.conf, ufw before.rules) share one plan: every
+ * step once, in order, and one write per file holding every finding's edit (the engine refuses a
+ * second write to a file the first one changed). `fix CODE` merges identical plans into one change.
+ */
+function shareFileEdits(findings: Finding[]): Finding[] {
+  const editing = findings.filter((f) => f.code === 'vrrp-input-blocked' && f.fix?.steps.some((s) => 'write' in s));
+  if (editing.length < 2) return findings;
+  const steps: FixStep[] = [];
+  const seen = new Set<string>();
+  const writeAt = new Map<string, number>();
+  for (const f of editing) {
+    for (const st of f.fix!.steps) {
+      if ('write' in st) {
+        const at = writeAt.get(st.write.path);
+        // the later plans built on the earlier ones' text: the last write holds every edit
+        if (at !== undefined) steps[at] = st;
+        else {
+          writeAt.set(st.write.path, steps.length);
+          steps.push(st);
+        }
+        continue;
+      }
+      const key = JSON.stringify(st);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      steps.push(st);
+    }
+  }
+  const plans = editing.map((f) => f.fix!);
+  const union = (xs: Array<string[] | undefined>) => [...new Set(xs.flatMap((x) => x ?? []))];
+  const shared: FixPlan = {
+    summary: [...new Set(plans.map((p) => p.summary))].join('; '),
+    risk: plans.some((p) => p.risk === 'disruptive') ? 'disruptive' : 'safe',
+    steps,
+    touches: {
+      ...(union(plans.map((p) => p.touches.iptables)).length ? { iptables: union(plans.map((p) => p.touches.iptables)) } : {}),
+      ...(plans.some((p) => p.touches.nft) ? { nft: true } : {}),
+      ...(union(plans.map((p) => p.touches.files)).length ? { files: union(plans.map((p) => p.touches.files)) } : {}),
+    },
+    persistence: { persistent: plans.every((p) => p.persistence.persistent), how: [...new Set(plans.map((p) => p.persistence.how))].join('; ') },
+    verifies: ['vrrp-input-blocked'],
+  };
+  return findings.map((f) => (editing.includes(f) ? { ...f, fix: shared } : f));
 }
 
 /** firewalld: a rich rule, at runtime and --permanent (so neither a reload nor a reboot loses it). */

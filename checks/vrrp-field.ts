@@ -244,7 +244,7 @@ function configtestExit(ctx: CheckContext): number | undefined {
  *  itself causes) the same errors would fail the guard, so the step is kept, tolerated, for the record. */
 function validateStep(ctx: CheckContext, mainConf: string): FixPlan['steps'][number] {
   const code = configtestExit(ctx);
-  if (code === 0) return { argv: ['keepalived', '-t', '-f', mainConf], why: 'keepalived accepts the new config before it is loaded (a failure rolls the file back)' };
+  if (code === 0) return { argv: ['keepalived', '-t', '-f', mainConf], undo: [], why: 'keepalived accepts the new config before it is loaded (a failure rolls the file back; the test itself changes nothing)' };
   return {
     argv: ['keepalived', '-t', '-f', mainConf],
     optional: true,
@@ -342,10 +342,10 @@ const strictCheck: Check = {
   },
 };
 
-/** keepalived's nft tables as the snapshot shows them (family + name). */
-function keepalivedTables(ctx: CheckContext): Array<{ family: string; name: string }> {
+/** keepalived's nft tables as the snapshot shows them. */
+function keepalivedTables(ctx: CheckContext) {
   const fw = ctx.memo('netfilter:firewall', () => firewallFromRecords(ctx.snapshot.probes));
-  return (fw.nft?.tables ?? []).filter((t) => t.name === 'keepalived').map((t) => ({ family: t.family, name: t.name }));
+  return (fw.nft?.tables ?? []).filter((t) => t.name === 'keepalived');
 }
 
 /** Whether keepalived still needs its nft table once every instance accepts: use_vmac uses it too. */
@@ -353,14 +353,30 @@ function vmacInUse(ctx: CheckContext, cfg: KeepalivedConfig): boolean {
   return cfg.files.some((f) => /^\s*use_vmac\b/m.test(fileText(ctx, f) ?? ''));
 }
 
+/** The argv that rebuild a keepalived table as the snapshot shows it (the undo of deleting it). */
+function rebuildTable(t: ReturnType<typeof keepalivedTables>[number]): string[][] {
+  const out: string[][] = [['nft', 'add', 'table', t.family, t.name]];
+  const addrType = t.family === 'ip6' ? 'ipv6_addr' : 'ipv4_addr';
+  for (const [name, elems] of Object.entries(t.sets)) {
+    out.push(['nft', 'add', 'set', t.family, t.name, name, `{ type ${addrType}; }`]);
+    if (elems.length) out.push(['nft', 'add', 'element', t.family, t.name, name, `{ ${elems.join(', ')} }`]);
+  }
+  for (const c of Object.values(t.chains)) {
+    out.push(c.hook ? ['nft', 'add', 'chain', t.family, t.name, c.name, `{ type ${c.type ?? 'filter'} hook ${c.hook} priority ${c.priority ?? 0}; policy ${(c.policy ?? 'accept').toLowerCase()}; }`] : ['nft', 'add', 'chain', t.family, t.name, c.name]);
+    for (const r of c.rules) out.push(['nft', 'add', 'rule', t.family, t.name, c.name, r.text]);
+  }
+  return out;
+}
+
 /** keepalived 2.2.7 keeps its drop table across a reload that turns strict mode off (proven in the
  *  lab): while MASTER the VIPs stay dropped until a restart. Deleting the table, once no instance needs
- *  it, ends that without the failover a restart causes. */
+ *  it, ends that without the failover a restart causes. Its undo rebuilds the table as it was. */
 function dropTableSteps(ctx: CheckContext, cfg: KeepalivedConfig): FixPlan['steps'] {
   if (vmacInUse(ctx, cfg)) return [];
   return keepalivedTables(ctx).map((t) => ({
     argv: ['nft', 'delete', 'table', t.family, t.name],
-    why: `keepalived leaves its drop table in place across a reload; with strict mode off no instance needs table ${t.family} ${t.name} (undo: the ruleset is restored from the backup)`,
+    undo: rebuildTable(t),
+    why: `keepalived leaves its drop table in place across a reload; with strict mode off no instance needs table ${t.family} ${t.name} (undo: the table is rebuilt as it was)`,
   }));
 }
 

@@ -374,7 +374,7 @@ const authMismatch = mismatchCheck({
     return undefined;
   },
   logWords: 'adverts fail authentication',
-  why: 'keepalived drops adverts whose authentication differs, so neither side hears the other and both become MASTER. Use the same authentication block (auth_type and the first 8 characters of auth_pass) on every node.',
+  why: 'keepalived drops adverts whose authentication differs, so neither side hears the other and both become MASTER. Use the same authentication block (auth_type and the first 8 characters of auth_pass) on every node. With auth_type AH, "IPSEC-AH : invalid IPSEC HMAC-MD5 value" also appears with identical passwords when the adverts cross a router (it mutates the fields AH covers, acassen/keepalived#93) or with more than two unicast nodes (#143): there, use PASS or no authentication (VRRPv3 has none). "received an invalid passwd!" can also be another cluster on the same VRID with its own password (openshift/installer#2966): check the VRID before aligning passwords with a cluster you do not own.',
 });
 
 const intervalMismatch = mismatchCheck({

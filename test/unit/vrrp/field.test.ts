@@ -8,6 +8,7 @@ import type { ProbeRecord, Snapshot } from '../../../src/types.js';
 import { vrrpFieldChecks, applyEdits, strictEdits } from '../../../checks/vrrp-field.js';
 import { parseKeepalivedConfig } from '../../../src/keepalived/parse.js';
 import { cmd, file, internal, makeSnapshot } from '../../support/snapshot.js';
+import { wireArgv } from '../../../src/probes/vrrp.js';
 
 const fx = (name: string) => readFileSync(new URL(`../../fixtures/vrrp-field/${name}`, import.meta.url), 'utf8');
 const CONF = '/etc/keepalived/keepalived.conf';
@@ -39,7 +40,8 @@ function run(s: Snapshot, code: string) {
 // ---------------------------------------------------------------- vrrp-strict-blocks-vip
 
 describe('vrrp-strict-blocks-vip (captured: vrrp_strict on the lab master)', () => {
-  const strict = snap({ conf: fx('keepalived-gw1-strict.conf'), log: fx('keepalived-strict-master.log'), nft: fx('nft-strict-master.json'), configtest: 5 });
+  // the master holds both VIPs (the addresses decide the state; the log only refines it)
+  const strict = snap({ conf: fx('keepalived-gw1-strict.conf'), log: fx('keepalived-strict-master.log'), nft: fx('nft-strict-master.json'), configtest: 5, addr: fx('ip-addr-master.json') });
 
   it('names keepalived\'s own nft table and the config line, on the MASTER, critical', () => {
     const f = run(strict, 'vrrp-strict-blocks-vip');
@@ -89,7 +91,7 @@ describe('vrrp-strict-blocks-vip (captured: vrrp_strict on the lab master)', () 
   });
 
   it('a config without strict mode whose running keepalived still drops the VIP: the stale table', () => {
-    const f = run(snap({ nft: fx('nft-strict-master.json'), log: fx('keepalived-strict-master.log') }), 'vrrp-strict-blocks-vip');
+    const f = run(snap({ nft: fx('nft-strict-master.json'), log: fx('keepalived-strict-master.log'), addr: fx('ip-addr-master.json') }), 'vrrp-strict-blocks-vip');
     expect(f.map((x) => x.subject)).toEqual(['VI_LAN', 'VI_WAN']);
     expect(f[0]!.title).toMatch(/still drops 192\.168\.100\.1/);
     expect(f[0]!.fix!.steps).toEqual([expect.objectContaining({ argv: ['nft', 'delete', 'table', 'ip', 'keepalived'] })]);
@@ -154,12 +156,12 @@ describe('vrrp-instance-fault (captured: the master\'s WAN link set down, sync g
     const conf = fx('keepalived-gw1.conf').replace(/vrrp_sync_group VG_GW \{[\s\S]*?\n\}\n/, '');
     const log = 'Wed Dec  2 07:27:10 2026: (VI_LAN) Entering MASTER STATE\nWed Dec  2 07:27:10 2026: (VI_WAN) Entering BACKUP STATE\n';
     const fwd = file('sysctl:net.ipv4.ip_forward', '/proc/sys/net/ipv4/ip_forward', '1\n');
-    const f = run(snap({ conf, log, extra: [fwd] }), 'vrrp-instance-fault');
+    const f = run(snap({ conf, log, extra: [fwd], addr: fx('ip-addr-master-lan-only.json') }), 'vrrp-instance-fault');
     expect(f).toHaveLength(1);
     expect(f[0]!.severity).toBe('error');
     expect(f[0]!.title).toMatch(/split across the nodes: VI_LAN MASTER here, VI_WAN BACKUP/);
     // not a gateway (no forwarding): two independent VIPs are fine
-    expect(run(snap({ conf, log }), 'vrrp-instance-fault')).toEqual([]);
+    expect(run(snap({ conf, log, addr: fx('ip-addr-master-lan-only.json') }), 'vrrp-instance-fault')).toEqual([]);
   });
 });
 
@@ -267,5 +269,29 @@ describe('IPv6 instances as keepalived runs them', () => {
     expect(f[0]!.severity).toBe('warning');
     expect(f[0]!.title).toBe('VI_6 (IPv6): version 2 and authentication are ignored');
     expect(run(snap({ conf: conf.replace('  version 2\n', '').replace(/  authentication \{[^}]*\}\n/, '') }), 'keepalived-config-invalid')).toEqual([]);
+  });
+});
+
+describe('vrrp-version-mismatch from the wire and from a v3 checksum line', () => {
+  it('VRRPv3 adverts for our VRID while this node speaks v2', () => {
+    const wire = [
+      'tcpdump: listening on eth0, link-type EN10MB (Ethernet), snapshot length 262144 bytes',
+      '02:41:05.000000 d2:00:00:00:00:03 > d2:00:00:00:00:02, ethertype IPv4 (0x0800), length 54: (tos 0xc0, ttl 255, id 3, offset 0, flags [none], proto VRRP (112), length 40)',
+      '    192.168.100.3 > 192.168.100.2: VRRPv3, Advertisement, vrid 51, prio 100, intvl 100cs, length 12, addrs: 192.168.100.1',
+      '',
+    ].join('\n');
+    const rec = cmd('vrrp-wire:eth0', wireArgv('eth0', 3), wire, 124);
+    const s = snap({ log: 'x\n', extra: [rec] });
+    s.options = { wire: true };
+    const f = run(s, 'vrrp-version-mismatch');
+    expect(f.map((x) => x.subject)).toEqual(['VI_LAN']);
+    expect(f[0]!.detail).toMatch(/on the wire 192\.168\.100\.3 sends VRRPv3 for VRID 51/);
+  });
+
+  it('"Invalid VRRPv3 checksum" is a version problem in the timeline\'s words', () => {
+    const log = 'Wed Dec  2 07:27:50 2026: (VI_LAN) Invalid VRRPv3 checksum\n';
+    const peer = fx('keepalived-gw1.conf').replace('router_id gw1', 'router_id gw2\n    vrrp_version 3');
+    const f = run(snap({ log, extra: [file('peer-config', '/tmp/gw2.conf', peer)] }), 'vrrp-version-mismatch');
+    expect(f.find((x) => x.subject === 'VI_LAN')!.detail).toMatch(/Invalid VRRPv3 checksum/);
   });
 });
