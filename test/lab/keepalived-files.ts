@@ -156,3 +156,19 @@ fi
 exit 0
 `;
 }
+
+/**
+ * The default pair as a gateway the doctor should call healthy: keepalivedConf() plus periodic
+ * gratuitous ARP (vrrp_garp_master_refresh; without it garp-refresh-missing is a fair warning, and
+ * field-config.test.ts shows why on the wire).
+ */
+export function healthyGatewayConf(node: GatewayNode): string {
+  return keepalivedConf(node).replace('    script_user root\n', '    script_user root\n    vrrp_garp_master_refresh 60\n');
+}
+
+/**
+ * The lab pair is deliberately stateless (no conntrackd runs in it), while CI installs conntrackd
+ * on the host for field-host.test.ts: conntrack-sync-missing is then a true warning that the
+ * healthy-pair tests set aside by name, and only it.
+ */
+export const statelessLabAdvisory = (f: { code: string }): boolean => f.code === 'conntrack-sync-missing';
