@@ -281,7 +281,9 @@ const conntrackSync: Check = {
         }
       })();
       const conf = ctx.output(`file:${CONNTRACKD_CONF}`) !== undefined;
-      const setUp = where.length > 0 || conf;
+      // a configuration is what says connection sync was meant: a binary alone (pulled in by a
+      // package, or the lab host's) is not, so it stays info with the binary named
+      const setUp = conf;
       title = setUp ? 'conntrackd is installed but does not run here: every connection breaks on failover' : 'a SNAT gateway pair without conntrackd: every connection breaks on failover';
       detail = `This node SNATs client traffic, but no conntrackd runs in its network namespace, so the backup knows none of the master's connection-tracking (NAT) entries. After a failover every established connection through the gateway is reset or hangs until the client retries. Run conntrackd on both nodes in FTFW mode over a dedicated link, and call its primary-backup.sh from the notify scripts (\`conntrackd -c\` commits the external cache before the new master takes traffic; keepalived #2254).${setUp ? '' : ' (Reported as info: nothing on this host is set up for connection sync, so stateless failover may be what was chosen.)'}`;
       evidence.push({ probe: 'field-processes', excerpt: 'no conntrackd process in this network namespace' });

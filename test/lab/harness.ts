@@ -648,6 +648,8 @@ export class Lab {
     // fixes write the network configuration and rt_tables: each node has its own (a copy of the
     // host's iproute2/, an empty network/interfaces), so nothing a lab fix writes reaches the host's /etc
     if (existsSync('/etc/iproute2') && !existsSync(this.etcPath(gw, 'iproute2'))) cpSync('/etc/iproute2', this.etcPath(gw, 'iproute2'), { recursive: true });
+    // the host's conntrackd.conf (CI installs conntrackd) is not the lab node's: an empty one of its own
+    if (existsSync('/etc/conntrackd') && !existsSync(this.etcPath(gw, 'conntrackd'))) await mkdir(this.etcPath(gw, 'conntrackd'), { recursive: true, mode: 0o755 });
     if (existsSync('/etc/network') && !existsSync(this.etcPath(gw, 'network'))) await this.writeEtc(gw, 'network/interfaces', `# ${gw}: the lab node's own /etc/network/interfaces (the host's is hidden)\n`);
     await this.writeEtc(gw, 'keepalived/keepalived.conf', conf ?? keepalivedConf(gw));
     for (const kind of ['master', 'backup', 'fault', 'stop'] as const) {

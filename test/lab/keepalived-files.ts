@@ -166,9 +166,3 @@ export function healthyGatewayConf(node: GatewayNode): string {
   return keepalivedConf(node).replace('    script_user root\n', '    script_user root\n    vrrp_garp_master_refresh 60\n');
 }
 
-/**
- * The lab pair is deliberately stateless (no conntrackd runs in it), while CI installs conntrackd
- * on the host for field-host.test.ts: conntrack-sync-missing is then a true warning that the
- * healthy-pair tests set aside by name, and only it.
- */
-export const statelessLabAdvisory = (f: { code: string }): boolean => f.code === 'conntrack-sync-missing';

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
-import { healthyGatewayConf, statelessLabAdvisory } from './keepalived-files.js';
+import { healthyGatewayConf } from './keepalived-files.js';
 import { createLab, requireRoot, ADDR, type Lab } from './harness.js';
 import { startLabSsh, type LabSsh } from './sshd.js';
 
@@ -44,7 +44,7 @@ describe('check --peer over ssh', () => {
       const r = await lab.report<Report>(here, peerArgs(there));
       expect(r.report.peer, r.stderr).toMatchObject({ host: there, reachable: true, via: 'ssh' });
       expect(r.report.peer?.reason).toBeUndefined();
-      const loud = r.report.findings.filter((f) => f.severity !== 'info' && !statelessLabAdvisory(f));
+      const loud = r.report.findings.filter((f) => f.severity !== 'info');
       expect(loud, JSON.stringify(loud, null, 1)).toEqual([]);
       expect(r.exitCode).toBe(0);
       expect(r.report.checks.find((c) => c.id === 'keepalived-pair')?.status).toBe('pass');

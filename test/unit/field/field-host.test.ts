@@ -87,7 +87,12 @@ describe('conntrack-sync-missing', () => {
     const none = run('field-conntrack-sync', [conf(), notify(), procs([])]);
     // nothing of conntrackd on the host: stateless failover may be the choice, so info
     expect(none.findings.map((f) => [f.code, f.severity, f.title])).toEqual([['conntrack-sync-missing', 'info', 'a SNAT gateway pair without conntrackd: every connection breaks on failover']]);
-    const installed = run('field-conntrack-sync', [conf(), notify(), procs([]), internal('which:conntrackd', '["/usr/sbin"]')]);
+    // the binary alone is not a set-up: still info, the binary named as evidence
+    const binary = run('field-conntrack-sync', [conf(), notify(), procs([]), internal('which:conntrackd', '["/usr/sbin"]')]);
+    expect(binary.findings.map((f) => [f.severity, f.title])).toEqual([['info', 'a SNAT gateway pair without conntrackd: every connection breaks on failover']]);
+    expect(JSON.stringify(binary.findings[0]!.evidence)).toContain('conntrackd installed in /usr/sbin');
+    // a configuration says sync was meant: not running is a warning
+    const installed = run('field-conntrack-sync', [conf(), notify(), procs([]), file('file:/etc/conntrackd/conntrackd.conf', '/etc/conntrackd/conntrackd.conf', 'Sync {\n}\n')]);
     expect(installed.findings.map((f) => [f.severity, f.title])).toEqual([['warning', 'conntrackd is installed but does not run here: every connection breaks on failover']]);
     // conntrackd in another namespace does not count
     expect(run('field-conntrack-sync', [conf(), notify(), procs([{ comm: 'conntrackd', ours: false }])]).findings).toHaveLength(1);
