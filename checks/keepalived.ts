@@ -78,6 +78,8 @@ const configValid: Check = {
       // not root and the file is root's: missing privilege, not a broken config
       if (cfg.probe?.status === 'denied' && !ctx.isRoot) throw new SkipCheck(`needs root: ${cfg.path} is not readable (permission denied)`, true);
       if (cfg.source === 'default' && !ourKeepalived(ctx.snapshot.probes)) throw new SkipCheck(`no keepalived configuration at ${cfg.path}`);
+      // a read that timed out (or never ran: the collection's time budget was spent) says nothing about the file
+      if (!cfg.probe || cfg.probe.status === 'timeout' || cfg.probe.status === 'skipped') throw new SkipCheck(`${cfg.path} could not be read: ${cfg.probe?.reason ?? 'not collected'}`, true);
       const why = cfg.probe?.status === 'missing' ? 'missing' : cfg.probe?.status === 'denied' ? 'not readable (permission denied)' : (cfg.probe?.reason ?? 'not collected');
       return [
         finding('keepalived-config-invalid', {
