@@ -119,6 +119,8 @@ describe('check --peer over ssh', () => {
     const after = await lab.report<Report>('gw1', peerArgs('gw2'));
     expect(after.report.findings.filter((f) => f.code === 'vrrp-input-blocked' || (f.code === 'vrrp-split-brain' && / both nodes hold /.test(f.title)))).toEqual([]);
     await lab.execOk('gw2', ['nft', 'flush', 'ruleset']);
+    // the pair settles before the next test: gw2 back to BACKUP
+    await lab.waitForNoVip('gw2');
   });
 
   it('no root on the peer: what could be read is used, and the report says what could not', async () => {
@@ -131,7 +133,9 @@ describe('check --peer over ssh', () => {
     expect(r.report.peer?.role).toBe('unknown');
     expect(r.report.checks.find((c) => c.id === 'keepalived-pair')?.status).toBe('pass');
     expect(r.report.checks.find((c) => c.id === 'keepalived-pair-live')?.status).toBe('pass');
-    expect(r.report.findings.filter((f) => f.code === 'vrrp-split-brain')).toEqual([]);
+    // no split brain judged from the two nodes' VIPs (gw1's own log still tells of the episode the
+    // test before healed: that is this node's log, not the pair judgement under test here)
+    expect(r.report.findings.filter((f) => f.code === 'vrrp-split-brain' && / both nodes hold /.test(f.title))).toEqual([]);
     // what root alone could show is not turned into a finding about the peer
     expect(r.report.findings.filter((f) => f.node !== 'local' && f.severity !== 'info').map((f) => `${f.code}: ${f.title}`)).toEqual([]);
   });
