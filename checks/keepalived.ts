@@ -46,8 +46,6 @@ const running: Check = {
     if (st.running === 'yes') return [];
     // not root: the processes named keepalived cannot be verified, which is not an incident
     if (st.running === 'unknown') throw new SkipCheck(st.why ?? 'keepalived could not be verified', true);
-    // without root the daemon cannot be verified (its /proc/PID/exe, its namespace): absence is not proven
-    if (!ctx.isRoot) throw new SkipCheck('needs root: whether keepalived runs here cannot be verified without root (/proc/PID/exe, /proc/PID/ns/net)', true);
     const procs = processesFrom(ctx.snapshot.probes);
     const others = procs.filter((p) => !p.ours && p.netns !== '');
     const elsewhere = others.filter((p) => !others.some((q) => q.pid === p.ppid));

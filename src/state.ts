@@ -75,9 +75,11 @@ export function daemonStatus(ctx: CheckContext): DaemonStatus {
       return { running: 'unknown', daemons: [], why: `needs root: ${blind.length === 1 ? 'a process' : `${blind.length} processes`} named keepalived (pid ${blind.map((p) => p.pid).slice(0, 4).join(', ')}) cannot be verified (/proc/PID/exe, /proc/PID/ns/net are root's)` };
     }
     // hidepid: root's processes are invisible to this user, so none seen proves nothing
-    if (ctx.snapshot.host.uid !== 0 && ctx.output('proc-pid1-visible')?.trim() === 'no') {
+    if (!ctx.isRoot && ctx.output('proc-pid1-visible')?.trim() === 'no') {
       return { running: 'unknown', daemons: [], why: 'needs root: /proc hides other users\' processes (hidepid), so keepalived cannot be seen' };
     }
+    // without root no daemon can be verified (its /proc/PID/exe, its namespace), so none found proves nothing
+    if (!ctx.isRoot) return { running: 'unknown', daemons: [], why: 'needs root: whether keepalived runs here cannot be verified without root (/proc/PID/exe, /proc/PID/ns/net)' };
     return { running: 'no', daemons: [] };
   });
 }

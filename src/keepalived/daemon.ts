@@ -70,6 +70,7 @@ function ownVerdict(p: ProcFacts): { ok: true } | { ok: false; why: string; unve
   if (binaryName(p.exe) !== 'keepalived') return { ok: false, why: `runs ${p.exe}, not a keepalived binary` };
   if (p.exeStat.uid !== 0) return { ok: false, why: `its binary ${p.exe} is owned by uid ${p.exeStat.uid}, not root` };
   if (p.exeStat.mode & 0o022) return { ok: false, why: `its binary ${p.exe} is writable by group or others (mode ${(p.exeStat.mode & 0o7777).toString(8)})` };
+  if (p.exeUnsafeDir === null || p.exeUnsafeDir === undefined) return { ok: false, unverifiable: true, why: `the directories of its binary ${p.exe} could not be examined` };
   if (p.exeUnsafeDir) return { ok: false, why: `its binary lies under ${p.exeUnsafeDir}, which is not root-owned or is writable by others` };
   if (p.uid === undefined || p.euid === undefined) return { ok: false, unverifiable: true, why: `cannot read /proc/${p.pid}/status` };
   if (p.uid !== 0 || p.euid !== 0) return { ok: false, why: `runs as uid ${p.uid}/${p.euid}, not root` };
@@ -194,14 +195,47 @@ async function holdsVrrpSocket(pid: number): Promise<boolean | null> {
     const m = /^socket:\[(\d+)\]$/.exec(link);
     if (m) inodes.add(m[1]!);
   }
-  const raw = await readFile(`/proc/${pid}/net/raw`, 'utf8').catch(() => '');
-  for (const line of raw.split('\n').slice(1)) {
+  return vrrpSocketIn(inodes, await readFile(`/proc/${pid}/net/raw`, 'utf8').catch(() => ''));
+}
+
+/** Whether one of a process's socket inodes is a raw socket of protocol 112 in its /proc/PID/net/raw. */
+export function vrrpSocketIn(inodes: ReadonlySet<string>, rawTable: string): boolean {
+  for (const line of rawTable.split('\n')) {
     const f = line.trim().split(/\s+/);
     // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ...; the "port" of a raw socket is its protocol
     if (f.length > 9 && /:0070$/i.test(f[1]!) && inodes.has(f[9]!)) return true;
   }
   return false;
 }
+
+/** What /proc/PID/stat, status and cmdline say (the facts any reader of /proc can have). */
+export function baseFacts(raw: { pid: number; stat: string; status: string; cmdline: string; netns: string; selfNs: string; comm?: string; btimeMs?: number }): ProcFacts {
+  // stat: "pid (comm) S ppid ..." — comm may hold spaces, so split after the last ')'
+  const rest = raw.stat.slice(raw.stat.lastIndexOf(')') + 2).split(' ');
+  const facts: ProcFacts = {
+    pid: raw.pid,
+    ppid: Number(rest[1]),
+    argv: raw.cmdline.split('\0').filter(Boolean).slice(0, 200),
+    netns: raw.netns,
+    ours: raw.netns !== '' && raw.netns === raw.selfNs,
+    ...(raw.comm !== undefined ? { comm: raw.comm } : {}),
+  };
+  if (rest[0]) facts.state = rest[0];
+  const startTicks = Number(rest[19]);
+  if (raw.btimeMs !== undefined && Number.isFinite(startTicks)) facts.startedAt = new Date(raw.btimeMs + (startTicks * 1000) / USER_HZ).toISOString();
+  const uids = /^Uid:\s+(\d+)\s+(\d+)/m.exec(raw.status);
+  if (uids) {
+    facts.uid = Number(uids[1]);
+    facts.euid = Number(uids[2]);
+  }
+  const cap = /^CapEff:\s+([0-9a-f]+)/im.exec(raw.status);
+  if (cap) facts.capEff = cap[1]!;
+  return facts;
+}
+
+/** The binary, its directories and its sockets are examined only for a process of this namespace
+ *  (or one whose namespace cannot be read). */
+export const needsExeFacts = (f: ProcFacts): boolean => f.ours || f.netns === '';
 
 async function factsOf(pid: string, selfNs: string, btime: number | undefined): Promise<ProcFacts | undefined> {
   const comm = (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
@@ -212,21 +246,8 @@ async function factsOf(pid: string, selfNs: string, btime: number | undefined): 
     readlink(`/proc/${pid}/ns/net`).catch(() => ''),
     readFile(`/proc/${pid}/status`, 'utf8').catch(() => ''),
   ]);
-  // stat: "pid (comm) S ppid ..." — comm may hold spaces, so split after the last ')'
-  const rest = statText.slice(statText.lastIndexOf(')') + 2).split(' ');
-  const facts: ProcFacts = { pid: Number(pid), ppid: Number(rest[1]), argv: cmdline.split('\0').filter(Boolean), netns: ns, ours: ns !== '' && ns === selfNs, comm };
-  if (rest[0]) facts.state = rest[0];
-  const startTicks = Number(rest[19]);
-  if (btime !== undefined && Number.isFinite(startTicks)) facts.startedAt = new Date(btime + (startTicks * 1000) / USER_HZ).toISOString();
-  const uids = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status);
-  if (uids) {
-    facts.uid = Number(uids[1]);
-    facts.euid = Number(uids[2]);
-  }
-  const cap = /^CapEff:\s+([0-9a-f]+)/im.exec(status);
-  if (cap) facts.capEff = cap[1]!;
-  // the binary, its directories and its sockets are examined only here (or where the namespace cannot be read)
-  if (!facts.ours && ns !== '') return facts;
+  const facts = baseFacts({ pid: Number(pid), stat: statText, status, cmdline, netns: ns, selfNs, comm, ...(btime !== undefined ? { btimeMs: btime } : {}) });
+  if (!needsExeFacts(facts)) return facts;
   let gone = false;
   facts.exe = await readlink(`/proc/${pid}/exe`).catch((err: NodeJS.ErrnoException) => {
     // ENOENT: it exited while we looked (a transient keepalived -t); EACCES: not ours to read (not root)

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { FileStat, ProbeRecord, ProbeSpec } from '../types.js';
 import { DEFAULT_TIMEOUT_MS } from '../probes/run.js';
 import { ourKeepalived } from '../probes/keepalived.js';
+import { baseFacts, needsExeFacts, verifyDaemons, vrrpSocketIn, type ProcFacts } from '../keepalived/daemon.js';
 
 const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 /** stderr kept per probe */
@@ -36,18 +37,12 @@ function internalScript(spec: Extract<ProbeSpec, { kind: 'internal' }>, records:
     case 'keepalived-binary':
       return 'command -v keepalived || true';
     case 'keepalived-processes':
-      // the /proc walk of listKeepalivedProcesses(): "pid ppid netns base64(cmdline)" per process,
-      // the first line is this shell's own netns (decoded into KeepalivedProcess JSON here)
-      return [
-        'readlink /proc/self/ns/net',
-        'for c in $(grep -lx keepalived /proc/[0-9]*/comm 2>/dev/null); do',
-        '  d=${c%/comm}; p=${d#/proc/}',
-        '  pp=$(sed -n \'s/^.*) [A-Za-z] \\([0-9]*\\) .*/\\1/p\' "$d/stat" 2>/dev/null)',
-        '  ns=$(readlink "$d/ns/net" 2>/dev/null)',
-        '  cl=$(base64 -w0 < "$d/cmdline" 2>/dev/null)',
-        '  [ -n "$pp" ] && printf \'%s %s %s %s\\n\' "$p" "$pp" "${ns:--}" "${cl:--}"',
-        'done; true',
-      ].join('\n');
+      // the /proc walk of readProcFacts() in sh: the same facts (stat, status, cmdline, netns, and
+      // for this namespace's processes the binary, its owner and mode, its directories, its
+      // sockets), so the peer's daemon is verified by the same verdicts (decodeProcesses)
+      return PROCESS_SCRIPT;
+    case 'proc-pid1-visible':
+      return '[ -r /proc/1/comm ] && echo yes || echo no';
     case 'keepalived-stdout': {
       const proc = ourKeepalived(records);
       return proc ? `readlink /proc/${Math.trunc(proc.pid)}/fd/1` : undefined;
@@ -57,19 +52,78 @@ function internalScript(spec: Extract<ProbeSpec, { kind: 'internal' }>, records:
   }
 }
 
-/** Turn the peer's "pid ppid ns b64cmdline" lines into listKeepalivedProcesses()'s JSON. */
+/**
+ * The peer's /proc walk. Output: "N <own netns>", "B <btime>", then per process named keepalived
+ * "p PID STAT STATUS CMDLINE NETNS EXE EXESTAT UNSAFEDIR FDSOCKETS RAW": text fields base64, '-'
+ * where unreadable, '.' where empty; EXESTAT is "uid:mode(hex):dev:ino" (stat -L of /proc/PID/exe).
+ */
+const PROCESS_SCRIPT = [
+  'sn=$(readlink /proc/self/ns/net 2>/dev/null); echo "N ${sn:--}"',
+  'bt=$(sed -n "s/^btime //p" /proc/stat 2>/dev/null); echo "B ${bt:--}"',
+  'b() { base64 -w0 2>/dev/null; }',
+  'for c in $(grep -lix "keepalived.*" /proc/[0-9]*/comm 2>/dev/null); do',
+  '  d=${c%/comm}; p=${d#/proc/}',
+  '  st=$(b < "$d/stat") || continue; [ -n "$st" ] || continue',
+  '  su=$(b < "$d/status"); cl=$(b < "$d/cmdline"); ns=$(readlink "$d/ns/net" 2>/dev/null)',
+  '  ex=-; es=-; ud=-; fs=-; rw=-',
+  '  if [ -z "$ns" ] || [ "$ns" = "$sn" ]; then',
+  '    e=$(readlink "$d/exe" 2>/dev/null)',
+  '    if [ -n "$e" ]; then',
+  '      ex=$(printf %s "$e" | b)',
+  '      es=$(stat -L -c "%u:%f:%d:%i" "$d/exe" 2>/dev/null); [ -n "$es" ] || es=-',
+  '      x=${e% (deleted)}; x=${x%/*}; [ -n "$x" ] || x=/; u=',
+  '      while :; do',
+  '        r="$d/root$x"; [ "$x" = / ] && r="$d/root"',
+  '        a=$(stat -L -c "%u %A" "$r" 2>/dev/null)',
+  '        case "$a" in "0 "?????w*|"0 "????????w*) u=$x; break ;; "0 "*) ;; *) u=$x; break ;; esac',
+  '        [ "$x" = / ] && break; x=${x%/*}; [ -n "$x" ] || x=/',
+  '      done',
+  '      if [ -n "$u" ]; then ud=$(printf %s "$u" | b); else ud=.; fi',
+  '    fi',
+  '    if ls "$d/fd" >/dev/null 2>&1; then',
+  '      fs=.; for f in "$d"/fd/*; do l=$(readlink "$f" 2>/dev/null); case "$l" in "socket:["*"]") l=${l#socket:[}; fs="$fs,${l%]}" ;; esac; done',
+  '      rw=$(grep -i "^ *[0-9]*: [0-9a-f]*:0070 " "$d/net/raw" 2>/dev/null | b); [ -n "$rw" ] || rw=.',
+  '    fi',
+  '  fi',
+  '  printf "p %s %s %s %s %s %s %s %s %s %s\\n" "$p" "$st" "${su:--}" "${cl:--}" "${ns:--}" "$ex" "$es" "$ud" "$fs" "$rw"',
+  'done; true',
+].join('\n');
+
+const B64 = '[A-Za-z0-9+/=]{1,65536}';
+const PROC_LINE = new RegExp(`^p (\\d{1,9}) (${B64}) (${B64}|-) (${B64}|-) (\\S{1,100}) (${B64}|-) (\\d{1,10}:[0-9a-f]{1,8}:\\d{1,20}:\\d{1,20}|-) (${B64}|-|\\.) ([.0-9,]{1,20000}|-) (${B64}|-|\\.)$`);
+const unb64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
+
+/** Turn the peer's process lines into listKeepalivedProcesses()'s JSON: the same facts, the same verdicts. */
 export function decodeProcesses(text: string): string {
   const lines = text.split('\n').filter(Boolean);
-  const selfNs = lines.shift() ?? '';
-  const out: Array<{ pid: number; ppid: number; argv: string[]; netns: string; ours: boolean }> = [];
-  for (const line of lines.slice(0, 1000)) {
-    const m = /^(\d{1,9}) (\d{1,9}) (\S{1,100}) ([A-Za-z0-9+/=]{1,16384}|-)$/.exec(line);
+  const selfNs = /^N (\S{1,100})$/.exec(lines.find((l) => l.startsWith('N ')) ?? '')?.[1] ?? '-';
+  const btime = Number(/^B (\d{1,12})$/.exec(lines.find((l) => l.startsWith('B ')) ?? '')?.[1]);
+  const facts: ProcFacts[] = [];
+  for (const line of lines.filter((l) => l.startsWith('p ')).slice(0, 1000)) {
+    const m = PROC_LINE.exec(line);
     if (!m) continue;
-    const argv = m[4] === '-' ? [] : Buffer.from(m[4]!, 'base64').toString('utf8').split('\0').filter(Boolean).slice(0, 200);
-    const ns = m[3] === '-' ? '' : m[3]!;
-    out.push({ pid: Number(m[1]), ppid: Number(m[2]), argv, netns: ns, ours: ns !== '' && ns === selfNs });
+    const [, pid, stat, status, cmdline, ns, exe, exeStat, unsafe, sockets, raw] = m as unknown as string[];
+    const netns = ns === '-' ? '' : ns!;
+    const f = baseFacts({
+      pid: Number(pid),
+      stat: unb64(stat!),
+      status: status === '-' ? '' : unb64(status!),
+      cmdline: cmdline === '-' ? '' : unb64(cmdline!),
+      netns,
+      selfNs: selfNs === '-' ? '' : selfNs,
+      ...(Number.isFinite(btime) ? { btimeMs: btime * 1000 } : {}),
+    });
+    if (needsExeFacts(f)) {
+      f.exe = exe === '-' ? null : unb64(exe!);
+      const st = exeStat === '-' ? undefined : exeStat!.split(':');
+      f.exeStat = st ? { uid: Number(st[0]), mode: parseInt(st[1]!, 16), dev: Number(st[2]), ino: Number(st[3]) } : null;
+      // '-' (never walked) stays unknown, '.' is "every directory safe"
+      f.exeUnsafeDir = unsafe === '-' ? null : unsafe === '.' ? '' : unb64(unsafe!);
+      f.vrrpSocket = sockets === '-' ? null : vrrpSocketIn(new Set(sockets!.split(',').filter((x) => x && x !== '.')), raw === '-' || raw === '.' ? '' : unb64(raw!));
+    }
+    facts.push(f);
   }
-  return JSON.stringify(out.sort((a, b) => a.pid - b.pid));
+  return JSON.stringify(verifyDaemons(facts.sort((a, b) => a.pid - b.pid)));
 }
 
 interface Planned {
@@ -209,7 +263,7 @@ function plan(spec: ProbeSpec, records: Readonly<Record<string, ProbeRecord>>, a
         ...base,
         body: `{ ${sh}\n} > "$o.o" 2>"$o.e" </dev/null; E ok 0`,
         ...(spec.id === 'keepalived-processes' ? { decode: decodeProcesses } : {}),
-        ...(spec.id === 'keepalived-binary' || spec.id === 'keepalived-stdout' || spec.id === 'netns' || spec.id === 'uid' || spec.id === 'netns-identify' ? { decode: (s: string) => s.trim() } : {}),
+        ...(spec.id === 'keepalived-binary' || spec.id === 'keepalived-stdout' || spec.id === 'netns' || spec.id === 'uid' || spec.id === 'netns-identify' || spec.id === 'proc-pid1-visible' ? { decode: (s: string) => s.trim() } : {}),
       };
     }
   }

@@ -123,14 +123,22 @@ describe('check --peer over ssh', () => {
     await lab.waitForNoVip('gw2');
   });
 
-  it('no root on the peer: what could be read is used, and the report says what could not', async () => {
+  it.each([
+    ['through its sh (no hagw-doctor there)', false],
+    ['through its own hagw-doctor', true],
+  ])('no root on the peer, read %s: what could be read is used, and the report says what could not', async (_how, withDoctor) => {
+    if (withDoctor) await ssh.installDoctor('gw2');
+    else await ssh.uninstallDoctor('gw2');
     const r = await lab.report<Report>('gw1', ['--peer', 'nobody@gw2', '--ssh-config', ssh.configPath]);
     expect(r.report.peer, r.stderr).toMatchObject({ host: 'nobody@gw2', reachable: true, via: 'ssh' });
     // the root-only dumps (rulesets, conntrack, keepalived's processes) are named, the first few of them
     expect(r.report.peer?.reason).toMatch(/^no root on nobody@gw2 \(the SSH user is not root and sudo -n is refused\): [1-9]\d* probes were not read \((iptables|nft|conntrack|keepalived)/);
     // its addresses and config are readable without root: the pair is still judged; which
-    // keepalived is its own (/proc/PID/ns/net) is not, so its role is not claimed
+    // keepalived is its own (/proc/PID/exe, /proc/PID/ns/net) is not, so neither its role nor
+    // "no keepalived runs" is claimed
     expect(r.report.peer?.role).toBe('unknown');
+    expect(r.report.peer?.instances?.map((i) => i.state)).toEqual(['UNKNOWN', 'UNKNOWN']);
+    expect(r.report.peer?.instances?.[0]?.source).toMatch(/keepalived could not be verified \(needs root/);
     expect(r.report.checks.find((c) => c.id === 'keepalived-pair')?.status).toBe('pass');
     expect(r.report.checks.find((c) => c.id === 'keepalived-pair-live')?.status).toBe('pass');
     // no split brain judged from the two nodes' VIPs (gw1's own log still tells of the episode the

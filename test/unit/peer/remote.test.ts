@@ -1,13 +1,15 @@
 // The peer's probe script (src/peer/remote.ts) run by a real POSIX sh here, and its decoder fed
 // hostile output; the SSH failure wording; the peer's hello parsed as untrusted text.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { execa } from 'execa';
-import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ProbeSpec } from '../../../src/types.js';
 import { buildRound, decodeProcesses, parseBundle } from '../../../src/peer/remote.js';
+import { listKeepalivedProcesses } from '../../../src/probes/keepalived.js';
+import type { KeepalivedProcess } from '../../../src/keepalived/daemon.js';
 import { parseHello } from '../../../src/peer/collect.js';
 import { cleanLine, describeSshFailure, validPeerHost } from '../../../src/peer/ssh.js';
 
@@ -66,10 +68,38 @@ describe('the peer probe script, run by sh', () => {
     expect(round.decode('', 0)[0]).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/needs root on the peer/) });
   });
 
-  it('lists keepalived processes as the /proc walk does (none here is fine), with this shell\'s netns', async () => {
-    const recs = await runRound([{ id: 'keepalived-processes', kind: 'internal', run: async () => '' }]);
-    expect(recs['keepalived-processes']!.status).toBe('ok');
-    expect(Array.isArray(JSON.parse(recs['keepalived-processes']!.stdout))).toBe(true);
+  it('lists keepalived processes with the facts the /proc walk reads, and the same verdicts', async () => {
+    // a copy of sleep named keepalived, under a world-writable directory: both readers see the
+    // same binary, owner, directories and sockets, and neither takes it for the daemon
+    const dir = await mkdtemp(path.join(tmpdir(), 'hagw-remote-ka-'));
+    await chmod(dir, 0o777);
+    const fake = path.join(dir, 'keepalived');
+    await copyFile('/bin/sleep', fake);
+    await chmod(fake, 0o755);
+    const child = execa(fake, ['30'], { reject: false });
+    try {
+      await vi.waitFor(async () => {
+        if (!(await listKeepalivedProcesses()).some((p) => p.pid === child.pid)) throw new Error('the copy named keepalived is not running yet');
+      }, { timeout: 10_000, interval: 50 });
+      const recs = await runRound([{ id: 'keepalived-processes', kind: 'internal', run: async () => '' }]);
+      expect(recs['keepalived-processes']!.status).toBe('ok');
+      const viaSh = (JSON.parse(recs['keepalived-processes']!.stdout) as KeepalivedProcess[]).find((p) => p.pid === child.pid);
+      const direct = (await listKeepalivedProcesses()).find((p) => p.pid === child.pid);
+      expect(viaSh).toBeDefined();
+      const { comm: _comm, ...same } = direct!;
+      expect(viaSh).toEqual(same);
+      expect(viaSh).toMatchObject({ ours: true, exe: fake, exeUnsafeDir: dir, verified: false, uid: 0 });
+      expect(viaSh!.notVerified).toMatch(/not root-owned or is writable by others/);
+    } finally {
+      child.kill('SIGKILL');
+      await child;
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('tells whether /proc shows pid 1 (hidepid hides root\'s processes from others)', async () => {
+    const recs = await runRound([{ id: 'proc-pid1-visible', kind: 'internal', run: async () => '' }]);
+    expect(recs['proc-pid1-visible']).toMatchObject({ status: 'ok', stdout: 'yes' });
   });
 });
 
@@ -93,13 +123,34 @@ describe('hostile peer output', () => {
     expect(round.decode('nothing useful', 5)[0]).toMatchObject({ status: 'error', reason: 'the peer returned no result for this probe' });
   });
 
-  it('keepalived process lines: malformed ones dropped, ours by the shell\'s netns', () => {
-    const argv = Buffer.from('keepalived\0-n\0-f\0/etc/k.conf\0').toString('base64');
-    const json = JSON.parse(decodeProcesses(['net:[1]', `10 1 net:[1] ${argv}`, `11 10 net:[2] -`, 'x y z', `12 1 net:[1] $(evil)`].join('\n')));
-    expect(json).toEqual([
-      { pid: 10, ppid: 1, argv: ['keepalived', '-n', '-f', '/etc/k.conf'], netns: 'net:[1]', ours: true },
-      { pid: 11, ppid: 10, argv: [], netns: 'net:[2]', ours: false },
-    ]);
+  it('keepalived process lines: malformed ones dropped, ours by the shell\'s netns, nothing verified without its binary\'s facts', () => {
+    const b = (t: string) => Buffer.from(t).toString('base64');
+    const stat = (pid: number, ppid: number) => b(`${pid} (keepalived) S ${ppid} ${pid} ${pid} 0 -1 4194624 0 0 0 0 0 0 0 0 20 0 1 0 500 0 0`);
+    const status = b('Name:\tkeepalived\nUid:\t0\t0\t0\t0\nCapEff:\t000001ffffffffff\n');
+    const argv = b('keepalived\0-n\0-f\0/etc/k.conf\0');
+    const json = JSON.parse(decodeProcesses([
+      'N net:[1]',
+      'B 1000',
+      // ours, but the binary could not be read: unverifiable, never the daemon
+      `p 10 ${stat(10, 1)} ${status} ${argv} net:[1] - - - - -`,
+      // another namespace's: its binary is not examined
+      `p 11 ${stat(11, 10)} - - net:[2] - - - - -`,
+      'x y z',
+      `p 12 ${stat(12, 1)} ${status} $(evil) net:[1] - - - - -`,
+    ].join('\n'))) as KeepalivedProcess[];
+    expect(json.map((p) => [p.pid, p.ppid, p.ours, p.verified])).toEqual([[10, 1, true, false], [11, 10, false, false]]);
+    expect(json[0]).toMatchObject({ argv: ['keepalived', '-n', '-f', '/etc/k.conf'], uid: 0, euid: 0, state: 'S', unverifiable: true, startedAt: new Date(1000_000 + 5000).toISOString() });
+    expect(json[1]!.notVerified).toMatch(/another network namespace/);
+  });
+
+  it('a verified pair of processes from the peer: root-owned binary, safe directories, a VRRP socket', () => {
+    const b = (t: string) => Buffer.from(t).toString('base64');
+    const stat = (pid: number, ppid: number) => b(`${pid} (keepalived) S ${ppid} 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 500 0 0`);
+    const status = b('Uid:\t0\t0\t0\t0\n');
+    const raw = b('   5: 00000000:0070 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4242 2 0 0 0\n');
+    const line = (pid: number, ppid: number, sockets: string) => `p ${pid} ${stat(pid, ppid)} ${status} ${b('keepalived\0-D\0')} net:[1] ${b('/usr/sbin/keepalived')} 0:81ed:2049:77 . ${sockets} ${raw}`;
+    const json = JSON.parse(decodeProcesses(['N net:[1]', line(10, 1, '.,7'), line(11, 10, '.,4242')].join('\n'))) as KeepalivedProcess[];
+    expect(json.map((p) => [p.pid, p.verified, p.daemon])).toEqual([[10, true, 'parent'], [11, true, 'vrrp']]);
   });
 
   it('the hello: key=value only, a doctor path only when plain and absolute', () => {
