@@ -1,7 +1,7 @@
 // Kernel and NIC settings of a forwarding gateway / LVS node: rp_filter, LRO/GRO, and the
 // LVS-DR ARP settings, ip_nonlocal_bind for services on the VIP, and NIC IRQ spread.
 import type { Check } from '../src/check.js';
-import { finding, SkipCheck, type CheckContext, type FindingInput } from '../src/context.js';
+import { finding, SkipCheck, type CheckContext } from '../src/context.js';
 import type { Evidence, Finding, FixPlan, FixStep } from '../src/types.js';
 import { links, sysctlNumber } from '../src/routing/from-snapshot.js';
 import { ethtoolProbeId, ifaceSysctlId, PROBE_INTERRUPTS, PROBE_IRQBALANCE, PROBE_SS_TCP, PROBE_SS_UDP } from '../src/probes/routing.js';

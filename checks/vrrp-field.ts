@@ -81,7 +81,10 @@ function keepalivedDropRules(ctx: CheckContext, vips: string[]): StrictDrop {
         if (verdictOf(w) !== 'DROP' || !w.hit) continue;
         out.dropped.push(vip);
         const text = `table ${t.family} keepalived chain ${chain.name}: ${describeRef(w.hit)}${/@(\w+)/.test(w.hit.rule.text) ? ` (set ${/@(\w+)/.exec(w.hit.rule.text)![1]} = { ${(t.sets[/@(\w+)/.exec(w.hit.rule.text)![1]!] ?? []).join(', ')} })` : ''}`;
-        if (!seen.has(text)) out.evidence.push(ev(t.probe, text)), seen.add(text);
+        if (!seen.has(text)) {
+          out.evidence.push(ev(t.probe, text));
+          seen.add(text);
+        }
       }
     }
   }
@@ -95,7 +98,10 @@ function keepalivedDropRules(ctx: CheckContext, vips: string[]): StrictDrop {
         const hit = dst && dst.kind === 'addr' ? vips.filter((v) => dst.cidrs.some((c) => c.split('/')[0] === v)) : [];
         if (!hit.length) continue;
         out.dropped.push(...hit);
-        if (!seen.has(r.text)) out.evidence.push(ev(t.probe, r.text)), seen.add(r.text);
+        if (!seen.has(r.text)) {
+          out.evidence.push(ev(t.probe, r.text));
+          seen.add(r.text);
+        }
       }
     }
   }
@@ -132,7 +138,10 @@ function blockEnd(lines: string[], line: number): number | undefined {
   let opened = false;
   for (let i = line - 1; i < lines.length; i++) {
     for (const c of lines[i]!.replace(/[#!].*$/, '')) {
-      if (c === '{') (depth++, (opened = true));
+      if (c === '{') {
+        depth++;
+        opened = true;
+      }
       else if (c === '}') depth--;
     }
     if (opened && depth <= 0) return i + 1;

@@ -1,6 +1,6 @@
 // A check: a pure function of the snapshot (through CheckContext) that returns findings.
 import type { CheckRun, Finding } from './types.js';
-import { CheckContext, SkipCheck } from './context.js';
+import { type CheckContext, SkipCheck } from './context.js';
 import type { FindingCode } from './codes.js';
 
 export interface Check {

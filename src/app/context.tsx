@@ -1,5 +1,5 @@
 // What every screen can reach: the session, the services, navigation and the space it has.
-import React, { createContext, useContext, useEffect, useSyncExternalStore } from 'react';
+import { createContext, useContext, useEffect, useSyncExternalStore } from 'react';
 import type { Finding } from '../types.js';
 import type { AppServices } from './services.js';
 import type { Session, SessionState } from './session.js';

@@ -4,7 +4,6 @@ import type { CollectOptions, Finding, FixPlan, Snapshot } from '../types.js';
 import type { AppServices, ApplyOutcome, FixPreview, GeneratedFile, GenerateOutcome, HostInterface } from './services.js';
 import { CONFIRM_WORD, planPreviewLines } from './logic/findings.js';
 
-type Raw = Record<string, string | boolean | undefined>;
 
 /** validateGenerateInput wants --out: the form asks for the directory last, so a placeholder until then. */
 const PENDING_OUT = '/nonexistent/hagw-doctor-preview';

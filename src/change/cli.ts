@@ -2,7 +2,7 @@
 // runFix takes its pipeline and terminal as arguments so tests can drive it without a host.
 import { visible, visibleDeep, visibleLine } from '../report/escape.js';
 import { createInterface } from 'node:readline/promises';
-import type { CollectOptions, Finding, FixPlan, Report, Snapshot } from '../types.js';
+import type { CollectOptions, Finding, Report, Snapshot } from '../types.js';
 import { isFindingCode } from '../codes.js';
 import { applyPlan, confirmPending, nodeChanges, undoChange, type StepEvent } from './engine.js';
 import { scanChanges, type ChangeManifest } from './manifest.js';
@@ -208,7 +208,7 @@ async function consent(deps: ConsentDeps, question: string, what: string): Promi
     deps.err(`refusing to ${what} without consent: there is no terminal to ask on; re-run with --yes; nothing changed\n`);
     return false;
   }
-  let answer = '';
+  let answer: string;
   try {
     answer = (await deps.ask(question)).trim();
   } catch {

@@ -53,7 +53,7 @@ export function unifiedDiff(before: string, after: string, opts: DiffOptions): s
     // find the next change
     while (k < ops.length && ops[k]!.kind === ' ') k++;
     if (k >= ops.length) break;
-    let start = Math.max(0, k - ctx);
+    const start = Math.max(0, k - ctx);
     let end = k;
     // extend the hunk while changes are within 2*ctx of each other
     for (;;) {
@@ -75,7 +75,6 @@ export function unifiedDiff(before: string, after: string, opts: DiffOptions): s
     out.push(`@@ -${aLen === 0 ? aStart : aStart + 1},${aLen} +${bLen === 0 ? bStart : bStart + 1},${bLen} @@`);
     for (const o of hunk) out.push(`${o.kind}${o.line}`);
     k = end;
-    start = end;
   }
   if (before !== '' && !before.endsWith('\n')) out.push('\\ No newline at end of file (before)');
   if (after !== '' && !after.endsWith('\n')) out.push('\\ No newline at end of file (after)');

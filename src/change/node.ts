@@ -64,7 +64,7 @@ export async function currentNode(): Promise<NodeId> {
   let netnsName: string | null = null;
   for (const dir of NETNS_DIRS) {
     if (netnsName || !netnsInode) break;
-    let names: string[] = [];
+    let names: string[];
     try {
       names = await readdir(dir);
     } catch {

@@ -239,7 +239,7 @@ function parseSysctlWrite(argv: string[]): { key: string; value: string } | null
   if (argv[0] !== 'sysctl') return null;
   const rest = argv.slice(1).filter((a) => a !== '-q');
   if (rest.length !== 2 || rest[0] !== '-w') return null;
-  const m = /^([\w.\/-]+)=(.*)$/.exec(rest[1]!);
+  const m = /^([\w./-]+)=(.*)$/.exec(rest[1]!);
   if (!m || m[1]!.includes('..')) return null;
   return { key: m[1]!.replace(/\//g, '.'), value: m[2]!.trim() };
 }

@@ -47,7 +47,7 @@ export function configServiceKey(vs: VirtualServer): string | undefined {
   if (vs.fwmark !== undefined) return serviceKey({ protocol: 'FWM', family: vs.address?.includes(':') ? 'inet6' : 'inet', fwmark: vs.fwmark });
   if (!vs.address) return undefined;
   let addr = vs.address;
-  let family: 'inet' | 'inet6' = 'inet';
+  let family: 'inet' | 'inet6';
   try {
     const a = ipaddr.parse(addr);
     addr = a.toString();

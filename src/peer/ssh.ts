@@ -184,6 +184,7 @@ export class PeerSession {
     const tty = process.stdin.isTTY === true;
     const args = [...this.baseArgs(), '-o', 'ControlMaster=no', '-o', `RequestTTY=${tty ? 'force' : 'no'}`, ...(tty ? ['-t'] : ['-T']), '--', this.target.host, ...argv];
     const child = execa('ssh', args, { reject: false, timeout: timeoutMs, stdin: 'inherit', stdout: 'pipe', stderr: 'pipe', buffer: false, env: SSH_ENV, extendEnv: true, encoding: 'utf8' });
+    // eslint-disable-next-line no-control-regex -- terminal escapes from the peer are dropped
     const clean = (d: Buffer | string) => write(String(d).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/[^\x20-\x7e\n\t]/g, (c) => (c === '\r' ? '' : '')));
     child.stdout?.on('data', clean);
     child.stderr?.on('data', clean);

@@ -14,11 +14,14 @@ import { CODES } from '../codes.js';
 /** A label value as the exposition format wants it: backslash, quote and newline escaped, any
  *  other control character dropped (host data is untrusted and a stray byte breaks the file). */
 export function labelValue(s: string): string {
-  return s
-    .replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, '')
-    .replace(/\\/g, '\\\\')
-    .replace(/"/g, '\\"')
-    .replace(/\n/g, '\\n');
+  return (
+    s
+      // eslint-disable-next-line no-control-regex -- control characters are what a label must not hold
+      .replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, '')
+      .replace(/\\/g, '\\\\')
+      .replace(/"/g, '\\"')
+      .replace(/\n/g, '\\n')
+  );
 }
 
 /** "gw1 (net:[4026532311])" -> "gw1"; "net:[4026531840]" stays (the host's own namespace). */

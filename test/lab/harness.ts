@@ -717,7 +717,7 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
   } catch (err) {
     const logs = await Promise.all(GATEWAYS.map(async (gw) => `--- ${gw} keepalived log ---\n${(await lab.keepalivedLog(gw)).slice(-3000)}`));
     await lab.destroy();
-    throw new Error(`${err instanceof Error ? err.message : String(err)}\n${logs.join('\n')}`);
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n${logs.join('\n')}`, { cause: err });
   }
   return lab;
 }

@@ -8,21 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { healthyGatewayConf } from './keepalived-files.js';
 import { createLab, requireRoot, ADDR, type Lab } from './harness.js';
 import { startLabSsh, type LabSsh } from './sshd.js';
-
-interface Finding {
-  code: string;
-  title: string;
-  detail: string;
-  node?: string;
-  severity: string;
-  fix?: unknown;
-}
-interface Report {
-  findings: Finding[];
-  checks: Array<{ id: string; status: string; reason?: string }>;
-  summary: { status: string };
-  peer?: { host: string; reachable: boolean; reason?: string; via: string; hostname?: string; role?: string; instances?: Array<{ name: string; state: string; vipsHeld: string[] }> };
-}
+import type { Report } from '../../src/types.js';
 
 let lab: Lab;
 let ssh: LabSsh;

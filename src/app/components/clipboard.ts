@@ -9,6 +9,7 @@ const MAX_COPY = 64 * 1024;
 export function osc52(text: string, env: NodeJS.ProcessEnv = process.env): string {
   const seq = `\u001b]52;c;${Buffer.from(text.slice(0, MAX_COPY), 'utf8').toString('base64')}\u0007`;
   // inside tmux: a DCS passthrough, its ESCs doubled
+  // eslint-disable-next-line no-control-regex -- ESC is what tmux needs doubled
   return env.TMUX ? `\u001bPtmux;${seq.replace(/\u001b/g, '\u001b\u001b')}\u001b\\` : seq;
 }
 
