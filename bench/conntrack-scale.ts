@@ -32,10 +32,13 @@ export async function conntrackScale(): Promise<string> {
     // unreplied UDP entries expire after 30 s by default: keep them for the whole measurement
     await lab.execOk('gw1', ['sysctl', '-qw', 'net.netfilter.nf_conntrack_udp_timeout=600']);
     await lab.execOk('client', [process.execPath, '-e', FILL, lab.addr.upstream, String(ENTRIES)]);
-    const count = await lab.waitFor(async () => {
-      const n = Number((await lab.exec('gw1', ['cat', '/proc/sys/net/netfilter/nf_conntrack_count'])).stdout.trim());
-      return n >= ENTRIES * 0.95 ? n : undefined;
-    }, { what: `${ENTRIES} conntrack entries on gw1`, timeoutMs: 120_000 });
+    const count = await lab.waitFor(
+      async () => {
+        const n = Number((await lab.exec('gw1', ['cat', '/proc/sys/net/netfilter/nf_conntrack_count'])).stdout.trim());
+        return n >= ENTRIES * 0.95 ? n : undefined;
+      },
+      { what: `${ENTRIES} conntrack entries on gw1`, timeoutMs: 120_000 },
+    );
     const argv = ['ip', 'netns', 'exec', lab.nodes.gw1, process.execPath, bin, 'check', '--json'];
     const env = { HAGW_DOCTOR_STATE_DIR: path.join(lab.runDir, 'bench-state'), NO_COLOR: '1' };
     const full = await timeCommand(`check --json, ${count} entries`, argv, 5, env);

@@ -23,7 +23,12 @@ function doctor(args, env = {}) {
   const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
   const argv = timeBin ? [timeBin, '-f', '@@%M %e', process.execPath, BIN, ...args] : [process.execPath, BIN, ...args];
   const t0 = performance.now();
-  const r = spawnSync(argv[0], argv.slice(1), { env: { ...process.env, PATH: SYS_PATH, NO_COLOR: '1', ...env }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 300_000 });
+  const r = spawnSync(argv[0], argv.slice(1), {
+    env: { ...process.env, PATH: SYS_PATH, NO_COLOR: '1', ...env },
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: 300_000,
+  });
   const ms = performance.now() - t0;
   const m = /@@(\d+) ([\d.]+)\s*$/.exec(r.stderr ?? '');
   return { ms, rssMb: m ? Number(m[1]) / 1024 : NaN, status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '').replace(/@@.*\s*$/, '') };
@@ -33,8 +38,30 @@ const rows = [];
 try {
   // ---- 1. every probed command hangs
   const snap = JSON.parse(doctor(['snapshot', '--include-secrets']).stdout);
-  const names = new Set(Object.values(snap.probes).filter((p) => p.kind === 'command' && p.argv?.[0]).map((p) => path.basename(p.argv[0])));
-  for (const n of ['keepalived', 'iptables-save', 'ip6tables-save', 'iptables-legacy-save', 'iptables-nft-save', 'nft', 'conntrack', 'ip', 'ipvsadm', 'ethtool', 'journalctl', 'dmesg', 'tcpdump', 'ss', 'sysctl', 'timeout']) names.add(n);
+  const names = new Set(
+    Object.values(snap.probes)
+      .filter((p) => p.kind === 'command' && p.argv?.[0])
+      .map((p) => path.basename(p.argv[0])),
+  );
+  for (const n of [
+    'keepalived',
+    'iptables-save',
+    'ip6tables-save',
+    'iptables-legacy-save',
+    'iptables-nft-save',
+    'nft',
+    'conntrack',
+    'ip',
+    'ipvsadm',
+    'ethtool',
+    'journalctl',
+    'dmesg',
+    'tcpdump',
+    'ss',
+    'sysctl',
+    'timeout',
+  ])
+    names.add(n);
   const fake = path.join(work, 'hang');
   mkdirSync(fake);
   const pids = path.join(work, 'pids');
@@ -53,14 +80,19 @@ try {
   }
   // the budget is the longest first-round probe timeout: the firewall rule dumps, 10 s
   const target = 10_000 + 1000;
-  const left = readFileSync(pids, 'utf8').trim().split('\n').filter(Boolean).map(Number).filter((pid) => {
-    try {
-      const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      return st.slice(st.lastIndexOf(')') + 2)[0] !== 'Z';
-    } catch {
-      return false;
-    }
-  });
+  const left = readFileSync(pids, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map(Number)
+    .filter((pid) => {
+      try {
+        const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return st.slice(st.lastIndexOf(')') + 2)[0] !== 'Z';
+      } catch {
+        return false;
+      }
+    });
   const ok1 = hung.ms <= target && report !== undefined && left.length === 0;
   if (!ok1) missed = true;
   rows.push({
@@ -79,22 +111,47 @@ try {
 
   // ---- 2. hostile inputs, for RSS
   const macro = path.join(work, 'macro.conf');
-  writeFileSync(macro, `$BIG=${'x'.repeat(10 * 1024)}\nvrrp_instance A {\n  interface eth0\n  virtual_router_id 9\n  priority 100\n${'  notify_master $BIG\n'.repeat(10_000)}  virtual_ipaddress {\n    10.9.9.9/24\n  }\n}\n`);
+  writeFileSync(
+    macro,
+    `$BIG=${'x'.repeat(10 * 1024)}\nvrrp_instance A {\n  interface eth0\n  virtual_router_id 9\n  priority 100\n${'  notify_master $BIG\n'.repeat(10_000)}  virtual_ipaddress {\n    10.9.9.9/24\n  }\n}\n`,
+  );
   const inputs = [];
   inputs.push({ name: 'a 10 KB macro used 10,000 times (--config, live)', args: ['check', '--json', '--config', macro] });
   // the same live host, with dmesg printing 256 KB lines
   const dm = path.join(work, 'dmesg-bin');
   mkdirSync(dm);
   const longLine = path.join(work, 'long-line.txt');
-  writeFileSync(longLine, Array.from({ length: 8 }, (_, i) => `[ ${i}.0] ${'a'.repeat(256 * 1024)}: failed to disable LRO! nf_conntrack: table full`).join('\n') + '\n');
+  writeFileSync(
+    longLine,
+    Array.from({ length: 8 }, (_, i) => `[ ${i}.0] ${'a'.repeat(256 * 1024)}: failed to disable LRO! nf_conntrack: table full`).join('\n') + '\n',
+  );
   writeFileSync(path.join(dm, 'dmesg'), `#!/bin/sh\ncat ${longLine}\n`);
   chmodSync(path.join(dm, 'dmesg'), 0o755);
   inputs.push({ name: 'dmesg of 256 KB lines (live)', args: ['check', '--json'], env: { PATH: `${dm}:${SYS_PATH}` } });
   // offline: a snapshot whose log, rules and config are hostile
   const hostile = structuredClone(snap);
-  const logLine = (i) => `2026-11-22T03:00:${String(i % 60).padStart(2, '0')}+0000 gw1 Keepalived_vrrp[4242]: (VI_1) Entering MASTER STATE ${'b'.repeat(64 * 1024)}`;
-  hostile.probes['keepalived-journal'] = { id: 'keepalived-journal', kind: 'command', argv: ['journalctl'], status: 'ok', exitCode: 0, stdout: Array.from({ length: 128 }, (_, i) => logLine(i)).join('\n') + '\n', stderr: '', ms: 1 };
-  hostile.probes['iptables-save'] = { id: 'iptables-save', kind: 'command', argv: ['iptables-save', '-c'], status: 'ok', exitCode: 0, stdout: `*nat\n:POSTROUTING ACCEPT [0:0]\n[0:0] -A POSTROUTING -m comment --comment "${'c'.repeat(2 * 1024 * 1024)}" -j MASQUERADE\nCOMMIT\n`, stderr: '', ms: 1 };
+  const logLine = (i) =>
+    `2026-11-22T03:00:${String(i % 60).padStart(2, '0')}+0000 gw1 Keepalived_vrrp[4242]: (VI_1) Entering MASTER STATE ${'b'.repeat(64 * 1024)}`;
+  hostile.probes['keepalived-journal'] = {
+    id: 'keepalived-journal',
+    kind: 'command',
+    argv: ['journalctl'],
+    status: 'ok',
+    exitCode: 0,
+    stdout: Array.from({ length: 128 }, (_, i) => logLine(i)).join('\n') + '\n',
+    stderr: '',
+    ms: 1,
+  };
+  hostile.probes['iptables-save'] = {
+    id: 'iptables-save',
+    kind: 'command',
+    argv: ['iptables-save', '-c'],
+    status: 'ok',
+    exitCode: 0,
+    stdout: `*nat\n:POSTROUTING ACCEPT [0:0]\n[0:0] -A POSTROUTING -m comment --comment "${'c'.repeat(2 * 1024 * 1024)}" -j MASQUERADE\nCOMMIT\n`,
+    stderr: '',
+    ms: 1,
+  };
   hostile.probes[`kconf:${macro}`] = { id: `kconf:${macro}`, kind: 'file', path: macro, status: 'ok', stdout: readFileSync(macro, 'utf8'), stderr: '', ms: 1 };
   hostile.options = { ...hostile.options, config: macro };
   const hostileFile = path.join(work, 'hostile.json');

@@ -14,9 +14,19 @@ export async function peerSpeed(): Promise<string> {
     const bin = path.join(REPO_ROOT, 'bin', 'hagw-doctor');
     const env = { HAGW_DOCTOR_STATE_DIR: path.join(lab.runDir, 'bench-state'), NO_COLOR: '1' };
     const alone = await timeCommand('hagw-doctor check --json (this node)', ['ip', 'netns', 'exec', ns, process.execPath, bin, 'check', '--json'], 7, env);
-    const peer = await timeCommand('hagw-doctor check --json --peer gw2 (its sh over ssh)', ['ip', 'netns', 'exec', ns, process.execPath, bin, 'check', '--json', '--peer', 'gw2', '--ssh-config', ssh.configPath], 7, env);
+    const peer = await timeCommand(
+      'hagw-doctor check --json --peer gw2 (its sh over ssh)',
+      ['ip', 'netns', 'exec', ns, process.execPath, bin, 'check', '--json', '--peer', 'gw2', '--ssh-config', ssh.configPath],
+      7,
+      env,
+    );
     await ssh.installDoctor('gw2');
-    const viaDoctor = await timeCommand('the same, hagw-doctor installed on gw2', ['ip', 'netns', 'exec', ns, process.execPath, bin, 'check', '--json', '--peer', 'gw2', '--ssh-config', ssh.configPath], 7, env);
+    const viaDoctor = await timeCommand(
+      'the same, hagw-doctor installed on gw2',
+      ['ip', 'netns', 'exec', ns, process.execPath, bin, 'check', '--json', '--peer', 'gw2', '--ssh-config', ssh.configPath],
+      7,
+      env,
+    );
     const ratio = peer.medianMs / alone.medianMs;
     return [
       '### check --peer over SSH against check alone (lab pair, gw1 checking gw2)',

@@ -23,7 +23,13 @@ const variants = {
 };
 
 function env(stateDir) {
-  return { ...process.env, NO_COLOR: '1', HAGW_DOCTOR_STATE_DIR: path.join(stateDir, 'state'), HAGW_DOCTOR_LOCK: path.join(stateDir, 'lock'), HAGW_DOCTOR_LOG: path.join(stateDir, 'log') };
+  return {
+    ...process.env,
+    NO_COLOR: '1',
+    HAGW_DOCTOR_STATE_DIR: path.join(stateDir, 'state'),
+    HAGW_DOCTOR_LOCK: path.join(stateDir, 'lock'),
+    HAGW_DOCTOR_LOG: path.join(stateDir, 'log'),
+  };
 }
 
 function timed([file, ...args], extra, stateDir) {

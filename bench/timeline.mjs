@@ -13,8 +13,17 @@ const now = Date.now();
 const span = 30 * 86_400_000;
 const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n) => String(n).padStart(2, '0');
-const stamp = (t) => { const d = new Date(t); return `${MON[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`; };
-const msgs = ['(VI_1) Sending gratuitous ARP on eth0 for 10.0.0.254', '(VI_1) received an invalid passwd!', '(VI_1) Entering MASTER STATE', '(VI_1) Master received advert from 10.0.0.1 with higher priority 150, ours 100', '(VI_1) Entering BACKUP STATE'];
+const stamp = (t) => {
+  const d = new Date(t);
+  return `${MON[d.getMonth()]} ${String(d.getDate()).padStart(2, ' ')} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+};
+const msgs = [
+  '(VI_1) Sending gratuitous ARP on eth0 for 10.0.0.254',
+  '(VI_1) received an invalid passwd!',
+  '(VI_1) Entering MASTER STATE',
+  '(VI_1) Master received advert from 10.0.0.1 with higher priority 150, ours 100',
+  '(VI_1) Entering BACKUP STATE',
+];
 try {
   const out = createWriteStream(file);
   for (let i = 0; i < lines; i++) {
@@ -30,7 +39,17 @@ try {
   const res = await readLogWindow(file, { now, since: now - 86_400_000 });
   const tl = buildTimeline(res.events, { now, since: now - 86_400_000 });
   const ms = performance.now() - t0;
-  console.log(JSON.stringify({ lines, fileMB: Math.round(size / 1e6), readMB: Math.round(res.bytesRead / 1e6), events: res.events.length, transitions: tl.transitions.length, ms: Math.round(ms), rssDeltaMB: Math.round((process.memoryUsage().rss - rss0) / 1e6) }));
+  console.log(
+    JSON.stringify({
+      lines,
+      fileMB: Math.round(size / 1e6),
+      readMB: Math.round(res.bytesRead / 1e6),
+      events: res.events.length,
+      transitions: tl.transitions.length,
+      ms: Math.round(ms),
+      rssDeltaMB: Math.round((process.memoryUsage().rss - rss0) / 1e6),
+    }),
+  );
 } finally {
   await rm(file, { force: true });
 }

@@ -45,10 +45,11 @@ function startWatch(ns: string, args: string[], env: Record<string, string>) {
       } catch {
         continue;
       }
-      for (const w of [...waiters]) if (w.pred(e)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(at);
-      }
+      for (const w of [...waiters])
+        if (w.pred(e)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(at);
+        }
     }
   });
   const next = (pred: (e: Record<string, unknown>) => boolean, timeoutMs = 60_000) =>
@@ -101,8 +102,16 @@ export async function watchBench(idleSeconds = 122): Promise<string> {
       '### watch: idle cost and state-change latency (lab node gw2, healthy backup)',
       '',
       table([
-        { what: `idle CPU over ${wall.toFixed(0)} s (watch + ip monitor + its light check every 60 s)`, figure: `${pct.toFixed(2)}% of one core`, target: '< 2%' },
-        { what: 'log line written -> event on stdout (20 state changes, --log)', figure: `median ${med.toFixed(1)} ms, max ${max.toFixed(1)} ms`, target: '< 1000 ms' },
+        {
+          what: `idle CPU over ${wall.toFixed(0)} s (watch + ip monitor + its light check every 60 s)`,
+          figure: `${pct.toFixed(2)}% of one core`,
+          target: '< 2%',
+        },
+        {
+          what: 'log line written -> event on stdout (20 state changes, --log)',
+          figure: `median ${med.toFixed(1)} ms, max ${max.toFixed(1)} ms`,
+          target: '< 1000 ms',
+        },
       ]),
       '',
       `${os.cpus().length} CPUs. The log is followed with inotify (fs.watch) and a 2 s stat as a safety net; addresses with \`ip -o monitor address\`.`,

@@ -27,7 +27,9 @@ export const changeOverdueCheck: Check = {
         title: `change ${o.id} is ${o.overdueSeconds} s past its confirm deadline and still in place`,
         detail:
           `"${o.summary}" was applied with --confirm-timeout and never confirmed; its deadline was ${o.deadline ?? '?'}. ` +
-          (o.timerAlive ? 'Its rollback timer is still running but has not rolled it back (the lock may be busy). ' : 'Its rollback timer is gone (killed, or the host rebooted). ') +
+          (o.timerAlive
+            ? 'Its rollback timer is still running but has not rolled it back (the lock may be busy). '
+            : 'Its rollback timer is gone (killed, or the host rebooted). ') +
           `Any hagw-doctor run as root rolls it back first; or run \`hagw-doctor undo ${o.id} --yes\`, or \`hagw-doctor confirm\` is too late: apply it again if it is wanted.`,
         evidence: [{ probe: 'changes-overdue', excerpt: `${o.id} deadline ${o.deadline ?? '?'} (${data.stateDir ?? ''})` }],
         subject: o.id,

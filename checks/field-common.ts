@@ -37,9 +37,11 @@ export function gatewayEvidence(ctx: CheckContext): Evidence[] {
           break;
         }
       }
-      if (cfg.virtualServers.some((v) => (v.method ?? '').toUpperCase() === 'NAT')) out.push({ probe: configFileProbeId(cfg.files[0] ?? ''), excerpt: 'virtual_server with lb_kind NAT (this node routes for the real servers)' });
+      if (cfg.virtualServers.some((v) => (v.method ?? '').toUpperCase() === 'NAT'))
+        out.push({ probe: configFileProbeId(cfg.files[0] ?? ''), excerpt: 'virtual_server with lb_kind NAT (this node routes for the real servers)' });
     }
-    if (ctx.output('sysctl:net.ipv4.ip_forward')?.trim() === '1' && out.length) out.push({ probe: 'sysctl:net.ipv4.ip_forward', excerpt: 'net.ipv4.ip_forward = 1' });
+    if (ctx.output('sysctl:net.ipv4.ip_forward')?.trim() === '1' && out.length)
+      out.push({ probe: 'sysctl:net.ipv4.ip_forward', excerpt: 'net.ipv4.ip_forward = 1' });
     return out;
   });
 }

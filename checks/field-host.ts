@@ -12,8 +12,17 @@ import { scriptProbeId } from '../src/keepalived/files.js';
 import { commandNames } from '../src/keepalived/script-commands.js';
 import { NETWORKD_DIRS, NETPLAN_DIR, NM_DIR, INTERFACES_FILE, INTERFACES_DIR } from '../src/probes/routing.js';
 import {
-  CONNTRACKD_CONF, DEFAULT_SCRIPT_USER, NETWORKD_CONF, NETWORKD_CONF_DIR, PROBE_AUDIT_LOG, PROBE_CONNTRACKD_STATS, PROBE_KEEPALIVED_ENV,
-  PROBE_SCRIPT_USERS, PROBE_SELINUX_ENFORCE, watchedFrom, whichProbeId,
+  CONNTRACKD_CONF,
+  DEFAULT_SCRIPT_USER,
+  NETWORKD_CONF,
+  NETWORKD_CONF_DIR,
+  PROBE_AUDIT_LOG,
+  PROBE_CONNTRACKD_STATS,
+  PROBE_KEEPALIVED_ENV,
+  PROBE_SCRIPT_USERS,
+  PROBE_SELINUX_ENFORCE,
+  watchedFrom,
+  whichProbeId,
 } from '../src/probes/field.js';
 import { ownConfig } from './keepalived-config.js';
 import { confEvidence, gatewayEvidence, location, logLines } from './field-common.js';
@@ -37,7 +46,12 @@ function nameMatches(pattern: string, ifname: string): boolean {
   const neg = words[0]?.startsWith('!') ?? false;
   const hit = words.some((w) => {
     const p = w.replace(/^!/, '');
-    const re = new RegExp(`^${p.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+    const re = new RegExp(
+      `^${p
+        .replace(/[.+^${}()|\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    );
     return re.test(ifname);
   });
   return neg ? !hit : hit;
@@ -97,7 +111,8 @@ function networkdFiles(ctx: CheckContext): NetworkdFile[] {
       if (text === undefined) continue;
       const dropIns: NetworkdFile['dropIns'] = [];
       const names = new Map<string, string>();
-      for (const dd of NETWORKD_DIRS) for (const f of dirList(ctx, path.join(dd, `${n}.d`))) if (f.endsWith('.conf') && !names.has(f)) names.set(f, path.join(dd, `${n}.d`, f));
+      for (const dd of NETWORKD_DIRS)
+        for (const f of dirList(ctx, path.join(dd, `${n}.d`))) if (f.endsWith('.conf') && !names.has(f)) names.set(f, path.join(dd, `${n}.d`, f));
       for (const f of [...names.keys()].sort()) {
         const t = ctx.output(`file:${names.get(f)!}`);
         if (t !== undefined) dropIns.push({ file: names.get(f)!, text: t });
@@ -117,8 +132,15 @@ function networkdSetting(f: NetworkdFile, section: string, key: string): IniLine
 
 function networkdConfSetting(ctx: CheckContext, key: string): { value: string; file: string } | undefined {
   let last: { value: string; file: string } | undefined;
-  const files = [NETWORKD_CONF, ...dirList(ctx, NETWORKD_CONF_DIR).filter((f) => f.endsWith('.conf')).sort().map((f) => path.join(NETWORKD_CONF_DIR, f))];
-  for (const file of files) for (const l of ini(ctx.output(`file:${file}`) ?? '')) if (l.section === 'Network' && l.key === key) last = { value: l.value, file };
+  const files = [
+    NETWORKD_CONF,
+    ...dirList(ctx, NETWORKD_CONF_DIR)
+      .filter((f) => f.endsWith('.conf'))
+      .sort()
+      .map((f) => path.join(NETWORKD_CONF_DIR, f)),
+  ];
+  for (const file of files)
+    for (const l of ini(ctx.output(`file:${file}`) ?? '')) if (l.section === 'Network' && l.key === key) last = { value: l.value, file };
   return last;
 }
 
@@ -129,7 +151,7 @@ function running(ctx: CheckContext, comm: string): boolean | undefined {
 
 const networkManagers: Check = {
   id: 'field-network-manager',
-  title: 'network managers that drop keepalived\'s VIPs on a reload',
+  title: "network managers that drop keepalived's VIPs on a reload",
   codes: ['network-manager-removes-vip'],
   run(ctx) {
     const config = ownConfig(ctx);
@@ -152,19 +174,46 @@ const networkManagers: Check = {
       const routesAtRisk = hasVirtualRoutes && (!foreignRoutes || truthy(foreignRoutes.value) || !foreignRules || truthy(foreignRules.value));
       if (keepsAll && !routesAtRisk) continue;
       const problems: string[] = [];
-      if (!keepsAll) problems.push(`${f.file} manages ${ifname} without KeepConfiguration=yes${keep ? ` (it says KeepConfiguration=${keep.value})` : ''}: on \`networkctl reload\`/\`reconfigure\`, a networkd restart (package upgrades do this) or \`netplan apply\`, networkd drops addresses it did not configure, which are keepalived's VIPs`);
-      if (routesAtRisk) problems.push(`networkd.conf leaves ManageForeignRoutes/ManageForeignRoutingPolicyRules on (the default): a networkd restart deletes keepalived's virtual_routes and rules`);
+      if (!keepsAll)
+        problems.push(
+          `${f.file} manages ${ifname} without KeepConfiguration=yes${keep ? ` (it says KeepConfiguration=${keep.value})` : ''}: on \`networkctl reload\`/\`reconfigure\`, a networkd restart (package upgrades do this) or \`netplan apply\`, networkd drops addresses it did not configure, which are keepalived's VIPs`,
+        );
+      if (routesAtRisk)
+        problems.push(
+          `networkd.conf leaves ManageForeignRoutes/ManageForeignRoutingPolicyRules on (the default): a networkd restart deletes keepalived's virtual_routes and rules`,
+        );
       const dropIn = path.join('/etc/systemd/network', `${f.name}.d`, NETWORKD_DROP_IN_NAME);
       const confDropIn = path.join(NETWORKD_CONF_DIR, NETWORKD_DROP_IN_NAME);
       const steps: FixStep[] = [];
-      if (!keepsAll) steps.push({ write: { path: dropIn, content: '# Written by hagw-doctor: keep keepalived\'s VIPs (addresses networkd did not configure) on reload/restart.\n[Network]\nKeepConfiguration=yes\n', mode: 0o644 }, why: `networkd reads ${f.name}.d/*.conf over ${f.file}` });
-      if (routesAtRisk) steps.push({ write: { path: confDropIn, content: '# Written by hagw-doctor: leave keepalived\'s virtual routes and rules alone.\n[Network]\nManageForeignRoutes=no\nManageForeignRoutingPolicyRules=no\n', mode: 0o644 }, why: 'networkd.conf.d overrides networkd.conf' });
+      if (!keepsAll)
+        steps.push({
+          write: {
+            path: dropIn,
+            content:
+              "# Written by hagw-doctor: keep keepalived's VIPs (addresses networkd did not configure) on reload/restart.\n[Network]\nKeepConfiguration=yes\n",
+            mode: 0o644,
+          },
+          why: `networkd reads ${f.name}.d/*.conf over ${f.file}`,
+        });
+      if (routesAtRisk)
+        steps.push({
+          write: {
+            path: confDropIn,
+            content:
+              "# Written by hagw-doctor: leave keepalived's virtual routes and rules alone.\n[Network]\nManageForeignRoutes=no\nManageForeignRoutingPolicyRules=no\n",
+            mode: 0o644,
+          },
+          why: 'networkd.conf.d overrides networkd.conf',
+        });
       const fix: FixPlan = {
         summary: `tell systemd-networkd to keep keepalived's VIPs${routesAtRisk ? ' and routes' : ''} on ${ifname} (${steps.map((s) => ('write' in s ? s.write.path : '')).join(', ')})`,
         risk: 'safe',
         steps,
         touches: { files: steps.map((s) => ('write' in s ? s.write.path : '')).filter(Boolean) },
-        persistence: { persistent: true, how: 'networkd reads the drop-ins at its next start or `networkctl reload`; nothing is reloaded now, so no address moves' },
+        persistence: {
+          persistent: true,
+          how: 'networkd reads the drop-ins at its next start or `networkctl reload`; nothing is reloaded now, so no address moves',
+        },
         verifies: ['network-manager-removes-vip'],
       };
       out.push(
@@ -172,8 +221,18 @@ const networkManagers: Check = {
           title: `systemd-networkd can drop keepalived's VIPs on ${ifname} (${path.basename(f.file)})`,
           detail: `${problems.join('. ')}. keepalived 2.x re-adds a deleted VIP only when it notices, and not the routes; before that the VIP is gone on the MASTER (keepalived #1385, #2479; systemd #13555). ${networkdRuns === false ? 'networkd is not running in this namespace now, so this is a latent risk (it runs at boot on this configuration). ' : ''}The fix adds a drop-in; it changes nothing until networkd next reads its configuration.`,
           evidence: [
-            { probe: `file:${f.file}`, excerpt: `${f.file}: [Match] Name=${ini(f.text).find((l) => l.section === 'Match' && l.key === 'Name')?.value ?? ''}${keep ? `; KeepConfiguration=${keep.value}` : '; no KeepConfiguration'}` },
-            ...(routesAtRisk ? [{ probe: `file:${NETWORKD_CONF}`, excerpt: foreignRoutes ? `${foreignRoutes.file}: ManageForeignRoutes=${foreignRoutes.value}` : 'ManageForeignRoutes not set (default yes)' }] : []),
+            {
+              probe: `file:${f.file}`,
+              excerpt: `${f.file}: [Match] Name=${ini(f.text).find((l) => l.section === 'Match' && l.key === 'Name')?.value ?? ''}${keep ? `; KeepConfiguration=${keep.value}` : '; no KeepConfiguration'}`,
+            },
+            ...(routesAtRisk
+              ? [
+                  {
+                    probe: `file:${NETWORKD_CONF}`,
+                    excerpt: foreignRoutes ? `${foreignRoutes.file}: ManageForeignRoutes=${foreignRoutes.value}` : 'ManageForeignRoutes not set (default yes)',
+                  },
+                ]
+              : []),
             ...(networkdRuns ? [{ probe: 'field-processes', excerpt: 'systemd-networkd runs in this network namespace' }] : []),
           ],
           fix,
@@ -184,7 +243,9 @@ const networkManagers: Check = {
     }
 
     // netplan without generated networkd files collected: its YAML names the interface; `critical: true` is its KeepConfiguration
-    const netplanFiles = dirList(ctx, NETPLAN_DIR).filter((n) => n.endsWith('.yaml')).map((n) => path.join(NETPLAN_DIR, n));
+    const netplanFiles = dirList(ctx, NETPLAN_DIR)
+      .filter((n) => n.endsWith('.yaml'))
+      .map((n) => path.join(NETPLAN_DIR, n));
     for (const file of netplanFiles) {
       const text = ctx.output(`file:${file}`);
       if (!text) continue;
@@ -193,13 +254,18 @@ const networkManagers: Check = {
         const re = new RegExp(`^(\\s+)${ifname.replace(/[.]/g, '\\.')}:\\s*$`, 'm');
         const m = re.exec(text);
         if (!m) continue;
-        const block = text.slice(m.index).split('\n').slice(1).filter((l, i, a) => a.slice(0, i + 1).every((x) => !x.trim() || x.search(/\S/) > m[1]!.length)).join('\n');
+        const block = text
+          .slice(m.index)
+          .split('\n')
+          .slice(1)
+          .filter((l, i, a) => a.slice(0, i + 1).every((x) => !x.trim() || x.search(/\S/) > m[1]!.length))
+          .join('\n');
         if (/^\s*critical:\s*(true|yes|on)\s*$/m.test(block)) continue;
         const nm = /renderer:\s*NetworkManager/.test(text);
         out.push(
           finding('network-manager-removes-vip', {
             title: `netplan configures ${ifname} without critical: true (${path.basename(file)})`,
-            detail: `\`netplan apply\` (and package upgrades that run it) restarts ${nm ? 'NetworkManager\'s connection' : 'systemd-networkd'} for ${ifname}, which drops the addresses netplan did not configure: keepalived's VIPs and virtual routes (keepalived #2575, #2528). Add \`critical: true\` to ${ifname} in ${file} (netplan writes it as KeepConfiguration=yes) and run \`netplan generate\`; the doctor does not rewrite netplan YAML.`,
+            detail: `\`netplan apply\` (and package upgrades that run it) restarts ${nm ? "NetworkManager's connection" : 'systemd-networkd'} for ${ifname}, which drops the addresses netplan did not configure: keepalived's VIPs and virtual routes (keepalived #2575, #2528). Add \`critical: true\` to ${ifname} in ${file} (netplan writes it as KeepConfiguration=yes) and run \`netplan generate\`; the doctor does not rewrite netplan YAML.`,
             evidence: [{ probe: `file:${file}`, excerpt: `${file}: ${m[0].trim()} (no critical: true)` }],
             subject: ifname,
           }),
@@ -218,7 +284,10 @@ const networkManagers: Check = {
         finding('network-manager-removes-vip', {
           title: `NetworkManager manages ${ifname} (${n})`,
           detail: `\`nmcli connection up\`, \`nmcli device reapply\` or a NetworkManager restart re-applies the profile of ${ifname} and removes the addresses and routes it does not hold: keepalived's VIPs and virtual routes (keepalived #1465, #905). NetworkManager also removes the address after a carrier loss, which puts the instance in FAULT. Make ${ifname} unmanaged (\`[keyfile] unmanaged-devices=interface-name:${ifname}\` in NetworkManager.conf) and configure it another way, or never re-activate its profile on a running gateway. ${nmRuns === false ? 'NetworkManager is not running in this namespace now (a latent risk). ' : ''}The doctor does not change NetworkManager's configuration.`,
-          evidence: [{ probe: `file:${file}`, excerpt: `${file}: interface-name=${ifname}` }, ...(nmRuns ? [{ probe: 'field-processes', excerpt: 'NetworkManager runs in this network namespace' }] : [])],
+          evidence: [
+            { probe: `file:${file}`, excerpt: `${file}: interface-name=${ifname}` },
+            ...(nmRuns ? [{ probe: 'field-processes', excerpt: 'NetworkManager runs in this network namespace' }] : []),
+          ],
           subject: ifname,
           ...(nmRuns ? {} : { severity: 'warning' as const }),
         }),
@@ -284,7 +353,9 @@ const conntrackSync: Check = {
       // a configuration is what says connection sync was meant: a binary alone (pulled in by a
       // package, or the lab host's) is not, so it stays info with the binary named
       const setUp = conf;
-      title = setUp ? 'conntrackd is installed but does not run here: every connection breaks on failover' : 'a SNAT gateway pair without conntrackd: every connection breaks on failover';
+      title = setUp
+        ? 'conntrackd is installed but does not run here: every connection breaks on failover'
+        : 'a SNAT gateway pair without conntrackd: every connection breaks on failover';
       detail = `This node SNATs client traffic, but no conntrackd runs in its network namespace, so the backup knows none of the master's connection-tracking (NAT) entries. After a failover every established connection through the gateway is reset or hangs until the client retries. Run conntrackd on both nodes in FTFW mode over a dedicated link, and call its primary-backup.sh from the notify scripts (\`conntrackd -c\` commits the external cache before the new master takes traffic; keepalived #2254).${setUp ? '' : ' (Reported as info: nothing on this host is set up for connection sync, so stateless failover may be what was chosen.)'}`;
       evidence.push({ probe: 'field-processes', excerpt: 'no conntrackd process in this network namespace' });
       if (conf) evidence.push({ probe: `file:${CONNTRACKD_CONF}`, excerpt: `${CONNTRACKD_CONF} exists` });
@@ -292,14 +363,18 @@ const conntrackSync: Check = {
       if (!setUp) severity = 'info';
     } else if (calls.length === 0) {
       title = 'conntrackd runs, but no notify script commits its cache on failover';
-      detail = 'conntrackd keeps the peer\'s connections in its external cache; they reach the kernel only when someone runs `conntrackd -c` (primary-backup.sh primary) as the node becomes MASTER, and `conntrackd -n` / `-B` on the way to BACKUP. None of the notify scripts calls conntrackd, so the synced state is never used.';
+      detail =
+        "conntrackd keeps the peer's connections in its external cache; they reach the kernel only when someone runs `conntrackd -c` (primary-backup.sh primary) as the node becomes MASTER, and `conntrackd -n` / `-B` on the way to BACKUP. None of the notify scripts calls conntrackd, so the synced state is never used.";
       evidence.push({ probe: 'field-processes', excerpt: `conntrackd pid ${conntrackd.pid}` });
     } else {
       const stats = ctx.probe(PROBE_CONNTRACKD_STATS);
       if (stats && (stats.status !== 'ok' || (stats.exitCode !== 0 && stats.exitCode !== undefined))) {
         title = 'conntrackd runs but does not answer (stuck)';
         detail = `\`conntrackd -s\` ${stats.status === 'timeout' ? 'timed out' : `failed (${(stats.stderr || stats.stdout).trim().split('\n')[0] ?? stats.status})`}: the daemon is stuck or its control socket is gone, so the notify scripts' \`conntrackd -c\` will not commit anything on failover (freifunk-berlin/bbb-configs#96). Restart conntrackd and watch its "Lost msgs" counters.`;
-        evidence.push({ probe: PROBE_CONNTRACKD_STATS, excerpt: `conntrackd -s: ${stats.status}${stats.exitCode !== undefined ? ` exit ${stats.exitCode}` : ''}` });
+        evidence.push({
+          probe: PROBE_CONNTRACKD_STATS,
+          excerpt: `conntrackd -s: ${stats.status}${stats.exitCode !== undefined ? ` exit ${stats.exitCode}` : ''}`,
+        });
       }
     }
     if (!title) return [];
@@ -323,7 +398,7 @@ function keepalivedPath(ctx: CheckContext): { dirs: string[]; source: string } |
   try {
     const env = JSON.parse(text) as { path: string | null };
     // keepalived's own fallback when its environment has no PATH (find_path: _PATH_DEFPATH)
-    if (!env.path) return { dirs: ['/usr/bin', '/bin'], source: 'keepalived\'s environment has no PATH (it falls back to /usr/bin:/bin)' };
+    if (!env.path) return { dirs: ['/usr/bin', '/bin'], source: "keepalived's environment has no PATH (it falls back to /usr/bin:/bin)" };
     return { dirs: env.path.split(':').filter((d) => d.startsWith('/')), source: `keepalived's PATH=${env.path}` };
   } catch {
     return undefined;
@@ -355,7 +430,9 @@ const scripts: Check = {
     const users = ctx.probe(PROBE_SCRIPT_USERS);
     if (users?.status === 'ok' && !g.scriptUser) {
       const defaultExists = users.stdout.split('\n').some((l) => l.startsWith(`${DEFAULT_SCRIPT_USER}:`));
-      const withoutUser = uses.filter((u) => !u.ref.user && !(u.role === 'script' && config.vrrpScripts.find((s) => `vrrp_script ${s.name}` === u.owner)?.user));
+      const withoutUser = uses.filter(
+        (u) => !u.ref.user && !(u.role === 'script' && config.vrrpScripts.find((s) => `vrrp_script ${s.name}` === u.owner)?.user),
+      );
       if (!defaultExists && g.enableScriptSecurity && withoutUser.length) {
         const tracked = withoutUser.filter((u) => u.role === 'script');
         out.push(
@@ -379,7 +456,10 @@ const scripts: Check = {
             finding('script-runs-differently', {
               title: `${u.role} of ${u.owner} runs as ${DEFAULT_SCRIPT_USER}, not root, but calls ${cmds.slice(0, 3).join(', ')}`,
               detail: `No script_user is set and the user ${DEFAULT_SCRIPT_USER} exists, so keepalived runs this script as ${DEFAULT_SCRIPT_USER}. ${cmds.join(', ')} need${cmds.length === 1 ? 's' : ''} root (netfilter, routes, sysctls), so the script fails under keepalived although it works when you test it as root. Set \`script_user root\` in global_defs, or \`${u.role === 'script' ? 'user root' : `${u.role} ${u.ref.command} root`}\` on this script.`,
-              evidence: [confEvidence(u.ref.loc, `${u.role} ${u.ref.command}`), { probe: PROBE_SCRIPT_USERS, excerpt: users.stdout.split('\n').find((l) => l.startsWith(`${DEFAULT_SCRIPT_USER}:`)) ?? DEFAULT_SCRIPT_USER }],
+              evidence: [
+                confEvidence(u.ref.loc, `${u.role} ${u.ref.command}`),
+                { probe: PROBE_SCRIPT_USERS, excerpt: users.stdout.split('\n').find((l) => l.startsWith(`${DEFAULT_SCRIPT_USER}:`)) ?? DEFAULT_SCRIPT_USER },
+              ],
               location: location(u.ref.loc),
               subject: u.owner.replace(/^\S+ /, ''),
             }),
@@ -405,7 +485,14 @@ const scripts: Check = {
         for (const name of cmds.names) {
           const where = whereIs(ctx, name);
           if (!where || where.length === 0 || where.some((d) => dirs.includes(d))) continue;
-          missing.push({ name, where, line: text.split('\n').find((l) => new RegExp(`(^|[\\s;|&(\`])${name.replace(/[.+]/g, '\\$&')}(\\s|$)`).test(l) && !/^\s*#/.test(l))?.trim() });
+          missing.push({
+            name,
+            where,
+            line: text
+              .split('\n')
+              .find((l) => new RegExp(`(^|[\\s;|&(\`])${name.replace(/[.+]/g, '\\$&')}(\\s|$)`).test(l) && !/^\s*#/.test(l))
+              ?.trim(),
+          });
         }
       }
       if (missing.length === 0) continue;
@@ -415,7 +502,12 @@ const scripts: Check = {
         finding('script-runs-differently', {
           title: `${u.role} of ${u.owner}: ${missing.map((m) => m.name).join(', ')} ${missing.length === 1 ? 'is' : 'are'} not on keepalived's PATH`,
           detail: `${missing.map((m) => `${m.name} is in ${m.where.join(', ')}`).join('; ')}, which ${missing.length === 1 && missing[0]!.where.length === 1 ? 'is' : 'are'} not on the PATH keepalived gives its scripts (${kpath!.source}). In a login shell the command is found; under keepalived it fails with "not found" (exit 127)${u.role === 'script' ? ', so the track script always fails' : `, so whatever ${u.role} should do is not done`}. Use absolute paths (${missing.map((m) => `${m.where[0]}/${m.name}`).join(', ')}) or set PATH at the top of the script.`,
-          evidence: [confEvidence(u.ref.loc, `${u.role} ${u.ref.command}`), { probe: PROBE_KEEPALIVED_ENV, excerpt: kpath!.source }, ...missing.map((m) => ({ probe: whichProbeId(m.name), excerpt: `${m.name}: ${m.where.join(', ')}${m.line ? ` (used: ${m.line})` : ''}` })), ...failing.slice(-2).map((l) => ({ probe: ret127!.probe, excerpt: l }))],
+          evidence: [
+            confEvidence(u.ref.loc, `${u.role} ${u.ref.command}`),
+            { probe: PROBE_KEEPALIVED_ENV, excerpt: kpath!.source },
+            ...missing.map((m) => ({ probe: whichProbeId(m.name), excerpt: `${m.name}: ${m.where.join(', ')}${m.line ? ` (used: ${m.line})` : ''}` })),
+            ...failing.slice(-2).map((l) => ({ probe: ret127!.probe, excerpt: l })),
+          ],
           location: location(u.ref.loc),
           subject: name,
         }),
@@ -431,15 +523,25 @@ const scripts: Check = {
         out.push(
           finding('script-runs-differently', {
             title: `SELinux (enforcing) denies keepalived or its scripts (${denials.length} AVC denial(s))`,
-            detail: 'Scripts keepalived starts run in the keepalived_t domain, not your shell\'s unconfined_t, so what works by hand is refused under keepalived (keepalived #1322, #1984: systemctl in a script gets "Failed to get D-Bus connection: Permission denied"). Look at `ausearch -m avc -c keepalived`; turn on a matching boolean (`getsebool -a | grep keepalived`, e.g. keepalived_connect_any) or build a local module with audit2allow. Do not switch SELinux off on a gateway.',
-            evidence: [{ probe: PROBE_SELINUX_ENFORCE, excerpt: 'SELinux enforcing' }, ...denials.slice(-3).map((l) => ({ probe: PROBE_AUDIT_LOG, excerpt: l.slice(0, 400) })), ...(dbus?.lines ?? []).map((l) => ({ probe: dbus!.probe, excerpt: l }))],
+            detail:
+              'Scripts keepalived starts run in the keepalived_t domain, not your shell\'s unconfined_t, so what works by hand is refused under keepalived (keepalived #1322, #1984: systemctl in a script gets "Failed to get D-Bus connection: Permission denied"). Look at `ausearch -m avc -c keepalived`; turn on a matching boolean (`getsebool -a | grep keepalived`, e.g. keepalived_connect_any) or build a local module with audit2allow. Do not switch SELinux off on a gateway.',
+            evidence: [
+              { probe: PROBE_SELINUX_ENFORCE, excerpt: 'SELinux enforcing' },
+              ...denials.slice(-3).map((l) => ({ probe: PROBE_AUDIT_LOG, excerpt: l.slice(0, 400) })),
+              ...(dbus?.lines ?? []).map((l) => ({ probe: dbus!.probe, excerpt: l })),
+            ],
           }),
         );
       }
     }
 
     // track scripts that time out or overlap
-    const timing = logLines(ctx, /Track script \S+ is (already running|being timed out), expect idle - skipping run|VRRP_Script\(\S+\) timed_out|Script `?\S+?`? timed[_ ]out|Child \(PID \d+\) failed to terminate after kill/, 200, { sinceStart: true });
+    const timing = logLines(
+      ctx,
+      /Track script \S+ is (already running|being timed out), expect idle - skipping run|VRRP_Script\(\S+\) timed_out|Script `?\S+?`? timed[_ ]out|Child \(PID \d+\) failed to terminate after kill/,
+      200,
+      { sinceStart: true },
+    );
     const byScript = new Map<string, string[]>();
     for (const l of timing?.lines ?? []) {
       const m = /Track script (\S+) is|VRRP_Script\((\S+)\)|Script `?([^`\s]+?)`? timed/.exec(l);
@@ -455,7 +557,10 @@ const scripts: Check = {
         finding('script-runs-differently', {
           title: `track script ${name} ${overlap ? 'overlaps itself (still running at its next interval)' : 'times out'} (${lines.length} log line(s))`,
           detail: `keepalived runs ${name} every ${interval} s and kills it after ${timeout ?? interval} s${timeout === undefined ? ' (timeout defaults to the interval)' : ''}; a run that has not finished by then is counted as a failure and the next runs are skipped ("expect idle - skipping run"). A slow check (curl, kubectl, a busy daemon) thereby fails the VIP over on load, or never recovers (keepalived #946, #2289, #2217). Make the check cheaper (track_process instead of killall/pidof, a local socket instead of an HTTP round trip), give it \`timeout\` below \`interval\` and fall/rise to ride out one slow run.`,
-          evidence: [...(vs ? [confEvidence(vs.loc, `vrrp_script ${name}: interval ${interval}${timeout !== undefined ? `, timeout ${timeout}` : ''}`)] : []), ...lines.slice(-3).map((l) => ({ probe: timing!.probe, excerpt: l }))],
+          evidence: [
+            ...(vs ? [confEvidence(vs.loc, `vrrp_script ${name}: interval ${interval}${timeout !== undefined ? `, timeout ${timeout}` : ''}`)] : []),
+            ...lines.slice(-3).map((l) => ({ probe: timing!.probe, excerpt: l })),
+          ],
           ...(vs ? { location: location(vs.loc) } : {}),
           subject: name,
         }),

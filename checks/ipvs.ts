@@ -110,7 +110,10 @@ export const ipvsModule: Check = {
     }
     return [
       finding('ipvs-module-missing', {
-        title: a.state === 'loadable' ? 'keepalived runs virtual_server blocks but ip_vs is not loaded' : 'the config has virtual_server blocks but this kernel has no IPVS',
+        title:
+          a.state === 'loadable'
+            ? 'keepalived runs virtual_server blocks but ip_vs is not loaded'
+            : 'the config has virtual_server blocks but this kernel has no IPVS',
         detail:
           a.state === 'loadable'
             ? `keepalived's checker loads ip_vs when it starts; it is installed (${a.evidence}) but not loaded, so the checker could not load it (a container without CAP_SYS_MODULE, or modprobe blocked). Load it (modprobe ip_vs) and persist it in /etc/modules-load.d/ipvs.conf.`
@@ -185,7 +188,12 @@ export const ipvsRealServers: Check = {
         detail: d.detail,
         evidence: [
           { probe: stats ? PROBE_IPVS_STATS : probe, excerpt: d.excerpt },
-          ...(p.kind === 'quiesced' ? p.pinnedClients.slice(0, 3).map((c) => ({ probe: PROBE_IPVS_CONNS, excerpt: `${c.protocol} NONE ${c.client}:0 -> ${c.virtual}:${c.virtualPort} -> ${c.destination}:${c.destinationPort} (${c.expire}s left)` })) : []),
+          ...(p.kind === 'quiesced'
+            ? p.pinnedClients.slice(0, 3).map((c) => ({
+                probe: PROBE_IPVS_CONNS,
+                excerpt: `${c.protocol} NONE ${c.client}:0 -> ${c.virtual}:${c.virtualPort} -> ${c.destination}:${c.destinationPort} (${c.expire}s left)`,
+              }))
+            : []),
         ],
         subject: p.key,
         ...(loc ? { location: { file: loc.file, line: loc.line } } : {}),

@@ -76,7 +76,8 @@ const parserDiagnostics: Check = {
         out.push(
           finding('keepalived-config-invalid', {
             title: `${at(u.loc)}: unknown keyword '${u.keyword}' in ${u.context}`,
-            detail: 'The doctor does not know this keyword and keepalived -t could not run to confirm it; keepalived ignores keywords it does not know, so check the spelling. (Reported as info: it may be valid for this keepalived.)',
+            detail:
+              'The doctor does not know this keyword and keepalived -t could not run to confirm it; keepalived ignores keywords it does not know, so check the spelling. (Reported as info: it may be valid for this keepalived.)',
             evidence: [conf(u.loc, u.keyword)],
             location: { file: u.loc.file, line: u.loc.line },
             severity: 'info',
@@ -134,8 +135,12 @@ const notifyScripts: Check = {
           title: `${role} of ${owner}: ${ref.path} ${problems[0]}`,
           detail:
             `keepalived ${missing ? 'cannot run it' : 'disables the script and logs it'} when the state changes, so ` +
-            (role === 'script' ? 'the track script never fails or succeeds as intended.' : `whatever ${role} should do (SNAT rules, routes) is not done on that transition.`) +
-            (security && !missing ? ' With enable_script_security, keepalived refuses scripts that a non-root user could change: the file and every directory above it must be root-owned and not group/world-writable.' : '') +
+            (role === 'script'
+              ? 'the track script never fails or succeeds as intended.'
+              : `whatever ${role} should do (SNAT rules, routes) is not done on that transition.`) +
+            (security && !missing
+              ? ' With enable_script_security, keepalived refuses scripts that a non-root user could change: the file and every directory above it must be root-owned and not group/world-writable.'
+              : '') +
             ' keepalived -t does not check this.',
           evidence: [conf(ref.loc, `${role} ${ref.command}`), ...problems.map((p) => ({ probe: scriptStatProbeId(ref.path), excerpt: `${ref.path} ${p}` }))],
           location: { file: ref.loc.file, line: ref.loc.line },
@@ -162,7 +167,8 @@ const unicastPeers: Check = {
         out.push(
           finding('unicast-peer-invalid', {
             title: `(${vi.name}) unicast keywords without any unicast_peer: keepalived falls back to multicast`,
-            detail: 'With unicast_src_ip or an empty unicast_peer block and no peer address, keepalived silently sends multicast adverts, which clouds do not deliver: both nodes become MASTER. List the other node in unicast_peer.',
+            detail:
+              'With unicast_src_ip or an empty unicast_peer block and no peer address, keepalived silently sends multicast adverts, which clouds do not deliver: both nodes become MASTER. List the other node in unicast_peer.',
             evidence: [conf(vi.loc, `vrrp_instance ${vi.name}: unicast_peer { }`)],
             location: { file: vi.loc.file, line: vi.loc.line },
             subject: vi.name,
@@ -174,7 +180,8 @@ const unicastPeers: Check = {
         out.push(
           finding('unicast-peer-invalid', {
             title: `(${vi.name}) unicast_src_ip ${vi.unicastSrcIp} is not an address of this node`,
-            detail: 'keepalived sends adverts from unicast_src_ip; an address this node does not hold means the adverts cannot be sent (or the peer drops them as not from a unicast peer). Use this node\'s own address on the VRRP interface.',
+            detail:
+              "keepalived sends adverts from unicast_src_ip; an address this node does not hold means the adverts cannot be sent (or the peer drops them as not from a unicast peer). Use this node's own address on the VRRP interface.",
             evidence: [conf(vi.loc, `unicast_src_ip ${vi.unicastSrcIp}`), { probe: 'ip-addr', excerpt: `local addresses: ${[...local].join(' ') || 'none'}` }],
             location: { file: vi.loc.file, line: vi.loc.line },
             subject: vi.name,
@@ -186,7 +193,8 @@ const unicastPeers: Check = {
         out.push(
           finding('unicast-peer-invalid', {
             title: `(${vi.name}) unicast_peer ${p.address} is this node itself`,
-            detail: 'A node listed as its own peer sends adverts to itself; the other node is then either missing from the list or gets adverts from an address it does not expect. unicast_peer lists the other node(s) only.',
+            detail:
+              'A node listed as its own peer sends adverts to itself; the other node is then either missing from the list or gets adverts from an address it does not expect. unicast_peer lists the other node(s) only.',
             evidence: [conf(p.loc, `unicast_peer ${p.address}`), { probe: 'ip-addr', excerpt: `${p.address} is a local address` }],
             location: { file: p.loc.file, line: p.loc.line },
             subject: vi.name,
@@ -194,7 +202,8 @@ const unicastPeers: Check = {
         );
       }
     }
-    if (!haveAddrs && out.length === 0 && config.vrrpInstances.some((v) => v.unicastSrcIp || v.unicastPeers.length)) throw new SkipCheck('ip addr was not collected');
+    if (!haveAddrs && out.length === 0 && config.vrrpInstances.some((v) => v.unicastSrcIp || v.unicastPeers.length))
+      throw new SkipCheck('ip addr was not collected');
     return out;
   },
 };
@@ -244,13 +253,26 @@ const smells: Check = {
       const auth = vi.authentication;
       // never the value (nor its first 8 characters): the length only, which a redacted snapshot keeps
       if (auth?.pass !== undefined && authPassLength(auth.pass) > 8)
-        smell(auth.loc, `(${vi.name}) auth_pass is longer than 8 characters and is truncated to 8`, `keepalived uses only the first 8 of its ${authPassLength(auth.pass)} characters; a peer configured with the full or a differently truncated password fails authentication ("received an invalid passwd!"). Use at most 8 characters.`, 'auth_pass (over 8 characters)', vi.name);
+        smell(
+          auth.loc,
+          `(${vi.name}) auth_pass is longer than 8 characters and is truncated to 8`,
+          `keepalived uses only the first 8 of its ${authPassLength(auth.pass)} characters; a peer configured with the full or a differently truncated password fails authentication ("received an invalid passwd!"). Use at most 8 characters.`,
+          'auth_pass (over 8 characters)',
+          vi.name,
+        );
     }
     for (const vs of config.virtualServers) {
       if (vs.method && vs.method !== vs.method.toUpperCase()) {
         const upper = vs.method.toUpperCase();
         // keepalived 2.2.7: "unknown [nat] routing method for virtual server", then NAT by default
-        smell(vs.loc, `virtual_server ${vs.address ?? ''} ${vs.port ?? ''}: lb_kind ${vs.method} must be upper case`, `keepalived does not recognise "${vs.method}" and falls back to NAT${upper === 'NAT' ? ', which happens to be meant here' : `, not ${upper}: the service forwards the wrong way`}. Write lb_kind ${upper}.`, `lb_kind ${vs.method}`, undefined, upper === 'NAT' ? 'warning' : 'error');
+        smell(
+          vs.loc,
+          `virtual_server ${vs.address ?? ''} ${vs.port ?? ''}: lb_kind ${vs.method} must be upper case`,
+          `keepalived does not recognise "${vs.method}" and falls back to NAT${upper === 'NAT' ? ', which happens to be meant here' : `, not ${upper}: the service forwards the wrong way`}. Write lb_kind ${upper}.`,
+          `lb_kind ${vs.method}`,
+          undefined,
+          upper === 'NAT' ? 'warning' : 'error',
+        );
       }
     }
     return out;

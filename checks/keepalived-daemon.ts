@@ -8,7 +8,8 @@ import { DEFAULT_PID_FILES, missingCapabilities } from '../src/keepalived/daemon
 import { parseKeepalivedArgs, processesFrom } from '../src/probes/keepalived.js';
 import { daemonStatus } from '../src/state.js';
 
-const procLine = (p: { pid: number; argv: string[]; startedAt?: string }) => `pid ${p.pid}${p.startedAt ? ` (started ${p.startedAt})` : ''}: ${p.argv.join(' ')}`;
+const procLine = (p: { pid: number; argv: string[]; startedAt?: string }) =>
+  `pid ${p.pid}${p.startedAt ? ` (started ${p.startedAt})` : ''}: ${p.argv.join(' ')}`;
 
 const duplicate: Check = {
   id: 'keepalived-duplicate',
@@ -53,7 +54,10 @@ const capabilities: Check = {
             detail:
               `The daemon's effective capabilities (CapEff) lack ${missing.join(' and ')}: ${missing.includes('CAP_NET_RAW') ? 'it cannot open the VRRP raw socket or send adverts ("send advert error … Operation not permitted"), ' : ''}${missing.includes('CAP_NET_ADMIN') ? 'it cannot add or remove the VIPs or set up its interfaces, ' : ''}so this node can neither announce nor take over the VIP. ` +
               'In a container grant NET_ADMIN and NET_RAW (docker --cap-add / Kubernetes securityContext.capabilities.add); under systemd look for CapabilityBoundingSet= or AmbientCapabilities= in the unit and its drop-ins.',
-            evidence: lacking.slice(0, 3).map(({ p, missing: m }) => ({ probe: 'keepalived-processes', excerpt: `pid ${p.pid}${p.daemon ? ` (${p.daemon})` : ''}: CapEff ${p.capEff} lacks ${m.join(', ')}` })),
+            evidence: lacking.slice(0, 3).map(({ p, missing: m }) => ({
+              probe: 'keepalived-processes',
+              excerpt: `pid ${p.pid}${p.daemon ? ` (${p.daemon})` : ''}: CapEff ${p.capEff} lacks ${m.join(', ')}`,
+            })),
           }),
         );
       }
@@ -70,7 +74,8 @@ const capabilities: Check = {
       } catch {
         continue;
       }
-      if (f.pid && f.alive && f.comm !== null && !/^keepalived/i.test(f.comm ?? '')) stale.push({ probe: `pidfile:${file}`, excerpt: `${file} holds pid ${f.pid}, which is now "${f.comm}", not keepalived` });
+      if (f.pid && f.alive && f.comm !== null && !/^keepalived/i.test(f.comm ?? ''))
+        stale.push({ probe: `pidfile:${file}`, excerpt: `${file} holds pid ${f.pid}, which is now "${f.comm}", not keepalived` });
     }
     if (stale.length) {
       out.push(

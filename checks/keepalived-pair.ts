@@ -67,8 +67,12 @@ export function comparePair(own: VrrpInstance[], peer: VrrpInstance[]): Finding[
       out.push(
         finding('vrrp-auth-mismatch', {
           title: `(${a.name}) authentication differs from the peer's`,
-          detail: 'The nodes discard each other\'s adverts ("received an invalid passwd!") and both become MASTER. Use the same auth_type and auth_pass (keepalived compares the first 8 characters) on both, or none on either.',
-          evidence: [ev(a.authentication?.loc ?? a.loc, `authentication ${a.authentication?.type || 'none'}`), pev(b.authentication?.loc ?? b.loc, `authentication ${b.authentication?.type || 'none'}`)],
+          detail:
+            'The nodes discard each other\'s adverts ("received an invalid passwd!") and both become MASTER. Use the same auth_type and auth_pass (keepalived compares the first 8 characters) on both, or none on either.',
+          evidence: [
+            ev(a.authentication?.loc ?? a.loc, `authentication ${a.authentication?.type || 'none'}`),
+            pev(b.authentication?.loc ?? b.loc, `authentication ${b.authentication?.type || 'none'}`),
+          ],
           location: { file: (a.authentication?.loc ?? a.loc).file, line: (a.authentication?.loc ?? a.loc).line },
           subject: a.name,
         }),
@@ -80,7 +84,8 @@ export function comparePair(own: VrrpInstance[], peer: VrrpInstance[]): Finding[
       out.push(
         finding('vrrp-advert-int-mismatch', {
           title: `(${a.name}) advert_int ${ai} here, ${bi} on the peer`,
-          detail: 'keepalived drops adverts whose interval differs from its own ("advertisement interval mismatch"), so the nodes do not hear each other. Use the same advert_int on both.',
+          detail:
+            'keepalived drops adverts whose interval differs from its own ("advertisement interval mismatch"), so the nodes do not hear each other. Use the same advert_int on both.',
           evidence: [ev(a.loc, `advert_int ${ai}`), pev(b.loc, `advert_int ${bi}`)],
           location: loc,
           subject: a.name,
@@ -105,7 +110,8 @@ export function comparePair(own: VrrpInstance[], peer: VrrpInstance[]): Finding[
       out.push(
         finding('keepalived-config-invalid', {
           title: `(${a.name}) both nodes have priority ${a.priority}: no clear master`,
-          detail: 'With equal priorities the node with the higher IP address wins, which is rarely what was meant, and which node is master depends on start order with nopreempt. Give the intended master the higher priority.',
+          detail:
+            'With equal priorities the node with the higher IP address wins, which is rarely what was meant, and which node is master depends on start order with nopreempt. Give the intended master the higher priority.',
           evidence: [ev(a.loc, `priority ${a.priority}`), pev(b.loc, `priority ${b.priority}`)],
           location: loc,
           subject: a.name,
@@ -128,7 +134,10 @@ function unicastMirror(a: VrrpInstance, b: VrrpInstance): Finding[] {
     problem(
       `${aUni ? 'unicast here, multicast on the peer' : 'multicast here, unicast on the peer'}`,
       'One node sends adverts to its unicast peers, the other to the multicast group: a unicast node drops adverts from an address not in its unicast_peer list, so they never agree. Use unicast on both, each listing the other.',
-      [ev(a.loc, aUni ? `unicast_peer ${a.unicastPeers.map((p) => p.address).join(' ')}` : 'no unicast_peer'), pev(b.loc, bUni ? `unicast_peer ${b.unicastPeers.map((p) => p.address).join(' ')}` : 'no unicast_peer')],
+      [
+        ev(a.loc, aUni ? `unicast_peer ${a.unicastPeers.map((p) => p.address).join(' ')}` : 'no unicast_peer'),
+        pev(b.loc, bUni ? `unicast_peer ${b.unicastPeers.map((p) => p.address).join(' ')}` : 'no unicast_peer'),
+      ],
     );
     return out;
   }
@@ -146,7 +155,9 @@ function unicastMirror(a: VrrpInstance, b: VrrpInstance): Finding[] {
       [ev(a.loc, `unicast_src_ip ${a.unicastSrcIp}`), pev(b.loc, `unicast_peer ${b.unicastPeers.map((p) => p.address).join(' ')}`)],
     );
   if (a.unicastSrcIp && a.unicastPeers.some((p) => p.address === a.unicastSrcIp))
-    problem(`lists its own unicast_src_ip ${a.unicastSrcIp} as a peer`, 'unicast_peer lists the other node(s), never this one.', [ev(a.loc, `unicast_src_ip ${a.unicastSrcIp}`)]);
+    problem(`lists its own unicast_src_ip ${a.unicastSrcIp} as a peer`, 'unicast_peer lists the other node(s), never this one.', [
+      ev(a.loc, `unicast_src_ip ${a.unicastSrcIp}`),
+    ]);
   return out;
 }
 
@@ -160,7 +171,7 @@ const pairConsistency: Check = {
     const peer = peerKeepalivedConfig(ctx);
     if (!peer) throw new SkipCheck(`no readable keepalived configuration in ${given}`);
     const own = keepalivedConfig(ctx).result;
-    if (!own) throw new SkipCheck('this node\'s keepalived configuration is not readable');
+    if (!own) throw new SkipCheck("this node's keepalived configuration is not readable");
     return comparePair(own.config.vrrpInstances, peer.result.config.vrrpInstances);
   },
 };
@@ -176,10 +187,9 @@ function weightOf(cfg: KeepalivedConfig, name: string, own: number | undefined):
 
 /** How far failing tracks can lower this instance's priority (a sum of negative weights); undefined: none is weighted. */
 function worstDrop(cfg: KeepalivedConfig, vi: VrrpInstance): number | undefined {
-  const weights = [
-    ...vi.trackScripts.map((t) => weightOf(cfg, t.name, t.weight)),
-    ...vi.trackInterfaces.map((t) => t.weight),
-  ].filter((w): w is number => w !== undefined && w !== 0);
+  const weights = [...vi.trackScripts.map((t) => weightOf(cfg, t.name, t.weight)), ...vi.trackInterfaces.map((t) => t.weight)].filter(
+    (w): w is number => w !== undefined && w !== 0,
+  );
   if (!weights.length) return undefined;
   return weights.filter((w) => w < 0).reduce((a, b) => a + b, 0);
 }
@@ -209,7 +219,7 @@ const pairLive: Check = {
     const out: Finding[] = [];
     for (const vi of own.vrrpInstances) {
       const other = theirs?.vrrpInstances.find((p) => p.name === vi.name) ?? theirs?.vrrpInstances.find((p) => p.virtualRouterId === vi.virtualRouterId);
-      const state = (m: Map<string, InstanceState>, n: string | undefined) => (n ? m.get(n)?.state ?? 'UNKNOWN' : 'UNKNOWN');
+      const state = (m: Map<string, InstanceState>, n: string | undefined) => (n ? (m.get(n)?.state ?? 'UNKNOWN') : 'UNKNOWN');
       const both = vi.virtualIpaddresses.map((v) => v.address).filter((a) => mine.has(a) && there.has(a));
       if (both.length) {
         out.push(
@@ -227,7 +237,10 @@ const pairLive: Check = {
           finding('vip-state-mismatch', {
             title: `${vi.name}: neither node holds ${none.join(', ')}`,
             detail: `Both nodes run keepalived, yet no node carries ${none.join(', ')} (this node ${state(myStates, vi.name)}, the peer ${peerName} ${state(theirStates, other.name)}): clients have no gateway. Look for an instance in FAULT and for a VIP removed by hand or by a network manager.`,
-            evidence: [{ probe: 'ip-addr', excerpt: `this node: no ${none.join(', ')}` }, { probe: `${peerName}:ip-addr`, excerpt: `${peerName}: no ${none.join(', ')}` }],
+            evidence: [
+              { probe: 'ip-addr', excerpt: `this node: no ${none.join(', ')}` },
+              { probe: `${peerName}:ip-addr`, excerpt: `${peerName}: no ${none.join(', ')}` },
+            ],
             subject: vi.name,
           }),
         );
@@ -239,7 +252,8 @@ const pairLive: Check = {
         out.push(
           finding('vrrp-version-mismatch', {
             title: `(${vi.name}) VRRP version ${va} here, ${vb} on the peer ${peerName}`,
-            detail: 'keepalived drops adverts of the other VRRP version, so neither node hears the other and both become MASTER. Use the same version (vrrp_version in global_defs, or version in the instance) on both.',
+            detail:
+              'keepalived drops adverts of the other VRRP version, so neither node hears the other and both become MASTER. Use the same version (vrrp_version in global_defs, or version in the instance) on both.',
             evidence: [ev(vi.loc, `version ${va}`), { probe: `${peerName}:kconf:${other.loc.file}`, excerpt: `${at(other.loc)}: version ${vb}` }],
             location: { file: vi.loc.file, line: vi.loc.line },
             subject: vi.name,
@@ -247,14 +261,18 @@ const pairLive: Check = {
         );
       }
       // the intended master: the higher priority; can its failing tracks hand the VIP over?
-      const [master, mcfg, backup, mname] = (vi.priority ?? 100) >= (other.priority ?? 100) ? [vi, own, other, 'this node'] as const : [other, theirs, vi, `the peer ${peerName}`] as const;
+      const [master, mcfg, backup, mname] =
+        (vi.priority ?? 100) >= (other.priority ?? 100) ? ([vi, own, other, 'this node'] as const) : ([other, theirs, vi, `the peer ${peerName}`] as const);
       const drop = worstDrop(mcfg, master);
       if (drop !== undefined && master.priority !== undefined && backup.priority !== undefined && master.priority + drop >= backup.priority) {
         out.push(
           finding('nopreempt-ineffective', {
             title: `(${vi.name}) the track weights of ${mname} cannot move the VIP: ${master.priority}${drop} = ${master.priority + drop}, the other node has ${backup.priority}`,
             detail: `Even with every weighted track failing, ${mname} keeps priority ${master.priority + drop}, not below the other node's ${backup.priority}, so it stays MASTER with a failed check. Make the weights larger (in absolute value) than the priority gap of ${master.priority - backup.priority}, or use a track without weight (FAULT on failure).`,
-            evidence: [ev(vi.loc, `priority ${vi.priority ?? 'unset'}`), { probe: `${peerName}:kconf:${other.loc.file}`, excerpt: `${at(other.loc)}: priority ${other.priority ?? 'unset'}` }],
+            evidence: [
+              ev(vi.loc, `priority ${vi.priority ?? 'unset'}`),
+              { probe: `${peerName}:kconf:${other.loc.file}`, excerpt: `${at(other.loc)}: priority ${other.priority ?? 'unset'}` },
+            ],
             location: { file: vi.loc.file, line: vi.loc.line },
             subject: vi.name,
             severity: 'warning',

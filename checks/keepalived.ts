@@ -24,11 +24,13 @@ const installed: Check = {
     if (keepalivedInstalled(ctx)) return [];
     // a lookup that failed or timed out (a loaded host) proves nothing: never "not installed" from it
     const blind = [ctx.probe('keepalived-binary'), ctx.probe('keepalived-version')].filter((r) => probeBlind(r));
-    if (blind.length) throw new SkipCheck(`cannot tell whether keepalived is installed: ${blind.map((r) => `${r!.id}: ${r!.reason ?? r!.status}`).join('; ')}`, true);
+    if (blind.length)
+      throw new SkipCheck(`cannot tell whether keepalived is installed: ${blind.map((r) => `${r!.id}: ${r!.reason ?? r!.status}`).join('; ')}`, true);
     return [
       finding('keepalived-not-installed', {
         title: 'keepalived is not installed',
-        detail: 'No keepalived binary is on the PATH, so nothing runs VRRP here: this host cannot hold or hand over a VIP. Install it (apt-get install keepalived / dnf install keepalived).',
+        detail:
+          'No keepalived binary is on the PATH, so nothing runs VRRP here: this host cannot hold or hand over a VIP. Install it (apt-get install keepalived / dnf install keepalived).',
         evidence: [{ probe: 'keepalived-binary', excerpt: 'keepalived: not found on the PATH (nor in /usr/sbin, /sbin)' }],
       }),
     ];
@@ -52,8 +54,10 @@ const running: Check = {
     const impostors = procs.filter((p) => p.ours && p.verified === false && p.notVerified);
     const evidence: Evidence[] = [{ probe: 'keepalived-processes', excerpt: `no keepalived daemon in this network namespace (${ctx.snapshot.host.netns})` }];
     // what is named keepalived here but is not the daemon first: that is what an operator would take for it
-    for (const p of impostors.slice(0, 3)) evidence.push({ probe: 'keepalived-processes', excerpt: `pid ${p.pid} is named keepalived but is not the daemon: ${p.notVerified}` });
-    for (const p of elsewhere.slice(0, 3)) evidence.push({ probe: 'keepalived-processes', excerpt: `pid ${p.pid} runs in another namespace (${p.netns}): ${p.argv.join(' ')}` });
+    for (const p of impostors.slice(0, 3))
+      evidence.push({ probe: 'keepalived-processes', excerpt: `pid ${p.pid} is named keepalived but is not the daemon: ${p.notVerified}` });
+    for (const p of elsewhere.slice(0, 3))
+      evidence.push({ probe: 'keepalived-processes', excerpt: `pid ${p.pid} runs in another namespace (${p.netns}): ${p.argv.join(' ')}` });
     return [
       finding('keepalived-not-running', {
         title: 'keepalived is not running here',
@@ -79,8 +83,14 @@ const configValid: Check = {
       if (cfg.probe?.status === 'denied' && !ctx.isRoot) throw new SkipCheck(`needs root: ${cfg.path} is not readable (permission denied)`, true);
       if (cfg.source === 'default' && !ourKeepalived(ctx.snapshot.probes)) throw new SkipCheck(`no keepalived configuration at ${cfg.path}`);
       // a read that timed out (or never ran: the collection's time budget was spent) says nothing about the file
-      if (!cfg.probe || cfg.probe.status === 'timeout' || cfg.probe.status === 'skipped') throw new SkipCheck(`${cfg.path} could not be read: ${cfg.probe?.reason ?? 'not collected'}`, true);
-      const why = cfg.probe?.status === 'missing' ? 'missing' : cfg.probe?.status === 'denied' ? 'not readable (permission denied)' : (cfg.probe?.reason ?? 'not collected');
+      if (!cfg.probe || cfg.probe.status === 'timeout' || cfg.probe.status === 'skipped')
+        throw new SkipCheck(`${cfg.path} could not be read: ${cfg.probe?.reason ?? 'not collected'}`, true);
+      const why =
+        cfg.probe?.status === 'missing'
+          ? 'missing'
+          : cfg.probe?.status === 'denied'
+            ? 'not readable (permission denied)'
+            : (cfg.probe?.reason ?? 'not collected');
       return [
         finding('keepalived-config-invalid', {
           title: `keepalived's configuration ${cfg.path} cannot be read`,
@@ -105,13 +115,21 @@ const configValid: Check = {
     }
     const code = test.exitCode ?? 0;
     const out: Finding[] = [];
-    const counts = (['error', 'environment', 'warning', 'info'] as const).map((g) => [g, graded.filter((m) => m.grade === g).length] as const).filter(([, n]) => n > 0);
-    const head: Evidence = { probe: 'keepalived-configtest', excerpt: `keepalived -t -f ${cfg.path}: exit status ${code}${counts.length ? `; ${counts.map(([g, n]) => `${n} ${g}`).join(', ')}` : ''}` };
+    const counts = (['error', 'environment', 'warning', 'info'] as const)
+      .map((g) => [g, graded.filter((m) => m.grade === g).length] as const)
+      .filter(([, n]) => n > 0);
+    const head: Evidence = {
+      probe: 'keepalived-configtest',
+      excerpt: `keepalived -t -f ${cfg.path}: exit status ${code}${counts.length ? `; ${counts.map(([g, n]) => `${n} ${g}`).join(', ')}` : ''}`,
+    };
     const quote = (ms: GradedMessage[]): Evidence[] => [
-      ...ms.slice(0, MAX_QUOTED).map((m) => ({ probe: 'keepalived-configtest', excerpt: m.file && m.line_no ? `${m.file}:${m.line_no}: ${m.message}` : m.line })),
+      ...ms
+        .slice(0, MAX_QUOTED)
+        .map((m) => ({ probe: 'keepalived-configtest', excerpt: m.file && m.line_no ? `${m.file}:${m.line_no}: ${m.message}` : m.line })),
       ...(ms.length > MAX_QUOTED ? [{ probe: 'keepalived-configtest', excerpt: `… and ${ms.length - MAX_QUOTED} more` }] : []),
     ];
-    const where = (m: GradedMessage | undefined) => (m?.file ? { location: { file: m.file, ...(m.line_no ? { line: m.line_no } : {}) } } : { location: { file: cfg.path } });
+    const where = (m: GradedMessage | undefined) =>
+      m?.file ? { location: { file: m.file, ...(m.line_no ? { line: m.line_no } : {}) } } : { location: { file: cfg.path } };
     const at = (m: GradedMessage) => (m.file && m.line_no ? `${m.file} line ${m.line_no}` : cfg.path);
     if (test.truncated) {
       out.push(
@@ -202,12 +220,16 @@ const vipState: Check = {
         const a = localAddresses(ctx).find((x) => x.address === vip);
         return { probe: 'ip-addr', excerpt: a ? `${a.ifname}: inet ${a.address}/${a.prefix}` : `${vip}: not on any interface` };
       };
-      const stateEvidence: Evidence = { probe: 'state', excerpt: `${st.name} is ${st.state} (from ${st.source})${st.since ? ` since ${st.since}` : ''}${st.contested ? `; ${st.contested}` : ''}` };
+      const stateEvidence: Evidence = {
+        probe: 'state',
+        excerpt: `${st.name} is ${st.state} (from ${st.source})${st.since ? ` since ${st.since}` : ''}${st.contested ? `; ${st.contested}` : ''}`,
+      };
       if (st.state === 'MASTER' && missing.length) {
         out.push(
           finding('vip-state-mismatch', {
             title: `${st.name} is MASTER but does not hold ${missing.join(', ')}`,
-            detail: 'keepalived says this node is MASTER, yet the VIPs it should hold are not on any interface: clients send to an address nobody answers. Something removed them (a network restart, an ifdown, another tool).',
+            detail:
+              'keepalived says this node is MASTER, yet the VIPs it should hold are not on any interface: clients send to an address nobody answers. Something removed them (a network restart, an ifdown, another tool).',
             evidence: [stateEvidence, ...missing.map(addrEvidence)],
             subject: st.name,
           }),
@@ -216,7 +238,8 @@ const vipState: Check = {
         out.push(
           finding('vip-state-mismatch', {
             title: `${st.name} is ${st.state} but still holds ${st.vipsHeld.join(', ')}`,
-            detail: 'A VIP on a node that is not MASTER answers ARP and traffic in competition with the real master: clients flip between the two nodes. Usually a stray address left by hand or by a script.',
+            detail:
+              'A VIP on a node that is not MASTER answers ARP and traffic in competition with the real master: clients flip between the two nodes. Usually a stray address left by hand or by a script.',
             evidence: [stateEvidence, ...st.vipsHeld.map(addrEvidence)],
             subject: st.name,
           }),

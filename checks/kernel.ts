@@ -22,7 +22,10 @@ export function sysctlFileTexts(ctx: CheckContext): Array<{ file: string; text: 
 /** The content of our drop-in with `key = value` set (other lines kept). */
 export function dropInWith(ctx: CheckContext, key: string, value: string): string {
   const current = ctx.output(`file:${DROP_IN}`) ?? '# Written by hagw-doctor: settings this gateway needs at boot.\n';
-  const lines = current.replace(/\n$/, '').split('\n').filter((l) => !new RegExp(`^\\s*-?${key.replace(/\./g, '[./]')}\\s*=`).test(l));
+  const lines = current
+    .replace(/\n$/, '')
+    .split('\n')
+    .filter((l) => !new RegExp(`^\\s*-?${key.replace(/\./g, '[./]')}\\s*=`).test(l));
   return [...lines, `${key} = ${value}`, ''].join('\n');
 }
 
@@ -60,7 +63,13 @@ function forwardingFix(ctx: CheckContext): FixPlan {
 
 function persistOnlyFix(ctx: CheckContext): FixPlan {
   const full = forwardingFix(ctx);
-  return { ...full, summary: `keep ${FORWARD} on at boot (${DROP_IN})`, steps: full.steps.slice(1), touches: { files: [DROP_IN] }, verifies: ['ip-forward-not-persistent'] };
+  return {
+    ...full,
+    summary: `keep ${FORWARD} on at boot (${DROP_IN})`,
+    steps: full.steps.slice(1),
+    touches: { files: [DROP_IN] },
+    verifies: ['ip-forward-not-persistent'],
+  };
 }
 
 const ipForward: Check = {
@@ -92,7 +101,12 @@ const ipForward: Check = {
     if (boot?.value === '1' || viaNotify) return [];
     const bootEvidence: Evidence[] = boot
       ? [{ probe: `file:${boot.file}`, excerpt: `${boot.file}:${boot.line}: ${boot.raw.trim()}` }]
-      : [{ probe: 'sysctl-files', excerpt: `no file in ${['/etc/sysctl.conf', '/etc/sysctl.d', '/run/sysctl.d', '/usr/lib/sysctl.d'].join(', ')} sets ${FORWARD}` }];
+      : [
+          {
+            probe: 'sysctl-files',
+            excerpt: `no file in ${['/etc/sysctl.conf', '/etc/sysctl.d', '/run/sysctl.d', '/usr/lib/sysctl.d'].join(', ')} sets ${FORWARD}`,
+          },
+        ];
     return [
       finding('ip-forward-not-persistent', {
         title: 'IPv4 forwarding is on now but will be off after a reboot',

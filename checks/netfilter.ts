@@ -6,8 +6,17 @@ import type { Evidence, Finding, FixPlan, FixStep } from '../src/types.js';
 import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
 import { localAddresses, nodeRole, roleBasis } from '../src/state.js';
 import {
-  chainsAt, dropsAt, firewallFromRecords, isIptables, isNftNative, notrackAt, policyLine, rulesIn, walkHook,
-  type Firewall, type HookWalk,
+  chainsAt,
+  dropsAt,
+  firewallFromRecords,
+  isIptables,
+  isNftNative,
+  notrackAt,
+  policyLine,
+  rulesIn,
+  walkHook,
+  type Firewall,
+  type HookWalk,
 } from '../src/netfilter/firewall.js';
 import { describeRef, walk, type Packet, type RuleRef } from '../src/netfilter/evaluate.js';
 import { cidrOverlaps, cidrWithin, firstHost, inCidr, isSnatAction, type Rule, type Table } from '../src/netfilter/rules.js';
@@ -55,12 +64,20 @@ function requirePaths(ctx: CheckContext): VrrpPath[] {
 
 const ev = (probe: string, excerpt: string): Evidence => ({ probe, excerpt });
 const ruleEvidence = (ref: { table: Table; rule: Rule; via: Rule[] }): Evidence => ev(ref.table.probe, describeRef(ref));
-const tableLabel = (t: Table) => (isIptables(t) ? `${t.name} table (${t.backend === 'legacy' ? 'iptables-legacy' : 'iptables-nft'})` : `nft table ${t.family} ${t.name}`);
+const tableLabel = (t: Table) =>
+  isIptables(t) ? `${t.name} table (${t.backend === 'legacy' ? 'iptables-legacy' : 'iptables-nft'})` : `nft table ${t.family} ${t.name}`;
 const localSet = (ctx: CheckContext) => new Set(localAddresses(ctx).map((a) => a.address));
 
 /** The packet of one advert leaving this node. */
 function advertOut(p: VrrpPath, peer: string, state?: string): Packet {
-  return { proto: p.proto, family: p.family, ...(p.self ? { src: p.self } : {}), dst: peer, ...(p.iface ? { outIface: p.iface } : {}), ...(state ? { state } : {}) };
+  return {
+    proto: p.proto,
+    family: p.family,
+    ...(p.self ? { src: p.self } : {}),
+    dst: peer,
+    ...(p.iface ? { outIface: p.iface } : {}),
+    ...(state ? { state } : {}),
+  };
 }
 
 /** The packet of one advert from the peer arriving here (multicast: the sender's address is not known). */
@@ -137,7 +154,11 @@ const vrrpConntrackCheck: Check = {
           "adverts keep leaving with a rewritten source even after the SNAT rule is mended. The peer then drops them ('not a unicast peer') " +
           'or sees a stranger: split brain. NOTRACK VRRP in the raw table so adverts are never tracked, then delete the stale entries.',
         evidence: nated.map((n) => ev(n.probe, n.entry.line)),
-        fix: conntrackNatPlan(ctx, fw, nated.map((n) => n.entry)),
+        fix: conntrackNatPlan(
+          ctx,
+          fw,
+          nated.map((n) => n.entry),
+        ),
       }),
     ];
   },
@@ -154,14 +175,30 @@ function conntrackNatPlan(ctx: CheckContext, fw: Firewall, entries: ConntrackEnt
   const needOut = paths.some((p) => p.peers.some((peer) => !notrackAt(fw, 'output', advertOut(p, peer))));
   if (nft) {
     if (needPre || needOut) {
-      steps.push({ argv: ['nft', 'add', 'table', 'inet', 'hagw_doctor'], undo: [['nft', 'delete', 'table', 'inet', 'hagw_doctor']], why: "the doctor's own table for its NOTRACK rules" });
+      steps.push({
+        argv: ['nft', 'add', 'table', 'inet', 'hagw_doctor'],
+        undo: [['nft', 'delete', 'table', 'inet', 'hagw_doctor']],
+        why: "the doctor's own table for its NOTRACK rules",
+      });
       if (needPre) {
-        steps.push({ argv: ['nft', 'add', 'chain', 'inet', 'hagw_doctor', 'raw_prerouting', '{ type filter hook prerouting priority raw ; policy accept ; }'], why: 'a raw-priority chain at prerouting' });
-        steps.push({ argv: ['nft', 'add', 'rule', 'inet', 'hagw_doctor', 'raw_prerouting', 'ip', 'protocol', 'vrrp', 'notrack'], why: 'incoming adverts are not tracked' });
+        steps.push({
+          argv: ['nft', 'add', 'chain', 'inet', 'hagw_doctor', 'raw_prerouting', '{ type filter hook prerouting priority raw ; policy accept ; }'],
+          why: 'a raw-priority chain at prerouting',
+        });
+        steps.push({
+          argv: ['nft', 'add', 'rule', 'inet', 'hagw_doctor', 'raw_prerouting', 'ip', 'protocol', 'vrrp', 'notrack'],
+          why: 'incoming adverts are not tracked',
+        });
       }
       if (needOut) {
-        steps.push({ argv: ['nft', 'add', 'chain', 'inet', 'hagw_doctor', 'raw_output', '{ type filter hook output priority raw ; policy accept ; }'], why: 'a raw-priority chain at output' });
-        steps.push({ argv: ['nft', 'add', 'rule', 'inet', 'hagw_doctor', 'raw_output', 'ip', 'protocol', 'vrrp', 'notrack'], why: 'outgoing adverts are not tracked, so NAT never applies to them' });
+        steps.push({
+          argv: ['nft', 'add', 'chain', 'inet', 'hagw_doctor', 'raw_output', '{ type filter hook output priority raw ; policy accept ; }'],
+          why: 'a raw-priority chain at output',
+        });
+        steps.push({
+          argv: ['nft', 'add', 'rule', 'inet', 'hagw_doctor', 'raw_output', 'ip', 'protocol', 'vrrp', 'notrack'],
+          why: 'outgoing adverts are not tracked, so NAT never applies to them',
+        });
       }
     }
   } else {
@@ -201,7 +238,8 @@ function conntrackNatPlan(ctx: CheckContext, fw: Firewall, entries: ConntrackEnt
   const persist = persistStatic(ctx.snapshot.probes, statics, nft);
   steps.push(...persist.steps);
   return {
-    summary: 'NOTRACK VRRP in the raw table (PREROUTING and OUTPUT), accept untracked adverts where the filter matches on state, and delete the stale NATed VRRP conntrack entries',
+    summary:
+      'NOTRACK VRRP in the raw table (PREROUTING and OUTPUT), accept untracked adverts where the filter matches on state, and delete the stale NATed VRRP conntrack entries',
     risk: filterChanged ? 'disruptive' : 'safe',
     steps,
     touches: {
@@ -230,7 +268,8 @@ const snatVrrpCheck: Check = {
       for (const peer of p.peers) {
         const pkt = advertOut(p, peer, 'NEW');
         for (const w of walkHook(fw, 'postrouting', 'nat', pkt)) {
-          if (w.hit && isSnatAction(w.hit.rule.action) && !hits.has(w.hit.rule)) hits.set(w.hit.rule, { ref: w.hit, definite: true, packet: pkt, path: p, walk: w });
+          if (w.hit && isSnatAction(w.hit.rule.action) && !hits.has(w.hit.rule))
+            hits.set(w.hit.rule, { ref: w.hit, definite: true, packet: pkt, path: p, walk: w });
           for (const m of w.maybes) {
             if (isSnatAction(m.rule.action) && !hits.has(m.rule)) hits.set(m.rule, { ref: m, definite: false, packet: pkt, path: p, walk: w });
           }
@@ -241,14 +280,18 @@ const snatVrrpCheck: Check = {
     for (const { ref, definite, packet, path, walk: w } of hits.values()) {
       const untracked = notrackAt(fw, 'output', packet);
       const latent = untracked ? ' Adverts are NOTRACKed in raw OUTPUT, so the nat table never sees them now; the rule bites as soon as that rule goes.' : '';
-      const unsure = definite ? '' : ` Whether it matches depends on ${(ref as { unknown?: Array<{ kind: string; text?: string }> }).unknown?.map((c) => c.text ?? c.kind).join(', ')}, which the doctor cannot evaluate.`;
+      const unsure = definite
+        ? ''
+        : ` Whether it matches depends on ${(ref as { unknown?: Array<{ kind: string; text?: string }> }).unknown?.map((c) => c.text ?? c.kind).join(', ')}, which the doctor cannot evaluate.`;
       out.push(
         finding('snat-matches-vrrp', {
           title: `${tableLabel(ref.table)} ${ref.rule.chain} rule ${ref.rule.position} would ${ref.rule.action.kind === 'snat' ? 'SNAT' : 'MASQUERADE'} ${path.instance}'s adverts to ${packet.dst}`,
           detail:
             `An advert from ${packet.src} to ${packet.dst} via ${path.iface ?? '?'} reaches this rule: it has no \`! -p vrrp\` and no interface that excludes the adverts. ` +
             'Its source is rewritten (to the VIP / --to-source), the peer drops adverts from an unknown source, and both nodes become MASTER.' +
-            unsure + latent + maybeNote(w.maybes.filter((m) => m.rule !== ref.rule)),
+            unsure +
+            latent +
+            maybeNote(w.maybes.filter((m) => m.rule !== ref.rule)),
           evidence: [ruleEvidence(ref)],
           subject: path.instance,
           ...(!definite || untracked ? { severity: 'warning' as const } : {}),
@@ -294,7 +337,13 @@ function snatVrrpPlan(ctx: CheckContext, fw: Firewall, ref: RuleRef): FixPlan | 
 function notifyNames(ctx: CheckContext, ...kinds: string[]): string {
   const cfg = keepalivedConfig(ctx).result?.config;
   if (!cfg) return '';
-  return [...new Set(notifyScripts(cfg).filter((n) => kinds.includes(n.kind)).map((n) => `notify_${n.kind} ${n.script.path}`))].join(', ');
+  return [
+    ...new Set(
+      notifyScripts(cfg)
+        .filter((n) => kinds.includes(n.kind))
+        .map((n) => `notify_${n.kind} ${n.script.path}`),
+    ),
+  ].join(', ');
 }
 
 // ------------------------------------------------------------------ vrrp-notrack-missing
@@ -325,7 +374,14 @@ const notrackCheck: Check = {
         detail: `No raw-table NOTRACK rule covers the adverts in ${[...new Set(missing)].join(', ')}. Tracked adverts can be NATed by a too-wide SNAT rule (and stay NATed after it is mended), and are dropped when the conntrack table is full.`,
         evidence: evidence.slice(0, 8),
         ...(plan.steps.length
-          ? { fix: { ...plan, summary: 'NOTRACK VRRP in the raw table (PREROUTING and OUTPUT), accepting untracked adverts where the filter matches on state', touches: { ...plan.touches, conntrack: false }, verifies: ['vrrp-notrack-missing'] } }
+          ? {
+              fix: {
+                ...plan,
+                summary: 'NOTRACK VRRP in the raw table (PREROUTING and OUTPUT), accepting untracked adverts where the filter matches on state',
+                touches: { ...plan.touches, conntrack: false },
+                verifies: ['vrrp-notrack-missing'],
+              },
+            }
           : {}),
       }),
     ];
@@ -356,7 +412,13 @@ function configVips(ctx: CheckContext): Array<{ address: string; prefix: number 
 
 /** The clients' networks: the subnets of the VIPs written with a prefix (the clients' gateway). */
 function clientNetworks(ctx: CheckContext): string[] {
-  return [...new Set(configVips(ctx).filter((v) => v.prefix < 32 && firstHost(`${v.address}/${v.prefix}`)).map((v) => networkOf(v.address, v.prefix)))];
+  return [
+    ...new Set(
+      configVips(ctx)
+        .filter((v) => v.prefix < 32 && firstHost(`${v.address}/${v.prefix}`))
+        .map((v) => networkOf(v.address, v.prefix)),
+    ),
+  ];
 }
 
 function networkOf(address: string, prefix: number): string {
@@ -411,7 +473,7 @@ function defaultRouteIface(ctx: CheckContext): string | undefined {
 
 const snatRoleCheck: Check = {
   id: 'netfilter-snat-role',
-  title: 'SNAT rules for this node\'s role',
+  title: "SNAT rules for this node's role",
   codes: ['snat-on-backup', 'snat-missing-on-master', 'snat-source-not-local'],
   run(ctx) {
     const fw = requireFirewall(ctx);
@@ -464,7 +526,9 @@ const snatRoleCheck: Check = {
         const outIface = defaultRouteIface(ctx);
         const missing = clients.filter((net) => {
           const pkt: Packet = { proto: 6, src: firstHost(net)!, dst: '203.0.113.1', ...(outIface ? { outIface } : {}), state: 'NEW' };
-          return !walkHook(fw, 'postrouting', 'nat', pkt).some((w) => (w.hit && isSnatAction(w.hit.rule.action)) || w.maybes.some((m) => isSnatAction(m.rule.action)));
+          return !walkHook(fw, 'postrouting', 'nat', pkt).some(
+            (w) => (w.hit && isSnatAction(w.hit.rule.action)) || w.maybes.some((m) => isSnatAction(m.rule.action)),
+          );
         });
         if (missing.length) {
           const post = chainsAt(fw, 'postrouting', 'nat');
@@ -472,7 +536,12 @@ const snatRoleCheck: Check = {
             finding('snat-missing-on-master', {
               title: `the MASTER has no SNAT/MASQUERADE rule for ${missing.join(', ')}`,
               detail: `The notify_master script adds SNAT, but nothing in nat POSTROUTING would translate the clients' traffic (${missing.join(', ')}) now: the script failed, was disabled, or the rules were flushed (a firewalld/ufw reload does that).${unsure}`,
-              evidence: [...intent, ...(post.length ? post.map(({ table, chain }) => ev(table.probe, `${policyLine(table, chain.name)}, ${chain.rules.length} rule(s), none SNATs ${missing[0]}`)) : [ev(fw.read[0]!, 'no nat POSTROUTING chain')])],
+              evidence: [
+                ...intent,
+                ...(post.length
+                  ? post.map(({ table, chain }) => ev(table.probe, `${policyLine(table, chain.name)}, ${chain.rules.length} rule(s), none SNATs ${missing[0]}`))
+                  : [ev(fw.read[0]!, 'no nat POSTROUTING chain')]),
+              ],
             }),
           );
         }
@@ -525,7 +594,9 @@ const exclusionOrderCheck: Check = {
     const snat = snatRules(fw);
     if (!snat.length) return [];
     const out: Finding[] = [];
-    const local = localAddresses(ctx).filter((a) => a.family === 'inet').map((a) => a.address);
+    const local = localAddresses(ctx)
+      .filter((a) => a.family === 'inet')
+      .map((a) => a.address);
     for (const t of fw.tables) {
       if (isIptables(t) && t.name !== 'nat') continue;
       for (const chain of Object.values(t.chains)) {
@@ -541,7 +612,13 @@ const exclusionOrderCheck: Check = {
               const dstHost = firstHost(range);
               if (!client || !dstHost || (src && src.kind === 'addr' && inCidr(dstHost, src.cidrs[0]!))) continue;
               const oif = s.rule.conds.find((c) => c.kind === 'iface' && c.dir === 'out' && !c.neg);
-              const pkt: Packet = { proto: 6, src: client, dst: dstHost, state: 'NEW', ...(oif && oif.kind === 'iface' ? { outIface: oif.name.replace(/[+*]$/, '0') } : {}) };
+              const pkt: Packet = {
+                proto: 6,
+                src: client,
+                dst: dstHost,
+                state: 'NEW',
+                ...(oif && oif.kind === 'iface' ? { outIface: oif.name.replace(/[+*]$/, '0') } : {}),
+              };
               const base = Object.values(t.chains).filter((c) => c.hook === 'postrouting' || (isIptables(t) && c.name === 'POSTROUTING'));
               for (const b of base) {
                 const w = walk(t, b.name, pkt);
@@ -559,7 +636,12 @@ const exclusionOrderCheck: Check = {
           }
           // with the VPC inside 10/8, a 10/8 exclusion keeps the VPC's own routed traffic from being NATed when it should be (seed)
           if (dst.cidrs.includes('10.0.0.0/8')) {
-            const inside = [...local.filter((a) => inCidr(a, '10.0.0.0/8')), ...snat.flatMap((s) => s.rule.conds.flatMap((c) => (c.kind === 'addr' && c.dir === 'src' && !c.neg ? c.cidrs : []))).filter((c) => cidrWithin(c, '10.0.0.0/8'))];
+            const inside = [
+              ...local.filter((a) => inCidr(a, '10.0.0.0/8')),
+              ...snat
+                .flatMap((s) => s.rule.conds.flatMap((c) => (c.kind === 'addr' && c.dir === 'src' && !c.neg ? c.cidrs : [])))
+                .filter((c) => cidrWithin(c, '10.0.0.0/8')),
+            ];
             if (inside.length && !out.some((f) => f.evidence[0]?.excerpt === ret.text)) {
               out.push(
                 finding('snat-exclusion-order', {
@@ -658,19 +740,29 @@ function inputPlan(ctx: CheckContext, fw: Firewall, p: VrrpPath, peer: string, w
     // several findings may each add a rule to the file: each plan builds on the previous one's text, so
     // the merged change (fix CODE applies them all) ends with every rule in the file
     const pending = conf ? pendingFile(ctx, NFT_CONF, conf.text) : undefined;
-    const next = pending ? nftConfInsert(pending.text, w.table.family, w.table.name, chain, `${ruleWords.join(' ')}    # hagw-doctor: VRRP adverts from the peer`) : undefined;
+    const next = pending
+      ? nftConfInsert(pending.text, w.table.family, w.table.name, chain, `${ruleWords.join(' ')}    # hagw-doctor: VRRP adverts from the peer`)
+      : undefined;
     if (pending && next) pending.text = next;
     const persistence: FixPlan['persistence'] = next
-      ? { persistent: true, how: `added to ${NFT_CONF} at the top of table ${w.table.family} ${w.table.name} chain ${chain}${conf!.enabled === false ? ' (nftables.service is disabled: nothing loads the file at boot until it is enabled)' : ' (loaded at boot by nftables.service)'}` }
+      ? {
+          persistent: true,
+          how: `added to ${NFT_CONF} at the top of table ${w.table.family} ${w.table.name} chain ${chain}${conf!.enabled === false ? ' (nftables.service is disabled: nothing loads the file at boot until it is enabled)' : ' (loaded at boot by nftables.service)'}`,
+        }
       : conf
-        ? { persistent: false, how: `not persisted: ${NFT_CONF} does not declare table ${w.table.family} ${w.table.name} with a chain ${chain} block the doctor can place the rule in (another file, an include, or \`add rule\` syntax); add \`${ruleWords.join(' ')}\` at the top of that chain where the ruleset is loaded from` }
+        ? {
+            persistent: false,
+            how: `not persisted: ${NFT_CONF} does not declare table ${w.table.family} ${w.table.name} with a chain ${chain} block the doctor can place the rule in (another file, an include, or \`add rule\` syntax); add \`${ruleWords.join(' ')}\` at the top of that chain where the ruleset is loaded from`,
+          }
         : persistStatic(ctx.snapshot.probes, [], true).persistence;
     return {
       summary: `insert an accept for ${protoName.toUpperCase()} ${multicast ? `to ${peer}` : `from ${peer}`} at the top of nft chain ${w.table.family} ${w.table.name} ${chain}${next ? `, now and in ${NFT_CONF}` : ''}`,
       risk: 'disruptive',
       steps: [
         { argv: ['nft', 'insert', 'rule', w.table.family, w.table.name, chain, ...ruleWords], why: 'adverts are accepted before anything drops them' },
-        ...(next ? [{ write: { path: NFT_CONF, content: next, mode: 0o755 }, why: 'nftables.service loads this file at boot and on reload: the accept survives both' }] : []),
+        ...(next
+          ? [{ write: { path: NFT_CONF, content: next, mode: 0o755 }, why: 'nftables.service loads this file at boot and on reload: the accept survives both' }]
+          : []),
       ],
       touches: { nft: true, ...(next ? { files: [NFT_CONF] } : {}) },
       persistence,
@@ -689,12 +781,20 @@ function inputPlan(ctx: CheckContext, fw: Firewall, p: VrrpPath, peer: string, w
     // placed by content when applied: just above the rule that drops (or jumps to what drops)
     ...(top && top.position > 1 && (top as IptRule).spec ? { before: [...(top as IptRule).spec] } : {}),
   };
-  const persist = persistStatic(ctx.snapshot.probes, [{ ...s, position: undefined }].map(({ position: _p, ...r }) => r), false, v6 ? 'ip6' : 'ip');
+  const persist = persistStatic(
+    ctx.snapshot.probes,
+    [{ ...s, position: undefined }].map(({ position: _p, ...r }) => r),
+    false,
+    v6 ? 'ip6' : 'ip',
+  );
   const bin = iptablesBinary(fw, w.table);
   return {
     summary: `insert \`-A ${chain} -p ${protoName} ${match.join(' ')} -j ACCEPT\` ${s.before ? `just above \`-A ${chain} ${s.before.join(' ')}\`` : 'at the top'} of ${v6 ? 'ip6tables ' : ''}${w.table.name} ${chain}, above what drops the adverts`,
     risk: 'disruptive',
-    steps: [addRuleStep(v6 ? bin.replace(/^iptables/, 'ip6tables') : bin, s, 'adverts from the peer are accepted before the rule that drops them'), ...persist.steps],
+    steps: [
+      addRuleStep(v6 ? bin.replace(/^iptables/, 'ip6tables') : bin, s, 'adverts from the peer are accepted before the rule that drops them'),
+      ...persist.steps,
+    ],
     touches: { iptables: [w.table.name], ...(persist.files.length ? { files: persist.files } : {}) },
     persistence: persist.persistence,
     verifies: ['vrrp-input-blocked'],
@@ -756,8 +856,16 @@ function firewalldPlan(p: VrrpPath, peer: string, protoName: string, evidence: s
     summary: `accept ${protoName.toUpperCase()} ${isGroup(peer) ? `to ${peer}` : `from ${peer}`} through firewalld (${evidence}): a rich rule, now and permanently`,
     risk: 'disruptive',
     steps: [
-      { argv: ['firewall-cmd', `--add-rich-rule=${rich}`], undo: [['firewall-cmd', `--remove-rich-rule=${rich}`]], why: 'the running firewall accepts the adverts' },
-      { argv: ['firewall-cmd', '--permanent', `--add-rich-rule=${rich}`], undo: [['firewall-cmd', '--permanent', `--remove-rich-rule=${rich}`]], why: 'firewalld keeps it across reloads and reboots' },
+      {
+        argv: ['firewall-cmd', `--add-rich-rule=${rich}`],
+        undo: [['firewall-cmd', `--remove-rich-rule=${rich}`]],
+        why: 'the running firewall accepts the adverts',
+      },
+      {
+        argv: ['firewall-cmd', '--permanent', `--add-rich-rule=${rich}`],
+        undo: [['firewall-cmd', '--permanent', `--remove-rich-rule=${rich}`]],
+        why: 'firewalld keeps it across reloads and reboots',
+      },
     ],
     touches: {},
     persistence: { persistent: true, how: 'firewalld --permanent configuration (the default zone)' },
@@ -810,11 +918,19 @@ const backendCheck: Check = {
     if (!fw.legacy || (!fw.nfTables && !fw.nft)) throw new SkipCheck(`only one backend could be read (${fw.read.join(', ')})`);
     if (rulesIn(legacy) === 0 || rulesIn(nftSide) === 0) return [];
     const sample = (tables: Table[]) =>
-      tables.flatMap((t) => Object.values(t.chains).flatMap((c) => [...(c.policy && c.policy !== 'ACCEPT' ? [ev(t.probe, policyLine(t, c.name))] : []), ...c.rules.map((r) => ev(t.probe, r.text))])).slice(0, 3);
+      tables
+        .flatMap((t) =>
+          Object.values(t.chains).flatMap((c) => [
+            ...(c.policy && c.policy !== 'ACCEPT' ? [ev(t.probe, policyLine(t, c.name))] : []),
+            ...c.rules.map((r) => ev(t.probe, r.text)),
+          ]),
+        )
+        .slice(0, 3);
     return [
       finding('firewall-backend-mixed', {
         title: `rules exist in both iptables-legacy (${rulesIn(legacy)}) and nftables (${rulesIn(nftSide)})`,
-        detail: 'Both rulesets run in the kernel, but each tool shows only its own: `iptables -S` hides the legacy rules (or the nft ones), so a DROP or SNAT rule can act while no listing shows it. Keep one backend; move the legacy rules over (iptables-legacy-save | iptables-nft-restore) and flush the legacy tables.',
+        detail:
+          'Both rulesets run in the kernel, but each tool shows only its own: `iptables -S` hides the legacy rules (or the nft ones), so a DROP or SNAT rule can act while no listing shows it. Keep one backend; move the legacy rules over (iptables-legacy-save | iptables-nft-restore) and flush the legacy tables.',
         evidence: [...sample(legacy), ...sample(nftSide)],
       }),
     ];
@@ -843,14 +959,20 @@ const pressureCheck: Check = {
     const stats = ctx.output(PROBE_CONNTRACK_STATS);
     const sum = stats ? parseConntrackStats(stats) : undefined;
     const evidence: Evidence[] = [];
-    if (haveRatio) evidence.push(ev('sysctl:net.netfilter.nf_conntrack_count', `nf_conntrack_count = ${count}`), ev('sysctl:net.netfilter.nf_conntrack_max', `nf_conntrack_max = ${max}`));
+    if (haveRatio)
+      evidence.push(
+        ev('sysctl:net.netfilter.nf_conntrack_count', `nf_conntrack_count = ${count}`),
+        ev('sysctl:net.netfilter.nf_conntrack_max', `nf_conntrack_max = ${max}`),
+      );
     evidence.push(...full.slice(-3).map((l) => ev(PROBE_KERNEL_LOG, l.trim().slice(0, 512))));
     if (sum) evidence.push(ev(PROBE_CONNTRACK_STATS, `drop=${sum.drop ?? 0} early_drop=${sum.early_drop ?? 0} insert_failed=${sum.insert_failed ?? 0}`));
     const critical = ratio >= 0.95 || full.length > 0;
     return [
       finding('conntrack-table-pressure', {
         severity: critical ? 'critical' : 'warning',
-        title: full.length ? 'the conntrack table has been full (the kernel dropped packets)' : `the conntrack table is ${Math.round(ratio * 100)}% full (${count} of ${max})`,
+        title: full.length
+          ? 'the conntrack table has been full (the kernel dropped packets)'
+          : `the conntrack table is ${Math.round(ratio * 100)}% full (${count} of ${max})`,
         detail: `A full table drops new flows, tracked VRRP adverts included (#2676), so a busy gateway can lose its VRRP pairing under load. ${critical ? 'Critical: the table is full or nearly so.' : 'Warning at 80%.'} Raise nf_conntrack_max (and the hash size), shorten timeouts, and NOTRACK VRRP.`,
         evidence,
       }),

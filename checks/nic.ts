@@ -60,7 +60,11 @@ export const rpFilter: Check = {
     const steps: FixStep[] = [];
     if (all === 1) {
       values['net.ipv4.conf.all.rp_filter'] = '2';
-      steps.push({ argv: ['sysctl', '-w', 'net.ipv4.conf.all.rp_filter=2'], undo: [['sysctl', '-w', 'net.ipv4.conf.all.rp_filter=1']], why: 'conf.all is strict, and the kernel uses max(all, interface)' });
+      steps.push({
+        argv: ['sysctl', '-w', 'net.ipv4.conf.all.rp_filter=2'],
+        undo: [['sysctl', '-w', 'net.ipv4.conf.all.rp_filter=1']],
+        why: 'conf.all is strict, and the kernel uses max(all, interface)',
+      });
     }
     for (const s of strict) {
       if (s.own !== 1) continue;
@@ -79,7 +83,10 @@ export const rpFilter: Check = {
     };
     const evidence: Evidence[] = [
       ...(all !== undefined ? [{ probe: 'sysctl:net.ipv4.conf.all.rp_filter', excerpt: `net.ipv4.conf.all.rp_filter = ${all}` }] : []),
-      ...strict.map((s) => ({ probe: ifaceSysctlId(s.ifname, 'rp_filter'), excerpt: `net.ipv4.conf.${s.ifname}.rp_filter = ${s.own ?? '?'} (effective ${s.effective})` })),
+      ...strict.map((s) => ({
+        probe: ifaceSysctlId(s.ifname, 'rp_filter'),
+        excerpt: `net.ipv4.conf.${s.ifname}.rp_filter = ${s.own ?? '?'} (effective ${s.effective})`,
+      })),
     ];
     return [
       finding('rp-filter-strict', {
@@ -98,8 +105,10 @@ export const rpFilter: Check = {
 function lroPersistHow(osRelease: string | undefined, ifname: string): string {
   const fam = detectFamily(osRelease).family;
   const cmd = `ethtool -K ${ifname} gro off lro off`;
-  if (fam === 'debian') return `not persistent: add "post-up ${cmd}" to the ${ifname} stanza of /etc/network/interfaces (or GenericReceiveOffload=false/LargeReceiveOffload=false in a systemd .link file, or netplan generic-receive-offload: false)`;
-  if (fam === 'rhel') return `not persistent: nmcli connection modify CONN ethtool.feature-gro off ethtool.feature-lro off (or ETHTOOL_OPTS="-K ${ifname} gro off lro off" in ifcfg-${ifname})`;
+  if (fam === 'debian')
+    return `not persistent: add "post-up ${cmd}" to the ${ifname} stanza of /etc/network/interfaces (or GenericReceiveOffload=false/LargeReceiveOffload=false in a systemd .link file, or netplan generic-receive-offload: false)`;
+  if (fam === 'rhel')
+    return `not persistent: nmcli connection modify CONN ethtool.feature-gro off ethtool.feature-lro off (or ETHTOOL_OPTS="-K ${ifname} gro off lro off" in ifcfg-${ifname})`;
   return `not persistent: run "${cmd}" from the interface's configuration at every boot`;
 }
 
@@ -132,7 +141,13 @@ export const nicOffload: Check = {
         ? {
             summary: `turn ${changeable.join(' and ')} off on ${i.ifname}`,
             risk: 'safe',
-            steps: [{ argv: ['ethtool', '-K', i.ifname, ...changeable.flatMap((f) => [f, 'off'])], undo: [['ethtool', '-K', i.ifname, ...changeable.flatMap((f) => [f, 'on'])]], why: 'merged receive segments exceed the MTU when forwarded' }],
+            steps: [
+              {
+                argv: ['ethtool', '-K', i.ifname, ...changeable.flatMap((f) => [f, 'off'])],
+                undo: [['ethtool', '-K', i.ifname, ...changeable.flatMap((f) => [f, 'on'])]],
+                why: 'merged receive segments exceed the MTU when forwarded',
+              },
+            ],
             touches: {},
             persistence: { persistent: false, how: lroPersistHow(ctx.output('os-release'), i.ifname) },
             verifies: ['nic-lro-on-forwarder'],
@@ -165,7 +180,14 @@ export const nicOffload: Check = {
 function configVips(ctx: CheckContext): Array<{ address: string; prefix: number; instance: string; dev?: string }> {
   const cfg = keepalivedConfig(ctx).result?.config;
   if (!cfg) return [];
-  return cfg.vrrpInstances.flatMap((inst) => inst.virtualIpaddresses.map((v) => ({ address: v.address, prefix: v.prefix, instance: inst.name, ...(v.dev ?? inst.interface ? { dev: (v.dev ?? inst.interface)! } : {}) })));
+  return cfg.vrrpInstances.flatMap((inst) =>
+    inst.virtualIpaddresses.map((v) => ({
+      address: v.address,
+      prefix: v.prefix,
+      instance: inst.name,
+      ...((v.dev ?? inst.interface) ? { dev: (v.dev ?? inst.interface)! } : {}),
+    })),
+  );
 }
 
 /** LVS-DR real server: a non-loopback address on lo (the VIP), or a DR virtual_server listing one of our addresses. */
@@ -176,22 +198,38 @@ export const drArp: Check = {
   run(ctx) {
     ctx.require('ip-addr', 'ip -j addr show');
     const addrs = localAddresses(ctx);
-    const loops = links(ctx).filter((l) => l.loopback).map((l) => l.ifname);
+    const loops = links(ctx)
+      .filter((l) => l.loopback)
+      .map((l) => l.ifname);
     const onLo = vipsOnLoopback(addrs, loops.length ? loops : ['lo']);
     const mine = new Set(addrs.map((a) => a.address));
-    const drListed = (keepalivedConfig(ctx).result?.config.virtualServers ?? []).some((vs) => /^dr$/i.test(vs.method ?? '') && vs.realServers.some((rs) => mine.has(rs.address)));
+    const drListed = (keepalivedConfig(ctx).result?.config.virtualServers ?? []).some(
+      (vs) => /^dr$/i.test(vs.method ?? '') && vs.realServers.some((rs) => mine.has(rs.address)),
+    );
     if (onLo.length === 0 && !drListed) return [];
-    const all = { ...(sysctlNumber(ctx, 'sysctl:net.ipv4.conf.all.arp_ignore') !== undefined ? { arpIgnore: sysctlNumber(ctx, 'sysctl:net.ipv4.conf.all.arp_ignore')! } : {}), ...(sysctlNumber(ctx, 'sysctl:net.ipv4.conf.all.arp_announce') !== undefined ? { arpAnnounce: sysctlNumber(ctx, 'sysctl:net.ipv4.conf.all.arp_announce')! } : {}) };
+    const all = {
+      ...(sysctlNumber(ctx, 'sysctl:net.ipv4.conf.all.arp_ignore') !== undefined
+        ? { arpIgnore: sysctlNumber(ctx, 'sysctl:net.ipv4.conf.all.arp_ignore')! }
+        : {}),
+      ...(sysctlNumber(ctx, 'sysctl:net.ipv4.conf.all.arp_announce') !== undefined
+        ? { arpAnnounce: sysctlNumber(ctx, 'sysctl:net.ipv4.conf.all.arp_announce')! }
+        : {}),
+    };
     if (all.arpIgnore === undefined || all.arpAnnounce === undefined) throw new SkipCheck('arp_ignore/arp_announce were not read');
     const problems = drArpProblems(all, ifaceSysctls(ctx));
     if (problems.length === 0) return [];
-    return [finding('lvs-dr-arp', {
-      severity: 'warning',
-      title: `LVS-DR real server answers ARP for its VIP on ${problems.map((p) => p.ifname).join(', ')}`,
-      detail: `This host holds ${onLo.join(', ') || 'a DR real-server address'} as an LVS-DR real server. With arp_ignore < 1 it answers ARP for the VIP on every interface and with arp_announce < 2 it announces it, so the segment's clients and router may send VIP traffic straight to this real server instead of the director. Set net.ipv4.conf.all.arp_ignore=1 and arp_announce=2.`,
-      evidence: problems.map((p) => ({ probe: ifaceSysctlId(p.ifname, 'arp_ignore'), excerpt: `${p.ifname}: effective arp_ignore=${p.arpIgnore} arp_announce=${p.arpAnnounce}` })),
-      subject: 'arp',
-    })];
+    return [
+      finding('lvs-dr-arp', {
+        severity: 'warning',
+        title: `LVS-DR real server answers ARP for its VIP on ${problems.map((p) => p.ifname).join(', ')}`,
+        detail: `This host holds ${onLo.join(', ') || 'a DR real-server address'} as an LVS-DR real server. With arp_ignore < 1 it answers ARP for the VIP on every interface and with arp_announce < 2 it announces it, so the segment's clients and router may send VIP traffic straight to this real server instead of the director. Set net.ipv4.conf.all.arp_ignore=1 and arp_announce=2.`,
+        evidence: problems.map((p) => ({
+          probe: ifaceSysctlId(p.ifname, 'arp_ignore'),
+          excerpt: `${p.ifname}: effective arp_ignore=${p.arpIgnore} arp_announce=${p.arpAnnounce}`,
+        })),
+        subject: 'arp',
+      }),
+    ];
   },
 };
 
@@ -216,16 +254,23 @@ export const nonlocalBind: Check = {
         }
       }
     }
-    if (ctx.output(PROBE_SS_TCP) === undefined && ctx.output(PROBE_SS_UDP) === undefined) throw new SkipCheck(`ss -l did not run: ${ctx.probe(PROBE_SS_TCP)?.reason ?? 'not collected'}`);
-    const hits = vipListeners(sockets, vips.map((v) => v.address)) as Array<ListeningSocket & { probe: string }>;
+    if (ctx.output(PROBE_SS_TCP) === undefined && ctx.output(PROBE_SS_UDP) === undefined)
+      throw new SkipCheck(`ss -l did not run: ${ctx.probe(PROBE_SS_TCP)?.reason ?? 'not collected'}`);
+    const hits = vipListeners(
+      sockets,
+      vips.map((v) => v.address),
+    ) as Array<ListeningSocket & { probe: string }>;
     if (hits.length === 0) return [];
-    return [finding('vip-bind-nonlocal', {
-      severity: 'warning',
-      title: `${hits.length} service(s) listen on a VIP while ip_nonlocal_bind is 0`,
-      detail: 'A service bound to the VIP started while this node held it. On the BACKUP (or after a failover and a service restart) the bind fails with "Cannot assign requested address" because the VIP is absent. Set net.ipv4.ip_nonlocal_bind=1, or bind to 0.0.0.0.',
-      evidence: hits.map((h) => ({ probe: h.probe, excerpt: `${h.probe === PROBE_SS_UDP ? 'UDP' : 'TCP'} ${h.address}:${h.port}` })),
-      subject: 'ip_nonlocal_bind',
-    })];
+    return [
+      finding('vip-bind-nonlocal', {
+        severity: 'warning',
+        title: `${hits.length} service(s) listen on a VIP while ip_nonlocal_bind is 0`,
+        detail:
+          'A service bound to the VIP started while this node held it. On the BACKUP (or after a failover and a service restart) the bind fails with "Cannot assign requested address" because the VIP is absent. Set net.ipv4.ip_nonlocal_bind=1, or bind to 0.0.0.0.',
+        evidence: hits.map((h) => ({ probe: h.probe, excerpt: `${h.probe === PROBE_SS_UDP ? 'UDP' : 'TCP'} ${h.address}:${h.port}` })),
+        subject: 'ip_nonlocal_bind',
+      }),
+    ];
   },
 };
 

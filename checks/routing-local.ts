@@ -23,7 +23,11 @@ export const localTableTrap: Check = {
     const nat = cfgs.flatMap((c) => c.virtualServers).filter((vs) => /^nat$/i.test(vs.method ?? ''));
     if (nat.length === 0) return [];
     const vips = cfgs.flatMap((c) => c.vrrpInstances.flatMap((i) => i.virtualIpaddresses)).map((v) => ({ address: v.address, prefix: v.prefix }));
-    const traps = localTableTraps(localAddresses(ctx), nat.flatMap((vs) => vs.realServers.map((rs) => rs.address)), vips);
+    const traps = localTableTraps(
+      localAddresses(ctx),
+      nat.flatMap((vs) => vs.realServers.map((rs) => rs.address)),
+      vips,
+    );
     return traps.map((t) =>
       finding('lvs-nat-local-trap', {
         severity: 'error',
@@ -49,7 +53,9 @@ export const strayVip: Check = {
     // not root: whether keepalived runs cannot be told, so a held VIP proves nothing
     if (daemon.running === 'unknown') throw new SkipCheck(daemon.why ?? 'keepalived could not be verified', true);
     const { routes } = runtimeRouting(ctx);
-    const loops = links(ctx).filter((l) => l.loopback).map((l) => l.ifname);
+    const loops = links(ctx)
+      .filter((l) => l.loopback)
+      .map((l) => l.ifname);
     const vips = cfg.vrrpInstances.flatMap((i) => i.virtualIpaddresses.map((v) => v.address));
     return vipsInLocalTable(routes, vips, loops.length ? loops : ['lo']).map(({ vip, route }) =>
       finding('vip-stray-local', {

@@ -35,14 +35,18 @@ export const policyTableEmpty: Check = {
       const evidence: Evidence[] = [
         { probe: 'ip-rule', excerpt: ruleText(rule) },
         { probe: 'ip-route', excerpt: `no IPv4 route in table ${table}${tableId !== undefined && String(tableId) !== table ? ` (${tableId})` : ''}` },
-        ...definedRoutes.slice(0, 3).map((r) => ({ probe: `file:${r.file}`, excerpt: `${r.file}:${r.line}: ${r.dst}${r.via ? ` via ${r.via}` : ''} table ${r.table}` })),
+        ...definedRoutes
+          .slice(0, 3)
+          .map((r) => ({ probe: `file:${r.file}`, excerpt: `${r.file}:${r.line}: ${r.dst}${r.via ? ` via ${r.via}` : ''} table ${r.table}` })),
       ];
       return finding('policy-table-empty', {
         title: `rule ${rule.priority} looks up table ${table}, which holds no route`,
         detail:
           `A lookup in an empty table falls through to the next rule, so traffic this rule selects (${ruleText(rule).replace(/^\d+:\s*/, '')}) ` +
           `leaves by the main table instead. On an LVS-NAT real server that means replies bypass the director and clients drop them.` +
-          (definedRoutes.length ? ` The network configuration defines routes for this table (${definedRoutes.map((r) => `${r.file}:${r.line}`).join(', ')}) that are not loaded now.` : ''),
+          (definedRoutes.length
+            ? ` The network configuration defines routes for this table (${definedRoutes.map((r) => `${r.file}:${r.line}`).join(', ')}) that are not loaded now.`
+            : ''),
         evidence,
         subject: `table ${table}`,
         ...(fix ? { fix } : {}),
@@ -109,7 +113,12 @@ function persistPlacement(ctx: CheckContext, rules: IpRule[], routes: IpRoute[])
     return { steps, files: [...byFile.keys()], how: `network-scripts ${[...byFile.keys()].join(', ')} (applied at every ifup)` };
   }
   if (family === 'debian') {
-    const candidates = [INTERFACES_FILE, ...dirEntries(ctx, INTERFACES_DIR).filter((n) => /^[\w-]+$/.test(n)).map((n) => path.join(INTERFACES_DIR, n))];
+    const candidates = [
+      INTERFACES_FILE,
+      ...dirEntries(ctx, INTERFACES_DIR)
+        .filter((n) => /^[\w-]+$/.test(n))
+        .map((n) => path.join(INTERFACES_DIR, n)),
+    ];
     const contents = new Map<string, string>();
     for (const f of candidates) {
       const t = ctx.output(`file:${f}`);
@@ -129,7 +138,10 @@ function persistPlacement(ctx: CheckContext, rules: IpRule[], routes: IpRoute[])
       }
       if (!placed) return undefined;
     }
-    const steps: FixStep[] = [...touched].map((f) => ({ write: { path: f, content: contents.get(f)!, mode: 0o644 }, why: 'ifupdown runs `up` hooks every time the interface comes up' }));
+    const steps: FixStep[] = [...touched].map((f) => ({
+      write: { path: f, content: contents.get(f)!, mode: 0o644 },
+      why: 'ifupdown runs `up` hooks every time the interface comes up',
+    }));
     return { steps, files: [...touched], how: `ifupdown \`up\` hooks in ${[...touched].join(', ')}` };
   }
   return undefined;
@@ -137,9 +149,12 @@ function persistPlacement(ctx: CheckContext, rules: IpRule[], routes: IpRoute[])
 
 /** How to persist by hand when the doctor cannot write it (netplan, NetworkManager, unknown). */
 function manualHow(view: ReturnType<typeof persistedPolicy>): string {
-  if (view.systems.netplan) return 'add them under the interface in /etc/netplan/*.yaml (`routing-policy:` items with from/table/priority, `routes:` items with to/via/table) and run `netplan apply`';
-  if (view.systems.networkd) return 'add [RoutingPolicyRule] (From=, Table=, Priority=) and [Route] (Destination=, Gateway=, Table=) sections to the interface\'s /etc/systemd/network/*.network file';
-  if (view.systems.networkManager) return 'add them to the connection: `nmcli connection modify CONN +ipv4.routing-rules "priority N from ADDR table T" +ipv4.routes "0.0.0.0/0 GW table=T"`';
+  if (view.systems.netplan)
+    return 'add them under the interface in /etc/netplan/*.yaml (`routing-policy:` items with from/table/priority, `routes:` items with to/via/table) and run `netplan apply`';
+  if (view.systems.networkd)
+    return "add [RoutingPolicyRule] (From=, Table=, Priority=) and [Route] (Destination=, Gateway=, Table=) sections to the interface's /etc/systemd/network/*.network file";
+  if (view.systems.networkManager)
+    return 'add them to the connection: `nmcli connection modify CONN +ipv4.routing-rules "priority N from ADDR table T" +ipv4.routes "0.0.0.0/0 GW table=T"`';
   return 'add them to the network configuration the distribution uses (RHEL network-scripts rule-IF/route-IF, Debian ifupdown `up ip rule add ...` hooks, netplan routing-policy, NetworkManager ipv4.routing-rules); commands in rc.local are lost when the interface restarts';
 }
 

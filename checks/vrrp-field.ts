@@ -141,8 +141,7 @@ function blockEnd(lines: string[], line: number): number | undefined {
       if (c === '{') {
         depth++;
         opened = true;
-      }
-      else if (c === '}') depth--;
+      } else if (c === '}') depth--;
     }
     if (opened && depth <= 0) return i + 1;
   }
@@ -210,7 +209,13 @@ export function strictEdits(cfg: KeepalivedConfig, affected: VrrpInstance[], tex
     if (effectiveVersion(cfg, vi) === 3) {
       const open = blockOpen(lines, vi.loc.line);
       if (!open) return undefined;
-      edits.push({ file: vi.loc.file, line: open, kind: 'insert-after', text: 'accept', note: 'the VIP answers traffic addressed to it (strict mode honours accept on VRRPv3)' });
+      edits.push({
+        file: vi.loc.file,
+        line: open,
+        kind: 'insert-after',
+        text: 'accept',
+        note: 'the VIP answers traffic addressed to it (strict mode honours accept on VRRPv3)',
+      });
       continue;
     }
     if (vi.strictMode) {
@@ -235,7 +240,13 @@ export function strictEdits(cfg: KeepalivedConfig, affected: VrrpInstance[], tex
       const xl = text(x.authentication.loc.file)?.split('\n');
       const aend = xl ? blockEnd(xl, x.authentication.loc.line) : undefined;
       if (!aend) return undefined;
-      edits.push({ file: x.authentication.loc.file, line: x.authentication.loc.line, end: aend, kind: 'comment', note: 'strict mode ignored this block; kept off so the adverts stay unauthenticated, as the peer expects' });
+      edits.push({
+        file: x.authentication.loc.file,
+        line: x.authentication.loc.line,
+        end: aend,
+        kind: 'comment',
+        note: 'strict mode ignored this block; kept off so the adverts stay unauthenticated, as the peer expects',
+      });
       authOff.add(x.name);
     }
   }
@@ -253,7 +264,12 @@ function configtestExit(ctx: CheckContext): number | undefined {
  *  itself causes) the same errors would fail the guard, so the step is kept, tolerated, for the record. */
 function validateStep(ctx: CheckContext, mainConf: string): FixPlan['steps'][number] {
   const code = configtestExit(ctx);
-  if (code === 0) return { argv: ['keepalived', '-t', '-f', mainConf], undo: [], why: 'keepalived accepts the new config before it is loaded (a failure rolls the file back; the test itself changes nothing)' };
+  if (code === 0)
+    return {
+      argv: ['keepalived', '-t', '-f', mainConf],
+      undo: [],
+      why: 'keepalived accepts the new config before it is loaded (a failure rolls the file back; the test itself changes nothing)',
+    };
   return {
     argv: ['keepalived', '-t', '-f', mainConf],
     optional: true,
@@ -265,7 +281,11 @@ function validateStep(ctx: CheckContext, mainConf: string): FixPlan['steps'][num
 /** The first step of a config change: keepalived runs (kill -0), and on undo it reloads the restored
  *  file (steps are undone last-first, after the file is restored). */
 function anchorStep(pid: number): FixPlan['steps'][number] {
-  return { argv: ['kill', '-0', String(pid)], undo: [['kill', '-HUP', String(pid)]], why: `keepalived (pid ${pid}) runs; on undo it reloads the restored config` };
+  return {
+    argv: ['kill', '-0', String(pid)],
+    undo: [['kill', '-HUP', String(pid)]],
+    why: `keepalived (pid ${pid}) runs; on undo it reloads the restored config`,
+  };
 }
 
 const strictCheck: Check = {
@@ -295,7 +315,8 @@ const strictCheck: Check = {
           out.push(
             finding('vrrp-strict-blocks-vip', {
               title: `${vi.name}: the config lets the VIP accept traffic, but keepalived's running drop rule still drops ${drops.dropped.join(', ')}`,
-              detail: 'keepalived installed this drop rule under an earlier config (strict mode without accept), and it is still in force, so the VIP drops everything addressed to it. keepalived (2.2.7) keeps the table across a reload that turns strict mode off; a restart removes it (and fails the VIP over), or delete the table: with no instance in strict mode keepalived does not need it.',
+              detail:
+                'keepalived installed this drop rule under an earlier config (strict mode without accept), and it is still in force, so the VIP drops everything addressed to it. keepalived (2.2.7) keeps the table across a reload that turns strict mode off; a restart removes it (and fails the VIP over), or delete the table: with no instance in strict mode keepalived does not need it.',
               evidence: drops.evidence,
               subject: vi.name,
               ...(reloadOnly(ctx, cfg) ? { fix: reloadOnly(ctx, cfg)! } : {}),
@@ -309,34 +330,50 @@ const strictCheck: Check = {
       let why: string;
       if (noAccept && !strict) {
         why = 'no_accept';
-        evidence.push(ev(configFileProbeId(vi.loc.file), `${vi.loc.file}:${lineOf(text, /^\s*no_accept\b/) ?? vi.loc.line}: no_accept (in vrrp_instance ${vi.name})`));
+        evidence.push(
+          ev(configFileProbeId(vi.loc.file), `${vi.loc.file}:${lineOf(text, /^\s*no_accept\b/) ?? vi.loc.line}: no_accept (in vrrp_instance ${vi.name})`),
+        );
       } else if (vi.strictMode) {
         why = 'strict_mode';
-        evidence.push(ev(configFileProbeId(vi.loc.file), `${vi.loc.file}:${lineOf(text, /^\s*strict_mode\b/) ?? vi.loc.line}: strict_mode (in vrrp_instance ${vi.name})`));
+        evidence.push(
+          ev(configFileProbeId(vi.loc.file), `${vi.loc.file}:${lineOf(text, /^\s*strict_mode\b/) ?? vi.loc.line}: strict_mode (in vrrp_instance ${vi.name})`),
+        );
       } else {
         why = 'vrrp_strict';
         const gfile = cfg.globalDefs.loc?.file ?? loaded.path;
-        evidence.push(ev(configFileProbeId(gfile), `${gfile}:${lineOf(fileText(ctx, gfile), /^\s*vrrp_strict\b/) ?? cfg.globalDefs.loc?.line ?? 0}: vrrp_strict (global_defs), and vrrp_instance ${vi.name} has no \`accept\``));
+        evidence.push(
+          ev(
+            configFileProbeId(gfile),
+            `${gfile}:${lineOf(fileText(ctx, gfile), /^\s*vrrp_strict\b/) ?? cfg.globalDefs.loc?.line ?? 0}: vrrp_strict (global_defs), and vrrp_instance ${vi.name} has no \`accept\``,
+          ),
+        );
       }
       affected.push(vi);
-      reasons.set(vi.name, { why, evidence, ...(st ? { state: st } : {}), dropped: drops.dropped, runtime: [...drops.evidence, ...strictLogLines(view, ctx, vi.name)] });
+      reasons.set(vi.name, {
+        why,
+        evidence,
+        ...(st ? { state: st } : {}),
+        dropped: drops.dropped,
+        runtime: [...drops.evidence, ...strictLogLines(view, ctx, vi.name)],
+      });
     }
     if (!affected.length) return out;
     const plan = strictPlan(ctx, cfg, affected);
     for (const vi of affected) {
       const r = reasons.get(vi.name)!;
       const vips = vi.virtualIpaddresses.map((v) => v.address);
-      const now = r.state === 'MASTER' && r.dropped.length
-        ? `This node is MASTER and keepalived's own rule drops ${r.dropped.join(', ')} right now: pings, health checks and services on the VIP get no answer.`
-        : r.state === 'MASTER'
-          ? 'This node is MASTER; the doctor could not read keepalived\'s drop rule (nft/iptables not readable), but keepalived installs it for every VIP of a non-accepting instance.'
-          : `This node is ${r.state ?? 'in an unknown state'}; keepalived installs the drop rule the moment it becomes MASTER (and the peer, if configured alike, drops it now).`;
+      const now =
+        r.state === 'MASTER' && r.dropped.length
+          ? `This node is MASTER and keepalived's own rule drops ${r.dropped.join(', ')} right now: pings, health checks and services on the VIP get no answer.`
+          : r.state === 'MASTER'
+            ? "This node is MASTER; the doctor could not read keepalived's drop rule (nft/iptables not readable), but keepalived installs it for every VIP of a non-accepting instance."
+            : `This node is ${r.state ?? 'in an unknown state'}; keepalived installs the drop rule the moment it becomes MASTER (and the peer, if configured alike, drops it now).`;
       out.push(
         finding('vrrp-strict-blocks-vip', {
           title: `${vi.name}: ${r.why}${r.why !== 'no_accept' && effectiveVersion(cfg, vi) === 2 && vi.accept === true ? ' on VRRPv2 (where keepalived resets `accept`)' : ' without `accept`'}, so the VIP${vips.length === 1 ? '' : 's'} ${vips.join(', ')} drop${vips.length === 1 ? 's' : ''} traffic addressed to ${vips.length === 1 ? 'it' : 'them'}`,
           detail:
             `${r.why === 'vrrp_strict' ? 'vrrp_strict turns on strict RFC 5798 mode for every instance, and with it' : r.why === 'strict_mode' ? 'strict_mode turns on' : 'no_accept turns on'} Accept_Mode off: unless the node owns the address (priority 255), keepalived adds a firewall rule (nft table keepalived, set vips, \`ip daddr @vips drop\`) that drops every packet addressed to a VIP. ${now} ` +
-            'Traffic routed through the node (a gateway VIP used as next hop) still passes; anything addressed to the VIP does not. keepalived\'s old sample config shipped vrrp_strict with priority 100, so copied configs hit this (acassen/keepalived#2339). ' +
+            "Traffic routed through the node (a gateway VIP used as next hop) still passes; anything addressed to the VIP does not. keepalived's old sample config shipped vrrp_strict with priority 100, so copied configs hit this (acassen/keepalived#2339). " +
             (r.why !== 'no_accept' && effectiveVersion(cfg, vi) === 2
               ? 'On VRRPv2 keepalived resets `accept` under strict mode ("accept mode for VRRP version 2 does not comply with RFC3768 - resetting"), so strict mode itself has to go; it also ignored the authentication blocks, which must stay off so the adverts do not change under the peer.'
               : 'Add `accept` to the instance.'),
@@ -371,7 +408,19 @@ function rebuildTable(t: ReturnType<typeof keepalivedTables>[number]): string[][
     if (elems.length) out.push(['nft', 'add', 'element', t.family, t.name, name, `{ ${elems.join(', ')} }`]);
   }
   for (const c of Object.values(t.chains)) {
-    out.push(c.hook ? ['nft', 'add', 'chain', t.family, t.name, c.name, `{ type ${c.type ?? 'filter'} hook ${c.hook} priority ${c.priority ?? 0}; policy ${(c.policy ?? 'accept').toLowerCase()}; }`] : ['nft', 'add', 'chain', t.family, t.name, c.name]);
+    out.push(
+      c.hook
+        ? [
+            'nft',
+            'add',
+            'chain',
+            t.family,
+            t.name,
+            c.name,
+            `{ type ${c.type ?? 'filter'} hook ${c.hook} priority ${c.priority ?? 0}; policy ${(c.policy ?? 'accept').toLowerCase()}; }`,
+          ]
+        : ['nft', 'add', 'chain', t.family, t.name, c.name],
+    );
     for (const r of c.rules) out.push(['nft', 'add', 'rule', t.family, t.name, c.name, r.text]);
   }
   return out;
@@ -395,11 +444,13 @@ function reloadOnly(ctx: CheckContext, cfg: KeepalivedConfig): FixPlan | undefin
   const drop = dropTableSteps(ctx, cfg);
   if (!drop.length) return undefined;
   return {
-    summary: `delete keepalived's stale drop table (${keepalivedTables(ctx).map((t) => `${t.family} ${t.name}`).join(', ')}): the config no longer asks for it, and a reload does not remove it`,
+    summary: `delete keepalived's stale drop table (${keepalivedTables(ctx)
+      .map((t) => `${t.family} ${t.name}`)
+      .join(', ')}): the config no longer asks for it, and a reload does not remove it`,
     risk: 'safe',
     steps: drop,
     touches: { nft: true },
-    persistence: { persistent: true, how: 'the config on disk no longer installs the rule; only the running daemon\'s leftover goes' },
+    persistence: { persistent: true, how: "the config on disk no longer installs the rule; only the running daemon's leftover goes" },
     verifies: ['vrrp-strict-blocks-vip'],
   };
 }
@@ -413,9 +464,15 @@ function strictPlan(ctx: CheckContext, cfg: KeepalivedConfig, affected: VrrpInst
   const files = [...new Set(edits.map((e) => e.file))];
   const writes: FixPlan['steps'] = [];
   for (const file of files) {
-    const next = applyEdits(fileText(ctx, file)!, edits.filter((e) => e.file === file));
+    const next = applyEdits(
+      fileText(ctx, file)!,
+      edits.filter((e) => e.file === file),
+    );
     if (next === undefined) return undefined;
-    writes.push({ write: { path: file, content: next, mode: 0o644 }, why: [...new Set(edits.filter((e) => e.file === file && e.note).map((e) => e.note!))].join('; ') });
+    writes.push({
+      write: { path: file, content: next, mode: 0o644 },
+      why: [...new Set(edits.filter((e) => e.file === file && e.note).map((e) => e.note!))].join('; '),
+    });
   }
   const dropsStrict = edits.some((e) => e.kind === 'comment' && e.note?.startsWith('strict mode drops'));
   // every instance of the config accepts afterwards (only those left out of `affected` could still need the table)
@@ -427,7 +484,13 @@ function strictPlan(ctx: CheckContext, cfg: KeepalivedConfig, affected: VrrpInst
   return {
     summary: `${what} in ${files.join(', ')}, and reload keepalived (kill -HUP ${proc.pid}: its parent process, what \`systemctl reload keepalived\` sends). Do the same on the peer: its config is alike`,
     risk: 'safe',
-    steps: [anchorStep(proc.pid), ...writes, validateStep(ctx, main), { argv: ['kill', '-HUP', String(proc.pid)], undo: [], why: 'keepalived reloads: the VIPs accept traffic addressed to them' }, ...drop],
+    steps: [
+      anchorStep(proc.pid),
+      ...writes,
+      validateStep(ctx, main),
+      { argv: ['kill', '-HUP', String(proc.pid)], undo: [], why: 'keepalived reloads: the VIPs accept traffic addressed to them' },
+      ...drop,
+    ],
     touches: { files, ...(drop.length ? { nft: true } : {}) },
     persistence: { persistent: true, how: `written to ${files.join(', ')}; keepalived reads it at every start` },
     verifies: ['vrrp-strict-blocks-vip'],
@@ -462,7 +525,8 @@ function linkProblem(ctx: CheckContext, name: string): string | undefined {
   const l = all.find((x) => x.ifname === name);
   if (!l) return `interface ${name} does not exist`;
   if (!l.flags.includes('UP')) return `interface ${name} is administratively down (\`ip link set ${name} up\`, or whatever took it down)`;
-  if (l.flags.includes('NO-CARRIER') || !l.flags.includes('LOWER_UP') || l.operstate === 'DOWN' || l.operstate === 'LOWERLAYERDOWN') return `interface ${name} has no carrier (cable, switch port, or the hypervisor's virtual link is down)`;
+  if (l.flags.includes('NO-CARRIER') || !l.flags.includes('LOWER_UP') || l.operstate === 'DOWN' || l.operstate === 'LOWERLAYERDOWN')
+    return `interface ${name} has no carrier (cable, switch port, or the hypervisor's virtual link is down)`;
   return undefined;
 }
 
@@ -552,7 +616,9 @@ const faultCheck: Check = {
       if (!reasons.length && group) {
         const culprits = group.members.filter((m) => m !== name && (own.get(m)?.reasons.length ?? 0) > 0);
         if (culprits.length) {
-          reasons.push(`sync group ${group.name} holds it in FAULT because member ${culprits.map((m) => `${m} is (${own.get(m)!.reasons.join('; ')})`).join(', ')}: a sync group moves all its members together`);
+          reasons.push(
+            `sync group ${group.name} holds it in FAULT because member ${culprits.map((m) => `${m} is (${own.get(m)!.reasons.join('; ')})`).join(', ')}: a sync group moves all its members together`,
+          );
           for (const m of culprits) evidence.push(...own.get(m)!.evidence.slice(0, 1));
         } else if (lastFault?.causes.some((c) => c.summary.startsWith('sync group'))) {
           reasons.push(`sync group ${group.name} moved it to FAULT with another member`);
@@ -560,9 +626,18 @@ const faultCheck: Check = {
       }
       // keepalived's own words: "(VI_1) entering FAULT state (no IPv4 address for interface)"
       if (lastFault) {
-        const said = lastFault.causes.filter((c) => c.summary.startsWith('keepalived says') || c.summary.startsWith('interface') || c.summary.startsWith('track script'));
+        const said = lastFault.causes.filter(
+          (c) => c.summary.startsWith('keepalived says') || c.summary.startsWith('interface') || c.summary.startsWith('track script'),
+        );
         for (const c of said) if (!reasons.some((r) => r.includes(c.summary.replace(/^keepalived says: /, '')))) reasons.push(`${c.summary} (log)`);
-        if (view) evidence.push(...lastFault.causes.flatMap((c) => c.evidence).slice(-2).map((l) => ev(view.probe, l.trim())), ev(view.probe, lastFault.raw.trim()));
+        if (view)
+          evidence.push(
+            ...lastFault.causes
+              .flatMap((c) => c.evidence)
+              .slice(-2)
+              .map((l) => ev(view.probe, l.trim())),
+            ev(view.probe, lastFault.raw.trim()),
+          );
       } else evidence.push(ev(stateProbe(ctx, st.source), `${name}: FAULT (${st.source})`));
       const known = reasons.length > 0;
       out.push(
@@ -600,7 +675,12 @@ function splitGateway(ctx: CheckContext, cfg: KeepalivedConfig, states: ReturnTy
       severity: 'error',
       title: `the gateway's VIPs are split across the nodes: ${masters.map((v) => v.name).join(', ')} MASTER here, ${others.map((v) => `${v.name} ${st(v)}`).join(', ')} (no vrrp_sync_group)`,
       detail: `This node forwards (ip_forward = 1) and its instances on different interfaces (${loose.map((v) => `${v.name} on ${v.interface ?? '?'}`).join(', ')}) are in no sync group, so each fails over on its own: now the clients' gateway and the outside address sit on different nodes, and routed/SNATed traffic goes in through one node and out through the other (or is dropped by the conntrack state the other node never saw). Put the instances in one \`vrrp_sync_group\` so they move together. (Severity error, not critical: two independent VIPs are sometimes meant; a forwarding gateway almost never means it.)`,
-      evidence: loose.map((v) => ev(stateProbe(ctx, states.find((s) => s.name === v.name)?.source ?? ''), `${v.name} (${v.interface ?? '?'}): ${st(v) ?? '?'} (${states.find((s) => s.name === v.name)?.source ?? '?'})`)),
+      evidence: loose.map((v) =>
+        ev(
+          stateProbe(ctx, states.find((s) => s.name === v.name)?.source ?? ''),
+          `${v.name} (${v.interface ?? '?'}): ${st(v) ?? '?'} (${states.find((s) => s.name === v.name)?.source ?? '?'})`,
+        ),
+      ),
       subject: loose.map((v) => v.name).join(','),
     }),
   ];
@@ -635,7 +715,8 @@ const versionCheck: Check = {
     const view = logView(ctx);
     const wire = hasWire(ctx) ? wireView(ctx) : undefined;
     const peer = peerKeepalivedConfig(ctx)?.result.config;
-    if (!view && !wire && !peer) throw new SkipCheck('needs keepalived\'s log, the wire capture (--wire) or the peer\'s config (--peer-config / --peer-snapshot)');
+    if (!view && !wire && !peer)
+      throw new SkipCheck("needs keepalived's log, the wire capture (--wire) or the peer's config (--peer-config / --peer-snapshot)");
     const out: Finding[] = [];
     for (const vi of cfg.vrrpInstances) {
       const ours = effectiveVersion(cfg, vi);
@@ -662,20 +743,37 @@ const versionCheck: Check = {
           theirs ??= foreign[0]!.first.version;
           current = true;
           said.push(`on the wire ${foreign.map((f) => `${f.src} sends VRRPv${f.first.version}`).join(', ')} for VRID ${vi.virtualRouterId}`);
-          evidence.push(ev(wire.probes[0]!, foreign[0]!.first.raw.split('\n')[0]!.trim().replace(/auth "(?:[^"\\]|\\.)*"/g, 'auth "***"')));
+          evidence.push(
+            ev(
+              wire.probes[0]!,
+              foreign[0]!.first.raw
+                .split('\n')[0]!
+                .trim()
+                .replace(/auth "(?:[^"\\]|\\.)*"/g, 'auth "***"'),
+            ),
+          );
         }
       }
       if (peer) {
-        const pv = peer.vrrpInstances.find((p) => p.virtualRouterId === vi.virtualRouterId && (p.name === vi.name || p.interface === vi.interface)) ?? peer.vrrpInstances.find((p) => p.name === vi.name);
+        const pv =
+          peer.vrrpInstances.find((p) => p.virtualRouterId === vi.virtualRouterId && (p.name === vi.name || p.interface === vi.interface)) ??
+          peer.vrrpInstances.find((p) => p.name === vi.name);
         if (pv && effectiveVersion(peer, pv) !== ours) {
           theirs ??= effectiveVersion(peer, pv);
           said.push(`the peer's config runs ${pv.name} as VRRPv${effectiveVersion(peer, pv)}`);
-          evidence.push(ev(ctx.probe('peer-config') ? 'peer-config' : 'peer-snapshot', `${pv.loc.file}:${pv.loc.line}: vrrp_instance ${pv.name}: version ${effectiveVersion(peer, pv)}${pv.version === undefined ? ` (${peer.globalDefs.vrrpVersion ? 'vrrp_version' : 'the default'})` : ''}`));
+          evidence.push(
+            ev(
+              ctx.probe('peer-config') ? 'peer-config' : 'peer-snapshot',
+              `${pv.loc.file}:${pv.loc.line}: vrrp_instance ${pv.name}: version ${effectiveVersion(peer, pv)}${pv.version === undefined ? ` (${peer.globalDefs.vrrpVersion ? 'vrrp_version' : 'the default'})` : ''}`,
+            ),
+          );
         }
       }
       // "invalid ip number count" is what an older keepalived logs for the same mismatch
       if (said.length && view) {
-        const ipCount = view.events.filter((e) => e.kind === 'problem' && e.problem === 'vrid' && /ip number count/.test(e.message) && (e.instance === undefined || e.instance === vi.name));
+        const ipCount = view.events.filter(
+          (e) => e.kind === 'problem' && e.problem === 'vrid' && /ip number count/.test(e.message) && (e.instance === undefined || e.instance === vi.name),
+        );
         if (ipCount.length) evidence.push(ev(view.probe, ipCount.at(-1)!.raw.trim()));
       }
       if (!said.length) continue;
@@ -715,20 +813,40 @@ function classifyCauses(ts: Transition[], view: LogView, from: number): Array<{ 
     for (const c of t.causes) {
       const s = c.summary;
       const e = c.evidence.at(-1);
-      if (/not scheduled in time/.test(s)) add('keepalived not scheduled in time (CPU starvation, a VM pause, blocking dumps)', 'raise keepalived\'s scheduling (`vrrp_priority -20`, `vrrp_rt_priority`), stop frequent SIGUSR1/SIGUSR2 dumps by exporters (use vrrp_notify_fifo), look at the host\'s load and the hypervisor', e);
-      else if (/^no advert from a master|^advert timeout/.test(s)) add('advert timeouts (adverts lost or late: the peer, the network, or this node\'s scheduling)', 'capture with timestamps on both nodes (`tcpdump -ttt -ni IF vrrp`), look for packet loss or load at the times; consider `down_timer_adverts` or a longer advert_int', e);
-      else if (/reloading/i.test(s)) add('keepalived reloads', 'each reload restarts the election on some versions: reload less often, upgrade, or add `preempt_delay`', e);
-      else if (/^track script/.test(s)) add('track scripts failing and recovering', 'make the check less sensitive (`fall`/`rise`, a timeout below the interval) or fix what it checks', e);
-      else if (/^interface/.test(s)) add('interfaces going down and up', 'look at the link (cable, switch port, bonding, NetworkManager/networkd reapplying it)', e);
-      else if (/higher-priority advert/.test(s)) add('the peer preempting again and again', 'this node keeps winning and losing the election: look at the peer\'s tracked scripts and interfaces; `nopreempt` or `preempt_delay` damp it', e);
-      else if (/priority 0/.test(s)) add('the master stepping down (priority 0: it stopped, restarted or went to FAULT)', 'look at the peer: why keepalived stops or faults there', e);
+      if (/not scheduled in time/.test(s))
+        add(
+          'keepalived not scheduled in time (CPU starvation, a VM pause, blocking dumps)',
+          "raise keepalived's scheduling (`vrrp_priority -20`, `vrrp_rt_priority`), stop frequent SIGUSR1/SIGUSR2 dumps by exporters (use vrrp_notify_fifo), look at the host's load and the hypervisor",
+          e,
+        );
+      else if (/^no advert from a master|^advert timeout/.test(s))
+        add(
+          "advert timeouts (adverts lost or late: the peer, the network, or this node's scheduling)",
+          'capture with timestamps on both nodes (`tcpdump -ttt -ni IF vrrp`), look for packet loss or load at the times; consider `down_timer_adverts` or a longer advert_int',
+          e,
+        );
+      else if (/reloading/i.test(s))
+        add('keepalived reloads', 'each reload restarts the election on some versions: reload less often, upgrade, or add `preempt_delay`', e);
+      else if (/^track script/.test(s))
+        add('track scripts failing and recovering', 'make the check less sensitive (`fall`/`rise`, a timeout below the interval) or fix what it checks', e);
+      else if (/^interface/.test(s))
+        add('interfaces going down and up', 'look at the link (cable, switch port, bonding, NetworkManager/networkd reapplying it)', e);
+      else if (/higher-priority advert/.test(s))
+        add(
+          'the peer preempting again and again',
+          "this node keeps winning and losing the election: look at the peer's tracked scripts and interfaces; `nopreempt` or `preempt_delay` damp it",
+          e,
+        );
+      else if (/priority 0/.test(s))
+        add('the master stepping down (priority 0: it stopped, restarted or went to FAULT)', 'look at the peer: why keepalived stops or faults there', e);
       else if (/stopping/.test(s)) add('keepalived stopping or restarting here', 'look at what restarts keepalived (config management, a watchdog, OOM)', e);
-      else if (/discarded the peer's adverts/.test(s)) add('the peer\'s adverts discarded (a mismatch)', 'see the auth/advert_int/VRID/version findings', e);
+      else if (/discarded the peer's adverts/.test(s)) add("the peer's adverts discarded (a mismatch)", 'see the auth/advert_int/VRID/version findings', e);
     }
   }
   // reloads and late timers logged in the window even when no transition named them
   const reloads = view.events.filter((e) => e.kind === 'trigger' && e.trigger === 'reloading' && (e.ts ?? 0) >= from).length;
-  if (reloads && !tally.has('keepalived reloads')) tally.set('keepalived reloads', { count: reloads, advice: 'each reload can restart the election: reload less often, or upgrade' });
+  if (reloads && !tally.has('keepalived reloads'))
+    tally.set('keepalived reloads', { count: reloads, advice: 'each reload can restart the election: reload less often, or upgrade' });
   return [...tally.entries()].map(([cause, t]) => ({ cause, ...t })).sort((a, b) => b.count - a.count);
 }
 
@@ -738,7 +856,7 @@ const flappingCheck: Check = {
   codes: ['vrrp-flapping'],
   run(ctx) {
     const view = logView(ctx);
-    if (!view) throw new SkipCheck('keepalived\'s log was not found');
+    if (!view) throw new SkipCheck("keepalived's log was not found");
     const all = view.timeline.transitions.filter((t) => !t.init);
     if (all.length && all.every((t) => t.ts === undefined)) throw new SkipCheck('the log lines carry no timestamps, so a rate cannot be computed');
     const from = view.now - HOUR;
@@ -759,11 +877,16 @@ const flappingCheck: Check = {
         title: `${flapping.map(([i, t]) => `${i} changed state ${t.length} times`).join(', ')} in the last hour${causes[0] ? ` (mostly ${causes[0].cause.replace(/ \(.*$/, '')})` : ''}`,
         detail:
           `A healthy pair changes state a few times a day; ${worst} changes in an hour (warning from ${FLAP_WARN_PER_HOUR}, critical from ${FLAP_CRIT_PER_HOUR} or while it keeps going) mean short split brains or outages at each flip: the VIP moves, ARP caches and conntrack state lag behind. ` +
-          (causes.length ? `Causes, from the lines logged before each change: ${causes.map((c) => `${c.cause} (${c.count}x): ${c.advice}`).join('; ')}.` : 'keepalived logged no trigger before the changes (run it with -D for detailed logging).') +
+          (causes.length
+            ? `Causes, from the lines logged before each change: ${causes.map((c) => `${c.cause} (${c.count}x): ${c.advice}`).join('; ')}.`
+            : 'keepalived logged no trigger before the changes (run it with -D for detailed logging).') +
           (ongoing ? ' It is still going on (3 or more changes in the last 10 minutes).' : ''),
         evidence: [
           ...sample.slice(-3).map((t) => ev(view.probe, t.raw.trim())),
-          ...causes.filter((c) => c.evidence).slice(0, 2).map((c) => ev(view.probe, c.evidence!.trim())),
+          ...causes
+            .filter((c) => c.evidence)
+            .slice(0, 2)
+            .map((c) => ev(view.probe, c.evidence!.trim())),
         ],
         subject: flapping.map(([i]) => i).join(','),
       }),
@@ -784,15 +907,24 @@ const ipv6UnicastCheck: Check = {
       if (instanceFamily(vi) !== 'ip6') continue;
       // keepalived accepts these silently (keepalived -t says nothing) but does not do what they say
       const said: string[] = [];
-      if (vi.version === 2 || (vi.version === undefined && cfg.globalDefs.vrrpVersion === 2)) said.push(`${vi.version === 2 ? '`version 2`' : '`vrrp_version 2`'} is ignored: IPv6 VRRP is VRRPv3 only, so this instance speaks v3 (a peer configured as v2 for it would not match)`);
-      if (vi.authentication) said.push('its `authentication` block is ignored: VRRPv3 has no authentication (RFC 5798), so the adverts are unauthenticated whatever auth_pass says');
+      if (vi.version === 2 || (vi.version === undefined && cfg.globalDefs.vrrpVersion === 2))
+        said.push(
+          `${vi.version === 2 ? '`version 2`' : '`vrrp_version 2`'} is ignored: IPv6 VRRP is VRRPv3 only, so this instance speaks v3 (a peer configured as v2 for it would not match)`,
+        );
+      if (vi.authentication)
+        said.push('its `authentication` block is ignored: VRRPv3 has no authentication (RFC 5798), so the adverts are unauthenticated whatever auth_pass says');
       if (said.length) {
         out.push(
           finding('keepalived-config-invalid', {
             severity: 'warning',
             title: `${vi.name} (IPv6): ${said.length === 2 ? 'version 2 and authentication are' : said[0]!.startsWith('its') ? 'authentication is' : 'version 2 is'} ignored`,
             detail: `${said.join('; ')}. (Severity warning: keepalived runs, but not as written.)`,
-            evidence: [ev(configFileProbeId(vi.loc.file), `${vi.loc.file}:${vi.loc.line}: vrrp_instance ${vi.name} (first VIP ${vi.virtualIpaddresses[0]?.address ?? '?'})`)],
+            evidence: [
+              ev(
+                configFileProbeId(vi.loc.file),
+                `${vi.loc.file}:${vi.loc.line}: vrrp_instance ${vi.name} (first VIP ${vi.virtualIpaddresses[0]?.address ?? '?'})`,
+              ),
+            ],
             location: { file: vi.loc.file, line: vi.loc.line },
             subject: vi.name,
           }),
@@ -805,9 +937,14 @@ const ipv6UnicastCheck: Check = {
         finding('unicast-peer-invalid', {
           title: `${vi.name}: IPv6 unicast to ${global.map((p) => p.address).join(', ')} without unicast_src_ip`,
           detail:
-            'Without unicast_src_ip an IPv6 instance sends from, and binds its receive socket to, the interface\'s link-local address; a peer that lists this node by its global address sends its adverts there, keepalived never receives them, and both nodes hold every IPv6 VIP (truenas/middleware#19527). Set `unicast_src_ip` to this node\'s global IPv6 address on ' +
+            "Without unicast_src_ip an IPv6 instance sends from, and binds its receive socket to, the interface's link-local address; a peer that lists this node by its global address sends its adverts there, keepalived never receives them, and both nodes hold every IPv6 VIP (truenas/middleware#19527). Set `unicast_src_ip` to this node's global IPv6 address on " +
             `${vi.interface ?? 'the interface'}, the address the peer lists in its unicast_peer.`,
-          evidence: [ev(configFileProbeId(vi.loc.file), `${vi.loc.file}:${vi.unicastPeers[0]!.loc.line}: unicast_peer ${global[0]!.address} (vrrp_instance ${vi.name}, IPv6, no unicast_src_ip)`)],
+          evidence: [
+            ev(
+              configFileProbeId(vi.loc.file),
+              `${vi.loc.file}:${vi.unicastPeers[0]!.loc.line}: unicast_peer ${global[0]!.address} (vrrp_instance ${vi.name}, IPv6, no unicast_src_ip)`,
+            ),
+          ],
           location: { file: vi.loc.file, line: vi.loc.line },
           subject: vi.name,
         }),

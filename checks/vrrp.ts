@@ -54,7 +54,16 @@ function wireEvidence(w: WireView, s: VridSummary | undefined, src?: AdvertSourc
   const out: Evidence[] = [];
   if (s) out.push({ probe, excerpt: describeVrid(s) });
   const adv = src?.first;
-  if (adv) out.push({ probe, excerpt: redactAuth(adv.raw.split('\n').map((l) => l.trim()).join(' ')) });
+  if (adv)
+    out.push({
+      probe,
+      excerpt: redactAuth(
+        adv.raw
+          .split('\n')
+          .map((l) => l.trim())
+          .join(' '),
+      ),
+    });
   return out;
 }
 
@@ -82,16 +91,32 @@ function lastTransitionLine(view: LogView, instance: string | undefined): number
 }
 
 export function judgeLogProblem(view: LogView, problem: ProblemKind, instance?: string): Judged | undefined {
-  const events = view.events.filter((e): e is ProblemEvent => e.kind === 'problem' && e.problem === problem && (instance === undefined || e.instance === undefined || e.instance === instance));
+  const events = view.events.filter(
+    (e): e is ProblemEvent => e.kind === 'problem' && e.problem === problem && (instance === undefined || e.instance === undefined || e.instance === instance),
+  );
   const last = events.at(-1);
   if (!last) return undefined;
   if (last.ts !== undefined) {
     const ago = Math.round((view.now - last.ts) / 60_000);
     const current = view.now - last.ts <= RECENT_MS;
-    return { events, last, current, when: current ? `last seen ${ago <= 0 ? 'within the last minute' : `${ago} min before the snapshot`}` : `last seen ${last.time ?? ''} (${ago} min before the snapshot), so it has most likely been fixed` };
+    return {
+      events,
+      last,
+      current,
+      when: current
+        ? `last seen ${ago <= 0 ? 'within the last minute' : `${ago} min before the snapshot`}`
+        : `last seen ${last.time ?? ''} (${ago} min before the snapshot), so it has most likely been fixed`,
+    };
   }
   const current = last.line > lastTransitionLine(view, instance);
-  return { events, last, current, when: current ? 'logged after the last state change' : 'logged only before the last state change (the log has no timestamps), so it has most likely cleared' };
+  return {
+    events,
+    last,
+    current,
+    when: current
+      ? 'logged after the last state change'
+      : 'logged only before the last state change (the log has no timestamps), so it has most likely cleared',
+  };
 }
 
 function logEvidence(view: LogView, events: ProblemEvent[]): Evidence[] {
@@ -112,7 +137,7 @@ const splitBrain: Check = {
   run(ctx) {
     const wire = wireOrUndefined(ctx);
     const log = logView(ctx);
-    if (!wire && !log) throw new SkipCheck('needs the wire capture (--wire) or keepalived\'s log');
+    if (!wire && !log) throw new SkipCheck("needs the wire capture (--wire) or keepalived's log");
     const out: Finding[] = [];
     for (const inst of instances(ctx)) {
       if (stateOf(ctx, inst.name) !== 'MASTER') continue;
@@ -123,22 +148,38 @@ const splitBrain: Check = {
         const rivals = others(s).filter((x) => x.priority > 0);
         if (rivals.length) {
           evidence.push(...wireEvidence(wire, s, rivals[0]));
-          said.push(`on the wire, ${rivals.map((r) => `${r.src} (priority ${r.priority})`).join(', ')} advertise${rivals.length === 1 ? 's' : ''} VRID ${inst.virtualRouterId} too: only a master sends adverts`);
+          said.push(
+            `on the wire, ${rivals.map((r) => `${r.src} (priority ${r.priority})`).join(', ')} advertise${rivals.length === 1 ? 's' : ''} VRID ${inst.virtualRouterId} too: only a master sends adverts`,
+          );
         }
         // our own adverts leaving with a foreign source: SNAT rewrote them, the peer cannot match them
         const rewritten = (s?.sources ?? []).filter((x) => x.local && !wire.localAddrs.includes(x.src));
         if (rewritten.length && rivals.length) {
-          evidence.push({ probe: wire.probes[0]!, excerpt: `this node's own adverts leave with source ${rewritten.map((r) => r.src).join(', ')}, which is not one of its addresses (SNAT on adverts)` });
-          said.push('this node\'s own adverts leave with a rewritten source address, so a unicast peer discards them as "not a unicast peer" (see snat-matches-vrrp / vrrp-conntrack-nat)');
+          evidence.push({
+            probe: wire.probes[0]!,
+            excerpt: `this node's own adverts leave with source ${rewritten.map((r) => r.src).join(', ')}, which is not one of its addresses (SNAT on adverts)`,
+          });
+          said.push(
+            'this node\'s own adverts leave with a rewritten source address, so a unicast peer discards them as "not a unicast peer" (see snat-matches-vrrp / vrrp-conntrack-nat)',
+          );
         }
       }
       if (log) {
         // 2.x: a MASTER that hears a lower-priority advert means the peer is MASTER as well
         const since = lastTransitionLine(log, inst.name);
-        const elections = log.events.filter((e) => e.kind === 'trigger' && e.trigger === 'lower-priority-election' && e.instance === inst.name && e.line > since && (e.ts === undefined || log.now - e.ts <= RECENT_MS));
+        const elections = log.events.filter(
+          (e) =>
+            e.kind === 'trigger' &&
+            e.trigger === 'lower-priority-election' &&
+            e.instance === inst.name &&
+            e.line > since &&
+            (e.ts === undefined || log.now - e.ts <= RECENT_MS),
+        );
         if (elections.length >= 2) {
           evidence.push(...elections.slice(-2).map((e) => ({ probe: log.probe, excerpt: e.raw.trim() })));
-          said.push(`keepalived keeps receiving the peer's adverts while MASTER ("forcing new election", ${elections.length} times since it became MASTER): the peer advertises as master because it does not hear this node`);
+          said.push(
+            `keepalived keeps receiving the peer's adverts while MASTER ("forcing new election", ${elections.length} times since it became MASTER): the peer advertises as master because it does not hear this node`,
+          );
         }
       }
       if (!said.length) continue;
@@ -186,10 +227,17 @@ const inputBlocked: Check = {
     for (const inst of instances(ctx)) {
       if (stateOf(ctx, inst.name) !== 'MASTER') continue;
       const s = vridOf(wire, inst.virtualRouterId!);
-      const ourVips = inst.virtualIpaddresses.map((v) => v.address).sort().join(',');
+      const ourVips = inst.virtualIpaddresses
+        .map((v) => v.address)
+        .sort()
+        .join(',');
       // a higher-priority peer whose adverts keepalived would accept (same auth, interval, VIPs): it should have won
       const peer = others(s).find(
-        (x) => outranks(x, inst) && x.authTypes.every((a) => a === expectedAuth(inst)) && x.advertInts.every((n) => n === (inst.advertInt ?? 1)) && x.vipLists.every((l) => l === ourVips),
+        (x) =>
+          outranks(x, inst) &&
+          x.authTypes.every((a) => a === expectedAuth(inst)) &&
+          x.advertInts.every((n) => n === (inst.advertInt ?? 1)) &&
+          x.vipLists.every((l) => l === ourVips),
       );
       if (!peer) continue;
       const pkt = {
@@ -240,8 +288,10 @@ const noPeerAdverts: Check = {
       const state = stateOf(ctx, inst.name);
       const peers = inst.unicastPeers.map((p) => p.address);
       const causes =
-        'Possible causes: the peer is down or its keepalived is stopped or in FAULT (check it there: `systemctl status keepalived`); the peer is BACKUP and this node is MASTER, which is healthy only if this node is meant to win (a backup sends nothing); the peer\'s OUTPUT drops VRRP (its log says "send advert error"); a cloud security group / network ACL does not pass IP protocol 112 (invisible from both hosts: a `tcpdump -ni IF \'ip proto 112\'` on the peer shows adverts leaving that never arrive here); multicast is not delivered on this network (use unicast_peer).' +
-        (peers.length ? '' : ' A switch with IGMP snooping, or special handling of 224.0.0.0/24, can drop multicast VRRP between the nodes: that is invisible from the host (only the switch\'s configuration or a capture on its ports shows it); unicast_peer avoids it.');
+        "Possible causes: the peer is down or its keepalived is stopped or in FAULT (check it there: `systemctl status keepalived`); the peer is BACKUP and this node is MASTER, which is healthy only if this node is meant to win (a backup sends nothing); the peer's OUTPUT drops VRRP (its log says \"send advert error\"); a cloud security group / network ACL does not pass IP protocol 112 (invisible from both hosts: a `tcpdump -ni IF 'ip proto 112'` on the peer shows adverts leaving that never arrive here); multicast is not delivered on this network (use unicast_peer)." +
+        (peers.length
+          ? ''
+          : " A switch with IGMP snooping, or special handling of 224.0.0.0/24, can drop multicast VRRP between the nodes: that is invisible from the host (only the switch's configuration or a capture on its ports shows it); unicast_peer avoids it.");
       if (peers.length) {
         for (const peer of peers) {
           if (seen.some((x) => x.src === peer)) continue;
@@ -252,7 +302,14 @@ const noPeerAdverts: Check = {
             finding('vrrp-no-peer-adverts', {
               title: `${inst.name}: no advert from unicast peer ${peer} in ${wire.seconds} s`,
               detail: `This node is ${state ?? 'in an unknown state'} for VRID ${inst.virtualRouterId} and the capture saw nothing from ${peer}. ${strangers.length ? `Adverts for VRID ${inst.virtualRouterId} did arrive from ${strangers.map((x) => x.src).join(', ')}, which is not a configured peer: the peer's source is rewritten (SNAT) or its unicast_src_ip differs from what this side lists. ` : ''}${causes}`,
-              evidence: s ? wireEvidence(wire, s) : [{ probe: wire.probes[0]!, excerpt: `no advert for VRID ${inst.virtualRouterId} in ${wire.seconds} s (${wire.adverts.length} VRRP packet(s) in all)` }],
+              evidence: s
+                ? wireEvidence(wire, s)
+                : [
+                    {
+                      probe: wire.probes[0]!,
+                      excerpt: `no advert for VRID ${inst.virtualRouterId} in ${wire.seconds} s (${wire.adverts.length} VRRP packet(s) in all)`,
+                    },
+                  ],
               subject: inst.name,
             }),
           );
@@ -262,7 +319,12 @@ const noPeerAdverts: Check = {
           finding('vrrp-no-peer-adverts', {
             title: `${inst.name}: BACKUP, yet no master advertises VRID ${inst.virtualRouterId} in ${wire.seconds} s`,
             detail: `A backup hears the master once per advert interval (${interval} s). ${causes}`,
-            evidence: [{ probe: wire.probes[0]!, excerpt: `no advert for VRID ${inst.virtualRouterId} from another node in ${wire.seconds} s${isMulticast('224.0.0.18') ? ' (multicast 224.0.0.18)' : ''}` }],
+            evidence: [
+              {
+                probe: wire.probes[0]!,
+                excerpt: `no advert for VRID ${inst.virtualRouterId} from another node in ${wire.seconds} s${isMulticast('224.0.0.18') ? ' (multicast 224.0.0.18)' : ''}`,
+              },
+            ],
             subject: inst.name,
           }),
         );
@@ -293,7 +355,7 @@ function mismatchCheck(spec: MismatchSpec): Check {
     run(ctx) {
       const wire = wireOrUndefined(ctx);
       const log = logView(ctx);
-      if (!wire && !log) throw new SkipCheck('needs the wire capture (--wire) or keepalived\'s log');
+      if (!wire && !log) throw new SkipCheck("needs the wire capture (--wire) or keepalived's log");
       const out: Finding[] = [];
       const insts = instances(ctx);
       const reported = new Set<string>();
@@ -342,7 +404,11 @@ function mismatchCheck(spec: MismatchSpec): Check {
 // keepalived advertises (and compares) only the VIPs of the instance's own family, the family of its first VIP
 const sortedVips = (inst: VrrpInstance) => {
   const v6 = inst.virtualIpaddresses[0]?.address.includes(':') ?? false;
-  return inst.virtualIpaddresses.map((v) => v.address).filter((a) => a.includes(':') === v6).sort().join(',');
+  return inst.virtualIpaddresses
+    .map((v) => v.address)
+    .filter((a) => a.includes(':') === v6)
+    .sort()
+    .join(',');
 };
 
 const vridCollision = mismatchCheck({
@@ -370,7 +436,8 @@ const authMismatch = mismatchCheck({
     if (types.length) return `sends auth type ${types.join('/')}; this node expects ${want}`;
     const pass = inst.authentication?.pass;
     // keepalived compares the 8 bytes on the wire (auth_pass is truncated to 8); plain or redacted (src/secrets.ts)
-    if (want === 'simple' && pass !== undefined && src.first.authPass !== undefined && !sameAuthPass(pass, src.first.authPass)) return 'sends a different auth_pass';
+    if (want === 'simple' && pass !== undefined && src.first.authPass !== undefined && !sameAuthPass(pass, src.first.authPass))
+      return 'sends a different auth_pass';
     return undefined;
   },
   logWords: 'adverts fail authentication',
@@ -387,7 +454,7 @@ const intervalMismatch = mismatchCheck({
     const bad = src.advertInts.filter((n) => n !== want);
     return bad.length ? `advertises every ${bad.join('/')} s; this node's advert_int is ${want} s` : undefined;
   },
-  logWords: 'advert_int differs from the peer\'s',
+  logWords: "advert_int differs from the peer's",
   why: 'VRRPv2 drops adverts whose interval differs from its own advert_int, so the nodes ignore each other and both become MASTER. Set the same advert_int on every node.',
 });
 
@@ -399,7 +466,7 @@ const outputBlocked: Check = {
   codes: ['vrrp-output-blocked'],
   run(ctx) {
     const log = logView(ctx);
-    if (!log) throw new SkipCheck('keepalived\'s log was not found');
+    if (!log) throw new SkipCheck("keepalived's log was not found");
     const out: Finding[] = [];
     const names = new Set(log.events.filter((e) => e.kind === 'problem' && e.problem === 'send').map((e) => e.instance));
     const fw = firewallFromRecords(ctx.snapshot.probes);
@@ -407,13 +474,29 @@ const outputBlocked: Check = {
     const paths = cfg ? vrrpPaths(cfg, localAddresses(ctx)) : [];
     // "Operation not permitted" is also what a daemon without CAP_NET_RAW/CAP_NET_ADMIN gets
     const daemon = daemonStatus(ctx);
-    const caps = daemon.running === 'yes'
-      ? [...new Set(processesFrom(ctx.snapshot.probes).filter((p) => daemon.daemons.some((d) => d.pid === p.pid || d.pid === p.ppid)).flatMap((p) => missingCapabilities(p.capEff)))]
-      : [];
+    const caps =
+      daemon.running === 'yes'
+        ? [
+            ...new Set(
+              processesFrom(ctx.snapshot.probes)
+                .filter((p) => daemon.daemons.some((d) => d.pid === p.pid || d.pid === p.ppid))
+                .flatMap((p) => missingCapabilities(p.capEff)),
+            ),
+          ]
+        : [];
     for (const name of names) {
       // the rule set explains it: the netfilter check reports vrrp-output-blocked and names the rule
       const path = paths.find((p) => p.instance === name);
-      if (path?.self && fw.tables.length && path.peers.some((peer) => dropsAt(fw, ['output', 'postrouting'], { proto: 112, src: path.self!, dst: peer, ...(path.iface ? { outIface: path.iface } : {}), state: 'NEW' }).length)) continue;
+      if (
+        path?.self &&
+        fw.tables.length &&
+        path.peers.some(
+          (peer) =>
+            dropsAt(fw, ['output', 'postrouting'], { proto: 112, src: path.self!, dst: peer, ...(path.iface ? { outIface: path.iface } : {}), state: 'NEW' })
+              .length,
+        )
+      )
+        continue;
       const j = judgeLogProblem(log, 'send', name);
       if (!j) continue;
       out.push(

@@ -80,7 +80,10 @@ writeFileSync(path.join(work, 'chunks.json'), JSON.stringify(chunks));
 step('embedding the demo snapshots');
 const demoDir = path.join(root, 'demo');
 const demo = {};
-for (const f of readdirSync(demoDir).filter((f) => f.endsWith('.json')).sort()) demo[f.replace(/\.json$/, '')] = readFileSync(path.join(demoDir, f), 'utf8');
+for (const f of readdirSync(demoDir)
+  .filter((f) => f.endsWith('.json'))
+  .sort())
+  demo[f.replace(/\.json$/, '')] = readFileSync(path.join(demoDir, f), 'utf8');
 writeFileSync(path.join(work, 'demo.json'), JSON.stringify(demo));
 writeFileSync(path.join(work, 'meta.json'), JSON.stringify({ version, demo: Object.keys(demo) }));
 
@@ -118,7 +121,8 @@ const install = (rel, from, mode) => {
 install('usr/bin/hagw-doctor', exe, 0o755);
 install('lib/systemd/system/hagw-doctor-textfile.service', path.join(root, 'deploy/systemd/hagw-doctor-textfile.service'), 0o644);
 install('lib/systemd/system/hagw-doctor-textfile.timer', path.join(root, 'deploy/systemd/hagw-doctor-textfile.timer'), 0o644);
-for (const f of ['hagw-doctor.rules.yml', 'hagw-doctor.rules.test.yml']) install(`usr/share/doc/hagw-doctor/examples/prometheus/${f}`, path.join(root, 'deploy/prometheus', f), 0o644);
+for (const f of ['hagw-doctor.rules.yml', 'hagw-doctor.rules.test.yml'])
+  install(`usr/share/doc/hagw-doctor/examples/prometheus/${f}`, path.join(root, 'deploy/prometheus', f), 0o644);
 install('usr/share/doc/hagw-doctor/examples/ansible/hagw-doctor.yml', path.join(root, 'deploy/ansible/hagw-doctor.yml'), 0o644);
 install('usr/share/doc/hagw-doctor/README.md', path.join(root, 'README.md'), 0o644);
 install('usr/share/doc/hagw-doctor/report.md', path.join(root, 'docs/report.md'), 0o644);
@@ -145,23 +149,33 @@ writeFileSync(
     'Recommends: keepalived, iptables, conntrack, nftables, procps, tcpdump, ethtool',
     'Suggests: ipvsadm, prometheus-node-exporter',
     `Description: ${pkg.description}`,
-    ' Inspects a keepalived (VRRP) gateway pair, explains what is wrong in the operator\'s',
+    " Inspects a keepalived (VRRP) gateway pair, explains what is wrong in the operator's",
     ' terms, fixes it safely when asked, and generates master/backup configurations.',
     ' One self-contained executable: Node.js is not needed.',
     '',
   ].join('\n'),
 );
 const debFile = path.join(out, debName);
-execFileSync('dpkg-deb', // gzip: xz takes minutes on a 100 MB executable, and every dpkg reads gzip
-  ['--root-owner-group', '-Zgzip', '-z6', '--build', deb, debFile], { stdio: ['ignore', 'ignore', 'inherit'] });
+execFileSync(
+  'dpkg-deb', // gzip: xz takes minutes on a 100 MB executable, and every dpkg reads gzip
+  ['--root-owner-group', '-Zgzip', '-z6', '--build', deb, debFile],
+  { stdio: ['ignore', 'ignore', 'inherit'] },
+);
 
 step('writing SHA256SUMS');
-const sums = [exeName, debName].map((f) => `${createHash('sha256').update(readFileSync(path.join(out, f))).digest('hex')}  ${f}`);
+const sums = [exeName, debName].map(
+  (f) =>
+    `${createHash('sha256')
+      .update(readFileSync(path.join(out, f)))
+      .digest('hex')}  ${f}`,
+);
 writeFileSync(path.join(out, 'SHA256SUMS'), sums.join('\n') + '\n');
 rmSync(work, { recursive: true, force: true });
 
 const mb = (f) => (statSync(path.join(out, f)).size / 1e6).toFixed(1);
-step(`done in ${((Date.now() - started) / 1000).toFixed(1)} s: release/${exeName} (${mb(exeName)} MB), release/${debName} (${mb(debName)} MB), release/SHA256SUMS`);
+step(
+  `done in ${((Date.now() - started) / 1000).toFixed(1)} s: release/${exeName} (${mb(exeName)} MB), release/${debName} (${mb(debName)} MB), release/SHA256SUMS`,
+);
 
 function stub(name, contents) {
   const filter = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);

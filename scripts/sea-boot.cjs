@@ -60,7 +60,9 @@ importer('hagw-sea:/entry.mjs')
     (err) => {
       // never dump an embedded module's source into an error line
       const text = (s) => String(s).replace(/data:text\/javascript[^\s'"]*/g, '(embedded module)');
-      process.stderr.write(`hagw-doctor: internal error: ${text((err && err.message) || err)}${process.env.HAGW_DOCTOR_DEBUG ? `\n${text(err && err.stack)}` : ''}\n`);
+      process.stderr.write(
+        `hagw-doctor: internal error: ${text((err && err.message) || err)}${process.env.HAGW_DOCTOR_DEBUG ? `\n${text(err && err.stack)}` : ''}\n`,
+      );
       process.exitCode = 3;
     },
   );

@@ -59,7 +59,10 @@ function collectOptions(flags: CheckFlags): CollectOptions {
 
 function parseOnly(only: string | undefined): string[] | undefined {
   if (!only) return undefined;
-  return only.split(',').map((c) => c.trim()).filter(Boolean);
+  return only
+    .split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
 }
 
 /** `flag`: the option the codes came from, named only when the user gave one (--only). */
@@ -95,7 +98,8 @@ export async function runCheck(flags: CheckFlags, extra: { snapshot?: Snapshot; 
     source = flags.from;
     if (flags.peerSnapshot) snapshot = await withPeerSnapshotFile(snapshot, flags.peerSnapshot);
   }
-  if (flags.kind !== undefined && !['gateway', 'director', 'vip'].includes(flags.kind)) throw new UsageError(`--kind takes gateway, director or vip, not ${flags.kind}`);
+  if (flags.kind !== undefined && !['gateway', 'director', 'vip'].includes(flags.kind))
+    throw new UsageError(`--kind takes gateway, director or vip, not ${flags.kind}`);
   snapshot ??= await collectLive(flags);
   const { analysePair } = await import('./peer/pair.js');
   const report = analysePair(snapshot, { ...(only ? { only } : {}), source, ...(flags.kind ? { kind: flags.kind as 'gateway' | 'director' | 'vip' } : {}) });
@@ -114,7 +118,11 @@ export async function runCheck(flags: CheckFlags, extra: { snapshot?: Snapshot; 
 
 /** check --wire: whose adverts the capture saw ("peer seen" only for another node's). */
 async function wireText(snapshot: Snapshot): Promise<string> {
-  const [{ wireSummaryLines }, { CheckContext }, { visible }] = await Promise.all([import('./vrrp/view.js'), import('./context.js'), import('./report/escape.js')]);
+  const [{ wireSummaryLines }, { CheckContext }, { visible }] = await Promise.all([
+    import('./vrrp/view.js'),
+    import('./context.js'),
+    import('./report/escape.js'),
+  ]);
   return visible(wireSummaryLines(new CheckContext(snapshot)).join('\n')) + '\n';
 }
 
@@ -151,7 +159,10 @@ async function render(report: Report, format: string, flags: CheckFlags): Promis
 }
 
 function notAGateway(report: Report): boolean {
-  return report.findings.some((f) => f.code === 'keepalived-not-installed') || (report.findings.some((f) => f.code === 'keepalived-not-running') && report.instances.length === 0);
+  return (
+    report.findings.some((f) => f.code === 'keepalived-not-installed') ||
+    (report.findings.some((f) => f.code === 'keepalived-not-running') && report.instances.length === 0)
+  );
 }
 
 function notAGatewayHint(report: Report): string {
@@ -167,7 +178,10 @@ export function demoScenarios(): string[] {
   const emb = embedded();
   if (emb) return [...emb.demoNames].sort();
   try {
-    return readdirSync(demoDir()).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
+    return readdirSync(demoDir())
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.replace(/\.json$/, ''))
+      .sort();
   } catch {
     return [];
   }
@@ -208,11 +222,16 @@ function interactive(flags: CheckFlags): boolean {
 
 /** The full-screen app needs a terminal on both ends that can draw it: TERM=dumb, an unset or
  *  unknown TERM, or no TTY get the text report instead (docs/app.md). */
-export function ttyApp(env: NodeJS.ProcessEnv = process.env, stdin: { isTTY?: boolean } = process.stdin, stdout: { isTTY?: boolean } = process.stdout): boolean {
+export function ttyApp(
+  env: NodeJS.ProcessEnv = process.env,
+  stdin: { isTTY?: boolean } = process.stdin,
+  stdout: { isTTY?: boolean } = process.stdout,
+): boolean {
   return stdin.isTTY === true && stdout.isTTY === true && capableTerm(env.TERM);
 }
 
-const KNOWN_TERMS = /^(xterm|screen|tmux|rxvt|vt(100|102|220|320|420|52\d)|linux|ansi|alacritty|kitty|foot|wezterm|st(-|$)|putty|konsole|gnome|iterm|eterm|cygwin|mintty|contour|ghostty|vte|rio)/i;
+const KNOWN_TERMS =
+  /^(xterm|screen|tmux|rxvt|vt(100|102|220|320|420|52\d)|linux|ansi|alacritty|kitty|foot|wezterm|st(-|$)|putty|konsole|gnome|iterm|eterm|cygwin|mintty|contour|ghostty|vte|rio)/i;
 
 export function capableTerm(term: string | undefined): boolean {
   if (!term || term === 'dumb' || term === 'unknown') return false;
@@ -223,17 +242,17 @@ function addCheckOptions(cmd: Command, Option: typeof import('commander').Option
   cmd
     .option('--json', 'the JSON report (schema hagw-doctor.report/v1)')
     .addOption(new Option('--format <format>', 'text, json, prometheus or junit'))
-    .option('--config <file>', 'keepalived.conf to read (default: the running keepalived\'s -f, else /etc/keepalived/keepalived.conf)')
-    .option('--peer-config <file>', 'the other node\'s keepalived.conf, to check the pair for consistency')
-    .option('--peer-snapshot <file>', 'the other node\'s `hagw-doctor snapshot`: its config and interfaces, for pair checks')
+    .option('--config <file>', "keepalived.conf to read (default: the running keepalived's -f, else /etc/keepalived/keepalived.conf)")
+    .option('--peer-config <file>', "the other node's keepalived.conf, to check the pair for consistency")
+    .option('--peer-snapshot <file>', "the other node's `hagw-doctor snapshot`: its config and interfaces, for pair checks")
     .option('--only <codes>', 'only these finding codes, comma-separated')
     .option('--from <snapshot>', 'analyse a snapshot file instead of this host')
     .option('--wire', 'listen for VRRP adverts on the wire (needs root and tcpdump)')
     .option('--wire-seconds <n>', 'how long to listen with --wire (default: 3 advert intervals)')
     .option('--conntrack-walk', 'allow a full walk of the conntrack table (slow on a busy gateway)')
-    .option('--since <duration>', 'how far back to read keepalived\'s log, e.g. 24h (default 24h)')
+    .option('--since <duration>', "how far back to read keepalived's log, e.g. 24h (default 24h)")
     .option('--kind <kind>', 'what this host is: gateway, director or vip (default: inferred from the config, notify scripts and rules)')
-    .option('-o, --output <file>', 'write the report to FILE, replaced atomically (for node_exporter\'s textfile collector)');
+    .option('-o, --output <file>', "write the report to FILE, replaced atomically (for node_exporter's textfile collector)");
   // not on the bare program: its options are parsed before any subcommand's, and `generate --peer
   // ADDR` (the peer's address) or `watch --peer` must reach their own command
   if (opts.peer)
@@ -264,28 +283,30 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     process.exitCode = await runCheck(flags);
   });
 
-  addCheckOptions(program.command('check').description('run every check against this host (or a snapshot) and report'), Option).action(async (_flags: CheckFlags, cmd: Command) => {
-    process.exitCode = await runCheck(cmd.optsWithGlobals<CheckFlags>());
-  });
+  addCheckOptions(program.command('check').description('run every check against this host (or a snapshot) and report'), Option).action(
+    async (_flags: CheckFlags, cmd: Command) => {
+      process.exitCode = await runCheck(cmd.optsWithGlobals<CheckFlags>());
+    },
+  );
 
   addCheckOptions(program.command('demo [scenario]').description('the doctor on a recorded snapshot of a broken lab pair (fixes shown, never applied)'), Option)
     .addHelpText('after', () => {
       const all = demoScenarios();
-      return all.length ? `\nScenarios (default ${all.includes('ip-forward-off') ? 'ip-forward-off' : all[0]}):\n${all.map((s) => `  ${s}`).join('\n')}\n` : `\nNo demo snapshots found in ${demoDir()}.\n`;
+      return all.length
+        ? `\nScenarios (default ${all.includes('ip-forward-off') ? 'ip-forward-off' : all[0]}):\n${all.map((s) => `  ${s}`).join('\n')}\n`
+        : `\nNo demo snapshots found in ${demoDir()}.\n`;
     })
-    .action(
-    async (scenario: string | undefined, _flags: CheckFlags, cmd: Command) => {
+    .action(async (scenario: string | undefined, _flags: CheckFlags, cmd: Command) => {
       process.exitCode = await runDemo(scenario, cmd.optsWithGlobals<CheckFlags>());
-    },
-  );
+    });
 
   program
     .command('snapshot')
     .description('record every raw probe as one JSON document (for offline analysis or a support ticket)')
     .option('-o, --output <file>', 'write to this file (default: standard output)')
     .option('--config <file>', 'keepalived.conf to read')
-    .option('--peer-config <file>', 'the other node\'s keepalived.conf')
-    .option('--peer-snapshot <file>', 'the other node\'s snapshot')
+    .option('--peer-config <file>', "the other node's keepalived.conf")
+    .option('--peer-snapshot <file>', "the other node's snapshot")
     .option('--peer <[user@]host>', 'the other node over SSH: its snapshot is embedded in this one')
     .option('--ssh-config <file>', 'ssh_config for --peer (passed to ssh as -F)')
     .option('--wire', 'include a VRRP capture')
@@ -321,10 +342,18 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--confirm-timeout <seconds>', 'roll back by itself unless `hagw-doctor confirm` runs within this many seconds')
     .option('--config <file>', 'keepalived.conf to read')
     .option('--from <snapshot>', 'preview the fixes of a snapshot (never applied)')
-    .option('--on-peer <[user@]host>', 'run the fix with the other node\'s own hagw-doctor over SSH (its preview, consent and rollback)')
+    .option('--on-peer <[user@]host>', "run the fix with the other node's own hagw-doctor over SSH (its preview, consent and rollback)")
     .option('--ssh-config <file>', 'ssh_config for --on-peer (passed to ssh as -F)')
     .action(async (codes: string[], _flags: unknown, cmd: Command) => {
-      const flags = cmd.optsWithGlobals<{ dryRun?: boolean; yes?: boolean; confirmTimeout?: string; config?: string; from?: string; onPeer?: string; sshConfig?: string }>();
+      const flags = cmd.optsWithGlobals<{
+        dryRun?: boolean;
+        yes?: boolean;
+        confirmTimeout?: string;
+        config?: string;
+        from?: string;
+        onPeer?: string;
+        sshConfig?: string;
+      }>();
       let confirmTimeout: number | undefined;
       if (flags.confirmTimeout !== undefined) {
         confirmTimeout = Number(flags.confirmTimeout);
@@ -401,11 +430,14 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .requiredOption('--role <role>', 'master or backup')
     .requiredOption('--interface <if>', 'the LAN interface (VRRP and the VIP)')
     .requiredOption('--vip <addr/prefix>', 'the LAN VIP, e.g. 192.168.100.1/24')
-    .requiredOption('--self <addr>', 'this node\'s address on the LAN interface')
-    .requiredOption('--peer <addr>', 'the other node\'s address')
+    .requiredOption('--self <addr>', "this node's address on the LAN interface")
+    .requiredOption('--peer <addr>', "the other node's address")
     .option('--vrid <n>', 'virtual router id, 1-255', '51')
     .option('--priority <n>', 'VRRP priority, 1-254 (default 150 master, 100 backup)')
-    .option('--peer-priority <n>', "the other node's priority (default 100 for a master's peer, 150 for a backup's): this node's must be on the right side of it")
+    .option(
+      '--peer-priority <n>',
+      "the other node's priority (default 100 for a master's peer, 150 for a backup's): this node's must be on the right side of it",
+    )
     .option('--advert-int <s>', 'advert interval in seconds', '1')
     .option('--auth-pass <p>', 'VRRP PASS authentication (8 characters at most)')
     .option('--multicast', 'multicast adverts instead of unicast (not on cloud VPCs)')
@@ -414,8 +446,8 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--wan-vip <addr/prefix>', 'the WAN VIP used as the SNAT source')
     .option('--exclude <cidrs>', 'destinations never SNATed (default 100.64.0.0/10 and the private ranges)')
     .option('--vip6 <addr/prefix>', 'an IPv6 LAN VIP too (VRRPv3 instance VI_LAN6, synced with the IPv4 one)')
-    .option('--self6 <addr>', 'this node\'s IPv6 address on the LAN interface (unicast IPv6 adverts)')
-    .option('--peer6 <addr>', 'the other node\'s IPv6 address (unicast IPv6 adverts)')
+    .option('--self6 <addr>', "this node's IPv6 address on the LAN interface (unicast IPv6 adverts)")
+    .option('--peer6 <addr>', "the other node's IPv6 address (unicast IPv6 adverts)")
     .option('--lvs-nat', 'an LVS-NAT director (with --virtual-server and --real-server)')
     .option('--virtual-server <addr:port>', 'LVS virtual service (with --lvs-nat)')
     .option('--real-server <addr:port,...>', 'LVS real servers (with --lvs-nat)')
@@ -459,7 +491,12 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
       const [{ CHECKS }, view] = await Promise.all([import('../checks/index.js'), import('./codes-view.js')]);
       const known = view.lookupCode(code);
       if (!known) throw new UsageError(`unknown code ${code} (see \`hagw-doctor codes\`)`);
-      process.stdout.write(view.renderExplain(view.codeEntries(CHECKS).find((e) => e.code === known)!, process.stdout.columns ?? 100));
+      process.stdout.write(
+        view.renderExplain(
+          view.codeEntries(CHECKS).find((e) => e.code === known)!,
+          process.stdout.columns ?? 100,
+        ),
+      );
       process.exitCode = 0;
     });
 
@@ -476,7 +513,17 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--node <name>', 'the node name in each event (default: the host name)')
     .option('--check-every <seconds>', 'the light check that reports findings appearing and clearing (default 60; 0: only at start)')
     .action(async (_flags: unknown, cmd: Command) => {
-      const f = cmd.optsWithGlobals<{ format: string; for?: string; peer?: string; sshConfig?: string; wire?: boolean; config?: string; log?: string; node?: string; checkEvery?: string }>();
+      const f = cmd.optsWithGlobals<{
+        format: string;
+        for?: string;
+        peer?: string;
+        sshConfig?: string;
+        wire?: boolean;
+        config?: string;
+        log?: string;
+        node?: string;
+        checkEvery?: string;
+      }>();
       if (f.peer) {
         const { validPeerHost } = await import('./peer/ssh.js');
         if (!validPeerHost(f.peer)) throw new UsageError(`--peer takes a host name or user@host, not ${f.peer}`);
@@ -536,7 +583,9 @@ export async function main(argv: string[]): Promise<number> {
       return 3;
     }
     const e = err as Error;
-    process.stderr.write(`hagw-doctor: internal error: ${visibleLine(e?.message ?? String(err))}${process.env.HAGW_DOCTOR_DEBUG ? `\n${e?.stack}` : ' (HAGW_DOCTOR_DEBUG=1 shows the stack)'}\n`);
+    process.stderr.write(
+      `hagw-doctor: internal error: ${visibleLine(e?.message ?? String(err))}${process.env.HAGW_DOCTOR_DEBUG ? `\n${e?.stack}` : ' (HAGW_DOCTOR_DEBUG=1 shows the stack)'}\n`,
+    );
     return 3;
   }
 }

@@ -32,17 +32,19 @@ export function renderCodesText(entries: readonly CodeEntry[], width = 100): str
 export function renderExplain(e: CodeEntry, width = 100): string {
   const w = Math.min(Math.max(width, 40), 100);
   const para = (label: string, text: string) => [`${label}:`, ...wrap(text, w - 2).map((l) => `  ${l}`)];
-  return [
-    `${e.code} (${e.severity})`,
-    '',
-    ...para('What it means', e.meaning),
-    '',
-    ...para('How it is detected', e.detection),
-    '',
-    ...para('The fix', e.fix),
-    '',
-    ...para('Checked by', e.checks.length ? e.checks.join(', ') : 'no check of this build reports it yet'),
-  ].join('\n') + '\n';
+  return (
+    [
+      `${e.code} (${e.severity})`,
+      '',
+      ...para('What it means', e.meaning),
+      '',
+      ...para('How it is detected', e.detection),
+      '',
+      ...para('The fix', e.fix),
+      '',
+      ...para('Checked by', e.checks.length ? e.checks.join(', ') : 'no check of this build reports it yet'),
+    ].join('\n') + '\n'
+  );
 }
 
 /** docs/codes.md: generated (npm run docs:codes); a unit test fails when it drifts. */
@@ -63,7 +65,18 @@ export function renderCodesMarkdown(entries: readonly CodeEntry[]): string {
     '',
   ];
   for (const e of entries) {
-    out.push(`## ${e.code}`, '', `Severity: **${e.severity}**. ${e.meaning}.`, '', `**How it is detected:** ${e.detection}.`, '', `**The fix:** ${e.fix}.`, '', `**Checked by:** ${e.checks.length ? e.checks.map((c) => `\`${c}\``).join(', ') : 'no check of this build reports it yet'}.`, '');
+    out.push(
+      `## ${e.code}`,
+      '',
+      `Severity: **${e.severity}**. ${e.meaning}.`,
+      '',
+      `**How it is detected:** ${e.detection}.`,
+      '',
+      `**The fix:** ${e.fix}.`,
+      '',
+      `**Checked by:** ${e.checks.length ? e.checks.map((c) => `\`${c}\``).join(', ') : 'no check of this build reports it yet'}.`,
+      '',
+    );
   }
   return out.join('\n');
 }

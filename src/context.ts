@@ -17,7 +17,9 @@ export class SkipCheck extends Error {
 
 /** A probe that did not give its answer: it failed, timed out, was denied, or needs root (a missing file or binary is an answer). */
 export function probeBlind(r: ProbeRecord | undefined): boolean {
-  return r !== undefined && (r.status === 'timeout' || r.status === 'error' || r.status === 'denied' || (r.status === 'skipped' && /root/.test(r.reason ?? '')));
+  return (
+    r !== undefined && (r.status === 'timeout' || r.status === 'error' || r.status === 'denied' || (r.status === 'skipped' && /root/.test(r.reason ?? '')))
+  );
 }
 
 export class CheckContext {

@@ -39,7 +39,11 @@ const FORWARD_ON = /(ip_forward|net\/ipv4\/ip_forward|net\.ipv4\.conf\.all\.forw
 
 function networkOf(address: string, prefix: number): string | undefined {
   if (address.includes(':') || prefix >= 32) return undefined;
-  const n = address.split('.').map(Number).reduce((a, b) => (a << 8) + b, 0) >>> 0;
+  const n =
+    address
+      .split('.')
+      .map(Number)
+      .reduce((a, b) => (a << 8) + b, 0) >>> 0;
   const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
   const net = (n & mask) >>> 0;
   return `${[24, 16, 8, 0].map((s) => (net >>> s) & 255).join('.')}/${prefix}`;
@@ -99,7 +103,14 @@ export function hostKind(ctx: CheckContext): KindVerdict | undefined {
 
     if (gateway.length) return { kind: 'gateway', evidence: gateway.map((e) => `gateway: ${e}`), unread };
     if (director.length) return { kind: 'director', evidence: director.map((e) => `director: ${e}`), unread };
-    const vipEvidence = `vip: no SNAT/MASQUERADE for the VIP networks in the notify scripts or the nat table, no LVS virtual_server${vips.length ? ` (VIPs ${vips.map((v) => v.address).slice(0, 4).join(', ')})` : ''}`;
+    const vipEvidence = `vip: no SNAT/MASQUERADE for the VIP networks in the notify scripts or the nat table, no LVS virtual_server${
+      vips.length
+        ? ` (VIPs ${vips
+            .map((v) => v.address)
+            .slice(0, 4)
+            .join(', ')})`
+        : ''
+    }`;
     return { kind: 'vip', evidence: [vipEvidence, ...unread.map((u) => `could not read ${u}`)], unread };
   });
 }

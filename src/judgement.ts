@@ -37,7 +37,11 @@ export function notJudged(ctx: CheckContext, runs: readonly CheckRun[]): NotJudg
   const fwProbes = [PROBE_IPT_SAVE, PROBE_IPT_NFT, PROBE_IPT_LEGACY, PROBE_NFT].map((id) => ctx.probe(id));
   const blindFw = fwProbes.filter((r) => r?.status === 'timeout' || r?.status === 'error');
   if (blindFw.length && fwProbes.some((r) => r?.status === 'ok' && r.exitCode === 0) && ran('netfilter-vrrp-filter') && !has('netfilter-vrrp-filter')) {
-    out.push({ check: 'firewall', reason: `judged on part of the rules only: ${blindFw.map((r) => `${r!.id}: ${r!.reason ?? r!.status}`).join('; ')}`, core: false });
+    out.push({
+      check: 'firewall',
+      reason: `judged on part of the rules only: ${blindFw.map((r) => `${r!.id}: ${r!.reason ?? r!.status}`).join('; ')}`,
+      core: false,
+    });
   }
   return out;
 }

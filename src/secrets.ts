@@ -92,7 +92,9 @@ export function redactConfigText(text: string): string {
   for (const m of text.matchAll(AUTH_PASS)) {
     const macro = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(unquote(m[2]!));
     if (!macro) continue;
-    out = out.replace(new RegExp(`^([ \\t]*\\$${macro[1]}=)(.*)$`, 'm'), (all, head: string, value: string) => (isRedacted(value.trim()) ? all : `${head}${redactedToken(unquote(value.trim()))}`));
+    out = out.replace(new RegExp(`^([ \\t]*\\$${macro[1]}=)(.*)$`, 'm'), (all, head: string, value: string) =>
+      isRedacted(value.trim()) ? all : `${head}${redactedToken(unquote(value.trim()))}`,
+    );
   }
   return out;
 }
@@ -133,7 +135,10 @@ export function redactSnapshot(snapshot: Snapshot): Snapshot {
   const secrets = snapshotSecrets(snapshot);
   const probes: Record<string, ProbeRecord> = {};
   for (const [id, r] of Object.entries(snapshot.probes)) {
-    const text = (s: string) => scrubText(isConfigProbe(id) ? redactConfigText(s) : s, secrets, redactedToken).replace(WIRE_AUTH, (all, a: string, v: string, b: string) => (isRedacted(v) ? all : `${a}${redactedToken(v)}${b}`));
+    const text = (s: string) =>
+      scrubText(isConfigProbe(id) ? redactConfigText(s) : s, secrets, redactedToken).replace(WIRE_AUTH, (all, a: string, v: string, b: string) =>
+        isRedacted(v) ? all : `${a}${redactedToken(v)}${b}`,
+      );
     let stdout = text(r.stdout);
     if (id === 'peer-snapshot' && r.status === 'ok') {
       try {

@@ -72,14 +72,26 @@ export function daemonStatus(ctx: CheckContext): DaemonStatus {
     }
     const blind = unverifiable(procs);
     if (blind.length) {
-      return { running: 'unknown', daemons: [], why: `needs root: ${blind.length === 1 ? 'a process' : `${blind.length} processes`} named keepalived (pid ${blind.map((p) => p.pid).slice(0, 4).join(', ')}) cannot be verified (/proc/PID/exe, /proc/PID/ns/net are root's)` };
+      return {
+        running: 'unknown',
+        daemons: [],
+        why: `needs root: ${blind.length === 1 ? 'a process' : `${blind.length} processes`} named keepalived (pid ${blind
+          .map((p) => p.pid)
+          .slice(0, 4)
+          .join(', ')}) cannot be verified (/proc/PID/exe, /proc/PID/ns/net are root's)`,
+      };
     }
     // hidepid: root's processes are invisible to this user, so none seen proves nothing
     if (!ctx.isRoot && ctx.output('proc-pid1-visible')?.trim() === 'no') {
-      return { running: 'unknown', daemons: [], why: 'needs root: /proc hides other users\' processes (hidepid), so keepalived cannot be seen' };
+      return { running: 'unknown', daemons: [], why: "needs root: /proc hides other users' processes (hidepid), so keepalived cannot be seen" };
     }
     // without root no daemon can be verified (its /proc/PID/exe, its namespace), so none found proves nothing
-    if (!ctx.isRoot) return { running: 'unknown', daemons: [], why: 'needs root: whether keepalived runs here cannot be verified without root (/proc/PID/exe, /proc/PID/ns/net)' };
+    if (!ctx.isRoot)
+      return {
+        running: 'unknown',
+        daemons: [],
+        why: 'needs root: whether keepalived runs here cannot be verified without root (/proc/PID/exe, /proc/PID/ns/net)',
+      };
     return { running: 'no', daemons: [] };
   });
 }
@@ -200,8 +212,12 @@ export function instanceStates(ctx: CheckContext): InstanceState[] {
       const logSays = last ? { state: last.state, since: last.time, ...(last.ts !== undefined ? { sinceIso: isoTime(last.ts) } : {}) } : undefined;
       const withLog = (st: InstanceState): InstanceState => {
         if (!logSays) return st;
-        if (logSays.state === st.state) return { ...st, ...(logSays.since ? { since: logSays.since } : {}), ...(logSays.sinceIso ? { sinceIso: logSays.sinceIso } : {}) };
-        return { ...st, contested: `keepalived's log (${events!.probe}) says ${logSays.state}${logSays.since ? ` since ${logSays.since}` : ''}; the ${st.source.startsWith('data dump') ? 'data dump' : 'addresses'} decide` };
+        if (logSays.state === st.state)
+          return { ...st, ...(logSays.since ? { since: logSays.since } : {}), ...(logSays.sinceIso ? { sinceIso: logSays.sinceIso } : {}) };
+        return {
+          ...st,
+          contested: `keepalived's log (${events!.probe}) says ${logSays.state}${logSays.since ? ` since ${logSays.since}` : ''}; the ${st.source.startsWith('data dump') ? 'data dump' : 'addresses'} decide`,
+        };
       };
       const dumped = dump?.get(inst.name);
       if (dumped && KNOWN_STATES.has(dumped)) {
@@ -215,10 +231,24 @@ export function instanceStates(ctx: CheckContext): InstanceState[] {
       if (vips.length && vipsHeld.length === vips.length) return withLog({ ...base, state: 'MASTER', source: 'VIP presence (all VIPs held)' });
       if (vips.length && vipsHeld.length === 0) {
         // without VIPs keepalived is BACKUP, FAULT or INIT: the log may tell which, never MASTER
-        if (logSays && STANDBY.has(logSays.state)) return { ...base, state: logSays.state as InstanceState['state'], source: `VIP presence (no VIP held) and the log (${events!.probe})`, ...(logSays.since ? { since: logSays.since } : {}), ...(logSays.sinceIso ? { sinceIso: logSays.sinceIso } : {}) };
+        if (logSays && STANDBY.has(logSays.state))
+          return {
+            ...base,
+            state: logSays.state as InstanceState['state'],
+            source: `VIP presence (no VIP held) and the log (${events!.probe})`,
+            ...(logSays.since ? { since: logSays.since } : {}),
+            ...(logSays.sinceIso ? { sinceIso: logSays.sinceIso } : {}),
+          };
         return withLog({ ...base, state: 'BACKUP', source: 'VIP presence (no VIP held)' });
       }
-      if (logSays) return { ...base, state: logSays.state, source: `log (${events!.probe}), VIPs ${vips.length ? 'partly held' : 'none configured'}`, ...(logSays.since ? { since: logSays.since } : {}), ...(logSays.sinceIso ? { sinceIso: logSays.sinceIso } : {}) };
+      if (logSays)
+        return {
+          ...base,
+          state: logSays.state,
+          source: `log (${events!.probe}), VIPs ${vips.length ? 'partly held' : 'none configured'}`,
+          ...(logSays.since ? { since: logSays.since } : {}),
+          ...(logSays.sinceIso ? { sinceIso: logSays.sinceIso } : {}),
+        };
       return { ...base, state: 'UNKNOWN', source: `no data dump, no log line of the daemon, VIPs ${vips.length ? 'partly held' : 'none configured'}` };
     });
   });

@@ -62,25 +62,25 @@ export function App({ session, color, initial, onExit }: AppProps) {
   return (
     <ColorContext.Provider value={color}>
       <KeyBusProvider>
-      <Shell session={session} help={help} setHelp={setHelp} typing={typing} exit={exit} onExit={onExit} goHome={goHome}>
-        <AppContext.Provider
-          value={useMemo<AppContextValue>(
-            () => ({ session, services: session.services, push, pop, popTo, bodyHeight, columns, active: !help, setTyping }),
-            [session, push, pop, popTo, bodyHeight, columns, help, setTyping],
-          )}
-        >
-          <Box flexDirection="column" width={columns}>
-            <Header />
-            {help ? (
-              <Help route={stack[stack.length - 1]!.name} />
-            ) : (
-              <Suspense fallback={<ToneText tone="muted">loading…</ToneText>}>
-                <Current route={stack[stack.length - 1]!} />
-              </Suspense>
+        <Shell session={session} help={help} setHelp={setHelp} typing={typing} exit={exit} onExit={onExit} goHome={goHome}>
+          <AppContext.Provider
+            value={useMemo<AppContextValue>(
+              () => ({ session, services: session.services, push, pop, popTo, bodyHeight, columns, active: !help, setTyping }),
+              [session, push, pop, popTo, bodyHeight, columns, help, setTyping],
             )}
-          </Box>
-        </AppContext.Provider>
-      </Shell>
+          >
+            <Box flexDirection="column" width={columns}>
+              <Header />
+              {help ? (
+                <Help route={stack[stack.length - 1]!.name} />
+              ) : (
+                <Suspense fallback={<ToneText tone="muted">loading…</ToneText>}>
+                  <Current route={stack[stack.length - 1]!} />
+                </Suspense>
+              )}
+            </Box>
+          </AppContext.Provider>
+        </Shell>
       </KeyBusProvider>
     </ColorContext.Provider>
   );
@@ -128,34 +128,37 @@ function Shell({ session, help, setHelp, typing, exit, onExit, goHome, children 
     }
   }, [state.quitRequested, state.applying, exit, onExit]);
 
-  useKeys((input, key) => {
-    if (key.ctrl && input === 'c') {
-      if (session.getState().applying) {
-        // the engine traps SIGINT: it finishes the current step, rolls back, and apply returns
-        process.kill(process.pid, 'SIGINT');
+  useKeys(
+    (input, key) => {
+      if (key.ctrl && input === 'c') {
+        if (session.getState().applying) {
+          // the engine traps SIGINT: it finishes the current step, rolls back, and apply returns
+          process.kill(process.pid, 'SIGINT');
+        }
+        session.requestQuit();
+        return;
       }
-      session.requestQuit();
-      return;
-    }
-    if (key.home || (input === 'h' && !typing.current && !key.ctrl && !key.meta)) {
-      if (session.getState().applying) setNote('a change is being applied: h works once it is done');
-      else {
-        setHelp(false);
-        goHome();
+      if (key.home || (input === 'h' && !typing.current && !key.ctrl && !key.meta)) {
+        if (session.getState().applying) setNote('a change is being applied: h works once it is done');
+        else {
+          setHelp(false);
+          goHome();
+        }
+        return;
       }
-      return;
-    }
-    if (typing.current) return;
-    if (help) {
-      if (key.escape || input === '?' || input === 'q') setHelp(false);
-      return;
-    }
-    if (input === '?') setHelp(true);
-    else if (input === 'q') {
-      if (session.getState().applying) setNote('a change is being applied: q works once it is done (Ctrl+C stops it and rolls back)');
-      else session.requestQuit();
-    }
-  }, { isActive: true });
+      if (typing.current) return;
+      if (help) {
+        if (key.escape || input === '?' || input === 'q') setHelp(false);
+        return;
+      }
+      if (input === '?') setHelp(true);
+      else if (input === 'q') {
+        if (session.getState().applying) setNote('a change is being applied: q works once it is done (Ctrl+C stops it and rolls back)');
+        else session.requestQuit();
+      }
+    },
+    { isActive: true },
+  );
 
   return (
     <Box flexDirection="column">
@@ -178,7 +181,10 @@ const SCREEN_HELP: Record<Route['name'], string[]> = {
   finding: ['A finding: what is wrong, why it matters, the evidence and the fix. f opens the fix,', 'y copies its commands (OSC 52).'],
   fix: ['A fix: the exact commands and files first; nothing changes until you consent.'],
   setup: ['The form: one question a step, checked as you type and on Enter; Esc goes back one', 'question, h home (your answers are kept).'],
-  triage: ['Triage, live: state since when, transitions with their causes, VIPs, the peer (w follows', 'its adverts on the wire), the latest events; r re-checks. Nothing needs a key to update.'],
+  triage: [
+    'Triage, live: state since when, transitions with their causes, VIPs, the peer (w follows',
+    'its adverts on the wire), the latest events; r re-checks. Nothing needs a key to update.',
+  ],
   changes: ["Changes made here: this node's changes. Enter shows the steps, c confirms a pending one,", 'u undoes one (after y).'],
 };
 
@@ -192,7 +198,7 @@ function Help({ route }: { route: Route['name'] }) {
     '  Esc          back (one step; in a form, the previous question)',
     '  h or Home    home, from any screen (Home also while typing)',
     '  r            run the checks again (Diagnose, Triage)',
-    '  w            Triage: follow the peer\'s adverts on the wire (on/off)',
+    "  w            Triage: follow the peer's adverts on the wire (on/off)",
     '  y            copy the command shown to the clipboard (OSC 52) where offered',
     '  f            open the fix of a finding',
     '  a            apply a fix (after the preview; typed "apply" for disruptive ones)',
@@ -207,7 +213,13 @@ function Help({ route }: { route: Route['name'] }) {
     'roll back on failure). Ctrl+C during a change stops after the current step and rolls back.',
   ];
   return (
-    <Screen title="Help" keys={[['j/k', 'scroll'], ['Esc/?', 'close']]}>
+    <Screen
+      title="Help"
+      keys={[
+        ['j/k', 'scroll'],
+        ['Esc/?', 'close'],
+      ]}
+    >
       <HelpBody lines={lines} />
     </Screen>
   );

@@ -4,7 +4,6 @@ import type { CollectOptions, Finding, FixPlan, Snapshot } from '../types.js';
 import type { AppServices, ApplyOutcome, FixPreview, GeneratedFile, GenerateOutcome, HostInterface } from './services.js';
 import { CONFIRM_WORD, planPreviewLines } from './logic/findings.js';
 
-
 /** validateGenerateInput wants --out: the form asks for the directory last, so a placeholder until then. */
 const PENDING_OUT = '/nonexistent/hagw-doctor-preview';
 
@@ -18,7 +17,11 @@ function fileOrder(p: string): number {
   return ['keepalived.conf', 'scripts/', 'sysctl.conf', 'rules.v4', 'INSTALL.md'].findIndex((x) => p === x || (x.endsWith('/') && p.startsWith(x))) >>> 0;
 }
 
-export function liveServices(opts: { options?: CollectOptions; demo?: { scenario: string; snapshot: Snapshot; scenarios: string[] }; env?: NodeJS.ProcessEnv }): AppServices {
+export function liveServices(opts: {
+  options?: CollectOptions;
+  demo?: { scenario: string; snapshot: Snapshot; scenarios: string[] };
+  env?: NodeJS.ProcessEnv;
+}): AppServices {
   const env = opts.env ?? process.env;
   const demo = opts.demo;
   const services: AppServices = {
@@ -44,7 +47,12 @@ export function liveServices(opts: { options?: CollectOptions; demo?: { scenario
     async preview(plan, snapshot): Promise<FixPreview> {
       if (demo) {
         // the demo's files are the recorded ones, not this host's
-        return { lines: planPreviewLines(plan, snapshot), backup: [], irreversible: plan.touches.conntrack ? ['deleted conntrack entries'] : [], confirmWord: plan.risk === 'disruptive' ? CONFIRM_WORD : null };
+        return {
+          lines: planPreviewLines(plan, snapshot),
+          backup: [],
+          irreversible: plan.touches.conntrack ? ['deleted conntrack entries'] : [],
+          confirmWord: plan.risk === 'disruptive' ? CONFIRM_WORD : null,
+        };
       }
       const { planPreview } = await import('../change/index.js');
       const { previewFromModel } = await import('./logic/preview.js');
@@ -99,20 +107,45 @@ export function liveServices(opts: { options?: CollectOptions; demo?: { scenario
         targets: req.findings.map((f: Finding) => ({ code: f.code, ...(f.subject !== undefined ? { subject: f.subject } : {}) })),
         recheck: async () => {
           const r = await req.recheck();
-          return { codes: r.findings.map((f) => f.code), findings: r.findings.map((f) => ({ code: f.code, ...(f.subject !== undefined ? { subject: f.subject } : {}) })) };
+          return {
+            codes: r.findings.map((f) => f.code),
+            findings: r.findings.map((f) => ({ code: f.code, ...(f.subject !== undefined ? { subject: f.subject } : {}) })),
+          };
         },
         ...(req.confirmTimeout ? { confirmTimeout: req.confirmTimeout } : {}),
         onStep: (e) => {
           if (e.type === 'step-start') req.onStep({ index: e.index, total, text: e.label, status: 'running' });
-          else if (e.type === 'step-done') req.onStep({ index: e.index, total, text: e.label, status: e.status === 'moved' ? 'failed' : e.status, ...(e.message ? { detail: e.message } : {}) });
+          else if (e.type === 'step-done')
+            req.onStep({
+              index: e.index,
+              total,
+              text: e.label,
+              status: e.status === 'moved' ? 'failed' : e.status,
+              ...(e.message ? { detail: e.message } : {}),
+            });
           else if (e.type === 'recheck-start') req.onStep({ index: total, total, text: 're-check', status: 'running' });
-          else if (e.type === 'recheck-done') req.onStep({ index: total, total, text: 're-check', status: e.remaining.length ? 'failed' : 'done', ...(e.remaining.length ? { detail: `still reported: ${e.remaining.join(', ')}` } : {}) });
+          else if (e.type === 'recheck-done')
+            req.onStep({
+              index: total,
+              total,
+              text: 're-check',
+              status: e.remaining.length ? 'failed' : 'done',
+              ...(e.remaining.length ? { detail: `still reported: ${e.remaining.join(', ')}` } : {}),
+            });
           else if (e.type === 'rollback-action') req.onStep({ index: total + 1, total, text: e.message, status: e.ok ? 'restored' : 'failed' });
           else if (e.type === 'notice') req.onStep({ index: -1, total, text: e.message, status: 'done' });
         },
       });
       const status: ApplyOutcome['status'] =
-        res.outcome === 'applied' || res.outcome === 'pending' ? 'applied' : res.outcome === 'nothing-to-do' ? 'nothing-to-do' : res.outcome === 'refused' ? 'refused' : res.outcome === 'not-cleared' ? 'rolled-back' : 'failed';
+        res.outcome === 'applied' || res.outcome === 'pending'
+          ? 'applied'
+          : res.outcome === 'nothing-to-do'
+            ? 'nothing-to-do'
+            : res.outcome === 'refused'
+              ? 'refused'
+              : res.outcome === 'not-cleared'
+                ? 'rolled-back'
+                : 'failed';
       const pendingUntil = res.outcome === 'pending' ? /at (\S+) unless confirmed/.exec(res.message)?.[1] : undefined;
       return { status, message: res.message, ...(res.id ? { changeId: res.id } : {}), ...(pendingUntil ? { pendingUntil } : {}) };
     };
@@ -154,7 +187,11 @@ function interfacesFromSnapshot(snapshot: Snapshot): HostInterface[] {
   const r = snapshot.probes['ip-addr'];
   if (r?.status !== 'ok') return [];
   try {
-    const links = JSON.parse(r.stdout) as Array<{ ifname?: string; flags?: string[]; addr_info?: Array<{ family?: string; local?: string; prefixlen?: number }> }>;
+    const links = JSON.parse(r.stdout) as Array<{
+      ifname?: string;
+      flags?: string[];
+      addr_info?: Array<{ family?: string; local?: string; prefixlen?: number }>;
+    }>;
     return links.map((l) => ({
       name: l.ifname ?? '?',
       ipv4: (l.addr_info ?? []).filter((a) => a.family === 'inet' && a.local).map((a) => `${a.local}/${a.prefixlen ?? 32}`),

@@ -19,7 +19,14 @@ export async function runInk(opts: RunAppOptions): Promise<number> {
   // the bundler includes them.
   setTimeout(() => {
     void session.diagnose();
-    for (const load of [() => import('./screens/diagnose.js'), () => import('./screens/finding.js'), () => import('./screens/fix.js'), () => import('./screens/setup.js'), () => import('./screens/triage.js'), () => import('./screens/changes.js')]) {
+    for (const load of [
+      () => import('./screens/diagnose.js'),
+      () => import('./screens/finding.js'),
+      () => import('./screens/fix.js'),
+      () => import('./screens/setup.js'),
+      () => import('./screens/triage.js'),
+      () => import('./screens/changes.js'),
+    ]) {
       void load().catch(() => undefined);
     }
   }, 0);

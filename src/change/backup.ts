@@ -89,7 +89,8 @@ export async function takeBackup(plan: FixPlan, dir: string, paths: ChangePaths)
         if (err.code !== 'ENOENT') throw new BackupFailed(`refusing ${file}: ${err.message}`);
       });
       const st = await lstat(real);
-      if (st.isSymbolicLink()) throw new BackupFailed(`refusing ${file}: it is a symbolic link (to ${await readlink(real).catch(() => '?')}); the doctor never writes through links`);
+      if (st.isSymbolicLink())
+        throw new BackupFailed(`refusing ${file}: it is a symbolic link (to ${await readlink(real).catch(() => '?')}); the doctor never writes through links`);
       if (!st.isFile()) throw new BackupFailed(`${file} is not a regular file; a plan writes files only`);
       const saved = `file-${n++}`;
       await writeFile(path.join(dir, saved), await readFile(real), { mode: 0o600 });
@@ -159,7 +160,12 @@ function routeLines(text: string): string[] {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !/\bproto kernel\b/.test(l) && !/\btable local\b/.test(l))
-    .map((l) => l.split(/\s+/).filter((w) => !ROUTE_FLAGS.has(w)).join(' '));
+    .map((l) =>
+      l
+        .split(/\s+/)
+        .filter((w) => !ROUTE_FLAGS.has(w))
+        .join(' '),
+    );
 }
 
 function ruleLines(text: string): Array<{ pref: string; sel: string }> {

@@ -120,9 +120,7 @@ export async function runFix(opts: FixOptions, deps: FixDeps): Promise<number> {
       return 3;
     }
     const word = preview.confirmWord;
-    const question = word
-      ? `\nThis change is disruptive. Type "${word}" (or ${opts.codes.join(' / ')}) to apply it: `
-      : '\nApply this change? [y/N] ';
+    const question = word ? `\nThis change is disruptive. Type "${word}" (or ${opts.codes.join(' / ')}) to apply it: ` : '\nApply this change? [y/N] ';
     let answer: string;
     try {
       answer = (await deps.ask(question)).trim();
@@ -144,7 +142,10 @@ export async function runFix(opts: FixOptions, deps: FixDeps): Promise<number> {
     ...(opts.confirmTimeout ? { confirmTimeout: opts.confirmTimeout } : {}),
     recheck: async () => {
       const again = deps.analyse(await deps.collect(collectOptions(opts)), { source: 'live' });
-      return { codes: again.findings.map((f) => f.code), findings: again.findings.map((f) => ({ code: f.code, ...(f.subject !== undefined ? { subject: f.subject } : {}) })) };
+      return {
+        codes: again.findings.map((f) => f.code),
+        findings: again.findings.map((f) => ({ code: f.code, ...(f.subject !== undefined ? { subject: f.subject } : {}) })),
+      };
     },
     onStep: (e) => {
       const line = eventLine(e);
@@ -238,10 +239,14 @@ function undoSummary(m: ChangeManifest): string {
   return [`change ${m.id} (${m.state}, ${m.when}): ${m.plan.summary}`, 'undone step by step, in reverse; each step touches only what it did:'].join('\n');
 }
 
-export async function undoCommand(id: string | undefined, opts: { yes?: boolean; restoreBackup?: boolean } = {}, deps: ConsentDeps = terminalDeps()): Promise<number> {
+export async function undoCommand(
+  id: string | undefined,
+  opts: { yes?: boolean; restoreBackup?: boolean } = {},
+  deps: ConsentDeps = terminalDeps(),
+): Promise<number> {
   const paths = deps.paths ?? changePaths();
   if (id !== undefined && id.trim() === '') {
-    deps.err('hagw-doctor undo: an empty change id; name a change (see `hagw-doctor changes`) or give none for this node\'s latest; nothing changed\n');
+    deps.err("hagw-doctor undo: an empty change id; name a change (see `hagw-doctor changes`) or give none for this node's latest; nothing changed\n");
     return 3;
   }
   if (opts.restoreBackup) {

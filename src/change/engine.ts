@@ -93,7 +93,8 @@ export class PlanInvalid extends Error {
 }
 
 export function stepLabel(step: FixStep): string {
-  if ('write' in step) return `write ${step.write.path} (${Buffer.byteLength(step.write.content)} bytes, mode ${(step.write.mode ?? 0o644).toString(8).padStart(4, '0')})`;
+  if ('write' in step)
+    return `write ${step.write.path} (${Buffer.byteLength(step.write.content)} bytes, mode ${(step.write.mode ?? 0o644).toString(8).padStart(4, '0')})`;
   return describeStep(step).label;
 }
 
@@ -103,13 +104,15 @@ export function validatePlan(plan: FixPlan): void {
   if (!plan.steps.length) throw new PlanInvalid('the plan has no steps');
   plan.steps.forEach((s, i) => {
     if ('argv' in s) {
-      if (!Array.isArray(s.argv) || !s.argv.length || s.argv.some((a) => typeof a !== 'string')) throw new PlanInvalid(`step ${i + 1}: argv must be a non-empty array of strings`);
+      if (!Array.isArray(s.argv) || !s.argv.length || s.argv.some((a) => typeof a !== 'string'))
+        throw new PlanInvalid(`step ${i + 1}: argv must be a non-empty array of strings`);
       for (const u of s.undo ?? []) if (!u.length) throw new PlanInvalid(`step ${i + 1}: an empty undo argv`);
       if (s.rule) {
         const r = s.rule;
         if (!RULE_BINS.test(r.bin)) throw new PlanInvalid(`step ${i + 1}: ${r.bin} is not an iptables binary`);
         if (!/^[a-z]+$/.test(r.table) || !/^[\w.-]+$/.test(r.chain)) throw new PlanInvalid(`step ${i + 1}: bad table or chain`);
-        if (!r.spec.length || (r.op === 'replace' && !r.with?.length)) throw new PlanInvalid(`step ${i + 1}: a rule edit needs its rule${r.op === 'replace' ? ' and its replacement' : ''}`);
+        if (!r.spec.length || (r.op === 'replace' && !r.with?.length))
+          throw new PlanInvalid(`step ${i + 1}: a rule edit needs its rule${r.op === 'replace' ? ' and its replacement' : ''}`);
       }
       // undo is per step: a command that cannot say how it is undone has no place in a plan
       if (!hasOwnUndo(s) && !s.optional) throw new PlanInvalid(`step ${i + 1} (${shellJoin(s.argv)}) has no undo`);
@@ -155,12 +158,24 @@ async function testPauseAtConsent(): Promise<void> {
   await writeFile(`${file}.waiting`, `${process.pid}\n`);
   const until = Date.now() + 120_000;
   while (Date.now() < until) {
-    if (await access(file).then(() => true, () => false)) return;
+    if (
+      await access(file).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-function stepContext(m: ChangeManifest, dir: string, paths: ChangePaths, timeoutMs = STEP_TIMEOUT_MS, expectedFiles?: Record<string, string | null>): StepContext {
+function stepContext(
+  m: ChangeManifest,
+  dir: string,
+  paths: ChangePaths,
+  timeoutMs = STEP_TIMEOUT_MS,
+  expectedFiles?: Record<string, string | null>,
+): StepContext {
   return { paths, backup: m.backup, dir, run: { timeoutMs }, ...(expectedFiles ? { expectedFiles } : {}) };
 }
 
@@ -185,7 +200,13 @@ async function endInFlight(m: ChangeManifest, note: (message: string, ok: boolea
 }
 
 /** Undoes what a change's steps did, in reverse, each step by its own inverse; never a whole table. */
-async function rollbackSteps(m: ChangeManifest, dir: string, paths: ChangePaths, reason: RollbackRecord['reason'], emit: (e: StepEvent) => void): Promise<RollbackRecord> {
+async function rollbackSteps(
+  m: ChangeManifest,
+  dir: string,
+  paths: ChangePaths,
+  reason: RollbackRecord['reason'],
+  emit: (e: StepEvent) => void,
+): Promise<RollbackRecord> {
   const actions: string[] = [];
   let ok = true;
   const note = (message: string, good: boolean) => {
@@ -404,7 +425,14 @@ export async function applyPlan(plan: FixPlan, opts: ApplyOptions): Promise<Appl
       await writeManifest(dir, made);
       const st = rec.status as 'done' | 'failed' | 'tolerated' | 'already' | 'moved';
       emit({ type: 'step-done', index: i, label, status: st, ...(r.message ? { message: r.message } : {}) });
-      await logChange(paths.log, 'step', { id, index: i, label, status: rec.status, ...(r.ran.length ? { ran: r.ran } : {}), ...(r.message ? { message: r.message } : {}) });
+      await logChange(paths.log, 'step', {
+        id,
+        index: i,
+        label,
+        status: rec.status,
+        ...(r.ran.length ? { ran: r.ran } : {}),
+        ...(r.message ? { message: r.message } : {}),
+      });
       if (rec.status === 'moved') {
         failedStep = i;
         moved = `the host changed since the plan was shown, so step ${i + 1} did not run: ${r.message}`;
@@ -426,7 +454,10 @@ export async function applyPlan(plan: FixPlan, opts: ApplyOptions): Promise<Appl
       // the host is already as the plan would make it: no change to keep, confirm or undo
       await killTimer(made.confirm?.timerPid, id);
       await rm(dir, { recursive: true, force: true });
-      const message = `nothing to do: the host already is as this plan would make it (${made.steps.map((s) => s.message).filter(Boolean).join('; ')}); nothing changed`;
+      const message = `nothing to do: the host already is as this plan would make it (${made.steps
+        .map((s) => s.message)
+        .filter(Boolean)
+        .join('; ')}); nothing changed`;
       await logChange(paths.log, 'result', { id, state: 'nothing-to-do', result: message });
       return { id: null, outcome: 'nothing-to-do', exitCode: 0, message };
     }
@@ -446,7 +477,9 @@ export async function applyPlan(plan: FixPlan, opts: ApplyOptions): Promise<Appl
       const sig2 = signals.caught();
       if (sig2) return await finishRollback(made, dir, paths, 'signal', `interrupted by ${sig2} during the re-check`, 'rolled-back', emit);
       if (remaining.length) {
-        const why = recheckError ? `the re-check failed (${recheckError}), so the fix cannot be verified` : `applied, but the re-check still reports ${remaining.join(', ')}`;
+        const why = recheckError
+          ? `the re-check failed (${recheckError}), so the fix cannot be verified`
+          : `applied, but the re-check still reports ${remaining.join(', ')}`;
         const res = await finishRollback(made, dir, paths, 'recheck', why, 'rolled-back', emit);
         return { ...res, outcome: 'not-cleared', exitCode: 2, remaining };
       }
@@ -547,7 +580,8 @@ export async function undoChange(
 ): Promise<CommandOutcome> {
   const paths = opts.paths ?? changePaths();
   const reason = opts.reason ?? 'undo';
-  if (id !== undefined && !/^[\w.-]+$/.test(id)) return { exitCode: 3, message: `not a change id: ${JSON.stringify(id)} (see hagw-doctor changes); nothing changed` };
+  if (id !== undefined && !/^[\w.-]+$/.test(id))
+    return { exitCode: 3, message: `not a change id: ${JSON.stringify(id)} (see hagw-doctor changes); nothing changed` };
   let lock: Lock;
   try {
     lock = opts.waitForLockMs ? await waitForLock(paths.lock, Date.now() + opts.waitForLockMs) : await acquireLock(paths.lock);
@@ -569,11 +603,22 @@ export async function undoChange(
       m = (await nodeChanges(paths, here)).filter((c) => c.state === 'confirmed' || c.state === 'pending' || c.state === 'applying').pop();
       if (!m) return { exitCode: 3, message: `no applied change of this node (${describeNode(here)}) to undo in ${paths.changesDir}` };
     }
-    if (opts.onlyIfPending && m.state !== 'pending' && m.state !== 'applying') return { exitCode: 0, id: m.id, message: `change ${m.id} is ${m.state}; nothing to do` };
-    if (m.state === 'rolled-back' || m.state === 'failed') return { exitCode: 3, id: m.id, message: `change ${m.id} is already ${m.state === 'failed' ? 'failed and rolled back' : 'rolled back'}; nothing changed` };
+    if (opts.onlyIfPending && m.state !== 'pending' && m.state !== 'applying')
+      return { exitCode: 0, id: m.id, message: `change ${m.id} is ${m.state}; nothing to do` };
+    if (m.state === 'rolled-back' || m.state === 'failed')
+      return {
+        exitCode: 3,
+        id: m.id,
+        message: `change ${m.id} is already ${m.state === 'failed' ? 'failed and rolled back' : 'rolled back'}; nothing changed`,
+      };
     const dir = changeDir(paths.changesDir, m.id);
     if (reason !== 'timer') await killTimer(m.confirm?.timerPid, m.id);
-    const why = reason === 'timer' ? `not confirmed by ${m.confirm?.deadline ?? 'the deadline'}` : reason === 'overdue' ? `not confirmed by ${m.confirm?.deadline ?? 'the deadline'} and its rollback timer is gone: rolled back by the next hagw-doctor run` : `undo requested by ${whoAmI().user}`;
+    const why =
+      reason === 'timer'
+        ? `not confirmed by ${m.confirm?.deadline ?? 'the deadline'}`
+        : reason === 'overdue'
+          ? `not confirmed by ${m.confirm?.deadline ?? 'the deadline'} and its rollback timer is gone: rolled back by the next hagw-doctor run`
+          : `undo requested by ${whoAmI().user}`;
     const res = await finishRollback(m, dir, paths, reason, why, 'rolled-back', opts.onStep ?? (() => undefined));
     return { exitCode: res.rollback?.ok ? 0 : 3, id: m.id, message: res.message };
   } finally {

@@ -65,7 +65,13 @@ export async function runArgv(argv: readonly string[], opts: RunOptions = {}): P
   }
   const exitCode = r.exitCode ?? null;
   if (exitCode === 127 && SETPRIV && /failed to execute/.test(stderr)) return { ok: false, exitCode, stdout, stderr, reason: `${file} is not installed` };
-  return { ok: exitCode === 0, exitCode, stdout, stderr, ...(exitCode === 0 ? {} : { reason: `exit status ${exitCode}${stderr.trim() ? `: ${stderr.trim().split('\n')[0]}` : ''}` }) };
+  return {
+    ok: exitCode === 0,
+    exitCode,
+    stdout,
+    stderr,
+    ...(exitCode === 0 ? {} : { reason: `exit status ${exitCode}${stderr.trim() ? `: ${stderr.trim().split('\n')[0]}` : ''}` }),
+  };
 }
 
 /** /proc/PID/stat's start time (field 22), to tell a pid from a reused one. */

@@ -73,7 +73,13 @@ export async function checkTarget(real: string): Promise<'absent' | 'file'> {
 }
 
 /** Writes a file with no-follow semantics (see the top of this file); returns the directories it created. */
-export async function writeFileSafe(real: string, content: string | Buffer, mode: number, owner?: { uid: number; gid: number }, opts: SafeOptions = {}): Promise<string[]> {
+export async function writeFileSafe(
+  real: string,
+  content: string | Buffer,
+  mode: number,
+  owner?: { uid: number; gid: number },
+  opts: SafeOptions = {},
+): Promise<string[]> {
   const dir = path.dirname(real);
   const created = await safeDirChain(dir, opts);
   await checkTarget(real);

@@ -70,7 +70,11 @@ export interface ChangeManifest {
 
 /** Sortable: UTC timestamp, then a short random suffix. */
 export function newChangeId(now = new Date()): string {
-  const t = now.toISOString().replace(/[-:]/g, '').replace('T', '-').replace(/\.(\d{3})Z$/, '.$1');
+  const t = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace('T', '-')
+    .replace(/\.(\d{3})Z$/, '.$1');
   return `${t}-${randomBytes(2).toString('hex')}`;
 }
 
@@ -114,11 +118,27 @@ export class ManifestInvalid extends Error {
 
 const argvSchema = z.array(z.string()).min(1);
 const stepSchema = z.union([
-  z.looseObject({ argv: argvSchema, undo: z.array(z.array(z.string())).optional(), optional: z.boolean().optional(), why: z.string().optional(), rule: z.looseObject({}).optional() }),
-  z.looseObject({ write: z.looseObject({ path: z.string().startsWith('/'), content: z.string(), mode: z.number().int().optional() }), why: z.string().optional() }),
+  z.looseObject({
+    argv: argvSchema,
+    undo: z.array(z.array(z.string())).optional(),
+    optional: z.boolean().optional(),
+    why: z.string().optional(),
+    rule: z.looseObject({}).optional(),
+  }),
+  z.looseObject({
+    write: z.looseObject({ path: z.string().startsWith('/'), content: z.string(), mode: z.number().int().optional() }),
+    why: z.string().optional(),
+  }),
   z.looseObject({ remove: z.looseObject({ path: z.string().startsWith('/') }), why: z.string().optional() }),
 ]);
-const nodeSchema = z.looseObject({ netnsInode: z.number(), netnsDev: z.number(), netnsName: z.string().nullable(), hostname: z.string(), bootId: z.string(), initNetns: z.boolean().optional() });
+const nodeSchema = z.looseObject({
+  netnsInode: z.number(),
+  netnsDev: z.number(),
+  netnsName: z.string().nullable(),
+  hostname: z.string(),
+  bootId: z.string(),
+  initNetns: z.boolean().optional(),
+});
 const manifestSchema = z.looseObject({
   schema: z.literal(MANIFEST_SCHEMA),
   id: z.string().regex(/^[\w.-]+$/),
@@ -139,7 +159,11 @@ const manifestSchema = z.looseObject({
   state: z.enum(['applying', 'pending', 'confirmed', 'rolled-back', 'failed']),
   updatedAt: z.string(),
   steps: z.array(z.looseObject({ index: z.number().int(), status: z.string() })),
-  backup: z.looseObject({ iptables: z.array(z.looseObject({ table: z.string(), saved: z.string() })), sysctl: z.array(z.looseObject({})), files: z.array(z.looseObject({ path: z.string(), exists: z.boolean() })) }),
+  backup: z.looseObject({
+    iptables: z.array(z.looseObject({ table: z.string(), saved: z.string() })),
+    sysctl: z.array(z.looseObject({})),
+    files: z.array(z.looseObject({ path: z.string(), exists: z.boolean() })),
+  }),
   confirm: z.looseObject({ seconds: z.number(), deadline: z.string() }).optional(),
   rollbacks: z.array(z.looseObject({ at: z.string(), ok: z.boolean(), actions: z.array(z.string()) })),
 });

@@ -25,4 +25,3 @@ export function mergePlans(plans: FixPlan[]): FixPlan {
     verifies: union(unique.map((p) => p.verifies)),
   };
 }
-

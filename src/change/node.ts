@@ -94,7 +94,11 @@ export function sameNode(made: NodeId, here: NodeId): boolean {
 }
 
 export function describeNode(n: NodeId): string {
-  const ns = n.netnsName ? `network namespace ${n.netnsName}` : n.netnsInode === INIT_NETNS_INODE ? "the host's network namespace" : 'an unnamed network namespace';
+  const ns = n.netnsName
+    ? `network namespace ${n.netnsName}`
+    : n.netnsInode === INIT_NETNS_INODE
+      ? "the host's network namespace"
+      : 'an unnamed network namespace';
   return `${ns} (inode ${n.netnsInode}) on ${n.hostname || 'an unnamed host'}`;
 }
 

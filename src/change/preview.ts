@@ -83,7 +83,8 @@ function realTarget(paths: ChangePaths, file: string): string | undefined {
 function realTargetOfParent(dir: string, real: string): string | undefined {
   try {
     const r = realpathSync(dir);
-    if (r !== dir) return `REFUSED at apply: ${dir} resolves to ${r} through a symbolic link (the write would land under ${path.join(r, path.relative(dir, real))})`;
+    if (r !== dir)
+      return `REFUSED at apply: ${dir} resolves to ${r} through a symbolic link (the write would land under ${path.join(r, path.relative(dir, real))})`;
   } catch {
     /* a missing directory is created */
   }
@@ -156,9 +157,7 @@ export function planPreview(plan: FixPlan, opts: { paths?: ChangePaths } = {}): 
     ...planFiles(plan).map((f) => `file ${f} (content, mode, owner)`),
     ...(t.routes ? ['IPv4 rules and routes (ip rule, ip route show table all)'] : []),
   ];
-  const irreversible = [
-    ...(t.conntrack ? ['deleted conntrack entries: the kernel re-creates them only from new traffic'] : []),
-  ];
+  const irreversible = [...(t.conntrack ? ['deleted conntrack entries: the kernel re-creates them only from new traffic'] : [])];
   return {
     summary: plan.summary,
     risk: plan.risk,
@@ -202,7 +201,10 @@ export function renderPreview(model: PreviewModel, opts: { color?: boolean } = {
     }
     if (s.realTarget) out.push(`     ${red(s.realTarget)}`);
     if (s.why) out.push(`     why: ${s.why}`);
-    if (s.kind === 'command') out.push(`     undo: ${s.undo.length ? s.undo.join(' && ') : s.undoFromBackup ? 'none of its own (an undo will say so; whole tables are restored only on request)' : 'nothing to undo'}`);
+    if (s.kind === 'command')
+      out.push(
+        `     undo: ${s.undo.length ? s.undo.join(' && ') : s.undoFromBackup ? 'none of its own (an undo will say so; whole tables are restored only on request)' : 'nothing to undo'}`,
+      );
     else out.push('     undo: the file as it was (only while it still holds what this step wrote)');
     if (s.diff) {
       for (const line of s.diff.replace(/\n$/, '').split('\n')) {

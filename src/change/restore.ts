@@ -15,7 +15,11 @@ import type { ChangePaths } from './paths.js';
 import { sha256 } from './steps.js';
 
 const ruleLines = (save: string) => save.split('\n').filter((l) => /^-A /.test(l));
-const nftLines = (ruleset: string) => ruleset.split('\n').map((l) => l.trim()).filter((l) => l && l !== '}');
+const nftLines = (ruleset: string) =>
+  ruleset
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && l !== '}');
 
 interface Now {
   iptables: Record<string, string>;
@@ -39,7 +43,10 @@ async function current(m: ChangeManifest): Promise<Now> {
 
 const fingerprint = (now: Now) => sha256(JSON.stringify(now.iptables) + '\n' + (now.nft ?? ''));
 
-export async function restoreBackupPreview(id: string, paths: ChangePaths): Promise<{ ok: true; text: string; expect: string } | { ok: false; message: string }> {
+export async function restoreBackupPreview(
+  id: string,
+  paths: ChangePaths,
+): Promise<{ ok: true; text: string; expect: string } | { ok: false; message: string }> {
   let m: ChangeManifest;
   try {
     m = await readManifest(changeDir(paths.changesDir, id));
@@ -47,8 +54,10 @@ export async function restoreBackupPreview(id: string, paths: ChangePaths): Prom
     return { ok: false, message: `${(err as Error).message}; nothing changed` };
   }
   const here = await currentNode();
-  if (!sameNode(m.node, here)) return { ok: false, message: `change ${m.id} was made on ${describeNode(m.node)}, not here (${describeNode(here)}); nothing changed` };
-  if (!m.backup.iptables.length && !m.backup.nft) return { ok: false, message: `change ${m.id} backed up no iptables table and no nft ruleset; nothing to restore wholesale` };
+  if (!sameNode(m.node, here))
+    return { ok: false, message: `change ${m.id} was made on ${describeNode(m.node)}, not here (${describeNode(here)}); nothing changed` };
+  if (!m.backup.iptables.length && !m.backup.nft)
+    return { ok: false, message: `change ${m.id} backed up no iptables table and no nft ruleset; nothing to restore wholesale` };
   const dir = changeDir(paths.changesDir, m.id);
   let now: Now;
   try {
@@ -92,7 +101,8 @@ export async function applyRestoreBackup(id: string, paths: ChangePaths, expect:
     const dir = changeDir(paths.changesDir, id);
     const m = await readManifest(dir);
     if (!sameNode(m.node, await currentNode())) return { exitCode: 3, message: `change ${id} was made on another node; nothing changed` };
-    if (fingerprint(await current(m)) !== expect) return { exitCode: 3, message: 'the tables changed since the preview; nothing changed (run it again to see the new preview)' };
+    if (fingerprint(await current(m)) !== expect)
+      return { exitCode: 3, message: 'the tables changed since the preview; nothing changed (run it again to see the new preview)' };
     const lines: string[] = [];
     let ok = true;
     for (const e of m.backup.iptables) {

@@ -70,9 +70,14 @@ export async function detectKeepalivedRestart(): Promise<KeepalivedRestart> {
     };
   }
   if (existsSync('/run/systemd/system')) return { kind: 'systemd', argv: ['systemctl', 'restart', 'keepalived'], how: 'systemd: systemctl restart keepalived' };
-  if (existsSync('/run/openrc') && onPath(['/sbin/rc-service', '/usr/sbin/rc-service', '/bin/rc-service'])) return { kind: 'openrc', argv: ['rc-service', 'keepalived', 'restart'], how: 'OpenRC: rc-service keepalived restart' };
-  if (existsSync('/etc/init.d/keepalived') && onPath(['/usr/sbin/service', '/sbin/service'])) return { kind: 'sysvinit', argv: ['service', 'keepalived', 'restart'], how: 'sysvinit: service keepalived restart' };
+  if (existsSync('/run/openrc') && onPath(['/sbin/rc-service', '/usr/sbin/rc-service', '/bin/rc-service']))
+    return { kind: 'openrc', argv: ['rc-service', 'keepalived', 'restart'], how: 'OpenRC: rc-service keepalived restart' };
+  if (existsSync('/etc/init.d/keepalived') && onPath(['/usr/sbin/service', '/sbin/service']))
+    return { kind: 'sysvinit', argv: ['service', 'keepalived', 'restart'], how: 'sysvinit: service keepalived restart' };
   if (running) return reload('the running');
   const init = await readlink('/proc/1/exe').catch(() => 'pid 1');
-  return { kind: 'none', how: `no service manager that knows keepalived was found (pid 1 is ${init}) and keepalived is not running: start it yourself, e.g. \`keepalived -f /etc/keepalived/keepalived.conf\`` };
+  return {
+    kind: 'none',
+    how: `no service manager that knows keepalived was found (pid 1 is ${init}) and keepalived is not running: start it yourself, e.g. \`keepalived -f /etc/keepalived/keepalived.conf\``,
+  };
 }

@@ -218,7 +218,12 @@ async function execNft(step: { argv: string[] }, n: NftAdd, ctx: StepContext): P
   if (n.what === 'table' || n.what === 'chain') {
     const list = n.what === 'table' ? ['nft', 'list', 'table', n.family, n.table] : ['nft', 'list', 'chain', n.family, n.table, n.chain!];
     const x = await runArgv(list);
-    if (x.ok) return { status: 'already', message: `nft ${n.what} ${n.family} ${n.table}${n.chain ? ` ${n.chain}` : ''} exists already; left as it is (and not removed by an undo)`, ran };
+    if (x.ok)
+      return {
+        status: 'already',
+        message: `nft ${n.what} ${n.family} ${n.table}${n.chain ? ` ${n.chain}` : ''} exists already; left as it is (and not removed by an undo)`,
+        ran,
+      };
     const r = await run(step.argv, ctx, ran);
     if (!r.ok) return { status: 'failed', message: r.reason ?? 'failed', exitCode: r.exitCode, ran };
     const inverse = n.what === 'table' ? [['nft', 'delete', 'table', n.family, n.table]] : [['nft', 'delete', 'chain', n.family, n.table, n.chain!]];
@@ -281,7 +286,11 @@ async function execFile(step: Extract<FixStep, { write: unknown }> | Extract<Fix
     const now = await fileSha(real);
     const expected = ctx.expectedFiles?.[file];
     if (expected !== undefined && expected !== now) {
-      return { status: 'moved', message: `${file} changed since the plan was shown (${expected === null ? 'it was absent' : now === null ? 'it was removed' : 'its content differs'}); not written`, ran: [] };
+      return {
+        status: 'moved',
+        message: `${file} changed since the plan was shown (${expected === null ? 'it was absent' : now === null ? 'it was removed' : 'its content differs'}); not written`,
+        ran: [],
+      };
     }
     if ('write' in step) {
       const wrote = sha256(step.write.content);
@@ -310,7 +319,11 @@ async function restoreSaved(ctx: StepContext, f: FileBackup): Promise<string> {
   return `restored ${f.path} from the backup`;
 }
 
-async function undoFile(step: Extract<FixStep, { write: unknown }> | Extract<FixStep, { remove: unknown }>, rec: StepRecord, ctx: StepContext): Promise<{ ok: boolean; lines: string[] }> {
+async function undoFile(
+  step: Extract<FixStep, { write: unknown }> | Extract<FixStep, { remove: unknown }>,
+  rec: StepRecord,
+  ctx: StepContext,
+): Promise<{ ok: boolean; lines: string[] }> {
   const file = 'write' in step ? step.write.path : step.remove.path;
   const saved = ctx.backup.files.find((f) => f.path === file);
   if (!saved) return { ok: false, lines: [`${file}: not in the backup; left as it is`] };
@@ -322,7 +335,12 @@ async function undoFile(step: Extract<FixStep, { write: unknown }> | Extract<Fix
       const was = saved.exists ? sha256(await readFile(path.join(ctx.dir, saved.saved!))) : null;
       if (now === was) return { ok: true, lines: [`${file} is as it was before the change already`] };
       if (now !== wrote) {
-        return { ok: false, lines: [`${file} changed since the change wrote it; left as it is (its content before the change is in ${saved.saved ? path.join(ctx.dir, saved.saved) : 'the backup: it did not exist'})`] };
+        return {
+          ok: false,
+          lines: [
+            `${file} changed since the change wrote it; left as it is (its content before the change is in ${saved.saved ? path.join(ctx.dir, saved.saved) : 'the backup: it did not exist'})`,
+          ],
+        };
       }
     } else if (now !== null) {
       return { ok: false, lines: [`${file} exists again (re-created since the change removed it); left as it is`] };
@@ -346,7 +364,13 @@ export async function execStep(step: FixStep, ctx: StepContext): Promise<StepOut
     if (sysctl) return execSysctl(step, sysctl, ctx);
     const ran: string[][] = [];
     const r = await run(step.argv, ctx, ran);
-    return { status: r.ok ? 'done' : 'failed', exitCode: r.exitCode, ran, ...(r.ok ? {} : { message: r.reason ?? 'failed' }), ...(step.undo ? { inverse: step.undo } : {}) };
+    return {
+      status: r.ok ? 'done' : 'failed',
+      exitCode: r.exitCode,
+      ran,
+      ...(r.ok ? {} : { message: r.reason ?? 'failed' }),
+      ...(step.undo ? { inverse: step.undo } : {}),
+    };
   }
   return execFile(step, ctx);
 }
@@ -358,12 +382,19 @@ export async function undoStep(step: FixStep, rec: StepRecord, ctx: StepContext,
     const maybe = rec.status === 'running';
     const inverse = rec.inverse ?? (parseNftAdd(step.argv) ? undefined : step.undo);
     if (maybe && parseNftAdd(step.argv)) {
-      return { ok: false, lines: [`${shellJoin(step.argv)} was interrupted: whether it ran is unknown and it left no handle; check \`nft list ruleset\` (the ruleset before the change is in the backup of ${changeId})`] };
+      return {
+        ok: false,
+        lines: [
+          `${shellJoin(step.argv)} was interrupted: whether it ran is unknown and it left no handle; check \`nft list ruleset\` (the ruleset before the change is in the backup of ${changeId})`,
+        ],
+      };
     }
     if (!inverse) {
       return {
         ok: false,
-        lines: [`${shellJoin(step.argv)} has no undo of its own; nothing was restored wholesale. To put whole tables back from the backup, run \`hagw-doctor undo ${changeId} --restore-backup\` (it shows every rule it would remove first)`],
+        lines: [
+          `${shellJoin(step.argv)} has no undo of its own; nothing was restored wholesale. To put whole tables back from the backup, run \`hagw-doctor undo ${changeId} --restore-backup\` (it shows every rule it would remove first)`,
+        ],
       };
     }
     if (!inverse.length) return { ok: true, lines: [`${shellJoin(step.argv)}: nothing to undo (${step.why ?? 'it cannot be undone'})`] };
@@ -408,7 +439,11 @@ export function describeStep(step: FixStep): { label: string; undo: string[] } {
   if ('argv' in step) {
     const n = parseNftAdd(step.argv);
     if (n?.what === 'rule') return { label: shellJoin(step.argv), undo: [`nft delete rule ${n.family} ${n.table} ${n.chain} handle <the handle it gets>`] };
-    if (n) return { label: `${shellJoin(step.argv)}   (skipped if it exists already)`, undo: [n.what === 'table' ? `nft delete table ${n.family} ${n.table}` : `nft delete chain ${n.family} ${n.table} ${n.chain}`] };
+    if (n)
+      return {
+        label: `${shellJoin(step.argv)}   (skipped if it exists already)`,
+        undo: [n.what === 'table' ? `nft delete table ${n.family} ${n.table}` : `nft delete chain ${n.family} ${n.table} ${n.chain}`],
+      };
     const w = parseSysctlWrite(step.argv);
     if (w) return { label: `${shellJoin(step.argv)}   (skipped if it is ${w.value} already)`, undo: [`sysctl -w ${w.key}=<the value it has right before>`] };
     return { label: shellJoin(step.argv), undo: (step.undo ?? []).map(shellJoin) };

@@ -23,9 +23,7 @@ export interface ValidationStep {
   detail: string;
 }
 
-export type WriteOutcome =
-  | { ok: true; out: string; files: GeneratedFiles; steps: ValidationStep[] }
-  | { ok: false; error: string };
+export type WriteOutcome = { ok: true; out: string; files: GeneratedFiles; steps: ValidationStep[] } | { ok: false; error: string };
 
 /** Render, validate in a scratch directory with the real tools, then install each file into --out
  *  (temporary name in its own directory, fsync, rename: never across filesystems, never through a
@@ -60,7 +58,8 @@ async function outRefusal(out: string, files: GeneratedFiles, force: boolean): P
   if (st && !st.isDirectory()) return `${out} exists and is not a directory`;
   if (st) {
     const entries = await readdir(out);
-    if (entries.length && !force) return `${out} is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}); add --force to replace the generated files in it (other files are left alone)`;
+    if (entries.length && !force)
+      return `${out} is not empty (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}); add --force to replace the generated files in it (other files are left alone)`;
     for (const rel of Object.keys(files)) {
       let cur = out;
       for (const part of rel.split('/')) {
@@ -79,7 +78,10 @@ async function installInto(out: string, files: GeneratedFiles): Promise<void> {
   try {
     for (const [rel, f] of Object.entries(files)) {
       const target = path.join(out, rel);
-      const existed = await lstat(target).then(() => true, () => false);
+      const existed = await lstat(target).then(
+        () => true,
+        () => false,
+      );
       await writeFileSafe(target, f.content, f.mode, undefined, { owners: 'any' });
       if (!existed) created.push(target);
     }
@@ -109,7 +111,9 @@ export async function generateCommand(opts: Record<string, string | boolean | un
   }
   const lines = [
     `Wrote the ${input.role} (${input.self}) into ${r.out}:`,
-    ...Object.keys(r.files).sort().map((f) => `  ${f}`),
+    ...Object.keys(r.files)
+      .sort()
+      .map((f) => `  ${f}`),
     ...describeValidation(r.steps),
     `Next: follow ${path.join(r.out, 'INSTALL.md')}.`,
   ];
@@ -135,28 +139,48 @@ export async function validateGenerated(dir: string): Promise<ValidationStep[]> 
   const steps: ValidationStep[] = [];
   const own = parseKeepalivedConfig(conf, diskReader());
   const ownErrors = own.diagnostics.filter((d) => d.severity === 'error');
-  steps.push(ownErrors.length ? { tool: 'hagw-doctor parser', status: 'failed', detail: `line ${ownErrors[0]!.loc.line}: ${ownErrors[0]!.message}` } : { tool: 'hagw-doctor parser', status: 'ok', detail: '' });
+  steps.push(
+    ownErrors.length
+      ? { tool: 'hagw-doctor parser', status: 'failed', detail: `line ${ownErrors[0]!.loc.line}: ${ownErrors[0]!.message}` }
+      : { tool: 'hagw-doctor parser', status: 'ok', detail: '' },
+  );
 
   const kt = await execa('keepalived', ['-t', '-f', conf], { env: COMMAND_ENV, reject: false, timeout: 10_000, stdin: 'ignore' });
-  if ((kt as { code?: string }).code === 'ENOENT' || kt.failed && kt.exitCode === undefined) steps.push({ tool: 'keepalived -t', status: 'skipped', detail: 'keepalived is not installed here' });
+  if ((kt as { code?: string }).code === 'ENOENT' || (kt.failed && kt.exitCode === undefined))
+    steps.push({ tool: 'keepalived -t', status: 'skipped', detail: 'keepalived is not installed here' });
   else {
     const lines = `${kt.stderr}\n${kt.stdout}`.split('\n').map((l) => l.replace(/^\([^)]*Line \d+\)\s*/, ''));
     const real = lines.filter((l) => !ENVIRONMENT_ONLY.some((re) => re.test(l)));
-    if (kt.exitCode === 0 || (kt.exitCode === 5 && real.length === 0)) steps.push({ tool: 'keepalived -t', status: 'ok', detail: kt.exitCode === 0 ? '' : 'interfaces not present on this host' });
+    if (kt.exitCode === 0 || (kt.exitCode === 5 && real.length === 0))
+      steps.push({ tool: 'keepalived -t', status: 'ok', detail: kt.exitCode === 0 ? '' : 'interfaces not present on this host' });
     else steps.push({ tool: 'keepalived -t', status: 'failed', detail: `exit ${kt.exitCode}: ${real[0] ?? ''}` });
   }
 
-  const ir = await execa('iptables-restore', ['--test', '--noflush'], { env: COMMAND_ENV, reject: false, timeout: 10_000, inputFile: path.join(dir, 'rules.v4') });
-  if ((ir as { code?: string }).code === 'ENOENT' || ir.exitCode === undefined) steps.push({ tool: 'iptables-restore --test', status: 'skipped', detail: 'iptables-restore is not installed here' });
+  const ir = await execa('iptables-restore', ['--test', '--noflush'], {
+    env: COMMAND_ENV,
+    reject: false,
+    timeout: 10_000,
+    inputFile: path.join(dir, 'rules.v4'),
+  });
+  if ((ir as { code?: string }).code === 'ENOENT' || ir.exitCode === undefined)
+    steps.push({ tool: 'iptables-restore --test', status: 'skipped', detail: 'iptables-restore is not installed here' });
   else if (ir.exitCode === 0) steps.push({ tool: 'iptables-restore --test', status: 'ok', detail: '' });
-  else if (/Permission denied|must be root|Operation not permitted/i.test(ir.stderr)) steps.push({ tool: 'iptables-restore --test', status: 'skipped', detail: 'needs root' });
+  else if (/Permission denied|must be root|Operation not permitted/i.test(ir.stderr))
+    steps.push({ tool: 'iptables-restore --test', status: 'skipped', detail: 'needs root' });
   else steps.push({ tool: 'iptables-restore --test', status: 'failed', detail: ir.stderr.trim().split('\n')[0] ?? `exit ${ir.exitCode}` });
 
   if (existsSync(path.join(dir, 'rules.v6'))) {
-    const i6 = await execa('ip6tables-restore', ['--test', '--noflush'], { env: COMMAND_ENV, reject: false, timeout: 10_000, inputFile: path.join(dir, 'rules.v6') });
-    if ((i6 as { code?: string }).code === 'ENOENT' || i6.exitCode === undefined) steps.push({ tool: 'ip6tables-restore --test', status: 'skipped', detail: 'ip6tables-restore is not installed here' });
+    const i6 = await execa('ip6tables-restore', ['--test', '--noflush'], {
+      env: COMMAND_ENV,
+      reject: false,
+      timeout: 10_000,
+      inputFile: path.join(dir, 'rules.v6'),
+    });
+    if ((i6 as { code?: string }).code === 'ENOENT' || i6.exitCode === undefined)
+      steps.push({ tool: 'ip6tables-restore --test', status: 'skipped', detail: 'ip6tables-restore is not installed here' });
     else if (i6.exitCode === 0) steps.push({ tool: 'ip6tables-restore --test', status: 'ok', detail: '' });
-    else if (/Permission denied|must be root|Operation not permitted/i.test(i6.stderr)) steps.push({ tool: 'ip6tables-restore --test', status: 'skipped', detail: 'needs root' });
+    else if (/Permission denied|must be root|Operation not permitted/i.test(i6.stderr))
+      steps.push({ tool: 'ip6tables-restore --test', status: 'skipped', detail: 'needs root' });
     else steps.push({ tool: 'ip6tables-restore --test', status: 'failed', detail: i6.stderr.trim().split('\n')[0] ?? `exit ${i6.exitCode}` });
   }
 
@@ -170,9 +194,14 @@ export async function validateGenerated(dir: string): Promise<ValidationStep[]> 
 /** This host's subnets and routes, when --self is one of its addresses (generating for this node):
  *  the peer's reachability is judged against them. Elsewhere (generating for another machine) nothing is known. */
 export async function localNetworkFacts(self: string | undefined): Promise<NetworkFacts | undefined> {
-  const addrs = Object.values(os.networkInterfaces()).flat().filter((a): a is os.NetworkInterfaceInfo => !!a && a.family === 'IPv4' && !a.internal);
+  const addrs = Object.values(os.networkInterfaces())
+    .flat()
+    .filter((a): a is os.NetworkInterfaceInfo => !!a && a.family === 'IPv4' && !a.internal);
   if (!self || !addrs.some((a) => a.address === self)) return undefined;
-  const subnets = addrs.map((a) => a.cidr).filter((c): c is string => !!c).map((c) => parseIpv4Cidr(c) ?? c);
+  const subnets = addrs
+    .map((a) => a.cidr)
+    .filter((c): c is string => !!c)
+    .map((c) => parseIpv4Cidr(c) ?? c);
   const r = await execa('ip', ['-j', '-4', 'route', 'show'], { reject: false, timeout: 3000, env: COMMAND_ENV });
   return { subnets, ...(r.exitCode === 0 ? { routes: routesFromIpJson(String(r.stdout)) } : {}) };
 }

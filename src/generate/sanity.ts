@@ -27,8 +27,10 @@ export function vipProblem(address: string, prefix: number): string | undefined 
 
 /** The master must win the election: a backup at or above the master's priority takes the VIP (or both flap). */
 export function priorityProblem(role: 'master' | 'backup', priority: number, peerPriority: number): string | undefined {
-  if (role === 'backup' && priority >= peerPriority) return `a backup priority of ${priority} is at or above the master's ${peerPriority}: the backup would take the VIP; use a lower number`;
-  if (role === 'master' && priority <= peerPriority) return `a master priority of ${priority} is at or below the backup's ${peerPriority}: the backup would win the election; use a higher number`;
+  if (role === 'backup' && priority >= peerPriority)
+    return `a backup priority of ${priority} is at or above the master's ${peerPriority}: the backup would take the VIP; use a lower number`;
+  if (role === 'master' && priority <= peerPriority)
+    return `a master priority of ${priority} is at or below the backup's ${peerPriority}: the backup would win the election; use a higher number`;
   return undefined;
 }
 
@@ -64,7 +66,7 @@ export function routesFromIpJson(json: string): string[] {
     return list
       .filter((r) => !r.type || r.type === 'unicast')
       .filter((r) => !r.table || r.table === 'main')
-      .map((r) => (r.dst === 'default' ? '0.0.0.0/0' : r.dst && !r.dst.includes('/') ? `${r.dst}/32` : r.dst ?? ''))
+      .map((r) => (r.dst === 'default' ? '0.0.0.0/0' : r.dst && !r.dst.includes('/') ? `${r.dst}/32` : (r.dst ?? '')))
       .filter((d) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(d));
   } catch {
     return [];

@@ -140,7 +140,11 @@ function parseAddrPort(text: string): RealServerSpec | null {
   return address && port >= 1 && port <= 65535 ? { address, port } : null;
 }
 
-const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string | undefined) =>
+  (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 /** Carrier-grade NAT space and the RFC 1918 ranges: traffic to them is not source-NATed. */
 export const DEFAULT_EXCLUDES = ['100.64.0.0/10', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
@@ -196,23 +200,32 @@ function validate(raw: Record<string, unknown>, facts: NetworkFacts | undefined)
     return parseIpv4(peerText) ?? fail('peer', `'${peerText}' is not an IPv4 address`);
   });
   if (self && peer && self === peer) attempt(() => fail('peer', 'is the same address as --self'));
-  if (vip && (vip.address === self || vip.address === peer)) attempt(() => fail('vip', `${vip.address} is ${vip.address === self ? "this node's own address (--self)" : "the peer's address (--peer)"}: a VIP must be an address of its own`));
+  if (vip && (vip.address === self || vip.address === peer))
+    attempt(() =>
+      fail(
+        'vip',
+        `${vip.address} is ${vip.address === self ? "this node's own address (--self)" : "the peer's address (--peer)"}: a VIP must be an address of its own`,
+      ),
+    );
   const multicast = raw.multicast === true || raw.multicast === 'true';
-  if (peer && !multicast) attempt(() => {
-    const bad = peerReachProblem(peer, facts);
-    if (bad) fail('peer', bad);
-  });
+  if (peer && !multicast)
+    attempt(() => {
+      const bad = peerReachProblem(peer, facts);
+      if (bad) fail('peer', bad);
+    });
   const vrid = attempt(() => int(raw, 'vrid', 1, 255, 51));
   const priority = attempt(() => int(raw, 'priority', 1, 254, role === 'backup' ? 100 : 150));
   const peerPriority = attempt(() => int(raw, 'peerPriority', 1, 254, role === 'backup' ? 150 : 100));
-  if (role && priority !== undefined && peerPriority !== undefined) attempt(() => {
-    const bad = priorityProblem(role, priority, peerPriority);
-    if (bad) fail('priority', bad);
-  });
+  if (role && priority !== undefined && peerPriority !== undefined)
+    attempt(() => {
+      const bad = priorityProblem(role, priority, peerPriority);
+      if (bad) fail('priority', bad);
+    });
   const advertInt = attempt(() => int(raw, 'advertInt', 1, 255, 1));
   const authPass = attempt(() => {
     const a = str(raw, 'authPass');
-    if (a !== undefined && !/^[\x21-\x7e]{1,8}$/.test(a)) fail('auth-pass', 'expects 1 to 8 printable characters without spaces (keepalived truncates longer ones)');
+    if (a !== undefined && !/^[\x21-\x7e]{1,8}$/.test(a))
+      fail('auth-pass', 'expects 1 to 8 printable characters without spaces (keepalived truncates longer ones)');
     if (a !== undefined && /["'!#{}\\$`]/.test(a)) fail('auth-pass', 'must not contain quotes, !, #, braces, $, ` or backslashes');
     return a;
   });
@@ -250,8 +263,10 @@ function validate(raw: Record<string, unknown>, facts: NetworkFacts | undefined)
     let peer6: string | undefined;
     if (vip6Text !== undefined) {
       vip6 = parseIpv6WithPrefix(vip6Text) ?? fail('vip6', `'${vip6Text}' is not an IPv6 address with a prefix (ADDR/PREFIX)`);
-      if (ipaddr.IPv6.parse(vip6.address).range() === 'linkLocal' || ipaddr.IPv6.parse(vip6.address).range() === 'multicast') fail('vip6', 'must be a global (or unique local) address: keepalived adds the link-local one itself');
-      if (vrid !== undefined && vrid >= 254 && str(raw, 'wanVip') !== undefined) fail('vrid', 'must be at most 253 with --wan-vip and --vip6 (the IPv6 instance uses VRID+2)');
+      if (ipaddr.IPv6.parse(vip6.address).range() === 'linkLocal' || ipaddr.IPv6.parse(vip6.address).range() === 'multicast')
+        fail('vip6', 'must be a global (or unique local) address: keepalived adds the link-local one itself');
+      if (vrid !== undefined && vrid >= 254 && str(raw, 'wanVip') !== undefined)
+        fail('vrid', 'must be at most 253 with --wan-vip and --vip6 (the IPv6 instance uses VRID+2)');
       if (vrid === 255) fail('vrid', 'must be at most 254 with --vip6 (the IPv6 instance uses the next free VRID)');
     }
     const self6Text = str(raw, 'self6');
@@ -278,7 +293,18 @@ function validate(raw: Record<string, unknown>, facts: NetworkFacts | undefined)
   const defaults = DEFAULT_EXCLUDES.filter((e) => e !== '10.0.0.0/8' || !snatSources!.some((s) => cidrContains(e, s)));
   const exclude = [...new Set([...defaults, ...extra])];
   return {
-    role: role!, interface: iface!, vip: vip!, self: self!, peer: peer!, vrid: vrid!, priority: priority!, advertInt: advertInt!, multicast, snatSources: snatSources!, exclude, out: out!,
+    role: role!,
+    interface: iface!,
+    vip: vip!,
+    self: self!,
+    peer: peer!,
+    vrid: vrid!,
+    priority: priority!,
+    advertInt: advertInt!,
+    multicast,
+    snatSources: snatSources!,
+    exclude,
+    out: out!,
     ...(authPass !== undefined ? { authPass } : {}),
     ...(wanIface !== undefined ? { wanInterface: wanIface } : {}),
     ...(wanVip ? { wanVip } : {}),
@@ -304,6 +330,7 @@ function lvsNatOf(raw: Record<string, unknown>, wanVip: Ipv4WithPrefix | undefin
   const protocolText = (str(raw, 'protocol') ?? 'TCP').toUpperCase();
   if (protocolText !== 'TCP' && protocolText !== 'UDP') fail('protocol', 'expects TCP or UDP');
   const scheduler = str(raw, 'scheduler') ?? 'wlc';
-  if (!['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'mh', 'fo', 'ovf', 'twos'].includes(scheduler)) fail('scheduler', `'${scheduler}' is not an IPVS scheduler`);
+  if (!['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'mh', 'fo', 'ovf', 'twos'].includes(scheduler))
+    fail('scheduler', `'${scheduler}' is not an IPVS scheduler`);
   return { port, protocol: protocolText as 'TCP' | 'UDP', scheduler, realServers: rs };
 }

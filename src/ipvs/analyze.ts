@@ -25,7 +25,8 @@ export interface AvailabilityInputs {
 export function ipvsAvailability(i: AvailabilityInputs): IpvsAvailability {
   if (i.sysModule?.ok) return { state: 'loaded', evidence: '/sys/module/ip_vs exists' };
   if (i.procIpVs?.ok) return { state: 'loaded', evidence: '/proc/net/ip_vs exists' };
-  if (i.ipvsadm?.ok && i.ipvsadm.exitCode === 0 && /IP Virtual Server version/.test(i.ipvsadm.stdout)) return { state: 'loaded', evidence: 'ipvsadm -Ln lists the table' };
+  if (i.ipvsadm?.ok && i.ipvsadm.exitCode === 0 && /IP Virtual Server version/.test(i.ipvsadm.stdout))
+    return { state: 'loaded', evidence: 'ipvsadm -Ln lists the table' };
   const ipvsadmSaysNo = i.ipvsadm?.ok && /Protocol not available|built in the kernel or as module/.test(`${i.ipvsadm.stdout}\n${i.ipvsadm.stderr}`);
   if (i.modinfo?.ok && i.modinfo.exitCode === 0 && i.modinfo.stdout.trim() !== '') {
     return ipvsadmSaysNo
@@ -33,14 +34,25 @@ export function ipvsAvailability(i: AvailabilityInputs): IpvsAvailability {
       : { state: 'loadable', evidence: `modinfo: ${i.modinfo.stdout.trim()} (not loaded)` };
   }
   if (ipvsadmSaysNo) return { state: 'absent', evidence: `ipvsadm: ${firstLine(i.ipvsadm!.stderr || i.ipvsadm!.stdout)}` };
-  if (i.modinfo?.ok && i.modinfo.exitCode !== 0 && i.sysModule && !i.sysModule.ok) return { state: 'absent', evidence: `modinfo: ${firstLine(i.modinfo.stderr) || 'module ip_vs not found'}` };
-  return { state: 'unknown', evidence: [i.sysModule?.reason, i.modinfo ? undefined : 'modinfo not run', i.ipvsadm?.ok ? undefined : 'ipvsadm not run'].filter(Boolean).join('; ') || 'no IPVS probe ran' };
+  if (i.modinfo?.ok && i.modinfo.exitCode !== 0 && i.sysModule && !i.sysModule.ok)
+    return { state: 'absent', evidence: `modinfo: ${firstLine(i.modinfo.stderr) || 'module ip_vs not found'}` };
+  return {
+    state: 'unknown',
+    evidence:
+      [i.sysModule?.reason, i.modinfo ? undefined : 'modinfo not run', i.ipvsadm?.ok ? undefined : 'ipvsadm not run'].filter(Boolean).join('; ') ||
+      'no IPVS probe ran',
+  };
 }
 
-const firstLine = (s: string) => s.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+const firstLine = (s: string) =>
+  s
+    .split('\n')
+    .find((l) => l.trim() !== '')
+    ?.trim() ?? '';
 
 /** The dsnat / FNAT-SNAT gateway service: 0.0.0.0:0 (all traffic) with a local address pool. */
-export const isDsnatService = (vs: VirtualServer) => vs.laddrGroupName !== undefined || (vs.address !== undefined && /^0\.0\.0\.0$|^::$/.test(vs.address) && (vs.port ?? 0) === 0);
+export const isDsnatService = (vs: VirtualServer) =>
+  vs.laddrGroupName !== undefined || (vs.address !== undefined && /^0\.0\.0\.0$|^::$/.test(vs.address) && (vs.port ?? 0) === 0);
 
 /** The IPVS key a keepalived virtual_server becomes; undefined for `group` services. */
 export function configServiceKey(vs: VirtualServer): string | undefined {
@@ -94,13 +106,14 @@ export function realServerProblems(table: IpvsTable, virtualServers: VirtualServ
     }
     judged.add(key);
     for (const rs of vs.realServers) {
-      const port = rs.port ?? (vs.fwmark !== undefined ? 0 : vs.port ?? 0);
+      const port = rs.port ?? (vs.fwmark !== undefined ? 0 : (vs.port ?? 0));
       const hit = svc.realServers.find((r) => canon(r.address) === canon(rs.address) && r.port === port);
       if (!hit) out.push({ kind: 'missing', vs, key, address: rs.address, port });
     }
     out.push(...tableProblems(svc, conns, vs));
   }
-  for (const svc of table.services) if (!judged.has(svc.key) && !(svc.address === '0.0.0.0' && svc.port === 0)) out.push(...tableProblems(svc, conns, undefined));
+  for (const svc of table.services)
+    if (!judged.has(svc.key) && !(svc.address === '0.0.0.0' && svc.port === 0)) out.push(...tableProblems(svc, conns, undefined));
   return out;
 }
 
@@ -109,7 +122,11 @@ function tableProblems(svc: IpvsService, conns: IpvsConnection[] | undefined, vs
   for (const rs of svc.realServers) {
     if (rs.weight === 0) {
       const pinnedClients = (conns ?? []).filter(
-        (c) => c.template && canon(c.destination) === canon(rs.address) && c.destinationPort === rs.port && (svc.fwmark !== undefined || (canon(c.virtual) === svc.address && c.virtualPort === svc.port)),
+        (c) =>
+          c.template &&
+          canon(c.destination) === canon(rs.address) &&
+          c.destinationPort === rs.port &&
+          (svc.fwmark !== undefined || (canon(c.virtual) === svc.address && c.virtualPort === svc.port)),
       );
       out.push({ kind: 'quiesced', key: svc.key, rs, pinnedClients, ...(vs ? { vs } : {}) });
     }

@@ -62,8 +62,21 @@ export function parseLargeNumber(s: string): { value: number; approximate: boole
 
 function counters(words: string[]): IpvsCounters {
   if (words.length < 5) throw new IpvsParseError(`expected 5 counters, got ${words.length}`);
-  const [c, ip, op, ib, ob] = words.slice(0, 5).map(parseLargeNumber) as [ReturnType<typeof parseLargeNumber>, ReturnType<typeof parseLargeNumber>, ReturnType<typeof parseLargeNumber>, ReturnType<typeof parseLargeNumber>, ReturnType<typeof parseLargeNumber>];
-  return { conns: c.value, inPkts: ip.value, outPkts: op.value, inBytes: ib.value, outBytes: ob.value, approximate: [c, ip, op, ib, ob].some((x) => x.approximate) };
+  const [c, ip, op, ib, ob] = words.slice(0, 5).map(parseLargeNumber) as [
+    ReturnType<typeof parseLargeNumber>,
+    ReturnType<typeof parseLargeNumber>,
+    ReturnType<typeof parseLargeNumber>,
+    ReturnType<typeof parseLargeNumber>,
+    ReturnType<typeof parseLargeNumber>,
+  ];
+  return {
+    conns: c.value,
+    inPkts: ip.value,
+    outPkts: op.value,
+    inBytes: ib.value,
+    outBytes: ob.value,
+    approximate: [c, ip, op, ib, ob].some((x) => x.approximate),
+  };
 }
 
 /** "10.0.0.11:443" or "[2001:db8::11]:443" -> address (canonical) and port */
@@ -213,7 +226,15 @@ export function parseProcIpVs(text: string): IpvsTable {
     if (words[0] === '->') {
       if (!current) throw new IpvsParseError(`real server before any service: ${JSON.stringify(line)}`);
       const ap = hexAddrPort(words[1] ?? '');
-      current.realServers.push({ address: ap.address, port: ap.port, forward: words[2], weight: Number(words[3]), activeConn: Number(words[4]), inActConn: Number(words[5]), raw: line });
+      current.realServers.push({
+        address: ap.address,
+        port: ap.port,
+        forward: words[2],
+        weight: Number(words[3]),
+        activeConn: Number(words[4]),
+        inActConn: Number(words[5]),
+        raw: line,
+      });
       continue;
     }
     let svc: IpvsService;

@@ -70,7 +70,8 @@ function ownVerdict(p: ProcFacts): { ok: true } | { ok: false; why: string; unve
   if (binaryName(p.exe) !== 'keepalived') return { ok: false, why: `runs ${p.exe}, not a keepalived binary` };
   if (p.exeStat.uid !== 0) return { ok: false, why: `its binary ${p.exe} is owned by uid ${p.exeStat.uid}, not root` };
   if (p.exeStat.mode & 0o022) return { ok: false, why: `its binary ${p.exe} is writable by group or others (mode ${(p.exeStat.mode & 0o7777).toString(8)})` };
-  if (p.exeUnsafeDir === null || p.exeUnsafeDir === undefined) return { ok: false, unverifiable: true, why: `the directories of its binary ${p.exe} could not be examined` };
+  if (p.exeUnsafeDir === null || p.exeUnsafeDir === undefined)
+    return { ok: false, unverifiable: true, why: `the directories of its binary ${p.exe} could not be examined` };
   if (p.exeUnsafeDir) return { ok: false, why: `its binary lies under ${p.exeUnsafeDir}, which is not root-owned or is writable by others` };
   if (p.uid === undefined || p.euid === undefined) return { ok: false, unverifiable: true, why: `cannot read /proc/${p.pid}/status` };
   if (p.uid !== 0 || p.euid !== 0) return { ok: false, why: `runs as uid ${p.uid}/${p.euid}, not root` };
@@ -209,7 +210,16 @@ export function vrrpSocketIn(inodes: ReadonlySet<string>, rawTable: string): boo
 }
 
 /** What /proc/PID/stat, status and cmdline say (the facts any reader of /proc can have). */
-export function baseFacts(raw: { pid: number; stat: string; status: string; cmdline: string; netns: string; selfNs: string; comm?: string; btimeMs?: number }): ProcFacts {
+export function baseFacts(raw: {
+  pid: number;
+  stat: string;
+  status: string;
+  cmdline: string;
+  netns: string;
+  selfNs: string;
+  comm?: string;
+  btimeMs?: number;
+}): ProcFacts {
   // stat: "pid (comm) S ppid ..." — comm may hold spaces, so split after the last ')'
   const rest = raw.stat.slice(raw.stat.lastIndexOf(')') + 2).split(' ');
   const facts: ProcFacts = {

@@ -85,7 +85,15 @@ function routesOf(s: Statement): ConfigRoute[] {
 }
 
 function instanceExtras(s: Statement): InstanceExtras {
-  const ex: InstanceExtras = { name: s.args[0]?.text ?? '', loc: s.loc, vmacXmitBase: false, notifyMasterRxLowerPri: false, virtualRoutes: [], otherTracks: [], vipBrd: new Map() };
+  const ex: InstanceExtras = {
+    name: s.args[0]?.text ?? '',
+    loc: s.loc,
+    vmacXmitBase: false,
+    notifyMasterRxLowerPri: false,
+    virtualRoutes: [],
+    otherTracks: [],
+    vipBrd: new Map(),
+  };
   let vrid: string | undefined;
   let vmacName: string | undefined;
   let vmacLoc: Loc | undefined;
@@ -143,7 +151,13 @@ export function extrasFromStatements(statements: Statement[]): ConfigExtras {
     } else if (s.keyword === 'static_ipaddress') {
       for (const c of s.children ?? []) {
         const [address, prefix] = c.keyword.split('/');
-        if (address) out.staticAddresses.push({ address, prefix: prefix === undefined ? (address.includes(':') ? 128 : 32) : Number(prefix), raw: [c.keyword, ...c.args.map((a) => a.text)].join(' '), loc: c.loc });
+        if (address)
+          out.staticAddresses.push({
+            address,
+            prefix: prefix === undefined ? (address.includes(':') ? 128 : 32) : Number(prefix),
+            raw: [c.keyword, ...c.args.map((a) => a.text)].join(' '),
+            loc: c.loc,
+          });
       }
     }
   }

@@ -62,33 +62,144 @@ const MAX_DIAGNOSTICS = 500;
 
 /** Keywords keepalived knows that the doctor does not model: accepted silently, per block. */
 const KNOWN_GLOBAL = new Set([
-  'notification_email', 'notification_email_from', 'smtp_server', 'smtp_connect_timeout', 'smtp_helo_name', 'smtp_alert',
-  'smtp_alert_vrrp', 'smtp_alert_checker', 'lvs_id', 'lvs_sync_daemon', 'lvs_flush', 'lvs_timeouts', 'dynamic_interfaces',
-  'vrrp_mcast_group4', 'vrrp_mcast_group6', 'vrrp_garp_master_delay', 'vrrp_garp_master_repeat', 'vrrp_garp_lower_prio_delay',
-  'vrrp_garp_lower_prio_repeat', 'vrrp_garp_interval', 'vrrp_gna_interval', 'vrrp_lower_prio_no_advert', 'vrrp_higher_prio_send_advert',
-  'vrrp_version', 'vrrp_iptables', 'vrrp_ipsets', 'vrrp_nftables', 'vrrp_check_unicast_src', 'vrrp_skip_check_adv_addr',
-  'vrrp_priority', 'checker_priority', 'bfd_priority', 'vrrp_no_swap', 'checker_no_swap', 'max_auto_priority', 'min_auto_priority_delay',
-  'script_user', 'notify_fifo', 'notify_fifo_script', 'vrrp_notify_fifo', 'vrrp_notify_fifo_script', 'lvs_notify_fifo',
-  'lvs_notify_fifo_script', 'linkbeat_use_polling', 'net_namespace', 'instance', 'use_pid_dir', 'process_names', 'process_name',
-  'vrrp_process_name', 'checker_process_name', 'bfd_process_name', 'enable_traps', 'enable_snmp_vrrp', 'enable_snmp_checker',
-  'enable_snmp_rfc', 'enable_dbus', 'vrrp_netlink_cmd_rcv_bufs', 'vrrp_netlink_monitor_rcv_bufs', 'vrrp_startup_delay',
-  'vrrp_rx_bufs_policy', 'vrrp_rx_bufs_multiplier', 'vrrp_min_garp', 'random_seed', 'vrrp_mcast_group', 'ip_addr', 'startup_script',
-  'shutdown_script', 'fifo_write_vrrp_states_on_reload', 'vrrp_strict', 'enable_script_security', 'router_id',
-  'vrrp_garp_master_refresh', 'vrrp_garp_master_refresh_repeat', 'default_interface', 'nftables_priority', 'nftables_ifindex',
-  'nftables_counters', 'umask', 'no_checker_emails', 'vrrp_track_process', 'reload_check_config', 'config_save_dir', 'tmp_config_directory',
+  'notification_email',
+  'notification_email_from',
+  'smtp_server',
+  'smtp_connect_timeout',
+  'smtp_helo_name',
+  'smtp_alert',
+  'smtp_alert_vrrp',
+  'smtp_alert_checker',
+  'lvs_id',
+  'lvs_sync_daemon',
+  'lvs_flush',
+  'lvs_timeouts',
+  'dynamic_interfaces',
+  'vrrp_mcast_group4',
+  'vrrp_mcast_group6',
+  'vrrp_garp_master_delay',
+  'vrrp_garp_master_repeat',
+  'vrrp_garp_lower_prio_delay',
+  'vrrp_garp_lower_prio_repeat',
+  'vrrp_garp_interval',
+  'vrrp_gna_interval',
+  'vrrp_lower_prio_no_advert',
+  'vrrp_higher_prio_send_advert',
+  'vrrp_version',
+  'vrrp_iptables',
+  'vrrp_ipsets',
+  'vrrp_nftables',
+  'vrrp_check_unicast_src',
+  'vrrp_skip_check_adv_addr',
+  'vrrp_priority',
+  'checker_priority',
+  'bfd_priority',
+  'vrrp_no_swap',
+  'checker_no_swap',
+  'max_auto_priority',
+  'min_auto_priority_delay',
+  'script_user',
+  'notify_fifo',
+  'notify_fifo_script',
+  'vrrp_notify_fifo',
+  'vrrp_notify_fifo_script',
+  'lvs_notify_fifo',
+  'lvs_notify_fifo_script',
+  'linkbeat_use_polling',
+  'net_namespace',
+  'instance',
+  'use_pid_dir',
+  'process_names',
+  'process_name',
+  'vrrp_process_name',
+  'checker_process_name',
+  'bfd_process_name',
+  'enable_traps',
+  'enable_snmp_vrrp',
+  'enable_snmp_checker',
+  'enable_snmp_rfc',
+  'enable_dbus',
+  'vrrp_netlink_cmd_rcv_bufs',
+  'vrrp_netlink_monitor_rcv_bufs',
+  'vrrp_startup_delay',
+  'vrrp_rx_bufs_policy',
+  'vrrp_rx_bufs_multiplier',
+  'vrrp_min_garp',
+  'random_seed',
+  'vrrp_mcast_group',
+  'ip_addr',
+  'startup_script',
+  'shutdown_script',
+  'fifo_write_vrrp_states_on_reload',
+  'vrrp_strict',
+  'enable_script_security',
+  'router_id',
+  'vrrp_garp_master_refresh',
+  'vrrp_garp_master_refresh_repeat',
+  'default_interface',
+  'nftables_priority',
+  'nftables_ifindex',
+  'nftables_counters',
+  'umask',
+  'no_checker_emails',
+  'vrrp_track_process',
+  'reload_check_config',
+  'config_save_dir',
+  'tmp_config_directory',
 ]);
 const KNOWN_INSTANCE = new Set([
-  'dont_track_primary', 'track_process', 'track_file', 'track_bfd', 'mcast_src_ip', 'lvs_sync_daemon_interface', 'garp_master_delay',
-  'garp_master_repeat', 'garp_lower_prio_delay', 'garp_lower_prio_repeat', 'garp_master_refresh_repeat', 'lower_prio_no_advert',
-  'higher_prio_send_advert', 'smtp_alert', 'use_vmac', 'vmac_xmit_base', 'native_ipv6', 'accept', 'no_accept', 'skip_check_adv_addr',
-  'strict_mode', 'check_unicast_src', 'unicast_ttl', 'old_unicast_checksum', 'debug', 'virtual_routes', 'virtual_rules', 'linkbeat_use_polling',
-  'notify_master_rx_lower_pri', 'kernel_rx_buf_size', 'unicast_fault_no_peer', 'ipsets', 'promote_secondaries', 'mcast_dst_ip',
-  'vrrp_version', 'version', 'preempt', 'preempt_delay', 'garp_master_refresh', 'track_interface', 'track_script',
-  'virtual_ipaddress_excluded', 'sync_group_tracking_weight',
+  'dont_track_primary',
+  'track_process',
+  'track_file',
+  'track_bfd',
+  'mcast_src_ip',
+  'lvs_sync_daemon_interface',
+  'garp_master_delay',
+  'garp_master_repeat',
+  'garp_lower_prio_delay',
+  'garp_lower_prio_repeat',
+  'garp_master_refresh_repeat',
+  'lower_prio_no_advert',
+  'higher_prio_send_advert',
+  'smtp_alert',
+  'use_vmac',
+  'vmac_xmit_base',
+  'native_ipv6',
+  'accept',
+  'no_accept',
+  'skip_check_adv_addr',
+  'strict_mode',
+  'check_unicast_src',
+  'unicast_ttl',
+  'old_unicast_checksum',
+  'debug',
+  'virtual_routes',
+  'virtual_rules',
+  'linkbeat_use_polling',
+  'notify_master_rx_lower_pri',
+  'kernel_rx_buf_size',
+  'unicast_fault_no_peer',
+  'ipsets',
+  'promote_secondaries',
+  'mcast_dst_ip',
+  'vrrp_version',
+  'version',
+  'preempt',
+  'preempt_delay',
+  'garp_master_refresh',
+  'track_interface',
+  'track_script',
+  'virtual_ipaddress_excluded',
+  'sync_group_tracking_weight',
 ]);
 
 const NOTIFY_KEYS: Record<string, keyof NotifyScripts> = {
-  notify: 'notify', notify_master: 'master', notify_backup: 'backup', notify_fault: 'fault', notify_stop: 'stop', notify_deleted: 'deleted',
+  notify: 'notify',
+  notify_master: 'master',
+  notify_backup: 'backup',
+  notify_fault: 'fault',
+  notify_stop: 'stop',
+  notify_deleted: 'deleted',
 };
 
 class ModelBuilder {
@@ -305,7 +416,12 @@ class ModelBuilder {
       if (!vi.interface && !this.config.globalDefs.defaultInterface) this.err(s.loc, `(${vi.name}) no interface given`);
       if (vi.virtualIpaddresses.length === 0) this.warn(s.loc, `(${vi.name}) no VIP specified; at least one is sensible`);
       if (vi.unicastKeywords && vi.unicastPeers.length === 0)
-        this.diagnostics.push({ severity: 'warning', kind: 'unicast-without-peers', message: `(${vi.name}) a unicast keyword is given without any unicast peer: keepalived falls back to multicast`, loc: s.loc });
+        this.diagnostics.push({
+          severity: 'warning',
+          kind: 'unicast-without-peers',
+          message: `(${vi.name}) a unicast keyword is given without any unicast peer: keepalived falls back to multicast`,
+          loc: s.loc,
+        });
     }
     return vi;
   }
@@ -324,7 +440,12 @@ class ModelBuilder {
         a.pass = v ?? '';
         // keepalived keeps the first 8 characters and logs "Truncating auth_pass to 8 characters"
         if (authPassLength(a.pass) > 8)
-          this.diagnostics.push({ severity: 'warning', kind: 'auth-pass-truncated', message: `(${name}) auth_pass is longer than 8 characters: keepalived truncates it`, loc: c.loc });
+          this.diagnostics.push({
+            severity: 'warning',
+            kind: 'auth-pass-truncated',
+            message: `(${name}) auth_pass is longer than 8 characters: keepalived truncates it`,
+            loc: c.loc,
+          });
       } else this.unknown(c, `authentication of ${name}`);
     }
     return a;
@@ -379,7 +500,18 @@ class ModelBuilder {
       else if (NOTIFY_KEYS[c.keyword]) {
         const ref = this.scriptRef(c);
         if (ref) g.notify[NOTIFY_KEYS[c.keyword]!] = ref;
-      } else if (!['smtp_alert', 'global_tracking', 'sync_group_tracking_weight', 'track_interface', 'track_file', 'track_process', 'track_bfd', 'notify_priority_changes'].includes(c.keyword))
+      } else if (
+        ![
+          'smtp_alert',
+          'global_tracking',
+          'sync_group_tracking_weight',
+          'track_interface',
+          'track_file',
+          'track_process',
+          'track_bfd',
+          'notify_priority_changes',
+        ].includes(c.keyword)
+      )
         this.unknown(c, `vrrp_sync_group ${g.name}`);
     }
     return g;

@@ -8,9 +8,11 @@ import type { KeepalivedConfig, ScriptRef } from './model.js';
 export function configScripts(config: KeepalivedConfig): Array<{ ref: ScriptRef; owner: string; role: string }> {
   const out: Array<{ ref: ScriptRef; owner: string; role: string }> = [];
   for (const vi of config.vrrpInstances)
-    for (const [role, ref] of Object.entries(vi.notify)) if (ref) out.push({ ref, owner: `vrrp_instance ${vi.name}`, role: role === 'notify' ? 'notify' : `notify_${role}` });
+    for (const [role, ref] of Object.entries(vi.notify))
+      if (ref) out.push({ ref, owner: `vrrp_instance ${vi.name}`, role: role === 'notify' ? 'notify' : `notify_${role}` });
   for (const g of config.vrrpSyncGroups)
-    for (const [role, ref] of Object.entries(g.notify)) if (ref) out.push({ ref, owner: `vrrp_sync_group ${g.name}`, role: role === 'notify' ? 'notify' : `notify_${role}` });
+    for (const [role, ref] of Object.entries(g.notify))
+      if (ref) out.push({ ref, owner: `vrrp_sync_group ${g.name}`, role: role === 'notify' ? 'notify' : `notify_${role}` });
   for (const s of config.vrrpScripts) if (s.script) out.push({ ref: s.script, owner: `vrrp_script ${s.name}`, role: 'script' });
   return out;
 }
@@ -24,7 +26,8 @@ export const keepalivedScriptProvider: ProbeProvider = {
     if (!config) return [];
     const specs = new Map<string, ProbeSpec>();
     // keepalived looks relative programs up in PATH; only absolute ones can be stat'ed as written
-    for (const { ref } of configScripts(config)) if (ref.path.startsWith('/')) specs.set(ref.path, { id: scriptStatProbeId(ref.path), kind: 'stat', path: ref.path });
+    for (const { ref } of configScripts(config))
+      if (ref.path.startsWith('/')) specs.set(ref.path, { id: scriptStatProbeId(ref.path), kind: 'stat', path: ref.path });
     return [...specs.values()];
   },
 };

@@ -25,4 +25,3 @@ export function snapshotReader(probes: Readonly<Record<string, ProbeRecord>>): C
     },
   };
 }
-

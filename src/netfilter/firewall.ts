@@ -139,7 +139,12 @@ export const isNftNative = (t: Table): t is NftTable => t.backend === 'nft';
 
 /** Base chains at a hook, in priority order. iptables tables map to their built-in chain; nft
  *  tables of family ip/inet to every base chain of that hook (and type, when given). */
-export function chainsAt(fw: Firewall, hook: string, kind: 'nat' | 'filter' | 'raw' | 'mangle', family: 'ip' | 'ip6' = 'ip'): Array<{ table: Table; chain: Chain }> {
+export function chainsAt(
+  fw: Firewall,
+  hook: string,
+  kind: 'nat' | 'filter' | 'raw' | 'mangle',
+  family: 'ip' | 'ip6' = 'ip',
+): Array<{ table: Table; chain: Chain }> {
   const out: Array<{ table: Table; chain: Chain; prio: number }> = [];
   const iptPrio: Record<string, number> = { raw: -300, mangle: -150, nat: hook === 'postrouting' || hook === 'input' ? 100 : -100, filter: 0 };
   for (const t of fw.tables) {
@@ -156,10 +161,13 @@ export function chainsAt(fw: Firewall, hook: string, kind: 'nat' | 'filter' | 'r
       const prio = chain.priority ?? 0;
       const type = chain.type ?? 'filter';
       const matches =
-        kind === 'nat' ? type === 'nat'
-        : kind === 'raw' ? type === 'filter' && prio <= -300
-        : kind === 'mangle' ? type === 'route' || (type === 'filter' && prio > -300 && prio < 0)
-        : type === 'filter' && prio >= 0;
+        kind === 'nat'
+          ? type === 'nat'
+          : kind === 'raw'
+            ? type === 'filter' && prio <= -300
+            : kind === 'mangle'
+              ? type === 'route' || (type === 'filter' && prio > -300 && prio < 0)
+              : type === 'filter' && prio >= 0;
       if (matches) out.push({ table: t, chain, prio });
     }
   }
@@ -171,7 +179,13 @@ export interface HookWalk extends WalkResult {
 }
 
 /** Walk every chain of a kind at a hook. */
-export function walkHook(fw: Firewall, hook: string, kind: 'nat' | 'filter' | 'raw' | 'mangle', p: Packet, stopAt?: (a: import('./rules.js').Action) => boolean): HookWalk[] {
+export function walkHook(
+  fw: Firewall,
+  hook: string,
+  kind: 'nat' | 'filter' | 'raw' | 'mangle',
+  p: Packet,
+  stopAt?: (a: import('./rules.js').Action) => boolean,
+): HookWalk[] {
   return chainsAt(fw, hook, kind, packetFamily(p)).map(({ table, chain }) => {
     const w = walk(table, chain.name, p, stopAt ? { stopAt } : {});
     return { ...w, verdict: verdictOf(w) };

@@ -87,24 +87,39 @@ export function persistStatic(
   }
   const base = persistenceTargets(records['os-release']?.status === 'ok' ? records['os-release'].stdout : undefined);
   // IPv6 rules live beside the IPv4 store: rules.v6 (Debian), ip6tables (RHEL)
-  const targets = family === 'ip6' && base.iptablesStore
-    ? { ...base, iptablesStore: base.iptablesStore.replace(/rules\.v4$/, 'rules.v6').replace(/\/iptables$/, '/ip6tables'), iptablesService: base.iptablesService === 'iptables' ? 'ip6tables' : base.iptablesService }
-    : base;
+  const targets =
+    family === 'ip6' && base.iptablesStore
+      ? {
+          ...base,
+          iptablesStore: base.iptablesStore.replace(/rules\.v4$/, 'rules.v6').replace(/\/iptables$/, '/ip6tables'),
+          iptablesService: base.iptablesService === 'iptables' ? 'ip6tables' : base.iptablesService,
+        }
+      : base;
   const store = targets.iptablesStore;
   const rec = store ? records[`file:${store}`] : undefined;
-  const netfilterPersistent = records['stat:/usr/sbin/netfilter-persistent']?.status === 'ok' && /"exists":true/.test(records['stat:/usr/sbin/netfilter-persistent'].stdout);
+  const netfilterPersistent =
+    records['stat:/usr/sbin/netfilter-persistent']?.status === 'ok' && /"exists":true/.test(records['stat:/usr/sbin/netfilter-persistent'].stdout);
   // only an existing store is edited: a store nobody loads at boot would be a false promise
   if (store && rec?.status === 'ok') {
     const steps: FixStep[] = [];
     let content = rec.stdout;
     for (const table of [...new Set(rules.map((r) => r.table))]) {
-      const r = iptablesPersistStep(targets, content, table, lines.filter((_, i) => rules[i]!.table === table));
+      const r = iptablesPersistStep(
+        targets,
+        content,
+        table,
+        lines.filter((_, i) => rules[i]!.table === table),
+      );
       if (r.step && 'write' in r.step) {
         content = r.step.write.content;
       }
     }
     if (content !== rec.stdout) steps.push({ write: { path: store, content, mode: 0o600 }, why: `loaded at boot by ${targets.iptablesService}` });
-    return { steps, files: steps.length ? [store] : [], persistence: { persistent: true, how: `added to ${store} (loaded at boot by ${targets.iptablesService})` } };
+    return {
+      steps,
+      files: steps.length ? [store] : [],
+      persistence: { persistent: true, how: `added to ${store} (loaded at boot by ${targets.iptablesService})` },
+    };
   }
   const where = store
     ? `${store} does not exist${netfilterPersistent ? '' : ` (install ${targets.family === 'debian' ? 'iptables-persistent' : 'iptables-services'})`}`
@@ -112,6 +127,9 @@ export function persistStatic(
   return {
     steps: [],
     files: [],
-    persistence: { persistent: false, how: `not persisted: ${where}; add these static rules to the firewall configuration loaded at boot: ${lines.join('; ')}` },
+    persistence: {
+      persistent: false,
+      how: `not persisted: ${where}; add these static rules to the firewall configuration loaded at boot: ${lines.join('; ')}`,
+    },
   };
 }

@@ -49,14 +49,42 @@ const BUILTIN_CHAINS = new Set(['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POS
 
 /** Targets that do not end rule traversal. */
 const CONTINUING_TARGETS = new Set([
-  'LOG', 'NFLOG', 'ULOG', 'MARK', 'CONNMARK', 'CT', 'NOTRACK', 'TCPMSS', 'TTL', 'HL', 'DSCP', 'TOS', 'CLASSIFY',
-  'SET', 'TRACE', 'AUDIT', 'CHECKSUM', 'ECN', 'IDLETIMER', 'LED', 'RATEEST', 'SECMARK', 'CONNSECMARK', 'TEE', 'HMARK', 'CLUSTERIP',
+  'LOG',
+  'NFLOG',
+  'ULOG',
+  'MARK',
+  'CONNMARK',
+  'CT',
+  'NOTRACK',
+  'TCPMSS',
+  'TTL',
+  'HL',
+  'DSCP',
+  'TOS',
+  'CLASSIFY',
+  'SET',
+  'TRACE',
+  'AUDIT',
+  'CHECKSUM',
+  'ECN',
+  'IDLETIMER',
+  'LED',
+  'RATEEST',
+  'SECMARK',
+  'CONNSECMARK',
+  'TEE',
+  'HMARK',
+  'CLUSTERIP',
 ]);
 
 /** Split a save line into tokens; double quotes group (iptables-save quotes comments and log prefixes). */
 export function tokenize(line: string): Array<{ text: string; quoted: boolean }> {
   // most rules hold no quotes: split them the cheap way
-  if (!line.includes('"')) return line.split(/[ \t]+/).filter((w) => w !== '').map((text) => ({ text, quoted: false }));
+  if (!line.includes('"'))
+    return line
+      .split(/[ \t]+/)
+      .filter((w) => w !== '')
+      .map((text) => ({ text, quoted: false }));
   const out: Array<{ text: string; quoted: boolean }> = [];
   let i = 0;
   while (i < line.length) {
@@ -196,7 +224,11 @@ function parseRuleTokens(
     }
     // a built-in match after -m/-j (hand-written rules) still belongs to the built-ins
     const opt: IptOption = { name: t.text, neg, values };
-    if (['-s', '-d', '-i', '-o', '-p', '-f', '--source', '--destination', '--in-interface', '--out-interface', '--protocol', '--fragment'].includes(t.text) && current !== matches[0]!.options && target === undefined) {
+    if (
+      ['-s', '-d', '-i', '-o', '-p', '-f', '--source', '--destination', '--in-interface', '--out-interface', '--protocol', '--fragment'].includes(t.text) &&
+      current !== matches[0]!.options &&
+      target === undefined
+    ) {
       matches[0]!.options.push(opt);
     } else {
       current.push(opt);
@@ -227,25 +259,31 @@ function conditionsOf(m: IptMatch): Cond[] {
       for (const o of m.options) {
         const v = o.values[0] ?? '';
         switch (o.name) {
-          case '-s': case '--source':
+          case '-s':
+          case '--source':
             out.push({ kind: 'addr', dir: 'src', cidrs: v.split(','), neg: o.neg });
             break;
-          case '-d': case '--destination':
+          case '-d':
+          case '--destination':
             out.push({ kind: 'addr', dir: 'dst', cidrs: v.split(','), neg: o.neg });
             break;
-          case '-i': case '--in-interface':
+          case '-i':
+          case '--in-interface':
             out.push({ kind: 'iface', dir: 'in', name: v, neg: o.neg });
             break;
-          case '-o': case '--out-interface':
+          case '-o':
+          case '--out-interface':
             out.push({ kind: 'iface', dir: 'out', name: v, neg: o.neg });
             break;
-          case '-p': case '--protocol': {
+          case '-p':
+          case '--protocol': {
             const num = protocolNumber(v);
             if (num === undefined) out.push({ kind: 'unknown', text: `${o.neg ? '! ' : ''}-p ${v}` });
             else if (num !== 0 || o.neg) out.push({ kind: 'proto', proto: num, name: v, neg: o.neg });
             break;
           }
-          case '-f': case '--fragment':
+          case '-f':
+          case '--fragment':
             // VRRP adverts are never fragmented: "-f" never matches them, "! -f" always does
             out.push({ kind: 'unknown', text: `${o.neg ? '! ' : ''}-f` });
             break;
@@ -278,7 +316,13 @@ function conditionsOf(m: IptMatch): Cond[] {
         } else unknown(o);
       }
       return out;
-    case 'tcp': case 'udp': case 'icmp': case 'sctp': case 'udplite': case 'multiport': case 'icmp6':
+    case 'tcp':
+    case 'udp':
+    case 'icmp':
+    case 'sctp':
+    case 'udplite':
+    case 'multiport':
+    case 'icmp6':
       // ports and types: unknown for the packet, but always paired with -p, which decides for VRRP
       for (const o of m.options) unknown(o);
       return out;
@@ -294,12 +338,18 @@ function actionOf(target: IptRule['target']): Action {
   const name = target.name;
   if (target.goto) return { kind: 'goto', chain: name };
   switch (name) {
-    case 'ACCEPT': return { kind: 'accept' };
-    case 'DROP': return { kind: 'drop' };
-    case 'REJECT': return { kind: 'reject' };
-    case 'RETURN': return { kind: 'return' };
-    case 'MASQUERADE': return { kind: 'masquerade' };
-    case 'NOTRACK': return { kind: 'notrack' };
+    case 'ACCEPT':
+      return { kind: 'accept' };
+    case 'DROP':
+      return { kind: 'drop' };
+    case 'REJECT':
+      return { kind: 'reject' };
+    case 'RETURN':
+      return { kind: 'return' };
+    case 'MASQUERADE':
+      return { kind: 'masquerade' };
+    case 'NOTRACK':
+      return { kind: 'notrack' };
     case 'SNAT': {
       const to = opt(target.options, '--to-source', '--to')?.values[0];
       return to ? { kind: 'snat', toSource: to } : { kind: 'snat' };

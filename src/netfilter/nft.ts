@@ -123,7 +123,9 @@ function convertRule(r: Obj, table: NftTable, position: number): Rule {
 
 function verdictOf(name: string, body: Json): { text: string; action?: Action; cond?: Cond } | undefined {
   switch (name) {
-    case 'accept': case 'drop': case 'return':
+    case 'accept':
+    case 'drop':
+    case 'return':
       return { text: name, action: { kind: name } };
     case 'reject':
       return { text: 'reject', action: { kind: 'reject' } };
@@ -131,20 +133,32 @@ function verdictOf(name: string, body: Json): { text: string; action?: Action; c
       return { text: 'notrack', action: { kind: 'notrack' } };
     case 'masquerade':
       return { text: 'masquerade', action: { kind: 'masquerade' } };
-    case 'jump': case 'goto': {
+    case 'jump':
+    case 'goto': {
       const target = isObj(body) ? String(body.target) : '';
       return { text: `${name} ${target}`, action: { kind: name, chain: target } };
     }
-    case 'snat': case 'dnat': {
+    case 'snat':
+    case 'dnat': {
       const addr = isObj(body) && body.addr !== undefined ? renderValue(body.addr) : undefined;
       const text = `${name} to ${addr ?? '?'}`;
       if (name === 'snat') return { text, action: addr ? { kind: 'snat', toSource: addr } : { kind: 'snat' } };
       return { text, action: addr ? { kind: 'dnat', toDestination: addr } : { kind: 'dnat' } };
     }
-    case 'queue': case 'redirect': case 'tproxy': case 'synproxy':
+    case 'queue':
+    case 'redirect':
+    case 'tproxy':
+    case 'synproxy':
       return { text: name, action: { kind: 'terminal', name } };
-    case 'log': case 'mangle': case 'ct helper': case 'meta': case 'quota': case 'set': case 'xt':
-      if (name === 'xt' && isObj(body) && body.type === 'match') return { text: `xt match ${String(body.name)}`, cond: { kind: 'unknown', text: `xt match ${String(body.name)}` } };
+    case 'log':
+    case 'mangle':
+    case 'ct helper':
+    case 'meta':
+    case 'quota':
+    case 'set':
+    case 'xt':
+      if (name === 'xt' && isObj(body) && body.type === 'match')
+        return { text: `xt match ${String(body.name)}`, cond: { kind: 'unknown', text: `xt match ${String(body.name)}` } };
       if (name === 'xt' && isObj(body)) return { text: `xt target ${String(body.name)}`, action: { kind: 'terminal', name: String(body.name) } };
       return { text: name, action: { kind: 'continue', name } };
     case 'limit':
@@ -230,7 +244,8 @@ function matchConds(m: Obj, table: NftTable): Cond[] {
     if ((k === 'iifname' || k === 'oifname') && vals?.length === 1) {
       return [{ kind: 'iface', dir: k === 'iifname' ? 'in' : 'out', name: vals[0]!.replace(/^"|"$/g, ''), neg }];
     }
-    if (k === 'nfproto' && vals?.length === 1 && (vals[0] === 'ipv4' || vals[0] === 'ipv6')) return [{ kind: 'family', family: vals[0] === 'ipv4' ? 'ip' : 'ip6', neg }];
+    if (k === 'nfproto' && vals?.length === 1 && (vals[0] === 'ipv4' || vals[0] === 'ipv6'))
+      return [{ kind: 'family', family: vals[0] === 'ipv4' ? 'ip' : 'ip6', neg }];
     return [unknown];
   }
   if (isObj(left.ct) && left.ct.key === 'state' && vals) {

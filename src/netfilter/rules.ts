@@ -66,8 +66,25 @@ export interface Table {
 }
 
 export const PROTOCOLS: Record<string, number> = {
-  all: 0, ip: 0, icmp: 1, igmp: 2, ipencap: 4, ipip: 4, tcp: 6, udp: 17, gre: 47, esp: 50, ah: 51,
-  icmpv6: 58, 'ipv6-icmp': 58, ospf: 89, pim: 103, vrrp: 112, carp: 112, sctp: 132, udplite: 136,
+  all: 0,
+  ip: 0,
+  icmp: 1,
+  igmp: 2,
+  ipencap: 4,
+  ipip: 4,
+  tcp: 6,
+  udp: 17,
+  gre: 47,
+  esp: 50,
+  ah: 51,
+  icmpv6: 58,
+  'ipv6-icmp': 58,
+  ospf: 89,
+  pim: 103,
+  vrrp: 112,
+  carp: 112,
+  sctp: 132,
+  udplite: 136,
 };
 
 /** Protocol number from a name or number; undefined when unknown. */
@@ -119,7 +136,7 @@ export function inCidr(address: string, cidr: string): boolean | undefined {
   const range = v4Range(cidr);
   if (!range) return undefined;
   const n = ipv4ToNumber(address);
-  if (n !== undefined) return range.v4 ? ((n & range.mask) >>> 0) === range.base : false;
+  if (n !== undefined) return range.v4 ? (n & range.mask) >>> 0 === range.base : false;
   const parsed = parseCidr(cidr);
   if (!parsed || !ipaddr.isValid(address)) return undefined;
   const a = ipaddr.parse(address);

@@ -59,11 +59,23 @@ export function vrrpPaths(config: KeepalivedConfig, addresses: readonly IfaceAdd
     const vips = vi.virtualIpaddresses.map((v) => v.address);
     const family = instanceFamily(vi);
     // IPv4: the interface's primary address (the first listed that is not a VIP); IPv6: its link-local address
-    const onIface = addresses.filter((a) => a.ifname === (vi.interface ?? config.globalDefs.defaultInterface) && !vips.includes(a.address) && (family === 'ip' ? a.family === 'inet' : a.family === 'inet6' && /^fe80:/i.test(a.address)));
+    const onIface = addresses.filter(
+      (a) =>
+        a.ifname === (vi.interface ?? config.globalDefs.defaultInterface) &&
+        !vips.includes(a.address) &&
+        (family === 'ip' ? a.family === 'inet' : a.family === 'inet6' && /^fe80:/i.test(a.address)),
+    );
     const self = vi.unicastSrcIp ?? vi.mcastSrcIp ?? onIface[0]?.address;
     const unicast = vi.unicastPeers.map((p) => p.address);
     const group = family === 'ip6' ? VRRP_MULTICAST6 : VRRP_MULTICAST;
-    const path: VrrpPath = { instance: vi.name, peers: unicast.length ? unicast : [group], multicast: unicast.length === 0, vips, proto: advertProto(config, vi), family };
+    const path: VrrpPath = {
+      instance: vi.name,
+      peers: unicast.length ? unicast : [group],
+      multicast: unicast.length === 0,
+      vips,
+      proto: advertProto(config, vi),
+      family,
+    };
     if (vi.interface) path.iface = vi.interface;
     if (self) path.self = self;
     return path;

@@ -28,9 +28,7 @@ export interface StrictRpFilter {
 
 /** The kernel uses max(conf.all.rp_filter, conf.IF.rp_filter); 1 is strict. */
 export function strictRpFilter(all: number | undefined, forwarding: IfaceSysctls[]): StrictRpFilter[] {
-  return forwarding
-    .map((i) => ({ ifname: i.ifname, own: i.rpFilter, all, effective: Math.max(all ?? 0, i.rpFilter ?? 0) }))
-    .filter((r) => r.effective === 1);
+  return forwarding.map((i) => ({ ifname: i.ifname, own: i.rpFilter, all, effective: Math.max(all ?? 0, i.rpFilter ?? 0) })).filter((r) => r.effective === 1);
 }
 
 export interface DrArpProblem {
@@ -46,7 +44,13 @@ export interface DrArpProblem {
 export function drArpProblems(all: { arpIgnore?: number; arpAnnounce?: number }, ifaces: IfaceSysctls[]): DrArpProblem[] {
   return ifaces
     .filter((i) => i.up && !i.loopback)
-    .map((i) => ({ ifname: i.ifname, arpIgnore: Math.max(all.arpIgnore ?? 0, i.arpIgnore ?? 0), arpAnnounce: Math.max(all.arpAnnounce ?? 0, i.arpAnnounce ?? 0), wantIgnore: 1 as const, wantAnnounce: 2 as const }))
+    .map((i) => ({
+      ifname: i.ifname,
+      arpIgnore: Math.max(all.arpIgnore ?? 0, i.arpIgnore ?? 0),
+      arpAnnounce: Math.max(all.arpAnnounce ?? 0, i.arpAnnounce ?? 0),
+      wantIgnore: 1 as const,
+      wantAnnounce: 2 as const,
+    }))
     .filter((p) => p.arpIgnore < 1 || p.arpAnnounce < 2);
 }
 

@@ -22,7 +22,12 @@ export function parseListeningSockets(text: string): ListeningSocket[] {
     let host = m[1]!.replace(/%[\w.-]+$/, '');
     const v6 = host.startsWith('[');
     host = host.replace(/^\[|\]$/g, '').replace(/%[\w.-]+$/, '');
-    out.push({ address: host, port: m[2] === '*' ? 0 : Number(m[2]), family: v6 || host.includes(':') ? 'inet6' : 'inet', wildcard: host === '*' || host === '0.0.0.0' || host === '::' });
+    out.push({
+      address: host,
+      port: m[2] === '*' ? 0 : Number(m[2]),
+      family: v6 || host.includes(':') ? 'inet6' : 'inet',
+      wildcard: host === '*' || host === '0.0.0.0' || host === '::',
+    });
   }
   return out;
 }

@@ -69,7 +69,11 @@ export function peerCollectOptions(options: CollectOptions): CollectOptions {
 }
 
 /** Open a session to the peer, collect its snapshot, close the session. */
-export async function collectPeer(target: PeerTarget, options: CollectOptions, opts: { budgetMs?: number; session?: PeerSession } = {}): Promise<PeerCollectResult> {
+export async function collectPeer(
+  target: PeerTarget,
+  options: CollectOptions,
+  opts: { budgetMs?: number; session?: PeerSession } = {},
+): Promise<PeerCollectResult> {
   const budgetMs = opts.budgetMs ?? PEER_BUDGET_MS;
   let session: PeerSession;
   try {
@@ -81,7 +85,15 @@ export async function collectPeer(target: PeerTarget, options: CollectOptions, o
   let timer: NodeJS.Timeout | undefined;
   const overBudget = new Promise<PeerCollectResult>((resolve) => {
     timer = setTimeout(
-      () => resolve({ status: { host: target.host, reachable: false, via: 'ssh', reason: `${target.host} did not answer within ${Math.round(budgetMs / 1000)} s (a hung peer); the local check went on without it` } }),
+      () =>
+        resolve({
+          status: {
+            host: target.host,
+            reachable: false,
+            via: 'ssh',
+            reason: `${target.host} did not answer within ${Math.round(budgetMs / 1000)} s (a hung peer); the local check went on without it`,
+          },
+        }),
       budgetMs,
     );
     timer.unref?.();
@@ -126,11 +138,16 @@ async function collectOver(session: PeerSession, options: CollectOptions, deadli
   if (!snapshot) return fail(`${host} stopped answering while its probes ran`);
   const notes: string[] = [`read through ${via}`];
   if (!root) {
-    const skipped = Object.values(snapshot.probes).filter((r) => r.status === 'skipped' && /root/.test(r.reason ?? '')).map((r) => r.id);
-    notes.push(`no root on ${host} (the SSH user is not root and sudo -n is refused): ${skipped.length} probes were not read (${skipped.slice(0, 6).join(', ')}${skipped.length > 6 ? ', …' : ''})`);
+    const skipped = Object.values(snapshot.probes)
+      .filter((r) => r.status === 'skipped' && /root/.test(r.reason ?? ''))
+      .map((r) => r.id);
+    notes.push(
+      `no root on ${host} (the SSH user is not root and sudo -n is refused): ${skipped.length} probes were not read (${skipped.slice(0, 6).join(', ')}${skipped.length > 6 ? ', …' : ''})`,
+    );
   }
   const isNode = snapshot.host.keepalived !== null || processesFrom(snapshot.probes).some((p) => p.ours);
-  if (!isNode) return { status: { host, reachable: false, via: 'ssh', reason: `${host} is not a keepalived node (keepalived is neither installed nor running there)` } };
+  if (!isNode)
+    return { status: { host, reachable: false, via: 'ssh', reason: `${host} is not a keepalived node (keepalived is neither installed nor running there)` } };
   return { status: { host, reachable: true, via: 'ssh', ...(!root ? { reason: notes.slice(1).join('; ') } : {}) }, snapshot };
 }
 
@@ -157,7 +174,10 @@ async function viaSh(session: PeerSession, prefix: string[], ab: PeerAbilities, 
     const timeoutMs = Math.min(round.timeoutMs + 8000, Math.max(1000, deadline - Date.now()));
     const r = await session.run([...prefix, 'sh', '-s'], { input: round.script, timeoutMs, maxBytes: round.maxOutput });
     if (r.exitCode === 255 || r.timedOut) lost = true;
-    if (process.env.HAGW_DOCTOR_TRACE) process.stderr.write(`peer round: ${specs.length} probes in ${Math.round(performance.now() - started)} ms (exit ${r.exitCode}, ${r.stdout.length} bytes)\n`);
+    if (process.env.HAGW_DOCTOR_TRACE)
+      process.stderr.write(
+        `peer round: ${specs.length} probes in ${Math.round(performance.now() - started)} ms (exit ${r.exitCode}, ${r.stdout.length} bytes)\n`,
+      );
     return round.decode(r.overflow ? '' : r.stdout, Math.round(performance.now() - started));
   };
   const probes = await collectRecords(PROVIDERS, options, ab.root, { runRound });

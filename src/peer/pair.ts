@@ -57,7 +57,8 @@ export function peerOf(snapshot: Snapshot): { status: PeerStatus; snapshot?: Sna
     }
   }
   if (peer) return { status: { host: peer.host.hostname, reachable: true, via: 'snapshot' }, snapshot: peer };
-  if (snapshot.options.peerSnapshot) return { status: { host: snapshot.options.peerSnapshot, reachable: false, via: 'snapshot', reason: 'the file is not a readable snapshot' } };
+  if (snapshot.options.peerSnapshot)
+    return { status: { host: snapshot.options.peerSnapshot, reachable: false, via: 'snapshot', reason: 'the file is not a readable snapshot' } };
   return undefined;
 }
 
@@ -82,10 +83,19 @@ function asPeerFinding(f: Finding, name: string): Finding {
   return { ...rest, detail, node: name };
 }
 
-const PAIR_CONFIG_CODES = new Set(['vrrp-auth-mismatch', 'vrrp-advert-int-mismatch', 'unicast-peer-invalid', 'keepalived-config-invalid', 'vrrp-version-mismatch']);
+const PAIR_CONFIG_CODES = new Set([
+  'vrrp-auth-mismatch',
+  'vrrp-advert-int-mismatch',
+  'unicast-peer-invalid',
+  'keepalived-config-invalid',
+  'vrrp-version-mismatch',
+]);
 
 function when(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 }
 
 /** A config disagreement between the nodes belongs to the node whose file changed after its keepalived loaded it. */
@@ -94,18 +104,38 @@ function attributeDrift(findings: Finding[], mine: Drift | undefined, theirs: Dr
   for (const f of findings) {
     if (!PAIR_CONFIG_CODES.has(f.code) || !f.evidence.some((e) => e.probe === 'peer-config' || e.probe.startsWith(`${peerName}:kconf:`))) continue;
     const notes: string[] = [];
-    if (theirs) notes.push(`${theirs.file} on ${peerName} changed at ${when(theirs.changedAt)}, after its keepalived ${theirs.loadedBy.startsWith('reloaded') ? theirs.loadedBy : `started at ${when(theirs.loadedAt)}`}: ${peerName} has not loaded it yet, so the running pair still agrees, and the next reload or restart of ${peerName} breaks it`);
-    if (mine) notes.push(`${mine.file} on this node changed at ${when(mine.changedAt)}, after its keepalived ${mine.loadedBy.startsWith('reloaded') ? mine.loadedBy : `started at ${when(mine.loadedAt)}`}: this node has not loaded it yet`);
+    if (theirs)
+      notes.push(
+        `${theirs.file} on ${peerName} changed at ${when(theirs.changedAt)}, after its keepalived ${theirs.loadedBy.startsWith('reloaded') ? theirs.loadedBy : `started at ${when(theirs.loadedAt)}`}: ${peerName} has not loaded it yet, so the running pair still agrees, and the next reload or restart of ${peerName} breaks it`,
+      );
+    if (mine)
+      notes.push(
+        `${mine.file} on this node changed at ${when(mine.changedAt)}, after its keepalived ${mine.loadedBy.startsWith('reloaded') ? mine.loadedBy : `started at ${when(mine.loadedAt)}`}: this node has not loaded it yet`,
+      );
     f.detail += `\nConfig drift: ${notes.join('; ')}.`;
     if (theirs && !mine) {
       f.node = peerName;
-      f.evidence.push({ probe: `${peerName}:stat:${theirs.file}`, excerpt: `modified ${when(theirs.changedAt)}; keepalived loaded its config ${when(theirs.loadedAt)}` });
+      f.evidence.push({
+        probe: `${peerName}:stat:${theirs.file}`,
+        excerpt: `modified ${when(theirs.changedAt)}; keepalived loaded its config ${when(theirs.loadedAt)}`,
+      });
     }
   }
 }
 
 /** Codes that explain why the nodes do not hear each other (the causes of a split brain). */
-const CAUSES = ['vrrp-input-blocked', 'vrrp-output-blocked', 'vrrp-conntrack-nat', 'snat-matches-vrrp', 'vrrp-auth-mismatch', 'vrrp-advert-int-mismatch', 'unicast-peer-invalid', 'vrrp-version-mismatch', 'vrrp-multicast-in-cloud', 'vrrp-strict-blocks-vip'];
+const CAUSES = [
+  'vrrp-input-blocked',
+  'vrrp-output-blocked',
+  'vrrp-conntrack-nat',
+  'snat-matches-vrrp',
+  'vrrp-auth-mismatch',
+  'vrrp-advert-int-mismatch',
+  'unicast-peer-invalid',
+  'vrrp-version-mismatch',
+  'vrrp-multicast-in-cloud',
+  'vrrp-strict-blocks-vip',
+];
 
 function nodeLabel(node: string | undefined, peerName: string): string {
   return node === LOCAL_NODE || node === undefined ? 'this node' : `the peer ${peerName}`;
@@ -116,7 +146,7 @@ export function analysePair(snapshot: Snapshot, opts: AnalyseOptions = {}): Repo
   const report = analyse(snapshot, opts);
   const peer = peerOf(snapshot);
   if (!peer) return report;
-  const name = peer.status.via === 'ssh' ? peer.status.host : peer.snapshot?.host.hostname ?? peer.status.host;
+  const name = peer.status.via === 'ssh' ? peer.status.host : (peer.snapshot?.host.hostname ?? peer.status.host);
   for (const f of report.findings) f.node ??= LOCAL_NODE;
   const status: PeerStatus = { ...peer.status };
   if (peer.snapshot) {
@@ -138,7 +168,8 @@ export function analysePair(snapshot: Snapshot, opts: AnalyseOptions = {}): Repo
   const summary = { critical: count('critical'), error: count('error'), warning: count('warning'), info: count('info') };
   // the peer's findings add to the counts; what this node could not judge keeps its weight
   const prev = report.summary.status;
-  const status2 = summary.critical + summary.error > 0 ? 'critical' : prev === 'unknown' ? 'unknown' : summary.warning > 0 || prev === 'warning' ? 'warning' : 'ok';
+  const status2 =
+    summary.critical + summary.error > 0 ? 'critical' : prev === 'unknown' ? 'unknown' : summary.warning > 0 || prev === 'warning' ? 'warning' : 'ok';
   report.summary = { ...report.summary, ...summary, status: status2 };
   report.peer = status;
   return report;
@@ -153,7 +184,9 @@ function attributeSplitBrain(findings: Finding[], peerName: string): void {
     const f = findings[i]!;
     const keep = f.code === 'vrrp-split-brain' && f.subject ? live.get(f.subject) : undefined;
     if (!keep || keep === f) continue;
-    for (const e of f.evidence) if (!keep.evidence.some((x) => x.probe === e.probe && x.excerpt === e.excerpt)) keep.evidence.push(e.probe.includes(':') || !f.node || f.node === LOCAL_NODE ? e : { ...e, probe: `${f.node}:${e.probe}` });
+    for (const e of f.evidence)
+      if (!keep.evidence.some((x) => x.probe === e.probe && x.excerpt === e.excerpt))
+        keep.evidence.push(e.probe.includes(':') || !f.node || f.node === LOCAL_NODE ? e : { ...e, probe: `${f.node}:${e.probe}` });
     findings.splice(i--, 1);
   }
   const causes = findings.filter((f) => CAUSES.includes(f.code));
@@ -163,6 +196,8 @@ function attributeSplitBrain(findings: Finding[], peerName: string): void {
     const related = causes.filter((c) => !c.subject || !f.subject || c.subject === f.subject);
     const list = (related.length ? related : causes).slice(0, 4);
     f.detail += `\nCause: ${list.map((c) => `on ${nodeLabel(c.node, peerName)}, ${c.title} (${c.code})`).join('; ')}.`;
-    for (const c of list) for (const e of c.evidence.slice(0, 1)) f.evidence.push({ probe: c.node && c.node !== LOCAL_NODE ? `${c.node}:${e.probe}` : e.probe, excerpt: e.excerpt });
+    for (const c of list)
+      for (const e of c.evidence.slice(0, 1))
+        f.evidence.push({ probe: c.node && c.node !== LOCAL_NODE ? `${c.node}:${e.probe}` : e.probe, excerpt: e.excerpt });
   }
 }

@@ -90,7 +90,9 @@ const PROCESS_SCRIPT = [
 ].join('\n');
 
 const B64 = '[A-Za-z0-9+/=]{1,65536}';
-const PROC_LINE = new RegExp(`^p (\\d{1,9}) (${B64}) (${B64}|-) (${B64}|-) (\\S{1,100}) (${B64}|-) (\\d{1,10}:[0-9a-f]{1,8}:\\d{1,20}:\\d{1,20}|-) (${B64}|-|\\.) ([.0-9,]{1,20000}|-) (${B64}|-|\\.)$`);
+const PROC_LINE = new RegExp(
+  `^p (\\d{1,9}) (${B64}) (${B64}|-) (${B64}|-) (\\S{1,100}) (${B64}|-) (\\d{1,10}:[0-9a-f]{1,8}:\\d{1,20}:\\d{1,20}|-) (${B64}|-|\\.) ([.0-9,]{1,20000}|-) (${B64}|-|\\.)$`,
+);
 const unb64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
 
 /** Turn the peer's process lines into listKeepalivedProcesses()'s JSON: the same facts, the same verdicts. */
@@ -119,7 +121,8 @@ export function decodeProcesses(text: string): string {
       f.exeStat = st ? { uid: Number(st[0]), mode: parseInt(st[1]!, 16), dev: Number(st[2]), ino: Number(st[3]) } : null;
       // '-' (never walked) stays unknown, '.' is "every directory safe"
       f.exeUnsafeDir = unsafe === '-' ? null : unsafe === '.' ? '' : unb64(unsafe!);
-      f.vrrpSocket = sockets === '-' ? null : vrrpSocketIn(new Set(sockets!.split(',').filter((x) => x && x !== '.')), raw === '-' || raw === '.' ? '' : unb64(raw!));
+      f.vrrpSocket =
+        sockets === '-' ? null : vrrpSocketIn(new Set(sockets!.split(',').filter((x) => x && x !== '.')), raw === '-' || raw === '.' ? '' : unb64(raw!));
     }
     facts.push(f);
   }
@@ -175,11 +178,7 @@ function fileBody(file: string, maxBytes: number, tail: boolean): string {
 
 function dirBody(dir: string): string {
   const d = shQuote(dir);
-  return [
-    `if [ ! -e ${d} ]; then E missing -`,
-    `elif ls -1A ${d} > "$o.o" 2>"$o.e"; then E ok 0`,
-    `else E denied -; fi`,
-  ].join('\n');
+  return [`if [ ! -e ${d} ]; then E missing -`, `elif ls -1A ${d} > "$o.o" 2>"$o.e"; then E ok 0`, `else E denied -; fi`].join('\n');
 }
 
 function parentsOf(file: string): string[] {
@@ -210,7 +209,11 @@ export function decodeStat(text: string): string {
     return JSON.stringify(none);
   }
   const lines = text.split('\n');
-  const field = (prefix: string) => lines.find((l) => l.startsWith(`${prefix} `))?.slice(2).split('|');
+  const field = (prefix: string) =>
+    lines
+      .find((l) => l.startsWith(`${prefix} `))
+      ?.slice(2)
+      .split('|');
   const l = field('l');
   const t = field('t') ?? l;
   if (!l || !t || t.length < 6) throw new Error('stat output not understood');
@@ -245,7 +248,8 @@ function plan(spec: ProbeSpec, records: Readonly<Record<string, ProbeRecord>>, a
   const maxBytes = ('maxBytes' in spec && spec.maxBytes) || DEFAULT_MAX_BYTES;
   const tail = ('tail' in spec && spec.tail) || false;
   const base = { spec, maxBytes, tail };
-  if (spec.needsRoot && !ab.root) return { ...base, local: { status: 'skipped', stdout: '', stderr: '', reason: 'needs root on the peer (neither the SSH user nor sudo -n is root)' } };
+  if (spec.needsRoot && !ab.root)
+    return { ...base, local: { status: 'skipped', stdout: '', stderr: '', reason: 'needs root on the peer (neither the SSH user nor sudo -n is root)' } };
   switch (spec.kind) {
     case 'command':
       if (!spec.argv.length) return { ...base, local: { status: 'error', stdout: '', stderr: '', reason: 'empty argv' } };
@@ -258,12 +262,28 @@ function plan(spec: ProbeSpec, records: Readonly<Record<string, ProbeRecord>>, a
       return { ...base, body: statBody(spec.path), decode: decodeStat };
     case 'internal': {
       const sh = internalScript(spec, records);
-      if (sh === undefined) return { ...base, local: { status: 'skipped', stdout: '', stderr: '', reason: 'not available over ssh (computed in-process by the doctor; install hagw-doctor on the peer)' } };
+      if (sh === undefined)
+        return {
+          ...base,
+          local: {
+            status: 'skipped',
+            stdout: '',
+            stderr: '',
+            reason: 'not available over ssh (computed in-process by the doctor; install hagw-doctor on the peer)',
+          },
+        };
       return {
         ...base,
         body: `{ ${sh}\n} > "$o.o" 2>"$o.e" </dev/null; E ok 0`,
         ...(spec.id === 'keepalived-processes' ? { decode: decodeProcesses } : {}),
-        ...(spec.id === 'keepalived-binary' || spec.id === 'keepalived-stdout' || spec.id === 'netns' || spec.id === 'uid' || spec.id === 'netns-identify' || spec.id === 'proc-pid1-visible' ? { decode: (s: string) => s.trim() } : {}),
+        ...(spec.id === 'keepalived-binary' ||
+        spec.id === 'keepalived-stdout' ||
+        spec.id === 'netns' ||
+        spec.id === 'uid' ||
+        spec.id === 'netns-identify' ||
+        spec.id === 'proc-pid1-visible'
+          ? { decode: (s: string) => s.trim() }
+          : {}),
       };
     }
   }
@@ -283,13 +303,7 @@ export interface RemoteRound {
 export function buildRound(specs: readonly ProbeSpec[], records: Readonly<Record<string, ProbeRecord>>, ab: PeerAbilities): RemoteRound {
   const planned = specs.map((s) => plan(s, records, ab));
   const remote = planned.map((p, i) => ({ p, i })).filter((x) => x.p.body !== undefined);
-  const lines = [
-    'umask 077',
-    'T=$(mktemp -d 2>/dev/null || mktemp -d -t hagw.XXXXXX) || exit 97',
-    'trap \'rm -rf "$T"\' EXIT',
-    'cd / || exit 97',
-    HELPERS,
-  ];
+  const lines = ['umask 077', 'T=$(mktemp -d 2>/dev/null || mktemp -d -t hagw.XXXXXX) || exit 97', 'trap \'rm -rf "$T"\' EXIT', 'cd / || exit 97', HELPERS];
   // commands (which may block) each in a job of their own; files, listings and stats (fast) in a few
   // sequential jobs: every fork counts on a loaded peer
   const quick = remote.filter((x) => x.p.spec.kind !== 'command');
@@ -339,7 +353,8 @@ export function buildRound(specs: readonly ProbeSpec[], records: Readonly<Record
         if (spec.kind === 'command') rec.exitCode = f.exitCode;
         if (f.status === 'missing') rec.reason = spec.kind === 'command' ? `${spec.argv[0]} is not installed on the peer` : 'does not exist';
         if (f.status === 'denied') rec.reason = 'permission denied on the peer';
-        if (f.status === 'timeout') rec.reason = `did not finish on the peer within ${Math.ceil((('timeoutMs' in spec && spec.timeoutMs) || DEFAULT_TIMEOUT_MS) / 1000)} s`;
+        if (f.status === 'timeout')
+          rec.reason = `did not finish on the peer within ${Math.ceil((('timeoutMs' in spec && spec.timeoutMs) || DEFAULT_TIMEOUT_MS) / 1000)} s`;
         if (f.status === 'error') rec.reason = f.stderr.trim().slice(0, 200) || 'failed on the peer';
         if (f.status === 'ok' && p.decode) {
           try {
@@ -374,13 +389,19 @@ export function parseBundle(text: string): Map<number, Frame> {
   const z = text.indexOf('\n@@HAGW-Z\n', s);
   const d = text.indexOf('\n@@HAGW-D\n', z);
   if (s < 0 || z < 0 || d < 0) return frames;
-  for (const line of text.slice(s + 9, z).split('\n').slice(0, 10_000)) {
+  for (const line of text
+    .slice(s + 9, z)
+    .split('\n')
+    .slice(0, 10_000)) {
     const m = /^(\d{1,5}) ([a-z]{2,8}) (-|\d{1,3})$/.exec(line);
     if (!m || !STATUSES.has(m[2]!) || frames.has(Number(m[1]))) continue;
     frames.set(Number(m[1]), { status: m[2] as Frame['status'], exitCode: m[3] === '-' ? null : Number(m[3]), stdout: '', stderr: '' });
   }
   const sizes: Array<{ index: number; stream: 'o' | 'e'; size: number }> = [];
-  for (const line of text.slice(z + 10, d).split('\n').slice(0, 20_000)) {
+  for (const line of text
+    .slice(z + 10, d)
+    .split('\n')
+    .slice(0, 20_000)) {
     const m = /\/(\d{1,5})\.([oe]) (\d{1,12})$/.exec(line);
     if (m) sizes.push({ index: Number(m[1]), stream: m[2] as 'o' | 'e', size: Number(m[3]) });
   }

@@ -40,7 +40,9 @@ const SSH_ENV = { LC_ALL: 'C', LANG: 'C' } as const;
 
 /** [USER@]HOST: a user and a host name or address, never an option or anything a shell would read. */
 export function validPeerHost(host: string): boolean {
-  return /^(?:[A-Za-z0-9._][A-Za-z0-9._-]{0,63}@)?(?:[A-Za-z0-9](?:[A-Za-z0-9._-]{0,252})|\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:.]+)$/.test(host) && !host.startsWith('-');
+  return (
+    /^(?:[A-Za-z0-9._][A-Za-z0-9._-]{0,63}@)?(?:[A-Za-z0-9](?:[A-Za-z0-9._-]{0,252})|\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:.]+)$/.test(host) && !host.startsWith('-')
+  );
 }
 
 /** One line, printable ASCII, at most max characters: what the peer (or ssh about it) said, made safe to print. */
@@ -57,8 +59,10 @@ export function cleanLine(text: string, max = 200): string {
 export function describeSshFailure(host: string, stderr: string, timedOut: boolean): string {
   const s = stderr;
   if (timedOut) return `${host} did not answer in time (connection or command hung)`;
-  if (/REMOTE HOST IDENTIFICATION HAS CHANGED/.test(s)) return `the host key of ${host} has changed (a reinstalled peer, or someone in between): verify it, then update known_hosts`;
-  if (/No \S+ host key is known for|Host key verification failed/.test(s)) return `the host key of ${host} is not known (BatchMode cannot ask): connect once by hand, or add it to known_hosts`;
+  if (/REMOTE HOST IDENTIFICATION HAS CHANGED/.test(s))
+    return `the host key of ${host} has changed (a reinstalled peer, or someone in between): verify it, then update known_hosts`;
+  if (/No \S+ host key is known for|Host key verification failed/.test(s))
+    return `the host key of ${host} is not known (BatchMode cannot ask): connect once by hand, or add it to known_hosts`;
   if (/Connection refused/.test(s)) return `${host} refused the SSH connection (is sshd running there?)`;
   if (/Connection timed out|Operation timed out|timed out during banner exchange/.test(s)) return `${host} did not answer on the SSH port (timed out)`;
   if (/No route to host/.test(s)) return `no route to ${host}`;
@@ -72,7 +76,8 @@ export function describeSshFailure(host: string, stderr: string, timedOut: boole
 
 /** The words of a remote command line are fixed, plain words: the remote shell reads them, so data goes on stdin. */
 function checkWords(argv: readonly string[]): void {
-  for (const a of argv) if (!/^[A-Za-z0-9_./=:+-]+$/.test(a)) throw new Error(`peer command word ${JSON.stringify(a)} needs quoting: pass data on stdin instead`);
+  for (const a of argv)
+    if (!/^[A-Za-z0-9_./=:+-]+$/.test(a)) throw new Error(`peer command word ${JSON.stringify(a)} needs quoting: pass data on stdin instead`);
 }
 
 /**
@@ -103,15 +108,23 @@ export class PeerSession {
     const t = this.target.connectTimeoutS ?? DEFAULT_CONNECT_TIMEOUT_S;
     return [
       ...(this.target.sshConfig ? ['-F', this.target.sshConfig] : []),
-      '-o', 'BatchMode=yes',
-      '-o', `ConnectTimeout=${t}`,
-      '-o', 'ServerAliveInterval=2',
-      '-o', 'ServerAliveCountMax=3',
-      '-o', `ControlPath=${this.controlPath()}`,
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      `ConnectTimeout=${t}`,
+      '-o',
+      'ServerAliveInterval=2',
+      '-o',
+      'ServerAliveCountMax=3',
+      '-o',
+      `ControlPath=${this.controlPath()}`,
       // no port forwarding, agent or X11 to the peer: the doctor only reads
-      '-o', 'ClearAllForwardings=yes',
-      '-o', 'ForwardAgent=no',
-      '-o', 'ForwardX11=no',
+      '-o',
+      'ClearAllForwardings=yes',
+      '-o',
+      'ForwardAgent=no',
+      '-o',
+      'ForwardX11=no',
     ];
   }
 
@@ -158,7 +171,15 @@ export class PeerSession {
     const stderr = typeof r.stderr === 'string' ? r.stderr : '';
     const overflow = (r as { isMaxBuffer?: boolean }).isMaxBuffer === true;
     const code = (r as { code?: string }).code;
-    return { ok: r.exitCode === 0 && !r.timedOut && !overflow, exitCode: r.exitCode, stdout, stderr: stderr.slice(-8000), timedOut: r.timedOut, overflow, ...(code ? { code } : {}) };
+    return {
+      ok: r.exitCode === 0 && !r.timedOut && !overflow,
+      exitCode: r.exitCode,
+      stdout,
+      stderr: stderr.slice(-8000),
+      timedOut: r.timedOut,
+      overflow,
+      ...(code ? { code } : {}),
+    };
   }
 
   /**
@@ -182,10 +203,36 @@ export class PeerSession {
     if (!this.opened) throw new PeerError('the SSH session to the peer is not open');
     checkWords(argv);
     const tty = process.stdin.isTTY === true;
-    const args = [...this.baseArgs(), '-o', 'ControlMaster=no', '-o', `RequestTTY=${tty ? 'force' : 'no'}`, ...(tty ? ['-t'] : ['-T']), '--', this.target.host, ...argv];
-    const child = execa('ssh', args, { reject: false, timeout: timeoutMs, stdin: 'inherit', stdout: 'pipe', stderr: 'pipe', buffer: false, env: SSH_ENV, extendEnv: true, encoding: 'utf8' });
-    // eslint-disable-next-line no-control-regex -- terminal escapes from the peer are dropped
-    const clean = (d: Buffer | string) => write(String(d).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/[^\x20-\x7e\n\t]/g, (c) => (c === '\r' ? '' : '')));
+    const args = [
+      ...this.baseArgs(),
+      '-o',
+      'ControlMaster=no',
+      '-o',
+      `RequestTTY=${tty ? 'force' : 'no'}`,
+      ...(tty ? ['-t'] : ['-T']),
+      '--',
+      this.target.host,
+      ...argv,
+    ];
+    const child = execa('ssh', args, {
+      reject: false,
+      timeout: timeoutMs,
+      stdin: 'inherit',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false,
+      env: SSH_ENV,
+      extendEnv: true,
+      encoding: 'utf8',
+    });
+    // terminal escapes from the peer are dropped
+    const clean = (d: Buffer | string) =>
+      write(
+        String(d)
+          // eslint-disable-next-line no-control-regex
+          .replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '')
+          .replace(/[^\x20-\x7e\n\t]/g, (c) => (c === '\r' ? '' : '')),
+      );
     child.stdout?.on('data', clean);
     child.stderr?.on('data', clean);
     const r = await child;
@@ -196,7 +243,13 @@ export class PeerSession {
   async close(): Promise<void> {
     if (this.opened) {
       this.opened = false;
-      await execa('ssh', [...this.baseArgs(), '-O', 'exit', '--', this.target.host], { reject: false, timeout: 5000, stdin: 'ignore', env: SSH_ENV, extendEnv: true }).catch(() => undefined);
+      await execa('ssh', [...this.baseArgs(), '-O', 'exit', '--', this.target.host], {
+        reject: false,
+        timeout: 5000,
+        stdin: 'ignore',
+        env: SSH_ENV,
+        extendEnv: true,
+      }).catch(() => undefined);
     }
     await this.cleanup();
   }

@@ -31,11 +31,23 @@ export function pairLines(report: Report, s: Style, width: number): string[] {
   if (!peer) return [];
   const name = printable(peer.host);
   if (!peer.reachable) {
-    return [`${s.bold('Peer')} ${name}: ${s.yellow('not reachable')} (${peer.via}) — ${printable(peer.reason ?? 'no reason given', 300)}`, s.dim('  The findings below are this node\'s only.'), ''];
+    return [
+      `${s.bold('Peer')} ${name}: ${s.yellow('not reachable')} (${peer.via}) — ${printable(peer.reason ?? 'no reason given', 300)}`,
+      s.dim("  The findings below are this node's only."),
+      '',
+    ];
   }
   const col = Math.max(28, Math.floor((Math.min(width, 120) - 16) / 2));
   const row = (label: string, a: string, b: string) => `  ${label.padEnd(14)}${printable(a, col - 2).padEnd(col)}${printable(b, col - 2)}`;
-  const out = [s.bold(row('Pair', `this node (${report.host.hostname})`, `peer ${name}${peer.hostname && peer.hostname !== peer.host ? ` (${peer.hostname})` : ''}, via ${peer.via}`))];
+  const out = [
+    s.bold(
+      row(
+        'Pair',
+        `this node (${report.host.hostname})`,
+        `peer ${name}${peer.hostname && peer.hostname !== peer.host ? ` (${peer.hostname})` : ''}, via ${peer.via}`,
+      ),
+    ),
+  ];
   out.push(row('role', report.role.toUpperCase(), (peer.role ?? 'unknown').toUpperCase()));
   const names = [...new Set([...report.instances.map((i) => i.name), ...(peer.instances ?? []).map((i) => i.name)])];
   for (const n of names) {

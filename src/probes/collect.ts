@@ -69,7 +69,12 @@ export async function collectRecords(
     if (wanted.size === 0) break;
     const started = performance.now();
     if (round === 0) {
-      const longest = Math.max(COLLECT_BUDGET_MS, ...[...wanted.values()].filter((w) => !w.id.startsWith(WIRE_PROBE_PREFIX)).map((w) => (w.kind === 'command' || w.kind === 'internal' || w.kind === 'file' ? (w.timeoutMs ?? DEFAULT_TIMEOUT_MS) : DEFAULT_TIMEOUT_MS)));
+      const longest = Math.max(
+        COLLECT_BUDGET_MS,
+        ...[...wanted.values()]
+          .filter((w) => !w.id.startsWith(WIRE_PROBE_PREFIX))
+          .map((w) => (w.kind === 'command' || w.kind === 'internal' || w.kind === 'file' ? (w.timeoutMs ?? DEFAULT_TIMEOUT_MS) : DEFAULT_TIMEOUT_MS)),
+      );
       deadline = started0 + longest;
     }
     // what is left is read as each probe starts: starting many commands takes a while on a busy host
@@ -84,7 +89,9 @@ export async function collectRecords(
     // HAGW_DOCTOR_TRACE=1: where a run's time goes, round by round
     if (process.env.HAGW_DOCTOR_TRACE) {
       const slowest = results.reduce((a, b) => (b.ms > a.ms ? b : a), results[0]!);
-      process.stderr.write(`round ${round}: ${results.length} probes in ${Math.round(performance.now() - started)} ms (slowest ${slowest.id} ${slowest.ms} ms)\n`);
+      process.stderr.write(
+        `round ${round}: ${results.length} probes in ${Math.round(performance.now() - started)} ms (slowest ${slowest.id} ${slowest.ms} ms)\n`,
+      );
     }
     for (const r of results) {
       records[r.id] = r;
@@ -94,11 +101,7 @@ export async function collectRecords(
   return records;
 }
 
-export async function collectSnapshot(
-  providers: readonly ProbeProvider[],
-  options: CollectOptions,
-  hooks: CollectHooks = {},
-): Promise<Snapshot> {
+export async function collectSnapshot(providers: readonly ProbeProvider[], options: CollectOptions, hooks: CollectHooks = {}): Promise<Snapshot> {
   const isRoot = typeof process.getuid === 'function' ? process.getuid() === 0 : false;
   const probes = await collectRecords(providers, options, isRoot, hooks);
   return {

@@ -71,7 +71,13 @@ async function whichAll(name: string): Promise<string> {
   const dirs = [...new Set([...WHICH_DIRS, ...(process.env.PATH ?? '').split(':').filter((d) => d.startsWith('/'))])];
   const found: string[] = [];
   for (const dir of dirs) {
-    if (await access(path.join(dir, name), fsConstants.X_OK).then(() => true, () => false)) found.push(dir);
+    if (
+      await access(path.join(dir, name), fsConstants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      found.push(dir);
   }
   return JSON.stringify(found);
 }
@@ -106,7 +112,10 @@ export function bareCommandNames(records: Readonly<Record<string, ProbeRecord>>,
     const text = records[scriptProbeId(ref.path)];
     if (text?.status === 'ok') for (const n of commandNames(text.stdout).names) names.add(n);
   }
-  return [...names].filter((n) => SAFE_NAME.test(n)).sort().slice(0, MAX_WHICH);
+  return [...names]
+    .filter((n) => SAFE_NAME.test(n))
+    .sort()
+    .slice(0, MAX_WHICH);
 }
 
 export const fieldProvider: ProbeProvider = {
@@ -135,10 +144,13 @@ export const fieldProvider: ProbeProvider = {
       for (const d of NETWORKD_DIRS) {
         const dropDir = path.join(d, `${n}.d`);
         specs.push({ id: `dir:${dropDir}`, kind: 'dir', path: dropDir });
-        for (const f of listing(records, dropDir)) if (f.endsWith('.conf')) specs.push({ id: `file:${path.join(dropDir, f)}`, kind: 'file', path: path.join(dropDir, f), maxBytes: 256 * 1024 });
+        for (const f of listing(records, dropDir))
+          if (f.endsWith('.conf')) specs.push({ id: `file:${path.join(dropDir, f)}`, kind: 'file', path: path.join(dropDir, f), maxBytes: 256 * 1024 });
       }
     }
-    for (const f of listing(records, NETWORKD_CONF_DIR)) if (f.endsWith('.conf')) specs.push({ id: `file:${path.join(NETWORKD_CONF_DIR, f)}`, kind: 'file', path: path.join(NETWORKD_CONF_DIR, f), maxBytes: 256 * 1024 });
+    for (const f of listing(records, NETWORKD_CONF_DIR))
+      if (f.endsWith('.conf'))
+        specs.push({ id: `file:${path.join(NETWORKD_CONF_DIR, f)}`, kind: 'file', path: path.join(NETWORKD_CONF_DIR, f), maxBytes: 256 * 1024 });
 
     const config = configFromRecords(records, options.config);
     if (config) {
@@ -163,7 +175,10 @@ export const fieldProvider: ProbeProvider = {
         const vmac = extras?.instances.get(vi.name)?.vmac;
         const base = vi.interface ?? config.globalDefs.defaultInterface;
         if (!vmac || !base || !/^[A-Za-z0-9_.:@-]{1,15}$/.test(vmac.ifname) || !/^[A-Za-z0-9_.:@-]{1,15}$/.test(base)) continue;
-        for (const [ifname, leaves] of [[base, ['arp_ignore', 'arp_filter', 'arp_announce', 'rp_filter']], [vmac.ifname, ['arp_ignore', 'arp_filter', 'accept_local', 'rp_filter']]] as const) {
+        for (const [ifname, leaves] of [
+          [base, ['arp_ignore', 'arp_filter', 'arp_announce', 'rp_filter']],
+          [vmac.ifname, ['arp_ignore', 'arp_filter', 'accept_local', 'rp_filter']],
+        ] as const) {
           for (const leaf of leaves) specs.push({ id: ifaceSysctlId(ifname, leaf), kind: 'file', path: ifaceSysctlPath(ifname, leaf) });
         }
       }

@@ -65,7 +65,8 @@ export const AZURE_ASSET_TAG = '7783-7084-3265-9085-8269-3286-77';
  *  Hyper-V (on premises too, where multicast works): only Azure's chassis asset tag makes it Azure. */
 export function detectCloud(records: Record<string, ProbeRecord>): { cloud: string; evidence: string } | null {
   const tag = records['dmi-chassis-asset-tag'];
-  if (tag?.status === 'ok' && tag.stdout.trim() === AZURE_ASSET_TAG) return { cloud: 'Azure', evidence: `${tag.path ?? '/sys/class/dmi/id/chassis_asset_tag'}: ${AZURE_ASSET_TAG}` };
+  if (tag?.status === 'ok' && tag.stdout.trim() === AZURE_ASSET_TAG)
+    return { cloud: 'Azure', evidence: `${tag.path ?? '/sys/class/dmi/id/chassis_asset_tag'}: ${AZURE_ASSET_TAG}` };
   for (const id of ['dmi-sys-vendor', 'dmi-product-name', 'dmi-bios-vendor', 'dmi-chassis-asset-tag']) {
     const r = records[id];
     if (r?.status !== 'ok') continue;

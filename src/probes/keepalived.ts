@@ -4,7 +4,15 @@ import { access, readlink } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import type { ProbeProvider, ProbeRecord, ProbeSpec } from '../types.js';
-import { DEFAULT_CONFIG, CONFIG_PREFIX, configDirProbeId, configFileProbeId, configIncludes, expandIncludePattern, scriptProbeId } from '../keepalived/files.js';
+import {
+  DEFAULT_CONFIG,
+  CONFIG_PREFIX,
+  configDirProbeId,
+  configFileProbeId,
+  configIncludes,
+  expandIncludePattern,
+  scriptProbeId,
+} from '../keepalived/files.js';
 import { parseKeepalivedConfig } from '../keepalived/parse.js';
 import { snapshotReader } from '../keepalived/snapshot-reader.js';
 import type { KeepalivedConfig, ParseResult } from '../keepalived/model.js';
@@ -34,9 +42,18 @@ export interface KeepalivedArgs {
 export function parseKeepalivedArgs(argv: readonly string[]): KeepalivedArgs {
   const a: KeepalivedArgs = { logConsole: false, logDetail: false, noSyslog: false };
   const withValue: Record<string, keyof KeepalivedArgs> = {
-    '-f': 'config', '--use-file': 'config', '-p': 'pidFile', '--pid': 'pidFile',
-    '-r': 'vrrpPidFile', '--vrrp_pid': 'vrrpPidFile', '-g': 'logFile', '--log-file': 'logFile',
-    '-s': 'namespace', '--namespace': 'namespace', '-i': 'configId', '--config-id': 'configId',
+    '-f': 'config',
+    '--use-file': 'config',
+    '-p': 'pidFile',
+    '--pid': 'pidFile',
+    '-r': 'vrrpPidFile',
+    '--vrrp_pid': 'vrrpPidFile',
+    '-g': 'logFile',
+    '--log-file': 'logFile',
+    '-s': 'namespace',
+    '--namespace': 'namespace',
+    '-i': 'configId',
+    '--config-id': 'configId',
   };
   for (let i = 1; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -82,10 +99,7 @@ export function ourKeepalived(records: Readonly<Record<string, ProbeRecord>>): K
 
 export type ConfigSource = '--config' | 'process' | 'default';
 
-export function chosenConfig(
-  records: Readonly<Record<string, ProbeRecord>>,
-  override: string | undefined,
-): { path: string; source: ConfigSource } {
+export function chosenConfig(records: Readonly<Record<string, ProbeRecord>>, override: string | undefined): { path: string; source: ConfigSource } {
   if (override) return { path: path.resolve(override), source: '--config' };
   const proc = ourKeepalived(records);
   const fromArgs = proc ? parseKeepalivedArgs(proc.argv).config : undefined;
@@ -105,12 +119,20 @@ export const MAX_GLOB_FILES = 64;
  *  stdout points at when it logs to the console, else the system log. */
 export function logSources(proc: KeepalivedProcess | undefined, consoleTarget: string | undefined): ProbeSpec[] {
   const args = proc ? parseKeepalivedArgs(proc.argv) : undefined;
-  if (args?.logFile) return [{ id: KEEPALIVED_LOG_PROBE, kind: 'file', path: args.logFile, tail: true, maxBytes: LOG_TAIL_BYTES, needsRoot: true, hostPath: true }];
+  if (args?.logFile)
+    return [{ id: KEEPALIVED_LOG_PROBE, kind: 'file', path: args.logFile, tail: true, maxBytes: LOG_TAIL_BYTES, needsRoot: true, hostPath: true }];
   if (args?.logConsole && consoleTarget && consoleTarget.startsWith('/') && !consoleTarget.startsWith('/dev/')) {
     return [{ id: KEEPALIVED_LOG_PROBE, kind: 'file', path: consoleTarget, tail: true, maxBytes: LOG_TAIL_BYTES, needsRoot: true, hostPath: true }];
   }
   return [
-    { id: 'keepalived-journal', kind: 'command', argv: ['journalctl', '--no-pager', '-o', 'short-iso', '-n', '20000', '-t', 'Keepalived_vrrp', '-t', 'Keepalived', '-t', 'keepalived'], timeoutMs: 5000, maxBytes: LOG_TAIL_BYTES, tail: true },
+    {
+      id: 'keepalived-journal',
+      kind: 'command',
+      argv: ['journalctl', '--no-pager', '-o', 'short-iso', '-n', '20000', '-t', 'Keepalived_vrrp', '-t', 'Keepalived', '-t', 'keepalived'],
+      timeoutMs: 5000,
+      maxBytes: LOG_TAIL_BYTES,
+      tail: true,
+    },
     { id: 'syslog', kind: 'file', path: '/var/log/syslog', tail: true, maxBytes: LOG_TAIL_BYTES },
     { id: 'messages', kind: 'file', path: '/var/log/messages', tail: true, maxBytes: LOG_TAIL_BYTES },
   ];
@@ -125,12 +147,22 @@ export const keepalivedProvider: ProbeProvider = {
         { id: 'keepalived-processes', kind: 'internal', run: async () => JSON.stringify(await listKeepalivedProcesses()), timeoutMs: 8000 },
         { id: 'keepalived-binary', kind: 'internal', run: () => findExecutable('keepalived') },
         // /proc mounted with hidepid: a non-root run sees none of root's processes, so "none found" proves nothing
-        { id: 'proc-pid1-visible', kind: 'internal', run: () => access('/proc/1/comm', fsConstants.R_OK).then(() => 'yes', () => 'no') },
+        {
+          id: 'proc-pid1-visible',
+          kind: 'internal',
+          run: () =>
+            access('/proc/1/comm', fsConstants.R_OK).then(
+              () => 'yes',
+              () => 'no',
+            ),
+        },
         // a PID file whose pid is alive but not keepalived makes keepalived refuse to start
         ...DEFAULT_PID_FILES.map((f): ProbeSpec => ({ id: `pidfile:${f}`, kind: 'internal', run: () => pidFileFacts(f) })),
         ...(options.peerConfig ? [{ id: 'peer-config', kind: 'file' as const, path: path.resolve(options.peerConfig) }] : []),
         // embedded whole, so the analysis stays reproducible from this snapshot alone
-        ...(options.peerSnapshot ? [{ id: PEER_SNAPSHOT_PROBE, kind: 'file' as const, path: path.resolve(options.peerSnapshot), maxBytes: 64 * 1024 * 1024 }] : []),
+        ...(options.peerSnapshot
+          ? [{ id: PEER_SNAPSHOT_PROBE, kind: 'file' as const, path: path.resolve(options.peerSnapshot), maxBytes: 64 * 1024 * 1024 }]
+          : []),
       ];
     }
     const specs: ProbeSpec[] = [];
@@ -181,8 +213,6 @@ export const keepalivedProvider: ProbeProvider = {
   },
 };
 
-
-
 /** keepalived -t, once every file of the configuration has been read, and never on a configuration
  *  that includes a file the doctor refused to read (a FIFO would hang it; /proc/kmsg would consume
  *  the host's kernel messages): then an internal record says why it was not run. */
@@ -203,7 +233,10 @@ const parsed = new WeakMap<object, { key: string; result: ParseResult }>();
 /** The keepalived config as collected in these records, parsed as keepalived reads it (`@id` lines
  *  with its -i, else the host name). Providers ask for it in every round and checks once per
  *  analysis: it is parsed again only when another config file has been read. */
-export function parsedConfigFromRecords(records: Readonly<Record<string, ProbeRecord>>, override: string | undefined): { path: string; result: ParseResult } | undefined {
+export function parsedConfigFromRecords(
+  records: Readonly<Record<string, ProbeRecord>>,
+  override: string | undefined,
+): { path: string; result: ParseResult } | undefined {
   const { path } = chosenConfig(records, override);
   if (records[configFileProbeId(path)]?.status !== 'ok') return undefined;
   const key = [path, ...Object.keys(records).filter((id) => id.startsWith(CONFIG_PREFIX) || id.startsWith('kconf-dir:'))].join('\0');
@@ -224,7 +257,13 @@ export function configFromRecords(records: Readonly<Record<string, ProbeRecord>>
 /** The notify scripts (master/backup/fault/stop, instances and sync groups) the config names:
  *  read once, as script:PATH, for every check that looks inside them. */
 export function notifyScriptPaths(config: KeepalivedConfig): string[] {
-  return [...new Set(notifyScripts(config).map((n) => n.script.path).filter((p) => p.startsWith('/')))].sort();
+  return [
+    ...new Set(
+      notifyScripts(config)
+        .map((n) => n.script.path)
+        .filter((p) => p.startsWith('/')),
+    ),
+  ].sort();
 }
 
 export function notifyScriptText(records: Readonly<Record<string, ProbeRecord>>, file: string): string | undefined {
@@ -242,7 +281,13 @@ export async function findExecutable(name: string): Promise<string> {
   const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/local/sbin', '/usr/sbin', '/sbin'].filter(Boolean);
   for (const dir of dirs) {
     const p = path.join(dir, name);
-    if (await access(p, fsConstants.X_OK).then(() => true, () => false)) return p;
+    if (
+      await access(p, fsConstants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return p;
   }
   return '';
 }

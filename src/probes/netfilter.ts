@@ -38,7 +38,14 @@ export function pathsFromRecords(records: Readonly<Record<string, ProbeRecord>>,
 }
 
 function staticProbes(ctx: ProbeRoundContext): ProbeSpec[] {
-  const save = (id: string, bin: string): ProbeSpec => ({ id, kind: 'command', argv: [bin, '-c'], needsRoot: true, timeoutMs: RULESET_TIMEOUT_MS, maxBytes: RULESET_MAX_BYTES });
+  const save = (id: string, bin: string): ProbeSpec => ({
+    id,
+    kind: 'command',
+    argv: [bin, '-c'],
+    needsRoot: true,
+    timeoutMs: RULESET_TIMEOUT_MS,
+    maxBytes: RULESET_MAX_BYTES,
+  });
   const specs: ProbeSpec[] = [
     save(PROBE_IPT_SAVE, 'iptables-save'),
     save(PROBE_IPT_LEGACY, 'iptables-legacy-save'),
@@ -55,7 +62,11 @@ function staticProbes(ctx: ProbeRoundContext): ProbeSpec[] {
     { id: `file:${RULE_STORES.debian6}`, kind: 'file', path: RULE_STORES.debian6 },
     { id: `file:${RULE_STORES.rhel6}`, kind: 'file', path: RULE_STORES.rhel6 },
     { id: `stat:${NETFILTER_PERSISTENT}`, kind: 'stat', path: NETFILTER_PERSISTENT },
-    { id: PROBE_NETFILTER_SERVICES, kind: 'command', argv: ['systemctl', 'is-enabled', 'netfilter-persistent.service', 'iptables.service', 'nftables.service'] },
+    {
+      id: PROBE_NETFILTER_SERVICES,
+      kind: 'command',
+      argv: ['systemctl', 'is-enabled', 'netfilter-persistent.service', 'iptables.service', 'nftables.service'],
+    },
     // the firewall managers (issue 14): a fix goes through the one that runs, so its reload keeps it
     { id: PROBE_FIREWALLD_STATE, kind: 'command', argv: ['firewall-cmd', '--state'], timeoutMs: 5000 },
     { id: PROBE_FIREWALL_UNITS, kind: 'command', argv: ['systemctl', 'is-enabled', 'nftables.service'] },
@@ -65,7 +76,14 @@ function staticProbes(ctx: ProbeRoundContext): ProbeSpec[] {
   ];
   // a full walk costs ~0.4 s per 150k entries on a busy gateway: only when asked
   if (ctx.options.conntrackWalk) {
-    specs.push({ id: PROBE_CONNTRACK_WALK, kind: 'command', argv: ['conntrack', '-L', '-p', '112'], needsRoot: true, timeoutMs: 15_000, maxBytes: 16 * 1024 * 1024 });
+    specs.push({
+      id: PROBE_CONNTRACK_WALK,
+      kind: 'command',
+      argv: ['conntrack', '-L', '-p', '112'],
+      needsRoot: true,
+      timeoutMs: 15_000,
+      maxBytes: 16 * 1024 * 1024,
+    });
   }
   return specs;
 }
@@ -78,11 +96,25 @@ export const netfilterProvider: ProbeProvider = {
     // where iptables-save is the nf_tables one, iptables-nft-save would print the same again
     const plain = ctx.records[PROBE_IPT_SAVE];
     if (!(plain?.status === 'ok' && plain.exitCode === 0 && /\(nf_tables\)/.test(plain.stdout))) {
-      specs.push({ id: PROBE_IPT_NFT, kind: 'command', argv: ['iptables-nft-save', '-c'], needsRoot: true, timeoutMs: RULESET_TIMEOUT_MS, maxBytes: RULESET_MAX_BYTES });
+      specs.push({
+        id: PROBE_IPT_NFT,
+        kind: 'command',
+        argv: ['iptables-nft-save', '-c'],
+        needsRoot: true,
+        timeoutMs: RULESET_TIMEOUT_MS,
+        maxBytes: RULESET_MAX_BYTES,
+      });
     }
     const plain6 = ctx.records[PROBE_IP6T_SAVE];
     if (!(plain6?.status === 'ok' && plain6.exitCode === 0 && /\(nf_tables\)/.test(plain6.stdout))) {
-      specs.push({ id: PROBE_IP6T_NFT, kind: 'command', argv: ['ip6tables-nft-save', '-c'], needsRoot: true, timeoutMs: RULESET_TIMEOUT_MS, maxBytes: RULESET_MAX_BYTES });
+      specs.push({
+        id: PROBE_IP6T_NFT,
+        kind: 'command',
+        argv: ['ip6tables-nft-save', '-c'],
+        needsRoot: true,
+        timeoutMs: RULESET_TIMEOUT_MS,
+        maxBytes: RULESET_MAX_BYTES,
+      });
     }
     // hash lookups by tuple (~5 ms each), found from either direction
     for (const p of pathsFromRecords(ctx.records, ctx.options.config)) {

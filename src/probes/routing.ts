@@ -66,7 +66,13 @@ const listing = (records: Readonly<Record<string, ProbeRecord>>, dir: string): s
   }
 };
 
-const file = (p: string, needsRoot = false): ProbeSpec => ({ id: `file:${p}`, kind: 'file', path: p, maxBytes: 1024 * 1024, ...(needsRoot ? { needsRoot } : {}) });
+const file = (p: string, needsRoot = false): ProbeSpec => ({
+  id: `file:${p}`,
+  kind: 'file',
+  path: p,
+  maxBytes: 1024 * 1024,
+  ...(needsRoot ? { needsRoot } : {}),
+});
 const dir = (p: string): ProbeSpec => ({ id: `dir:${p}`, kind: 'dir', path: p });
 
 /** The network config files worth reading, from the directory listings collected so far. */

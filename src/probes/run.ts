@@ -41,13 +41,25 @@ async function runSpec(spec: ProbeSpec): Promise<Partial> {
     case 'command':
       return runCommand(spec.argv, spec.timeoutMs ?? DEFAULT_TIMEOUT_MS, spec.maxBytes ?? DEFAULT_MAX_BYTES, spec.tail ?? false);
     case 'file':
-      return withTimeout(readFileBounded(spec.path, spec.maxBytes ?? DEFAULT_MAX_BYTES, spec.tail ?? false, spec.hostPath ?? false), spec.timeoutMs ?? DEFAULT_TIMEOUT_MS, `reading ${spec.path}`);
+      return withTimeout(
+        readFileBounded(spec.path, spec.maxBytes ?? DEFAULT_MAX_BYTES, spec.tail ?? false, spec.hostPath ?? false),
+        spec.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        `reading ${spec.path}`,
+      );
     case 'dir':
       return withTimeout(listDir(spec.path), spec.timeoutMs ?? DEFAULT_TIMEOUT_MS, `listing ${spec.path}`);
     case 'stat':
-      return withTimeout(statWithParents(spec.path).then((st) => ({ status: 'ok' as const, stdout: JSON.stringify(st), stderr: '' })), spec.timeoutMs ?? DEFAULT_TIMEOUT_MS, `stat of ${spec.path}`);
+      return withTimeout(
+        statWithParents(spec.path).then((st) => ({ status: 'ok' as const, stdout: JSON.stringify(st), stderr: '' })),
+        spec.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        `stat of ${spec.path}`,
+      );
     case 'internal':
-      return withTimeout(spec.run().then((out) => ({ status: 'ok' as const, stdout: out, stderr: '' })), spec.timeoutMs ?? DEFAULT_TIMEOUT_MS, spec.id);
+      return withTimeout(
+        spec.run().then((out) => ({ status: 'ok' as const, stdout: out, stderr: '' })),
+        spec.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        spec.id,
+      );
   }
 }
 
@@ -87,7 +99,12 @@ async function listDir(dir: string): Promise<Partial> {
     await d.close().catch(() => undefined);
   }
   entries.sort();
-  return { status: 'ok', stdout: JSON.stringify(entries), stderr: '', ...(truncated ? { truncated, reason: `only the first ${MAX_DIR_ENTRIES} entries were listed` } : {}) };
+  return {
+    status: 'ok',
+    stdout: JSON.stringify(entries),
+    stderr: '',
+    ...(truncated ? { truncated, reason: `only the first ${MAX_DIR_ENTRIES} entries were listed` } : {}),
+  };
 }
 
 // Probe commands run in process groups of their own, so a Ctrl+C at the terminal (sent to the
@@ -167,13 +184,16 @@ async function runCommand(argv: string[], timeout: number, maxBytes: number, tai
   let timer: NodeJS.Timeout | undefined;
   // after the kill, wait at most DRAIN_MS for execa to settle, then give up on the pipes
   const drained = new Promise<'drained'>((resolve) => {
-    timer = setTimeout(() => {
-      timedOut = true;
-      killGroup();
-      child.stdout?.destroy();
-      child.stderr?.destroy();
-      drainTimer = setTimeout(() => resolve('drained'), DRAIN_MS);
-    }, Math.max(0, until - performance.now()));
+    timer = setTimeout(
+      () => {
+        timedOut = true;
+        killGroup();
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        drainTimer = setTimeout(() => resolve('drained'), DRAIN_MS);
+      },
+      Math.max(0, until - performance.now()),
+    );
   });
   let r: Awaited<typeof child> | 'drained';
   try {
@@ -199,7 +219,14 @@ async function runCommand(argv: string[], timeout: number, maxBytes: number, tai
     stderr = stderr.slice(0, maxBytes);
   }
   if (timedOut || r.timedOut) {
-    return { status: 'timeout', exitCode: null, stdout, stderr, reason: `${file} did not finish within ${timeout} ms (its process group was killed)`, ...(truncated ? { truncated } : {}) };
+    return {
+      status: 'timeout',
+      exitCode: null,
+      stdout,
+      stderr,
+      reason: `${file} did not finish within ${timeout} ms (its process group was killed)`,
+      ...(truncated ? { truncated } : {}),
+    };
   }
   const code = (r as { code?: string }).code;
   if (r.failed && r.exitCode === undefined && !r.isMaxBuffer) {

@@ -26,7 +26,10 @@ export function wireArgv(iface: string, seconds: number): string[] {
   return ['timeout', String(seconds), 'tcpdump', '-nn', '-l', '-v', '-e', '-i', iface, '-c', String(MAX_WIRE_PACKETS), 'ip proto 112'];
 }
 
-function configuredInterfaces(records: Readonly<Record<string, ProbeRecord>>, override: string | undefined): { ifaces: string[]; advertInts: number[] } | undefined {
+function configuredInterfaces(
+  records: Readonly<Record<string, ProbeRecord>>,
+  override: string | undefined,
+): { ifaces: string[]; advertInts: number[] } | undefined {
   const { path } = chosenConfig(records, override);
   const rec = records[configFileProbeId(path)];
   if (!rec) return undefined;
@@ -51,16 +54,14 @@ export const wireProvider: ProbeProvider = {
     if (!cfg && round < 3) return [];
     const ifaces = cfg?.ifaces.length ? cfg.ifaces : ['any'];
     const seconds = wireWindow(cfg?.advertInts ?? [], options.wireSeconds);
-    return ifaces.map(
-      (iface): ProbeSpec => ({
-        id: wireProbeId(iface),
-        kind: 'command',
-        argv: wireArgv(iface, seconds),
-        timeoutMs: seconds * 1000 + 3000,
-        needsRoot: true,
-        maxBytes: 1024 * 1024,
-      }),
-    );
+    return ifaces.map((iface): ProbeSpec => ({
+      id: wireProbeId(iface),
+      kind: 'command',
+      argv: wireArgv(iface, seconds),
+      timeoutMs: seconds * 1000 + 3000,
+      needsRoot: true,
+      maxBytes: 1024 * 1024,
+    }));
   },
 };
 

@@ -27,7 +27,9 @@ export function renderJunit(report: Report): string {
   }
   for (const f of report.findings) {
     out.push(`  <testcase classname="hagw-doctor.findings" name="${xml(f.code)}">`);
-    out.push(`    <failure type="${xml(f.severity)}" message="${xml(f.title)}">${xmlBody([f.detail, ...f.evidence.map((e) => `[${e.probe}] ${e.excerpt}`)].join('\n'))}</failure>`);
+    out.push(
+      `    <failure type="${xml(f.severity)}" message="${xml(f.title)}">${xmlBody([f.detail, ...f.evidence.map((e) => `[${e.probe}] ${e.excerpt}`)].join('\n'))}</failure>`,
+    );
     out.push('  </testcase>');
   }
   out.push('</testsuite>');

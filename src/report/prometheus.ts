@@ -76,10 +76,23 @@ export function renderPrometheus(report: Report, opts: PrometheusOptions = {}): 
   const out = new Exposition(common);
   const now = opts.now ?? new Date();
 
-  out.metric('hagw_doctor_last_run_timestamp_seconds', 'When the doctor last ran here (Unix time); alert when it stops moving.', [[{}, Math.floor(now.getTime() / 1000)]]);
-  out.metric('hagw_doctor_status', 'Overall status, as the exit status of check: 0 ok, 1 warning, 2 critical, 3 unknown.', [[{}, STATUS_VALUE[report.summary.status]]]);
+  out.metric('hagw_doctor_last_run_timestamp_seconds', 'When the doctor last ran here (Unix time); alert when it stops moving.', [
+    [{}, Math.floor(now.getTime() / 1000)],
+  ]);
+  out.metric('hagw_doctor_status', 'Overall status, as the exit status of check: 0 ok, 1 warning, 2 critical, 3 unknown.', [
+    [{}, STATUS_VALUE[report.summary.status]],
+  ]);
   out.metric('hagw_doctor_info', 'Always 1; the labels say what ran where.', [
-    [{ version: opts.version ?? '', keepalived: report.host.keepalived ?? '', kernel: report.host.kernel, kind: report.kind ?? '', source: report.source.startsWith('demo:') || report.source === 'live' ? report.source : 'snapshot' }, 1],
+    [
+      {
+        version: opts.version ?? '',
+        keepalived: report.host.keepalived ?? '',
+        kernel: report.host.kernel,
+        kind: report.kind ?? '',
+        source: report.source.startsWith('demo:') || report.source === 'live' ? report.source : 'snapshot',
+      },
+      1,
+    ],
   ]);
 
   out.metric(
@@ -104,7 +117,11 @@ export function renderPrometheus(report: Report, opts: PrometheusOptions = {}): 
       .map((code) => [{ code, severity: reported.get(code) ?? CODES[code as keyof typeof CODES].severity }, reported.has(code) ? 1 : 0]),
   );
 
-  out.metric('hagw_doctor_role', "1 for this node's role (master if it is MASTER of any instance), 0 for the others.", ROLES.map((r) => [{ role: r }, report.role === r ? 1 : 0]));
+  out.metric(
+    'hagw_doctor_role',
+    "1 for this node's role (master if it is MASTER of any instance), 0 for the others.",
+    ROLES.map((r) => [{ role: r }, report.role === r ? 1 : 0]),
+  );
 
   const inst = (i: Report['instances'][number]): Labels => ({ vrrp_instance: i.name, vrid: i.vrid ?? '', interface: i.interface ?? '' });
   out.metric(
@@ -112,7 +129,11 @@ export function renderPrometheus(report: Report, opts: PrometheusOptions = {}): 
     'VRRP state of each instance: 1 for its current state, 0 for the others.',
     report.instances.flatMap((i) => STATES.map((st): [Labels, number] => [{ ...inst(i), state: st }, i.state === st ? 1 : 0])),
   );
-  out.metric('hagw_doctor_vrrp_master', '1 when this node is MASTER of the instance.', report.instances.map((i) => [inst(i), i.state === 'MASTER' ? 1 : 0]));
+  out.metric(
+    'hagw_doctor_vrrp_master',
+    '1 when this node is MASTER of the instance.',
+    report.instances.map((i) => [inst(i), i.state === 'MASTER' ? 1 : 0]),
+  );
   out.metric(
     'hagw_doctor_vip_held',
     '1 when this node holds the virtual address (vrid and vip identify the pair: more than one holder is a split brain).',
@@ -120,7 +141,15 @@ export function renderPrometheus(report: Report, opts: PrometheusOptions = {}): 
   );
 
   const statuses = ['pass', 'fail', 'skip', 'error'] as const;
-  out.metric('hagw_doctor_checks', 'How many checks passed, failed, could not judge (skip) or broke (error).', statuses.map((s) => [{ status: s }, report.checks.filter((c) => c.status === s).length]));
-  out.metric('hagw_doctor_check_duration_seconds', 'Time each check took in this run.', report.checks.map((c) => [{ check: c.id, status: c.status }, c.ms / 1000]));
+  out.metric(
+    'hagw_doctor_checks',
+    'How many checks passed, failed, could not judge (skip) or broke (error).',
+    statuses.map((s) => [{ status: s }, report.checks.filter((c) => c.status === s).length]),
+  );
+  out.metric(
+    'hagw_doctor_check_duration_seconds',
+    'Time each check took in this run.',
+    report.checks.map((c) => [{ check: c.id, status: c.status }, c.ms / 1000]),
+  );
   return out.text();
 }

@@ -56,7 +56,12 @@ export function renderText(hostReport: Report, opts: TextOptions): string {
   const verbose = opts.verbose ?? true;
   const out: string[] = [];
   const h = report.host;
-  out.push(s.bold(`hagw-doctor: ${h.hostname}`) + s.dim(`  keepalived ${h.keepalived ?? 'not installed'} · kernel ${h.kernel} · netns ${h.netns}${report.source !== 'live' ? ` · from ${report.source}` : ''}`));
+  out.push(
+    s.bold(`hagw-doctor: ${h.hostname}`) +
+      s.dim(
+        `  keepalived ${h.keepalived ?? 'not installed'} · kernel ${h.kernel} · netns ${h.netns}${report.source !== 'live' ? ` · from ${report.source}` : ''}`,
+      ),
+  );
   if (report.instances.length) {
     out.push(`Role: ${s.bold(report.role.toUpperCase())}`);
     for (const i of report.instances) {
@@ -65,10 +70,25 @@ export function renderText(hostReport: Report, opts: TextOptions): string {
     }
   } else out.push(`Role: ${report.role.toUpperCase()}`);
   for (const i of report.instances) if (i.contested) out.push(s.yellow(`  ${i.name}: sources disagree: ${i.contested}`));
-  if (report.kind) out.push(`Kind: ${report.kind}${report.kindEvidence?.length ? s.dim(` (${report.kindEvidence.slice(0, 2).map((e) => e.replace(/^\w+: /, '')).join('; ')})`) : ''}`);
+  if (report.kind)
+    out.push(
+      `Kind: ${report.kind}${
+        report.kindEvidence?.length
+          ? s.dim(
+              ` (${report.kindEvidence
+                .slice(0, 2)
+                .map((e) => e.replace(/^\w+: /, ''))
+                .join('; ')})`,
+            )
+          : ''
+      }`,
+    );
   out.push('');
   out.push(...pairLines(report, s, width));
-  if (report.findings.length === 0) out.push(report.summary.notJudged?.length ? s.yellow('No problem found in what could be judged; see "Could not judge" below.') : s.green('No problems found.'));
+  if (report.findings.length === 0)
+    out.push(
+      report.summary.notJudged?.length ? s.yellow('No problem found in what could be judged; see "Could not judge" below.') : s.green('No problems found.'),
+    );
   for (const f of report.findings) {
     const on = f.node && f.node !== 'local' ? `${s.bold(`[${f.node}]`)} ` : '';
     out.push(`${severityLabel(f.severity, s)} ${on}${s.bold(f.code)}  ${f.title}`);
@@ -90,7 +110,14 @@ export function renderText(hostReport: Report, opts: TextOptions): string {
   const worst = sum.critical ? 'critical' : sum.error ? 'error' : sum.warning ? 'warning' : undefined;
   const status = (worst ?? sum.status).toUpperCase();
   const statusStyled = status === 'OK' ? s.green(status) : status === 'WARNING' ? s.yellow(status) : s.red(status);
-  const found = ([['critical', sum.critical], ['error', sum.error], ['warning', sum.warning], ['info', sum.info]] as const)
+  const found = (
+    [
+      ['critical', sum.critical],
+      ['error', sum.error],
+      ['warning', sum.warning],
+      ['info', sum.info],
+    ] as const
+  )
     .filter(([, n]) => n > 0)
     .map(([sev, n]) => `${n} ${sev}`)
     .join(', ');
@@ -105,7 +132,15 @@ export function renderText(hostReport: Report, opts: TextOptions): string {
     const root = blind.filter((n) => /needs root/.test(n.reason));
     out.push(s.yellow(`Could not judge${root.length ? ' (needs root: run it as root for these)' : ''}:`));
     for (const n of blind) out.push(`  ${n.check}${n.core ? ' (core)' : ''}: ${n.reason}`);
-    if (sum.status === 'unknown') out.push(s.yellow(`UNKNOWN: ${root.some((n) => n.core) ? 'needs root: ' : ''}${blind.filter((n) => n.core).map((n) => n.check).join(', ')} could not be judged, so the doctor cannot say this node is healthy.`));
+    if (sum.status === 'unknown')
+      out.push(
+        s.yellow(
+          `UNKNOWN: ${root.some((n) => n.core) ? 'needs root: ' : ''}${blind
+            .filter((n) => n.core)
+            .map((n) => n.check)
+            .join(', ')} could not be judged, so the doctor cannot say this node is healthy.`,
+        ),
+      );
   }
   const notRun = report.checks.filter((c) => (c.status === 'skip' || c.status === 'error') && !blind.some((n) => n.check === c.id));
   if (notRun.length) {

@@ -52,10 +52,15 @@ export function deleteDeadRulePlan(rule: IpRule, recreatedBy: string[]): FixPlan
   return {
     summary: `delete rule ${rule.priority} (lookup ${rule.table}): its table holds no route, so it routes nothing`,
     risk: 'safe',
-    steps: [{ argv: ['ip', 'rule', 'del', ...args], undo: [['ip', 'rule', 'add', ...args]], why: 'an empty table makes the lookup fall through to the next rule' }],
+    steps: [
+      { argv: ['ip', 'rule', 'del', ...args], undo: [['ip', 'rule', 'add', ...args]], why: 'an empty table makes the lookup fall through to the next rule' },
+    ],
     touches: { routes: true },
     persistence: recreatedBy.length
-      ? { persistent: false, how: `${recreatedBy.join(', ')} recreates the rule at boot without routes for its table: add the table's routes there, or remove the rule there` }
+      ? {
+          persistent: false,
+          how: `${recreatedBy.join(', ')} recreates the rule at boot without routes for its table: add the table's routes there, or remove the rule there`,
+        }
       : { persistent: true, how: 'no network configuration file recreates this rule, so it stays gone after a reboot' },
     verifies: ['policy-table-empty'],
   };

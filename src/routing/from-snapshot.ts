@@ -112,7 +112,12 @@ export function persistedPolicy(ctx: CheckContext): PersistedView {
         if (t !== undefined) policy.routes.push(...parseRouteFile(t, file));
       }
     }
-    const ifupdownFiles = [INTERFACES_FILE, ...dirEntries(ctx, INTERFACES_DIR).filter((n) => /^[\w-]+$/.test(n)).map((n) => path.join(INTERFACES_DIR, n))];
+    const ifupdownFiles = [
+      INTERFACES_FILE,
+      ...dirEntries(ctx, INTERFACES_DIR)
+        .filter((n) => /^[\w-]+$/.test(n))
+        .map((n) => path.join(INTERFACES_DIR, n)),
+    ];
     let ifupdown = false;
     for (const f of ifupdownFiles) {
       const t = text(f);

@@ -60,7 +60,29 @@ const withLen = (addr: unknown, len: unknown): string | undefined => {
   return typeof len === 'number' ? `${a}/${len}` : a;
 };
 
-const RULE_KEYS = new Set(['priority', 'not', 'src', 'srclen', 'dst', 'dstlen', 'iif', 'oif', 'fwmark', 'fwmask', 'tos', 'dsfield', 'ipproto', 'sport', 'dport', 'uid_start', 'uid_end', 'table', 'action', 'flags', 'protocol']);
+const RULE_KEYS = new Set([
+  'priority',
+  'not',
+  'src',
+  'srclen',
+  'dst',
+  'dstlen',
+  'iif',
+  'oif',
+  'fwmark',
+  'fwmask',
+  'tos',
+  'dsfield',
+  'ipproto',
+  'sport',
+  'dport',
+  'uid_start',
+  'uid_end',
+  'table',
+  'action',
+  'flags',
+  'protocol',
+]);
 
 export function parseIpRules(json: string): IpRule[] {
   return parseArray(json, 'ip -j rule').map((r) => {
@@ -130,7 +152,7 @@ export function ruleSelector(rule: IpRule): string[] {
 
 /** One line, as `ip rule show` prints it. */
 export function ruleText(rule: IpRule): string {
-  const tail = rule.table !== undefined ? `lookup ${rule.table}` : rule.action ?? '';
+  const tail = rule.table !== undefined ? `lookup ${rule.table}` : (rule.action ?? '');
   return `${rule.priority}:\t${ruleSelector(rule).join(' ')} ${tail}`.trim();
 }
 

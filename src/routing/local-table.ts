@@ -56,7 +56,8 @@ export function localTableTraps(local: LocalAddr[], realServers: string[], vips:
       if (rips.has(canon(a.address)) || canon(a.address) === canon(vip.address)) continue;
       try {
         const p = ipaddr.parse(a.address);
-        if (p.kind() === v.kind() && !['loopback', 'linkLocal', 'multicast', 'unspecified', 'broadcast'].includes(p.range()) && p.match(v, vip.prefix)) out.push({ realServer: isRealServer.address, address: a, vip });
+        if (p.kind() === v.kind() && !['loopback', 'linkLocal', 'multicast', 'unspecified', 'broadcast'].includes(p.range()) && p.match(v, vip.prefix))
+          out.push({ realServer: isRealServer.address, address: a, vip });
       } catch {
         continue;
       }

@@ -152,7 +152,18 @@ export function parseNetplan(text: string, file: string): PersistedPolicy {
     const items: Array<{ line: number; kv: Record<string, string> }> = [];
     const flow = (s: string) =>
       Object.fromEntries(
-        s.replace(/^\{|\}$/g, '').split(',').map((p) => p.split(':').map((x) => x.trim())).filter((p) => p.length >= 2).map((p) => [p[0]!, p.slice(1).join(':').replace(/^["']|["']$/g, '')]),
+        s
+          .replace(/^\{|\}$/g, '')
+          .split(',')
+          .map((p) => p.split(':').map((x) => x.trim()))
+          .filter((p) => p.length >= 2)
+          .map((p) => [
+            p[0]!,
+            p
+              .slice(1)
+              .join(':')
+              .replace(/^["']|["']$/g, ''),
+          ]),
       );
     if (m[3]) {
       for (const it of m[3].slice(1, -1).match(/\{[^}]*\}/g) ?? []) items.push({ line: i + 1, kv: flow(it) });
@@ -169,7 +180,10 @@ export function parseNetplan(text: string, file: string): PersistedPolicy {
           items.push({ line: j + 1, kv: body.startsWith('{') ? flow(body) : {} });
           if (!body.startsWith('{') && body.includes(':')) {
             const [k, ...v] = body.split(':');
-            items.at(-1)!.kv[k!.trim()] = v.join(':').trim().replace(/^["']|["']$/g, '');
+            items.at(-1)!.kv[k!.trim()] = v
+              .join(':')
+              .trim()
+              .replace(/^["']|["']$/g, '');
           }
           continue;
         }
@@ -181,7 +195,14 @@ export function parseNetplan(text: string, file: string): PersistedPolicy {
     for (const { line, kv } of items) {
       const where = { source: 'netplan' as const, file, line };
       if (kind === 'routing-policy') {
-        rules.push({ ...where, ...(kv.from ? { from: kv.from } : {}), ...(kv.to ? { to: kv.to } : {}), ...(kv.mark ? { fwmark: kv.mark } : {}), ...(kv.table ? { table: kv.table } : {}), ...(kv.priority ? { priority: Number(kv.priority) } : {}) });
+        rules.push({
+          ...where,
+          ...(kv.from ? { from: kv.from } : {}),
+          ...(kv.to ? { to: kv.to } : {}),
+          ...(kv.mark ? { fwmark: kv.mark } : {}),
+          ...(kv.table ? { table: kv.table } : {}),
+          ...(kv.priority ? { priority: Number(kv.priority) } : {}),
+        });
       } else if (kv.to) {
         routes.push({ ...where, dst: kv.to, ...(kv.via ? { via: kv.via } : {}), ...(kv.table ? { table: kv.table } : {}) });
       }
@@ -264,7 +285,15 @@ export function parseNetworkdFile(text: string, file: string): PersistedPolicy {
     const where = { source: 'networkd' as const, file, line: cur.line };
     const kv = cur.kv;
     if (cur.kind === 'rule') {
-      rules.push({ ...where, ...(kv.From ? { from: kv.From } : {}), ...(kv.To ? { to: kv.To } : {}), ...(kv.Table ? { table: kv.Table } : {}), ...(kv.Priority ? { priority: Number(kv.Priority) } : {}), ...(kv.FirewallMark ? { fwmark: kv.FirewallMark } : {}), ...(kv.IncomingInterface ? { iif: kv.IncomingInterface } : {}) });
+      rules.push({
+        ...where,
+        ...(kv.From ? { from: kv.From } : {}),
+        ...(kv.To ? { to: kv.To } : {}),
+        ...(kv.Table ? { table: kv.Table } : {}),
+        ...(kv.Priority ? { priority: Number(kv.Priority) } : {}),
+        ...(kv.FirewallMark ? { fwmark: kv.FirewallMark } : {}),
+        ...(kv.IncomingInterface ? { iif: kv.IncomingInterface } : {}),
+      });
     } else {
       routes.push({ ...where, dst: kv.Destination ?? 'default', ...(kv.Gateway ? { via: kv.Gateway } : {}), ...(kv.Table ? { table: kv.Table } : {}) });
     }

@@ -74,15 +74,21 @@ export function unnamedTables(rules: IpRule[], persisted: PersistedPolicy, names
   }
   for (const prob of tables.problems) {
     if (prob.why === 'a name with no number' || prob.why === 'a number with no name') {
-      out.push({ kind: prob.why === 'a name with no number' ? 'name-without-number' : 'number-without-name', table: prob.text.trim(), where: `${prob.file}:${prob.line}`, file: prob.file, line: prob.line });
+      out.push({
+        kind: prob.why === 'a name with no number' ? 'name-without-number' : 'number-without-name',
+        table: prob.text.trim(),
+        where: `${prob.file}:${prob.line}`,
+        file: prob.file,
+        line: prob.line,
+      });
     }
   }
   return out;
 }
 
 function sameTable(a: string | undefined, b: string | undefined, names: TableNames): boolean {
-  const ra = a === undefined ? 254 : names.resolve(a) ?? a;
-  const rb = b === undefined ? 254 : names.resolve(b) ?? b;
+  const ra = a === undefined ? 254 : (names.resolve(a) ?? a);
+  const rb = b === undefined ? 254 : (names.resolve(b) ?? b);
   return ra === rb;
 }
 
@@ -98,11 +104,30 @@ export function ruleMatches(rule: IpRule, p: PersistedRule, names: TableNames): 
 }
 
 export function routeMatches(route: IpRoute, p: PersistedRoute, names: TableNames): boolean {
-  return sameTable(route.table, p.table, names) && normalisePrefix(route.dst) === normalisePrefix(p.dst) && (p.via === undefined || route.gateway === undefined || p.via === route.gateway);
+  return (
+    sameTable(route.table, p.table, names) &&
+    normalisePrefix(route.dst) === normalisePrefix(p.dst) &&
+    (p.via === undefined || route.gateway === undefined || p.via === route.gateway)
+  );
 }
 
 /** Routing daemons (and keepalived) re-create what they install: not the network config's job. */
-const DAEMON_PROTOCOLS = new Set(['keepalived', '18', 'bird', 'zebra', 'bgp', 'ospf', 'isis', 'rip', 'babel', 'static-daemon', 'dhcp', 'ra', 'redirect', 'kernel']);
+const DAEMON_PROTOCOLS = new Set([
+  'keepalived',
+  '18',
+  'bird',
+  'zebra',
+  'bgp',
+  'ospf',
+  'isis',
+  'rip',
+  'babel',
+  'static-daemon',
+  'dhcp',
+  'ra',
+  'redirect',
+  'kernel',
+]);
 
 export interface NotPersistent {
   rules: IpRule[];

@@ -36,7 +36,12 @@ export function parseRtTables(text: string, file: string): RtTables {
     const [num, name] = words;
     const id = num !== undefined && /^(0x[0-9a-f]+|\d+)$/i.test(num) ? Number(num) : NaN;
     if (Number.isNaN(id) || id > MAX_TABLE) {
-      problems.push({ file, line: i + 1, text: raw.trimEnd(), why: num !== undefined && /^[A-Za-z_]/.test(num) ? 'a name with no number' : 'not a table number' });
+      problems.push({
+        file,
+        line: i + 1,
+        text: raw.trimEnd(),
+        why: num !== undefined && /^[A-Za-z_]/.test(num) ? 'a name with no number' : 'not a table number',
+      });
       return;
     }
     if (name === undefined) {
@@ -57,7 +62,12 @@ export function mergeRtTables(parts: RtTables[]): RtTables {
   for (const e of entries) {
     const prev = byName.get(e.name);
     if (prev && prev.id !== e.id) {
-      problems.push({ file: e.file, line: e.line, text: `${e.id} ${e.name}`, why: `the name ${e.name} is already table ${prev.id} (${prev.file}:${prev.line})` });
+      problems.push({
+        file: e.file,
+        line: e.line,
+        text: `${e.id} ${e.name}`,
+        why: `the name ${e.name} is already table ${prev.id} (${prev.file}:${prev.line})`,
+      });
     }
     byName.set(e.name, e);
   }

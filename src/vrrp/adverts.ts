@@ -216,7 +216,10 @@ export function summariseAdverts(adverts: readonly VrrpAdvert[], opts: Summarise
     for (const [src, list] of srcs) {
       const first = list[0]!;
       const span = list.length > 1 ? list.at(-1)!.seconds - first.seconds : 0;
-      const local = list.every((a) => a.direction === 'out' || (a.srcMac !== undefined && macs.has(a.srcMac)) || (a.direction === undefined && a.srcMac === undefined && addrs.has(a.src)));
+      const local = list.every(
+        (a) =>
+          a.direction === 'out' || (a.srcMac !== undefined && macs.has(a.srcMac)) || (a.direction === undefined && a.srcMac === undefined && addrs.has(a.src)),
+      );
       sources.push({
         src,
         local,

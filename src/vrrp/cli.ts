@@ -62,7 +62,12 @@ export async function timelineCommand(opts: TimelineCommandOptions): Promise<num
       const from = parseSince(since, now);
       const pids = keepalivedLogText(new CheckContext(snapshot))?.pids;
       try {
-        const tail = await readLogWindow(rec.path, { now, ...(from !== undefined ? { since: from } : {}), ...(pids ? { pids } : {}), maxBytes: 512 * 1024 * 1024 });
+        const tail = await readLogWindow(rec.path, {
+          now,
+          ...(from !== undefined ? { since: from } : {}),
+          ...(pids ? { pids } : {}),
+          maxBytes: 512 * 1024 * 1024,
+        });
         result = { timeline: buildTimeline(tail.events, { now, ...(from !== undefined ? { since: from } : {}) }), source: rec.path };
       } catch {
         // keep the probe's 8 MB view
@@ -70,7 +75,9 @@ export async function timelineCommand(opts: TimelineCommandOptions): Promise<num
     }
   }
   if (!result) {
-    process.stderr.write("hagw-doctor: keepalived's log was not found (no -l/-g log file, journal entries, /var/log/syslog or /var/log/messages with Keepalived lines; reading them may need root)\n");
+    process.stderr.write(
+      "hagw-doctor: keepalived's log was not found (no -l/-g log file, journal entries, /var/log/syslog or /var/log/messages with Keepalived lines; reading them may need root)\n",
+    );
     return 3;
   }
   // ISO 8601 times beside the log's own (timeIso next to ts, nowIso, sinceIso): additive to v1

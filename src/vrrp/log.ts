@@ -151,11 +151,7 @@ function messageOf(raw: string): string {
 
 const INSTANCE_RE = /^(?:VRRP_Instance)?\(([^()\s]+)\):?\s+/;
 
-type Parsed =
-  | Omit<LogEvent, keyof EventBase>
-  | Omit<TriggerEvent, keyof EventBase>
-  | Omit<ProblemEvent, keyof EventBase>
-  | Omit<ScriptEvent, keyof EventBase>;
+type Parsed = Omit<LogEvent, keyof EventBase> | Omit<TriggerEvent, keyof EventBase> | Omit<ProblemEvent, keyof EventBase> | Omit<ScriptEvent, keyof EventBase>;
 
 function classify(msg: string): Parsed | null {
   let m: RegExpExecArray | null;
@@ -163,7 +159,13 @@ function classify(msg: string): Parsed | null {
   if ((m = /^(Entering|entering|Transition to) (MASTER|BACKUP|FAULT|INIT|STOP) (?:STATE|state)(?:\s*\(([^)]*)\))?/.exec(msg))) {
     const init = m[3] === 'init';
     const reason = !init && m[3] ? m[3].trim() : undefined;
-    return { kind: 'state', state: m[2] as VrrpState, ...(init ? { init: true } : {}), ...(reason ? { reason } : {}), ...(m[1] === 'Transition to' ? { intent: true } : {}) };
+    return {
+      kind: 'state',
+      state: m[2] as VrrpState,
+      ...(init ? { init: true } : {}),
+      ...(reason ? { reason } : {}),
+      ...(m[1] === 'Transition to' ? { intent: true } : {}),
+    };
   }
   if (/^Now in FAULT state/.test(msg)) return { kind: 'state', state: 'FAULT' };
   // ---- triggers
@@ -171,7 +173,8 @@ function classify(msg: string): Parsed | null {
   if ((m = /^Master received advert from (\S+) with higher priority (\d+), ours (\d+)/.exec(msg))) {
     return { kind: 'trigger', trigger: 'higher-priority', peer: m[1]!, priority: Number(m[2]), ours: Number(m[3]) };
   }
-  if ((m = /^Received higher prio advert(?: (\d+))?/.exec(msg))) return { kind: 'trigger', trigger: 'higher-priority', ...(m[1] ? { priority: Number(m[1]) } : {}) };
+  if ((m = /^Received higher prio advert(?: (\d+))?/.exec(msg)))
+    return { kind: 'trigger', trigger: 'higher-priority', ...(m[1] ? { priority: Number(m[1]) } : {}) };
   if ((m = /^Received advert from (\S+) with lower priority (\d+), ours (\d+), forcing new election/.exec(msg))) {
     return { kind: 'trigger', trigger: 'lower-priority-election', peer: m[1]!, priority: Number(m[2]), ours: Number(m[3]) };
   }
@@ -184,8 +187,10 @@ function classify(msg: string): Parsed | null {
   if (/^Receive advertisement timeout/.test(msg)) return { kind: 'trigger', trigger: 'advert-timeout' };
   if ((m = /^VRRP_Script\(([^)]+)\) failed/.exec(msg))) return { kind: 'trigger', trigger: 'track-script-failed', script: m[1]! };
   if ((m = /^VRRP_Script\(([^)]+)\) succeeded/.exec(msg))) return { kind: 'trigger', trigger: 'track-script-ok', script: m[1]! };
-  if ((m = /^(?:Netlink reports (\S+) down|Kernel is reporting: interface (\S+) DOWN)/.exec(msg))) return { kind: 'trigger', trigger: 'interface-down', iface: (m[1] ?? m[2])! };
-  if ((m = /^(?:Netlink reports (\S+) up|Kernel is reporting: interface (\S+) UP)/.exec(msg))) return { kind: 'trigger', trigger: 'interface-up', iface: (m[1] ?? m[2])! };
+  if ((m = /^(?:Netlink reports (\S+) down|Kernel is reporting: interface (\S+) DOWN)/.exec(msg)))
+    return { kind: 'trigger', trigger: 'interface-down', iface: (m[1] ?? m[2])! };
+  if ((m = /^(?:Netlink reports (\S+) up|Kernel is reporting: interface (\S+) UP)/.exec(msg)))
+    return { kind: 'trigger', trigger: 'interface-up', iface: (m[1] ?? m[2])! };
   if (/^(?:sent|sending) 0 priority/.test(msg)) return { kind: 'trigger', trigger: 'sent-priority-zero' };
   if (/^Stopping(?: Keepalived)?\b/.test(msg) && !/Stopping (?:healthchecker|VRRP|BFD) child/i.test(msg)) return { kind: 'trigger', trigger: 'stopping' };
   if ((m = /^Starting Keepalived v(\S+)/.exec(msg))) return { kind: 'trigger', trigger: 'starting', version: m[1]! };
@@ -208,12 +213,14 @@ function classify(msg: string): Parsed | null {
   if (/ip address associated with VRID/.test(msg) || /VIP associated with\s+VRID mismatch/.test(msg) || /(?:unexpected|invalid) ip number count/.test(msg)) {
     return { kind: 'problem', problem: 'vrid', message: msg };
   }
-  if ((m = /(?:send advert error|Cant send advert(?: to (\S+))?)/.exec(msg))) return { kind: 'problem', problem: 'send', message: msg, ...(m[1] ? { peer: m[1] } : {}) };
+  if ((m = /(?:send advert error|Cant send advert(?: to (\S+))?)/.exec(msg)))
+    return { kind: 'problem', problem: 'send', message: msg, ...(m[1] ? { peer: m[1] } : {}) };
   if ((m = /unicast source address (\S+) not a unicast peer/.exec(msg))) return { kind: 'problem', problem: 'unicast-peer', message: msg, peer: m[1]! };
   // ---- scripts
   if ((m = /WARNING - script '([^']+)' is not executable/.exec(msg))) return { kind: 'script', script: 'not-executable', path: m[1]!, message: msg };
   if ((m = /Unsafe permissions found for script '([^']+)'/.exec(msg))) return { kind: 'script', script: 'unsafe', path: m[1]!, message: msg };
-  if (/SECURITY VIOLATION - scripts are being executed but script_security not enabled/.test(msg)) return { kind: 'script', script: 'security-off', message: msg };
+  if (/SECURITY VIOLATION - scripts are being executed but script_security not enabled/.test(msg))
+    return { kind: 'script', script: 'security-off', message: msg };
   if ((m = /^Opening script file (\S+)/.exec(msg))) return { kind: 'script', script: 'notify-run', path: m[1]!, message: msg };
   if ((m = /notify.*?(?:'([^']+)'|`([^`]+)`|(\/\S+))?.*(?:exited with status [1-9]\d*|timed out|failed)/i.exec(msg))) {
     const path = m[1] ?? m[2] ?? m[3];
@@ -280,7 +287,10 @@ export function parseVrrpLog(text: string, opts: ParseVrrpLogOptions = {}): Vrrp
     end = start;
     const n = lineNo--;
     if (start < 0) end = -1;
-    if (raw === '' || !/Keepalived|VRRP|STATE|state|advert|script|priority|Netlink|Stopping|Starting|Reloading|interval|passwd|auth|VRID|ip number|version|timer/.test(raw)) {
+    if (
+      raw === '' ||
+      !/Keepalived|VRRP|STATE|state|advert|script|priority|Netlink|Stopping|Starting|Reloading|interval|passwd|auth|VRID|ip number|version|timer/.test(raw)
+    ) {
       if (opts.since !== undefined && raw !== '') {
         const t = lineTimestamp(raw, opts);
         if (t?.ts !== undefined && t.ts < opts.since) break;

@@ -67,7 +67,17 @@ export const FLAP_COUNT = 4;
 export const FLAP_MINUTES = 10;
 const CAUSE_WINDOW_MS = 10_000;
 // triggers without an instance (interfaces, scripts, the daemon stopping) apply to every instance
-const GLOBAL_TRIGGERS = new Set<TriggerEvent['trigger']>(['track-script-failed', 'track-script-ok', 'interface-down', 'interface-up', 'stopping', 'starting', 'reloading', 'sync-group', 'timer-late']);
+const GLOBAL_TRIGGERS = new Set<TriggerEvent['trigger']>([
+  'track-script-failed',
+  'track-script-ok',
+  'interface-down',
+  'interface-up',
+  'stopping',
+  'starting',
+  'reloading',
+  'sync-group',
+  'timer-late',
+]);
 
 export function buildTimeline(events: readonly VrrpLogEvent[], opts: TimelineOptions = {}): Timeline {
   const now = opts.now ?? Date.now();
@@ -75,7 +85,8 @@ export function buildTimeline(events: readonly VrrpLogEvent[], opts: TimelineOpt
   const inWindow = (e: VrrpLogEvent) => since === undefined || e.ts === undefined || e.ts >= since;
   const causeWindow = opts.causeWindowMs ?? CAUSE_WINDOW_MS;
   const notes: string[] = [];
-  if (events.length && events.every((e) => e.ts === undefined)) notes.push('the log lines carry no timestamps (console log): times and the --since window cannot be applied');
+  if (events.length && events.every((e) => e.ts === undefined))
+    notes.push('the log lines carry no timestamps (console log): times and the --since window cannot be applied');
 
   const current: Record<string, VrrpState> = {};
   const transitions: Transition[] = [];
@@ -101,7 +112,9 @@ export function buildTimeline(events: readonly VrrpLogEvent[], opts: TimelineOpt
       current[inst] = e.state;
       if (!keep) continue;
       if (from === e.state && !e.init) continue;
-      const causes = e.init ? [{ summary: 'keepalived started (initial state)', evidence: [] }] : explain(e, from, gather(pending, inst, e, causeWindow), gather(pendingProblems, inst, e, causeWindow));
+      const causes = e.init
+        ? [{ summary: 'keepalived started (initial state)', evidence: [] }]
+        : explain(e, from, gather(pending, inst, e, causeWindow), gather(pendingProblems, inst, e, causeWindow));
       if (e.intent) causes.push({ summary: `keepalived wanted ${e.state} but logged no "Entering ${e.state} STATE" after it`, evidence: [e.raw] });
       const t: Transition = {
         ...(e.time ? { time: e.time } : {}),
@@ -176,9 +189,7 @@ export function buildTimeline(events: readonly VrrpLogEvent[], opts: TimelineOpt
 
 function gather<T extends VrrpLogEvent>(pending: Map<string, T[]>, inst: string, at: LogEvent, windowMs: number): T[] {
   const all = [...(pending.get(inst) ?? []), ...(pending.get('') ?? [])];
-  return all
-    .filter((t) => at.ts === undefined || t.ts === undefined || at.ts - t.ts <= windowMs)
-    .sort((a, b) => a.line - b.line);
+  return all.filter((t) => at.ts === undefined || t.ts === undefined || at.ts - t.ts <= windowMs).sort((a, b) => a.line - b.line);
 }
 
 /** The likely cause chain of one transition, from the triggers logged just before it. */
@@ -191,15 +202,25 @@ function explain(e: LogEvent, from: VrrpState | undefined, triggers: TriggerEven
   const ifDown = has('interface-down');
   if (ifDown.length) causes.push({ summary: `interface ${[...new Set(ifDown.map((t) => t.iface))].join(', ')} went down`, evidence: lines(ifDown) });
   const ifUp = has('interface-up');
-  if (ifUp.length && e.state !== 'FAULT') causes.push({ summary: `interface ${[...new Set(ifUp.map((t) => t.iface))].join(', ')} came back up`, evidence: lines(ifUp) });
+  if (ifUp.length && e.state !== 'FAULT')
+    causes.push({ summary: `interface ${[...new Set(ifUp.map((t) => t.iface))].join(', ')} came back up`, evidence: lines(ifUp) });
   const failed = has('track-script-failed');
   if (failed.length) causes.push({ summary: `track script ${[...new Set(failed.map((t) => t.script))].join(', ')} failed`, evidence: lines(failed) });
   const ok = has('track-script-ok');
-  if (ok.length && e.state !== 'FAULT') causes.push({ summary: `track script ${[...new Set(ok.map((t) => t.script))].join(', ')} recovered`, evidence: lines(ok) });
+  if (ok.length && e.state !== 'FAULT')
+    causes.push({ summary: `track script ${[...new Set(ok.map((t) => t.script))].join(', ')} recovered`, evidence: lines(ok) });
   const synced = has('sync-group').filter((t) => t.state === e.state);
-  if (synced.length) causes.push({ summary: `sync group ${[...new Set(synced.map((t) => t.group))].join(', ')} moved its members to ${e.state} together (another member changed state)`, evidence: lines(synced.slice(-1)) });
+  if (synced.length)
+    causes.push({
+      summary: `sync group ${[...new Set(synced.map((t) => t.group))].join(', ')} moved its members to ${e.state} together (another member changed state)`,
+      evidence: lines(synced.slice(-1)),
+    });
   const late = has('timer-late');
-  if (late.length) causes.push({ summary: `keepalived was not scheduled in time (a timer fired ${Math.max(...late.map((t) => t.seconds ?? 0))} s late): CPU starvation, a VM pause or a blocking dump`, evidence: lines(late.slice(-1)) });
+  if (late.length)
+    causes.push({
+      summary: `keepalived was not scheduled in time (a timer fired ${Math.max(...late.map((t) => t.seconds ?? 0))} s late): CPU starvation, a VM pause or a blocking dump`,
+      evidence: lines(late.slice(-1)),
+    });
   if (e.reason) causes.push({ summary: `keepalived says: ${e.reason}`, evidence: [e.raw] });
   const prio0 = has('priority-zero');
   if (prio0.length) causes.push({ summary: 'the master sent priority 0: it stopped or went to FAULT', evidence: lines(prio0.slice(-1)) });
@@ -223,7 +244,10 @@ function explain(e: LogEvent, from: VrrpState | undefined, triggers: TriggerEven
   const dropped = problems.filter((p) => p.problem !== 'send');
   if (dropped.length && e.state === 'MASTER') {
     const kinds = [...new Set(dropped.map((p) => p.problem))];
-    causes.push({ summary: `keepalived discarded the peer's adverts (${kinds.join(', ')} mismatch), so it did not count them`, evidence: lines(dropped.slice(-2)) });
+    causes.push({
+      summary: `keepalived discarded the peer's adverts (${kinds.join(', ')} mismatch), so it did not count them`,
+      evidence: lines(dropped.slice(-2)),
+    });
   }
   if (!causes.length) causes.push({ summary: 'no trigger logged just before it (keepalived logs less without -D; see the lines above it)', evidence: [] });
   return causes;

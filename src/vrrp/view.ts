@@ -22,7 +22,9 @@ function localMacs(ctx: CheckContext): string[] {
   const text = ctx.output('ip-addr');
   if (!text) return [];
   try {
-    return (JSON.parse(text) as Array<{ address?: string; link_type?: string }>).filter((l) => l.link_type !== 'loopback' && l.address).map((l) => l.address!.toLowerCase());
+    return (JSON.parse(text) as Array<{ address?: string; link_type?: string }>)
+      .filter((l) => l.link_type !== 'loopback' && l.address)
+      .map((l) => l.address!.toLowerCase());
   } catch {
     return [];
   }
@@ -49,7 +51,13 @@ export function wireView(ctx: CheckContext): WireView {
     const adverts = usable.flatMap((r) => parseAdverts(`${r.stdout}\n${r.stderr}`).adverts);
     const localAddrs = localAddresses(ctx).map((a) => a.address);
     const seconds = Math.min(...usable.map((r) => Number(r.argv?.[1]) || 0));
-    return { probes: usable.map((r) => r.id), adverts, byVrid: summariseAdverts(adverts, { localMacs: localMacs(ctx), localAddresses: localAddrs }), seconds, localAddrs };
+    return {
+      probes: usable.map((r) => r.id),
+      adverts,
+      byVrid: summariseAdverts(adverts, { localMacs: localMacs(ctx), localAddresses: localAddrs }),
+      seconds,
+      localAddrs,
+    };
   });
   if (typeof v === 'string') throw new SkipCheck(v);
   return v;
@@ -117,7 +125,8 @@ export function wireWho(view: Pick<WireView, 'byVrid' | 'localAddrs' | 'seconds'
   }
   const list = [...peers].map(([src, vrids]) => ({ src, vrids: [...new Set(vrids)].sort((a, b) => a - b) }));
   let line: string;
-  if (list.length) line = `peer seen: adverts from ${list.map((p) => `${p.src} (vrid ${p.vrids.join(',')})`).join(', ')}${ownSeen ? ', and this node\'s own' : ''}`;
+  if (list.length)
+    line = `peer seen: adverts from ${list.map((p) => `${p.src} (vrid ${p.vrids.join(',')})`).join(', ')}${ownSeen ? ", and this node's own" : ''}`;
   else if (ownSeen) line = `only this node's own adverts seen in ${view.seconds} s: no advert from another node`;
   else line = `no VRRP advert seen in ${view.seconds} s`;
   return { peerSeen: list.length > 0, peers: list, ownSeen, line };

@@ -40,7 +40,13 @@ export async function watchCommand(flags: WatchFlags, out: NodeJS.WritableStream
   await Promise.race([w.start(), done]);
   if (flags.peer) {
     const extra = [...(flags.wire ? ['--wire'] : []), ...(flags.for !== undefined ? ['--for', String(flags.for)] : [])];
-    peer = followPeer(flags.peer, extra, write, (why) => write({ time: isoTime(), node: flags.peer!, kind: 'watch', level: 'warning', message: why }), flags.sshConfig);
+    peer = followPeer(
+      flags.peer,
+      extra,
+      write,
+      (why) => write({ time: isoTime(), node: flags.peer!, kind: 'watch', level: 'warning', message: why }),
+      flags.sshConfig,
+    );
   }
   await done;
   peer?.stop();

@@ -30,7 +30,11 @@ export class LineSplitter {
 
 /** Follows `file` from its current end (`fromStart`: from the beginning). Survives truncation and
  *  rotation (a new inode is read from its start). */
-export function followFile(file: string, onLine: (line: string) => void, opts: { fromStart?: boolean; pollMs?: number; onError?: (msg: string) => void } = {}): Follower & { ready: Promise<void> } {
+export function followFile(
+  file: string,
+  onLine: (line: string) => void,
+  opts: { fromStart?: boolean; pollMs?: number; onError?: (msg: string) => void } = {},
+): Follower & { ready: Promise<void> } {
   let fh: FileHandle | undefined;
   let ino = -1;
   let pos = 0;
@@ -107,7 +111,11 @@ export function followFile(file: string, onLine: (line: string) => void, opts: {
 }
 
 /** Runs argv (no shell, LC_ALL=C) and hands each stdout line over; onExit when it ends by itself. */
-export function followCommand(argv: readonly string[], onLine: (line: string) => void, opts: { onExit?: (code: number | null, stderr: string) => void } = {}): Follower & { child: ChildProcess } {
+export function followCommand(
+  argv: readonly string[],
+  onLine: (line: string) => void,
+  opts: { onExit?: (code: number | null, stderr: string) => void } = {},
+): Follower & { child: ChildProcess } {
   const [file, ...args] = argv;
   const child = spawn(file!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C', LANG: 'C' } });
   let stopped = false;

@@ -13,7 +13,22 @@ const MAX_FIELD = 512;
  *  rule is the peer module's (src/peer/ssh.ts), so check --peer and watch --peer accept the same. */
 export function peerArgv(host: string, remote: readonly string[], sshConfig?: string): string[] {
   if (!validPeerHost(host)) throw new Error(`--peer takes a host name or user@host, not ${JSON.stringify(host)}`);
-  return ['ssh', ...(sshConfig ? ['-F', sshConfig] : []), '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', '-o', 'ServerAliveInterval=5', '-o', 'ServerAliveCountMax=3', '-T', host, '--', ...remote];
+  return [
+    'ssh',
+    ...(sshConfig ? ['-F', sshConfig] : []),
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'ConnectTimeout=5',
+    '-o',
+    'ServerAliveInterval=5',
+    '-o',
+    'ServerAliveCountMax=3',
+    '-T',
+    host,
+    '--',
+    ...remote,
+  ];
 }
 
 /** One peer line made safe: a known kind, strings bounded, the node forced to `node`. Undefined when it is not an event. */
@@ -40,13 +55,25 @@ export function peerEvent(line: string, node: string): WatchEvent | undefined {
   return out as unknown as WatchEvent;
 }
 
-export function followPeer(host: string, args: readonly string[], onEvent: (e: WatchEvent) => void, onEnd: (why: string) => void, sshConfig?: string): Follower {
+export function followPeer(
+  host: string,
+  args: readonly string[],
+  onEvent: (e: WatchEvent) => void,
+  onEnd: (why: string) => void,
+  sshConfig?: string,
+): Follower {
   const argv = peerArgv(host, ['hagw-doctor', 'watch', '--format', 'jsonl', '--node', host, ...args], sshConfig);
-  return followCommand(argv, (line) => {
-    const e = peerEvent(line, host);
-    if (e) onEvent(e);
-  }, {
-    onExit: (code, err) =>
-      onEnd(code === 255 ? describeSshFailure(host, err, false) : `the peer's watch over ssh ended (${code ?? 'not started'})${err ? `: ${cleanLine(err)}` : ''}`),
-  });
+  return followCommand(
+    argv,
+    (line) => {
+      const e = peerEvent(line, host);
+      if (e) onEvent(e);
+    },
+    {
+      onExit: (code, err) =>
+        onEnd(
+          code === 255 ? describeSshFailure(host, err, false) : `the peer's watch over ssh ended (${code ?? 'not started'})${err ? `: ${cleanLine(err)}` : ''}`,
+        ),
+    },
+  );
 }

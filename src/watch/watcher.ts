@@ -158,7 +158,11 @@ export class Watcher {
     const tick = setInterval(() => this.silenceTick(), 1000);
     this.timers.push(tick);
     await Promise.all(this.ready.splice(0));
-    this.emit({ kind: 'watch', level: 'info', message: `watching ${this.logSource ? `keepalived's log (${this.logSource})` : 'without keepalived\'s log'}, address events${this.opts.wire ? ', the wire' : ''}, changes; a light check every ${every || '∞'} s` });
+    this.emit({
+      kind: 'watch',
+      level: 'info',
+      message: `watching ${this.logSource ? `keepalived's log (${this.logSource})` : "without keepalived's log"}, address events${this.opts.wire ? ', the wire' : ''}, changes; a light check every ${every || '∞'} s`,
+    });
   }
 
   stop(): void {
@@ -213,7 +217,18 @@ export class Watcher {
       if (first) {
         cur.state = i.state;
         if (Number.isFinite(since)) cur.since = since;
-        this.emit({ kind: 'state', instance: i.name, from: null, to: i.state, cause: 'current state', initial: true, ...(cur.since ? { since: isoTime(cur.since) } : {}) }, at);
+        this.emit(
+          {
+            kind: 'state',
+            instance: i.name,
+            from: null,
+            to: i.state,
+            cause: 'current state',
+            initial: true,
+            ...(cur.since ? { since: isoTime(cur.since) } : {}),
+          },
+          at,
+        );
       } else if (cur.state !== i.state && i.state !== 'UNKNOWN') {
         this.transition(cur, i.state, `seen by the periodic check (${i.source})`, at);
       }
@@ -231,7 +246,18 @@ export class Watcher {
       seen.add(key);
       if (this.findings.has(key)) continue;
       this.findings.set(key, f);
-      this.emit({ kind: 'finding', change: 'appeared', code: f.code, severity: f.severity, title: f.title, ...(f.subject ? { subject: f.subject } : {}), ...(first ? { initial: true } : {}) }, at);
+      this.emit(
+        {
+          kind: 'finding',
+          change: 'appeared',
+          code: f.code,
+          severity: f.severity,
+          title: f.title,
+          ...(f.subject ? { subject: f.subject } : {}),
+          ...(first ? { initial: true } : {}),
+        },
+        at,
+      );
     }
     for (const [key, f] of [...this.findings]) {
       if (seen.has(key)) continue;
@@ -258,7 +284,9 @@ export class Watcher {
       // parsed from the records the check already read (no I/O)
       const cfg = configOf(snapshot);
       if (!cfg) return;
-      this.vipConf = cfg.vrrpInstances.flatMap((i) => i.virtualIpaddresses.map((v) => ({ address: v.address, instance: i.name, ...(v.dev ?? i.interface ? { iface: (v.dev ?? i.interface)! } : {}) })));
+      this.vipConf = cfg.vrrpInstances.flatMap((i) =>
+        i.virtualIpaddresses.map((v) => ({ address: v.address, instance: i.name, ...((v.dev ?? i.interface) ? { iface: (v.dev ?? i.interface)! } : {}) })),
+      );
       this.vrrpIfaces = [...new Set(cfg.vrrpInstances.map((i) => i.interface).filter((x): x is string => !!x))];
       for (const i of cfg.vrrpInstances) if (i.virtualRouterId !== undefined) this.advertInts.set(i.virtualRouterId, i.advertInt ?? 1);
     } catch {
@@ -309,7 +337,9 @@ export class Watcher {
     } else if (src.argv) {
       this.live.log = src.label;
       this.followers.push(
-        followCommand(src.argv, onLine, { onExit: (code, err) => !this.stopped && onError(`${src.argv![0]} ended (${code ?? 'not started'})${err ? `: ${err.split('\n')[0]}` : ''}`) }),
+        followCommand(src.argv, onLine, {
+          onExit: (code, err) => !this.stopped && onError(`${src.argv![0]} ended (${code ?? 'not started'})${err ? `: ${err.split('\n')[0]}` : ''}`),
+        }),
       );
     }
   }
@@ -338,9 +368,25 @@ export class Watcher {
       if (ev.trigger === 'stopping') {
         for (const i of this.live.instances) if (i.state !== 'STOP') this.transition(i, 'STOP', 'keepalived is stopping on this node', at, ev.time);
       } else if (ev.trigger === 'advert-timeout') {
-        this.emit({ kind: 'advert', change: 'timeout', ...(ev.instance ? { instance: ev.instance } : {}), message: `${ev.instance ?? 'an instance'}: no advert from the master within the master-down interval` }, at);
+        this.emit(
+          {
+            kind: 'advert',
+            change: 'timeout',
+            ...(ev.instance ? { instance: ev.instance } : {}),
+            message: `${ev.instance ?? 'an instance'}: no advert from the master within the master-down interval`,
+          },
+          at,
+        );
       } else if (ev.trigger === 'priority-zero') {
-        this.emit({ kind: 'advert', change: 'timeout', ...(ev.instance ? { instance: ev.instance } : {}), message: `${ev.instance ?? 'an instance'}: the master sent priority 0 (it is stopping or giving up)` }, at);
+        this.emit(
+          {
+            kind: 'advert',
+            change: 'timeout',
+            ...(ev.instance ? { instance: ev.instance } : {}),
+            message: `${ev.instance ?? 'an instance'}: the master sent priority 0 (it is stopping or giving up)`,
+          },
+          at,
+        );
       }
       return;
     }
@@ -349,7 +395,16 @@ export class Watcher {
       const last = this.lastRemind.get(key) ?? 0;
       if (at - last < 10_000) return;
       this.lastRemind.set(key, at);
-      this.emit({ kind: 'advert', change: 'error', ...(ev.instance ? { instance: ev.instance } : {}), ...(ev.peer ? { from: ev.peer } : {}), message: `${ev.instance ? `${ev.instance}: ` : ''}${ev.message}` }, at);
+      this.emit(
+        {
+          kind: 'advert',
+          change: 'error',
+          ...(ev.instance ? { instance: ev.instance } : {}),
+          ...(ev.peer ? { from: ev.peer } : {}),
+          message: `${ev.instance ? `${ev.instance}: ` : ''}${ev.message}`,
+        },
+        at,
+      );
     }
   }
 
@@ -357,7 +412,13 @@ export class Watcher {
 
   private startAddressMonitor(): void {
     const f = followCommand(['ip', '-o', 'monitor', 'address'], (line) => this.addressLine(line), {
-      onExit: (code, err) => !this.stopped && this.emit({ kind: 'watch', level: 'warning', message: `ip monitor address ended (${code ?? 'not started'})${err ? `: ${err}` : ''}: VIP changes show at the next periodic check` }),
+      onExit: (code, err) =>
+        !this.stopped &&
+        this.emit({
+          kind: 'watch',
+          level: 'warning',
+          message: `ip monitor address ended (${code ?? 'not started'})${err ? `: ${err}` : ''}: VIP changes show at the next periodic check`,
+        }),
     });
     this.followers.push(f);
   }
@@ -398,21 +459,25 @@ export class Watcher {
     const ifaces = this.vrrpIfaces.length ? this.vrrpIfaces : ['any'];
     for (const iface of ifaces) {
       let header = '';
-      const f = followCommand(['tcpdump', '-p', '-nn', '-l', '-v', '-e', '-i', iface, 'ip proto 112'], (line) => {
-        if (/^\s/.test(line) && header) {
-          const a = parseAdverts(`${header}\n${line}`).adverts[0];
-          header = '';
-          if (a) this.advert(a.src, a.vrid, a.priority, a.advertInt);
-        } else header = line;
-      }, {
-        onExit: (code, err) => {
-          if (this.stopped || !this.wireFollowers.includes(f)) return;
-          this.live.wire = 'failed';
-          this.live.wireNote = `tcpdump on ${iface} ended (${code ?? 'not started'})${err ? `: ${err.split('\n').pop()}` : ''}`;
-          this.emit({ kind: 'watch', level: 'warning', message: this.live.wireNote });
-          this.changed();
+      const f = followCommand(
+        ['tcpdump', '-p', '-nn', '-l', '-v', '-e', '-i', iface, 'ip proto 112'],
+        (line) => {
+          if (/^\s/.test(line) && header) {
+            const a = parseAdverts(`${header}\n${line}`).adverts[0];
+            header = '';
+            if (a) this.advert(a.src, a.vrid, a.priority, a.advertInt);
+          } else header = line;
         },
-      });
+        {
+          onExit: (code, err) => {
+            if (this.stopped || !this.wireFollowers.includes(f)) return;
+            this.live.wire = 'failed';
+            this.live.wireNote = `tcpdump on ${iface} ended (${code ?? 'not started'})${err ? `: ${err.split('\n').pop()}` : ''}`;
+            this.emit({ kind: 'watch', level: 'warning', message: this.live.wireNote });
+            this.changed();
+          },
+        },
+      );
       f.child.stderr?.on('data', (d: Buffer) => {
         if (/listening on/.test(String(d)) && this.live.wire === 'starting') {
           this.live.wire = 'on';
@@ -432,11 +497,34 @@ export class Watcher {
     const instance = this.instanceOfVrid(vrid);
     if (!p) {
       this.live.peers = [...peers, { vrid, from, priority, lastSeen: at, advertInt: advertInt || 1, silent: false }];
-      this.emit({ kind: 'advert', change: 'seen', vrid, from, priority, ...(instance ? { instance } : {}), message: `${from} advertises vrid ${vrid} with priority ${priority}` }, at);
+      this.emit(
+        {
+          kind: 'advert',
+          change: 'seen',
+          vrid,
+          from,
+          priority,
+          ...(instance ? { instance } : {}),
+          message: `${from} advertises vrid ${vrid} with priority ${priority}`,
+        },
+        at,
+      );
     } else {
       if (p.silent) {
         const gap = Math.round((at - p.lastSeen) / 1000);
-        this.emit({ kind: 'advert', change: 'resumed', vrid, from, priority, silentSeconds: gap, ...(instance ? { instance } : {}), message: `${from} (vrid ${vrid}) advertises again after ${gap} s of silence` }, at);
+        this.emit(
+          {
+            kind: 'advert',
+            change: 'resumed',
+            vrid,
+            from,
+            priority,
+            silentSeconds: gap,
+            ...(instance ? { instance } : {}),
+            message: `${from} (vrid ${vrid}) advertises again after ${gap} s of silence`,
+          },
+          at,
+        );
       }
       p.lastSeen = at;
       p.priority = priority;
@@ -465,7 +553,15 @@ export class Watcher {
         this.lastRemind.set(key, at);
         const instance = this.instanceOfVrid(p.vrid);
         const secs = Math.round(quiet / 1000);
-        const ev: Omit<AdvertEvent, 'time' | 'node'> = { kind: 'advert', change: 'silent', vrid: p.vrid, from: p.from, silentSeconds: secs, ...(instance ? { instance } : {}), message: `peer ${p.from} (vrid ${p.vrid}) silent ${secs} s` };
+        const ev: Omit<AdvertEvent, 'time' | 'node'> = {
+          kind: 'advert',
+          change: 'silent',
+          vrid: p.vrid,
+          from: p.from,
+          silentSeconds: secs,
+          ...(instance ? { instance } : {}),
+          message: `peer ${p.from} (vrid ${p.vrid}) silent ${secs} s`,
+        };
         this.emit(ev as unknown as Record<string, unknown> & { kind: 'advert' }, at);
       }
       any = true;
@@ -568,7 +664,10 @@ export function logSourceOf(snapshot: Snapshot): { label: string; file?: string;
   if (own?.status === 'ok' && own.path) return { label: own.path, file: own.path };
   const journal = snapshot.probes['keepalived-journal'];
   if (journal?.status === 'ok' && journal.exitCode === 0 && journal.stdout.trim() && !/No entries/.test(journal.stdout)) {
-    return { label: 'journalctl', argv: ['journalctl', '--no-pager', '-f', '-n', '0', '-o', 'short-iso', '-t', 'Keepalived_vrrp', '-t', 'Keepalived', '-t', 'keepalived'] };
+    return {
+      label: 'journalctl',
+      argv: ['journalctl', '--no-pager', '-f', '-n', '0', '-o', 'short-iso', '-t', 'Keepalived_vrrp', '-t', 'Keepalived', '-t', 'keepalived'],
+    };
   }
   for (const id of ['syslog', 'messages']) {
     const r = snapshot.probes[id];

@@ -33,7 +33,13 @@ describe('the change engine under races, kills, other nodes and hostile input', 
     lab = await createLab();
   }, 120_000);
   afterAll(async () => {
-    for (const h of helpers) if (h.pid && h.exitCode === null) try { process.kill(-h.pid, 'SIGKILL'); } catch { /* gone */ }
+    for (const h of helpers)
+      if (h.pid && h.exitCode === null)
+        try {
+          process.kill(-h.pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
     for (const r of running) r.kill('SIGKILL');
     await lab?.destroy();
   });
@@ -43,7 +49,12 @@ describe('the change engine under races, kills, other nodes and hostile input', 
   const lockOf = (node: LabNode) => path.join(stateOf(node), 'hagw-doctor.lock');
   async function manifests(node: LabNode, dir = path.join(stateOf(node), 'state', 'changes')): Promise<Manifest[]> {
     const ids = await readdir(dir).catch(() => [] as string[]);
-    return Promise.all(ids.filter((i) => !i.startsWith('.')).sort().map(async (id) => JSON.parse(await readFile(path.join(dir, id, 'manifest.json'), 'utf8')) as Manifest));
+    return Promise.all(
+      ids
+        .filter((i) => !i.startsWith('.'))
+        .sort()
+        .map(async (id) => JSON.parse(await readFile(path.join(dir, id, 'manifest.json'), 'utf8')) as Manifest),
+    );
   }
 
   /** The doctor in the background (to pause it, or kill it), with lab.doctor()'s state paths. */
@@ -65,7 +76,8 @@ describe('the change engine under races, kills, other nodes and hostile input', 
     return p;
   }
 
-  const save = async (node: LabNode, table: string) => (await lab.execOk(node, ['iptables-save', '-t', table])).stdout.split('\n').filter((l) => l.startsWith('-A '));
+  const save = async (node: LabNode, table: string) =>
+    (await lab.execOk(node, ['iptables-save', '-t', table])).stdout.split('\n').filter((l) => l.startsWith('-A '));
   const forward = async (node: LabNode) => (await lab.exec(node, ['cat', '/proc/sys/net/ipv4/ip_forward'])).stdout.trim();
   const out = (r: { stdout?: unknown; stderr?: unknown }) => `${String(r.stdout ?? '')}\n${String(r.stderr ?? '')}`;
 
@@ -134,23 +146,35 @@ describe('the change engine under races, kills, other nodes and hostile input', 
 
   it('SIGKILL of the doctor mid-step, then undo: the step never lands and the host is exactly as before', async () => {
     await lab.scenario('ip-forward-off', 'gw1');
-    const state = async () => [await forward('gw1'), await lab.readEtc('gw1', 'sysctl.d/90-hagw-doctor.conf').catch(() => '(absent)'), ...(await save('gw1', 'filter')), ...(await save('gw1', 'nat'))].join('\n');
+    const state = async () =>
+      [
+        await forward('gw1'),
+        await lab.readEtc('gw1', 'sysctl.d/90-hagw-doctor.conf').catch(() => '(absent)'),
+        ...(await save('gw1', 'filter')),
+        ...(await save('gw1', 'nat')),
+      ].join('\n');
     const before = await state();
     const delay = 3000;
     const fix = background('gw1', ['fix', 'ip-forward-off', '--yes'], { HAGW_DOCTOR_TEST_STEP_DELAY_MS: String(delay) });
-    const step = await waitFor(async () => (await manifests('gw1')).at(-1)?.steps.find((s) => s.status === 'running' && s.pid), { what: 'a step in flight', timeoutMs: 60_000 });
+    const step = await waitFor(async () => (await manifests('gw1')).at(-1)?.steps.find((s) => s.status === 'running' && s.pid), {
+      what: 'a step in flight',
+      timeoutMs: 60_000,
+    });
     const startedAt = Date.now();
     fix.kill('SIGKILL');
     await fix;
     // the step's process group dies with the doctor
-    await waitFor(() => {
-      try {
-        process.kill(step.pid!, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, { what: `the step (pid ${step.pid}) to die with the doctor`, timeoutMs: 5000 });
+    await waitFor(
+      () => {
+        try {
+          process.kill(step.pid!, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      { what: `the step (pid ${step.pid}) to die with the doctor`, timeoutMs: 5000 },
+    );
     // past the moment the step would have changed the host, it has not
     await new Promise((r) => setTimeout(r, Math.max(0, delay + 1000 - (Date.now() - startedAt))));
     expect(await forward('gw1')).toBe('0');
@@ -180,16 +204,19 @@ describe('the change engine under races, kills, other nodes and hostile input', 
       }
     };
     try {
-    await waitFor(() => execa('flock', ['-n', lockOf('gw1'), 'true'], { reject: false }).then((r) => r.exitCode === 1), { what: 'the lock to be held' });
-    await waitFor(async () => {
-      const r = await lab.report<{ findings: Array<{ code: string; severity: string; subject?: string }> }>('gw1');
-      return r.report.findings.find((x) => x.code === 'change-pending-overdue') ? r : undefined;
-    }, { what: 'check to report change-pending-overdue', timeoutMs: 40_000 });
-    // the run after that: overdue before anything else, and still reported while it cannot roll back
-    const overdue = await lab.report<{ findings: Array<{ code: string; severity: string; subject?: string }> }>('gw1');
-    expect(overdue.report.findings.find((x) => x.code === 'change-pending-overdue')).toMatchObject({ severity: 'critical', subject: m.id });
-    expect(overdue.stderr).toContain(`change ${m.id} is past its confirm deadline and could not be rolled back now`);
-    expect(await forward('gw1')).toBe('1');
+      await waitFor(() => execa('flock', ['-n', lockOf('gw1'), 'true'], { reject: false }).then((r) => r.exitCode === 1), { what: 'the lock to be held' });
+      await waitFor(
+        async () => {
+          const r = await lab.report<{ findings: Array<{ code: string; severity: string; subject?: string }> }>('gw1');
+          return r.report.findings.find((x) => x.code === 'change-pending-overdue') ? r : undefined;
+        },
+        { what: 'check to report change-pending-overdue', timeoutMs: 40_000 },
+      );
+      // the run after that: overdue before anything else, and still reported while it cannot roll back
+      const overdue = await lab.report<{ findings: Array<{ code: string; severity: string; subject?: string }> }>('gw1');
+      expect(overdue.report.findings.find((x) => x.code === 'change-pending-overdue')).toMatchObject({ severity: 'critical', subject: m.id });
+      expect(overdue.stderr).toContain(`change ${m.id} is past its confirm deadline and could not be rolled back now`);
+      expect(await forward('gw1')).toBe('1');
     } finally {
       release();
     }
@@ -230,7 +257,11 @@ describe('the change engine under races, kills, other nodes and hostile input', 
     await lab.execOk('gw2', ['nft', 'add', 'table', 'inet', 'fw']);
     await lab.execOk('gw2', ['nft', 'add', 'chain', 'inet', 'fw', 'input', '{ type filter hook input priority 0 ; policy accept ; }']);
     await lab.execOk('gw2', ['nft', 'add', 'rule', 'inet', 'fw', 'input', 'ip', 'protocol', 'vrrp', 'drop']);
-    const rules = async () => (await lab.execOk('gw2', ['nft', 'list', 'chain', 'inet', 'fw', 'input'])).stdout.split('\n').map((l) => l.trim()).filter((l) => /accept|drop/.test(l) && !l.startsWith('type'));
+    const rules = async () =>
+      (await lab.execOk('gw2', ['nft', 'list', 'chain', 'inet', 'fw', 'input'])).stdout
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => /accept|drop/.test(l) && !l.startsWith('type'));
     const before = await rules();
     const f = await lab.doctor('gw2', ['fix', 'vrrp-input-blocked', '--yes']);
     expect(f.exitCode, out(f)).toBe(0);
@@ -264,7 +295,12 @@ describe('the change engine under races, kills, other nodes and hostile input', 
     const r = await execa(ns[0]!, [...ns.slice(1), process.execPath, BIN, 'fix', 'policy-not-persistent', '--yes'], {
       cwd,
       reject: false,
-      env: { LC_ALL: 'C', HAGW_DOCTOR_STATE_DIR: path.join(stateOf('gw2'), 'state'), HAGW_DOCTOR_LOCK: lockOf('gw2'), HAGW_DOCTOR_LOG: path.join(stateOf('gw2'), 'log') },
+      env: {
+        LC_ALL: 'C',
+        HAGW_DOCTOR_STATE_DIR: path.join(stateOf('gw2'), 'state'),
+        HAGW_DOCTOR_LOCK: lockOf('gw2'),
+        HAGW_DOCTOR_LOG: path.join(stateOf('gw2'), 'log'),
+      },
     });
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toContain('has no automatic fix');

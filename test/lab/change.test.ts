@@ -54,8 +54,15 @@ describe('change engine in a bare namespace', () => {
   /** iptables-save without its timestamp comments, and without tables that hold no rule and only
    *  ACCEPT policies: iptables-nft creates a table on first use and `-D` leaves it, empty and inert. */
   function iptablesState(save: string): string[] {
-    const sections = save.split('\n').filter((l) => !l.startsWith('#')).join('\n').split(/(?=^\*)/m);
-    return sections.filter((sec) => /^-A /m.test(sec) || /^:\S+ (DROP|REJECT)/m.test(sec)).join('').split('\n');
+    const sections = save
+      .split('\n')
+      .filter((l) => !l.startsWith('#'))
+      .join('\n')
+      .split(/(?=^\*)/m);
+    return sections
+      .filter((sec) => /^-A /m.test(sec) || /^:\S+ (DROP|REJECT)/m.test(sec))
+      .join('')
+      .split('\n');
   }
 
   async function nodeState(root: string): Promise<string> {
@@ -77,7 +84,9 @@ describe('change engine in a bare namespace', () => {
     const file = path.join(base, `spec-${randomBytes(3).toString('hex')}.json`);
     await writeFile(file, JSON.stringify(spec));
     const r = await start(cmd, file, env);
-    const line = String(r.stdout).split('\n').find((l) => l.startsWith('RESULT '));
+    const line = String(r.stdout)
+      .split('\n')
+      .find((l) => l.startsWith('RESULT '));
     if (!line) throw new Error(`driver printed no result (exit ${r.exitCode}): ${r.all}`);
     return { exitCode: r.exitCode, result: JSON.parse(line.slice(7)) as { id: string | null; exitCode: number; message: string; state?: string } };
   }
@@ -99,7 +108,10 @@ describe('change engine in a bare namespace', () => {
         { argv: ['sysctl', '-w', 'net.ipv4.ip_forward=1'], ...undo([['sysctl', '-w', 'net.ipv4.ip_forward=0']]) },
         { write: { path: '/etc/sysctl.d/90-hagw-doctor.conf', content: 'net.ipv4.ip_forward = 1\n', mode: 0o644 } },
         { argv: ['ip', 'rule', 'add', 'pref', '1000', 'from', '10.9.9.9', 'lookup', '100'], undo: [['ip', 'rule', 'del', 'pref', '1000']] },
-        { argv: ['ip', 'route', 'add', 'blackhole', '10.8.0.0/16', 'table', '100'], undo: [['ip', 'route', 'del', 'blackhole', '10.8.0.0/16', 'table', '100']] },
+        {
+          argv: ['ip', 'route', 'add', 'blackhole', '10.8.0.0/16', 'table', '100'],
+          undo: [['ip', 'route', 'del', 'blackhole', '10.8.0.0/16', 'table', '100']],
+        },
       ],
       touches: { iptables: ['raw'], sysctl: ['net.ipv4.ip_forward'], files: ['/etc/sysctl.d/90-hagw-doctor.conf'], routes: true },
       persistence: { persistent: false, how: 'test' },
@@ -170,7 +182,10 @@ if (cmd === 'apply') {
     const u = await drive('undo', '', t.env);
     expect(u.result.exitCode, u.result.message).toBe(0);
     expect(await nodeState(t.root)).toBe(before);
-    const log = (await readFile(t.env.HAGW_DOCTOR_LOG, 'utf8')).trim().split('\n').map((l) => JSON.parse(l).event);
+    const log = (await readFile(t.env.HAGW_DOCTOR_LOG, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).event);
     expect(log[0]).toBe('plan');
     expect(log).toContain('rollback');
   });
@@ -198,7 +213,13 @@ if (cmd === 'apply') {
   it('refuses a second apply while one is running', async () => {
     const t = await fresh();
     // long enough for a second node process to start on a loaded machine
-    const slowPlan: FixPlan = { ...roundTripPlan(true), steps: [{ argv: notrack('PREROUTING', '-A'), undo: [notrack('PREROUTING', '-D')] }, { argv: ['sleep', '10'], undo: [['true']] }] };
+    const slowPlan: FixPlan = {
+      ...roundTripPlan(true),
+      steps: [
+        { argv: notrack('PREROUTING', '-A'), undo: [notrack('PREROUTING', '-D')] },
+        { argv: ['sleep', '10'], undo: [['true']] },
+      ],
+    };
     const file = path.join(base, 'slow.json');
     await writeFile(file, JSON.stringify({ plan: slowPlan }));
     const first = start('apply', file, t.env);
@@ -276,7 +297,10 @@ if (cmd === 'apply') {
     expect(c.result.exitCode, c.result.message).toBe(0);
     const m = JSON.parse(await readFile(path.join(t.env.HAGW_DOCTOR_STATE_DIR, 'changes', a.result.id!, 'manifest.json'), 'utf8'));
     expect(m.state).toBe('confirmed');
-    await waitFor('the deadline to pass and the timer to be gone', async () => Date.now() > Date.parse(m.confirm.deadline) + 500 && !existsSync(`/proc/${m.confirm.timerPid}/cmdline`));
+    await waitFor(
+      'the deadline to pass and the timer to be gone',
+      async () => Date.now() > Date.parse(m.confirm.deadline) + 500 && !existsSync(`/proc/${m.confirm.timerPid}/cmdline`),
+    );
     expect(await nodeState(t.root)).toContain('-A PREROUTING -p vrrp -j CT --notrack');
     expect((await drive('undo', '', t.env)).result.exitCode).toBe(0);
   });
@@ -295,7 +319,9 @@ describe('hagw-doctor fix on the lab pair (real CLI)', () => {
   const changeStates = async () => {
     const dir = path.join(lab.runDir, 'doctor', 'gw1', 'state', 'changes');
     const ids = await readdir(dir).catch(() => [] as string[]);
-    return Promise.all(ids.sort().map(async (id) => JSON.parse(await readFile(path.join(dir, id, 'manifest.json'), 'utf8')) as { state: string; findings: string[] }));
+    return Promise.all(
+      ids.sort().map(async (id) => JSON.parse(await readFile(path.join(dir, id, 'manifest.json'), 'utf8')) as { state: string; findings: string[] }),
+    );
   };
   const forward = async () => (await lab.exec('gw1', ['cat', '/proc/sys/net/ipv4/ip_forward'])).stdout.trim();
 

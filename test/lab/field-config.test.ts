@@ -28,7 +28,10 @@ afterEach(async () => {
 
 async function findings(node: 'gw1' | 'gw2', code: string, args: string[] = []): Promise<Finding[]> {
   const { report } = await lab!.report<Report>(node, args);
-  expect(report.checks.filter((c) => c.id.startsWith('field-') && c.status === 'error'), JSON.stringify(report.checks)).toEqual([]);
+  expect(
+    report.checks.filter((c) => c.id.startsWith('field-') && c.status === 'error'),
+    JSON.stringify(report.checks),
+  ).toEqual([]);
   return report.findings.filter((f) => f.code === code);
 }
 
@@ -73,7 +76,8 @@ describe('garp-refresh-missing (catalogue 7)', () => {
     }
 
     // the operator's fix the finding names: periodic GARP, on both nodes
-    const cure = (n: 'gw1' | 'gw2') => keepalivedConf(n).replace('    script_user root\n', '    script_user root\n    vrrp_garp_master_refresh 2\n    vrrp_garp_master_refresh_repeat 1\n');
+    const cure = (n: 'gw1' | 'gw2') =>
+      keepalivedConf(n).replace('    script_user root\n', '    script_user root\n    vrrp_garp_master_refresh 2\n    vrrp_garp_master_refresh_repeat 1\n');
     await lab.writeEtc('gw2', 'keepalived/keepalived.conf', cure('gw2'));
     await restart('gw1', cure('gw1'));
     await lab.waitForMaster('gw1', 30_000);
@@ -81,9 +85,15 @@ describe('garp-refresh-missing (catalogue 7)', () => {
     // once the restart's own bursts are over, poison the entry again: the periodic refresh corrects it
     // past the restart's two bursts (5 at once, 5 after garp_master_delay): 5 + 5 + at least 5 refreshes
     const start = await countLines('gw1', garp);
-    await waitFor(async () => (await countLines('gw1', garp)) >= start + 15, { what: 'the restart\'s GARP bursts and three refreshes on gw1', timeoutMs: 30_000 });
+    await waitFor(async () => (await countLines('gw1', garp)) >= start + 15, {
+      what: "the restart's GARP bursts and three refreshes on gw1",
+      timeoutMs: 30_000,
+    });
     await lab.execOk('client', ['ip', 'neigh', 'replace', ADDR.lanVip, 'lladdr', wrong, 'dev', 'eth0', 'nud', 'reachable']);
-    await waitFor(async () => (await neighMac(ADDR.lanVip)) === right, { what: `the client's ARP entry for ${ADDR.lanVip} to be corrected to gw1 (${right})`, timeoutMs: 8000 });
+    await waitFor(async () => (await neighMac(ADDR.lanVip)) === right, {
+      what: `the client's ARP entry for ${ADDR.lanVip} to be corrected to gw1 (${right})`,
+      timeoutMs: 8000,
+    });
   });
 });
 
@@ -93,7 +103,10 @@ describe('nopreempt-ineffective (catalogue 17, 18)', () => {
   /** where: 'instance' tracks chk on VI_LAN, 'group' in the sync group (every member) */
   const withCheck = (lab: Lab, n: 'gw1' | 'gw2', groupExtra = '', where: 'instance' | 'group' = 'instance') => {
     let c = keepalivedConf(n)
-      .replace('vrrp_sync_group VG_GW {', `vrrp_script chk {\n    script "${CHECK}"\n    interval 1\n    weight -60\n    fall 1\n    rise 1\n}\n\nvrrp_sync_group VG_GW {`)
+      .replace(
+        'vrrp_sync_group VG_GW {',
+        `vrrp_script chk {\n    script "${CHECK}"\n    interval 1\n    weight -60\n    fall 1\n    rise 1\n}\n\nvrrp_sync_group VG_GW {`,
+      )
       .replace('    notify_master', `${groupExtra}${where === 'group' ? TRACK : ''}    notify_master`)
       .replace('# hagw lab', `# hagw lab (${lab.id})`);
     if (where === 'instance') c = c.replace(/(vrrp_instance VI_LAN \{[\s\S]*?)(\n\}\n)/, `$1\n    track_script {\n        chk\n    }$2`);
@@ -133,9 +146,14 @@ describe('nopreempt-ineffective (catalogue 17, 18)', () => {
     await restart('gw2', half('gw2'));
     await restart('gw1', half('gw1'));
     await lab.waitForSteadyState();
-    expect((await findings('gw1', 'nopreempt-ineffective')).map((x) => x.title)).toEqual(['(VI_LAN) track_script chk (weight -60) lowers only VI_LAN: sync group VG_GW still cannot move']);
+    expect((await findings('gw1', 'nopreempt-ineffective')).map((x) => x.title)).toEqual([
+      '(VI_LAN) track_script chk (weight -60) lowers only VI_LAN: sync group VG_GW still cannot move',
+    ]);
     await lab.execOk('gw1', ['rm', '-f', ok]);
-    await waitFor(async () => /\(VI_LAN\) Changing effective priority from 150 to 90/.test(await lab!.keepalivedLog('gw1')), { what: 'gw1 to lower VI_LAN to 90', timeoutMs: 10_000 });
+    await waitFor(async () => /\(VI_LAN\) Changing effective priority from 150 to 90/.test(await lab!.keepalivedLog('gw1')), {
+      what: 'gw1 to lower VI_LAN to 90',
+      timeoutMs: 10_000,
+    });
     await staysOn('gw1', 5000);
 
     // the cure the finding names: track the script in the sync group
@@ -154,7 +172,11 @@ describe('nopreempt-ineffective (catalogue 17, 18)', () => {
     lab = await createLab({ start: false });
     const okOf = (n: 'gw1' | 'gw2') => `${lab!.runDir}/check-ok-${n}`;
     const ok = okOf('gw1');
-    const conf = (n: 'gw1' | 'gw2') => withCheck(lab!, n, '    sync_group_tracking_weight\n', 'group').replace(/state MASTER/g, 'state BACKUP').replace(/priority 150\n/g, 'priority 150\n    nopreempt\n').replace(/priority 100\n/g, 'priority 100\n    nopreempt\n');
+    const conf = (n: 'gw1' | 'gw2') =>
+      withCheck(lab!, n, '    sync_group_tracking_weight\n', 'group')
+        .replace(/state MASTER/g, 'state BACKUP')
+        .replace(/priority 150\n/g, 'priority 150\n    nopreempt\n')
+        .replace(/priority 100\n/g, 'priority 100\n    nopreempt\n');
     for (const n of ['gw1', 'gw2'] as const) {
       await lab.writeEtc(n, 'keepalived/scripts/chk.sh', `#!/bin/sh\ntest -e ${okOf(n)}\n`, 0o755);
       await lab.writeEtc(n, 'keepalived/keepalived.conf', conf(n));
@@ -170,7 +192,10 @@ describe('nopreempt-ineffective (catalogue 17, 18)', () => {
       '(VI_WAN) nopreempt with track_script chk weight -60: a failure lowers the priority but the VIP stays',
     ]);
     await lab.execOk('gw1', ['rm', '-f', ok]);
-    await waitFor(async () => /\(VI_LAN\) Changing effective priority from 150 to 90/.test(await lab!.keepalivedLog('gw1')), { what: 'gw1 to lower its priority to 90', timeoutMs: 10_000 });
+    await waitFor(async () => /\(VI_LAN\) Changing effective priority from 150 to 90/.test(await lab!.keepalivedLog('gw1')), {
+      what: 'gw1 to lower its priority to 90',
+      timeoutMs: 10_000,
+    });
     const until = Date.now() + 4000;
     while (Date.now() < until) {
       expect(await lab.holdsVip('gw1', ADDR.lanVip)).toBe(true);
@@ -184,7 +209,9 @@ describe('vip-address-invalid (catalogue 36)', () => {
     const wide = (n: 'gw1' | 'gw2') => keepalivedConf(n).replace(`${ADDR.lanVip}/${ADDR.prefixLen} dev eth0`, `${ADDR.lanVip}/16 dev eth0`);
     lab = await createLab({ keepalivedConf: wide });
     const f = await findings('gw1', 'vip-address-invalid');
-    expect(f.map((x) => x.title)).toEqual([expect.stringMatching(/^\(VI_LAN\) VIP 192\.168\.100\.1\/16: it lies in eth0's subnet 192\.168\.100\.0\/24 but is written \/16/)]);
+    expect(f.map((x) => x.title)).toEqual([
+      expect.stringMatching(/^\(VI_LAN\) VIP 192\.168\.100\.1\/16: it lies in eth0's subnet 192\.168\.100\.0\/24 but is written \/16/),
+    ]);
     expect(f[0]!.severity).toBe('error');
     // the effect: 192.168.200.5 (not on this LAN) is now "connected" on eth0 instead of following the default route
     const hijacked = await lab.execOk('gw1', ['ip', 'route', 'get', '192.168.200.5']);
@@ -198,15 +225,23 @@ describe('vip-address-invalid (catalogue 36)', () => {
 
 describe('virtual-routes-conflict (catalogue 31)', () => {
   it('the default route only as a virtual route: the backup has no way out; a static fallback with a higher metric cures it', async () => {
-    const vr = (n: 'gw1' | 'gw2') => keepalivedConf(n).replace(/(vrrp_instance VI_WAN \{[\s\S]*?)(\n\}\n?)$/, `$1\n    virtual_routes {\n        default via ${ADDR.upstream} dev eth1\n    }$2`);
+    const vr = (n: 'gw1' | 'gw2') =>
+      keepalivedConf(n).replace(
+        /(vrrp_instance VI_WAN \{[\s\S]*?)(\n\}\n?)$/,
+        `$1\n    virtual_routes {\n        default via ${ADDR.upstream} dev eth1\n    }$2`,
+      );
     lab = await createLab({ keepalivedConf: vr });
     // the master has the virtual default route, the backup has none
-    expect((await lab.execOk('gw1', ['ip', 'route', 'show', 'default'])).stdout).toMatch(new RegExp(`default via ${ADDR.upstream.replace(/\./g, '\\.')} dev eth1`));
+    expect((await lab.execOk('gw1', ['ip', 'route', 'show', 'default'])).stdout).toMatch(
+      new RegExp(`default via ${ADDR.upstream.replace(/\./g, '\\.')} dev eth1`),
+    );
     expect((await lab.exec('gw2', ['ip', 'route', 'get', '203.0.113.5'])).ok).toBe(false);
     const backup = await findings('gw2', 'virtual-routes-conflict');
     expect(backup.map((x) => x.title)).toEqual([`(VI_WAN) virtual route default via ${ADDR.upstream} dev eth1: this BACKUP node has no default route`]);
     const master = await findings('gw1', 'virtual-routes-conflict');
-    expect(master.map((x) => x.title)).toEqual([`(VI_WAN) virtual route default via ${ADDR.upstream} dev eth1: the default route vanishes when this node becomes BACKUP`]);
+    expect(master.map((x) => x.title)).toEqual([
+      `(VI_WAN) virtual route default via ${ADDR.upstream} dev eth1: the default route vanishes when this node becomes BACKUP`,
+    ]);
     // the cure the finding names: a static default with a higher metric on each node
     for (const n of ['gw1', 'gw2'] as const) await lab.execOk(n, ['ip', 'route', 'add', 'default', 'via', ADDR.upstream, 'dev', 'eth1', 'metric', '100']);
     expect(await findings('gw2', 'virtual-routes-conflict')).toEqual([]);
@@ -227,7 +262,9 @@ describe('vmac-arp-settings (catalogue 23)', () => {
       await lab!.execOk('client', ['ip', 'neigh', 'flush', 'dev', 'eth0']);
       await lab!.execOk('gw1', ['ip', 'neigh', 'flush', 'all']);
       expect(await lab!.ping('client', ADDR.lanVip)).toBe(true);
-      await waitFor(async () => /lladdr/.test((await lab!.exec('gw1', ['ip', 'neigh', 'show', ADDR.client, 'dev', 'eth0'])).stdout), { what: 'gw1 to resolve the client on eth0' });
+      await waitFor(async () => /lladdr/.test((await lab!.exec('gw1', ['ip', 'neigh', 'show', ADDR.client, 'dev', 'eth0'])).stdout), {
+        what: 'gw1 to resolve the client on eth0',
+      });
     };
 
     // keepalived's own settings: the ARP reply carries the VMAC, but gw1's own ARP request (sent from
@@ -255,7 +292,7 @@ describe('vmac-arp-settings (catalogue 23)', () => {
 });
 
 describe('cloud-vip-not-routed (catalogue 5, 6)', () => {
-  it('quiet on the lab\'s plain network; on an OpenStack port (Neutron MAC) it names allowed_address_pairs; no fix', async () => {
+  it("quiet on the lab's plain network; on an OpenStack port (Neutron MAC) it names allowed_address_pairs; no fix", async () => {
     lab = await createLab();
     expect(await findings('gw1', 'cloud-vip-not-routed')).toEqual([]);
     // what a Neutron port looks like from inside the guest (DMI cannot be changed in the lab; the MAC can)
@@ -263,7 +300,7 @@ describe('cloud-vip-not-routed (catalogue 5, 6)', () => {
     const f = await findings('gw1', 'cloud-vip-not-routed');
     expect(f.map((x) => x.title)).toEqual([`VIPs ${ADDR.lanVip}, ${ADDR.wanVip} on OpenStack: the provider must route them too`]);
     expect(f[0]!.detail).toMatch(/allowed_address_pairs/);
-    expect(f[0]!.evidence[0]!.excerpt).toBe('eth1: link/ether fa:16:3e:5a:01:02 (fa:16:3e: is OpenStack Neutron\'s MAC prefix)');
+    expect(f[0]!.evidence[0]!.excerpt).toBe("eth1: link/ether fa:16:3e:5a:01:02 (fa:16:3e: is OpenStack Neutron's MAC prefix)");
     expect(f[0]!.fix).toBeUndefined();
   });
 });

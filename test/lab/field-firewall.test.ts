@@ -56,7 +56,12 @@ describe('auth_type AH adverts (IP protocol 51) and a firewall that accepts only
     expect(ah.join('\n')).toMatch(/AH\(spi=/);
     expect(of(await check('gw2'), 'vrrp-input-blocked')).toEqual([]);
     // an allow-list INPUT that passes "vrrp" only
-    for (const rule of [['-i', 'lo', '-j', 'ACCEPT'], ['-p', 'vrrp', '-j', 'ACCEPT'], ['-j', 'DROP']]) await lab.execOk('gw2', ['iptables', '-w', '-A', 'INPUT', ...rule]);
+    for (const rule of [
+      ['-i', 'lo', '-j', 'ACCEPT'],
+      ['-p', 'vrrp', '-j', 'ACCEPT'],
+      ['-j', 'DROP'],
+    ])
+      await lab.execOk('gw2', ['iptables', '-w', '-A', 'INPUT', ...rule]);
     await lab.waitForMaster('gw2');
     expect(await lab.holdsVip('gw1', ADDR.lanVip)).toBe(true);
 
@@ -125,7 +130,10 @@ describe('IPv6 VRRP adverts dropped by ip6tables: both nodes hold the IPv6 VIP (
 
     const r = await check('gw2');
     const f = of(r, 'vrrp-input-blocked');
-    expect(f.map((x) => x.subject), JSON.stringify(r.findings, null, 2)).toEqual(['VI_V6']);
+    expect(
+      f.map((x) => x.subject),
+      JSON.stringify(r.findings, null, 2),
+    ).toEqual(['VI_V6']);
     expect(f[0]!.evidence[0]).toEqual({ probe: 'ip6tables-save', excerpt: '-A INPUT -p vrrp -j DROP' });
     expect(f[0]!.title).toMatch(/to ff02::12/);
 
@@ -147,8 +155,13 @@ describe('generate writes an IPv6 pair (catalogue 33)', () => {
     for (const gw of ['gw1', 'gw2'] as const) {
       const out = path.join(lab.runDir, 'generated', gw);
       const rc = await generateCommand({
-        role: gw === 'gw1' ? 'master' : 'backup', interface: 'eth0', vip: `${ADDR.lanVip}/${ADDR.prefixLen}`,
-        self: ADDR[gw].lan, peer: ADDR[gw === 'gw1' ? 'gw2' : 'gw1'].lan, vip6: `${V6.vip}/64`, out,
+        role: gw === 'gw1' ? 'master' : 'backup',
+        interface: 'eth0',
+        vip: `${ADDR.lanVip}/${ADDR.prefixLen}`,
+        self: ADDR[gw].lan,
+        peer: ADDR[gw === 'gw1' ? 'gw2' : 'gw1'].lan,
+        vip6: `${V6.vip}/64`,
+        out,
       });
       expect(rc).toBe(0);
       const file = (rel: string) => readFileSync(path.join(out, rel), 'utf8');
@@ -209,7 +222,9 @@ describe('a native nftables ruleset (/etc/nftables.conf) drops VRRP on the backu
     expect(fixed.stdout).toMatch(/added to \/etc\/nftables\.conf at the top of table inet filter chain input/);
     const conf = await lab.readEtc('gw2', 'nftables.conf');
     // both peers' accepts, above the drop, in the chain's block
-    expect(conf).toMatch(/policy accept;\n\t\tip protocol vrrp ip saddr 198\.51\.100\.2 accept.*\n\t\tip protocol vrrp ip saddr 192\.168\.100\.2 accept.*\n\t\tip protocol vrrp drop/);
+    expect(conf).toMatch(
+      /policy accept;\n\t\tip protocol vrrp ip saddr 198\.51\.100\.2 accept.*\n\t\tip protocol vrrp ip saddr 192\.168\.100\.2 accept.*\n\t\tip protocol vrrp drop/,
+    );
     await lab.waitForNoVip('gw2');
     // what `systemctl reload nftables` does: the ruleset rebuilt from the file; the adverts still pass
     await lab.execOk('gw2', ['nft', '-f', '/etc/nftables.conf']);

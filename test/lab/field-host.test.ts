@@ -33,7 +33,10 @@ const KEEPALIVED_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 
 async function findings(node: 'gw1' | 'gw2', code: string, env: Record<string, string> = {}): Promise<Finding[]> {
   const { report } = await lab!.report<Report>(node, [], env);
-  expect(report.checks.filter((c) => c.id.startsWith('field-') && c.status === 'error'), JSON.stringify(report.checks)).toEqual([]);
+  expect(
+    report.checks.filter((c) => c.id.startsWith('field-') && c.status === 'error'),
+    JSON.stringify(report.checks),
+  ).toEqual([]);
   return report.findings.filter((f) => f.code === code);
 }
 
@@ -46,7 +49,7 @@ function withCheck(n: 'gw1' | 'gw2', script: string, timing = 'interval 1\n    f
 }
 
 describe('script-runs-differently (catalogue 19, 21)', () => {
-  it('a track script whose command is not on keepalived\'s PATH: works in a shell, fails under keepalived (exit 127); absolute path cures it', async () => {
+  it("a track script whose command is not on keepalived's PATH: works in a shell, fails under keepalived (exit 127); absolute path cures it", async () => {
     lab = await createLab({ start: false, keepalivedEnv: () => ({ PATH: KEEPALIVED_PATH }) });
     const bin = `${lab.runDir}/bin`;
     await lab.runOk(['mkdir', '-p', bin]);
@@ -61,15 +64,21 @@ describe('script-runs-differently (catalogue 19, 21)', () => {
     await lab.startKeepalived('gw2');
     await lab.startKeepalived('gw1');
     // under keepalived it cannot find labprobe: the check fails (exit 127) on both nodes
-    await waitFor(async () => /Script `chk` now returning 127/.test(await lab!.keepalivedLog('gw1')), { what: 'chk to return 127 under keepalived on gw1', timeoutMs: 15_000 });
+    await waitFor(async () => /Script `chk` now returning 127/.test(await lab!.keepalivedLog('gw1')), {
+      what: 'chk to return 127 under keepalived on gw1',
+      timeoutMs: 15_000,
+    });
     const f = await findings('gw1', 'script-runs-differently', doctorEnv);
-    expect(f.map((x) => x.title)).toEqual(['script of vrrp_script chk: labprobe is not on keepalived\'s PATH']);
+    expect(f.map((x) => x.title)).toEqual(["script of vrrp_script chk: labprobe is not on keepalived's PATH"]);
     expect(f[0]!.evidence.map((e) => e.excerpt)).toEqual(expect.arrayContaining([`keepalived's PATH=${KEEPALIVED_PATH}`, `labprobe: ${bin} (used: labprobe)`]));
     expect(f[0]!.evidence.some((e) => /Script `chk` now returning 127/.test(e.excerpt))).toBe(true);
 
     // the cure the finding names: an absolute path (keepalived reads the script at every run)
     for (const n of ['gw1', 'gw2'] as const) await lab.writeEtc(n, 'keepalived/scripts/chk.sh', `#!/bin/sh\n${bin}/labprobe\n`, 0o755);
-    await waitFor(async () => /Script `chk` now returning 0/.test(await lab!.keepalivedLog('gw1')), { what: 'chk to succeed under keepalived on gw1', timeoutMs: 15_000 });
+    await waitFor(async () => /Script `chk` now returning 0/.test(await lab!.keepalivedLog('gw1')), {
+      what: 'chk to succeed under keepalived on gw1',
+      timeoutMs: 15_000,
+    });
     await lab.waitForMaster('gw1', 20_000);
     expect(await findings('gw1', 'script-runs-differently', doctorEnv)).toEqual([]);
   });
@@ -81,15 +90,28 @@ describe('script-runs-differently (catalogue 19, 21)', () => {
       await lab.writeEtc(n, 'keepalived/keepalived.conf', withCheck(n, '/etc/keepalived/scripts/chk.sh', 'interval 1\n    timeout 1\n    fall 2\n    rise 1'));
     }
     await lab.startKeepalived('gw1');
-    await waitFor(async () => /timed_out|being timed out, expect idle|already running, expect idle/.test(await lab!.keepalivedLog('gw1')), { what: 'keepalived to time the slow check out on gw1', timeoutMs: 20_000 });
+    await waitFor(async () => /timed_out|being timed out, expect idle|already running, expect idle/.test(await lab!.keepalivedLog('gw1')), {
+      what: 'keepalived to time the slow check out on gw1',
+      timeoutMs: 20_000,
+    });
     const f = await findings('gw1', 'script-runs-differently');
-    expect(f.map((x) => x.title)).toEqual([expect.stringMatching(/^track script chk (times out|overlaps itself \(still running at its next interval\)) \(\d+ log line\(s\)\)$/)]);
+    expect(f.map((x) => x.title)).toEqual([
+      expect.stringMatching(/^track script chk (times out|overlaps itself \(still running at its next interval\)) \(\d+ log line\(s\)\)$/),
+    ]);
     expect(f[0]!.evidence.some((e) => /timed_out|timed out|skipping run/.test(e.excerpt))).toBe(true);
 
     await lab.writeEtc('gw1', 'keepalived/scripts/chk.sh', '#!/bin/sh\nexit 0\n', 0o755);
     await lab.stopKeepalived('gw1');
     await lab.startKeepalived('gw1');
-    await waitFor(async () => (await lab!.keepalivedLog('gw1')).split(/Starting VRRP child process/).at(-1)!.includes('Script `chk` now returning 0') || /\(VI_LAN\) Entering MASTER STATE/.test((await lab!.keepalivedLog('gw1')).split(/Starting VRRP child process/).at(-1)!), { what: 'the restarted keepalived to run the fast check', timeoutMs: 20_000 });
+    await waitFor(
+      async () =>
+        (await lab!.keepalivedLog('gw1'))
+          .split(/Starting VRRP child process/)
+          .at(-1)!
+          .includes('Script `chk` now returning 0') ||
+        /\(VI_LAN\) Entering MASTER STATE/.test((await lab!.keepalivedLog('gw1')).split(/Starting VRRP child process/).at(-1)!),
+      { what: 'the restarted keepalived to run the fast check', timeoutMs: 20_000 },
+    );
     expect(await findings('gw1', 'script-runs-differently')).toEqual([]);
   });
 });
@@ -101,7 +123,7 @@ describe('network-manager-removes-vip (catalogue 15)', () => {
     const f = await findings('gw1', 'network-manager-removes-vip');
     expect(f).toHaveLength(1);
     // networkd does not run in the lab's namespace: a latent risk, so a warning
-    expect(f[0]).toMatchObject({ severity: 'warning', subject: 'eth0', title: 'systemd-networkd can drop keepalived\'s VIPs on eth0 (10-lan.network)' });
+    expect(f[0]).toMatchObject({ severity: 'warning', subject: 'eth0', title: "systemd-networkd can drop keepalived's VIPs on eth0 (10-lan.network)" });
     const dropIn = '/etc/systemd/network/10-lan.network.d/90-hagw-doctor-keepalived.conf';
     expect(f[0]!.fix!.steps.map((s) => s.write?.path)).toEqual([dropIn]);
 
@@ -129,7 +151,10 @@ describe('conntrack-sync-missing (catalogue 25)', () => {
     const self = { gw1: ADDR.gw1.wan, gw2: ADDR.gw2.wan } as const;
     for (const n of ['gw1', 'gw2'] as const) {
       const d = lab.nodeDir(n);
-      await lab.writeEtc(n, 'conntrackd/conntrackd.conf', `Sync {
+      await lab.writeEtc(
+        n,
+        'conntrackd/conntrackd.conf',
+        `Sync {
     Mode FTFW {
         DisableExternalCache off
     }
@@ -161,15 +186,21 @@ General {
         }
     }
 }
-`);
+`,
+      );
       await lab.execOk(n, ['conntrackd', '-d', '-C', '/etc/conntrackd/conntrackd.conf']);
-      await lab.waitFor(async () => (await lab!.exec(n, ['conntrackd', '-C', '/etc/conntrackd/conntrackd.conf', '-s'])).ok, { what: `conntrackd to answer on ${n}` });
+      await lab.waitFor(async () => (await lab!.exec(n, ['conntrackd', '-C', '/etc/conntrackd/conntrackd.conf', '-s'])).ok, {
+        what: `conntrackd to answer on ${n}`,
+      });
     }
     const notCommitted = await findings('gw1', 'conntrack-sync-missing');
     expect(notCommitted.map((x) => x.title)).toEqual(['conntrackd runs, but no notify script commits its cache on failover']);
 
     // notify_master commits the external cache (what primary-backup.sh primary does)
-    const master = notifyScript('master', lab.notifyLogPath('gw1')).replace('exit 0\n', 'conntrackd -C /etc/conntrackd/conntrackd.conf -c || true\nconntrackd -C /etc/conntrackd/conntrackd.conf -f || true\nexit 0\n');
+    const master = notifyScript('master', lab.notifyLogPath('gw1')).replace(
+      'exit 0\n',
+      'conntrackd -C /etc/conntrackd/conntrackd.conf -c || true\nconntrackd -C /etc/conntrackd/conntrackd.conf -f || true\nexit 0\n',
+    );
     await lab.writeEtc('gw1', 'keepalived/scripts/notify_master.sh', master, 0o755);
     expect(await findings('gw1', 'conntrack-sync-missing')).toEqual([]);
 

@@ -30,7 +30,10 @@ afterEach(async () => {
 
 async function check(node: 'gw1' | 'gw2', args: string[] = []): Promise<{ exitCode: number | undefined; report: Report }> {
   const r = await lab!.report<Report>(node, args);
-  expect(r.report.checks.filter((c) => c.status === 'error'), JSON.stringify(r.report.checks.filter((c) => c.status === 'error'))).toEqual([]);
+  expect(
+    r.report.checks.filter((c) => c.status === 'error'),
+    JSON.stringify(r.report.checks.filter((c) => c.status === 'error')),
+  ).toEqual([]);
   return r;
 }
 const of = (r: Report, code: string) => r.findings.filter((f) => f.code === code);
@@ -52,7 +55,7 @@ async function logSince(node: 'gw1' | 'gw2', from: number): Promise<string> {
 }
 
 describe('vrrp_strict without accept: the VIP drops traffic (catalogue 3)', () => {
-  it('is detected naming keepalived\'s nft table, fixed node by node (strict mode off, its ignored auth blocks off, reload, the stale table deleted), and the VIP answers again', async () => {
+  it("is detected naming keepalived's nft table, fixed node by node (strict mode off, its ignored auth blocks off, reload, the stale table deleted), and the VIP answers again", async () => {
     lab = await createLab({ start: false, keepalivedConf: (gw) => keepalivedConf(gw).replace('script_user root', 'script_user root\n    vrrp_strict') });
     // gw1 first, so it is MASTER from the start (no preemption race between the notify scripts)
     await lab.startKeepalived('gw1');
@@ -96,7 +99,7 @@ describe('vrrp_strict without accept: the VIP drops traffic (catalogue 3)', () =
   });
 });
 
-describe('the master\'s WAN link drops and the sync group puts the node in FAULT (catalogue 14, 32)', () => {
+describe("the master's WAN link drops and the sync group puts the node in FAULT (catalogue 14, 32)", () => {
   it('names the down interface for VI_WAN and the sync group for VI_LAN, and exits 2', async () => {
     lab = await pairLab();
     const healthy = await check('gw1');
@@ -126,13 +129,21 @@ describe('the master\'s WAN link drops and the sync group puts the node in FAULT
     const conf = (gw: 'gw1' | 'gw2') => {
       let c = keepalivedConf(gw).replace(/vrrp_sync_group VG_GW \{[\s\S]*?\n\}\n/, '');
       const wan = c.indexOf('vrrp_instance VI_WAN');
-      c = c.slice(0, wan) + c.slice(wan).replace(/priority \d+/, `priority ${gw === 'gw1' ? 100 : 150}`).replace(/state \w+/, `state ${gw === 'gw1' ? 'BACKUP' : 'MASTER'}`);
+      c =
+        c.slice(0, wan) +
+        c
+          .slice(wan)
+          .replace(/priority \d+/, `priority ${gw === 'gw1' ? 100 : 150}`)
+          .replace(/state \w+/, `state ${gw === 'gw1' ? 'BACKUP' : 'MASTER'}`);
       return c;
     };
     lab = await createLab({ start: false, keepalivedConf: conf });
     await lab.startKeepalived('gw1');
     await lab.startKeepalived('gw2');
-    await lab.waitFor(async () => (await lab!.holdsVip('gw1', ADDR.lanVip)) && (await lab!.holdsVip('gw2', ADDR.wanVip)) && !(await lab!.holdsVip('gw1', ADDR.wanVip)), { what: 'LAN VIP on gw1 and WAN VIP on gw2', timeoutMs: 30_000 });
+    await lab.waitFor(
+      async () => (await lab!.holdsVip('gw1', ADDR.lanVip)) && (await lab!.holdsVip('gw2', ADDR.wanVip)) && !(await lab!.holdsVip('gw1', ADDR.wanVip)),
+      { what: 'LAN VIP on gw1 and WAN VIP on gw2', timeoutMs: 30_000 },
+    );
     const { report } = await check('gw1');
     const f = of(report, 'vrrp-instance-fault');
     expect(f.length, JSON.stringify(report.findings, null, 2)).toBe(1);
@@ -142,14 +153,22 @@ describe('the master\'s WAN link drops and the sync group puts the node in FAULT
 });
 
 describe('VRRPv3 on one node, VRRPv2 on the other: both are MASTER (catalogue 11)', () => {
-  it('is detected from the log and from the peer\'s config', async () => {
+  it("is detected from the log and from the peer's config", async () => {
     lab = await createLab({
       start: false,
-      keepalivedConf: (gw) => (gw === 'gw1' ? keepalivedConf(gw).replace(/advert_int 1/g, 'advert_int 1\n    version 3').replace(/\n    authentication \{[^}]*\}/g, '') : undefined),
+      keepalivedConf: (gw) =>
+        gw === 'gw1'
+          ? keepalivedConf(gw)
+              .replace(/advert_int 1/g, 'advert_int 1\n    version 3')
+              .replace(/\n    authentication \{[^}]*\}/g, '')
+          : undefined,
     });
     await lab.startKeepalived('gw1');
     await lab.startKeepalived('gw2');
-    await lab.waitFor(async () => (await lab!.holdsVip('gw1', ADDR.lanVip)) && (await lab!.holdsVip('gw2', ADDR.lanVip)), { what: 'both nodes to hold the LAN VIP (split brain)', timeoutMs: 30_000 });
+    await lab.waitFor(async () => (await lab!.holdsVip('gw1', ADDR.lanVip)) && (await lab!.holdsVip('gw2', ADDR.lanVip)), {
+      what: 'both nodes to hold the LAN VIP (split brain)',
+      timeoutMs: 30_000,
+    });
     await lab.waitFor(async () => /wrong version\. Received 3 and expect 2/.test(await logSince('gw2', 0)), { what: 'gw2 to log the version mismatch' });
     const { exitCode, report } = await check('gw2');
     const f = of(report, 'vrrp-version-mismatch');

@@ -47,7 +47,10 @@ async function hasSnat(node: GatewayNode): Promise<boolean> {
 
 /** ping from the client to the upstream host, and the source address upstream saw. */
 async function upstreamSeesSource(): Promise<string[]> {
-  const lines = await lab.capture('upstream', 'eth0', ['icmp[icmptype] = icmp-echo'], () => lab.ping('client', ADDR.upstream, { count: 2, timeoutS: 2 }), { count: 1, timeoutMs: 15_000 });
+  const lines = await lab.capture('upstream', 'eth0', ['icmp[icmptype] = icmp-echo'], () => lab.ping('client', ADDR.upstream, { count: 2, timeoutS: 2 }), {
+    count: 1,
+    timeoutMs: 15_000,
+  });
   return lines.map((l) => /IP (\S+) > /.exec(l)?.[1] ?? l);
 }
 
@@ -140,8 +143,21 @@ describe('generate: a working pair on the first try', () => {
       expect(r.exitCode, gw).toBe(all?.some((f) => f.severity === 'warning') ? 1 : 0);
       const runs = (r.json as { checks: Array<{ id: string; status: string; reason?: string }> }).checks;
       // the checks that judge what generate wrote really ran
-      for (const id of ['keepalived-config', 'keepalived-config-parse', 'keepalived-notify-scripts', 'keepalived-unicast-peers', 'keepalived-pair', 'netfilter-snat-vrrp', 'netfilter-snat-role', 'netfilter-vrrp-notrack', 'ip-forward'])
-        expect(runs.find((c) => c.id === id), `${gw} ${id}`).toMatchObject({ status: 'pass' });
+      for (const id of [
+        'keepalived-config',
+        'keepalived-config-parse',
+        'keepalived-notify-scripts',
+        'keepalived-unicast-peers',
+        'keepalived-pair',
+        'netfilter-snat-vrrp',
+        'netfilter-snat-role',
+        'netfilter-vrrp-notrack',
+        'ip-forward',
+      ])
+        expect(
+          runs.find((c) => c.id === id),
+          `${gw} ${id}`,
+        ).toMatchObject({ status: 'pass' });
     }
   });
 });

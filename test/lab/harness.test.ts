@@ -44,7 +44,12 @@ describe('healthy pair', () => {
       expect((await lab.execOk(gw, ['cat', '/etc/sysctl.conf'])).stdout).toContain(`# ${gw}: the lab node's own /etc/sysctl.conf`);
       // forwarding is a per-namespace sysctl: on in both members, off in the client
       expect((await lab.execOk(gw, ['sysctl', '-n', 'net.ipv4.ip_forward'])).stdout.trim()).toBe('1');
-      const scripts = await lab.execOk(gw, ['stat', '-c', '%a %U %n', ...['master', 'backup', 'fault', 'stop'].map((k) => `/etc/keepalived/scripts/notify_${k}.sh`)]);
+      const scripts = await lab.execOk(gw, [
+        'stat',
+        '-c',
+        '%a %U %n',
+        ...['master', 'backup', 'fault', 'stop'].map((k) => `/etc/keepalived/scripts/notify_${k}.sh`),
+      ]);
       for (const line of scripts.stdout.trim().split('\n')) expect(line).toMatch(/^755 root \/etc\/keepalived\/scripts\/notify_\w+\.sh$/);
       const conf = inside.stdout;
       expect(conf).toContain('enable_script_security');
@@ -76,10 +81,25 @@ describe('healthy pair', () => {
       const pid = pids[gw];
       expect(pid).toBeGreaterThan(0);
       const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-      expect(argv).toEqual(['keepalived', '-n', '-l', '-D', '-f', '/etc/keepalived/keepalived.conf', '-p', `${lab.nodeDir(gw)}/keepalived.pid`, '-r', `${lab.nodeDir(gw)}/vrrp.pid`, '-c', `${lab.nodeDir(gw)}/checkers.pid`]);
+      expect(argv).toEqual([
+        'keepalived',
+        '-n',
+        '-l',
+        '-D',
+        '-f',
+        '/etc/keepalived/keepalived.conf',
+        '-p',
+        `${lab.nodeDir(gw)}/keepalived.pid`,
+        '-r',
+        `${lab.nodeDir(gw)}/vrrp.pid`,
+        '-c',
+        `${lab.nodeDir(gw)}/checkers.pid`,
+      ]);
       // as the doctor sees it: from another `ip netns exec` in the same node
       expect((await lab.execOk(gw, ['readlink', `/proc/${pid}/fd/1`])).stdout.trim()).toBe(lab.keepalivedLogPath(gw));
-      expect((await lab.execOk(gw, ['readlink', '/proc/self/ns/net'])).stdout.trim()).toBe((await lab.execOk(gw, ['readlink', `/proc/${pid}/ns/net`])).stdout.trim());
+      expect((await lab.execOk(gw, ['readlink', '/proc/self/ns/net'])).stdout.trim()).toBe(
+        (await lab.execOk(gw, ['readlink', `/proc/${pid}/ns/net`])).stdout.trim(),
+      );
       // a session of its own, detached from the test runner
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -87,11 +107,17 @@ describe('healthy pair', () => {
     }
     // SIGUSR1 dumps land in each node's own /tmp, not in a shared /tmp/keepalived.data
     for (const gw of ['gw1', 'gw2'] as const) process.kill(pids[gw], 'SIGUSR1');
-    for (const [gw, state] of [['gw1', 'MASTER'], ['gw2', 'BACKUP']] as const) {
-      const dump = await lab.waitFor(() => {
-        const f = `/proc/${pids[gw]}/root/tmp/keepalived.data`;
-        return existsSync(f) && readFileSync(f, 'utf8').includes('State = ') ? readFileSync(f, 'utf8') : undefined;
-      }, { what: `${gw}'s keepalived.data` });
+    for (const [gw, state] of [
+      ['gw1', 'MASTER'],
+      ['gw2', 'BACKUP'],
+    ] as const) {
+      const dump = await lab.waitFor(
+        () => {
+          const f = `/proc/${pids[gw]}/root/tmp/keepalived.data`;
+          return existsSync(f) && readFileSync(f, 'utf8').includes('State = ') ? readFileSync(f, 'utf8') : undefined;
+        },
+        { what: `${gw}'s keepalived.data` },
+      );
       expect(dump).toContain(`State = ${state}`);
       expect(existsSync(`${lab.nodeDir(gw)}/tmp/keepalived.data`)).toBe(true);
     }
@@ -270,20 +296,26 @@ describe('teardown', () => {
       // a run whose owner died: namespace with a process in it, /etc/netns entry, run dir
       const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
       const deadPid = Number(dead.stdout);
-      const id = `hd${Math.floor(Math.random() * 0xffffff).toString(16).padStart(6, '0')}`;
+      const id = `hd${Math.floor(Math.random() * 0xffffff)
+        .toString(16)
+        .padStart(6, '0')}`;
       mkdirSync(`/tmp/${id}`, { recursive: true });
       writeFileSync(`/tmp/${id}/owner.json`, JSON.stringify({ pid: deadPid, start: '1' }));
       mkdirSync(`/etc/netns/${id}-gw1/keepalived`, { recursive: true });
       expect(spawnSync('ip', ['netns', 'add', `${id}-gw1`]).status).toBe(0);
       const sleeper = spawnSync('sh', ['-c', `ip netns exec ${id}-gw1 setsid sleep 300 </dev/null >/dev/null 2>&1 & echo $!`], { encoding: 'utf8' });
       const sleeperPid = Number(sleeper.stdout.trim());
-      await live.waitFor(() => spawnSync('ip', ['netns', 'pids', `${id}-gw1`], { encoding: 'utf8' }).stdout.trim() !== '', { what: 'the sleeper to run in the stale namespace' });
+      await live.waitFor(() => spawnSync('ip', ['netns', 'pids', `${id}-gw1`], { encoding: 'utf8' }).stdout.trim() !== '', {
+        what: 'the sleeper to run in the stale namespace',
+      });
 
       const removed = await sweepStaleLabs();
       expect(removed).toContain(id);
       expect(removed).not.toContain(live.id);
       expect(labLeftovers(id)).toEqual([]);
-      await live.waitFor(() => !existsSync(`/proc/${sleeperPid}`) || readFileSync(`/proc/${sleeperPid}/stat`, 'utf8').includes(') Z'), { what: 'the stale sleeper to die' });
+      await live.waitFor(() => !existsSync(`/proc/${sleeperPid}`) || readFileSync(`/proc/${sleeperPid}/stat`, 'utf8').includes(') Z'), {
+        what: 'the stale sleeper to die',
+      });
       // the live lab is untouched
       expect(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout).toContain(live.nodes.gw1);
       expect(existsSync(live.etcPath('gw1', 'keepalived/keepalived.conf'))).toBe(true);

@@ -206,7 +206,10 @@ function kill(pid: number, signal: NodeJS.Signals): void {
 
 function nsPidsSync(ns: string): number[] {
   const r = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8', env: COMMAND_ENV, timeout: 5000 });
-  return (r.stdout ?? '').split(/\s+/).filter((s) => /^\d+$/.test(s)).map(Number);
+  return (r.stdout ?? '')
+    .split(/\s+/)
+    .filter((s) => /^\d+$/.test(s))
+    .map(Number);
 }
 
 /** TERM, then KILL whatever is still there after graceMs. */
@@ -221,7 +224,10 @@ function killAllSync(pids: number[], graceMs: number): void {
 
 function listNamespacesSync(): string[] {
   const r = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8', env: COMMAND_ENV, timeout: 5000 });
-  return (r.stdout ?? '').split('\n').map((l) => l.trim().split(/\s+/)[0] ?? '').filter(Boolean);
+  return (r.stdout ?? '')
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[0] ?? '')
+    .filter(Boolean);
 }
 
 /** Everything a lab with this id left on the host, removed without asking anyone (sync: also runs from exit handlers). */
@@ -414,18 +420,24 @@ export class Lab {
 
   /** Wait until the node holds both VIPs (LAN and WAN). */
   async waitForMaster(node: LabNode, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
-    await waitFor(async () => {
-      const a = await this.addresses(node);
-      return a.includes(ADDR.lanVip) && a.includes(ADDR.wanVip);
-    }, { what: `${node} to hold both VIPs (${ADDR.lanVip}, ${ADDR.wanVip})`, timeoutMs });
+    await waitFor(
+      async () => {
+        const a = await this.addresses(node);
+        return a.includes(ADDR.lanVip) && a.includes(ADDR.wanVip);
+      },
+      { what: `${node} to hold both VIPs (${ADDR.lanVip}, ${ADDR.wanVip})`, timeoutMs },
+    );
   }
 
   /** Wait until the node holds neither VIP. */
   async waitForNoVip(node: LabNode, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
-    await waitFor(async () => {
-      const a = await this.addresses(node);
-      return !a.includes(ADDR.lanVip) && !a.includes(ADDR.wanVip);
-    }, { what: `${node} to hold no VIP`, timeoutMs });
+    await waitFor(
+      async () => {
+        const a = await this.addresses(node);
+        return !a.includes(ADDR.lanVip) && !a.includes(ADDR.wanVip);
+      },
+      { what: `${node} to hold no VIP`, timeoutMs },
+    );
   }
 
   /** `iptables -t TABLE -C CHAIN rule...` inside the node. */
@@ -443,7 +455,13 @@ export class Lab {
    * Capture with tcpdump on the node's interface while `during` runs: waits until tcpdump
    * listens, runs during(), then returns the lines once `count` packets were seen (or throws at timeoutMs).
    */
-  async capture(node: LabNode, iface: string, filter: readonly string[], during: () => Promise<unknown>, opts: { count?: number; timeoutMs?: number } = {}): Promise<string[]> {
+  async capture(
+    node: LabNode,
+    iface: string,
+    filter: readonly string[],
+    during: () => Promise<unknown>,
+    opts: { count?: number; timeoutMs?: number } = {},
+  ): Promise<string[]> {
     const count = opts.count ?? 1;
     const child = spawn('ip', ['netns', 'exec', this.nodes[node], 'tcpdump', '-l', '-n', '-i', iface, '-c', String(count), ...filter], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -456,10 +474,13 @@ export class Lab {
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
-      await waitFor(() => {
-        if (child.exitCode !== null) throw new Error(`tcpdump exited: ${err.trim()}`);
-        return err.includes('listening on');
-      }, { what: `tcpdump to listen on ${node}/${iface}`, timeoutMs: 10_000, intervalMs: 50 });
+      await waitFor(
+        () => {
+          if (child.exitCode !== null) throw new Error(`tcpdump exited: ${err.trim()}`);
+          return err.includes('listening on');
+        },
+        { what: `tcpdump to listen on ${node}/${iface}`, timeoutMs: 10_000, intervalMs: 50 },
+      );
       await during();
       const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), opts.timeoutMs ?? 15_000).unref());
       if ((await Promise.race([exited, timer])) === 'timeout') {
@@ -503,7 +524,10 @@ export class Lab {
   /** The notify events the node's scripts recorded, oldest first: 'master' | 'backup' | 'fault' | 'stop'. */
   async notifyEvents(node: LabNode): Promise<NotifyKind[]> {
     const text = await readFile(this.notifyLogPath(node), 'utf8').catch(() => '');
-    return text.split('\n').map((l) => l.split(' ')[1] as NotifyKind).filter(Boolean);
+    return text
+      .split('\n')
+      .map((l) => l.split(' ')[1] as NotifyKind)
+      .filter(Boolean);
   }
 
   /** Start keepalived in the node (detached, own session, private /tmp); resolves with its pid once it started up. */
@@ -515,7 +539,20 @@ export class Lab {
     const logFile = this.keepalivedLogPath(node);
     const logStart = existsSync(logFile) ? statSync(logFile).size : 0;
     rmSync(path.join(dir, 'keepalived.pid'), { force: true });
-    const argv = ['keepalived', '-n', '-l', '-D', '-f', '/etc/keepalived/keepalived.conf', '-p', `${dir}/keepalived.pid`, '-r', `${dir}/vrrp.pid`, '-c', `${dir}/checkers.pid`];
+    const argv = [
+      'keepalived',
+      '-n',
+      '-l',
+      '-D',
+      '-f',
+      '/etc/keepalived/keepalived.conf',
+      '-p',
+      `${dir}/keepalived.pid`,
+      '-r',
+      `${dir}/vrrp.pid`,
+      '-c',
+      `${dir}/checkers.pid`,
+    ];
     // `ip netns exec` already gave us a mount namespace of our own: put a private /tmp in it
     // (with the run dir bound back at its own path) so the nodes' /tmp/keepalived.* never collide
     const script = `mount --bind '${this.runDir}' '${privTmp}/${this.id}' && mount --rbind '${privTmp}' /tmp && exec setsid ${argv.join(' ')}`;
@@ -533,14 +570,17 @@ export class Lab {
     child.unref();
     child.on('error', () => undefined);
     this.keepalived.set(node, child);
-    const pid = await waitFor(async () => {
-      if (child.exitCode !== null || child.signalCode !== null) {
+    const pid = await waitFor(
+      async () => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          const log = (await this.keepalivedLog(node)).slice(logStart);
+          throw new Error(`keepalived on ${node} exited (${child.exitCode ?? child.signalCode}):\n${log.slice(-2000)}`);
+        }
         const log = (await this.keepalivedLog(node)).slice(logStart);
-        throw new Error(`keepalived on ${node} exited (${child.exitCode ?? child.signalCode}):\n${log.slice(-2000)}`);
-      }
-      const log = (await this.keepalivedLog(node)).slice(logStart);
-      return log.includes('Startup complete') ? this.keepalivedPid(node) : undefined;
-    }, { what: `keepalived to start on ${node} (log ${logFile})`, timeoutMs: 15_000, intervalMs: 100 });
+        return log.includes('Startup complete') ? this.keepalivedPid(node) : undefined;
+      },
+      { what: `keepalived to start on ${node} (log ${logFile})`, timeoutMs: 15_000, intervalMs: 100 },
+    );
     if (pid !== child.pid) throw new Error(`keepalived on ${node}: pid file says ${pid}, started ${child.pid}`);
     return pid;
   }
@@ -572,7 +612,11 @@ export class Lab {
   }
 
   /** `check --json` (plus args) inside the node: the parsed report, or a thrown error quoting what it printed. */
-  async report<T = unknown>(node: LabNode, args: readonly string[] = [], env: Record<string, string> = {}): Promise<{ exitCode: number | undefined; report: T; stderr: string }> {
+  async report<T = unknown>(
+    node: LabNode,
+    args: readonly string[] = [],
+    env: Record<string, string> = {},
+  ): Promise<{ exitCode: number | undefined; report: T; stderr: string }> {
     const r = await this.doctor(node, ['check', '--json', ...args], env);
     if (r.json === undefined) throw new Error(`check --json on ${node} printed no JSON (exit ${r.exitCode}):\n${r.stdout}\n${r.stderr}`);
     return { exitCode: r.exitCode, report: r.json as T, stderr: r.stderr };
@@ -649,13 +693,16 @@ export class Lab {
     // host's iproute2/, an empty network/interfaces), so nothing a lab fix writes reaches the host's /etc
     if (existsSync('/etc/iproute2') && !existsSync(this.etcPath(gw, 'iproute2'))) cpSync('/etc/iproute2', this.etcPath(gw, 'iproute2'), { recursive: true });
     // the host's conntrackd.conf (CI installs conntrackd) is not the lab node's: an empty one of its own
-    if (existsSync('/etc/conntrackd') && !existsSync(this.etcPath(gw, 'conntrackd'))) await mkdir(this.etcPath(gw, 'conntrackd'), { recursive: true, mode: 0o755 });
-    if (existsSync('/etc/network') && !existsSync(this.etcPath(gw, 'network'))) await this.writeEtc(gw, 'network/interfaces', `# ${gw}: the lab node's own /etc/network/interfaces (the host's is hidden)\n`);
+    if (existsSync('/etc/conntrackd') && !existsSync(this.etcPath(gw, 'conntrackd')))
+      await mkdir(this.etcPath(gw, 'conntrackd'), { recursive: true, mode: 0o755 });
+    if (existsSync('/etc/network') && !existsSync(this.etcPath(gw, 'network')))
+      await this.writeEtc(gw, 'network/interfaces', `# ${gw}: the lab node's own /etc/network/interfaces (the host's is hidden)\n`);
     await this.writeEtc(gw, 'keepalived/keepalived.conf', conf ?? keepalivedConf(gw));
     for (const kind of ['master', 'backup', 'fault', 'stop'] as const) {
       await this.writeEtc(gw, `keepalived/scripts/notify_${kind}.sh`, notifyScript(kind, this.notifyLogPath(gw)), 0o755);
     }
-    for (const dir of ['', 'keepalived', 'keepalived/scripts', ...(existsSync(this.etcPath(gw, 'network')) ? ['network'] : [])]) await chmod(this.etcPath(gw, dir), 0o755);
+    for (const dir of ['', 'keepalived', 'keepalived/scripts', ...(existsSync(this.etcPath(gw, 'network')) ? ['network'] : [])])
+      await chmod(this.etcPath(gw, dir), 0o755);
   }
 
   /** The hardened static rules: accept VRRP from the peer (filter INPUT), NOTRACK VRRP (raw PREROUTING/OUTPUT). */
@@ -679,9 +726,7 @@ export class Lab {
   destroy(): Promise<void> {
     this.destroying ??= (async () => {
       if (this.destroyed) return;
-      await Promise.all(
-        (['gw1', 'gw2', 'gw3'] as const).map((n) => this.stopKeepalived(n, 10_000).catch(() => undefined)),
-      );
+      await Promise.all((['gw1', 'gw2', 'gw3'] as const).map((n) => this.stopKeepalived(n, 10_000).catch(() => undefined)));
       this.destroySync();
     })();
     return this.destroying;
@@ -740,4 +785,3 @@ export function labLeftovers(id: string): string[] {
   }
   return left;
 }
-

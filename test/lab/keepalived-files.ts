@@ -165,4 +165,3 @@ exit 0
 export function healthyGatewayConf(node: GatewayNode): string {
   return keepalivedConf(node).replace('    script_user root\n', '    script_user root\n    vrrp_garp_master_refresh 60\n');
 }
-

@@ -35,7 +35,10 @@ async function pairBehaves(): Promise<void> {
   await lab.waitForMaster('gw1');
   await lab.waitForNoVip('gw2');
   expect(await lab.ping('client', ADDR.upstream, { count: 2, timeoutS: 5 })).toBe(true);
-  const adverts = await lab.capture('gw2', 'eth0', ['ip', 'proto', '112', 'and', 'src', 'host', ADDR.gw1.lan], async () => undefined, { count: 2, timeoutMs: 10_000 });
+  const adverts = await lab.capture('gw2', 'eth0', ['ip', 'proto', '112', 'and', 'src', 'host', ADDR.gw1.lan], async () => undefined, {
+    count: 2,
+    timeoutMs: 10_000,
+  });
   expect(adverts.length).toBeGreaterThanOrEqual(2);
   expect((await lab.conntrackVrrp('gw1')).filter((e) => e.nated)).toEqual([]);
 }

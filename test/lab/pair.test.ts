@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 describe('--peer-snapshot', () => {
-  it('judges the pair from the peer\'s own snapshot: consistent configs pass, an MTU mismatch is found', async () => {
+  it("judges the pair from the peer's own snapshot: consistent configs pass, an MTU mismatch is found", async () => {
     const peerFile = path.join(lab.runDir, 'gw2.json');
     const snap = await lab.doctor('gw2', ['snapshot', '-o', peerFile]);
     expect(snap.exitCode, snap.stderr).toBe(0);
@@ -30,7 +30,10 @@ describe('--peer-snapshot', () => {
     await lab.execOk('gw1', ['ip', 'link', 'set', 'eth0', 'mtu', '1400']);
     const off = await lab.report<Report>('gw1', ['--peer-snapshot', peerFile]);
     const f = off.report.findings.filter((x) => x.code === 'vip-mtu-mismatch');
-    expect(f.map((x) => x.title), JSON.stringify(off.report.findings)).toEqual([expect.stringMatching(/^eth0 here has MTU 1400, eth0 on \S+ has 1500$/)]);
+    expect(
+      f.map((x) => x.title),
+      JSON.stringify(off.report.findings),
+    ).toEqual([expect.stringMatching(/^eth0 here has MTU 1400, eth0 on \S+ has 1500$/)]);
     await lab.execOk('gw1', ['ip', 'link', 'set', 'eth0', 'mtu', '1500']);
   });
 

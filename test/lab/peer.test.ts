@@ -26,7 +26,10 @@ const peerArgs = (peer: 'gw1' | 'gw2') => ['--peer', peer, '--ssh-config', ssh.c
 
 describe('check --peer over ssh', () => {
   it('a healthy pair judged from both sides is quiet, with the peer reachable', async () => {
-    for (const [here, there] of [['gw1', 'gw2'], ['gw2', 'gw1']] as const) {
+    for (const [here, there] of [
+      ['gw1', 'gw2'],
+      ['gw2', 'gw1'],
+    ] as const) {
       const r = await lab.report<Report>(here, peerArgs(there));
       expect(r.report.peer, r.stderr).toMatchObject({ host: there, reachable: true, via: 'ssh' });
       expect(r.report.peer?.reason).toBeUndefined();
@@ -59,7 +62,7 @@ describe('check --peer over ssh', () => {
     }
   });
 
-  it('a split brain caused by the peer\'s nft firewall is reported from either node, the cause on the right node', async () => {
+  it("a split brain caused by the peer's nft firewall is reported from either node, the cause on the right node", async () => {
     const ruleset = `table inet filter {\n  chain input {\n    type filter hook input priority 0; policy accept;\n    ip saddr { ${ADDR.gw1.lan}, ${ADDR.gw1.wan} } ip protocol vrrp drop\n  }\n}\n`;
     await lab.execOk('gw2', ['nft', '-f', '-'], { input: ruleset });
     await lab.waitForMaster('gw2');
@@ -73,7 +76,9 @@ describe('check --peer over ssh', () => {
       `VI_LAN (VRID ${ADDR.vridLan}): both nodes hold ${ADDR.lanVip}`,
       `VI_WAN (VRID ${ADDR.vridWan}): both nodes hold ${ADDR.wanVip}`,
     ]);
-    expect(sb.find((f) => f.title.startsWith('VI_LAN'))?.detail).toContain(`Cause: on the peer gw2, nft table inet filter would drop VI_LAN's adverts from ${ADDR.gw1.lan} (vrrp-input-blocked)`);
+    expect(sb.find((f) => f.title.startsWith('VI_LAN'))?.detail).toContain(
+      `Cause: on the peer gw2, nft table inet filter would drop VI_LAN's adverts from ${ADDR.gw1.lan} (vrrp-input-blocked)`,
+    );
     const blocked = one.report.findings.filter((f) => f.code === 'vrrp-input-blocked');
     expect(blocked.map((f) => f.node)).toEqual(['gw2', 'gw2']);
     // a peer finding never carries a fix for this node; it says what to run there
@@ -86,7 +91,9 @@ describe('check --peer over ssh', () => {
     const here = two.report.findings.filter((f) => f.code === 'vrrp-input-blocked');
     expect(here.map((f) => f.node)).toEqual(['local', 'local']);
     expect(here.every((f) => f.fix !== undefined)).toBe(true);
-    expect(two.report.findings.find((f) => f.code === 'vrrp-split-brain' && f.title.startsWith('VI_LAN'))?.detail).toContain('Cause: on this node, nft table inet filter would drop');
+    expect(two.report.findings.find((f) => f.code === 'vrrp-split-brain' && f.title.startsWith('VI_LAN'))?.detail).toContain(
+      'Cause: on this node, nft table inet filter would drop',
+    );
     expect(two.report.findings.filter((f) => f.node === 'gw1' && f.severity === 'critical')).toEqual([]);
 
     // the text report puts the nodes side by side
@@ -103,7 +110,9 @@ describe('check --peer over ssh', () => {
     expect(fixed.stdout).toMatch(/re-check: cleared/);
     await lab.waitForNoVip('gw2');
     const after = await lab.report<Report>('gw1', peerArgs('gw2'));
-    expect(after.report.findings.filter((f) => f.code === 'vrrp-input-blocked' || (f.code === 'vrrp-split-brain' && / both nodes hold /.test(f.title)))).toEqual([]);
+    expect(
+      after.report.findings.filter((f) => f.code === 'vrrp-input-blocked' || (f.code === 'vrrp-split-brain' && / both nodes hold /.test(f.title))),
+    ).toEqual([]);
     await lab.execOk('gw2', ['nft', 'flush', 'ruleset']);
     // the pair settles before the next test: gw2 back to BACKUP
     await lab.waitForNoVip('gw2');
@@ -118,7 +127,9 @@ describe('check --peer over ssh', () => {
     const r = await lab.report<Report>('gw1', ['--peer', 'nobody@gw2', '--ssh-config', ssh.configPath]);
     expect(r.report.peer, r.stderr).toMatchObject({ host: 'nobody@gw2', reachable: true, via: 'ssh' });
     // the root-only dumps (rulesets, conntrack, keepalived's processes) are named, the first few of them
-    expect(r.report.peer?.reason).toMatch(/^no root on nobody@gw2 \(the SSH user is not root and sudo -n is refused\): [1-9]\d* probes were not read \((iptables|nft|conntrack|keepalived)/);
+    expect(r.report.peer?.reason).toMatch(
+      /^no root on nobody@gw2 \(the SSH user is not root and sudo -n is refused\): [1-9]\d* probes were not read \((iptables|nft|conntrack|keepalived)/,
+    );
     // its addresses and config are readable without root: the pair is still judged; which
     // keepalived is its own (/proc/PID/exe, /proc/PID/ns/net) is not, so neither its role nor
     // "no keepalived runs" is claimed
@@ -165,7 +176,12 @@ describe('check --peer over ssh', () => {
         setup: async () => {
           // gw2 presents a key known_hosts holds for gw1 only: a changed host key
           const known = await readFile(ssh.knownHostsPath, 'utf8');
-          const gw1Key = known.split('\n').find((l) => l.startsWith(`${ADDR.gw1.lan},`))!.split(' ').slice(1).join(' ');
+          const gw1Key = known
+            .split('\n')
+            .find((l) => l.startsWith(`${ADDR.gw1.lan},`))!
+            .split(' ')
+            .slice(1)
+            .join(' ');
           await writeFile(path.join(lab.runDir, 'known_hosts.changed'), `${ADDR.gw2.lan},${ADDR.gw2.wan} ${gw1Key}\n`);
           const cfg = (await readFile(ssh.configPath, 'utf8')).replaceAll(ssh.knownHostsPath, path.join(lab.runDir, 'known_hosts.changed'));
           await writeFile(path.join(lab.runDir, 'ssh_config.changed'), cfg);

@@ -6,7 +6,12 @@ import path from 'node:path';
 import { createLab, requireRoot, REPO_ROOT, type Lab, type ScenarioName } from './harness.js';
 
 type Node = 'gw1' | 'gw2';
-interface Demo { name: string; scenario: ScenarioName; node: Node; expect: string[] }
+interface Demo {
+  name: string;
+  scenario: ScenarioName;
+  node: Node;
+  expect: string[];
+}
 
 // each demo: a lab pair broken one way, recorded on the node where the doctor must see it
 const DEMOS: Demo[] = [

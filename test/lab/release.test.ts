@@ -27,7 +27,14 @@ afterAll(async () => {
 /** Every directory that holds a `node` on this host: each is overlaid with a whiteout for it. */
 function nodeDirs(): string[] {
   const out = execFileSync('sh', ['-c', 'which -a node nodejs || true'], { encoding: 'utf8' });
-  return [...new Set(out.split('\n').filter(Boolean).map((p) => path.dirname(p)))];
+  return [
+    ...new Set(
+      out
+        .split('\n')
+        .filter(Boolean)
+        .map((p) => path.dirname(p)),
+    ),
+  ];
 }
 
 /** A sh script that hides every `node` (overlayfs whiteouts on a private tmpfs, in a mount
@@ -50,10 +57,15 @@ function withoutNode(scratch: string, argv: string[]): string {
 describe('the single executable on a gateway without Node.js', () => {
   it('runs check --json in gw1 (MASTER) and gw2 (BACKUP) with no node on the system', async () => {
     expect(nodeDirs().length).toBeGreaterThan(0);
-    for (const [node, role] of [['gw1', 'master'], ['gw2', 'backup']] as const) {
+    for (const [node, role] of [
+      ['gw1', 'master'],
+      ['gw2', 'backup'],
+    ] as const) {
       const scratch = path.join(lab!.runDir, `nonode-${node}`);
       mkdirSync(scratch, { recursive: true });
-      const r = await lab!.exec(node, ['unshare', '-m', '--propagation', 'private', 'sh', '-c', withoutNode(scratch, [EXE, 'check', '--json'])], { timeoutMs: 60_000 });
+      const r = await lab!.exec(node, ['unshare', '-m', '--propagation', 'private', 'sh', '-c', withoutNode(scratch, [EXE, 'check', '--json'])], {
+        timeoutMs: 60_000,
+      });
       expect([0, 1, 2], r.stderr).toContain(r.exitCode);
       const report = JSON.parse(r.stdout) as Report;
       expect(report.schema).toBe('hagw-doctor.report/v1');
@@ -76,7 +88,15 @@ describe('the single executable on a gateway without Node.js', () => {
       cols: 80,
       rows: 24,
       cwd: lab!.runDir,
-      env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', TERM: 'xterm-256color', LANG: 'C.UTF-8', NO_COLOR: '1', HAGW_DOCTOR_STATE_DIR: path.join(lab!.runDir, 'app-state'), HAGW_DOCTOR_LOCK: path.join(lab!.runDir, 'app.lock'), HAGW_DOCTOR_LOG: path.join(lab!.runDir, 'app.log') },
+      env: {
+        PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+        TERM: 'xterm-256color',
+        LANG: 'C.UTF-8',
+        NO_COLOR: '1',
+        HAGW_DOCTOR_STATE_DIR: path.join(lab!.runDir, 'app-state'),
+        HAGW_DOCTOR_LOCK: path.join(lab!.runDir, 'app.lock'),
+        HAGW_DOCTOR_LOG: path.join(lab!.runDir, 'app.log'),
+      },
     });
     let out = '';
     let exit: number | undefined;
@@ -129,7 +149,16 @@ describe('the Ansible playbook over real sshd', () => {
     };
     const r = await lab!.exec(
       'client',
-      ['ansible-playbook', '-i', inventory, path.join(REPO, 'deploy/ansible/hagw-doctor.yml'), '-e', `hagw_doctor_binary=${EXE}`, '-e', `report_dir=${reports}`],
+      [
+        'ansible-playbook',
+        '-i',
+        inventory,
+        path.join(REPO, 'deploy/ansible/hagw-doctor.yml'),
+        '-e',
+        `hagw_doctor_binary=${EXE}`,
+        '-e',
+        `report_dir=${reports}`,
+      ],
       { timeoutMs: 600_000, env },
     );
     expect(r.exitCode, `${r.stdout}\n${r.stderr}`).toBe(0);
@@ -137,7 +166,10 @@ describe('the Ansible playbook over real sshd', () => {
     const gw1 = JSON.parse(readFileSync(path.join(reports, 'gw1.json'), 'utf8')) as Report;
     const gw2 = JSON.parse(readFileSync(path.join(reports, 'gw2.json'), 'utf8')) as Report;
     // each report comes from its own gateway's network namespace (same inode)
-    for (const [node, report] of [['gw1', gw1], ['gw2', gw2]] as const) {
+    for (const [node, report] of [
+      ['gw1', gw1],
+      ['gw2', gw2],
+    ] as const) {
       const ns = (await lab!.execOk(node, ['readlink', '/proc/self/ns/net'])).stdout.trim();
       expect(report.host.netns).toContain(ns);
     }

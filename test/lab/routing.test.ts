@@ -11,8 +11,30 @@ interface Report {
   checks: Array<{ id: string; status: string; reason?: string }>;
 }
 
-const ROUTING_CODES = ['policy-table-empty', 'policy-table-unnamed', 'policy-not-persistent', 'rp-filter-strict', 'nic-lro-on-forwarder', 'ipvs-module-missing', 'ipvs-realserver-down'];
-const ROUTING_CHECKS = ['policy-table-empty', 'policy-table-unnamed', 'policy-not-persistent', 'lvs-nat-local-trap', 'vip-stray-local', 'ipvs-module', 'ipvs-realservers', 'ipvs-dsnat', 'rp-filter', 'nic-offload', 'lvs-dr-arp', 'vip-bind-nonlocal', 'nic-irq'];
+const ROUTING_CODES = [
+  'policy-table-empty',
+  'policy-table-unnamed',
+  'policy-not-persistent',
+  'rp-filter-strict',
+  'nic-lro-on-forwarder',
+  'ipvs-module-missing',
+  'ipvs-realserver-down',
+];
+const ROUTING_CHECKS = [
+  'policy-table-empty',
+  'policy-table-unnamed',
+  'policy-not-persistent',
+  'lvs-nat-local-trap',
+  'vip-stray-local',
+  'ipvs-module',
+  'ipvs-realservers',
+  'ipvs-dsnat',
+  'rp-filter',
+  'nic-offload',
+  'lvs-dr-arp',
+  'vip-bind-nonlocal',
+  'nic-irq',
+];
 
 requireRoot();
 let lab: Lab;

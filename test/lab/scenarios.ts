@@ -54,10 +54,13 @@ export async function applyScenario(lab: Lab, name: ScenarioName, node: LabNode 
     case 'ip-forward-off': {
       // forwarding switched off by hand on the master: keepalived does not notice, clients lose the way out
       await lab.execOk(node, ['sysctl', '-qw', 'net.ipv4.ip_forward=0']);
-      const value = await lab.waitFor(async () => {
-        const r = await lab.exec(node, ['cat', '/proc/sys/net/ipv4/ip_forward']);
-        return r.stdout.trim() === '0' ? r.stdout.trim() : undefined;
-      }, { what: `ip_forward to read 0 on ${node}` });
+      const value = await lab.waitFor(
+        async () => {
+          const r = await lab.exec(node, ['cat', '/proc/sys/net/ipv4/ip_forward']);
+          return r.stdout.trim() === '0' ? r.stdout.trim() : undefined;
+        },
+        { what: `ip_forward to read 0 on ${node}` },
+      );
       return { name, node, evidence: [`net.ipv4.ip_forward = ${value}`] };
     }
 
@@ -71,7 +74,8 @@ export async function applyScenario(lab: Lab, name: ScenarioName, node: LabNode 
       await lab.writeEtc(node, 'keepalived/keepalived.conf', lines.join('\n'));
       const r = await lab.exec(node, ['keepalived', '-t', '-f', '/etc/keepalived/keepalived.conf']);
       const out = `${r.stdout}\n${r.stderr}`;
-      if (r.exitCode === 0 || !out.includes("'352'")) throw new Error(`vrid-out-of-range: keepalived -t did not reject VRID 352 (exit ${r.exitCode}): ${out.trim()}`);
+      if (r.exitCode === 0 || !out.includes("'352'"))
+        throw new Error(`vrid-out-of-range: keepalived -t did not reject VRID 352 (exit ${r.exitCode}): ${out.trim()}`);
       return { name, node, line: i + 1, evidence: [`keepalived -t exit ${r.exitCode}`, ...out.split('\n').filter((l) => l.includes('352'))] };
     }
 
@@ -112,7 +116,10 @@ export async function applyScenario(lab: Lab, name: ScenarioName, node: LabNode 
       }
       const peer = peerOf(node);
       // two adverts after the mend still leave with the VIP as source: the rewrite outlives the rule
-      const seen = await lab.capture(peer, 'eth0', ['ip', 'proto', '112', 'and', 'src', 'host', ADDR.wanVip], async () => undefined, { count: 2, timeoutMs: 10_000 });
+      const seen = await lab.capture(peer, 'eth0', ['ip', 'proto', '112', 'and', 'src', 'host', ADDR.wanVip], async () => undefined, {
+        count: 2,
+        timeoutMs: 10_000,
+      });
       const entry = (await lab.conntrackVrrp(node)).find((e) => e.nated);
       if (!entry) throw new Error(`snat-catches-vrrp-mended: the NATed VRRP entry on ${node} is gone`);
       return { name, node, evidence: [entry.line, ...seen] };
@@ -150,7 +157,10 @@ export async function applyScenario(lab: Lab, name: ScenarioName, node: LabNode 
       await lab.addNode('gw3');
       for (const argv of linkCommands(GW3_LINK, (n) => lab.nodes[n])) await lab.runOk(argv);
       await lab.writeEtc('gw3', 'keepalived/keepalived.conf', intruderConf());
-      const seen = await lab.capture('gw1', 'eth0', ['ip', 'proto', '112', 'and', 'src', 'host', ADDR.gw3.lan], () => lab.startKeepalived('gw3'), { count: 1, timeoutMs: 15_000 });
+      const seen = await lab.capture('gw1', 'eth0', ['ip', 'proto', '112', 'and', 'src', 'host', ADDR.gw3.lan], () => lab.startKeepalived('gw3'), {
+        count: 1,
+        timeoutMs: 15_000,
+      });
       await lab.waitFor(() => lab.holdsVip('gw3', ADDR.gw3Vip), { what: `gw3 to hold ${ADDR.gw3Vip}` });
       await lab.waitForMaster('gw1');
       return { name, node, evidence: seen };

@@ -37,7 +37,7 @@ describe('lab sshd', () => {
     expect(nobody.stdout.trim(), nobody.stderr).toBe('65534');
   });
 
-  it('installDoctor puts this checkout\'s hagw-doctor on the session PATH of one node only', async () => {
+  it("installDoctor puts this checkout's hagw-doctor on the session PATH of one node only", async () => {
     await ssh.installDoctor('gw2');
     const there = await ssh.ssh('gw1', 'gw2', ['hagw-doctor', '--version']);
     expect(there.exitCode, there.stderr).toBe(0);
@@ -50,7 +50,11 @@ describe('lab sshd', () => {
 
   it('listens on the lab addresses only, and a changed host key is refused', async () => {
     const listen = await lab!.exec('gw1', ['ss', '-Htln']);
-    const ports = listen.stdout.split('\n').filter((l) => /:22\b/.test(l)).map((l) => l.split(/\s+/)[3]).sort();
+    const ports = listen.stdout
+      .split('\n')
+      .filter((l) => /:22\b/.test(l))
+      .map((l) => l.split(/\s+/)[3])
+      .sort();
     expect(ports).toEqual([`${ADDR.gw1.lan}:22`, `${ADDR.gw1.wan}:22`].sort());
     // gw2's address under gw1's name: the key does not match known_hosts
     const r = await lab!.exec('client', ['ssh', '-F', ssh.configPath, '-o', `HostName=${ADDR.gw2.lan}`, '-o', 'HostKeyAlias=' + ADDR.gw1.lan, 'gw1', 'true']);
@@ -67,7 +71,7 @@ describe('lab sshd', () => {
     expect((await ssh.ssh('gw1', 'gw2', ['true'])).exitCode).toBe(0);
   });
 
-  it('the host\'s /run is untouched and destroy leaves nothing behind', async () => {
+  it("the host's /run is untouched and destroy leaves nothing behind", async () => {
     expect(existsSync('/run/sshd')).toBe(hostRunSshd);
     const id = lab!.id;
     await lab!.destroy();

@@ -112,15 +112,17 @@ export class LabSsh {
     this.configPath = path.join(this.dir, 'ssh_config');
     this.clientKey = path.join(this.dir, 'client_ed25519');
     this.knownHostsPath = path.join(this.dir, 'known_hosts');
-    this.env = opts.env ?? ((node) => {
-      const d = path.join(lab.runDir, 'doctor', node);
-      return {
-        HAGW_DOCTOR_STATE_DIR: path.join(d, 'state'),
-        HAGW_DOCTOR_LOCK: path.join(d, 'hagw-doctor.lock'),
-        HAGW_DOCTOR_LOG: path.join(d, 'hagw-doctor.log'),
-        NO_COLOR: '1',
-      };
-    });
+    this.env =
+      opts.env ??
+      ((node) => {
+        const d = path.join(lab.runDir, 'doctor', node);
+        return {
+          HAGW_DOCTOR_STATE_DIR: path.join(d, 'state'),
+          HAGW_DOCTOR_LOCK: path.join(d, 'hagw-doctor.lock'),
+          HAGW_DOCTOR_LOG: path.join(d, 'hagw-doctor.log'),
+          NO_COLOR: '1',
+        };
+      });
   }
 
   host(node: GatewayNode): string {
@@ -170,59 +172,71 @@ export class LabSsh {
     // root's shell: /bin/sh in the lab nodes (see the header); the host's passwd stays as it is
     const hostPasswd = await readFile('/etc/passwd', 'utf8');
     // and `nobody` may log in too (same key, shell /bin/sh): an unprivileged SSH user for tests
-    const labPasswd = hostPasswd.split('\n').map((l) => (l.startsWith('root:') || l.startsWith('nobody:') ? l.replace(/:[^:]*$/, ':/bin/sh') : l)).join('\n');
+    const labPasswd = hostPasswd
+      .split('\n')
+      .map((l) => (l.startsWith('root:') || l.startsWith('nobody:') ? l.replace(/:[^:]*$/, ':/bin/sh') : l))
+      .join('\n');
     const known: string[] = [];
     const hosts: string[] = [];
     for (const node of GATEWAYS) {
       const addr = ADDR[node];
       await mkdir(this.binDir(node), { recursive: true, mode: 0o755 });
       await this.lab.writeEtc(node, 'passwd', labPasswd, 0o644);
-      if (!existsSync(this.hostKey(node))) await must(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `${this.lab.id}-${node}`, '-f', this.hostKey(node)]);
+      if (!existsSync(this.hostKey(node)))
+        await must(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `${this.lab.id}-${node}`, '-f', this.hostKey(node)]);
       const pub = (await readFile(`${this.hostKey(node)}.pub`, 'utf8')).trim().split(/\s+/).slice(0, 2).join(' ');
       known.push(`${addr.lan},${addr.wan} ${pub}`);
       const env = { ...this.env(node), PATH: `${this.binDir(node)}:${SESSION_PATH}` };
-      const setEnv = Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ');
-      await writeFile(path.join(this.nodeDir(node), 'sshd_config'), [
-        `# ${this.lab.id} ${node}: the lab's own sshd (test/lab/sshd.ts); nothing of the host's /etc/ssh is read`,
-        `ListenAddress ${addr.lan}:22`,
-        `ListenAddress ${addr.wan}:22`,
-        `HostKey ${this.hostKey(node)}`,
-        `PidFile ${this.pidPath(node)}`,
-        'UsePAM no',
-        'PermitRootLogin prohibit-password',
-        'PubkeyAuthentication yes',
-        'PasswordAuthentication no',
-        'KbdInteractiveAuthentication no',
-        `AuthorizedKeysFile ${path.join(this.dir, 'authorized_keys')} ${path.join(this.lab.runDir, 'ssh-users')}/%u`,
-        'StrictModes no',
-        'UseDNS no',
-        'PrintMotd no',
-        'PrintLastLog no',
-        'X11Forwarding no',
-        'AllowTcpForwarding no',
-        'AllowAgentForwarding no',
-        'PermitTunnel no',
-        // the lab runs many logins quickly; keep them all
-        'MaxStartups 100:30:200',
-        'MaxSessions 50',
-        'LogLevel VERBOSE',
-        `SetEnv ${setEnv}`,
-        '',
-      ].join('\n'), { mode: 0o600 });
-      hosts.push([
-        `Host ${this.host(node)} ${addr.lan} ${addr.wan}`,
-        `    HostName ${addr.lan}`,
-        '    User root',
-        `    IdentityFile ${this.clientKey}`,
-        '    IdentitiesOnly yes',
-        `    UserKnownHostsFile ${this.knownHostsPath}`,
-        '    GlobalKnownHostsFile /dev/null',
-        '    StrictHostKeyChecking yes',
-        '    BatchMode yes',
-        '    ConnectTimeout 5',
-        '    LogLevel ERROR',
-        '',
-      ].join('\n'));
+      const setEnv = Object.entries(env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ');
+      await writeFile(
+        path.join(this.nodeDir(node), 'sshd_config'),
+        [
+          `# ${this.lab.id} ${node}: the lab's own sshd (test/lab/sshd.ts); nothing of the host's /etc/ssh is read`,
+          `ListenAddress ${addr.lan}:22`,
+          `ListenAddress ${addr.wan}:22`,
+          `HostKey ${this.hostKey(node)}`,
+          `PidFile ${this.pidPath(node)}`,
+          'UsePAM no',
+          'PermitRootLogin prohibit-password',
+          'PubkeyAuthentication yes',
+          'PasswordAuthentication no',
+          'KbdInteractiveAuthentication no',
+          `AuthorizedKeysFile ${path.join(this.dir, 'authorized_keys')} ${path.join(this.lab.runDir, 'ssh-users')}/%u`,
+          'StrictModes no',
+          'UseDNS no',
+          'PrintMotd no',
+          'PrintLastLog no',
+          'X11Forwarding no',
+          'AllowTcpForwarding no',
+          'AllowAgentForwarding no',
+          'PermitTunnel no',
+          // the lab runs many logins quickly; keep them all
+          'MaxStartups 100:30:200',
+          'MaxSessions 50',
+          'LogLevel VERBOSE',
+          `SetEnv ${setEnv}`,
+          '',
+        ].join('\n'),
+        { mode: 0o600 },
+      );
+      hosts.push(
+        [
+          `Host ${this.host(node)} ${addr.lan} ${addr.wan}`,
+          `    HostName ${addr.lan}`,
+          '    User root',
+          `    IdentityFile ${this.clientKey}`,
+          '    IdentitiesOnly yes',
+          `    UserKnownHostsFile ${this.knownHostsPath}`,
+          '    GlobalKnownHostsFile /dev/null',
+          '    StrictHostKeyChecking yes',
+          '    BatchMode yes',
+          '    ConnectTimeout 5',
+          '    LogLevel ERROR',
+          '',
+        ].join('\n'),
+      );
     }
     await writeFile(this.knownHostsPath, `${known.join('\n')}\n`, { mode: 0o600 });
     await writeFile(this.configPath, `# ${this.lab.id}: reach the lab's gateways (test/lab/sshd.ts)\n${hosts.join('\n')}`, { mode: 0o600 });
@@ -257,13 +271,18 @@ export class LabSsh {
     const child = spawn('ip', ['netns', 'exec', this.lab.nodes[node], 'sh', '-c', script], { stdio: 'ignore', env: COMMAND_ENV });
     child.unref();
     child.on('error', () => undefined);
-    return waitFor(async () => {
-      const text = (await readFile(log, 'utf8').catch(() => '')).slice(logStart);
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`sshd on ${node} exited (${child.exitCode ?? child.signalCode}): ${text.slice(-2000)}`);
-      }
-      return /Server listening on \S+ port 22/.test(text) && text.split('\n').filter((l) => l.includes('Server listening')).length >= 2 ? this.pid(node) : undefined;
-    }, { what: `sshd to listen on ${node} (log ${log})`, timeoutMs: 15_000, intervalMs: 50 });
+    return waitFor(
+      async () => {
+        const text = (await readFile(log, 'utf8').catch(() => '')).slice(logStart);
+        if (child.exitCode !== null || child.signalCode !== null) {
+          throw new Error(`sshd on ${node} exited (${child.exitCode ?? child.signalCode}): ${text.slice(-2000)}`);
+        }
+        return /Server listening on \S+ port 22/.test(text) && text.split('\n').filter((l) => l.includes('Server listening')).length >= 2
+          ? this.pid(node)
+          : undefined;
+      },
+      { what: `sshd to listen on ${node} (log ${log})`, timeoutMs: 15_000, intervalMs: 50 },
+    );
   }
 
   /** SIGTERM sshd and wait for it to be gone (open sessions are separate processes and go on). */

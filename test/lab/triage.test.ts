@@ -19,13 +19,18 @@ describe('Triage and the terminal, in the lab', () => {
   let work: string;
   const screens: PtyScreen[] = [];
   const open = (node: 'gw1' | 'gw2', opts: ConstructorParameters<typeof PtyScreen>[3] = {}, env: Record<string, string> = {}) => {
-    const s = new PtyScreen(lab.nodes[node], work, {
-      NO_COLOR: '1',
-      HAGW_DOCTOR_STATE_DIR: path.join(work, node, 'state'),
-      HAGW_DOCTOR_LOCK: path.join(work, node, 'hagw-doctor.lock'),
-      HAGW_DOCTOR_LOG: path.join(work, node, 'hagw-doctor.log'),
-      ...env,
-    }, opts);
+    const s = new PtyScreen(
+      lab.nodes[node],
+      work,
+      {
+        NO_COLOR: '1',
+        HAGW_DOCTOR_STATE_DIR: path.join(work, node, 'state'),
+        HAGW_DOCTOR_LOCK: path.join(work, node, 'hagw-doctor.lock'),
+        HAGW_DOCTOR_LOG: path.join(work, node, 'hagw-doctor.log'),
+        ...env,
+      },
+      opts,
+    );
     screens.push(s);
     return s;
   };

@@ -37,7 +37,10 @@ function multicastConf(node: 'gw1' | 'gw2'): string {
   // a sync group ignores its members' track weights unless told otherwise
   return withTracking
     .replace('vrrp_sync_group VG_GW {', 'vrrp_script chk_alive {\n    script "/bin/true"\n    interval 1\n    weight 10\n}\n\nvrrp_sync_group VG_GW {')
-    .replace('    notify_master /etc/keepalived/scripts/notify_master.sh', '    sync_group_tracking_weight\n    notify_master /etc/keepalived/scripts/notify_master.sh');
+    .replace(
+      '    notify_master /etc/keepalived/scripts/notify_master.sh',
+      '    sync_group_tracking_weight\n    notify_master /etc/keepalived/scripts/notify_master.sh',
+    );
 }
 
 const BIN = path.join(REPO_ROOT, 'bin', 'hagw-doctor');
@@ -73,10 +76,20 @@ describe('a healthy multicast gateway with track_interface of its own interface'
 
 describe('the wire view says whose adverts it saw (item 9)', () => {
   it('the MASTER sees only its own adverts (the BACKUP is silent); the BACKUP sees the peer', async () => {
-    const [master, backup] = await Promise.all([lab.doctor('gw1', ['check', '--wire', '--wire-seconds', '3']), lab.doctor('gw2', ['check', '--wire', '--wire-seconds', '3'])]);
-    expect(master.stdout).toMatch(/^Wire \(\d+ VRRP adverts in 3 s, before the firewall\): only this node's own adverts seen in 3 s: no advert from another node$/m);
+    const [master, backup] = await Promise.all([
+      lab.doctor('gw1', ['check', '--wire', '--wire-seconds', '3']),
+      lab.doctor('gw2', ['check', '--wire', '--wire-seconds', '3']),
+    ]);
+    expect(master.stdout).toMatch(
+      /^Wire \(\d+ VRRP adverts in 3 s, before the firewall\): only this node's own adverts seen in 3 s: no advert from another node$/m,
+    );
     expect(master.stdout).not.toContain('peer seen');
-    expect(backup.stdout).toMatch(new RegExp(`^Wire \\(\\d+ VRRP adverts in 3 s, before the firewall\\): peer seen: adverts from .*${ADDR.gw1.lan.replace(/\./g, '\\.')} \\(vrid ${ADDR.vridLan}\\)`, 'm'));
+    expect(backup.stdout).toMatch(
+      new RegExp(
+        `^Wire \\(\\d+ VRRP adverts in 3 s, before the firewall\\): peer seen: adverts from .*${ADDR.gw1.lan.replace(/\./g, '\\.')} \\(vrid ${ADDR.vridLan}\\)`,
+        'm',
+      ),
+    );
   });
 });
 
@@ -162,7 +175,18 @@ describe('hostile host: held in bounded time, saying what was refused', () => {
     mkdirSync(fake, { recursive: true });
     writeFileSync(pids, '');
     // the direct child forks a grandchild that keeps stdout open, then hangs itself
-    for (const name of ['iptables-save', 'ip6tables-save', 'iptables-legacy-save', 'iptables-nft-save', 'nft', 'conntrack', 'ipvsadm', 'ethtool', 'journalctl', 'dmesg']) {
+    for (const name of [
+      'iptables-save',
+      'ip6tables-save',
+      'iptables-legacy-save',
+      'iptables-nft-save',
+      'nft',
+      'conntrack',
+      'ipvsadm',
+      'ethtool',
+      'journalctl',
+      'dmesg',
+    ]) {
       writeFileSync(path.join(fake, name), `#!/bin/sh\nsleep 300 &\necho $! >> ${pids}\necho $$ >> ${pids}\nexec sleep 301\n`);
       chmodSync(path.join(fake, name), 0o755);
     }
@@ -200,7 +224,10 @@ describe('hostile host: held in bounded time, saying what was refused', () => {
     expect((Date.now() - t0) / 1000).toBeLessThan(30);
     const said = JSON.stringify(r.report);
     expect(said).toContain('/etc/keepalived/fifo.conf is a FIFO: refused');
-    expect(r.report.checks.find((c) => c.id === 'keepalived-config')).toMatchObject({ status: 'skip', reason: expect.stringContaining('not run: the configuration includes /etc/keepalived/fifo.conf, which the doctor refused to read') });
+    expect(r.report.checks.find((c) => c.id === 'keepalived-config')).toMatchObject({
+      status: 'skip',
+      reason: expect.stringContaining('not run: the configuration includes /etc/keepalived/fifo.conf, which the doctor refused to read'),
+    });
     const script = r.report.findings.find((f) => f.code === 'notify-script-invalid');
     expect(script?.title ?? '').toContain('/etc/keepalived/notify-fifo.sh');
     expect(JSON.stringify(script)).toContain('is not a regular file');

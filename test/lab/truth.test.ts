@@ -73,7 +73,9 @@ describe('a healthy SNAT gateway pair (unicast, notify scripts add SNAT)', () =>
       expect(report.summary.notJudged ?? []).toEqual([]);
       expect(exitCode).toBe(0);
       expect(report.kind).toBe('gateway');
-      expect(report.kindEvidence!.join('\n')).toMatch(new RegExp(`notify_master /etc/keepalived/scripts/notify_master.sh adds SNAT for ${ADDR.lanNet.replace(/\./g, '\\.')}`));
+      expect(report.kindEvidence!.join('\n')).toMatch(
+        new RegExp(`notify_master /etc/keepalived/scripts/notify_master.sh adds SNAT for ${ADDR.lanNet.replace(/\./g, '\\.')}`),
+      );
       expect(report.role).toBe(node === 'gw1' ? 'master' : 'backup');
       // the addresses decide, not the log
       const want = node === 'gw1' ? 'VIP presence (all VIPs held)' : 'VIP presence (no VIP held)';
@@ -115,7 +117,9 @@ describe('a healthy SNAT gateway pair (unicast, notify scripts add SNAT)', () =>
     await writeFile(evilLog, consoleLine('(VI_LAN) Entering BACKUP STATE') + consoleLine('(VI_WAN) Entering BACKUP STATE'));
     const pid = await background(lab, 'gw1', [fake, '-c', 'sleep 600; :', 'keepalived', '-f', evil, `-g${evilLog}`]);
     started.push(pid);
-    await lab.waitFor(async () => (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() === 'keepalived', { what: 'the fake keepalived to run' });
+    await lab.waitFor(async () => (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim() === 'keepalived', {
+      what: 'the fake keepalived to run',
+    });
     const { exitCode, report } = await lab.report<Report>('gw1');
     expect(aboveInfo(report)).toEqual([]);
     expect(exitCode).toBe(0);
@@ -123,7 +127,9 @@ describe('a healthy SNAT gateway pair (unicast, notify scripts add SNAT)', () =>
     const probes = JSON.parse(snap.stdout).probes as Record<string, { path?: string; stdout: string }>;
     expect(Object.values(probes).some((p) => p.path === evil || p.path === evilLog)).toBe(false);
     expect(report.instances.map((i) => i.state)).toEqual(['MASTER', 'MASTER']);
-    const procs = (JSON.parse(probes['keepalived-processes']!.stdout) as Array<{ pid: number; ours: boolean; verified: boolean; notVerified?: string; daemon?: string }>).filter((p) => p.ours);
+    const procs = (
+      JSON.parse(probes['keepalived-processes']!.stdout) as Array<{ pid: number; ours: boolean; verified: boolean; notVerified?: string; daemon?: string }>
+    ).filter((p) => p.ours);
     expect(procs.find((p) => p.pid === pid)).toMatchObject({ verified: false, notVerified: expect.stringMatching(/not root-owned or is writable by others/) });
     expect(procs.filter((p) => p.verified && p.daemon === 'parent').map((p) => p.pid)).toEqual([lab.keepalivedPid('gw1')]);
     expect(procs.some((p) => p.verified && p.daemon === 'vrrp')).toBe(true);
@@ -132,7 +138,9 @@ describe('a healthy SNAT gateway pair (unicast, notify scripts add SNAT)', () =>
     await lab.stopKeepalived('gw2');
     const pid2 = await background(lab, 'gw2', [fake, '-c', 'sleep 600; :', 'keepalived', '-f', evil]);
     started.push(pid2);
-    await lab.waitFor(async () => (await readFile(`/proc/${pid2}/comm`, 'utf8').catch(() => '')).trim() === 'keepalived', { what: 'the fake keepalived to run on gw2' });
+    await lab.waitFor(async () => (await readFile(`/proc/${pid2}/comm`, 'utf8').catch(() => '')).trim() === 'keepalived', {
+      what: 'the fake keepalived to run on gw2',
+    });
     const down = await lab.report<Report>('gw2');
     const f = down.report.findings.find((x) => x.code === 'keepalived-not-running');
     expect(f, JSON.stringify(down.report.findings)).toBeDefined();
@@ -162,7 +170,9 @@ describe('a healthy SNAT gateway pair (unicast, notify scripts add SNAT)', () =>
     };
     try {
       const kt = await lab.waitFor(async () => (await pids()).find((p) => p.comm === 'keepalived'), { what: 'keepalived -t to block on its output' });
-      await lab.waitFor(async () => (await readFile(`/proc/${kt.pid}/wchan`, 'utf8').catch(() => '')).includes('pipe'), { what: 'keepalived -t to wait on the full pipe' });
+      await lab.waitFor(async () => (await readFile(`/proc/${kt.pid}/wchan`, 'utf8').catch(() => '')).includes('pipe'), {
+        what: 'keepalived -t to wait on the full pipe',
+      });
       const { report } = await lab.report<Report>('gw2');
       const f = report.findings.find((x) => x.code === 'keepalived-not-running');
       expect(f, JSON.stringify(report.findings.map((x) => x.code))).toBeDefined();
@@ -204,9 +214,15 @@ describe('a healthy SNAT gateway pair (unicast, notify scripts add SNAT)', () =>
       await writeFile(path.join(bin, tool), '#!/bin/sh\nexec sleep 120\n', { mode: 0o755 });
     }
     const { exitCode, report } = await lab.report<Report>('gw1', [], { PATH: `${bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` });
-    expect(report.summary.status, JSON.stringify(report.findings.filter((f) => f.severity === 'critical' || f.severity === 'error').map((f) => [f.code, f.title]))).toBe('unknown');
+    expect(
+      report.summary.status,
+      JSON.stringify(report.findings.filter((f) => f.severity === 'critical' || f.severity === 'error').map((f) => [f.code, f.title])),
+    ).toBe('unknown');
     expect(exitCode).toBe(3);
-    expect(report.summary.notJudged!.find((n) => n.check === 'netfilter-vrrp-filter')).toMatchObject({ core: true, reason: expect.stringMatching(/did not finish within/) });
+    expect(report.summary.notJudged!.find((n) => n.check === 'netfilter-vrrp-filter')).toMatchObject({
+      core: true,
+      reason: expect.stringMatching(/did not finish within/),
+    });
   });
 
   it('a check that errors on a malformed snapshot leaves the summary at WARNING, not OK', async () => {
@@ -229,17 +245,25 @@ describe('a healthy SNAT gateway pair (unicast, notify scripts add SNAT)', () =>
     const dir = lab.nodeDir('gw1');
     const argv = ['keepalived', '-f', '/etc/keepalived/keepalived.conf', '-p', `${dir}/dup.pid`, '-r', `${dir}/dup-vrrp.pid`, '-c', `${dir}/dup-checkers.pid`];
     await lab.execOk('gw1', argv);
-    const pid = Number(await lab.waitFor(async () => (await readFile(`${dir}/dup.pid`, 'utf8').catch(() => '')).trim(), { what: 'the second keepalived to write its pid file' }));
+    const pid = Number(
+      await lab.waitFor(async () => (await readFile(`${dir}/dup.pid`, 'utf8').catch(() => '')).trim(), { what: 'the second keepalived to write its pid file' }),
+    );
     started.push(pid);
     try {
-      await lab.waitFor(async () => (await readFile(`${dir}/dup-vrrp.pid`, 'utf8').catch(() => '')).trim(), { what: 'the second keepalived\'s VRRP child' });
+      await lab.waitFor(async () => (await readFile(`${dir}/dup-vrrp.pid`, 'utf8').catch(() => '')).trim(), { what: "the second keepalived's VRRP child" });
       // both daemons must have their VRRP child up (a daemon respawns a child that dies)
-      const { exitCode, report } = await lab.waitFor(async () => {
-        const r = await lab.report<Report>('gw1');
-        return r.report.findings.some((x) => x.code === 'keepalived-duplicate') ? r : undefined;
-      }, { what: 'keepalived-duplicate on gw1', timeoutMs: 30_000, intervalMs: 500 });
+      const { exitCode, report } = await lab.waitFor(
+        async () => {
+          const r = await lab.report<Report>('gw1');
+          return r.report.findings.some((x) => x.code === 'keepalived-duplicate') ? r : undefined;
+        },
+        { what: 'keepalived-duplicate on gw1', timeoutMs: 30_000, intervalMs: 500 },
+      );
       const f = report.findings.find((x) => x.code === 'keepalived-duplicate');
-      expect(f, JSON.stringify(report.findings.map((x) => x.code))).toMatchObject({ severity: 'critical', title: '2 keepalived daemons run in this network namespace' });
+      expect(f, JSON.stringify(report.findings.map((x) => x.code))).toMatchObject({
+        severity: 'critical',
+        title: '2 keepalived daemons run in this network namespace',
+      });
       expect(f!.evidence.map((e) => e.excerpt).join('\n')).toContain(`pid ${pid}`);
       expect(exitCode).toBe(2);
     } finally {
@@ -250,8 +274,27 @@ describe('a healthy SNAT gateway pair (unicast, notify scripts add SNAT)', () =>
   it('keepalived started without CAP_NET_ADMIN is keepalived-capabilities-missing', async () => {
     await lab.stopKeepalived('gw2');
     const dir = lab.nodeDir('gw2');
-    await lab.execOk('gw2', ['setpriv', '--bounding-set', '-net_admin', '--inh-caps', '-net_admin', 'keepalived', '-f', '/etc/keepalived/keepalived.conf', '-p', `${dir}/cap.pid`, '-r', `${dir}/cap-vrrp.pid`, '-c', `${dir}/cap-checkers.pid`]);
-    const pid = Number(await lab.waitFor(async () => (await readFile(`${dir}/cap.pid`, 'utf8').catch(() => '')).trim(), { what: 'keepalived without CAP_NET_ADMIN to write its pid file' }));
+    await lab.execOk('gw2', [
+      'setpriv',
+      '--bounding-set',
+      '-net_admin',
+      '--inh-caps',
+      '-net_admin',
+      'keepalived',
+      '-f',
+      '/etc/keepalived/keepalived.conf',
+      '-p',
+      `${dir}/cap.pid`,
+      '-r',
+      `${dir}/cap-vrrp.pid`,
+      '-c',
+      `${dir}/cap-checkers.pid`,
+    ]);
+    const pid = Number(
+      await lab.waitFor(async () => (await readFile(`${dir}/cap.pid`, 'utf8').catch(() => '')).trim(), {
+        what: 'keepalived without CAP_NET_ADMIN to write its pid file',
+      }),
+    );
     started.push(pid);
     try {
       await lab.waitFor(async () => (await readFile(`${dir}/cap-vrrp.pid`, 'utf8').catch(() => '')).trim(), { what: 'its VRRP child' });
@@ -298,7 +341,10 @@ describe('a healthy floating-VIP pair with forwarding off (no SNAT, no routing)'
     lab = await createLab({ start: false, keepalivedConf: vipConf });
     for (const gw of ['gw1', 'gw2'] as const) await lab.execOk(gw, ['sysctl', '-qw', 'net.ipv4.ip_forward=0']);
     await Promise.all((['gw1', 'gw2'] as const).map((gw) => lab.startKeepalived(gw)));
-    await lab.waitFor(async () => (await lab.holdsVip('gw1', ADDR.lanVip)) && !(await lab.holdsVip('gw2', ADDR.lanVip)), { what: 'gw1 to hold the service VIP alone', timeoutMs: 30_000 });
+    await lab.waitFor(async () => (await lab.holdsVip('gw1', ADDR.lanVip)) && !(await lab.holdsVip('gw2', ADDR.lanVip)), {
+      what: 'gw1 to hold the service VIP alone',
+      timeoutMs: 30_000,
+    });
   });
   afterAll(async () => {
     await lab?.destroy();

@@ -8,7 +8,7 @@ requireRoot();
 const codes = (json: unknown) => ((json as { findings: Finding[] }).findings ?? []).map((f) => f.code);
 const findingsOf = (json: unknown, code: string) => ((json as { findings: Finding[] }).findings ?? []).filter((f) => f.code === code);
 
-describe('VRRP dropped in the backup\'s INPUT', () => {
+describe("VRRP dropped in the backup's INPUT", () => {
   let lab: Lab;
   beforeAll(async () => {
     lab = await createLab();

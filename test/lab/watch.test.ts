@@ -23,16 +23,32 @@ class Watch {
   stderr = '';
   readonly child: ChildProcess;
   constructor(lab: Lab, node: 'gw1' | 'gw2', work: string, args: string[] = []) {
-    this.child = spawn('ip', ['netns', 'exec', lab.nodes[node], process.execPath, path.join(REPO_ROOT, 'bin', 'hagw-doctor'), 'watch', '--format', 'jsonl', '--check-every', '0', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-        LC_ALL: 'C',
-        HAGW_DOCTOR_STATE_DIR: path.join(work, node, 'state'),
-        HAGW_DOCTOR_LOCK: path.join(work, node, 'lock'),
-        HAGW_DOCTOR_LOG: path.join(work, node, 'log'),
+    this.child = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        lab.nodes[node],
+        process.execPath,
+        path.join(REPO_ROOT, 'bin', 'hagw-doctor'),
+        'watch',
+        '--format',
+        'jsonl',
+        '--check-every',
+        '0',
+        ...args,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+          LC_ALL: 'C',
+          HAGW_DOCTOR_STATE_DIR: path.join(work, node, 'state'),
+          HAGW_DOCTOR_LOCK: path.join(work, node, 'lock'),
+          HAGW_DOCTOR_LOG: path.join(work, node, 'log'),
+        },
       },
-    });
+    );
     let buf = '';
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       buf += d;
@@ -53,10 +69,13 @@ class Watch {
     return this.events.find(pred);
   }
   wait(what: string, pred: (e: Ev) => boolean, timeoutMs = 30_000): Promise<Ev> {
-    return waitFor(() => {
-      if (this.child.exitCode !== null) throw new Error(`watch exited (${this.child.exitCode}): ${this.stderr}`);
-      return this.find(pred);
-    }, { what: `${what}; events so far:\n${this.events.map((e) => JSON.stringify(e)).join('\n')}`, timeoutMs, intervalMs: 20 });
+    return waitFor(
+      () => {
+        if (this.child.exitCode !== null) throw new Error(`watch exited (${this.child.exitCode}): ${this.stderr}`);
+        return this.find(pred);
+      },
+      { what: `${what}; events so far:\n${this.events.map((e) => JSON.stringify(e)).join('\n')}`, timeoutMs, intervalMs: 20 },
+    );
   }
   stop(): void {
     if (this.child.exitCode === null) this.child.kill('SIGTERM');
@@ -78,7 +97,7 @@ describe('watch on the backup during a failover', () => {
     await lab?.destroy();
   });
 
-  it('reports VI_LAN BACKUP -> MASTER and the LAN VIP added within 3 s of the master\'s keepalived being killed', async () => {
+  it("reports VI_LAN BACKUP -> MASTER and the LAN VIP added within 3 s of the master's keepalived being killed", async () => {
     const w = new Watch(lab, 'gw2', work);
     watches.push(w);
     // where watch starts: the backup, no VIP held, following keepalived's log
@@ -106,7 +125,7 @@ describe('watch on the backup during a failover', () => {
     expect(state.node).toBe(initial.node);
     // the cause comes from the log lines before the transition: the master stopping sends priority 0
     const log = (await lab.keepalivedLog('gw2')).split('\n').slice(-25).join('\n');
-    expect(String(state.cause), `${log}\n--- events:\n${w.events.map((e) => JSON.stringify(e)).join("\n")}`).toMatch(/priority 0/);
+    expect(String(state.cause), `${log}\n--- events:\n${w.events.map((e) => JSON.stringify(e)).join('\n')}`).toMatch(/priority 0/);
     expect(vip.interface).toBe('eth0');
     expect(vip.instance).toBe('VI_LAN');
     expect(w.bad).toEqual([]);

@@ -88,14 +88,22 @@ describe('per-instance fixes from the app', () => {
     await lab?.destroy();
   });
 
-  const accepts = async () => (await lab.execOk('gw2', ['nft', 'list', 'chain', 'inet', 'fw', 'input'])).stdout.split('\n').filter((l) => /ip saddr \S+ accept/.test(l)).map((l) => l.trim());
+  const accepts = async () =>
+    (await lab.execOk('gw2', ['nft', 'list', 'chain', 'inet', 'fw', 'input'])).stdout
+      .split('\n')
+      .filter((l) => /ip saddr \S+ accept/.test(l))
+      .map((l) => l.trim());
   const manifests = () =>
     readdirSync(path.join(state(), 'changes'))
       .sort()
       .map((id) => JSON.parse(readFileSync(path.join(state(), 'changes', id, 'manifest.json'), 'utf8')) as { state: string; findings: string[] });
 
   it('fixing one instance keeps the change although the other instance still has the code; "e" then fixes every instance', async () => {
-    const s = new Screen(lab.nodes.gw2, work, { HAGW_DOCTOR_STATE_DIR: state(), HAGW_DOCTOR_LOCK: path.join(work, 'lock'), HAGW_DOCTOR_LOG: path.join(work, 'log') });
+    const s = new Screen(lab.nodes.gw2, work, {
+      HAGW_DOCTOR_STATE_DIR: state(),
+      HAGW_DOCTOR_LOCK: path.join(work, 'lock'),
+      HAGW_DOCTOR_LOG: path.join(work, 'log'),
+    });
     screens.push(s);
     await s.waitFor('› Diagnose this gateway');
     // the first check has finished (home summarises it)
@@ -124,11 +132,19 @@ describe('per-instance fixes from the app', () => {
 
     // undo it from the command line (the same node, the same state), then "e": every instance at once
     s.proc.write('q');
-    const u = await lab.doctor('gw2', ['undo', '--yes'], { HAGW_DOCTOR_STATE_DIR: state(), HAGW_DOCTOR_LOCK: path.join(work, 'lock'), HAGW_DOCTOR_LOG: path.join(work, 'log') });
+    const u = await lab.doctor('gw2', ['undo', '--yes'], {
+      HAGW_DOCTOR_STATE_DIR: state(),
+      HAGW_DOCTOR_LOCK: path.join(work, 'lock'),
+      HAGW_DOCTOR_LOG: path.join(work, 'log'),
+    });
     expect(u.exitCode, u.stderr).toBe(0);
     expect(await accepts()).toHaveLength(0);
 
-    const s2 = new Screen(lab.nodes.gw2, work, { HAGW_DOCTOR_STATE_DIR: state(), HAGW_DOCTOR_LOCK: path.join(work, 'lock'), HAGW_DOCTOR_LOG: path.join(work, 'log') });
+    const s2 = new Screen(lab.nodes.gw2, work, {
+      HAGW_DOCTOR_STATE_DIR: state(),
+      HAGW_DOCTOR_LOCK: path.join(work, 'lock'),
+      HAGW_DOCTOR_LOG: path.join(work, 'log'),
+    });
     screens.push(s2);
     await s2.waitFor('› Diagnose this gateway');
     await s2.waitFor('choose Diagnose');

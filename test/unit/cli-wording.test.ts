@@ -24,7 +24,10 @@ describe('codes and explain', () => {
     const e = await run(['explain', 'ip-forward-off']);
     expect(e.exitCode).toBe(0);
     expect(e.stdout).toMatch(/What it means:[\s\S]*How it is detected:[\s\S]*The fix:[\s\S]*Checked by:\s+ip-forward/);
-    for (const args of [['explain', 'no-such-code'], ['fix', 'no-such-code', '--dry-run']]) {
+    for (const args of [
+      ['explain', 'no-such-code'],
+      ['fix', 'no-such-code', '--dry-run'],
+    ]) {
       const bad = await run(args);
       expect(bad.exitCode).toBe(3);
       expect(bad.stderr.trim()).toBe('hagw-doctor: unknown code no-such-code (see `hagw-doctor codes`)');
@@ -48,7 +51,7 @@ describe('demo', () => {
 });
 
 describe('JSON times', () => {
-  it('instances carry sinceIso (ISO 8601 with a zone) beside the log\'s own since', async () => {
+  it("instances carry sinceIso (ISO 8601 with a zone) beside the log's own since", async () => {
     const r = JSON.parse((await run(['demo', 'snat-on-backup', '--json'])).stdout) as { instances: Array<{ since?: string; sinceIso?: string }> };
     const i = r.instances.find((x) => x.since)!;
     expect(i.since).toMatch(/^\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4}$/);

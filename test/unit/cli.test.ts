@@ -54,7 +54,12 @@ describe('bad input', () => {
     await writeFile(wrong, JSON.stringify({ schema: 'something/v9' }));
     const broken = path.join(dir, 'broken.json');
     await writeFile(broken, JSON.stringify({ ...makeSnapshot([]), probes: { x: { id: 'x' } } }));
-    for (const [f, msg] of [[notJson, 'not JSON'], [wrong, 'schema is "something/v9"'], [broken, 'not a valid snapshot'], [path.join(dir, 'absent.json'), 'no such file']] as const) {
+    for (const [f, msg] of [
+      [notJson, 'not JSON'],
+      [wrong, 'schema is "something/v9"'],
+      [broken, 'not a valid snapshot'],
+      [path.join(dir, 'absent.json'), 'no such file'],
+    ] as const) {
       const r = await run(['check', '--from', f]);
       expect(r.exitCode, f).toBe(3);
       oneCleanLine(r.stderr);
@@ -87,7 +92,11 @@ describe('check --from', () => {
       cmd('keepalived-binary', ['sh'], '/usr/sbin/keepalived\n'),
       keepalivedProcess(),
       // a gateway: notify_master SNATs the clients (a plain VIP host with forwarding off is fine)
-      file(`kconf:${conf}`, conf, 'vrrp_instance VI_1 {\n state MASTER\n interface eth0\n virtual_router_id 51\n priority 100\n virtual_ipaddress {\n  10.0.0.1/24\n }\n notify_master /etc/keepalived/nm.sh\n}\n'),
+      file(
+        `kconf:${conf}`,
+        conf,
+        'vrrp_instance VI_1 {\n state MASTER\n interface eth0\n virtual_router_id 51\n priority 100\n virtual_ipaddress {\n  10.0.0.1/24\n }\n notify_master /etc/keepalived/nm.sh\n}\n',
+      ),
       file('script:/etc/keepalived/nm.sh', '/etc/keepalived/nm.sh', '#!/bin/sh\niptables -t nat -A POSTROUTING -s 10.0.0.0/24 -j MASQUERADE\n'),
       cmd('keepalived-configtest', ['keepalived', '-t', '-f', conf], '', 0),
       cmd('ip-addr', ['ip', '-j', 'addr'], JSON.stringify([{ ifname: 'eth0', addr_info: [{ family: 'inet', local: '10.0.0.1', prefixlen: 24 }] }])),

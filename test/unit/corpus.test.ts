@@ -20,7 +20,9 @@ const CAPTURED = path.join(ROOT, 'test/fixtures/corpus-configtest');
 
 /** The corpus sits beside the project (../shared/corpus); HAGW_CORPUS overrides. Never skipped. */
 function corpusDir(): string {
-  const candidates = [process.env.HAGW_CORPUS, path.resolve(ROOT, '../shared/corpus'), path.resolve(ROOT, '../../shared/corpus'), '/work/shared/corpus'].filter((p): p is string => !!p);
+  const candidates = [process.env.HAGW_CORPUS, path.resolve(ROOT, '../shared/corpus'), path.resolve(ROOT, '../../shared/corpus'), '/work/shared/corpus'].filter(
+    (p): p is string => !!p,
+  );
   const found = candidates.find((p) => existsSync(path.join(p, 'keepalived/VERDICTS.tsv')));
   if (!found) throw new Error(`the corpus was not found (looked in ${candidates.join(', ')}); set HAGW_CORPUS`);
   return found;
@@ -48,9 +50,23 @@ function configSnapshot(name: string) {
   const argv = ['keepalived', '-t', '-f', conf];
   const test: ProbeRecord =
     code === 124
-      ? { id: 'keepalived-configtest', kind: 'command', argv, status: 'timeout', exitCode: null, stdout: '', stderr: out, ms: 5000, reason: 'keepalived did not finish within 5000 ms' }
+      ? {
+          id: 'keepalived-configtest',
+          kind: 'command',
+          argv,
+          status: 'timeout',
+          exitCode: null,
+          stdout: '',
+          stderr: out,
+          ms: 5000,
+          reason: 'keepalived did not finish within 5000 ms',
+        }
       : cmd('keepalived-configtest', argv, '', code, out);
-  return makeSnapshot([file(`kconf:${conf}`, conf, readFileSync(conf, 'utf8')), test, cmd('hostname', ['hostname'], 'vm\n')], { hostname: 'vm' }, { config: conf });
+  return makeSnapshot(
+    [file(`kconf:${conf}`, conf, readFileSync(conf, 'utf8')), test, cmd('hostname', ['hostname'], 'vm\n')],
+    { hostname: 'vm' },
+    { config: conf },
+  );
 }
 
 describe('corpus: keepalived configs', () => {

@@ -16,7 +16,10 @@ async function modulesLoadedBy(args: string[], runnerBody = CLI): Promise<string
   try {
     const log = path.join(dir, 'loaded.txt');
     const hooks = path.join(dir, 'hooks.mjs');
-    await writeFile(hooks, `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r; }\n`);
+    await writeFile(
+      hooks,
+      `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r; }\n`,
+    );
     const preload = path.join(dir, 'preload.mjs');
     await writeFile(preload, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
     // the tsc output (not the bundle), so module names stay visible

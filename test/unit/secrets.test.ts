@@ -14,7 +14,8 @@ import { cmd, file, makeSnapshot } from '../support/snapshot.js';
 
 const CONF = '/etc/keepalived/keepalived.conf';
 const SECRET = 'Hunter2Secret';
-const conf = (pass: string, prio = 150) => `global_defs {\n  router_id gw\n}\nvrrp_instance VI_1 {\n  state MASTER\n  interface eth0\n  virtual_router_id 51\n  priority ${prio}\n  advert_int 1\n  authentication {\n    auth_type PASS\n    auth_pass ${pass}\n  }\n  virtual_ipaddress {\n    10.0.0.1/24\n  }\n}\n`;
+const conf = (pass: string, prio = 150) =>
+  `global_defs {\n  router_id gw\n}\nvrrp_instance VI_1 {\n  state MASTER\n  interface eth0\n  virtual_router_id 51\n  priority ${prio}\n  advert_int 1\n  authentication {\n    auth_type PASS\n    auth_pass ${pass}\n  }\n  virtual_ipaddress {\n    10.0.0.1/24\n  }\n}\n`;
 const tcpdump = (pass: string) =>
   `tcpdump: listening on eth0\n02:44:14.903420 5e:18:b8:36:5b:73 > 01:00:5e:00:00:12, ethertype IPv4 (0x0800), length 58: (tos 0xc0, ttl 255, id 8, offset 0, flags [none], proto VRRP (112), length 44)\n    10.0.0.3 > 224.0.0.18: VRRPv2, Advertisement, vrid 51, prio 100, authtype simple, intvl 1s, length 24, addrs: 10.0.0.1 auth "${pass.slice(0, 8)}"\n`;
 
@@ -22,7 +23,13 @@ function hostSnapshot(pass = SECRET, peerPass?: string) {
   return makeSnapshot(
     [
       file(`kconf:${CONF}`, CONF, conf(pass)),
-      cmd('keepalived-configtest', ['keepalived', '-t', '-f', CONF], '', 5, `(${CONF}: Line 12) Truncating auth_pass to 8 characters\n(${CONF}: Line 12) Block authentication has extra parameters ${pass} ...\n`),
+      cmd(
+        'keepalived-configtest',
+        ['keepalived', '-t', '-f', CONF],
+        '',
+        5,
+        `(${CONF}: Line 12) Truncating auth_pass to 8 characters\n(${CONF}: Line 12) Block authentication has extra parameters ${pass} ...\n`,
+      ),
       cmd(wireProbeId('eth0'), wireArgv('eth0', 3), tcpdump(pass), 124),
       ...(peerPass !== undefined ? [file('peer-config', '/tmp/peer.conf', conf(peerPass, 100))] : []),
     ],
@@ -67,7 +74,12 @@ describe('redacted snapshots', () => {
     expect(configSecrets('$PW=macropass1\nauth_pass $PW\nauth_pass "quoted pw"\n').sort()).toEqual(['macropass1', 'quoted pw']);
     const peer = redactSnapshot(makeSnapshot([file(`kconf:${CONF}`, CONF, `$PW=macropass1\n${conf('$PW')}`)]));
     expect(JSON.stringify(peer)).not.toContain('macropass1');
-    const outer = redactSnapshot(makeSnapshot([file(`kconf:${CONF}`, CONF, conf('outerpw1')), file('peer-snapshot', '/tmp/p.json', JSON.stringify(makeSnapshot([file(`kconf:${CONF}`, CONF, conf('innerpw1'))])))]));
+    const outer = redactSnapshot(
+      makeSnapshot([
+        file(`kconf:${CONF}`, CONF, conf('outerpw1')),
+        file('peer-snapshot', '/tmp/p.json', JSON.stringify(makeSnapshot([file(`kconf:${CONF}`, CONF, conf('innerpw1'))]))),
+      ]),
+    );
     expect(JSON.stringify(outer)).not.toMatch(/outerpw1|innerpw1/);
   });
 

@@ -36,4 +36,3 @@ export function CheckRowLine({ row }: { row: CheckRow }) {
     </Box>
   );
 }
-

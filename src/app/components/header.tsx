@@ -15,7 +15,14 @@ export function Header() {
       <Box flexDirection="column">
         <Box>
           <ToneText bold>{`hagw-doctor${demo}  `}</ToneText>
-          {run?.phase === 'failed' ? <ToneText tone="error">{`could not read this host: ${run.error ?? ''}`}</ToneText> : <><Spinner /><ToneText tone="muted">{` reading this host… ${run?.probes ?? 0} probes`}</ToneText></>}
+          {run?.phase === 'failed' ? (
+            <ToneText tone="error">{`could not read this host: ${run.error ?? ''}`}</ToneText>
+          ) : (
+            <>
+              <Spinner />
+              <ToneText tone="muted">{` reading this host… ${run?.probes ?? 0} probes`}</ToneText>
+            </>
+          )}
         </Box>
         <ToneText tone="muted"> </ToneText>
       </Box>
@@ -33,7 +40,9 @@ export function Header() {
       <Box>
         <ToneText bold>{`hagw-doctor · ${h.hostname}`}</ToneText>
         <ToneText tone="muted">{` · keepalived ${h.keepalived ?? 'not installed'} · `}</ToneText>
-        <ToneText tone={roleTone} bold>{report.role.toUpperCase()}</ToneText>
+        <ToneText tone={roleTone} bold>
+          {report.role.toUpperCase()}
+        </ToneText>
       </Box>
       {/* its own line: at 80 columns it does not fit beside the host line */}
       {demo ? <ToneText tone="warning">{demo.trim()}</ToneText> : null}

@@ -47,9 +47,26 @@ export function useKeys(handler: KeyHandler, opts: { isActive: boolean }): void 
 }
 
 const NO_KEY: Key = {
-  upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false,
-  return: false, escape: false, ctrl: false, shift: false, tab: false, backspace: false, delete: false, meta: false,
-  super: false, hyper: false, capsLock: false, numLock: false,
+  upArrow: false,
+  downArrow: false,
+  leftArrow: false,
+  rightArrow: false,
+  pageDown: false,
+  pageUp: false,
+  home: false,
+  end: false,
+  return: false,
+  escape: false,
+  ctrl: false,
+  shift: false,
+  tab: false,
+  backspace: false,
+  delete: false,
+  meta: false,
+  super: false,
+  hyper: false,
+  capsLock: false,
+  numLock: false,
 };
 
 /**
@@ -61,7 +78,17 @@ const NO_KEY: Key = {
  */
 export function splitBurst(input: string, key: Key): Array<[string, Key]> {
   // a single key, or one Ink already recognised (arrows, Esc, Enter...): as it is
-  if ([...input].length <= 1 || input.startsWith('\u001b') || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow || key.pageUp || key.pageDown || key.meta) {
+  if (
+    [...input].length <= 1 ||
+    input.startsWith('\u001b') ||
+    key.upArrow ||
+    key.downArrow ||
+    key.leftArrow ||
+    key.rightArrow ||
+    key.pageUp ||
+    key.pageDown ||
+    key.meta
+  ) {
     return [[input, key]];
   }
   const out: Array<[string, Key]> = [];
@@ -72,7 +99,8 @@ export function splitBurst(input: string, key: Key): Array<[string, Key]> {
     else if (ch === '\u007f' || ch === '\b') out.push(['', { ...NO_KEY, backspace: true }]);
     else if (c === 0x1b) out.push(['', { ...NO_KEY, escape: true, meta: true }]);
     else if (c >= 1 && c <= 26) out.push([String.fromCharCode(c + 96), { ...NO_KEY, ctrl: true }]);
-    else if (c < 0x20 || (c >= 0x7f && c < 0xa0)) continue; // other control characters: no key
+    else if (c < 0x20 || (c >= 0x7f && c < 0xa0))
+      continue; // other control characters: no key
     else out.push([ch, { ...NO_KEY, shift: ch !== ch.toLowerCase() }]);
   }
   return out;

@@ -26,7 +26,10 @@ export interface MenuProps {
 
 export function Menu({ items, isFocused = true, isDisabled = false, initialId, height, onSelect, onHighlight }: MenuProps) {
   const selectable = items.map((it, i) => (it.heading ? -1 : i)).filter((i) => i >= 0);
-  const start = Math.max(0, items.findIndex((it) => it.id === initialId && !it.heading));
+  const start = Math.max(
+    0,
+    items.findIndex((it) => it.id === initialId && !it.heading),
+  );
   const [cursor, setCursorState] = useState(initialId !== undefined && items[start]?.id === initialId ? start : (selectable[0] ?? 0));
   // keys can arrive faster than frames: move from where the last key left the cursor
   const at = useRef(cursor);

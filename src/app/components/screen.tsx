@@ -9,7 +9,9 @@ export function Screen({ title, keys, typing = false, children }: { title: strin
   const { bodyHeight } = useAppContext();
   return (
     <Box flexDirection="column">
-      <ToneText bold tone="accent">{title}</ToneText>
+      <ToneText bold tone="accent">
+        {title}
+      </ToneText>
       <Box flexDirection="column" height={bodyHeight} overflow="hidden">
         {children}
       </Box>

@@ -14,7 +14,9 @@ export interface SeverityGroup {
 
 /** Findings grouped by severity, worst first; empty groups left out. */
 export function groupBySeverity(findings: readonly Finding[]): SeverityGroup[] {
-  return SEVERITIES_WORST_FIRST.map((severity) => ({ severity, findings: findings.filter((f) => f.severity === severity) })).filter((g) => g.findings.length > 0);
+  return SEVERITIES_WORST_FIRST.map((severity) => ({ severity, findings: findings.filter((f) => f.severity === severity) })).filter(
+    (g) => g.findings.length > 0,
+  );
 }
 
 /** The findings in the order the list shows them (group by group). */
@@ -78,10 +80,18 @@ function stepDetail(step: FixStep, snapshot: Snapshot | undefined): PreviewLine[
       toLabel: step.write.path,
     });
     if (!diff) return [{ kind: 'note', text: '   (the file already has exactly this content)' }];
-    return diff.replace(/\n$/, '').split('\n').map((line) => ({ kind: diffKind(line), text: `   ${line}` }));
+    return diff
+      .replace(/\n$/, '')
+      .split('\n')
+      .map((line) => ({ kind: diffKind(line), text: `   ${line}` }));
   }
   const before = snapshotFile(snapshot, step.remove.path);
-  return before === undefined ? [{ kind: 'note', text: '   (not present when the snapshot was taken)' }] : before.replace(/\n$/, '').split('\n').map((l) => ({ kind: 'remove' as const, text: `   -${l}` }));
+  return before === undefined
+    ? [{ kind: 'note', text: '   (not present when the snapshot was taken)' }]
+    : before
+        .replace(/\n$/, '')
+        .split('\n')
+        .map((l) => ({ kind: 'remove' as const, text: `   -${l}` }));
 }
 
 function diffKind(line: string): PreviewLine['kind'] {
@@ -120,9 +130,7 @@ export const FAILOVER_CODES: readonly string[] = [
 ];
 
 export function failoverFindings(report: Report): Finding[] {
-  return report.findings
-    .filter((f) => FAILOVER_CODES.includes(f.code))
-    .sort((a, b) => FAILOVER_CODES.indexOf(a.code) - FAILOVER_CODES.indexOf(b.code));
+  return report.findings.filter((f) => FAILOVER_CODES.includes(f.code)).sort((a, b) => FAILOVER_CODES.indexOf(a.code) - FAILOVER_CODES.indexOf(b.code));
 }
 
 /** "what this node holds": VIP lines for the home header and triage. */

@@ -11,9 +11,7 @@ export const INSTALL_TARGETS: Array<{ from: RegExp; to: (p: string) => string; m
 ];
 
 /** How keepalived is (re)started here (src/change/service.ts detects it); pure data for the plan. */
-export type RestartHow =
-  | { kind: 'systemd' | 'openrc' | 'sysvinit' | 'signal'; argv: string[]; how: string }
-  | { kind: 'none'; how: string };
+export type RestartHow = { kind: 'systemd' | 'openrc' | 'sysvinit' | 'signal'; argv: string[]; how: string } | { kind: 'none'; how: string };
 
 const DEFAULT_RESTART: RestartHow = { kind: 'systemd', argv: ['systemctl', 'restart', 'keepalived'], how: 'systemd: systemctl restart keepalived' };
 
@@ -70,10 +68,18 @@ export function installPlanFor(files: readonly GeneratedFile[], restart: Restart
     }
   }
   steps.push(...runtime);
-  steps.push({ argv: ['keepalived', '-t', '-f', '/etc/keepalived/keepalived.conf'], undo: [], why: 'refuse to go on with a config keepalived rejects (changes nothing)' });
+  steps.push({
+    argv: ['keepalived', '-t', '-f', '/etc/keepalived/keepalived.conf'],
+    undo: [],
+    why: 'refuse to go on with a config keepalived rejects (changes nothing)',
+  });
   if (restart.kind !== 'none') {
     // undone last (steps are undone in reverse): keepalived then runs the restored files again
-    steps.unshift({ argv: ['true'], undo: [restart.argv], why: `nothing now; if this install is undone, keepalived is restarted last, with the restored files (${restart.how})` });
+    steps.unshift({
+      argv: ['true'],
+      undo: [restart.argv],
+      why: `nothing now; if this install is undone, keepalived is restarted last, with the restored files (${restart.how})`,
+    });
     steps.push({ argv: restart.argv, undo: [], why: `start VRRP with the new config: ${restart.how}` });
   }
   return {

@@ -25,16 +25,27 @@ export function liveLines(state: LiveState, events: readonly WatchEvent[], now: 
   if (!state.instances.length) out.push({ text: 'No VRRP instance known yet (reading this node…)', tone: 'muted' });
   for (const i of state.instances) {
     const since = i.since !== undefined ? ` since ${hhmmss(i.since)} (${ago(now - i.since)} ago)` : '';
-    out.push({ text: `${i.name}  ${i.state}${since}`, tone: i.state === 'MASTER' ? 'ok' : i.state === 'FAULT' || i.state === 'STOP' ? 'error' : 'plain', bold: true });
+    out.push({
+      text: `${i.name}  ${i.state}${since}`,
+      tone: i.state === 'MASTER' ? 'ok' : i.state === 'FAULT' || i.state === 'STOP' ? 'error' : 'plain',
+      bold: true,
+    });
   }
-  const transitions = state.instances.flatMap((i) => i.transitions.map((t) => ({ ...t, instance: i.name }))).sort((a, b) => b.at - a.at).slice(0, 4);
+  const transitions = state.instances
+    .flatMap((i) => i.transitions.map((t) => ({ ...t, instance: i.name })))
+    .sort((a, b) => b.at - a.at)
+    .slice(0, 4);
   for (const t of transitions) out.push({ text: `  ${hhmmss(t.at)}  ${t.instance} ${t.from ?? '?'} -> ${t.to}: ${t.cause}`, tone: 'muted' });
   out.push({ text: `VIPs held: ${state.vips.length ? state.vips.map((v) => `${v.address} on ${v.interface}`).join(', ') : 'none'}` });
   out.push(...peerLines(state, now));
-  const shown = events.filter((e) => e.kind !== 'watch' && !(e as { initial?: boolean }).initial).slice(-5).reverse();
+  const shown = events
+    .filter((e) => e.kind !== 'watch' && !(e as { initial?: boolean }).initial)
+    .slice(-5)
+    .reverse();
   if (shown.length) {
     out.push({ text: 'Latest events', bold: true });
-    for (const e of shown) out.push({ text: `  ${e.time.slice(11, 19)}  ${eventText(e)}`, tone: e.kind === 'finding' && e.change === 'appeared' ? 'warning' : 'plain' });
+    for (const e of shown)
+      out.push({ text: `  ${e.time.slice(11, 19)}  ${eventText(e)}`, tone: e.kind === 'finding' && e.change === 'appeared' ? 'warning' : 'plain' });
   }
   const check = state.checking ? 'checking now…' : state.lastCheck ? `last light check ${ago(now - state.lastCheck)} ago` : 'first check…';
   out.push({ text: `live: ${state.log ? `keepalived's log ${state.log}` : "keepalived's log not followed"}, address events; ${check}`, tone: 'muted' });
@@ -44,7 +55,13 @@ export function liveLines(state: LiveState, events: readonly WatchEvent[], now: 
 function peerLines(state: LiveState, now: number): Line[] {
   if (state.wire === 'off') return [{ text: "Peer's adverts: not followed (w: follow them on the wire)", tone: 'muted' }];
   if (state.wire === 'failed') return [{ text: `Peer's adverts: the wire cannot be followed: ${state.wireNote ?? 'tcpdump ended'}`, tone: 'warning' }];
-  if (!state.peers.length) return [{ text: state.wire === 'starting' ? "Peer's adverts: starting tcpdump…" : "Peer's adverts: none seen on the wire yet", tone: state.wire === 'on' ? 'warning' : 'muted' }];
+  if (!state.peers.length)
+    return [
+      {
+        text: state.wire === 'starting' ? "Peer's adverts: starting tcpdump…" : "Peer's adverts: none seen on the wire yet",
+        tone: state.wire === 'on' ? 'warning' : 'muted',
+      },
+    ];
   return state.peers.map((p) => {
     const quiet = now - p.lastSeen;
     return p.silent

@@ -15,7 +15,14 @@ export function previewFromModel(model: PreviewModel): FixPreview {
     lines.push({ kind: 'note', text: `   undo: ${s.kind === 'command' && s.undo.length ? s.undo.join(' && ') : 'restored from the backup'}` });
     if (s.diff) {
       for (const line of s.diff.replace(/\n$/, '').split('\n')) {
-        const kind = line.startsWith('+++') || line.startsWith('---') || line.startsWith('@@') ? 'heading' : line.startsWith('+') ? 'add' : line.startsWith('-') ? 'remove' : 'context';
+        const kind =
+          line.startsWith('+++') || line.startsWith('---') || line.startsWith('@@')
+            ? 'heading'
+            : line.startsWith('+')
+              ? 'add'
+              : line.startsWith('-')
+                ? 'remove'
+                : 'context';
         lines.push({ kind, text: `   ${line}` });
       }
     } else if (s.kind === 'write') lines.push({ kind: 'note', text: '   (content unchanged)' });

@@ -64,7 +64,10 @@ export function parseCidr(v: string): [ipaddr.IPv4, number] | undefined {
 }
 
 function cidrList(v: string): string[] {
-  return v.split(',').map((s) => s.trim()).filter(Boolean);
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function validCidrList(v: string, what: string): string | undefined {
@@ -126,7 +129,11 @@ export const QUESTIONS: readonly Question[] = [
       host.interfaces.filter((i) => !i.internal).map((i) => ({ value: i.name, label: i.name, hint: i.ipv4.join(', ') || 'no IPv4 address' })),
     defaultValue: (_a, host) => host.interfaces.find((i) => !i.internal && i.ipv4.length)?.name ?? host.interfaces.find((i) => !i.internal)?.name ?? '',
     validate: (v, _a, host) =>
-      !/^[A-Za-z0-9_.@-]{1,15}$/.test(v) ? 'not an interface name' : host.interfaces.length && !host.interfaces.some((i) => i.name === v) ? `no interface ${v} on this host` : undefined,
+      !/^[A-Za-z0-9_.@-]{1,15}$/.test(v)
+        ? 'not an interface name'
+        : host.interfaces.length && !host.interfaces.some((i) => i.name === v)
+          ? `no interface ${v} on this host`
+          : undefined,
   },
   {
     id: 'vip',
@@ -141,21 +148,22 @@ export const QUESTIONS: readonly Question[] = [
       const bad = vipProblem(p[0].toString(), p[1]);
       if (bad) problems.push(bad);
       const own = a.self;
-      if (own && p[0].toString() === own) problems.push('the VIP must not be this node\'s own address');
+      if (own && p[0].toString() === own) problems.push("the VIP must not be this node's own address");
       const local = host.interfaces.flatMap((i) => i.ipv4.map((x) => x.split('/')[0]));
-      if (local.includes(p[0].toString()) && !problems.length) problems.push(`${p[0].toString()} is already an address of this host: a VIP must be an address of its own`);
+      if (local.includes(p[0].toString()) && !problems.length)
+        problems.push(`${p[0].toString()} is already an address of this host: a VIP must be an address of its own`);
       return problems.length ? problems.join('; ') : undefined;
     },
   },
   {
     id: 'self',
     title: "This node's address on the LAN interface",
-    help: 'Used as unicast_src_ip: the source of this node\'s adverts.',
+    help: "Used as unicast_src_ip: the source of this node's adverts.",
     kind: 'text',
     defaultValue: (a, host) => ifaceAddrs(host, a.interface)[0]?.split('/')[0] ?? '',
     validate: (v, a, host) => {
       if (!isIPv4(v)) return 'not an IPv4 address';
-      if (a.vip && parseCidr(a.vip)?.[0].toString() === v) return 'this is the VIP; give the node\'s own address';
+      if (a.vip && parseCidr(a.vip)?.[0].toString() === v) return "this is the VIP; give the node's own address";
       const local = ifaceAddrs(host, a.interface).map((x) => x.split('/')[0]);
       if (local.length && !local.includes(v)) return `${a.interface} has ${local.join(', ')}, not ${v}`;
       return undefined;
@@ -170,7 +178,7 @@ export const QUESTIONS: readonly Question[] = [
     validate: (v, a, host) => {
       if (!isIPv4(v)) return 'not an IPv4 address';
       if (v === a.self) return 'the peer cannot be this node';
-      if (a.vip && parseCidr(a.vip)?.[0].toString() === v) return 'this is the VIP; give the peer\'s own address';
+      if (a.vip && parseCidr(a.vip)?.[0].toString() === v) return "this is the VIP; give the peer's own address";
       const subnets = host.interfaces.filter((i) => !i.internal).flatMap((i) => i.ipv4);
       return peerReachProblem(v, { subnets, ...(host.routes ? { routes: host.routes } : {}) });
     },
@@ -235,15 +243,18 @@ export const QUESTIONS: readonly Question[] = [
     help: 'The interface the SNATed traffic leaves by; the WAN VIP goes on it.',
     kind: 'choice',
     choices: (a, host) =>
-      host.interfaces.filter((i) => !i.internal && i.name !== a.interface).map((i) => ({ value: i.name, label: i.name, hint: i.ipv4.join(', ') || 'no IPv4 address' })),
+      host.interfaces
+        .filter((i) => !i.internal && i.name !== a.interface)
+        .map((i) => ({ value: i.name, label: i.name, hint: i.ipv4.join(', ') || 'no IPv4 address' })),
     defaultValue: (a, host) => host.interfaces.find((i) => !i.internal && i.name !== a.interface)?.name ?? '',
-    validate: (v, a) => (!/^[A-Za-z0-9_.@-]{1,15}$/.test(v) ? 'not an interface name' : v === a.interface ? 'the WAN interface must differ from the LAN interface' : undefined),
+    validate: (v, a) =>
+      !/^[A-Za-z0-9_.@-]{1,15}$/.test(v) ? 'not an interface name' : v === a.interface ? 'the WAN interface must differ from the LAN interface' : undefined,
     skip: (a) => a.snatSource === NONE,
   },
   {
     id: 'wanVip',
     title: 'SNAT address: the WAN VIP (address/prefix)',
-    help: 'The source address clients\' traffic gets; it moves with the master so replies find it.',
+    help: "The source address clients' traffic gets; it moves with the master so replies find it.",
     kind: 'text',
     defaultValue: () => '',
     validate: (v) => (parseCidr(v) ? undefined : 'write ADDRESS/PREFIX, e.g. 203.0.113.10/24'),

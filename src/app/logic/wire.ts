@@ -18,8 +18,19 @@ export function wireLines(snapshot: Snapshot): WireLines {
     const view = wireView(new CheckContext(snapshot));
     const vrids = [...view.byVrid].sort((a, b) => a.vrid - b.vrid);
     const who = wireWho(view);
-    if (!vrids.length) return { captured: true, who: who.line, peerSeen: false, lines: [`no VRRP advert seen in ${view.seconds} s: nobody advertises on these interfaces, or they are not the VRRP ones`] };
-    return { captured: true, who: who.line, peerSeen: who.peerSeen, lines: [`${view.adverts.length} adverts in ${view.seconds} s; ${who.line}`, ...vrids.map(describeVrid)] };
+    if (!vrids.length)
+      return {
+        captured: true,
+        who: who.line,
+        peerSeen: false,
+        lines: [`no VRRP advert seen in ${view.seconds} s: nobody advertises on these interfaces, or they are not the VRRP ones`],
+      };
+    return {
+      captured: true,
+      who: who.line,
+      peerSeen: who.peerSeen,
+      lines: [`${view.adverts.length} adverts in ${view.seconds} s; ${who.line}`, ...vrids.map(describeVrid)],
+    };
   } catch (err) {
     if (err instanceof SkipCheck) return { captured: false, lines: [err.message] };
     throw err;

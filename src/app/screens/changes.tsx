@@ -78,19 +78,34 @@ export function ChangesScreen() {
       </Screen>
     );
   }
-  const keys: Array<[string, string]> = [['↑↓', 'move'], ['Enter', 'steps'], ['c', 'confirm pending'], ['u', 'undo'], ['r', 'reload'], ['Esc', 'back']];
+  const keys: Array<[string, string]> = [
+    ['↑↓', 'move'],
+    ['Enter', 'steps'],
+    ['c', 'confirm pending'],
+    ['u', 'undo'],
+    ['r', 'reload'],
+    ['Esc', 'back'],
+  ];
   const footer = state.busy ? (
     <Box>
       <Spinner />
       <ToneText> working through the change engine…</ToneText>
     </Box>
   ) : state.note ? (
-    <ToneText tone={state.note.ok ? 'ok' : 'error'} wrap="wrap">{state.note.text}</ToneText>
+    <ToneText tone={state.note.ok ? 'ok' : 'error'} wrap="wrap">
+      {state.note.text}
+    </ToneText>
   ) : null;
 
   if (asking) {
     return (
-      <Screen title="Changes made here · undo" keys={[['y', 'undo it'], ['n/Enter', 'keep it']]}>
+      <Screen
+        title="Changes made here · undo"
+        keys={[
+          ['y', 'undo it'],
+          ['n/Enter', 'keep it'],
+        ]}
+      >
         <ConfirmUndo
           change={asking}
           onYes={() => {
@@ -120,8 +135,20 @@ export function ChangesScreen() {
     <Screen title="Changes made here" keys={keys}>
       {state.error ? <ToneText tone="error" wrap="wrap">{`The change list could not be read: ${state.error}`}</ToneText> : null}
       {state.list === undefined && !state.error ? <ToneText tone="muted">reading the change engine's state…</ToneText> : null}
-      {state.list && !list.length ? <ToneText tone="muted" wrap="wrap">The doctor has made no change on this node.</ToneText> : null}
-      {list.length ? <Menu items={items} height={Math.max(3, bodyHeight - 3)} isFocused={active} onHighlight={(it) => setCurrent(Number(it.id))} onSelect={(it) => setOpen(list[Number(it.id)])} /> : null}
+      {state.list && !list.length ? (
+        <ToneText tone="muted" wrap="wrap">
+          The doctor has made no change on this node.
+        </ToneText>
+      ) : null}
+      {list.length ? (
+        <Menu
+          items={items}
+          height={Math.max(3, bodyHeight - 3)}
+          isFocused={active}
+          onHighlight={(it) => setCurrent(Number(it.id))}
+          onSelect={(it) => setOpen(list[Number(it.id)])}
+        />
+      ) : null}
       {footer}
     </Screen>
   );

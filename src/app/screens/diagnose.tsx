@@ -20,7 +20,12 @@ export function findingItems(findings: readonly Finding[]): MenuItem[] {
   for (const g of groupBySeverity(findings)) {
     items.push({ id: `h:${g.severity}`, heading: true, label: `${SEVERITY_LABEL[g.severity]} (${g.findings.length})`, tone: g.severity });
     g.findings.forEach((f, i) => {
-      items.push({ id: `${f.code}|${f.subject ?? ''}|${i}`, label: `${f.code}${f.subject ? ` [${f.subject}]` : ''}`, hint: `${f.title}${f.fix ? '  (fix)' : ''}`, tone: f.severity });
+      items.push({
+        id: `${f.code}|${f.subject ?? ''}|${i}`,
+        label: `${f.code}${f.subject ? ` [${f.subject}]` : ''}`,
+        hint: `${f.title}${f.fix ? '  (fix)' : ''}`,
+        tone: f.severity,
+      });
     });
   }
   return items;
@@ -62,11 +67,26 @@ export function Diagnose() {
     for (const g of groupBySeverity(report.findings)) g.findings.forEach((f, i) => byId.set(`${f.code}|${f.subject ?? ''}|${i}`, f));
   }
   const s = report?.summary;
-  const counts = report ? (['pass', 'fail', 'skip', 'error'] as const).map((st) => `${report.checks.filter((c) => c.status === st).length} ${st}`).join(', ') : '';
+  const counts = report
+    ? (['pass', 'fail', 'skip', 'error'] as const).map((st) => `${report.checks.filter((c) => c.status === st).length} ${st}`).join(', ')
+    : '';
 
   return (
     <>
-      <Screen title={checklist ? 'Diagnose this gateway · every check' : 'Diagnose this gateway'} keys={report ? [['↑↓/jk', 'move'], ['Enter', 'open'], ['l', checklist ? 'findings' : 'every check'], ['r', 're-run'], ['Esc', 'back']] : [['Esc', 'back']]}>
+      <Screen
+        title={checklist ? 'Diagnose this gateway · every check' : 'Diagnose this gateway'}
+        keys={
+          report
+            ? [
+                ['↑↓/jk', 'move'],
+                ['Enter', 'open'],
+                ['l', checklist ? 'findings' : 'every check'],
+                ['r', 're-run'],
+                ['Esc', 'back'],
+              ]
+            : [['Esc', 'back']]
+        }
+      >
         {checklist && report ? (
           <ScrollView lines={checklistLines(rows)} height={bodyHeight} isFocused={active} />
         ) : running ? (
@@ -91,7 +111,10 @@ export function Diagnose() {
               {`${summaryHead(s)}  (${report.checks.length} checks: ${counts})`}
             </ToneText>
             {report.findings.length === 0 && s.notJudged?.length ? (
-              <ToneText tone="warning" wrap="wrap">{`No problem found in what could be judged; ${s.notJudged.length} check(s) could not judge: ${s.notJudged.slice(0, 3).map((n) => `${n.check} (${n.reason})`).join('; ')}. Press r to check again.`}</ToneText>
+              <ToneText tone="warning" wrap="wrap">{`No problem found in what could be judged; ${s.notJudged.length} check(s) could not judge: ${s.notJudged
+                .slice(0, 3)
+                .map((n) => `${n.check} (${n.reason})`)
+                .join('; ')}. Press r to check again.`}</ToneText>
             ) : report.findings.length === 0 ? (
               <ToneText tone="ok">No problems found. Press r to check again.</ToneText>
             ) : (

@@ -30,7 +30,10 @@ export function findingLines(f: Finding, width: number): Line[] {
   if (!f.fix) out.push({ text: '  The doctor cannot apply a fix for this one: see "why it matters".', tone: 'muted' });
   else {
     out.push(...wrapText(f.fix.summary, w, '  ').map((text) => ({ text })));
-    out.push({ text: `  risk: ${f.fix.risk} · ${f.fix.persistence.persistent ? 'persistent' : 'not persistent'}: ${f.fix.persistence.how}`, tone: f.fix.risk === 'disruptive' ? 'warning' : 'muted' });
+    out.push({
+      text: `  risk: ${f.fix.risk} · ${f.fix.persistence.persistent ? 'persistent' : 'not persistent'}: ${f.fix.persistence.how}`,
+      tone: f.fix.risk === 'disruptive' ? 'warning' : 'muted',
+    });
     for (const s of f.fix.steps) out.push({ text: `  $ ${describeStep(s)}`, tone: 'accent' });
     out.push({ text: '  Press f to see the exact changes and apply them.', tone: 'muted' });
   }
@@ -61,7 +64,19 @@ export function FindingScreen({ code, subject }: { code: string; subject?: strin
     );
   }
   return (
-    <Screen title={f.title} keys={[['j/k', 'scroll'], ...(f.fix ? ([['f', 'fix'], ['y', 'copy commands']] as Array<[string, string]>) : []), ['Esc', 'back']]}>
+    <Screen
+      title={f.title}
+      keys={[
+        ['j/k', 'scroll'],
+        ...(f.fix
+          ? ([
+              ['f', 'fix'],
+              ['y', 'copy commands'],
+            ] as Array<[string, string]>)
+          : []),
+        ['Esc', 'back'],
+      ]}
+    >
       <ScrollView lines={findingLines(f, columns)} height={copied ? bodyHeight - 1 : bodyHeight} isFocused={active} />
       {copied ? <ToneText tone="ok">{copied}</ToneText> : null}
     </Screen>

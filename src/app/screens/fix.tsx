@@ -25,14 +25,23 @@ export function previewHeader(f: Finding, preview: FixPreview | undefined, commi
   const plan = f.fix!;
   const out: Line[] = [
     { text: plan.summary, bold: true },
-    { text: `risk: ${plan.risk}${plan.risk === 'disruptive' ? ' (can cut traffic or this session)' : ''}`, tone: plan.risk === 'disruptive' ? 'warning' : 'ok' },
-    { text: `persistence: ${plan.persistence.persistent ? 'survives a reboot' : 'runtime only, lost at reboot'}: ${plan.persistence.how}`, tone: plan.persistence.persistent ? 'plain' : 'warning' },
+    {
+      text: `risk: ${plan.risk}${plan.risk === 'disruptive' ? ' (can cut traffic or this session)' : ''}`,
+      tone: plan.risk === 'disruptive' ? 'warning' : 'ok',
+    },
+    {
+      text: `persistence: ${plan.persistence.persistent ? 'survives a reboot' : 'runtime only, lost at reboot'}: ${plan.persistence.how}`,
+      tone: plan.persistence.persistent ? 'plain' : 'warning',
+    },
   ];
   if (plan.verifies.length) out.push({ text: `success: the re-check no longer reports ${plan.verifies.join(', ')}`, tone: 'muted' });
   if (preview?.backup.length) out.push({ text: `backed up first: ${preview.backup.join('; ')}`, tone: 'muted' });
   for (const i of preview?.irreversible ?? []) out.push({ text: `cannot be undone: ${i}`, tone: 'warning' });
   if (commitConfirmed !== undefined) {
-    out.push({ text: `commit-confirmed: ${commitConfirmed ? `on: rolls back by itself after ${CONFIRM_SECONDS} s unless you keep it` : 'off'} (c toggles)`, tone: commitConfirmed ? 'accent' : 'muted' });
+    out.push({
+      text: `commit-confirmed: ${commitConfirmed ? `on: rolls back by itself after ${CONFIRM_SECONDS} s unless you keep it` : 'off'} (c toggles)`,
+      tone: commitConfirmed ? 'accent' : 'muted',
+    });
   }
   out.push({ text: '' });
   return out;
@@ -78,7 +87,10 @@ export function FixScreen({ code, subject }: { code: string; subject?: string })
       const fresh = await session.recheck();
       const left = stillReported(targets, fresh.findings);
       if (!left.length) {
-        setOutcome({ status: 'nothing-to-do', message: `${targets.map(label).join(', ')} is no longer reported on this host: nothing to do, nothing applied.` });
+        setOutcome({
+          status: 'nothing-to-do',
+          message: `${targets.map(label).join(', ')} is no longer reported on this host: nothing to do, nothing applied.`,
+        });
         return;
       }
       const res = await services.apply(left.length === targets.length ? plan : left.length > 1 ? mergePlans(left.map((t) => t.fix!)) : left[0]!.fix!, {
@@ -128,23 +140,45 @@ export function FixScreen({ code, subject }: { code: string; subject?: string })
   const header = previewHeader({ ...f, fix: plan! }, preview, services.ssh && !demo ? commitConfirmed : undefined);
   if (siblings.length > 1) {
     header.splice(header.length - 1, 0, {
-      text: every ? `scope: every instance of ${code} (${siblings.map((x) => x.subject ?? '?').join(', ')}) (e: only ${f.subject ?? 'this one'})` : `scope: only ${label(f)} (e: every instance of ${code}, ${siblings.length})`,
+      text: every
+        ? `scope: every instance of ${code} (${siblings.map((x) => x.subject ?? '?').join(', ')}) (e: only ${f.subject ?? 'this one'})`
+        : `scope: only ${label(f)} (e: every instance of ${code}, ${siblings.length})`,
       tone: 'accent',
     });
   }
   const title = every && siblings.length > 1 ? `Fix every ${f.code} (${siblings.length})` : `Fix ${label(f)}`;
 
   if (phase === 'preview' || phase === 'confirm') {
-    const lines: Line[] = [...header, ...(preview ? preview.lines.map((l) => ({ text: l.text, tone: toneOf(l.kind) })) : [{ text: previewError ? `preview failed: ${previewError}` : 'preparing the preview…', tone: 'muted' as const }])];
+    const lines: Line[] = [
+      ...header,
+      ...(preview
+        ? preview.lines.map((l) => ({ text: l.text, tone: toneOf(l.kind) }))
+        : [{ text: previewError ? `preview failed: ${previewError}` : 'preparing the preview…', tone: 'muted' as const }]),
+    ];
     const confirmRows = phase === 'confirm' ? 2 : demo ? 1 : 0;
     const keys: KeyHint[] =
       phase === 'confirm'
         ? preview?.confirmWord
-          ? [['Enter', 'submit'], ['Esc', 'cancel']]
-          : [['y/Enter', 'apply'], ['n/Esc', 'cancel']]
+          ? [
+              ['Enter', 'submit'],
+              ['Esc', 'cancel'],
+            ]
+          : [
+              ['y/Enter', 'apply'],
+              ['n/Esc', 'cancel'],
+            ]
         : demo
-          ? [['j/k', 'scroll'], ['Esc', 'back']]
-          : [['j/k', 'scroll'], ['a', 'apply…'], ...(siblings.length > 1 ? ([['e', every ? 'this one only' : 'every instance']] as KeyHint[]) : []), ...(services.ssh ? ([['c', 'commit-confirmed']] as KeyHint[]) : []), ['Esc', 'back']];
+          ? [
+              ['j/k', 'scroll'],
+              ['Esc', 'back'],
+            ]
+          : [
+              ['j/k', 'scroll'],
+              ['a', 'apply…'],
+              ...(siblings.length > 1 ? ([['e', every ? 'this one only' : 'every instance']] as KeyHint[]) : []),
+              ...(services.ssh ? ([['c', 'commit-confirmed']] as KeyHint[]) : []),
+              ['Esc', 'back'],
+            ];
     return (
       <Screen title={title} keys={keys} typing={typing}>
         <ScrollView lines={lines} height={bodyHeight - confirmRows} isFocused={active && phase === 'preview'} />
@@ -173,17 +207,30 @@ export function FixScreen({ code, subject }: { code: string; subject?: string })
 
   const stepLines = steps.filter((s) => s.index >= 0);
   return (
-    <Screen title={title} keys={phase === 'applying' ? [] : [...(outcome?.pendingUntil && !kept ? ([['Enter', 'keep the change']] as KeyHint[]) : []), ['Esc', 'back to findings']]}>
+    <Screen
+      title={title}
+      keys={phase === 'applying' ? [] : [...(outcome?.pendingUntil && !kept ? ([['Enter', 'keep the change']] as KeyHint[]) : []), ['Esc', 'back to findings']]}
+    >
       <Box flexDirection="column">
         {stepLines.slice(-Math.max(3, bodyHeight - 7)).map((s) => (
           <Box key={`${s.index}:${s.text}`}>
-            {s.status === 'running' ? <Spinner /> : <ToneText tone={s.status === 'failed' ? 'error' : s.status === 'done' || s.status === 'restored' ? 'ok' : 'warning'}>{s.status === 'failed' ? '✗' : s.status === 'done' ? '✓' : '↺'}</ToneText>}
+            {s.status === 'running' ? (
+              <Spinner />
+            ) : (
+              <ToneText tone={s.status === 'failed' ? 'error' : s.status === 'done' || s.status === 'restored' ? 'ok' : 'warning'}>
+                {s.status === 'failed' ? '✗' : s.status === 'done' ? '✓' : '↺'}
+              </ToneText>
+            )}
             <ToneText>{` ${s.index < s.total ? `${s.index + 1}/${s.total} ` : ''}${s.text}`}</ToneText>
             {s.detail ? <ToneText tone="muted">{`  ${s.detail}`}</ToneText> : null}
           </Box>
         ))}
         {phase === 'applying' ? (
-          <ToneText tone="muted">{quitRequested ? 'Ctrl+C: stopping after the current step; the engine rolls back, then the doctor exits.' : 'applying through the change engine… (Ctrl+C stops it and rolls back)'}</ToneText>
+          <ToneText tone="muted">
+            {quitRequested
+              ? 'Ctrl+C: stopping after the current step; the engine rolls back, then the doctor exits.'
+              : 'applying through the change engine… (Ctrl+C stops it and rolls back)'}
+          </ToneText>
         ) : outcome ? (
           <Box flexDirection="column" marginTop={1}>
             <ToneText tone={outcome.status === 'applied' ? 'ok' : outcome.status === 'nothing-to-do' ? 'muted' : 'error'} bold>
@@ -197,11 +244,18 @@ export function FixScreen({ code, subject }: { code: string; subject?: string })
                       ? 'Refused: nothing changed.'
                       : 'Failed.'}
             </ToneText>
-            {outcome.message.split('\n').slice(0, Math.max(2, bodyHeight - stepLines.length - 4)).map((l, i) => (
-              <ToneText key={i} tone="muted">{l}</ToneText>
-            ))}
+            {outcome.message
+              .split('\n')
+              .slice(0, Math.max(2, bodyHeight - stepLines.length - 4))
+              .map((l, i) => (
+                <ToneText key={i} tone="muted">
+                  {l}
+                </ToneText>
+              ))}
             {outcome.pendingUntil ? (
-              <ToneText tone="warning" bold>{kept ?? `Commit-confirmed: press Enter to keep it; otherwise it rolls back by itself at ${outcome.pendingUntil}.`}</ToneText>
+              <ToneText tone="warning" bold>
+                {kept ?? `Commit-confirmed: press Enter to keep it; otherwise it rolls back by itself at ${outcome.pendingUntil}.`}
+              </ToneText>
             ) : null}
           </Box>
         ) : null}

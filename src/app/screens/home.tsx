@@ -26,12 +26,20 @@ export function Home() {
     report.instances.length === 0 &&
     report.findings.some((f) => f.code === 'keepalived-not-installed' || f.code === 'keepalived-not-running');
   return (
-    <Screen title="What do you want to do?" keys={[['↑↓/jk', 'move'], ['Enter', 'start']]}>
+    <Screen
+      title="What do you want to do?"
+      keys={[
+        ['↑↓/jk', 'move'],
+        ['Enter', 'start'],
+      ]}
+    >
       <Menu items={ACTIONS} isFocused={active} onSelect={(item) => push(ACTIONS.find((a) => a.id === item.id)!.route)} />
       <Box marginTop={1}>
         {notAGateway ? (
           <Box flexDirection="column">
-            <ToneText tone="warning" wrap="wrap">No keepalived runs in this network namespace: this host does not look like an HA gateway (yet).</ToneText>
+            <ToneText tone="warning" wrap="wrap">
+              No keepalived runs in this network namespace: this host does not look like an HA gateway (yet).
+            </ToneText>
             <ToneText wrap="wrap">Set up a new HA pair here, or quit (q) and run `hagw-doctor demo` to see the doctor on a broken lab pair.</ToneText>
           </Box>
         ) : summary ? (

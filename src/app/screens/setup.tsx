@@ -101,7 +101,9 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
   };
 
   const install = async () => {
-    const plan = services.installPlan ? await services.installPlan(generateFlags(answers as SetupAnswers)) : (await import('../logic/install.js')).installPlanFor(files);
+    const plan = services.installPlan
+      ? await services.installPlan(generateFlags(answers as SetupAnswers))
+      : (await import('../logic/install.js')).installPlanFor(files);
     if (plan) setInstalling(plan);
   };
 
@@ -130,7 +132,10 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
   const role = answers.role ?? 'master';
   const title = mode === 'setup' ? 'Set up a new HA pair' : 'Generate configs';
   // y on the last screen: the peer's command on the clipboard
-  const peerCommand = phase === 'done' && answers.peer ? generateCommandLine(generateFlags(peerAnswers(answers as SetupAnswers)), `./hagw-${peerAnswers(answers as SetupAnswers).role}`) : undefined;
+  const peerCommand =
+    phase === 'done' && answers.peer
+      ? generateCommandLine(generateFlags(peerAnswers(answers as SetupAnswers)), `./hagw-${peerAnswers(answers as SetupAnswers).role}`)
+      : undefined;
   const copied = useCopyKey(peerCommand, active && phase === 'done' && !installing);
 
   if (installing) return <InstallStep plan={installing} onDone={() => setInstalling(undefined)} />;
@@ -147,22 +152,62 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
   }
 
   if (phase === 'ask' && q) {
-    const done = questions.slice(0, step).map((x) => `${x.id}=${answers[x.id] ?? ''}`).join('  ');
+    const done = questions
+      .slice(0, step)
+      .map((x) => `${x.id}=${answers[x.id] ?? ''}`)
+      .join('  ');
     const def = answers[q.id] ?? q.defaultValue(answers, host);
     const choices = q.choices?.(answers, host) ?? [];
     return (
-      <Screen title={`${title} · step ${step + 1} of ${questions.length}`} keys={q.kind === 'choice' ? [['↑↓/jk', 'move'], ['Enter', 'next'], ['Esc', 'back']] : [['Enter', 'next'], ['Esc', 'back']]} typing={typing}>
+      <Screen
+        title={`${title} · step ${step + 1} of ${questions.length}`}
+        keys={
+          q.kind === 'choice'
+            ? [
+                ['↑↓/jk', 'move'],
+                ['Enter', 'next'],
+                ['Esc', 'back'],
+              ]
+            : [
+                ['Enter', 'next'],
+                ['Esc', 'back'],
+              ]
+        }
+        typing={typing}
+      >
         <ToneText tone="muted">{done || ' '}</ToneText>
         <ToneText bold>{q.title}</ToneText>
-        <ToneText tone="muted" wrap="wrap">{q.help}</ToneText>
+        <ToneText tone="muted" wrap="wrap">
+          {q.help}
+        </ToneText>
         <Box marginTop={1} flexDirection="column">
           {q.kind === 'choice' && choices.length ? (
-            <Menu key={q.id} items={choices.map((c) => ({ id: c.value, label: c.label, ...(c.hint ? { hint: c.hint } : {}) }))} initialId={def} height={Math.max(3, bodyHeight - 7)} isFocused={active} onSelect={(it) => submit(it.id)} />
+            <Menu
+              key={q.id}
+              items={choices.map((c) => ({ id: c.value, label: c.label, ...(c.hint ? { hint: c.hint } : {}) }))}
+              initialId={def}
+              height={Math.max(3, bodyHeight - 7)}
+              isFocused={active}
+              onSelect={(it) => submit(it.id)}
+            />
           ) : (
-            <TextField key={q.id} defaultValue={def} isFocused={active} onChange={(v) => { setError(undefined); setLive(v.trim() ? q.validate(v.trim(), answers, host) : undefined); }} onSubmit={submit} />
+            <TextField
+              key={q.id}
+              defaultValue={def}
+              isFocused={active}
+              onChange={(v) => {
+                setError(undefined);
+                setLive(v.trim() ? q.validate(v.trim(), answers, host) : undefined);
+              }}
+              onSubmit={submit}
+            />
           )}
         </Box>
-        {error ? <ToneText tone="error" wrap="wrap">{`✗ ${error}`}</ToneText> : live ? <ToneText tone="warning" wrap="wrap">{`as typed: ${live}`}</ToneText> : null}
+        {error ? (
+          <ToneText tone="error" wrap="wrap">{`✗ ${error}`}</ToneText>
+        ) : live ? (
+          <ToneText tone="warning" wrap="wrap">{`as typed: ${live}`}</ToneText>
+        ) : null}
       </Screen>
     );
   }
@@ -181,9 +226,25 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
   if (phase === 'review') {
     const f = files[fileIdx];
     return (
-      <Screen title={`${title} · review ${fileIdx + 1}/${files.length}: ${f?.path ?? ''}`} keys={[['←→/Tab', 'file'], ['j/k', 'scroll'], ['Enter', 'looks right'], ['Esc', 'back']]}>
+      <Screen
+        title={`${title} · review ${fileIdx + 1}/${files.length}: ${f?.path ?? ''}`}
+        keys={[
+          ['←→/Tab', 'file'],
+          ['j/k', 'scroll'],
+          ['Enter', 'looks right'],
+          ['Esc', 'back'],
+        ]}
+      >
         <ToneText tone="muted">{files.map((x, i) => (i === fileIdx ? `[${x.path}]` : x.path)).join('  ')}</ToneText>
-        <ScrollView key={fileIdx} lines={(f?.content ?? '').replace(/\n$/, '').split('\n').map((text) => ({ text }))} height={bodyHeight - 1} isFocused={active} />
+        <ScrollView
+          key={fileIdx}
+          lines={(f?.content ?? '')
+            .replace(/\n$/, '')
+            .split('\n')
+            .map((text) => ({ text }))}
+          height={bodyHeight - 1}
+          isFocused={active}
+        />
       </Screen>
     );
   }
@@ -192,10 +253,19 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
   if (phase === 'output') {
     const items = [
       { id: 'dir', label: 'Write the files to a directory', hint: 'validated with keepalived -t and iptables-restore --test' },
-      ...(mode === 'setup' && services.apply ? [{ id: 'install', label: 'Install them on this host', hint: 'through the change engine: backup, apply, roll back on failure' }] : []),
+      ...(mode === 'setup' && services.apply
+        ? [{ id: 'install', label: 'Install them on this host', hint: 'through the change engine: backup, apply, roll back on failure' }]
+        : []),
     ];
     return (
-      <Screen title={title} keys={[['↑↓', 'move'], ['Enter', 'choose'], ['Esc', 'back']]}>
+      <Screen
+        title={title}
+        keys={[
+          ['↑↓', 'move'],
+          ['Enter', 'choose'],
+          ['Esc', 'back'],
+        ]}
+      >
         <Menu items={items} isFocused={active} onSelect={(it) => (it.id === 'dir' ? setPhase('dir') : void install())} />
       </Screen>
     );
@@ -203,7 +273,14 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
 
   if (phase === 'dir') {
     return (
-      <Screen title={title} keys={[['Enter', 'write'], ['Esc', 'back']]} typing>
+      <Screen
+        title={title}
+        keys={[
+          ['Enter', 'write'],
+          ['Esc', 'back'],
+        ]}
+        typing
+      >
         <ToneText>Directory to write the files into (created if missing):</ToneText>
         <TextField defaultValue={defaultDir} isFocused={active} onSubmit={(v) => void write(v.trim() || defaultDir)} />
       </Screen>
@@ -214,18 +291,33 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
   const a = answers as SetupAnswers;
   const peer = peerAnswers(a);
   return (
-    <Screen title={title} keys={[['y', "copy the peer's command"], ['Esc', 'back'], ['q', 'quit']]}>
+    <Screen
+      title={title}
+      keys={[
+        ['y', "copy the peer's command"],
+        ['Esc', 'back'],
+        ['q', 'quit'],
+      ]}
+    >
       {copied ? <ToneText tone="ok">{copied}</ToneText> : null}
-      <ToneText tone={result?.ok ? 'ok' : 'error'} bold wrap="wrap">{result?.ok ? `✓ ${result.message}` : `✗ ${result?.message ?? ''}`}</ToneText>
+      <ToneText tone={result?.ok ? 'ok' : 'error'} bold wrap="wrap">
+        {result?.ok ? `✓ ${result.message}` : `✗ ${result?.message ?? ''}`}
+      </ToneText>
       {result?.ok ? <ToneText tone="muted" wrap="wrap">{`Read ${result.dir}/INSTALL.md for what goes where.`}</ToneText> : null}
       <Box marginTop={1} flexDirection="column">
         <ToneText bold>{`On the peer (${a.peer}), run:`}</ToneText>
-        <ToneText tone="accent" wrap="wrap">{generateCommandLine(generateFlags(peer), `./hagw-${peer.role}`)}</ToneText>
-        <ToneText tone="muted" wrap="wrap">(change --interface if the peer's LAN interface has another name)</ToneText>
+        <ToneText tone="accent" wrap="wrap">
+          {generateCommandLine(generateFlags(peer), `./hagw-${peer.role}`)}
+        </ToneText>
+        <ToneText tone="muted" wrap="wrap">
+          (change --interface if the peer's LAN interface has another name)
+        </ToneText>
       </Box>
       <Box marginTop={1} flexDirection="column">
         <ToneText bold>This node's files, as a command line:</ToneText>
-        <ToneText tone="muted" wrap="wrap">{generateCommandLine(generateFlags(a), result?.dir ?? defaultDir)}</ToneText>
+        <ToneText tone="muted" wrap="wrap">
+          {generateCommandLine(generateFlags(a), result?.dir ?? defaultDir)}
+        </ToneText>
       </Box>
     </Screen>
   );
@@ -247,7 +339,8 @@ function InstallStep({ plan, onDone }: { plan: FixPlan; onDone(): void }) {
       const r = await services.apply(plan, {
         findings: [],
         recheck: () => session.recheck(),
-        onStep: (e) => setLines((l) => [...l, `${e.status === 'running' ? '…' : e.status === 'failed' ? '✗' : '✓'} ${e.text}${e.detail ? `  ${e.detail}` : ''}`]),
+        onStep: (e) =>
+          setLines((l) => [...l, `${e.status === 'running' ? '…' : e.status === 'failed' ? '✗' : '✓'} ${e.text}${e.detail ? `  ${e.detail}` : ''}`]),
       });
       setLines((l) => [...l, '', ...r.message.split('\n')]);
     } finally {
@@ -256,21 +349,46 @@ function InstallStep({ plan, onDone }: { plan: FixPlan; onDone(): void }) {
     }
   };
   return (
-    <Screen title="Install on this host" keys={state === 'confirm' ? [['Enter', 'submit'], ['Esc', 'cancel']] : [['Esc', 'back']]} typing={state === 'confirm'}>
+    <Screen
+      title="Install on this host"
+      keys={
+        state === 'confirm'
+          ? [
+              ['Enter', 'submit'],
+              ['Esc', 'cancel'],
+            ]
+          : [['Esc', 'back']]
+      }
+      typing={state === 'confirm'}
+    >
       {state === 'confirm' ? (
         <>
-          <ToneText bold wrap="wrap">{plan.summary}</ToneText>
+          <ToneText bold wrap="wrap">
+            {plan.summary}
+          </ToneText>
           {plan.steps.slice(0, bodyHeight - 5).map((s, i) => (
-            <ToneText key={i} tone="muted">{`  ${i + 1}. ${'argv' in s ? s.argv.join(' ') : 'write' in s ? `write ${s.write.path}` : `remove ${s.remove.path}`}`}</ToneText>
+            <ToneText
+              key={i}
+              tone="muted"
+            >{`  ${i + 1}. ${'argv' in s ? s.argv.join(' ') : 'write' in s ? `write ${s.write.path}` : `remove ${s.remove.path}`}`}</ToneText>
           ))}
-          <ToneText tone="warning" bold>{`This ${plan.steps.some((x) => 'argv' in x && x.argv[0] !== 'true' && /restart|-HUP/.test(x.argv.join(' '))) ? 'restarts or reloads keepalived and ' : ''}loads firewall rules; a failed step rolls back the whole install. Type "apply" and Enter.`}</ToneText>
-          <ToneText tone="muted" wrap="wrap">{plan.persistence.how}</ToneText>
+          <ToneText
+            tone="warning"
+            bold
+          >{`This ${plan.steps.some((x) => 'argv' in x && x.argv[0] !== 'true' && /restart|-HUP/.test(x.argv.join(' '))) ? 'restarts or reloads keepalived and ' : ''}loads firewall rules; a failed step rolls back the whole install. Type "apply" and Enter.`}</ToneText>
+          <ToneText tone="muted" wrap="wrap">
+            {plan.persistence.how}
+          </ToneText>
           <TextField isFocused={active} onSubmit={(v) => (v.trim() === 'apply' ? void go() : setTypedWrong(true))} />
           {typedWrong ? <ToneText tone="error">not "apply": nothing installed</ToneText> : null}
         </>
       ) : (
         // the whole outcome, scrollable: a failed install shows its full reason, never cut
-        <ScrollView lines={lines.map((l) => ({ text: l || ' ', ...(l.startsWith('✗') || /FAILED|INCOMPLETE/.test(l) ? { tone: 'error' as const } : {}) }))} height={bodyHeight} isFocused={active && state === 'done'} />
+        <ScrollView
+          lines={lines.map((l) => ({ text: l || ' ', ...(l.startsWith('✗') || /FAILED|INCOMPLETE/.test(l) ? { tone: 'error' as const } : {}) }))}
+          height={bodyHeight}
+          isFocused={active && state === 'done'}
+        />
       )}
     </Screen>
   );

@@ -158,17 +158,50 @@ export function Triage() {
   }));
   const wireKey = watch ? (watch.state.wire === 'off' || watch.state.wire === 'failed' ? 'follow the wire' : 'stop the wire') : 'wire';
   return (
-    <Screen title={watch ? 'Failover triage · live' : 'Failover triage'} keys={[['Tab', focus === 'findings' ? 'scroll the state' : 'findings'], ['↑↓', 'move'], ['Enter', 'open'], ['f', 'fix'], ['w', wireKey], ['r', 're-check'], ['Esc', 'back']]}>
+    <Screen
+      title={watch ? 'Failover triage · live' : 'Failover triage'}
+      keys={[
+        ['Tab', focus === 'findings' ? 'scroll the state' : 'findings'],
+        ['↑↓', 'move'],
+        ['Enter', 'open'],
+        ['f', 'fix'],
+        ['w', wireKey],
+        ['r', 're-check'],
+        ['Esc', 'back'],
+      ]}
+    >
       <ScrollView lines={lines} height={bodyHeight - listHeight - 1} isFocused={active && focus === 'state'} />
-      <ToneText bold>{explain.length ? 'What explains a failover here:' : 'No finding explains a failover (split brain, blocked VRRP, stale conntrack, SNAT on the wrong node).'}</ToneText>
+      <ToneText bold>
+        {explain.length
+          ? 'What explains a failover here:'
+          : 'No finding explains a failover (split brain, blocked VRRP, stale conntrack, SNAT on the wrong node).'}
+      </ToneText>
       {explain.length ? (
-        <FindingPicker items={items} findings={explain} height={listHeight} isFocused={active && focus === 'findings'} onOpen={(f, fix) => push(routeOf(f, fix && f.fix ? 'fix' : 'finding'))} />
+        <FindingPicker
+          items={items}
+          findings={explain}
+          height={listHeight}
+          isFocused={active && focus === 'findings'}
+          onOpen={(f, fix) => push(routeOf(f, fix && f.fix ? 'fix' : 'finding'))}
+        />
       ) : null}
     </Screen>
   );
 }
 
-function FindingPicker({ items, findings, height, isFocused, onOpen }: { items: MenuItem[]; findings: Finding[]; height: number; isFocused: boolean; onOpen(f: Finding, fix: boolean): void }) {
+function FindingPicker({
+  items,
+  findings,
+  height,
+  isFocused,
+  onOpen,
+}: {
+  items: MenuItem[];
+  findings: Finding[];
+  height: number;
+  isFocused: boolean;
+  onOpen(f: Finding, fix: boolean): void;
+}) {
   const [current, setCurrent] = useState(0);
   useKeys(
     (input) => {

@@ -289,8 +289,21 @@ describe('setup', () => {
     await press(r.stdin, r.lastFrame, KEYS.enter, 'Directory to write');
     const done = await press(r.stdin, r.lastFrame, KEYS.enter, 'On the peer (192.168.100.3), run:');
     expect(r.services.written[0]!.dir).toBe('./hagw-master');
-    expect(r.services.written[0]!.raw).toMatchObject({ role: 'master', interface: 'eth0', vip: '192.168.100.1/24', self: '192.168.100.2', peer: '192.168.100.3', vrid: '51', priority: '150', snatSource: '192.168.100.0/24', wanInterface: 'eth1', wanVip: '203.0.113.10/24' });
-    expect(done.replace(/\n/g, ' ')).toContain('hagw-doctor generate --role backup --interface eth0 --vip 192.168.100.1/24 --self 192.168.100.3 --peer 192.168.100.2 --vrid 51 --priority 100');
+    expect(r.services.written[0]!.raw).toMatchObject({
+      role: 'master',
+      interface: 'eth0',
+      vip: '192.168.100.1/24',
+      self: '192.168.100.2',
+      peer: '192.168.100.3',
+      vrid: '51',
+      priority: '150',
+      snatSource: '192.168.100.0/24',
+      wanInterface: 'eth1',
+      wanVip: '203.0.113.10/24',
+    });
+    expect(done.replace(/\n/g, ' ')).toContain(
+      'hagw-doctor generate --role backup --interface eth0 --vip 192.168.100.1/24 --self 192.168.100.3 --peer 192.168.100.2 --vrid 51 --priority 100',
+    );
   });
 });
 
@@ -298,7 +311,11 @@ describe('80x24', () => {
   it('every screen fits in 23 rows (Ink clears a terminal it fills) and the footer stays on screen', async () => {
     const r = start({ reports: [report([FORWARD_OFF, NOTRACK, SPLIT_BRAIN])] });
     const fits = (f: string) => f.split('\n').length <= 23 && /q quit|Ctrl\+C quit|close|back/.test(f.split('\n').at(-1) ?? '');
-    const dyn = (f: string) => f.split('\n').filter((l) => !/^[✓✗!-] /.test(l)).join('\n');
+    const dyn = (f: string) =>
+      f
+        .split('\n')
+        .filter((l) => !/^[✓✗!-] /.test(l))
+        .join('\n');
     expect(fits(dyn(await waitFor(r.lastFrame, 'keepalived 2.2.7')))).toBe(true);
     expect(fits(dyn(await press(r.stdin, r.lastFrame, KEYS.enter, 'CRITICAL (2)')))).toBe(true);
     expect(fits(dyn(await press(r.stdin, r.lastFrame, KEYS.enter, 'Why it matters')))).toBe(true);

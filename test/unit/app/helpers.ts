@@ -81,7 +81,13 @@ export function report(findings: Finding[], extra: Partial<Report> = {}): Report
     host: { hostname: 'gw1', kernel: '6.1.0', keepalived: '2.2.7', netns: 'net:[1]' },
     role: 'master',
     instances: [{ name: 'VI_1', state: 'MASTER', source: 'log', since: '2025-01-01T00:00:00', vips: ['192.168.100.1'], vipsHeld: ['192.168.100.1'] }],
-    summary: { status: crit ? 'critical' : count('warning') ? 'warning' : 'ok', critical: count('critical'), error: count('error'), warning: count('warning'), info: count('info') },
+    summary: {
+      status: crit ? 'critical' : count('warning') ? 'warning' : 'ok',
+      critical: count('critical'),
+      error: count('error'),
+      warning: count('warning'),
+      info: count('info'),
+    },
     findings,
     checks: [
       { id: 'ip-forward', status: findings.some((f) => f.code === 'ip-forward-off') ? 'fail' : 'pass', ms: 1 },
@@ -140,16 +146,36 @@ export function fakeServices(o: FakeOptions): FakeServices {
       const capture =
         '02:44:14.903420 5e:18:b8:36:5b:73 > 01:00:5e:00:00:12, ethertype IPv4 (0x0800), length 58: (tos 0xc0, ttl 255, id 8, offset 0, flags [none], proto VRRP (112), length 44)\n' +
         '    10.9.9.9 > 224.0.0.18: VRRPv2, Advertisement, vrid 51, prio 150, authtype none, intvl 1s, length 20, addrs: 192.168.100.1\n';
-      const wire = { id: wireProbeId('eth0'), kind: 'command' as const, argv: wireArgv('eth0', 3), status: 'ok' as const, exitCode: 124, stdout: capture, stderr: '', ms: 3000 };
+      const wire = {
+        id: wireProbeId('eth0'),
+        kind: 'command' as const,
+        argv: wireArgv('eth0', 3),
+        status: 'ok' as const,
+        exitCode: 124,
+        stdout: capture,
+        stderr: '',
+        ms: 3000,
+      };
       return { ...SNAPSHOT, options: { ...SNAPSHOT.options, wire: true }, probes: { ...SNAPSHOT.probes, [wire.id]: wire } };
     },
     async analyse(_snapshot, onCheck) {
       const r = o.reports[Math.min(n++, o.reports.length - 1)]!;
-      for (const c of r.checks) onCheck(c.id, c.status, r.findings.filter((f) => c.status === 'fail' && f.code.startsWith(c.id.split('-')[0]!)), c.reason);
+      for (const c of r.checks)
+        onCheck(
+          c.id,
+          c.status,
+          r.findings.filter((f) => c.status === 'fail' && f.code.startsWith(c.id.split('-')[0]!)),
+          c.reason,
+        );
       return r;
     },
     async preview(plan, snapshot) {
-      return { lines: planPreviewLines(plan, snapshot), backup: ['sysctl net.ipv4.ip_forward'], irreversible: [], confirmWord: plan.risk === 'disruptive' ? 'apply' : null };
+      return {
+        lines: planPreviewLines(plan, snapshot),
+        backup: ['sysctl net.ipv4.ip_forward'],
+        irreversible: [],
+        confirmWord: plan.risk === 'disruptive' ? 'apply' : null,
+      };
     },
     async hostInterfaces() {
       return [
@@ -162,7 +188,10 @@ export function fakeServices(o: FakeOptions): FakeServices {
       return {
         ok: true,
         files: [
-          { path: 'keepalived.conf', content: `vrrp_instance VI_1 {\n  state ${String(raw.role).toUpperCase()}\n  interface ${String(raw.interface)}\n  virtual_router_id ${String(raw.vrid)}\n}\n` },
+          {
+            path: 'keepalived.conf',
+            content: `vrrp_instance VI_1 {\n  state ${String(raw.role).toUpperCase()}\n  interface ${String(raw.interface)}\n  virtual_router_id ${String(raw.vrid)}\n}\n`,
+          },
           { path: 'INSTALL.md', content: '# Install\n' },
         ],
       };
@@ -198,7 +227,8 @@ export async function waitFor(lastFrame: () => string | undefined, want: string 
   for (;;) {
     const frame = lastFrame() ?? '';
     if (ok(frame)) return frame;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof want === 'string' ? JSON.stringify(want) : 'a condition'}; last frame:\n${frame}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${typeof want === 'string' ? JSON.stringify(want) : 'a condition'}; last frame:\n${frame}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -15,10 +15,36 @@ import { FORWARD_OFF, KEYS, fakeServices, report, waitFor } from './helpers.js';
 
 afterEach(() => cleanup());
 
-const NO_KEY = { return: false, backspace: false, delete: false, tab: false, escape: false, ctrl: false, meta: false, shift: false, upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageUp: false, pageDown: false, home: false, end: false } as Key;
+const NO_KEY = {
+  return: false,
+  backspace: false,
+  delete: false,
+  tab: false,
+  escape: false,
+  ctrl: false,
+  meta: false,
+  shift: false,
+  upArrow: false,
+  downArrow: false,
+  leftArrow: false,
+  rightArrow: false,
+  pageUp: false,
+  pageDown: false,
+  home: false,
+  end: false,
+} as Key;
 
 class FakeWatch implements LiveWatch {
-  state: LiveState = { node: 'gw2', instances: [{ name: 'VI_LAN', state: 'BACKUP', since: Date.now() - 60_000, transitions: [] }], vips: [], peers: [], wire: 'off', checking: false, notes: [], log: '/var/log/keepalived.log' };
+  state: LiveState = {
+    node: 'gw2',
+    instances: [{ name: 'VI_LAN', state: 'BACKUP', since: Date.now() - 60_000, transitions: [] }],
+    vips: [],
+    peers: [],
+    wire: 'off',
+    checking: false,
+    notes: [],
+    log: '/var/log/keepalived.log',
+  };
   private ev = new Set<(e: WatchEvent) => void>();
   private st = new Set<() => void>();
   started = false;
@@ -167,8 +193,18 @@ describe('live Triage', () => {
 describe('live lines', () => {
   it('count a silent peer, and wrap long lines instead of cutting them', () => {
     const now = Date.now();
-    const state: LiveState = { node: 'gw2', instances: [], vips: [], peers: [{ vrid: 51, from: '10.0.0.1', priority: 150, lastSeen: now - 12_000, advertInt: 1, silent: true }], wire: 'on', checking: false, notes: [] };
-    const text = liveLines(state, [], now).map((l) => l.text).join('\n');
+    const state: LiveState = {
+      node: 'gw2',
+      instances: [],
+      vips: [],
+      peers: [{ vrid: 51, from: '10.0.0.1', priority: 150, lastSeen: now - 12_000, advertInt: 1, silent: true }],
+      wire: 'on',
+      checking: false,
+      notes: [],
+    };
+    const text = liveLines(state, [], now)
+      .map((l) => l.text)
+      .join('\n');
     expect(text).toContain('Peer 10.0.0.1 vrid 51: SILENT 12 s');
     const long = 'iptables -t nat -I POSTROUTING 1 -s 192.168.100.0/24 ! -d 192.168.0.0/16 -o eth1 -j SNAT --to-source 198.51.100.10';
     const rows = wrapLine({ text: long }, 40);

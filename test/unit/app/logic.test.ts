@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { QUESTIONS, activeQuestions, defaultExclusions, freeVrid, generateCommandLine, generateFlags, peerAnswers, type HostDefaults, type SetupAnswers } from '../../../src/app/logic/setup.js';
+import {
+  QUESTIONS,
+  activeQuestions,
+  defaultExclusions,
+  freeVrid,
+  generateCommandLine,
+  generateFlags,
+  peerAnswers,
+  type HostDefaults,
+  type SetupAnswers,
+} from '../../../src/app/logic/setup.js';
 import { displayOrder, failoverFindings, groupBySeverity, planPreviewLines } from '../../../src/app/logic/findings.js';
 import { installPlanFor } from '../../../src/app/logic/install.js';
 import { FORWARD_FIX, FORWARD_OFF, NOTRACK, SNAPSHOT, SPLIT_BRAIN, report } from './helpers.js';
@@ -66,8 +76,17 @@ describe('setup form', () => {
 
   it('builds the generate flags and the exact command for the peer', () => {
     expect(generateFlags(answers)).toEqual({
-      role: 'master', interface: 'eth0', vip: '10.1.0.1/24', self: '10.1.0.5', peer: '10.1.0.6', vrid: '53', priority: '150',
-      snatSource: '10.1.0.0/24', exclude: '100.64.0.0/10', wanInterface: 'eth1', wanVip: '203.0.113.10/24',
+      role: 'master',
+      interface: 'eth0',
+      vip: '10.1.0.1/24',
+      self: '10.1.0.5',
+      peer: '10.1.0.6',
+      vrid: '53',
+      priority: '150',
+      snatSource: '10.1.0.0/24',
+      exclude: '100.64.0.0/10',
+      wanInterface: 'eth1',
+      wanVip: '203.0.113.10/24',
     });
     const peer = peerAnswers(answers);
     expect(peer).toMatchObject({ role: 'backup', self: '10.1.0.6', peer: '10.1.0.5', priority: '100' });
@@ -90,7 +109,11 @@ describe('findings views', () => {
   it('groups worst first and orders the failover findings by what explains a failover first', () => {
     expect(groupBySeverity([NOTRACK, FORWARD_OFF]).map((g) => g.severity)).toEqual(['critical', 'info']);
     expect(displayOrder([NOTRACK, FORWARD_OFF])[0]).toBe(FORWARD_OFF);
-    expect(failoverFindings(report([FORWARD_OFF, NOTRACK, SPLIT_BRAIN])).map((f) => f.code)).toEqual(['vrrp-split-brain', 'vrrp-notrack-missing', 'ip-forward-off']);
+    expect(failoverFindings(report([FORWARD_OFF, NOTRACK, SPLIT_BRAIN])).map((f) => f.code)).toEqual([
+      'vrrp-split-brain',
+      'vrrp-notrack-missing',
+      'ip-forward-off',
+    ]);
   });
 
   it('previews a plan from itself: exact argv, undo, and a diff against the recorded file', () => {
@@ -98,7 +121,20 @@ describe('findings views', () => {
     expect(lines).toContain('   $ sysctl -w net.ipv4.ip_forward=1');
     expect(lines).toContain('   undo: sysctl -w net.ipv4.ip_forward=0');
     expect(lines).toContain('   +net.ipv4.ip_forward = 1');
-    const withFile = { ...SNAPSHOT, probes: { ...SNAPSHOT.probes, 'file:/etc/sysctl.d/90-hagw-doctor.conf': { id: 'x', kind: 'file' as const, status: 'ok' as const, stdout: 'net.ipv4.ip_forward = 0\n', stderr: '', ms: 0 } } };
+    const withFile = {
+      ...SNAPSHOT,
+      probes: {
+        ...SNAPSHOT.probes,
+        'file:/etc/sysctl.d/90-hagw-doctor.conf': {
+          id: 'x',
+          kind: 'file' as const,
+          status: 'ok' as const,
+          stdout: 'net.ipv4.ip_forward = 0\n',
+          stderr: '',
+          ms: 0,
+        },
+      },
+    };
     const diff = planPreviewLines(FORWARD_FIX, withFile).map((l) => l.text);
     expect(diff).toContain('   -net.ipv4.ip_forward = 0');
   });
@@ -115,7 +151,12 @@ describe('install plan', () => {
   it('writes each generated file where it is installed, then sets sysctls, adds each rule by content, checks and restarts', () => {
     const plan = installPlanFor(files);
     expect(plan.risk).toBe('disruptive');
-    expect(plan.touches.files).toEqual(['/etc/keepalived/keepalived.conf', '/etc/keepalived/scripts/notify_master.sh', '/etc/sysctl.d/90-hagw-doctor.conf', '/etc/keepalived/hagw-doctor.rules.v4']);
+    expect(plan.touches.files).toEqual([
+      '/etc/keepalived/keepalived.conf',
+      '/etc/keepalived/scripts/notify_master.sh',
+      '/etc/sysctl.d/90-hagw-doctor.conf',
+      '/etc/keepalived/hagw-doctor.rules.v4',
+    ]);
     const argv = plan.steps.filter((s) => 'argv' in s).map((s) => ('argv' in s ? s.argv.join(' ') : ''));
     expect(argv).toEqual([
       'true',
@@ -137,7 +178,7 @@ describe('install plan', () => {
     expect(plan.verifies).toEqual(['keepalived-config-invalid']);
   });
   it('inside a namespace with its own keepalived: reloaded by signal, the way it runs', () => {
-    const plan = installPlanFor(files, { kind: 'signal', argv: ['kill', '-HUP', '4242'], how: 'reload network namespace gw1\'s keepalived (pid 4242)' });
+    const plan = installPlanFor(files, { kind: 'signal', argv: ['kill', '-HUP', '4242'], how: "reload network namespace gw1's keepalived (pid 4242)" });
     expect(plan.steps.at(-1)).toMatchObject({ argv: ['kill', '-HUP', '4242'] });
   });
 });

@@ -11,7 +11,8 @@ const capture = readFileSync(path.resolve(import.meta.dirname, '../../fixtures/v
 describe('wireLines', () => {
   it('summarises who advertises each VRID, marking this node', () => {
     const snap = makeSnapshot(
-      [{ ...cmd(wireProbeId('eth0'), wireArgv('eth0', 3), capture, 124) },         // our own adverts are told by our MAC (a SNATed advert still carries it)
+      [
+        { ...cmd(wireProbeId('eth0'), wireArgv('eth0', 3), capture, 124) }, // our own adverts are told by our MAC (a SNATed advert still carries it)
         cmd('ip-addr', ['ip'], JSON.stringify([{ ...JSON.parse(ipAddrJson({ eth0: ['10.9.0.2/24'] }))[0], address: '2a:1d:da:11:6b:fd', link_type: 'ether' }])),
       ],
       {},
@@ -39,12 +40,24 @@ describe('wireLines', () => {
     expect(w.lines.join('\n')).not.toMatch(/peer seen/);
     // told by the source address too, when the capture has no link-level header (-i any without direction)
     const noMac = own.map((l) => l.replace(/^\S+ 2a:1d:da:11:6b:fd > \S+, /, '')).join('\n');
-    const w2 = wireLines(makeSnapshot([cmd(wireProbeId('eth0'), wireArgv('eth0', 3), noMac, 124), cmd('ip-addr', ['ip'], ipAddrJson({ eth0: ['10.9.0.2/24'] }))], {}, { wire: true }));
+    const w2 = wireLines(
+      makeSnapshot(
+        [cmd(wireProbeId('eth0'), wireArgv('eth0', 3), noMac, 124), cmd('ip-addr', ['ip'], ipAddrJson({ eth0: ['10.9.0.2/24'] }))],
+        {},
+        { wire: true },
+      ),
+    );
     expect(w2.peerSeen).toBe(false);
   });
 
   it('says why there is no capture', () => {
-    const w = wireLines(makeSnapshot([{ id: wireProbeId('eth0'), kind: 'command', argv: wireArgv('eth0', 3), status: 'skipped', stdout: '', stderr: '', ms: 0, reason: 'needs root' }], {}, { wire: true }));
+    const w = wireLines(
+      makeSnapshot(
+        [{ id: wireProbeId('eth0'), kind: 'command', argv: wireArgv('eth0', 3), status: 'skipped', stdout: '', stderr: '', ms: 0, reason: 'needs root' }],
+        {},
+        { wire: true },
+      ),
+    );
     expect(w).toEqual({ captured: false, lines: ['wire capture: needs root'] });
   });
 });

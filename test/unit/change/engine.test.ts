@@ -64,7 +64,10 @@ function plan(steps: FixPlan['steps'], extra: Partial<FixPlan> = {}): FixPlan {
 }
 
 async function logEvents(): Promise<Array<{ event: string; id?: string }>> {
-  return (await readFile(paths.log, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  return (await readFile(paths.log, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 }
 
 describe('apply and undo on a scratch root', () => {
@@ -78,7 +81,13 @@ describe('apply and undo on a scratch root', () => {
       { argv: ['touch', real('/etc/marker')], undo: [['rm', real('/etc/marker')]] },
     ]);
     const events: StepEvent[] = [];
-    const r = await applyPlan(p, { findings: ['ip-forward-off'], paths, recheck: async () => ({ codes: ['vrrp-notrack-missing'] }), onStep: (e) => events.push(e), trapSignals: false });
+    const r = await applyPlan(p, {
+      findings: ['ip-forward-off'],
+      paths,
+      recheck: async () => ({ codes: ['vrrp-notrack-missing'] }),
+      onStep: (e) => events.push(e),
+      trapSignals: false,
+    });
     expect(r).toMatchObject({ outcome: 'applied', exitCode: 0, state: 'confirmed' });
     const after = await tree();
     expect(after['etc/sysctl.d/90-hagw-doctor.conf']).toBe('644 net.ipv4.ip_forward = 1\n');
@@ -173,7 +182,11 @@ describe('apply and undo on a scratch root', () => {
     await writeFile(path.join(base, 'victim'), 'secret\n', { mode: 0o600 });
     const { symlink } = await import('node:fs/promises');
     await symlink(path.join(base, 'victim'), real('/etc/sysctl.d/90-hagw-doctor.conf'));
-    const r = await applyPlan(plan([{ write: { path: '/etc/sysctl.d/90-hagw-doctor.conf', content: 'x = 1\n' } }]), { findings: [], paths, trapSignals: false });
+    const r = await applyPlan(plan([{ write: { path: '/etc/sysctl.d/90-hagw-doctor.conf', content: 'x = 1\n' } }]), {
+      findings: [],
+      paths,
+      trapSignals: false,
+    });
     expect(r).toMatchObject({ outcome: 'refused', exitCode: 3 });
     expect(r.message).toContain('symbolic link');
     expect(await readFile(path.join(base, 'victim'), 'utf8')).toBe('secret\n');

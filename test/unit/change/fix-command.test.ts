@@ -16,7 +16,12 @@ beforeEach(async () => {
   base = await mkdtemp(path.join(os.tmpdir(), 'hdchg-fix-'));
   root = path.join(base, 'root');
   await mkdir(path.join(root, 'etc'), { recursive: true });
-  paths = changePaths({ HAGW_DOCTOR_STATE_DIR: path.join(base, 'state'), HAGW_DOCTOR_LOCK: path.join(base, 'lock'), HAGW_DOCTOR_LOG: path.join(base, 'log'), HAGW_DOCTOR_ROOT: root });
+  paths = changePaths({
+    HAGW_DOCTOR_STATE_DIR: path.join(base, 'state'),
+    HAGW_DOCTOR_LOCK: path.join(base, 'lock'),
+    HAGW_DOCTOR_LOG: path.join(base, 'log'),
+    HAGW_DOCTOR_ROOT: root,
+  });
 });
 afterEach(async () => {
   await rm(base, { recursive: true, force: true });
@@ -40,14 +45,19 @@ function finding(code: string, fix?: FixPlan): Finding {
 }
 
 /** A fake host whose finding disappears once the drop-in exists under the scratch root. */
-function deps(over: Partial<FixDeps> & { findings?: () => Promise<Finding[]> } = {}): FixDeps & { outText: () => string; errText: () => string; collects: () => number } {
+function deps(
+  over: Partial<FixDeps> & { findings?: () => Promise<Finding[]> } = {},
+): FixDeps & { outText: () => string; errText: () => string; collects: () => number } {
   let out = '';
   let err = '';
   let collects = 0;
   const findings =
     over.findings ??
     (async () => {
-      const present = await stat(path.join(root, DROP_IN)).then(() => true, () => false);
+      const present = await stat(path.join(root, DROP_IN)).then(
+        () => true,
+        () => false,
+      );
       return present ? [] : [finding('ip-forward-not-persistent', fixPlan()), finding('vrrp-notrack-missing')];
     });
   let pending: Finding[] = [];
@@ -143,7 +153,13 @@ describe('fix', () => {
   });
 
   it('a disruptive plan needs the typed word, not y', async () => {
-    const disruptive = async () => ((await stat(path.join(root, DROP_IN)).then(() => true, () => false)) ? [] : [finding('vrrp-input-blocked', { ...fixPlan('disruptive'), verifies: ['vrrp-input-blocked'] })]);
+    const disruptive = async () =>
+      (await stat(path.join(root, DROP_IN)).then(
+        () => true,
+        () => false,
+      ))
+        ? []
+        : [finding('vrrp-input-blocked', { ...fixPlan('disruptive'), verifies: ['vrrp-input-blocked'] })];
     const y = deps({ findings: disruptive, ask: async () => 'y' });
     expect(await runFix({ ...opts, codes: ['vrrp-input-blocked'] }, y)).toBe(3);
     expect(y.outText()).toContain('Risk: disruptive');
@@ -162,7 +178,13 @@ describe('fix', () => {
 describe('mergePlans', () => {
   it('joins plans into one change and keeps identical plans once', () => {
     const a = fixPlan();
-    const b: FixPlan = { ...fixPlan('disruptive'), summary: 'b', steps: [{ argv: ['iptables', '-I', 'INPUT', '-p', 'vrrp', '-j', 'ACCEPT'], undo: [['iptables', '-D', 'INPUT', '-p', 'vrrp', '-j', 'ACCEPT']] }], touches: { iptables: ['filter'] }, verifies: ['vrrp-input-blocked'] };
+    const b: FixPlan = {
+      ...fixPlan('disruptive'),
+      summary: 'b',
+      steps: [{ argv: ['iptables', '-I', 'INPUT', '-p', 'vrrp', '-j', 'ACCEPT'], undo: [['iptables', '-D', 'INPUT', '-p', 'vrrp', '-j', 'ACCEPT']] }],
+      touches: { iptables: ['filter'] },
+      verifies: ['vrrp-input-blocked'],
+    };
     expect(mergePlans([a, a])).toBe(a);
     const m = mergePlans([a, b]);
     expect(m.risk).toBe('disruptive');

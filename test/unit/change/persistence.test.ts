@@ -44,7 +44,9 @@ describe('static rule store', () => {
 
   it('creates the table section when absent', () => {
     const out = addRulesToStore(store, 'raw', ['-A PREROUTING -p vrrp -j CT --notrack', '-A OUTPUT -p vrrp -j CT --notrack']);
-    expect(out.endsWith('*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A PREROUTING -p vrrp -j CT --notrack\n-A OUTPUT -p vrrp -j CT --notrack\nCOMMIT\n')).toBe(true);
+    expect(
+      out.endsWith('*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A PREROUTING -p vrrp -j CT --notrack\n-A OUTPUT -p vrrp -j CT --notrack\nCOMMIT\n'),
+    ).toBe(true);
     expect(addRulesToStore('', 'raw', ['-A OUTPUT -p vrrp -j CT --notrack'])).toBe('*raw\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -p vrrp -j CT --notrack\nCOMMIT\n');
   });
 
@@ -71,7 +73,9 @@ describe('sysctl drop-in', () => {
   it('replaces an earlier setting of the key and keeps the rest', () => {
     const cur = '# mine\nnet.ipv4.ip_forward=0\nvm.swappiness = 10\n';
     expect(setSysctlInDropIn(cur, { 'net.ipv4.ip_forward': '1' })).toBe('# mine\nvm.swappiness = 10\nnet.ipv4.ip_forward = 1\n');
-    expect(setSysctlInDropIn('net/ipv4/ip_forward = 0\n', { 'net.ipv4.ip_forward': '1' })).toBe('# Written by hagw-doctor; kept across reboots by systemd-sysctl.\nnet.ipv4.ip_forward = 1\n');
+    expect(setSysctlInDropIn('net/ipv4/ip_forward = 0\n', { 'net.ipv4.ip_forward': '1' })).toBe(
+      '# Written by hagw-doctor; kept across reboots by systemd-sysctl.\nnet.ipv4.ip_forward = 1\n',
+    );
   });
 
   it('writes a header into a new drop-in', () => {

@@ -11,7 +11,10 @@ const plan: FixPlan = {
   risk: 'disruptive',
   steps: [
     { argv: ['conntrack', '-D', '-p', '112'], optional: true, why: 'the NAT binding outlives the rule' },
-    { argv: ['iptables', '-t', 'raw', '-I', 'PREROUTING', '-p', 'vrrp', '-j', 'CT', '--notrack'], undo: [['iptables', '-t', 'raw', '-D', 'PREROUTING', '-p', 'vrrp', '-j', 'CT', '--notrack']] },
+    {
+      argv: ['iptables', '-t', 'raw', '-I', 'PREROUTING', '-p', 'vrrp', '-j', 'CT', '--notrack'],
+      undo: [['iptables', '-t', 'raw', '-D', 'PREROUTING', '-p', 'vrrp', '-j', 'CT', '--notrack']],
+    },
     { argv: ['sh', '-c', "echo 'a b'"] },
     { write: { path: '/etc/iptables/rules.v4', content: '*raw\n-A PREROUTING -p vrrp -j CT --notrack\nCOMMIT\n' } },
     { remove: { path: '/etc/old' } },
@@ -31,9 +34,18 @@ describe('planPreview', () => {
       const m = planPreview(plan, { paths });
       expect(m.confirmWord).toBe('apply');
       expect(m.irreversible).toEqual([expect.stringContaining('conntrack')]);
-      expect(m.backup).toEqual(['iptables table raw (iptables-save -t raw)', 'file /etc/iptables/rules.v4 (content, mode, owner)', 'file /etc/old (content, mode, owner)']);
+      expect(m.backup).toEqual([
+        'iptables table raw (iptables-save -t raw)',
+        'file /etc/iptables/rules.v4 (content, mode, owner)',
+        'file /etc/old (content, mode, owner)',
+      ]);
       expect(m.steps[2]!.label).toBe(`sh -c 'echo '\\''a b'\\'''`);
-      expect(m.steps[3]).toMatchObject({ kind: 'write', mode: '0600', fileIsNew: false, diff: '--- a/etc/iptables/rules.v4\n+++ b/etc/iptables/rules.v4\n@@ -1,2 +1,3 @@\n *raw\n+-A PREROUTING -p vrrp -j CT --notrack\n COMMIT\n' });
+      expect(m.steps[3]).toMatchObject({
+        kind: 'write',
+        mode: '0600',
+        fileIsNew: false,
+        diff: '--- a/etc/iptables/rules.v4\n+++ b/etc/iptables/rules.v4\n@@ -1,2 +1,3 @@\n *raw\n+-A PREROUTING -p vrrp -j CT --notrack\n COMMIT\n',
+      });
       expect(m.steps[4]).toMatchObject({ kind: 'remove', fileIsNew: true, diff: '' });
       const text = renderPreview(m);
       expect(text).toContain('Risk: disruptive');

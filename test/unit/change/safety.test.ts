@@ -34,7 +34,12 @@ describe('changes on disk', () => {
   let paths: ChangePaths;
   beforeEach(async () => {
     base = await mkdtemp(path.join(os.tmpdir(), 'hdchg-safety-'));
-    paths = changePaths({ HAGW_DOCTOR_STATE_DIR: path.join(base, 'state'), HAGW_DOCTOR_LOCK: path.join(base, 'lock'), HAGW_DOCTOR_LOG: path.join(base, 'log'), HAGW_DOCTOR_ROOT: path.join(base, 'root') });
+    paths = changePaths({
+      HAGW_DOCTOR_STATE_DIR: path.join(base, 'state'),
+      HAGW_DOCTOR_LOCK: path.join(base, 'lock'),
+      HAGW_DOCTOR_LOG: path.join(base, 'log'),
+      HAGW_DOCTOR_ROOT: path.join(base, 'root'),
+    });
   });
   afterEach(async () => {
     await rm(base, { recursive: true, force: true });
@@ -45,7 +50,14 @@ describe('changes on disk', () => {
     await writeFile(path.join(paths.changesDir, '20250101-000000.000-abcd', 'manifest.json'), '{"schema": "hagw-doctor.change/v1", "id": 5');
     const out: string[] = [];
     const err: string[] = [];
-    expect(await changesCommand({ json: false }, paths, (t) => out.push(t), (t) => err.push(t))).toBe(0);
+    expect(
+      await changesCommand(
+        { json: false },
+        paths,
+        (t) => out.push(t),
+        (t) => err.push(t),
+      ),
+    ).toBe(0);
     expect(err.join('').trim().split('\n')).toHaveLength(1);
     expect(err.join('')).toContain('not a valid hagw-doctor change manifest (not JSON)');
     const u: string[] = [];

@@ -41,13 +41,20 @@ describe('unifiedDiff', () => {
   it('matches GNU diff -u on a sysctl drop-in edit', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'hdchg-diff-'));
     try {
-      const before = '# header\nnet.ipv4.ip_forward = 0\nnet.ipv4.conf.all.rp_filter = 2\nvm.swappiness = 10\nkernel.panic = 5\nfs.file-max = 100000\nx = 1\ny = 2\nz = 3\n';
-      const after = '# header\nnet.ipv4.ip_forward = 1\nnet.ipv4.conf.all.rp_filter = 2\nvm.swappiness = 10\nkernel.panic = 5\nfs.file-max = 100000\nx = 1\ny = 2\nz = 3\nnew = 4\n';
+      const before =
+        '# header\nnet.ipv4.ip_forward = 0\nnet.ipv4.conf.all.rp_filter = 2\nvm.swappiness = 10\nkernel.panic = 5\nfs.file-max = 100000\nx = 1\ny = 2\nz = 3\n';
+      const after =
+        '# header\nnet.ipv4.ip_forward = 1\nnet.ipv4.conf.all.rp_filter = 2\nvm.swappiness = 10\nkernel.panic = 5\nfs.file-max = 100000\nx = 1\ny = 2\nz = 3\nnew = 4\n';
       await writeFile(path.join(dir, 'a'), before);
       await writeFile(path.join(dir, 'b'), after);
       const gnu = await execa('diff', ['-u', 'a', 'b'], { cwd: dir, reject: false });
       const ours = unifiedDiff(before, after, { fromLabel: 'a', toLabel: 'b' });
-      const body = (s: string) => s.split('\n').filter((l) => !l.startsWith('---') && !l.startsWith('+++')).join('\n').trim();
+      const body = (s: string) =>
+        s
+          .split('\n')
+          .filter((l) => !l.startsWith('---') && !l.startsWith('+++'))
+          .join('\n')
+          .trim();
       expect(body(ours)).toBe(body(gnu.stdout));
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -72,7 +79,9 @@ describe('unifiedDiff', () => {
 
 describe('shellQuote (display only)', () => {
   it('leaves plain words alone and quotes the rest', () => {
-    expect(shellJoin(['iptables', '-t', 'raw', '-A', 'PREROUTING', '-p', 'vrrp', '-j', 'CT', '--notrack'])).toBe('iptables -t raw -A PREROUTING -p vrrp -j CT --notrack');
+    expect(shellJoin(['iptables', '-t', 'raw', '-A', 'PREROUTING', '-p', 'vrrp', '-j', 'CT', '--notrack'])).toBe(
+      'iptables -t raw -A PREROUTING -p vrrp -j CT --notrack',
+    );
     expect(shellQuote("it's")).toBe(`'it'\\''s'`);
     expect(shellQuote('')).toBe("''");
   });

@@ -38,7 +38,19 @@ Sun Nov 22 02:50:05 2026: (VI_LAN) Entering MASTER STATE
 
 const SNAT_NOTIFY = '#!/bin/sh\niptables -t nat -A POSTROUTING -s 192.168.100.0/24 ! -p vrrp -j SNAT --to-source 198.51.100.10\n';
 
-function gateway(over: { forward?: string; vips?: string[]; log?: string; sysctlConf?: string; notify?: string; configtest?: ProbeRecord; running?: boolean; dump?: string; dumpStat?: { mode?: number; uid?: number } } = {}) {
+function gateway(
+  over: {
+    forward?: string;
+    vips?: string[];
+    log?: string;
+    sysctlConf?: string;
+    notify?: string;
+    configtest?: ProbeRecord;
+    running?: boolean;
+    dump?: string;
+    dumpStat?: { mode?: number; uid?: number };
+  } = {},
+) {
   const records: ProbeRecord[] = [
     cmd('keepalived-binary', ['sh', '-c', 'command -v keepalived'], '/usr/sbin/keepalived\n'),
     cmd('keepalived-version', ['keepalived', '--version'], '', 0, 'Keepalived v2.2.7 (01/16,2022)\n'),
@@ -57,7 +69,14 @@ function gateway(over: { forward?: string; vips?: string[]; log?: string; sysctl
     ...(over.dump
       ? [
           file('keepalived-data', '/proc/4242/root/tmp/keepalived.data', `------< VRRP Topology >------\n VRRP Instance = VI_LAN\n   State = ${over.dump}\n`),
-          { id: 'stat:keepalived-data', kind: 'stat' as const, status: 'ok' as const, stdout: JSON.stringify({ exists: true, isFile: true, uid: 0, mode: 0o100644, mtimeMs: Date.parse('2026-11-22T02:59:00Z'), ...over.dumpStat }), stderr: '', ms: 0 },
+          {
+            id: 'stat:keepalived-data',
+            kind: 'stat' as const,
+            status: 'ok' as const,
+            stdout: JSON.stringify({ exists: true, isFile: true, uid: 0, mode: 0o100644, mtimeMs: Date.parse('2026-11-22T02:59:00Z'), ...over.dumpStat }),
+            stderr: '',
+            ms: 0,
+          },
         ]
       : []),
   ];
@@ -72,7 +91,13 @@ describe('a healthy master', () => {
     expect(codes(r)).toEqual([]);
     expect(r.role).toBe('master');
     // the addresses decide; the daemon's log agrees and gives the time
-    expect(r.instances[0]).toMatchObject({ name: 'VI_LAN', state: 'MASTER', source: 'VIP presence (all VIPs held)', since: 'Sun Nov 22 02:50:05 2026', vipsHeld: ['192.168.100.1'] });
+    expect(r.instances[0]).toMatchObject({
+      name: 'VI_LAN',
+      state: 'MASTER',
+      source: 'VIP presence (all VIPs held)',
+      since: 'Sun Nov 22 02:50:05 2026',
+      vipsHeld: ['192.168.100.1'],
+    });
     expect(r.instances[0]!.contested).toBeUndefined();
     expect(r.summary.status).toBe('ok');
   });
@@ -115,8 +140,13 @@ describe('ip-forward', () => {
 
 describe('keepalived', () => {
   it('config test errors become keepalived-config-invalid with file and line', () => {
-    const configtest = cmd('keepalived-configtest', ['keepalived', '-t', '-f', CONF_PATH], '', 5,
-      `(${CONF_PATH}: Line 14) number '352' outside range [1, 255]\n(${CONF_PATH}: Line 14) (VI_LAN): VRID '352' not valid - must be between 1 & 255\n`);
+    const configtest = cmd(
+      'keepalived-configtest',
+      ['keepalived', '-t', '-f', CONF_PATH],
+      '',
+      5,
+      `(${CONF_PATH}: Line 14) number '352' outside range [1, 255]\n(${CONF_PATH}: Line 14) (VI_LAN): VRID '352' not valid - must be between 1 & 255\n`,
+    );
     const f = analyse(gateway({ configtest })).findings.find((x) => x.code === 'keepalived-config-invalid')!;
     expect(f.severity).toBe('error');
     expect(f.location).toEqual({ file: CONF_PATH, line: 14 });
@@ -131,24 +161,36 @@ describe('keepalived', () => {
   });
 
   it('not installed on a bare host: one finding, no cry of wolf about config or forwarding', () => {
-    const snap = makeSnapshot([
-      { ...cmd('keepalived-binary', ['sh', '-c', 'command -v keepalived'], '', 127) },
-      { id: 'keepalived-version', kind: 'command', argv: ['keepalived', '--version'], status: 'missing', stdout: '', stderr: '', ms: 0, reason: 'keepalived is not installed' },
-      { ...keepalivedProcess(), stdout: '[]' },
-      missing(`kconf:${CONF_PATH}`, CONF_PATH),
-      file('sysctl:net.ipv4.ip_forward', '/proc/sys/net/ipv4/ip_forward', '0\n'),
-    ], { keepalived: null });
+    const snap = makeSnapshot(
+      [
+        { ...cmd('keepalived-binary', ['sh', '-c', 'command -v keepalived'], '', 127) },
+        {
+          id: 'keepalived-version',
+          kind: 'command',
+          argv: ['keepalived', '--version'],
+          status: 'missing',
+          stdout: '',
+          stderr: '',
+          ms: 0,
+          reason: 'keepalived is not installed',
+        },
+        { ...keepalivedProcess(), stdout: '[]' },
+        missing(`kconf:${CONF_PATH}`, CONF_PATH),
+        file('sysctl:net.ipv4.ip_forward', '/proc/sys/net/ipv4/ip_forward', '0\n'),
+      ],
+      { keepalived: null },
+    );
     expect(codes(analyse(snap))).toEqual(['keepalived-not-installed']);
   });
 });
 
 describe('vip-state-mismatch', () => {
-  it('MASTER without its VIP (the daemon\'s own dump says MASTER)', () => {
+  it("MASTER without its VIP (the daemon's own dump says MASTER)", () => {
     const f = analyse(gateway({ vips: [], dump: 'MASTER' })).findings.find((x) => x.code === 'vip-state-mismatch')!;
     expect(f.title).toContain('MASTER but does not hold 192.168.100.1');
   });
 
-  it('BACKUP still holding the VIP (the daemon\'s own dump says BACKUP)', () => {
+  it("BACKUP still holding the VIP (the daemon's own dump says BACKUP)", () => {
     const r = analyse(gateway({ dump: 'BACKUP' }));
     expect(r.findings.find((x) => x.code === 'vip-state-mismatch')?.title).toContain('BACKUP but still holds 192.168.100.1');
   });
@@ -163,7 +205,7 @@ describe('vip-state-mismatch', () => {
     expect(forged.instances[0]!.contested).toMatch(/log .* says BACKUP/);
   });
 
-  it('a dump older than the snapshot window, or writable by others, is not the daemon\'s word', () => {
+  it("a dump older than the snapshot window, or writable by others, is not the daemon's word", () => {
     const r = analyse(gateway({ dump: 'BACKUP', dumpStat: { mode: 0o100666 } }));
     expect(r.instances[0]).toMatchObject({ state: 'MASTER', source: 'VIP presence (all VIPs held)' });
   });
@@ -180,8 +222,12 @@ describe('report assembly', () => {
     const { CHECKS } = await import('../../../checks/index.js');
     const { finding } = await import('../../../src/context.js');
     const twice = (excerpt: string, severity: 'error' | 'critical') => ({
-      id: `dup-${excerpt}`, title: 'dup', codes: ['vrrp-input-blocked'] as const,
-      run: () => [finding('vrrp-input-blocked', { title: 'VRRP from 10.0.0.2 is dropped', detail: 'd', evidence: [{ probe: 'p', excerpt }], severity, subject: 'VI_1' })],
+      id: `dup-${excerpt}`,
+      title: 'dup',
+      codes: ['vrrp-input-blocked'] as const,
+      run: () => [
+        finding('vrrp-input-blocked', { title: 'VRRP from 10.0.0.2 is dropped', detail: 'd', evidence: [{ probe: 'p', excerpt }], severity, subject: 'VI_1' }),
+      ],
     });
     const list = CHECKS as unknown as unknown[];
     list.push(twice('from the rules', 'error'), twice('from the wire', 'critical'));

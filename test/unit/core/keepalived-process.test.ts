@@ -6,9 +6,15 @@ import { internal } from '../../support/snapshot.js';
 describe('parseKeepalivedArgs', () => {
   it('reads short, long, attached and bundled forms', () => {
     expect(parseKeepalivedArgs(['keepalived', '-n', '-l', '-D', '-f', '/etc/netns/x/k.conf', '-p', '/run/a.pid'])).toMatchObject({
-      config: '/etc/netns/x/k.conf', pidFile: '/run/a.pid', logConsole: true, logDetail: true,
+      config: '/etc/netns/x/k.conf',
+      pidFile: '/run/a.pid',
+      logConsole: true,
+      logDetail: true,
     });
-    expect(parseKeepalivedArgs(['/usr/sbin/keepalived', '--use-file=/k.conf', '--log-console', '--dont-fork'])).toMatchObject({ config: '/k.conf', logConsole: true });
+    expect(parseKeepalivedArgs(['/usr/sbin/keepalived', '--use-file=/k.conf', '--log-console', '--dont-fork'])).toMatchObject({
+      config: '/k.conf',
+      logConsole: true,
+    });
     expect(parseKeepalivedArgs(['keepalived', '-nlD', '-f/x.conf'])).toMatchObject({ config: '/x.conf', logConsole: true, logDetail: true });
     expect(parseKeepalivedArgs(['keepalived', '-g/var/log/k.log']).logFile).toBe('/var/log/k.log');
     expect(parseKeepalivedArgs(['keepalived', '-g']).logFile).toBe('/tmp/keepalived.log');
@@ -27,7 +33,7 @@ describe('which keepalived is ours', () => {
   );
   const records = { 'keepalived-processes': procs };
 
-  it('picks the parent process of this namespace, not another namespace\'s', () => {
+  it("picks the parent process of this namespace, not another namespace's", () => {
     expect(ourKeepalived(records)?.pid).toBe(20);
   });
 
@@ -72,7 +78,11 @@ describe('parsedConfigFromRecords', () => {
     expect(first.result.config.globalDefs.routerId).toBe('gw1');
     expect(parsedConfigFromRecords(records, undefined)!.result).toBe(first.result);
     records['kconf-dir:/etc/keepalived/conf.d'] = dir('kconf-dir:/etc/keepalived/conf.d', '/etc/keepalived/conf.d', ['a.conf']);
-    records['kconf:/etc/keepalived/conf.d/a.conf'] = file('kconf:/etc/keepalived/conf.d/a.conf', '/etc/keepalived/conf.d/a.conf', 'vrrp_instance VI_9 {\n  interface eth0\n  virtual_router_id 9\n}\n');
+    records['kconf:/etc/keepalived/conf.d/a.conf'] = file(
+      'kconf:/etc/keepalived/conf.d/a.conf',
+      '/etc/keepalived/conf.d/a.conf',
+      'vrrp_instance VI_9 {\n  interface eth0\n  virtual_router_id 9\n}\n',
+    );
     const second = parsedConfigFromRecords(records, undefined)!;
     expect(second.result).not.toBe(first.result);
     expect(second.result.config.vrrpInstances.map((i) => i.name)).toEqual(['VI_9']);

@@ -130,8 +130,25 @@ describe('keepalived -t on a configuration with a refused include', () => {
   it('is not run (a FIFO would hang it, /proc/kmsg would consume the kernel log), and says why', async () => {
     const { keepalivedProvider } = await import('../../../src/probes/keepalived.js');
     const conf = '/etc/keepalived/keepalived.conf';
-    const base = { id: `kconf:${conf}`, kind: 'file' as const, path: conf, status: 'ok' as const, stdout: 'include /etc/keepalived/fifo.conf\n', stderr: '', ms: 0 };
-    const fifo = { id: 'kconf:/etc/keepalived/fifo.conf', kind: 'file' as const, path: '/etc/keepalived/fifo.conf', status: 'error' as const, stdout: '', stderr: '', ms: 0, reason: '/etc/keepalived/fifo.conf is a FIFO: refused (only regular files are read)' };
+    const base = {
+      id: `kconf:${conf}`,
+      kind: 'file' as const,
+      path: conf,
+      status: 'ok' as const,
+      stdout: 'include /etc/keepalived/fifo.conf\n',
+      stderr: '',
+      ms: 0,
+    };
+    const fifo = {
+      id: 'kconf:/etc/keepalived/fifo.conf',
+      kind: 'file' as const,
+      path: '/etc/keepalived/fifo.conf',
+      status: 'error' as const,
+      stdout: '',
+      stderr: '',
+      ms: 0,
+      reason: '/etc/keepalived/fifo.conf is a FIFO: refused (only regular files are read)',
+    };
     const ctx = (records: Record<string, typeof base | typeof fifo>) => ({ round: 2, records, options: { config: conf }, isRoot: true });
     // the include not read yet: keepalived -t waits for it
     expect(keepalivedProvider.probes(ctx({ [base.id]: base })).find((s) => s.id === 'keepalived-configtest')).toBeUndefined();
@@ -139,21 +156,29 @@ describe('keepalived -t on a configuration with a refused include', () => {
     expect(spec.kind).toBe('internal');
     const r = await runProbe(spec, true);
     expect(r.status).toBe('error');
-    expect(r.reason).toBe('not run: the configuration includes /etc/keepalived/fifo.conf, which the doctor refused to read (/etc/keepalived/fifo.conf is a FIFO: refused (only regular files are read))');
+    expect(r.reason).toBe(
+      'not run: the configuration includes /etc/keepalived/fifo.conf, which the doctor refused to read (/etc/keepalived/fifo.conf is a FIFO: refused (only regular files are read))',
+    );
     // every file read and none refused: keepalived -t runs
     const ok = { ...fifo, status: 'ok' as const, reason: undefined, stdout: '' };
-    expect(keepalivedProvider.probes(ctx({ [base.id]: base, [fifo.id]: ok as never })).find((s) => s.id === 'keepalived-configtest')).toMatchObject({ kind: 'command', argv: ['keepalived', '-t', '-f', conf] });
+    expect(keepalivedProvider.probes(ctx({ [base.id]: base, [fifo.id]: ok as never })).find((s) => s.id === 'keepalived-configtest')).toMatchObject({
+      kind: 'command',
+      argv: ['keepalived', '-t', '-f', conf],
+    });
   });
 });
 
 describe('an interrupted doctor', () => {
-  it('kills the process groups of the probes still running (they do not get the terminal\'s Ctrl+C)', async () => {
+  it("kills the process groups of the probes still running (they do not get the terminal's Ctrl+C)", async () => {
     const { spawn } = await import('node:child_process');
     const dir = await mkdtemp(path.join(tmpdir(), 'hagw-int-'));
     try {
       const pidFile = path.join(dir, 'pid');
       const script = path.join(dir, 'run.mts');
-      await writeFile(script, `import { runProbe } from ${JSON.stringify(path.resolve('src/probes/run.ts'))};\nvoid runProbe({ id: 'x', kind: 'command', argv: ['sh', '-c', 'echo $$ > ${pidFile}; exec sleep 60'], timeoutMs: 60000 }, true);\n`);
+      await writeFile(
+        script,
+        `import { runProbe } from ${JSON.stringify(path.resolve('src/probes/run.ts'))};\nvoid runProbe({ id: 'x', kind: 'command', argv: ['sh', '-c', 'echo $$ > ${pidFile}; exec sleep 60'], timeoutMs: 60000 }, true);\n`,
+      );
       const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'ignore' });
       const deadline = Date.now() + 15_000;
       while (!existsSync(pidFile) || !readFileSync(pidFile, 'utf8').trim()) {

@@ -86,7 +86,12 @@ describe('collectRecords', () => {
   });
 
   it('records a provider that throws instead of failing the collection', async () => {
-    const bad: ProbeProvider = { name: 'bad', probes: () => { throw new Error('boom'); } };
+    const bad: ProbeProvider = {
+      name: 'bad',
+      probes: () => {
+        throw new Error('boom');
+      },
+    };
     const good: ProbeProvider = { name: 'good', probes: () => [{ id: 'ok', kind: 'command', argv: ['true'] }] };
     const records = await collectRecords([bad, good], {}, true);
     expect(records['provider-error:bad']?.reason).toBe('boom');

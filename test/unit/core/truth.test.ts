@@ -13,29 +13,64 @@ const ARGV = ['/usr/sbin/keepalived', '--dont-fork', '-D'];
 const NS = 'net:[4026532000]';
 
 function proc(pid: number, ppid: number, over: Partial<ProcFacts> = {}): ProcFacts {
-  return { pid, ppid, argv: ARGV, netns: NS, ours: true, comm: 'keepalived', exe: '/usr/sbin/keepalived', exeStat: BIN, exeUnsafeDir: '', uid: 0, euid: 0, capEff: '000001ffffffffff', state: 'S', startedAt: '2026-11-22T02:50:00.000Z', ...over };
+  return {
+    pid,
+    ppid,
+    argv: ARGV,
+    netns: NS,
+    ours: true,
+    comm: 'keepalived',
+    exe: '/usr/sbin/keepalived',
+    exeStat: BIN,
+    exeUnsafeDir: '',
+    uid: 0,
+    euid: 0,
+    capEff: '000001ffffffffff',
+    state: 'S',
+    startedAt: '2026-11-22T02:50:00.000Z',
+    ...over,
+  };
 }
 
 describe('the daemon, from what text cannot forge', () => {
   it('a parent with a VRRP child (the one holding the protocol-112 socket) and a checker child is the daemon', () => {
     const v = verifyDaemons([proc(100, 1), proc(101, 100, { vrrpSocket: false }), proc(102, 100, { vrrpSocket: true })]);
-    expect(v.map((p) => [p.pid, p.verified, p.daemon])).toEqual([[100, true, 'parent'], [101, true, 'checker'], [102, true, 'vrrp']]);
+    expect(v.map((p) => [p.pid, p.verified, p.daemon])).toEqual([
+      [100, true, 'parent'],
+      [101, true, 'checker'],
+      [102, true, 'vrrp'],
+    ]);
   });
 
   it('a copy of sh named keepalived, a keepalived -t, a non-root or writable binary, a lone process: none is the daemon', () => {
     const cases: Array<[string, ProcFacts[], RegExp]> = [
-      ['copy of sh', [proc(200, 1, { exe: '/tmp/x/keepalived', exeUnsafeDir: '/tmp' }), proc(201, 200, { exe: '/tmp/x/keepalived', exeUnsafeDir: '/tmp' })], /not root-owned or is writable by others/],
+      [
+        'copy of sh',
+        [proc(200, 1, { exe: '/tmp/x/keepalived', exeUnsafeDir: '/tmp' }), proc(201, 200, { exe: '/tmp/x/keepalived', exeUnsafeDir: '/tmp' })],
+        /not root-owned or is writable by others/,
+      ],
       ['another binary', [proc(200, 1, { exe: '/usr/bin/dash' }), proc(201, 200, { exe: '/usr/bin/dash' })], /not a keepalived binary/],
       ['user-owned binary', [proc(200, 1, { exeStat: { ...BIN, uid: 1000 } }), proc(201, 200, { exeStat: { ...BIN, uid: 1000 } })], /owned by uid 1000/],
-      ['group-writable binary', [proc(200, 1, { exeStat: { ...BIN, mode: 0o100775 } }), proc(201, 200, { exeStat: { ...BIN, mode: 0o100775 } })], /writable by group or others/],
+      [
+        'group-writable binary',
+        [proc(200, 1, { exeStat: { ...BIN, mode: 0o100775 } }), proc(201, 200, { exeStat: { ...BIN, mode: 0o100775 } })],
+        /writable by group or others/,
+      ],
       ['not root', [proc(200, 1, { uid: 1000, euid: 1000 }), proc(201, 200, { uid: 1000, euid: 1000 })], /not root/],
-      ['keepalived -t', [proc(200, 1, { argv: ['keepalived', '-t', '-f', '/tmp/evil.conf'] }), proc(201, 200, { argv: ['keepalived', '-t', '-f', '/tmp/evil.conf'] })], /one-shot/],
+      [
+        'keepalived -t',
+        [proc(200, 1, { argv: ['keepalived', '-t', '-f', '/tmp/evil.conf'] }), proc(201, 200, { argv: ['keepalived', '-t', '-f', '/tmp/evil.conf'] })],
+        /one-shot/,
+      ],
       ['no children', [proc(200, 1)], /no VRRP or checker child/],
       ['a child running another binary', [proc(200, 1), proc(201, 200, { exeStat: { ...BIN, ino: 999 } })], /no VRRP or checker child/],
     ];
     for (const [name, procs, why] of cases) {
       const v = verifyDaemons(procs);
-      expect(v.some((p) => p.verified), name).toBe(false);
+      expect(
+        v.some((p) => p.verified),
+        name,
+      ).toBe(false);
       expect(v[0]!.notVerified, name).toMatch(why);
     }
     expect(isOneShot(['keepalived', '--version'])).toBe('--version');
@@ -73,14 +108,31 @@ const conf = (extra = '') => `vrrp_instance VI_1 {
 ${extra}}
 `;
 
-function host(o: { procs?: ProcFacts[]; conf?: string; forward?: string; extra?: ProbeRecord[]; uid?: number; fw?: 'ok' | 'timeout' | 'absent'; vipHeld?: boolean } = {}) {
+function host(
+  o: { procs?: ProcFacts[]; conf?: string; forward?: string; extra?: ProbeRecord[]; uid?: number; fw?: 'ok' | 'timeout' | 'absent'; vipHeld?: boolean } = {},
+) {
   const procs = o.procs ?? [proc(4242, 1), proc(4243, 4242, { vrrpSocket: true })];
   const fw: ProbeRecord[] =
     o.fw === 'timeout'
-      ? ['iptables-save', 'iptables-nft-save', 'iptables-legacy-save', 'nft-ruleset'].map((id) => ({ id, kind: 'command' as const, status: 'timeout' as const, exitCode: null, stdout: '', stderr: '', ms: 10000, reason: `${id} did not finish within 10000 ms` }))
+      ? ['iptables-save', 'iptables-nft-save', 'iptables-legacy-save', 'nft-ruleset'].map((id) => ({
+          id,
+          kind: 'command' as const,
+          status: 'timeout' as const,
+          exitCode: null,
+          stdout: '',
+          stderr: '',
+          ms: 10000,
+          reason: `${id} did not finish within 10000 ms`,
+        }))
       : o.fw === 'absent'
         ? []
-        : [cmd('iptables-save', ['iptables-save', '-c'], '# Generated by iptables-save v1.8.9 (nf_tables)\n*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n')];
+        : [
+            cmd(
+              'iptables-save',
+              ['iptables-save', '-c'],
+              '# Generated by iptables-save v1.8.9 (nf_tables)\n*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n',
+            ),
+          ];
   return makeSnapshot(
     [
       cmd('keepalived-binary', ['sh'], '/usr/sbin/keepalived\n'),
@@ -109,11 +161,19 @@ describe('the kind of host', () => {
     expect(exitStatus(r)).toBe(0);
   });
 
-  it('notify_master adding SNAT makes a gateway, and says so with the clients\' network', () => {
-    const r = analyse(host({
-      conf: conf('  notify_master /etc/keepalived/master.sh\n'),
-      extra: [file('script:/etc/keepalived/master.sh', '/etc/keepalived/master.sh', '#!/bin/sh\n# SNAT the LAN\niptables -t nat -A POSTROUTING -s 192.168.0.0/16 ! -p vrrp -j SNAT --to-source 203.0.113.10\n')],
-    }));
+  it("notify_master adding SNAT makes a gateway, and says so with the clients' network", () => {
+    const r = analyse(
+      host({
+        conf: conf('  notify_master /etc/keepalived/master.sh\n'),
+        extra: [
+          file(
+            'script:/etc/keepalived/master.sh',
+            '/etc/keepalived/master.sh',
+            '#!/bin/sh\n# SNAT the LAN\niptables -t nat -A POSTROUTING -s 192.168.0.0/16 ! -p vrrp -j SNAT --to-source 203.0.113.10\n',
+          ),
+        ],
+      }),
+    );
     expect(r.kind).toBe('gateway');
     expect(r.kindEvidence).toEqual(['gateway: notify_master /etc/keepalived/master.sh adds SNAT for 192.168.0.0/16']);
     expect(r.findings.map((f) => f.code)).toContain('ip-forward-off');
@@ -141,17 +201,37 @@ describe('the kind of host', () => {
 });
 
 describe('never OK when blind', () => {
-  it('every firewall probe timed out: the adverts\' firewall path is a core judgement, so UNKNOWN', () => {
+  it("every firewall probe timed out: the adverts' firewall path is a core judgement, so UNKNOWN", () => {
     const r = analyse(host({ fw: 'timeout' }));
     expect(r.summary.status).toBe('unknown');
     expect(exitStatus(r)).toBe(3);
-    expect(r.summary.notJudged!.find((n) => n.check === 'netfilter-vrrp-filter')).toMatchObject({ core: true, reason: expect.stringMatching(/did not finish/) });
+    expect(r.summary.notJudged!.find((n) => n.check === 'netfilter-vrrp-filter')).toMatchObject({
+      core: true,
+      reason: expect.stringMatching(/did not finish/),
+    });
   });
 
   it('one firewall backend hung while another was read: judged on part of the rules, so WARNING, not OK', () => {
-    const r = analyse(host({ extra: [{ id: 'nft-ruleset', kind: 'command', status: 'timeout', exitCode: null, stdout: '', stderr: '', ms: 10000, reason: 'nft did not finish within 10000 ms' }] }));
+    const r = analyse(
+      host({
+        extra: [
+          {
+            id: 'nft-ruleset',
+            kind: 'command',
+            status: 'timeout',
+            exitCode: null,
+            stdout: '',
+            stderr: '',
+            ms: 10000,
+            reason: 'nft did not finish within 10000 ms',
+          },
+        ],
+      }),
+    );
     expect(r.summary.status).toBe('warning');
-    expect(r.summary.notJudged).toEqual([expect.objectContaining({ check: 'firewall', core: false, reason: expect.stringContaining('nft-ruleset: nft did not finish') })]);
+    expect(r.summary.notJudged).toEqual([
+      expect.objectContaining({ check: 'firewall', core: false, reason: expect.stringContaining('nft-ruleset: nft did not finish') }),
+    ]);
   });
 
   it('--only narrows the judgements too: a run of ip-forward-off alone does not hinge on the daemon', () => {
@@ -169,7 +249,9 @@ describe('never OK when blind', () => {
       expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
       expect(r.summary.status).toBe('warning');
       expect(exitStatus(r)).toBe(1);
-      expect(r.summary.notJudged).toEqual([expect.objectContaining({ check: 'test-broken', core: false, reason: expect.stringMatching(/^the check failed: /) })]);
+      expect(r.summary.notJudged).toEqual([
+        expect.objectContaining({ check: 'test-broken', core: false, reason: expect.stringMatching(/^the check failed: /) }),
+      ]);
     } finally {
       list.splice(list.indexOf(broken), 1);
     }
@@ -177,7 +259,12 @@ describe('never OK when blind', () => {
 
   it('a judged error stays CRITICAL even when something else could not be judged', () => {
     const list = CHECKS as unknown as unknown[];
-    const bad = { id: 'test-bad', title: 'bad', codes: ['vrrp-input-blocked'] as const, run: () => [finding('vrrp-input-blocked', { title: 't', detail: 'd' })] };
+    const bad = {
+      id: 'test-bad',
+      title: 'bad',
+      codes: ['vrrp-input-blocked'] as const,
+      run: () => [finding('vrrp-input-blocked', { title: 't', detail: 'd' })],
+    };
     list.push(bad);
     try {
       expect(analyse(host({ fw: 'timeout' })).summary.status).toBe('critical');
@@ -187,7 +274,10 @@ describe('never OK when blind', () => {
   });
 
   it('not root: processes named keepalived cannot be verified: no keepalived-not-running, no vip-stray-local, UNKNOWN with "needs root"', () => {
-    const blind = [proc(4242, 1, { exe: null, exeStat: null, netns: '', ours: false, uid: 0, euid: 0 }), proc(4243, 4242, { exe: null, exeStat: null, netns: '', ours: false })];
+    const blind = [
+      proc(4242, 1, { exe: null, exeStat: null, netns: '', ours: false, uid: 0, euid: 0 }),
+      proc(4243, 4242, { exe: null, exeStat: null, netns: '', ours: false }),
+    ];
     const skipped = (id: string): ProbeRecord => ({ id, kind: 'command', status: 'skipped', stdout: '', stderr: '', ms: 0, reason: 'needs root' });
     const r = analyse(host({ procs: blind, uid: 65534, fw: 'absent', extra: [skipped('iptables-save'), skipped('nft-ruleset')] }));
     const codes = r.findings.map((f) => f.code);
@@ -203,7 +293,16 @@ describe('never OK when blind', () => {
     expect(hidden.findings.map((f) => f.code)).not.toContain('keepalived-not-running');
     expect(hidden.summary.status).toBe('unknown');
     const snap = host({ procs: [], uid: 1000 });
-    snap.probes[`kconf:${CONF_PATH}`] = { id: `kconf:${CONF_PATH}`, kind: 'file', path: CONF_PATH, status: 'denied', stdout: '', stderr: '', ms: 0, reason: 'permission denied' };
+    snap.probes[`kconf:${CONF_PATH}`] = {
+      id: `kconf:${CONF_PATH}`,
+      kind: 'file',
+      path: CONF_PATH,
+      status: 'denied',
+      stdout: '',
+      stderr: '',
+      ms: 0,
+      reason: 'permission denied',
+    };
     const r = analyse(snap);
     expect(r.findings.map((f) => f.code)).not.toContain('keepalived-config-invalid');
     expect(r.checks.find((c) => c.id === 'keepalived-config')).toMatchObject({ status: 'skip', blind: true, reason: expect.stringMatching(/^needs root: /) });
@@ -211,7 +310,15 @@ describe('never OK when blind', () => {
 
   it('a keepalived lookup that timed out is not "not installed"', () => {
     const snap = host({ procs: [] });
-    snap.probes['keepalived-binary'] = { id: 'keepalived-binary', kind: 'internal', status: 'timeout', stdout: '', stderr: '', ms: 3000, reason: 'timed out after 3000 ms' };
+    snap.probes['keepalived-binary'] = {
+      id: 'keepalived-binary',
+      kind: 'internal',
+      status: 'timeout',
+      stdout: '',
+      stderr: '',
+      ms: 3000,
+      reason: 'timed out after 3000 ms',
+    };
     const r = analyse(snap);
     expect(r.findings.map((f) => f.code)).not.toContain('keepalived-not-installed');
     expect(r.checks.find((c) => c.id === 'keepalived-installed')).toMatchObject({ status: 'skip', blind: true });
@@ -225,15 +332,17 @@ describe('never OK when blind', () => {
   });
 });
 
-describe('the state from the daemon\'s own log lines only', () => {
+describe("the state from the daemon's own log lines only", () => {
   const journal = (lines: string[]) => cmd('keepalived-journal', ['journalctl'], lines.join('\n') + '\n');
-  it('lines of another pid, or older than the daemon, do not count; the VRRP child\'s later lines refine the VIP-less state', () => {
+  it("lines of another pid, or older than the daemon, do not count; the VRRP child's later lines refine the VIP-less state", () => {
     const before = '2026-11-22T02:40:00+0000 gw1 Keepalived_vrrp[4243]: (VI_1) Entering FAULT STATE';
     const forged = '2026-11-22T02:58:00+0000 gw1 Keepalived_vrrp[999]: (VI_1) Entering FAULT STATE';
     const real = '2026-11-22T02:55:00+0000 gw1 Keepalived_vrrp[4243]: (VI_1) Entering BACKUP STATE';
     const r = analyse(host({ vipHeld: false, extra: [journal([before, real, forged])] }));
     expect(r.instances[0]).toMatchObject({ state: 'BACKUP', since: '2026-11-22T02:55:00+0000' });
-    const fault = analyse(host({ vipHeld: false, extra: [journal([real, '2026-11-22T02:56:00+0000 gw1 Keepalived_vrrp[4243]: (VI_1) Entering FAULT STATE'])] }));
+    const fault = analyse(
+      host({ vipHeld: false, extra: [journal([real, '2026-11-22T02:56:00+0000 gw1 Keepalived_vrrp[4243]: (VI_1) Entering FAULT STATE'])] }),
+    );
     expect(fault.instances[0]).toMatchObject({ state: 'FAULT' });
     expect(fault.role).toBe('fault');
   });
@@ -246,30 +355,51 @@ describe('the state from the daemon\'s own log lines only', () => {
 
 describe('the daemon checks', () => {
   it('two verified daemons in this namespace: keepalived-duplicate', () => {
-    const r = analyse(host({ procs: [proc(10, 1), proc(11, 10, { vrrpSocket: true }), proc(20, 1, { argv: ['keepalived', '-f', '/etc/keepalived/old.conf'] }), proc(21, 20, { argv: ['keepalived', '-f', '/etc/keepalived/old.conf'], vrrpSocket: true })] }));
+    const r = analyse(
+      host({
+        procs: [
+          proc(10, 1),
+          proc(11, 10, { vrrpSocket: true }),
+          proc(20, 1, { argv: ['keepalived', '-f', '/etc/keepalived/old.conf'] }),
+          proc(21, 20, { argv: ['keepalived', '-f', '/etc/keepalived/old.conf'], vrrpSocket: true }),
+        ],
+      }),
+    );
     const f = r.findings.find((x) => x.code === 'keepalived-duplicate')!;
     expect(f.severity).toBe('critical');
     expect(f.detail).toContain('/etc/keepalived/old.conf');
   });
 
   it('a daemon of another namespace is no duplicate', () => {
-    const r = analyse(host({ procs: [proc(10, 1), proc(11, 10), proc(20, 1, { netns: 'net:[1]', ours: false }), proc(21, 20, { netns: 'net:[1]', ours: false })] }));
+    const r = analyse(
+      host({ procs: [proc(10, 1), proc(11, 10), proc(20, 1, { netns: 'net:[1]', ours: false }), proc(21, 20, { netns: 'net:[1]', ours: false })] }),
+    );
     expect(r.findings.map((x) => x.code)).not.toContain('keepalived-duplicate');
   });
 
   it('CapEff without CAP_NET_RAW: keepalived-capabilities-missing, and the send errors name it', () => {
     const noRaw = (0x1ffffffffffn & ~(1n << 13n)).toString(16).padStart(16, '0');
     const log = 'Sun Nov 22 02:59:00 2026: (VI_1) send advert error 1 (Operation not permitted)\n';
-    const r = analyse(host({
-      procs: [proc(10, 1, { capEff: noRaw }), proc(11, 10, { capEff: noRaw, vrrpSocket: false })],
-      extra: [file('keepalived-log', '/var/log/k.log', log)],
-    }));
-    expect(r.findings.find((x) => x.code === 'keepalived-capabilities-missing')).toMatchObject({ severity: 'critical', title: 'keepalived runs without CAP_NET_RAW' });
+    const r = analyse(
+      host({
+        procs: [proc(10, 1, { capEff: noRaw }), proc(11, 10, { capEff: noRaw, vrrpSocket: false })],
+        extra: [file('keepalived-log', '/var/log/k.log', log)],
+      }),
+    );
+    expect(r.findings.find((x) => x.code === 'keepalived-capabilities-missing')).toMatchObject({
+      severity: 'critical',
+      title: 'keepalived runs without CAP_NET_RAW',
+    });
     expect(r.findings.find((x) => x.code === 'vrrp-output-blocked')?.detail).toContain('the daemon runs without CAP_NET_RAW');
   });
 
   it('a stale PID file naming a live process that is not keepalived', () => {
-    const r = analyse(host({ procs: [], extra: [internal('pidfile:/run/keepalived.pid', JSON.stringify({ file: '/run/keepalived.pid', pid: 812, alive: true, comm: 'nginx' }))] }));
+    const r = analyse(
+      host({
+        procs: [],
+        extra: [internal('pidfile:/run/keepalived.pid', JSON.stringify({ file: '/run/keepalived.pid', pid: 812, alive: true, comm: 'nginx' }))],
+      }),
+    );
     const f = r.findings.find((x) => x.code === 'keepalived-capabilities-missing')!;
     expect(f.title).toBe('a stale keepalived PID file blocks the start');
     expect(f.evidence[0]!.excerpt).toContain('pid 812, which is now "nginx"');

@@ -21,7 +21,14 @@ const err = (raw: Record<string, unknown>) => {
 
 describe('validateGenerateInput', () => {
   it('applies defaults', () => {
-    expect(ok(base)).toMatchObject({ vrid: 51, priority: 150, advertInt: 1, multicast: false, snatSources: ['192.168.100.0/24'], exclude: ['100.64.0.0/10', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] });
+    expect(ok(base)).toMatchObject({
+      vrid: 51,
+      priority: 150,
+      advertInt: 1,
+      multicast: false,
+      snatSources: ['192.168.100.0/24'],
+      exclude: ['100.64.0.0/10', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
+    });
     expect(ok({ ...base, role: 'backup' }).priority).toBe(100);
   });
   it.each([
@@ -67,14 +74,32 @@ describe('generatePair', () => {
     expect(diagnostics).toEqual([]);
     // periodic GARP, so the doctor's garp-refresh-missing is not raised on a pair it generated
     expect(config.globalDefs).toMatchObject({ enableScriptSecurity: true, scriptUser: 'root', vrrpGarpMasterRefresh: 60 });
-    expect(config.vrrpSyncGroups).toMatchObject([{ members: ['VI_LAN', 'VI_WAN'], notify: { master: { path: '/etc/keepalived/scripts/notify_master.sh' }, stop: { path: '/etc/keepalived/scripts/notify_stop.sh' } } }]);
-    expect(config.vrrpInstances.map((v) => [v.name, v.state, v.virtualRouterId, v.priority, v.unicastSrcIp, v.unicastPeers.map((p) => p.address), v.virtualIpaddresses.map((a) => a.raw)])).toEqual([
+    expect(config.vrrpSyncGroups).toMatchObject([
+      {
+        members: ['VI_LAN', 'VI_WAN'],
+        notify: { master: { path: '/etc/keepalived/scripts/notify_master.sh' }, stop: { path: '/etc/keepalived/scripts/notify_stop.sh' } },
+      },
+    ]);
+    expect(
+      config.vrrpInstances.map((v) => [
+        v.name,
+        v.state,
+        v.virtualRouterId,
+        v.priority,
+        v.unicastSrcIp,
+        v.unicastPeers.map((p) => p.address),
+        v.virtualIpaddresses.map((a) => a.raw),
+      ]),
+    ).toEqual([
       ['VI_LAN', 'MASTER', 51, 150, '192.168.100.2', ['192.168.100.3'], ['192.168.100.1/24 dev eth0']],
       ['VI_WAN', 'MASTER', 52, 150, '192.168.100.2', ['192.168.100.3'], ['198.51.100.10/24 dev eth1']],
     ]);
   });
   it('--multicast drops the unicast keywords; without a WAN VIP the notify scripts sit on the instance', () => {
-    const { config } = parseKeepalivedConfig('/k.conf', memoryReader({ '/k.conf': generatePair(ok({ ...base, multicast: true }))['keepalived.conf']!.content }));
+    const { config } = parseKeepalivedConfig(
+      '/k.conf',
+      memoryReader({ '/k.conf': generatePair(ok({ ...base, multicast: true }))['keepalived.conf']!.content }),
+    );
     expect(config.vrrpInstances[0]).toMatchObject({ unicastKeywords: false, notify: { master: { path: '/etc/keepalived/scripts/notify_master.sh' } } });
     expect(config.vrrpSyncGroups).toEqual([]);
   });
@@ -101,11 +126,17 @@ describe('generatePair', () => {
     expect(files['sysctl.conf']!.content).toMatch(/^net\.ipv4\.ip_forward = 1$/m);
     expect(files['INSTALL.md']!.content).toContain('iptables-restore --noflush < rules.v4');
   });
-  it('--lvs-nat adds a virtual server with TCP_CHECK and the real servers\' policy routing', () => {
+  it("--lvs-nat adds a virtual server with TCP_CHECK and the real servers' policy routing", () => {
     const files = generatePair(ok({ ...lab, lvsNat: true, realServer: '192.168.100.11:80,192.168.100.12:80', virtualServer: '198.51.100.10:80' }));
     const { config, diagnostics } = parseKeepalivedConfig('/k.conf', memoryReader({ '/k.conf': files['keepalived.conf']!.content }));
     expect(diagnostics).toEqual([]);
-    expect(config.virtualServers[0]).toMatchObject({ address: '198.51.100.10', port: 80, method: 'NAT', scheduler: 'wlc', realServers: [{ address: '192.168.100.11', checks: [{ kind: 'TCP_CHECK', connectPort: 80 }] }, { address: '192.168.100.12' }] });
+    expect(config.virtualServers[0]).toMatchObject({
+      address: '198.51.100.10',
+      port: 80,
+      method: 'NAT',
+      scheduler: 'wlc',
+      realServers: [{ address: '192.168.100.11', checks: [{ kind: 'TCP_CHECK', connectPort: 80 }] }, { address: '192.168.100.12' }],
+    });
     expect(files['realservers/192.168.100.11/rhel/rule-IFACE']!.content).toBe('from 192.168.100.11 table lvs_nat\n');
     expect(files['realservers/192.168.100.11/rhel/route-IFACE']!.content).toBe('default via 192.168.100.1 table lvs_nat\n');
     expect(files['realservers/192.168.100.11/rt_tables.append']!.content).toBe('100 lvs_nat\n');
@@ -202,7 +233,9 @@ describe('generateCommand', () => {
 
 describe('--lvs-nat input', () => {
   it('refuses a virtual server that is not the WAN VIP, and bad real servers', () => {
-    expect(err({ ...lab, lvsNat: true, realServer: '192.168.100.11:80', virtualServer: '198.51.100.99:80' })).toContain('--virtual-server: the service address must be the WAN VIP');
+    expect(err({ ...lab, lvsNat: true, realServer: '192.168.100.11:80', virtualServer: '198.51.100.99:80' })).toContain(
+      '--virtual-server: the service address must be the WAN VIP',
+    );
     expect(err({ ...lab, lvsNat: true, realServer: '192.168.100.11' })).toContain("--real-server: '192.168.100.11' is not ADDR:PORT");
     expect(err({ ...base, lvsNat: true, realServer: '192.168.100.11:80' })).toContain('--lvs-nat: needs --wan-vip');
   });

@@ -17,7 +17,7 @@ describe('generate validation', () => {
     expect(v.errors.join('\n')).toMatch(/--vrid: 300 is outside 1-255/);
   });
 
-  it('network, broadcast, loopback VIPs and a VIP equal to the node\'s own address are refused with the reason', () => {
+  it("network, broadcast, loopback VIPs and a VIP equal to the node's own address are refused with the reason", () => {
     expect(vipProblem('192.168.100.0', 24)).toMatch(/network address of 192\.168\.100\.0\/24/);
     expect(vipProblem('192.168.100.255', 24)).toMatch(/broadcast address/);
     expect(vipProblem('127.0.0.5', 8)).toMatch(/loopback/);
@@ -35,7 +35,15 @@ describe('generate validation', () => {
   });
 
   it('a unicast peer on no local subnet and without a route is refused; a route (a default one too) makes it fine', () => {
-    const facts = { subnets: ['192.168.100.0/24'], routes: routesFromIpJson(JSON.stringify([{ dst: '192.168.100.0/24', type: 'unicast' }, { dst: '10.9.0.0/16', table: 'local', type: 'local' }])) };
+    const facts = {
+      subnets: ['192.168.100.0/24'],
+      routes: routesFromIpJson(
+        JSON.stringify([
+          { dst: '192.168.100.0/24', type: 'unicast' },
+          { dst: '10.9.0.0/16', table: 'local', type: 'local' },
+        ]),
+      ),
+    };
     expect(peerReachProblem('172.16.0.9', facts)).toMatch(/on none of this host's subnets .* no route leads to it/);
     expect(peerReachProblem('192.168.100.3', facts)).toBeUndefined();
     expect(peerReachProblem('172.16.0.9', { ...facts, routes: ['0.0.0.0/0'] })).toBeUndefined();

@@ -73,7 +73,9 @@ virtual_server 0.0.0.0 0 {
 `;
 
 const kconf = (text: string) => file(`kconf:${CONF}`, text, CONF);
-const loaded = (): ProbeRecord[] => [{ id: 'dir:/sys/module/ip_vs', kind: 'dir', path: '/sys/module/ip_vs', status: 'ok', stdout: '["parameters","refcnt"]', stderr: '', ms: 1 }];
+const loaded = (): ProbeRecord[] => [
+  { id: 'dir:/sys/module/ip_vs', kind: 'dir', path: '/sys/module/ip_vs', status: 'ok', stdout: '["parameters","refcnt"]', stderr: '', ms: 1 },
+];
 const noIpvs = (): ProbeRecord[] => [
   missing('dir:/sys/module/ip_vs', 'dir'),
   cmd('modinfo-ip_vs', '', { exitCode: 1, stderr: 'modinfo: ERROR: Module ip_vs not found.\n' }),
@@ -109,7 +111,10 @@ describe('ipvs-module-missing', () => {
   });
 
   it('skips when nothing tells (non-root: ipvsadm and /proc/net/ip_vs skipped)', () => {
-    const r = run(ipvsModule, [kconf(DIRECTOR_CONF), { id: 'ipvsadm-list', kind: 'command', status: 'skipped', stdout: '', stderr: '', ms: 0, reason: 'needs root' }]);
+    const r = run(ipvsModule, [
+      kconf(DIRECTOR_CONF),
+      { id: 'ipvsadm-list', kind: 'command', status: 'skipped', stdout: '', stderr: '', ms: 0, reason: 'needs root' },
+    ]);
     expect(r.run.status).toBe('skip');
   });
 
@@ -142,18 +147,31 @@ describe('ipvs-realserver-down', () => {
   });
 
   it('with expire_quiescent_template already 1 it does not suggest it', () => {
-    const { findings } = run(ipvsRealServers, director([file('sysctl:net.ipv4.vs.expire_quiescent_template', '1\n', '/proc/sys/net/ipv4/vs/expire_quiescent_template')]));
+    const { findings } = run(
+      ipvsRealServers,
+      director([file('sysctl:net.ipv4.vs.expire_quiescent_template', '1\n', '/proc/sys/net/ipv4/vs/expire_quiescent_template')]),
+    );
     expect(findings.find((f) => f.title.includes('weight 0'))!.detail).not.toMatch(/expire_quiescent_template=1 lets/);
   });
 
   it('falls back to /proc/net/ip_vs; with keepalived stopped, only the table itself is judged', () => {
-    const { findings } = run(ipvsRealServers, [kconf(DIRECTOR_CONF), keepalivedRunning(false), file('proc-net-ip_vs', fixture('ipvs', 'proc-net-ip_vs.director.txt'), '/proc/net/ip_vs')]);
+    const { findings } = run(ipvsRealServers, [
+      kconf(DIRECTOR_CONF),
+      keepalivedRunning(false),
+      file('proc-net-ip_vs', fixture('ipvs', 'proc-net-ip_vs.director.txt'), '/proc/net/ip_vs'),
+    ]);
     expect(findings.map((f) => f.title)).toEqual(['real server 10.0.0.12:443 of TCP 203.0.113.10:443 has weight 0 (quiesced)']);
   });
 
   it('silent on a healthy NAT director', () => {
     const conf = `virtual_server 203.0.113.10 80 {\n    lb_kind NAT\n    protocol TCP\n    real_server 10.0.0.11 80 {\n        weight 1\n    }\n    real_server 10.0.0.12 80 {\n        weight 1\n    }\n}\n`;
-    const r = run(ipvsRealServers, [kconf(conf), keepalivedRunning(true), ...loaded(), cmd('ipvsadm-list', fixture('ipvs', 'ipvsadm-Ln.healthy.txt')), cmd('ipvsadm-stats', fixture('ipvs', 'ipvsadm-Ln-stats.healthy.txt'))]);
+    const r = run(ipvsRealServers, [
+      kconf(conf),
+      keepalivedRunning(true),
+      ...loaded(),
+      cmd('ipvsadm-list', fixture('ipvs', 'ipvsadm-Ln.healthy.txt')),
+      cmd('ipvsadm-stats', fixture('ipvs', 'ipvsadm-Ln-stats.healthy.txt')),
+    ]);
     expect(r.run.status).toBe('pass');
   });
 
@@ -169,14 +187,25 @@ describe('ipvs-realserver-down', () => {
 
 describe('dsnat', () => {
   it('IPVS loaded but ipvsadm -G unsupported: explained at info', () => {
-    const r = run(ipvsDsnat, [kconf(DSNAT_CONF), ...loaded(), cmd('ipvsadm-list', fixture('ipvs', 'ipvsadm-Ln.empty.txt')), cmd('ipvsadm-laddr', '', { exitCode: 2, stderr: "ipvsadm: invalid option -- 'G'\n" })]);
+    const r = run(ipvsDsnat, [
+      kconf(DSNAT_CONF),
+      ...loaded(),
+      cmd('ipvsadm-list', fixture('ipvs', 'ipvsadm-Ln.empty.txt')),
+      cmd('ipvsadm-laddr', '', { exitCode: 2, stderr: "ipvsadm: invalid option -- 'G'\n" }),
+    ]);
     expect(r.findings).toHaveLength(1);
     expect(r.findings[0]).toMatchObject({ code: 'ipvs-module-missing', severity: 'info', subject: 'dsnat' });
     expect(r.findings[0]!.evidence[0]!.excerpt).toBe("ipvsadm: invalid option -- 'G'");
   });
 
   it('silent on a patched kernel with the pool in place; the 0.0.0.0:0 service is not judged as a plain service', () => {
-    const records = [kconf(DSNAT_CONF), keepalivedRunning(true), ...loaded(), cmd('ipvsadm-list', fixture('ipvs', 'ipvsadm-Ln.dsnat.txt')), cmd('ipvsadm-laddr', fixture('ipvs', 'ipvsadm-G.dsnat.txt'))];
+    const records = [
+      kconf(DSNAT_CONF),
+      keepalivedRunning(true),
+      ...loaded(),
+      cmd('ipvsadm-list', fixture('ipvs', 'ipvsadm-Ln.dsnat.txt')),
+      cmd('ipvsadm-laddr', fixture('ipvs', 'ipvsadm-G.dsnat.txt')),
+    ];
     expect(run(ipvsDsnat, records).findings).toEqual([]);
     expect(run(ipvsRealServers, records).findings).toEqual([]);
     expect(run(ipvsModule, records).findings).toEqual([]);
@@ -187,7 +216,9 @@ describe('dsnatStatus (pure)', () => {
   const vs = { address: '0.0.0.0', port: 0, protocol: 'TCP', laddrGroupName: 'g', realServers: [], loc: { file: CONF, line: 4 } };
   const list = (name: string) => parseIpvsList(fixture('ipvs', name));
   it('tells a stock build, a missing service, an empty pool and a healthy pool apart', () => {
-    expect(dsnatStatus(vs, undefined, { exitCode: 2, stdout: '', stderr: "ipvsadm: invalid option -- 'G'\n" }, undefined)).toMatchObject({ kind: 'unsupported' });
+    expect(dsnatStatus(vs, undefined, { exitCode: 2, stdout: '', stderr: "ipvsadm: invalid option -- 'G'\n" }, undefined)).toMatchObject({
+      kind: 'unsupported',
+    });
     const ok = { exitCode: 0, stdout: fixture('ipvs', 'ipvsadm-G.dsnat.txt'), stderr: '' };
     expect(dsnatStatus(vs, list('ipvsadm-Ln.empty.txt'), ok, parseLocalAddresses(ok.stdout))).toMatchObject({ kind: 'service-missing' });
     expect(dsnatStatus(vs, list('ipvsadm-Ln.dsnat.txt'), ok, parseLocalAddresses(ok.stdout))).toEqual({ kind: 'ok', vs, pool: 2 });

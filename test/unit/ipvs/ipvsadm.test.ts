@@ -87,7 +87,12 @@ describe('-Lnc', () => {
   it('tells persistence templates from connections; IPv6 and firewall-mark templates too', () => {
     const c = parseIpvsConnections(fixture('ipvs', 'ipvsadm-Lnc.director.txt'));
     expect(c).toHaveLength(7);
-    expect(c.filter((x) => x.template).map((x) => `${x.client}>${x.destination}`)).toEqual(['198.51.100.7>10.0.0.12', '198.51.100.9>10.0.0.12', '198.51.100.20>10.0.0.11', '198.51.100.30>10.0.0.11']);
+    expect(c.filter((x) => x.template).map((x) => `${x.client}>${x.destination}`)).toEqual([
+      '198.51.100.7>10.0.0.12',
+      '198.51.100.9>10.0.0.12',
+      '198.51.100.20>10.0.0.11',
+      '198.51.100.30>10.0.0.11',
+    ]);
     expect(c[0]).toMatchObject({ protocol: 'TCP', expire: 898, state: 'ESTABLISHED', clientPort: 52344, virtual: '203.0.113.10', virtualPort: 443 });
     expect(c[6]).toMatchObject({ client: '2001:db8::99', destination: '2001:db8::11', template: false });
     expect(() => parseIpvsConnections('TCP 1:2:3 NONE a b c\n')).toThrow(IpvsParseError);
@@ -98,7 +103,14 @@ describe('-G (dsnat / FNAT local addresses)', () => {
   it('reads pools and their addresses', () => {
     const p = parseLocalAddresses(fixture('ipvs', 'ipvsadm-G.dsnat.txt'));
     expect(p).toEqual([
-      { service: '0.0.0.0:0', total: 2, addresses: [{ address: '192.168.100.10', conflicts: 0, conns: 1534 }, { address: '192.168.100.11', conflicts: 3, conns: 1490 }] },
+      {
+        service: '0.0.0.0:0',
+        total: 2,
+        addresses: [
+          { address: '192.168.100.10', conflicts: 0, conns: 1534 },
+          { address: '192.168.100.11', conflicts: 3, conns: 1490 },
+        ],
+      },
       { service: '0.0.0.0:0', total: 0, addresses: [] },
     ]);
     expect(() => parseLocalAddresses('                              192.168.0.1  0  1\n')).toThrow(/local address line/);

@@ -16,8 +16,21 @@ const check = (id: string) => keepalivedConfigChecks.find((c) => c.id === id)!;
 
 function stat(p: string, s: Partial<FileStat>): ProbeRecord {
   const st: FileStat = {
-    exists: true, isFile: true, isDir: false, isSymlink: false, mode: 0o755, uid: 0, gid: 0, size: 100, mtimeMs: 0,
-    parents: [{ path: path.dirname(p), mode: 0o755, uid: 0, gid: 0 }, { path: '/etc/keepalived', mode: 0o755, uid: 0, gid: 0 }, { path: '/etc', mode: 0o755, uid: 0, gid: 0 }, { path: '/', mode: 0o755, uid: 0, gid: 0 }],
+    exists: true,
+    isFile: true,
+    isDir: false,
+    isSymlink: false,
+    mode: 0o755,
+    uid: 0,
+    gid: 0,
+    size: 100,
+    mtimeMs: 0,
+    parents: [
+      { path: path.dirname(p), mode: 0o755, uid: 0, gid: 0 },
+      { path: '/etc/keepalived', mode: 0o755, uid: 0, gid: 0 },
+      { path: '/etc', mode: 0o755, uid: 0, gid: 0 },
+      { path: '/', mode: 0o755, uid: 0, gid: 0 },
+    ],
     ...s,
   };
   return { id: `stat:${p}`, kind: 'stat', path: p, status: 'ok', stdout: JSON.stringify(st), stderr: '', ms: 0 };
@@ -65,7 +78,12 @@ describe('keepalived-notify-scripts', () => {
   const good = [...scripts, '/etc/keepalived/scripts/check_snat.sh'].map((p) => stat(p, {}));
 
   it('the provider asks for a stat of every script the config runs', () => {
-    const specs = keepalivedScriptProvider.probes({ round: 1, records: { [`kconf:${CONF}`]: file(`kconf:${CONF}`, CONF, fixture('cloud-snat-havip.conf')) }, options: { config: CONF }, isRoot: true });
+    const specs = keepalivedScriptProvider.probes({
+      round: 1,
+      records: { [`kconf:${CONF}`]: file(`kconf:${CONF}`, CONF, fixture('cloud-snat-havip.conf')) },
+      options: { config: CONF },
+      isRoot: true,
+    });
     expect(specs.map((s) => s.id).sort()).toEqual([...scripts, '/etc/keepalived/scripts/check_snat.sh'].map((p) => `stat:${p}`).sort());
     expect(specs.every((s) => s.kind === 'stat')).toBe(true);
   });
@@ -87,14 +105,22 @@ describe('keepalived-notify-scripts', () => {
     expect(r.findings.map((f) => [f.code, f.location?.line, f.title])).toEqual([
       ['notify-script-invalid', 38, 'notify_master of vrrp_instance VI_SNAT: /etc/keepalived/scripts/notify_master.sh does not exist'],
       ['notify-script-invalid', 39, 'notify_backup of vrrp_instance VI_SNAT: /etc/keepalived/scripts/notify_backup.sh is not executable (mode 0644)'],
-      ['notify-script-invalid', 40, 'notify_fault of vrrp_instance VI_SNAT: /etc/keepalived/scripts/notify_fault.sh its directory /etc/keepalived/scripts is group/world-writable (mode 0777)'],
+      [
+        'notify-script-invalid',
+        40,
+        'notify_fault of vrrp_instance VI_SNAT: /etc/keepalived/scripts/notify_fault.sh its directory /etc/keepalived/scripts is group/world-writable (mode 0777)',
+      ],
       ['notify-script-invalid', 41, 'notify_stop of vrrp_instance VI_SNAT: /etc/keepalived/scripts/notify_stop.sh is owned by uid 1000, not root'],
     ]);
   });
 
   it('ownership and directories only matter with enable_script_security', () => {
     const text = fixture('cloud-snat-havip.conf').replace('enable_script_security', '');
-    const records = [file(`kconf:${CONF}`, CONF, text), ...good.slice(1), stat(scripts[0]!, { uid: 1000, parents: [{ path: '/tmp', mode: 0o1777, uid: 0, gid: 0 }] })];
+    const records = [
+      file(`kconf:${CONF}`, CONF, text),
+      ...good.slice(1),
+      stat(scripts[0]!, { uid: 1000, parents: [{ path: '/tmp', mode: 0o1777, uid: 0, gid: 0 }] }),
+    ];
     expect(run('keepalived-notify-scripts', records).run.status).toBe('pass');
   });
 
@@ -106,7 +132,10 @@ describe('keepalived-notify-scripts', () => {
 describe('keepalived-unicast-peers', () => {
   const conf = file(`kconf:${CONF}`, CONF, fixture('cloud-snat-havip.conf'));
   it('passes when unicast_src_ip is local and the peer is not', () => {
-    const r = run('keepalived-unicast-peers', [conf, cmd('ip-addr', ['ip', '-j', 'addr', 'show'], ipAddrJson({ lo: ['127.0.0.1/8'], eth0: ['172.16.0.11/24'] }))]);
+    const r = run('keepalived-unicast-peers', [
+      conf,
+      cmd('ip-addr', ['ip', '-j', 'addr', 'show'], ipAddrJson({ lo: ['127.0.0.1/8'], eth0: ['172.16.0.11/24'] })),
+    ]);
     expect(r.run.status).toBe('pass');
   });
   it('flags a foreign unicast_src_ip and self as peer', () => {
@@ -124,7 +153,15 @@ describe('keepalived-unicast-peers', () => {
 });
 
 describe('keepalived-multicast-cloud', () => {
-  const dmi = (vendor: string): ProbeRecord => ({ id: 'dmi-sys-vendor', kind: 'file', path: '/sys/class/dmi/id/sys_vendor', status: 'ok', stdout: `${vendor}\n`, stderr: '', ms: 0 });
+  const dmi = (vendor: string): ProbeRecord => ({
+    id: 'dmi-sys-vendor',
+    kind: 'file',
+    path: '/sys/class/dmi/id/sys_vendor',
+    status: 'ok',
+    stdout: `${vendor}\n`,
+    stderr: '',
+    ms: 0,
+  });
   it('warns on a cloud host with multicast adverts, and names the security group', () => {
     const r = run('keepalived-multicast-cloud', [file(`kconf:${CONF}`, CONF, fixture('multicast-cloud-vip.conf')), dmi('Alibaba Cloud')]);
     expect(r.findings).toMatchObject([{ code: 'vrrp-multicast-in-cloud', severity: 'warning', subject: 'VI_1' }]);
@@ -155,8 +192,11 @@ describe('keepalived-config-smells', () => {
 
 describe('keepalived-pair', () => {
   const A = fixture('cloud-snat-havip.conf');
-  const B = A.replace('priority 150', 'priority 100').replace('unicast_src_ip 172.16.0.11', 'unicast_src_ip 172.16.0.12').replace(/unicast_peer \{\s*172\.16\.0\.12/, 'unicast_peer {\n        172.16.0.11');
-  const pair = (a: string, b: string) => run('keepalived-pair', [file(`kconf:${CONF}`, CONF, a), file('peer-config', '/tmp/b.conf', b)], { peerConfig: '/tmp/b.conf' });
+  const B = A.replace('priority 150', 'priority 100')
+    .replace('unicast_src_ip 172.16.0.11', 'unicast_src_ip 172.16.0.12')
+    .replace(/unicast_peer \{\s*172\.16\.0\.12/, 'unicast_peer {\n        172.16.0.11');
+  const pair = (a: string, b: string) =>
+    run('keepalived-pair', [file(`kconf:${CONF}`, CONF, a), file('peer-config', '/tmp/b.conf', b)], { peerConfig: '/tmp/b.conf' });
 
   it('a mirrored pair is consistent', () => {
     expect(pair(A, B).run.status).toBe('pass');
@@ -165,7 +205,11 @@ describe('keepalived-pair', () => {
     expect(run('keepalived-pair', [file(`kconf:${CONF}`, CONF, A)]).run).toMatchObject({ status: 'skip', reason: expect.stringContaining('--peer-config') });
   });
   it('auth, advert_int, VIPs, mirroring, equal priority, VRID', () => {
-    const bad = B.replace('auth_pass snatpw1', 'auth_pass other').replace('advert_int 1', 'advert_int 2').replace('172.16.0.100/24', '172.16.0.101/24').replace('unicast_peer {\n        172.16.0.11', 'unicast_peer {\n        172.16.0.13').replace('priority 100', 'priority 150');
+    const bad = B.replace('auth_pass snatpw1', 'auth_pass other')
+      .replace('advert_int 1', 'advert_int 2')
+      .replace('172.16.0.100/24', '172.16.0.101/24')
+      .replace('unicast_peer {\n        172.16.0.11', 'unicast_peer {\n        172.16.0.13')
+      .replace('priority 100', 'priority 150');
     const codes = pair(A, bad).findings.map((f) => [f.code, f.severity]);
     expect(codes).toEqual([
       ['vrrp-auth-mismatch', 'error'],
@@ -174,8 +218,14 @@ describe('keepalived-pair', () => {
       ['unicast-peer-invalid', 'error'],
       ['keepalived-config-invalid', 'warning'],
     ]);
-    expect(pair(A, B.replace('virtual_router_id 51', 'virtual_router_id 52')).findings).toMatchObject([{ code: 'keepalived-config-invalid', title: '(VI_SNAT) VRID 51 here, 52 on the peer' }]);
-    expect(pair(A, fixture('multicast-cloud-vip.conf').replace('VI_1', 'VI_SNAT').replace('virtual_router_id 51', 'virtual_router_id 51')).findings.map((f) => f.code)).toContain('unicast-peer-invalid');
+    expect(pair(A, B.replace('virtual_router_id 51', 'virtual_router_id 52')).findings).toMatchObject([
+      { code: 'keepalived-config-invalid', title: '(VI_SNAT) VRID 51 here, 52 on the peer' },
+    ]);
+    expect(
+      pair(A, fixture('multicast-cloud-vip.conf').replace('VI_1', 'VI_SNAT').replace('virtual_router_id 51', 'virtual_router_id 51')).findings.map(
+        (f) => f.code,
+      ),
+    ).toContain('unicast-peer-invalid');
   });
   it('auth_pass agreeing in the first 8 characters is the same password', () => {
     const a = A.replace('auth_pass snatpw1', 'auth_pass 12345678xx');
@@ -188,7 +238,14 @@ describe('unknown keywords', () => {
   const text = 'vrrp_instance A {\n interface eth0\n virtual_router_id 9\n virtual_ipaddress { 1.2.3.4 }\n prioirty 100\n}\n';
   it('are reported as info when keepalived -t could not run', () => {
     const r = run('keepalived-config-parse', [file(`kconf:${CONF}`, CONF, text)]);
-    expect(r.findings).toMatchObject([{ code: 'keepalived-config-invalid', severity: 'info', location: { line: 5 }, title: expect.stringContaining("unknown keyword 'prioirty' in vrrp_instance A") }]);
+    expect(r.findings).toMatchObject([
+      {
+        code: 'keepalived-config-invalid',
+        severity: 'info',
+        location: { line: 5 },
+        title: expect.stringContaining("unknown keyword 'prioirty' in vrrp_instance A"),
+      },
+    ]);
   });
   it('are left to keepalived -t when it ran', () => {
     const r = run('keepalived-config-parse', [file(`kconf:${CONF}`, CONF, text), configtest(`(${CONF}: Line 5) Unknown keyword 'prioirty'\n`, 0)]);

@@ -8,7 +8,8 @@ import { gradeConfigtest } from '../../../src/keepalived/configtest.js';
 import { cmd, file, keepalivedProcess, makeSnapshot } from '../../support/snapshot.js';
 
 const CONF = '/etc/keepalived/keepalived.conf';
-const TEXT = 'vrrp_instance VI_LAN {\n  state MASTER\n  interface eth0\n  track_interface {\n    eth0\n  }\n  virtual_router_id 51\n  priority 150\n  auth_pass 123456789\n  virtual_ipaddress {\n    10.0.0.1/24\n  }\n}\n';
+const TEXT =
+  'vrrp_instance VI_LAN {\n  state MASTER\n  interface eth0\n  track_interface {\n    eth0\n  }\n  virtual_router_id 51\n  priority 150\n  auth_pass 123456789\n  virtual_ipaddress {\n    10.0.0.1/24\n  }\n}\n';
 const check = keepalivedChecks.find((c) => c.id === 'keepalived-config')!;
 
 function run(out: string, code: number, opts: { live?: boolean } = {}) {
@@ -46,7 +47,9 @@ describe('gradeConfigtest', () => {
   });
 
   it('a track script removed for a reason about this host: the "not found" after it is the same cause', () => {
-    const g = gradeConfigtest('Unable to set default user for vrrp script chk - removing\n(VI_1) track script chk not found, ignoring...\n(VI_1) track script other not found, ignoring...\n');
+    const g = gradeConfigtest(
+      'Unable to set default user for vrrp script chk - removing\n(VI_1) track script chk not found, ignoring...\n(VI_1) track script other not found, ignoring...\n',
+    );
     expect(g.map((m) => m.grade)).toEqual(['environment', 'environment', 'error']);
   });
 });
@@ -55,12 +58,18 @@ describe('keepalived-config', () => {
   it('exit 5 with only a benign note: one info finding, located at the instance, nothing above info', () => {
     const r = run('(VI_LAN) Ignoring track_interface eth0 since own interface\n', 5);
     expect(r.findings.map((f) => [f.code, f.severity])).toEqual([['keepalived-config-invalid', 'info']]);
-    expect(r.findings[0]!.evidence.map((e) => e.excerpt)).toEqual([`keepalived -t -f ${CONF}: exit status 5; 1 info`, `${CONF}:1: (VI_LAN) Ignoring track_interface eth0 since own interface`]);
+    expect(r.findings[0]!.evidence.map((e) => e.excerpt)).toEqual([
+      `keepalived -t -f ${CONF}: exit status 5; 1 info`,
+      `${CONF}:1: (VI_LAN) Ignoring track_interface eth0 since own interface`,
+    ]);
     expect(r.findings[0]!.location).toEqual({ file: CONF, line: 1 });
   });
 
   it('one finding per grade, each quoting FILE:LINE; unknown messages stay errors', () => {
-    const r = run(`(${CONF}: Line 9) Truncating auth_pass to 8 characters\n(${CONF}: Line 3) WARNING - interface eth9 for vrrp_instance VI_LAN doesn't exist\n(${CONF}: Line 8) Unknown keyword 'prioirty'\n`, 5);
+    const r = run(
+      `(${CONF}: Line 9) Truncating auth_pass to 8 characters\n(${CONF}: Line 3) WARNING - interface eth9 for vrrp_instance VI_LAN doesn't exist\n(${CONF}: Line 8) Unknown keyword 'prioirty'\n`,
+      5,
+    );
     expect(r.findings.map((f) => [f.severity, f.title])).toEqual([
       ['error', `keepalived rejects ${CONF} line 8: Unknown keyword 'prioirty'`],
       ['warning', `on this host, keepalived lacks what ${CONF} line 3 names: WARNING - interface eth9 for vrrp_instance VI_LAN doesn't exist`],
@@ -69,7 +78,7 @@ describe('keepalived-config', () => {
     expect(r.findings[0]!.evidence[1]!.excerpt).toBe(`${CONF}:8: Unknown keyword 'prioirty'`);
   });
 
-  it('environment messages about the running keepalived\'s own config are errors on this host', () => {
+  it("environment messages about the running keepalived's own config are errors on this host", () => {
     const r = run(`(${CONF}: Line 3) WARNING - interface eth9 for vrrp_instance VI_LAN doesn't exist\n`, 5, { live: true });
     expect(r.findings.map((f) => f.severity)).toEqual(['error']);
   });

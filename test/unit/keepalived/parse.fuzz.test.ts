@@ -8,14 +8,63 @@ import { parseKeepalivedConfig } from '../../../src/keepalived/parse.js';
 import { memoryReader } from '../../../src/keepalived/reader.js';
 
 const FIX = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/keepalived');
-const REAL = readdirSync(FIX).filter((f) => f.endsWith('.conf')).map((f) => readFileSync(path.join(FIX, f), 'utf8'));
+const REAL = readdirSync(FIX)
+  .filter((f) => f.endsWith('.conf'))
+  .map((f) => readFileSync(path.join(FIX, f), 'utf8'));
 const MAIN = '/etc/keepalived/keepalived.conf';
 
 const piece = fc.constantFrom(
-  '{', '}', ' ', '\n', '\t', '"', '!', '#', '\\', '$', '@', '@^', '=', '/', 'vrrp_instance', 'VI_1', 'virtual_router_id', '352', '51',
-  'priority', 'state', 'MASTER', 'interface', 'eth0', 'virtual_ipaddress', '10.0.0.1/24', 'unicast_peer', 'include', '*.conf', 'a.conf',
-  'virtual_server', 'real_server', 'TCP_CHECK', 'url', 'notify_master', 'authentication', 'auth_pass', 'vrrp_sync_group', 'group',
-  'track_script', 'weight', '-300', '$X=', '${X}', 'local_address_group', 'dev', 'global_defs', '0.0.0.0', '::1', 'vrrp_script', 'script',
+  '{',
+  '}',
+  ' ',
+  '\n',
+  '\t',
+  '"',
+  '!',
+  '#',
+  '\\',
+  '$',
+  '@',
+  '@^',
+  '=',
+  '/',
+  'vrrp_instance',
+  'VI_1',
+  'virtual_router_id',
+  '352',
+  '51',
+  'priority',
+  'state',
+  'MASTER',
+  'interface',
+  'eth0',
+  'virtual_ipaddress',
+  '10.0.0.1/24',
+  'unicast_peer',
+  'include',
+  '*.conf',
+  'a.conf',
+  'virtual_server',
+  'real_server',
+  'TCP_CHECK',
+  'url',
+  'notify_master',
+  'authentication',
+  'auth_pass',
+  'vrrp_sync_group',
+  'group',
+  'track_script',
+  'weight',
+  '-300',
+  '$X=',
+  '${X}',
+  'local_address_group',
+  'dev',
+  'global_defs',
+  '0.0.0.0',
+  '::1',
+  'vrrp_script',
+  'script',
 );
 const configish = fc.array(piece, { maxLength: 300 }).map((a) => a.join(''));
 
@@ -27,21 +76,41 @@ function check(text: string, extra: Record<string, string> = {}) {
 }
 
 describe('parser fuzz', () => {
-  it('random unicode text', () => fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 2000 }), (t) => check(t)), { numRuns: 300 }));
-  it('config-shaped token soup', () => fc.assert(fc.property(configish, (t) => check(t)), { numRuns: 500 }));
+  it('random unicode text', () =>
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 2000 }), (t) => check(t)),
+      { numRuns: 300 },
+    ));
+  it('config-shaped token soup', () =>
+    fc.assert(
+      fc.property(configish, (t) => check(t)),
+      { numRuns: 500 },
+    ));
   it('real configs truncated anywhere', () =>
-    fc.assert(fc.property(fc.constantFrom(...REAL), fc.nat(), (t, cut) => check(t.slice(0, cut % (t.length + 1)))), { numRuns: 300 }));
+    fc.assert(
+      fc.property(fc.constantFrom(...REAL), fc.nat(), (t, cut) => check(t.slice(0, cut % (t.length + 1)))),
+      { numRuns: 300 },
+    ));
   it('real configs with random characters spliced in', () =>
-    fc.assert(fc.property(fc.constantFrom(...REAL), fc.nat(), configish, (t, at, junk) => {
-      const i = at % (t.length + 1);
-      check(t.slice(0, i) + junk + t.slice(i));
-    }), { numRuns: 300 }));
+    fc.assert(
+      fc.property(fc.constantFrom(...REAL), fc.nat(), configish, (t, at, junk) => {
+        const i = at % (t.length + 1);
+        check(t.slice(0, i) + junk + t.slice(i));
+      }),
+      { numRuns: 300 },
+    ));
   it('files that include each other at random', () =>
     fc.assert(
-      fc.property(fc.array(fc.array(fc.constantFrom('keepalived.conf', 'a.conf', 'b.conf', '*.conf', '{a,b}.conf', 'x/../a.conf'), { maxLength: 4 }), { minLength: 3, maxLength: 3 }), (incs) => {
-        const [m, a, b] = incs.map((list) => list.map((f) => `include ${f}\nvrrp_instance V {\n}\n`).join(''));
-        check(m!, { '/etc/keepalived/a.conf': a!, '/etc/keepalived/b.conf': b! });
-      }),
+      fc.property(
+        fc.array(fc.array(fc.constantFrom('keepalived.conf', 'a.conf', 'b.conf', '*.conf', '{a,b}.conf', 'x/../a.conf'), { maxLength: 4 }), {
+          minLength: 3,
+          maxLength: 3,
+        }),
+        (incs) => {
+          const [m, a, b] = incs.map((list) => list.map((f) => `include ${f}\nvrrp_instance V {\n}\n`).join(''));
+          check(m!, { '/etc/keepalived/a.conf': a!, '/etc/keepalived/b.conf': b! });
+        },
+      ),
       { numRuns: 200 },
     ));
   // how fast is measured by `npm run bench` (hostile-host), never by a timed test: here, that the

@@ -6,7 +6,8 @@ import { diskReader, memoryReader } from '../../../src/keepalived/reader.js';
 
 const FIX = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/keepalived');
 const parseFixture = (name: string) => parseKeepalivedConfig(path.join(FIX, name), diskReader());
-const parseText = (text: string, extra: Record<string, string> = {}) => parseKeepalivedConfig('/etc/keepalived/keepalived.conf', memoryReader({ '/etc/keepalived/keepalived.conf': text, ...extra }));
+const parseText = (text: string, extra: Record<string, string> = {}) =>
+  parseKeepalivedConfig('/etc/keepalived/keepalived.conf', memoryReader({ '/etc/keepalived/keepalived.conf': text, ...extra }));
 const errors = (r: ReturnType<typeof parseText>) => r.diagnostics.filter((d) => d.severity === 'error');
 
 describe('design-document configurations', () => {
@@ -16,8 +17,15 @@ describe('design-document configurations', () => {
     expect(config.globalDefs).toMatchObject({ routerId: 'snat-gw1', enableScriptSecurity: true, scriptUser: 'root' });
     const [vi] = config.vrrpInstances;
     expect(vi).toMatchObject({
-      name: 'VI_SNAT', state: 'BACKUP', interface: 'eth0', virtualRouterId: 51, priority: 150, advertInt: 1, nopreempt: true,
-      unicastSrcIp: '172.16.0.11', unicastKeywords: true,
+      name: 'VI_SNAT',
+      state: 'BACKUP',
+      interface: 'eth0',
+      virtualRouterId: 51,
+      priority: 150,
+      advertInt: 1,
+      nopreempt: true,
+      unicastSrcIp: '172.16.0.11',
+      unicastKeywords: true,
       authentication: { type: 'PASS', pass: 'snatpw1' },
     });
     expect(vi!.unicastPeers.map((p) => p.address)).toEqual(['172.16.0.12']);
@@ -25,18 +33,36 @@ describe('design-document configurations', () => {
     expect(vi!.notify.master).toMatchObject({ path: '/etc/keepalived/scripts/notify_master.sh', args: [], loc: { line: 38 } });
     expect(vi!.notify.stop?.path).toBe('/etc/keepalived/scripts/notify_stop.sh');
     expect(vi!.trackScripts).toMatchObject([{ name: 'chk_snat' }]);
-    expect(config.vrrpScripts[0]).toMatchObject({ name: 'chk_snat', interval: 2, weight: -30, fall: 2, rise: 2, script: { path: '/etc/keepalived/scripts/check_snat.sh' } });
+    expect(config.vrrpScripts[0]).toMatchObject({
+      name: 'chk_snat',
+      interval: 2,
+      weight: -30,
+      fall: 2,
+      rise: 2,
+      script: { path: '/etc/keepalived/scripts/check_snat.sh' },
+    });
     expect(vi!.loc).toEqual({ file: path.join(FIX, 'cloud-snat-havip.conf'), line: 17 });
   });
 
   it('LVS-NAT director: sync group, virtual/real servers, TCP_CHECK, HTTP_GET digest, 1.x spellings', () => {
     const r = parseFixture('lvs-nat-director.conf');
     expect(errors(r)).toEqual([]);
-    expect(r.config.vrrpSyncGroups).toMatchObject([{ name: 'VG_LVS', members: ['VI_WAN', 'VI_LAN'], notify: { master: { path: '/etc/keepalived/scripts/notify_master.sh' } } }]);
-    expect(r.config.vrrpInstances.map((v) => [v.name, v.interface, v.virtualRouterId])).toEqual([['VI_WAN', 'eth1', 61], ['VI_LAN', 'eth0', 62]]);
+    expect(r.config.vrrpSyncGroups).toMatchObject([
+      { name: 'VG_LVS', members: ['VI_WAN', 'VI_LAN'], notify: { master: { path: '/etc/keepalived/scripts/notify_master.sh' } } },
+    ]);
+    expect(r.config.vrrpInstances.map((v) => [v.name, v.interface, v.virtualRouterId])).toEqual([
+      ['VI_WAN', 'eth1', 61],
+      ['VI_LAN', 'eth0', 62],
+    ]);
     const [http, https] = r.config.virtualServers;
     expect(http).toMatchObject({ address: '203.0.113.10', port: 80, scheduler: 'wlc', method: 'NAT', persistenceTimeout: 300, protocol: 'TCP', delayLoop: 6 });
-    expect(http!.realServers[0]).toMatchObject({ address: '10.0.0.11', port: 80, weight: 1, inhibitOnFailure: true, checks: [{ kind: 'TCP_CHECK', connectPort: 80, connectTimeout: 3 }] });
+    expect(http!.realServers[0]).toMatchObject({
+      address: '10.0.0.11',
+      port: 80,
+      weight: 1,
+      inhibitOnFailure: true,
+      checks: [{ kind: 'TCP_CHECK', connectPort: 80, connectTimeout: 3 }],
+    });
     expect(http!.realServers[1]!.checks[0]).toMatchObject({ kind: 'HTTP_GET', urls: [{ path: '/health', digest: '9b3a0c85a887a256d6939da88aabd8cd' }] });
     expect(https).toMatchObject({ port: 443, scheduler: 'rr', method: 'NAT' });
     expect(r.config.unknown).toEqual([]);
@@ -52,7 +78,11 @@ describe('design-document configurations', () => {
   it('multicast cloud VIP: no unicast keywords', () => {
     const r = parseFixture('multicast-cloud-vip.conf');
     expect(r.diagnostics).toEqual([]);
-    expect(r.config.vrrpInstances[0]).toMatchObject({ unicastKeywords: false, unicastPeers: [], virtualIpaddresses: [{ address: '192.168.0.100', prefix: 32 }] });
+    expect(r.config.vrrpInstances[0]).toMatchObject({
+      unicastKeywords: false,
+      unicastPeers: [],
+      virtualIpaddresses: [{ address: '192.168.0.100', prefix: 32 }],
+    });
   });
 
   it('includes with a glob, relative to the including file, in sorted order, with braces on odd lines', () => {
@@ -111,7 +141,9 @@ describe('broken configurations', () => {
 
 describe('syntax details (checked against keepalived 2.2.7 -t)', () => {
   it('comments with ! and # anywhere outside quotes; quoted strings keep them', () => {
-    const r = parseText('vrrp_instance A { # c\n interface eth0 ! c\n virtual_router_id 5#1\n virtual_ipaddress {\n 10.0.0.1/24 # x\n }\n notify_master "/x/y.sh arg#1 \\"q\\""\n}\n');
+    const r = parseText(
+      'vrrp_instance A { # c\n interface eth0 ! c\n virtual_router_id 5#1\n virtual_ipaddress {\n 10.0.0.1/24 # x\n }\n notify_master "/x/y.sh arg#1 \\"q\\""\n}\n',
+    );
     const vi = r.config.vrrpInstances[0]!;
     expect(vi.virtualRouterId).toBe(5);
     expect(vi.virtualIpaddresses[0]!.raw).toBe('10.0.0.1/24');
@@ -125,7 +157,9 @@ describe('syntax details (checked against keepalived 2.2.7 -t)', () => {
   });
 
   it('$NAME definitions (continued with a backslash) are substituted', () => {
-    const r = parseText('$IF=eth7\n$VIPS=10.0.0.1/24 \\\n10.0.0.2/24\nvrrp_instance A {\n interface $IF\n virtual_router_id 9\n virtual_ipaddress {\n $VIPS\n }\n}\n');
+    const r = parseText(
+      '$IF=eth7\n$VIPS=10.0.0.1/24 \\\n10.0.0.2/24\nvrrp_instance A {\n interface $IF\n virtual_router_id 9\n virtual_ipaddress {\n $VIPS\n }\n}\n',
+    );
     const vi = r.config.vrrpInstances[0]!;
     expect(vi.interface).toBe('eth7');
     expect(vi.virtualIpaddresses.map((v) => v.address)).toEqual(['10.0.0.1', '10.0.0.2']);
@@ -155,7 +189,9 @@ describe('syntax details (checked against keepalived 2.2.7 -t)', () => {
   });
 
   it('notify with a user, unquoted', () => {
-    const r = parseText('vrrp_instance A {\n interface eth0\n virtual_router_id 9\n virtual_ipaddress { 1.2.3.4 }\n notify_backup /bin/n.sh keepalived_script\n}\n');
+    const r = parseText(
+      'vrrp_instance A {\n interface eth0\n virtual_router_id 9\n virtual_ipaddress { 1.2.3.4 }\n notify_backup /bin/n.sh keepalived_script\n}\n',
+    );
     expect(r.config.vrrpInstances[0]!.notify.backup).toMatchObject({ path: '/bin/n.sh', user: 'keepalived_script', args: [] });
   });
 });

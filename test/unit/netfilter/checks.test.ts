@@ -7,7 +7,10 @@ import { fixture } from './helpers.js';
 const WIDE = '-A POSTROUTING -s 192.168.100.0/24 -j SNAT --to-source 198.51.100.10';
 const NATED = 'unknown  112 599 src=192.168.100.2 dst=192.168.100.3 [UNREPLIED] src=192.168.100.3 dst=198.51.100.10 mark=0 use=2\n';
 const HEALTHY_CT = 'unknown  112 599 src=192.168.100.2 dst=192.168.100.3 [UNREPLIED] src=192.168.100.3 dst=192.168.100.2 mark=0 use=2\n';
-const codes = (snap: ReturnType<typeof gateway>) => findings(snap).map((f) => f.code).sort();
+const codes = (snap: ReturnType<typeof gateway>) =>
+  findings(snap)
+    .map((f) => f.code)
+    .sort();
 
 describe('netfilter checks on a healthy pair', () => {
   it('the fixture roles come from VIP presence', () => {
@@ -24,7 +27,11 @@ describe('netfilter checks on a healthy pair', () => {
     const snap = gateway({
       master: true,
       raw: ['-A PREROUTING -p vrrp -j CT --notrack', '-A OUTPUT -p vrrp -j CT --notrack'],
-      filter: ['-A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT', '-A INPUT -s 192.168.100.3/32 -p vrrp -j ACCEPT', '-A INPUT -s 198.51.100.3/32 -p vrrp -j ACCEPT'],
+      filter: [
+        '-A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT',
+        '-A INPUT -s 192.168.100.3/32 -p vrrp -j ACCEPT',
+        '-A INPUT -s 198.51.100.3/32 -p vrrp -j ACCEPT',
+      ],
       policies: { 'filter:INPUT': 'DROP' },
     });
     expect(codes(snap)).toEqual([]);
@@ -60,7 +67,9 @@ describe('vrrp-conntrack-nat', () => {
       conntrack: { '192.168.100.2>192.168.100.3': NATED },
     });
     const plan = findings(snap, 'vrrp-conntrack-nat')[0]!.fix!;
-    expect(plan.steps.map((s) => ('argv' in s ? s.argv.join(' ') : ''))).toContain('iptables -w -t filter -I INPUT 1 -p vrrp -m conntrack --ctstate UNTRACKED -j ACCEPT');
+    expect(plan.steps.map((s) => ('argv' in s ? s.argv.join(' ') : ''))).toContain(
+      'iptables -w -t filter -I INPUT 1 -p vrrp -m conntrack --ctstate UNTRACKED -j ACCEPT',
+    );
     expect(plan.risk).toBe('disruptive');
     expect(plan.touches.iptables).toEqual(['raw', 'filter']);
   });
@@ -75,16 +84,26 @@ describe('vrrp-conntrack-nat', () => {
     const plan = findings(snap, 'vrrp-conntrack-nat')[0]!.fix!;
     const write = plan.steps.find((s) => 'write' in s) as { write: { path: string; content: string } };
     expect(write.write.path).toBe('/etc/iptables/rules.v4');
-    expect(write.write.content).toContain('*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A PREROUTING -p vrrp -j CT --notrack\n-A OUTPUT -p vrrp -j CT --notrack\nCOMMIT');
+    expect(write.write.content).toContain(
+      '*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A PREROUTING -p vrrp -j CT --notrack\n-A OUTPUT -p vrrp -j CT --notrack\nCOMMIT',
+    );
     expect(plan.touches.files).toEqual(['/etc/iptables/rules.v4']);
     expect(plan.persistence.persistent).toBe(true);
   });
 
   it('speaks nft on an nft-only host', () => {
-    const snap = gateway({ master: true, nat: [], nftJson: fixture('nft-ruleset.json').replace(/"table": "raw"[\s\S]*?\}\}/, '"table": "raw"}}'), conntrack: { '192.168.100.2>192.168.100.3': NATED } });
+    const snap = gateway({
+      master: true,
+      nat: [],
+      nftJson: fixture('nft-ruleset.json').replace(/"table": "raw"[\s\S]*?\}\}/, '"table": "raw"}}'),
+      conntrack: { '192.168.100.2>192.168.100.3': NATED },
+    });
     // the captured ruleset has iptables-nft tables too; keep only the nft-native ones
     const native = JSON.parse(fixture('nft-ruleset.json')) as { nftables: Array<Record<string, { family?: string; table?: string; name?: string }>> };
-    native.nftables = native.nftables.filter((o) => { const v = Object.values(o)[0]!; return !(v.family === 'ip' && ['nat', 'raw', 'filter', 'mangle'].includes(v.table ?? v.name ?? '')); });
+    native.nftables = native.nftables.filter((o) => {
+      const v = Object.values(o)[0]!;
+      return !(v.family === 'ip' && ['nat', 'raw', 'filter', 'mangle'].includes(v.table ?? v.name ?? ''));
+    });
     snap.probes['nft-ruleset'] = rec('nft-ruleset', JSON.stringify(native));
     const f = findings(snap, 'vrrp-conntrack-nat')[0]!;
     const argv = f.fix!.steps.map((s) => ('argv' in s ? s.argv.join(' ') : ''));
@@ -120,7 +139,12 @@ describe('snat-matches-vrrp', () => {
   });
 
   it('is not fooled by a RETURN for the peer, an -o for another interface, or ! -p vrrp', () => {
-    expect(findings(gateway({ nat: ['-A POSTROUTING -d 192.168.100.3/32 -j RETURN', WIDE.replace('192.168.100.0/24', '192.168.100.0/24 -d 192.168.100.0/24')] }), 'snat-matches-vrrp')).toHaveLength(0);
+    expect(
+      findings(
+        gateway({ nat: ['-A POSTROUTING -d 192.168.100.3/32 -j RETURN', WIDE.replace('192.168.100.0/24', '192.168.100.0/24 -d 192.168.100.0/24')] }),
+        'snat-matches-vrrp',
+      ),
+    ).toHaveLength(0);
     expect(findings(gateway({ nat: ['-A POSTROUTING -s 192.168.0.0/16 -o eth9 -j MASQUERADE'] }), 'snat-matches-vrrp')).toHaveLength(0);
     expect(findings(gateway({ nat: HEALTHY_NAT }), 'snat-matches-vrrp')).toHaveLength(0);
   });
@@ -150,7 +174,11 @@ describe('snat-matches-vrrp', () => {
 describe('SNAT and the role', () => {
   it('snat-on-backup: the master-only rules on the backup, removed last first, undone in place', () => {
     const snap = gateway({ master: false, nat: HEALTHY_NAT });
-    expect(findings(snap).map((f) => f.code).sort()).toEqual(['snat-on-backup', 'vrrp-notrack-missing']);
+    expect(
+      findings(snap)
+        .map((f) => f.code)
+        .sort(),
+    ).toEqual(['snat-on-backup', 'vrrp-notrack-missing']);
     const [f] = findings(snap, 'snat-on-backup');
     expect(f!.evidence.map((e) => e.excerpt)).toEqual([HEALTHY_NAT[4]]);
     const step = f!.fix!.steps[0] as { argv: string[]; undo: string[][] };
@@ -166,12 +194,18 @@ describe('SNAT and the role', () => {
   it('snat-missing-on-master when notify_master adds SNAT but nat POSTROUTING has none', () => {
     const [f] = findings(gateway({ master: true, nat: [] }), 'snat-missing-on-master');
     expect(f!.severity).toBe('critical');
-    expect(f!.evidence[0]).toEqual({ probe: 'script:/etc/keepalived/scripts/notify_master.sh', excerpt: 'iptables -t nat -A POSTROUTING -s 192.168.100.0/24 ! -p vrrp -j SNAT --to-source 198.51.100.10' });
+    expect(f!.evidence[0]).toEqual({
+      probe: 'script:/etc/keepalived/scripts/notify_master.sh',
+      excerpt: 'iptables -t nat -A POSTROUTING -s 192.168.100.0/24 ! -p vrrp -j SNAT --to-source 198.51.100.10',
+    });
     expect(findings(gateway({ master: false, nat: [] }), 'snat-missing-on-master')).toEqual([]);
   });
 
   it('snat-source-not-local for an address no interface holds', () => {
-    const [f] = findings(gateway({ master: true, nat: [...HEALTHY_NAT, '-A POSTROUTING -s 192.168.200.0/24 ! -p vrrp -j SNAT --to-source 203.0.113.7'] }), 'snat-source-not-local');
+    const [f] = findings(
+      gateway({ master: true, nat: [...HEALTHY_NAT, '-A POSTROUTING -s 192.168.200.0/24 ! -p vrrp -j SNAT --to-source 203.0.113.7'] }),
+      'snat-source-not-local',
+    );
     expect(f!.title).toContain('203.0.113.7');
     expect(f!.evidence[0]!.excerpt).toContain('--to-source 203.0.113.7');
   });
@@ -207,11 +241,23 @@ describe('vrrp-input-blocked / vrrp-output-blocked', () => {
   });
 
   it('a DROP policy with only ESTABLISHED,RELATED accepted blocks; UNTRACKED acceptance with NOTRACK does not', () => {
-    const f = findings(gateway({ filter: ['-A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT'], policies: { 'filter:INPUT': 'DROP' } }), 'vrrp-input-blocked');
+    const f = findings(
+      gateway({ filter: ['-A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT'], policies: { 'filter:INPUT': 'DROP' } }),
+      'vrrp-input-blocked',
+    );
     expect(f[0]!.evidence.map((e) => e.excerpt)).toEqual(['*filter :INPUT DROP', '-A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT']);
     expect(f[0]!.detail).toContain('ESTABLISHED/RELATED');
     expect((f[0]!.fix!.steps[0] as { argv: string[] }).argv.join(' ')).toBe('iptables -w -t filter -I INPUT 1 -p vrrp -s 192.168.100.3 -j ACCEPT');
-    expect(findings(gateway({ raw: ['-A PREROUTING -p vrrp -j CT --notrack'], filter: ['-A INPUT -m state --state RELATED,ESTABLISHED,UNTRACKED -j ACCEPT'], policies: { 'filter:INPUT': 'DROP' } }), 'vrrp-input-blocked')).toEqual([]);
+    expect(
+      findings(
+        gateway({
+          raw: ['-A PREROUTING -p vrrp -j CT --notrack'],
+          filter: ['-A INPUT -m state --state RELATED,ESTABLISHED,UNTRACKED -j ACCEPT'],
+          policies: { 'filter:INPUT': 'DROP' },
+        }),
+        'vrrp-input-blocked',
+      ),
+    ).toEqual([]);
   });
 
   it('a legacy DROP hidden from iptables -S is found (and the backends are mixed)', () => {
@@ -223,11 +269,21 @@ describe('vrrp-input-blocked / vrrp-output-blocked', () => {
   });
 
   it('an nft-native input chain dropping VRRP is found', () => {
-    const nft = JSON.stringify({ nftables: [
-      { table: { family: 'inet', name: 'fw' } },
-      { chain: { family: 'inet', table: 'fw', name: 'input', type: 'filter', hook: 'input', prio: 0, policy: 'drop' } },
-      { rule: { family: 'inet', table: 'fw', chain: 'input', handle: 4, expr: [{ match: { op: 'in', left: { ct: { key: 'state' } }, right: ['established', 'related'] } }, { accept: null }] } },
-    ] });
+    const nft = JSON.stringify({
+      nftables: [
+        { table: { family: 'inet', name: 'fw' } },
+        { chain: { family: 'inet', table: 'fw', name: 'input', type: 'filter', hook: 'input', prio: 0, policy: 'drop' } },
+        {
+          rule: {
+            family: 'inet',
+            table: 'fw',
+            chain: 'input',
+            handle: 4,
+            expr: [{ match: { op: 'in', left: { ct: { key: 'state' } }, right: ['established', 'related'] } }, { accept: null }],
+          },
+        },
+      ],
+    });
     const f = findings(gateway({ nftJson: nft }), 'vrrp-input-blocked');
     expect(f).toHaveLength(2);
     expect(f[0]!.evidence[0]!.excerpt).toBe('table inet fw chain input { type filter hook input priority 0; policy drop; }');
@@ -252,7 +308,13 @@ describe('firewall-backend-mixed', () => {
     expect(findings(gateway({ legacy: { filter: [] } }), 'firewall-backend-mixed')).toEqual([]);
   });
   it("keepalived's own nft table alone does not make a mix", () => {
-    const ka = JSON.stringify({ nftables: [{ table: { family: 'ip', name: 'keepalived' } }, { chain: { family: 'ip', table: 'keepalived', name: 'in', type: 'filter', hook: 'prerouting', prio: -1, policy: 'accept' } }, { rule: { family: 'ip', table: 'keepalived', chain: 'in', expr: [{ drop: null }] } }] });
+    const ka = JSON.stringify({
+      nftables: [
+        { table: { family: 'ip', name: 'keepalived' } },
+        { chain: { family: 'ip', table: 'keepalived', name: 'in', type: 'filter', hook: 'prerouting', prio: -1, policy: 'accept' } },
+        { rule: { family: 'ip', table: 'keepalived', chain: 'in', expr: [{ drop: null }] } },
+      ],
+    });
     const snap = gateway({ nat: [], legacy: { nat: ['-A POSTROUTING -s 192.168.100.0/24 ! -p vrrp -j MASQUERADE'] }, nftJson: ka });
     expect(findings(snap, 'firewall-backend-mixed')).toEqual([]);
   });

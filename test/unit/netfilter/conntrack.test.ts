@@ -6,8 +6,12 @@ describe('conntrack parser on captured output', () => {
   it('reads conntrack -L lines and tells the NATed advert flow from the healthy one', () => {
     const [nated, healthy] = parseConntrack(fixture('conntrack-L-vrrp.txt'));
     expect(nated).toMatchObject({
-      l4: 'unknown', proto: 112, timeout: 599, flags: ['UNREPLIED'],
-      original: { src: '192.168.1.1', dst: '192.168.1.2' }, reply: { src: '192.168.1.2', dst: '198.51.100.10' },
+      l4: 'unknown',
+      proto: 112,
+      timeout: 599,
+      flags: ['UNREPLIED'],
+      original: { src: '192.168.1.1', dst: '192.168.1.2' },
+      reply: { src: '192.168.1.2', dst: '198.51.100.10' },
       fields: { mark: '0', use: '2' },
     });
     expect(isNated(nated!)).toBe(true);
@@ -38,7 +42,9 @@ describe('conntrack parser on captured output', () => {
 
 describe('conntrack parser on other and broken lines', () => {
   it('reads a TCP entry with state, ports, ASSURED and extra fields', () => {
-    const e = parseConntrackLine('tcp      6 431999 ESTABLISHED src=10.0.0.5 dst=203.0.113.9 sport=40000 dport=443 src=203.0.113.9 dst=198.51.100.10 sport=443 dport=40000 [ASSURED] mark=0 secctx=system_u:object_r use=1 labels=0x1')!;
+    const e = parseConntrackLine(
+      'tcp      6 431999 ESTABLISHED src=10.0.0.5 dst=203.0.113.9 sport=40000 dport=443 src=203.0.113.9 dst=198.51.100.10 sport=443 dport=40000 [ASSURED] mark=0 secctx=system_u:object_r use=1 labels=0x1',
+    )!;
     expect(e).toMatchObject({ l4: 'tcp', proto: 6, state: 'ESTABLISHED', flags: ['ASSURED'], fields: { secctx: 'system_u:object_r', labels: '0x1' } });
     expect(e.original).toEqual({ src: '10.0.0.5', dst: '203.0.113.9', sport: 40000, dport: 443, extra: {} });
     expect(isNated(e)).toBe(true);
@@ -54,6 +60,10 @@ describe('conntrack parser on other and broken lines', () => {
   });
 
   it('ignores noise, summaries and truncated lines', () => {
-    expect(parseConntrack('conntrack v1.4.7 (conntrack-tools): 2 flow entries have been shown.\n\n garbage\nunknown 112 599 src=10.0.0.1\nunknown  112 599 src=10.0.0.1 dst=224.0.0.18 [UNREPLIED] src=224.0.0.18 dst=10.0.0.1 mark=0 use=1')).toHaveLength(1);
+    expect(
+      parseConntrack(
+        'conntrack v1.4.7 (conntrack-tools): 2 flow entries have been shown.\n\n garbage\nunknown 112 599 src=10.0.0.1\nunknown  112 599 src=10.0.0.1 dst=224.0.0.18 [UNREPLIED] src=224.0.0.18 dst=10.0.0.1 mark=0 use=1',
+      ),
+    ).toHaveLength(1);
   });
 });

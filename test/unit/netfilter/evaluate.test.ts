@@ -3,8 +3,7 @@ import { readIptablesSave } from '../../../src/netfilter/iptables-save.js';
 import { describeRef, ifaceMatches, verdictOf, walk } from '../../../src/netfilter/evaluate.js';
 import { fixture } from './helpers.js';
 
-const table = (rules: string, name = 'nat', chains = ':POSTROUTING ACCEPT [0:0]') =>
-  readIptablesSave(`*${name}\n${chains}\n${rules}\nCOMMIT\n`).tables[name]!;
+const table = (rules: string, name = 'nat', chains = ':POSTROUTING ACCEPT [0:0]') => readIptablesSave(`*${name}\n${chains}\n${rules}\nCOMMIT\n`).tables[name]!;
 const advert = { proto: 'vrrp', src: '192.168.1.1', dst: '192.168.1.2', outIface: 'eth0' } as const;
 
 describe('rule evaluator: POSTROUTING and VRRP adverts', () => {
@@ -31,7 +30,9 @@ describe('rule evaluator: POSTROUTING and VRRP adverts', () => {
   it('follows jumps into user chains, RETURNs and gotos', () => {
     const chains = ':POSTROUTING ACCEPT [0:0]\n:SNAT_RULES - [0:0]';
     const t = (r: string) => walk(table(r, 'nat', chains), 'POSTROUTING', advert);
-    const viaChain = t('-A POSTROUTING -j SNAT_RULES\n-A SNAT_RULES -d 192.168.0.0/16 -j RETURN\n-A SNAT_RULES -j MASQUERADE\n-A POSTROUTING -j SNAT --to-source 1.2.3.4');
+    const viaChain = t(
+      '-A POSTROUTING -j SNAT_RULES\n-A SNAT_RULES -d 192.168.0.0/16 -j RETURN\n-A SNAT_RULES -j MASQUERADE\n-A POSTROUTING -j SNAT --to-source 1.2.3.4',
+    );
     expect(verdictOf(viaChain)).toBe('SNAT');
     expect(viaChain.hit!.via).toEqual([]);
     const inside = t('-A POSTROUTING -j SNAT_RULES\n-A SNAT_RULES -d 10.0.0.0/8 -j RETURN\n-A SNAT_RULES -j MASQUERADE');
@@ -47,11 +48,19 @@ describe('rule evaluator: POSTROUTING and VRRP adverts', () => {
   });
 
   it('reports a rule with an unknown match as a maybe and never concludes from it', () => {
-    const w = walk(table('-A POSTROUTING -m mark --mark 0x1 -j MASQUERADE\n-A POSTROUTING -s 192.168.0.0/16 -j SNAT --to-source 1.2.3.4'), 'POSTROUTING', advert);
+    const w = walk(
+      table('-A POSTROUTING -m mark --mark 0x1 -j MASQUERADE\n-A POSTROUTING -s 192.168.0.0/16 -j SNAT --to-source 1.2.3.4'),
+      'POSTROUTING',
+      advert,
+    );
     expect(verdictOf(w)).toBe('SNAT');
     expect(w.maybes).toHaveLength(1);
     expect(w.maybes[0]!.unknown).toEqual([{ kind: 'unknown', text: '-m mark --mark 0x1' }]);
-    const inChain = walk(table('-A POSTROUTING -m set --match-set x src -j X\n-A X -j MASQUERADE', 'nat', ':POSTROUTING ACCEPT [0:0]\n:X - [0:0]'), 'POSTROUTING', advert);
+    const inChain = walk(
+      table('-A POSTROUTING -m set --match-set x src -j X\n-A X -j MASQUERADE', 'nat', ':POSTROUTING ACCEPT [0:0]\n:X - [0:0]'),
+      'POSTROUTING',
+      advert,
+    );
     expect(inChain.hit).toBeUndefined();
     expect(inChain.maybes.map((m) => m.rule.text)).toEqual(['-A X -j MASQUERADE']);
   });

@@ -102,7 +102,14 @@ describe('iptables-save parser on ugly and broken output', () => {
   it('keeps unknown options and targets verbatim', () => {
     const d = readIptablesSave('*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m bpf --bytecode "4,48 0 0 9" --weird ! --flag x -j NFQUEUE --queue-num 3\nCOMMIT\n');
     const r = d.tables.filter!.chains.INPUT!.rules[0]!;
-    expect(r.matches[1]).toEqual({ module: 'bpf', options: [{ name: '--bytecode', neg: false, values: ['4,48 0 0 9'] }, { name: '--weird', neg: false, values: [] }, { name: '--flag', neg: true, values: ['x'] }] });
+    expect(r.matches[1]).toEqual({
+      module: 'bpf',
+      options: [
+        { name: '--bytecode', neg: false, values: ['4,48 0 0 9'] },
+        { name: '--weird', neg: false, values: [] },
+        { name: '--flag', neg: true, values: ['x'] },
+      ],
+    });
     expect(r.conds.every((c) => c.kind === 'unknown')).toBe(true);
     expect(r.action).toEqual({ kind: 'terminal', name: 'NFQUEUE' });
   });

@@ -43,7 +43,10 @@ function snap(records: ProbeRecord[]) {
 
 function fixOf(records: ProbeRecord[]) {
   const ctx = new CheckContext(snap(records));
-  const r = runCheck(netfilterChecks.find((c) => c.id === 'netfilter-vrrp-filter')!, ctx);
+  const r = runCheck(
+    netfilterChecks.find((c) => c.id === 'netfilter-vrrp-filter')!,
+    ctx,
+  );
   const f = r.findings.filter((x) => x.code === 'vrrp-input-blocked');
   expect(f).toHaveLength(1);
   return f[0]!.fix!;
@@ -72,7 +75,9 @@ describe('firewall managers', () => {
     expect(plan.steps[0]).toEqual({ argv: ['ufw', 'status'], undo: [['ufw', 'reload']], why: expect.any(String) });
     const w = plan.steps[1] as { write: { path: string; content: string } };
     expect(w.write.path).toBe('/etc/ufw/before.rules');
-    expect(w.write.content).toMatch(/# End required lines\n\n# hagw-doctor: VRRP adverts from the peer \(keepalived\)\n-A ufw-before-input -p vrrp -s 10\.9\.0\.1 -j ACCEPT\n/);
+    expect(w.write.content).toMatch(
+      /# End required lines\n\n# hagw-doctor: VRRP adverts from the peer \(keepalived\)\n-A ufw-before-input -p vrrp -s 10\.9\.0\.1 -j ACCEPT\n/,
+    );
     expect(plan.steps[2]).toMatchObject({ argv: ['ufw', 'reload'] });
     expect(plan.persistence.persistent).toBe(true);
     // idempotent on a file that already has it
@@ -84,12 +89,17 @@ describe('firewall managers', () => {
     const rich = 'rule family="ipv4" source address="10.9.0.1" protocol value="vrrp" accept';
     expect(plan.steps).toEqual([
       { argv: ['firewall-cmd', `--add-rich-rule=${rich}`], undo: [['firewall-cmd', `--remove-rich-rule=${rich}`]], why: expect.any(String) },
-      { argv: ['firewall-cmd', '--permanent', `--add-rich-rule=${rich}`], undo: [['firewall-cmd', '--permanent', `--remove-rich-rule=${rich}`]], why: expect.any(String) },
+      {
+        argv: ['firewall-cmd', '--permanent', `--add-rich-rule=${rich}`],
+        undo: [['firewall-cmd', '--permanent', `--remove-rich-rule=${rich}`]],
+        why: expect.any(String),
+      },
     ]);
   });
 
   it('nftables.conf: inserted at the top of the right table and chain; a file that does not declare it says so', () => {
-    const text = 'table ip other {\n\tchain input {\n\t\ttype filter hook input priority 10;\n\t}\n}\ntable inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t\tct state established accept\n\t}\n}\n';
+    const text =
+      'table ip other {\n\tchain input {\n\t\ttype filter hook input priority 10;\n\t}\n}\ntable inet filter {\n\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n\t\tct state established accept\n\t}\n}\n';
     const next = nftConfInsert(text, 'inet', 'filter', 'input', 'ip protocol vrrp accept')!;
     expect(next).toContain('policy drop;\n\t\tip protocol vrrp accept\n\t\tct state established accept');
     expect(next.indexOf('ip protocol vrrp accept')).toBeGreaterThan(next.indexOf('table inet filter'));

@@ -21,7 +21,10 @@ describe('nft -j list ruleset parser on captured output', () => {
     expect(ka.sets.vips).toEqual(['10.0.0.254']);
     const rule = ka.chains.in!.rules[0]!;
     expect(rule.text).toBe('ip daddr @vips drop');
-    expect(rule.conds).toEqual([{ kind: 'family', family: 'ip', neg: false }, { kind: 'addr', dir: 'dst', cidrs: ['10.0.0.254'], neg: false }]);
+    expect(rule.conds).toEqual([
+      { kind: 'family', family: 'ip', neg: false },
+      { kind: 'addr', dir: 'dst', cidrs: ['10.0.0.254'], neg: false },
+    ]);
     expect(walk(ka, 'in', { proto: 6, dst: '10.0.0.254' }).hit?.rule.action.kind).toBe('drop');
     expect(verdictOf(walk(ka, 'in', { proto: 112, src: '10.0.0.2', dst: '224.0.0.18' }))).toBe('ACCEPT');
   });
@@ -64,15 +67,19 @@ describe('nft parser on broken output', () => {
   it('reports what it cannot read', () => {
     expect(parseNftJson('').problems[0]).toMatch(/not JSON/);
     expect(parseNftJson('{"foo": 1}').problems).toEqual(['no "nftables" array']);
-    const rs = parseNftJson(JSON.stringify({ nftables: [
-      { table: { family: 'ip', name: 't' } },
-      { rule: { family: 'ip', table: 't', chain: 'c', expr: [{ accept: null }] } },
-      { chain: { family: 'ip', table: 'nope', name: 'x' } },
-      { rule: { family: 'ip', table: 't', chain: 'missing', expr: [] } },
-      { chain: { family: 'ip', table: 't', name: 'c', hook: 'input', type: 'filter', prio: 0 } },
-      { rule: { family: 'ip', table: 't', chain: 'c', expr: [{ weird: { a: 1 } }, { drop: null }] } },
-      'noise',
-    ] }));
+    const rs = parseNftJson(
+      JSON.stringify({
+        nftables: [
+          { table: { family: 'ip', name: 't' } },
+          { rule: { family: 'ip', table: 't', chain: 'c', expr: [{ accept: null }] } },
+          { chain: { family: 'ip', table: 'nope', name: 'x' } },
+          { rule: { family: 'ip', table: 't', chain: 'missing', expr: [] } },
+          { chain: { family: 'ip', table: 't', name: 'c', hook: 'input', type: 'filter', prio: 0 } },
+          { rule: { family: 'ip', table: 't', chain: 'c', expr: [{ weird: { a: 1 } }, { drop: null }] } },
+          'noise',
+        ],
+      }),
+    );
     expect(rs.problems).toEqual(['chain x of unknown table nope', 'rule in unknown chain t/missing']);
     const c = rs.tables[0]!.chains.c!;
     expect(c.policy).toBe('ACCEPT');

@@ -18,7 +18,10 @@ function gateway(over: Record<string, number> = {}, extra: ProbeRecord[] = []): 
     cmd('ip-rule', fixture('routing', 'healthy.ip-rule.json')),
     cmd('ip-route', fixture('routing', 'healthy.ip-route.json')),
     file('file:/etc/iproute2/rt_tables', fixture('routing', 'rt_tables.lvs_nat')),
-    file('file:/etc/network/interfaces', 'iface eth0 inet static\n    up ip rule add from 10.0.0.11 table lvs_nat priority 100\n    up ip route add default via 10.0.0.254 dev eth0 table lvs_nat\n'),
+    file(
+      'file:/etc/network/interfaces',
+      'iface eth0 inet static\n    up ip rule add from 10.0.0.11 table lvs_nat priority 100\n    up ip route add default via 10.0.0.254 dev eth0 table lvs_nat\n',
+    ),
     file('os-release', DEBIAN, '/etc/os-release'),
     sysctl('net.ipv4.ip_forward', v.ip_forward),
     sysctl('net.ipv4.ip_nonlocal_bind', 0),
@@ -51,8 +54,14 @@ describe('rp-filter-strict', () => {
     expect(findings).toHaveLength(1);
     const f = findings[0]!;
     expect(f.subject).toBe('eth0');
-    expect(f.fix!.steps[0]).toEqual(expect.objectContaining({ argv: ['sysctl', '-w', 'net.ipv4.conf.eth0.rp_filter=2'], undo: [['sysctl', '-w', 'net.ipv4.conf.eth0.rp_filter=1']] }));
-    expect(f.fix!.steps[1]).toEqual(expect.objectContaining({ write: { path: '/etc/sysctl.d/90-hagw-doctor.conf', content: 'net.ipv4.ip_forward = 1\nnet.ipv4.conf.eth0.rp_filter = 2\n', mode: 0o644 } }));
+    expect(f.fix!.steps[0]).toEqual(
+      expect.objectContaining({ argv: ['sysctl', '-w', 'net.ipv4.conf.eth0.rp_filter=2'], undo: [['sysctl', '-w', 'net.ipv4.conf.eth0.rp_filter=1']] }),
+    );
+    expect(f.fix!.steps[1]).toEqual(
+      expect.objectContaining({
+        write: { path: '/etc/sysctl.d/90-hagw-doctor.conf', content: 'net.ipv4.ip_forward = 1\nnet.ipv4.conf.eth0.rp_filter = 2\n', mode: 0o644 },
+      }),
+    );
     expect(f.fix!.touches.sysctl).toEqual(['net.ipv4.conf.eth0.rp_filter']);
     expect(f.fix!.verifies).toEqual(['rp-filter-strict']);
   });
@@ -60,11 +69,18 @@ describe('rp-filter-strict', () => {
   it('conf.all=1 makes every forwarding interface strict; the fix loosens all', () => {
     const { findings } = run(rpFilter, gateway({ all_rp: 1, eth0_rp: 0 }));
     expect(findings[0]!.subject).toBe('eth1,eth0');
-    expect(findings[0]!.fix!.steps.filter((s) => 'argv' in s).map((s) => ('argv' in s ? s.argv.join(' ') : ''))).toEqual(['sysctl -w net.ipv4.conf.all.rp_filter=2']);
+    expect(findings[0]!.fix!.steps.filter((s) => 'argv' in s).map((s) => ('argv' in s ? s.argv.join(' ') : ''))).toEqual([
+      'sysctl -w net.ipv4.conf.all.rp_filter=2',
+    ]);
   });
 
   it('pure: effective value is max(all, iface)', () => {
-    const ifs = [{ ifname: 'a', up: true, loopback: false, rpFilter: 1 }, { ifname: 'b', up: true, loopback: false, rpFilter: 2 }, { ifname: 'lo', up: true, loopback: true, rpFilter: 1 }, { ifname: 'c', up: false, loopback: false, rpFilter: 1 }];
+    const ifs = [
+      { ifname: 'a', up: true, loopback: false, rpFilter: 1 },
+      { ifname: 'b', up: true, loopback: false, rpFilter: 2 },
+      { ifname: 'lo', up: true, loopback: true, rpFilter: 1 },
+      { ifname: 'c', up: false, loopback: false, rpFilter: 1 },
+    ];
     const fwd = forwardingInterfaces(1, ifs);
     expect(fwd.map((i) => i.ifname)).toEqual(['a', 'b']);
     expect(strictRpFilter(0, fwd).map((s) => s.ifname)).toEqual(['a']);
@@ -78,7 +94,9 @@ describe('nic-lro-on-forwarder', () => {
     const { findings } = run(nicOffload, gateway({}, [cmd('ethtool-k:eth1', fixture('routing', 'ethtool-k.veth-gro-on.txt'))]));
     expect(findings).toHaveLength(1);
     expect(findings[0]!.subject).toBe('eth1');
-    expect(findings[0]!.fix!.steps[0]).toEqual(expect.objectContaining({ argv: ['ethtool', '-K', 'eth1', 'gro', 'off'], undo: [['ethtool', '-K', 'eth1', 'gro', 'on']] }));
+    expect(findings[0]!.fix!.steps[0]).toEqual(
+      expect.objectContaining({ argv: ['ethtool', '-K', 'eth1', 'gro', 'off'], undo: [['ethtool', '-K', 'eth1', 'gro', 'on']] }),
+    );
     expect(findings[0]!.fix!.persistence).toMatchObject({ persistent: false });
     expect(findings[0]!.fix!.persistence.how).toMatch(/post-up ethtool -K eth1 gro off lro off/);
   });
@@ -94,13 +112,28 @@ describe('nic-lro-on-forwarder', () => {
 
   it('skips when ethtool is not installed', () => {
     const gone = (id: string): ProbeRecord => ({ id, kind: 'command', status: 'missing', stdout: '', stderr: '', ms: 0, reason: 'ethtool is not installed' });
-    expect(run(nicOffload, gateway({}, [gone('ethtool-k:eth0'), gone('ethtool-k:eth1')])).run).toMatchObject({ status: 'skip', reason: 'ethtool -k did not run: ethtool is not installed' });
+    expect(run(nicOffload, gateway({}, [gone('ethtool-k:eth0'), gone('ethtool-k:eth1')])).run).toMatchObject({
+      status: 'skip',
+      reason: 'ethtool -k did not run: ethtool is not installed',
+    });
   });
 });
 
 describe('LVS-DR ARP, nonlocal bind, NIC IRQs, local-table detections', () => {
   it('LVS-DR real server with default ARP settings is lvs-dr-arp', () => {
-    const vipOnLo = cmd('ip-addr', JSON.stringify([{ ifname: 'lo', addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8 }, { family: 'inet', local: '203.0.113.10', prefixlen: 32 }] }, { ifname: 'eth0', addr_info: [{ family: 'inet', local: '10.0.0.11', prefixlen: 24 }] }]));
+    const vipOnLo = cmd(
+      'ip-addr',
+      JSON.stringify([
+        {
+          ifname: 'lo',
+          addr_info: [
+            { family: 'inet', local: '127.0.0.1', prefixlen: 8 },
+            { family: 'inet', local: '203.0.113.10', prefixlen: 32 },
+          ],
+        },
+        { ifname: 'eth0', addr_info: [{ family: 'inet', local: '10.0.0.11', prefixlen: 24 }] },
+      ]),
+    );
     const records = gateway({}, [vipOnLo, iface('eth0', 'arp_ignore', 0), iface('eth0', 'arp_announce', 0)]);
     const { findings } = run(drArp, records);
     expect(findings.map((f) => f.code)).toEqual(['lvs-dr-arp']);
@@ -112,14 +145,45 @@ describe('LVS-DR ARP, nonlocal bind, NIC IRQs, local-table detections', () => {
     expect(drArpProblems({ arpIgnore: 1, arpAnnounce: 2 }, [{ ifname: 'eth0', up: true, loopback: false }])).toEqual([]);
     expect(drArpProblems({ arpIgnore: 0, arpAnnounce: 2 }, [{ ifname: 'eth0', up: true, loopback: false, arpIgnore: 1 }])).toEqual([]);
     expect(drArpProblems({ arpIgnore: 1, arpAnnounce: 0 }, [{ ifname: 'eth0', up: true, loopback: false }])).toHaveLength(1);
-    expect(vipsOnLoopback([{ ifname: 'lo', address: '127.0.0.1', family: 'inet' }, { ifname: 'lo', address: '::1', family: 'inet6' }, { ifname: 'lo', address: '203.0.113.10', family: 'inet' }], ['lo'])).toEqual(['203.0.113.10']);
-    expect(vipListeners([{ address: '203.0.113.100', port: 443, family: 'inet', wildcard: false }, { address: '0.0.0.0', port: 80, family: 'inet', wildcard: true }], ['203.0.113.100'])).toHaveLength(1);
-    expect(mtuMismatches([{ ifname: 'eth0', mtu: 1500, peerIfname: 'eth0', peerMtu: 9000 }, { ifname: 'eth1', mtu: 1500, peerIfname: 'eth1', peerMtu: 1500 }, { ifname: 'eth2', mtu: 1500, peerIfname: 'eth2', peerMtu: undefined }])).toEqual([{ ifname: 'eth0', mtu: 1500, peerIfname: 'eth0', peerMtu: 9000 }]);
-    const local = [{ ifname: 'eth0', address: '10.0.0.11', prefix: 24, family: 'inet' }, { ifname: 'eth1', address: '203.0.113.50', prefix: 24, family: 'inet' }];
+    expect(
+      vipsOnLoopback(
+        [
+          { ifname: 'lo', address: '127.0.0.1', family: 'inet' },
+          { ifname: 'lo', address: '::1', family: 'inet6' },
+          { ifname: 'lo', address: '203.0.113.10', family: 'inet' },
+        ],
+        ['lo'],
+      ),
+    ).toEqual(['203.0.113.10']);
+    expect(
+      vipListeners(
+        [
+          { address: '203.0.113.100', port: 443, family: 'inet', wildcard: false },
+          { address: '0.0.0.0', port: 80, family: 'inet', wildcard: true },
+        ],
+        ['203.0.113.100'],
+      ),
+    ).toHaveLength(1);
+    expect(
+      mtuMismatches([
+        { ifname: 'eth0', mtu: 1500, peerIfname: 'eth0', peerMtu: 9000 },
+        { ifname: 'eth1', mtu: 1500, peerIfname: 'eth1', peerMtu: 1500 },
+        { ifname: 'eth2', mtu: 1500, peerIfname: 'eth2', peerMtu: undefined },
+      ]),
+    ).toEqual([{ ifname: 'eth0', mtu: 1500, peerIfname: 'eth0', peerMtu: 9000 }]);
+    const local = [
+      { ifname: 'eth0', address: '10.0.0.11', prefix: 24, family: 'inet' },
+      { ifname: 'eth1', address: '203.0.113.50', prefix: 24, family: 'inet' },
+    ];
     expect(localTableTraps(local, ['10.0.0.11'], [{ address: '203.0.113.10', prefix: 24 }]).map((t) => t.address.address)).toEqual(['203.0.113.50']);
     expect(localTableTraps(local, ['10.0.0.99'], [{ address: '203.0.113.10', prefix: 24 }])).toEqual([]);
     expect(localTableTraps(local, ['10.0.0.11'], [{ address: '203.0.113.10', prefix: 32 }])).toEqual([]);
-    const routes = parseIpRoutes(JSON.stringify([{ type: 'local', dst: '203.0.113.10', dev: 'eth1', table: 'local' }, { type: 'local', dst: '203.0.113.11', dev: 'lo', table: 'local' }]));
+    const routes = parseIpRoutes(
+      JSON.stringify([
+        { type: 'local', dst: '203.0.113.10', dev: 'eth1', table: 'local' },
+        { type: 'local', dst: '203.0.113.11', dev: 'lo', table: 'local' },
+      ]),
+    );
     expect(vipsInLocalTable(routes, ['203.0.113.10', '203.0.113.11'], ['lo']).map((v) => v.vip)).toEqual(['203.0.113.10']);
   });
 
@@ -139,13 +203,26 @@ describe('LVS-DR ARP, nonlocal bind, NIC IRQs, local-table detections', () => {
   });
 
   it('nonlocal bind: a listener on a VIP while ip_nonlocal_bind is 0 is vip-bind-nonlocal', () => {
-    const conf = file(`kconf:${CONF}`, 'vrrp_instance VI_1 {\n    interface eth1\n    virtual_router_id 51\n    virtual_ipaddress {\n        203.0.113.100/24\n    }\n}\n', CONF);
+    const conf = file(
+      `kconf:${CONF}`,
+      'vrrp_instance VI_1 {\n    interface eth1\n    virtual_router_id 51\n    virtual_ipaddress {\n        203.0.113.100/24\n    }\n}\n',
+      CONF,
+    );
     const hit = run(nonlocalBind, gateway({}, [conf]));
     expect(hit.findings.map((f) => f.code)).toEqual(['vip-bind-nonlocal']);
     expect(hit.findings[0]!.evidence.map((e) => e.excerpt).join('\n')).toContain('203.0.113.100');
     // no listener at all is an answer, not a missing probe
     expect(run(nonlocalBind, gateway({}, [conf, cmd('ss-listen-tcp', '')])).run.status).toBe('pass');
-    expect(run(nonlocalBind, gateway({}, [conf, { id: 'ss-listen-tcp', kind: 'command', status: 'missing', stdout: '', stderr: '', ms: 0, reason: 'ss is not installed' }, { id: 'ss-listen-udp', kind: 'command', status: 'missing', stdout: '', stderr: '', ms: 0, reason: 'ss is not installed' }])).run).toMatchObject({ status: 'skip', reason: 'ss -l did not run: ss is not installed' });
+    expect(
+      run(
+        nonlocalBind,
+        gateway({}, [
+          conf,
+          { id: 'ss-listen-tcp', kind: 'command', status: 'missing', stdout: '', stderr: '', ms: 0, reason: 'ss is not installed' },
+          { id: 'ss-listen-udp', kind: 'command', status: 'missing', stdout: '', stderr: '', ms: 0, reason: 'ss is not installed' },
+        ]),
+      ).run,
+    ).toMatchObject({ status: 'skip', reason: 'ss -l did not run: ss is not installed' });
   });
 });
 

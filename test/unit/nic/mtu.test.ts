@@ -5,7 +5,8 @@ import { cmd, file, makeSnapshot } from '../../support/snapshot.js';
 import type { Snapshot } from '../../../src/types.js';
 
 const CONF = '/etc/keepalived/keepalived.conf';
-const conf = (iface: string) => `vrrp_instance VI_LAN {\n  state BACKUP\n  interface ${iface}\n  virtual_router_id 51\n  priority 100\n  virtual_ipaddress {\n    192.168.100.1/24\n  }\n}\n`;
+const conf = (iface: string) =>
+  `vrrp_instance VI_LAN {\n  state BACKUP\n  interface ${iface}\n  virtual_router_id 51\n  priority 100\n  virtual_ipaddress {\n    192.168.100.1/24\n  }\n}\n`;
 const links = (mtus: Record<string, number>) => JSON.stringify(Object.entries(mtus).map(([ifname, mtu], i) => ({ ifindex: i + 1, ifname, mtu })));
 
 function node(hostname: string, iface: string, mtus: Record<string, number>, peer?: Snapshot): Snapshot {

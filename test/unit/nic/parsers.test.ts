@@ -14,7 +14,9 @@ describe('ethtool -k (captured on veth)', () => {
   });
 
   it('GRO turned on', () => {
-    expect(receiveOffloadsOn(parseEthtoolFeatures(fixture('routing', 'ethtool-k.veth-gro-on.txt')))).toEqual([{ name: 'generic-receive-offload', fixed: false }]);
+    expect(receiveOffloadsOn(parseEthtoolFeatures(fixture('routing', 'ethtool-k.veth-gro-on.txt')))).toEqual([
+      { name: 'generic-receive-offload', fixed: false },
+    ]);
   });
 
   it('LRO on [fixed] and [requested on] notes', () => {
@@ -28,7 +30,8 @@ describe('ethtool -k (captured on veth)', () => {
   });
 
   it("the kernel's failed-to-disable-LRO warning, old and new forms", () => {
-    const log = '[   10.1] ixgbe 0000:01:00.0 eth2: NIC Link is Up\n[   12.3] netdevice: eth2: failed to disable LRO!\n[ 13.0] bond0.100: failed to disable LRO!\n';
+    const log =
+      '[   10.1] ixgbe 0000:01:00.0 eth2: NIC Link is Up\n[   12.3] netdevice: eth2: failed to disable LRO!\n[ 13.0] bond0.100: failed to disable LRO!\n';
     expect(lroDisableFailures(log).map((f) => f.ifname)).toEqual(['eth2', 'bond0.100']);
     expect(lroDisableFailures('nothing here')).toEqual([]);
   });
@@ -44,7 +47,9 @@ describe('/proc/interrupts', () => {
   });
 
   it('all on one CPU, or spread', () => {
-    const one = parseInterrupts('  CPU0 CPU1 CPU2 CPU3\n 50: 900 0 0 0 PCI-MSI eth0-TxRx-0\n 51: 800 0 0 0 PCI-MSI eth0-TxRx-1\n 52: 5 0 0 0 PCI-MSI eth1-TxRx-0\n');
+    const one = parseInterrupts(
+      '  CPU0 CPU1 CPU2 CPU3\n 50: 900 0 0 0 PCI-MSI eth0-TxRx-0\n 51: 800 0 0 0 PCI-MSI eth0-TxRx-1\n 52: 5 0 0 0 PCI-MSI eth1-TxRx-0\n',
+    );
     const lines = nicIrqs(one, 'eth0');
     expect(lines.map((l) => l.irq)).toEqual(['50', '51']);
     expect(allOnOneCpu(lines, 4)).toEqual({ cpu: 0 });

@@ -78,9 +78,12 @@ describe('the peer probe script, run by sh', () => {
     await chmod(fake, 0o755);
     const child = execa(fake, ['30'], { reject: false });
     try {
-      await vi.waitFor(async () => {
-        if (!(await listKeepalivedProcesses()).some((p) => p.pid === child.pid)) throw new Error('the copy named keepalived is not running yet');
-      }, { timeout: 10_000, interval: 50 });
+      await vi.waitFor(
+        async () => {
+          if (!(await listKeepalivedProcesses()).some((p) => p.pid === child.pid)) throw new Error('the copy named keepalived is not running yet');
+        },
+        { timeout: 10_000, interval: 50 },
+      );
       const recs = await runRound([{ id: 'keepalived-processes', kind: 'internal', run: async () => '' }]);
       expect(recs['keepalived-processes']!.status).toBe('ok');
       const viaSh = (JSON.parse(recs['keepalived-processes']!.stdout) as KeepalivedProcess[]).find((p) => p.pid === child.pid);
@@ -97,7 +100,7 @@ describe('the peer probe script, run by sh', () => {
     }
   });
 
-  it('tells whether /proc shows pid 1 (hidepid hides root\'s processes from others)', async () => {
+  it("tells whether /proc shows pid 1 (hidepid hides root's processes from others)", async () => {
     const recs = await runRound([{ id: 'proc-pid1-visible', kind: 'internal', run: async () => '' }]);
     expect(recs['proc-pid1-visible']).toMatchObject({ status: 'ok', stdout: 'yes' });
   });
@@ -107,7 +110,8 @@ describe('hostile peer output', () => {
   it('takes only well-formed status lines, and the bytes only when the sizes add up', () => {
     const data = Buffer.from('realerrslow').toString('base64');
     const sizes = ['/t/0.o 4', '/t/0.e 3', '/t/3.o 0', '/t/3.e 4'];
-    const text = (b64: string, z = sizes) => ['motd junk', '@@HAGW-S', '0 ok 0', '0 ok 9', '2 pwned 0', 'x y z', '3 timeout -', '@@HAGW-Z', ...z, '@@HAGW-D', b64, ''].join('\n');
+    const text = (b64: string, z = sizes) =>
+      ['motd junk', '@@HAGW-S', '0 ok 0', '0 ok 9', '2 pwned 0', 'x y z', '3 timeout -', '@@HAGW-Z', ...z, '@@HAGW-D', b64, ''].join('\n');
     const frames = parseBundle(text(data));
     expect([...frames.keys()].sort()).toEqual([0, 3]);
     expect(frames.get(0)).toMatchObject({ status: 'ok', exitCode: 0, stdout: 'real', stderr: 'err' });
@@ -123,23 +127,37 @@ describe('hostile peer output', () => {
     expect(round.decode('nothing useful', 5)[0]).toMatchObject({ status: 'error', reason: 'the peer returned no result for this probe' });
   });
 
-  it('keepalived process lines: malformed ones dropped, ours by the shell\'s netns, nothing verified without its binary\'s facts', () => {
+  it("keepalived process lines: malformed ones dropped, ours by the shell's netns, nothing verified without its binary's facts", () => {
     const b = (t: string) => Buffer.from(t).toString('base64');
     const stat = (pid: number, ppid: number) => b(`${pid} (keepalived) S ${ppid} ${pid} ${pid} 0 -1 4194624 0 0 0 0 0 0 0 0 20 0 1 0 500 0 0`);
     const status = b('Name:\tkeepalived\nUid:\t0\t0\t0\t0\nCapEff:\t000001ffffffffff\n');
     const argv = b('keepalived\0-n\0-f\0/etc/k.conf\0');
-    const json = JSON.parse(decodeProcesses([
-      'N net:[1]',
-      'B 1000',
-      // ours, but the binary could not be read: unverifiable, never the daemon
-      `p 10 ${stat(10, 1)} ${status} ${argv} net:[1] - - - - -`,
-      // another namespace's: its binary is not examined
-      `p 11 ${stat(11, 10)} - - net:[2] - - - - -`,
-      'x y z',
-      `p 12 ${stat(12, 1)} ${status} $(evil) net:[1] - - - - -`,
-    ].join('\n'))) as KeepalivedProcess[];
-    expect(json.map((p) => [p.pid, p.ppid, p.ours, p.verified])).toEqual([[10, 1, true, false], [11, 10, false, false]]);
-    expect(json[0]).toMatchObject({ argv: ['keepalived', '-n', '-f', '/etc/k.conf'], uid: 0, euid: 0, state: 'S', unverifiable: true, startedAt: new Date(1000_000 + 5000).toISOString() });
+    const json = JSON.parse(
+      decodeProcesses(
+        [
+          'N net:[1]',
+          'B 1000',
+          // ours, but the binary could not be read: unverifiable, never the daemon
+          `p 10 ${stat(10, 1)} ${status} ${argv} net:[1] - - - - -`,
+          // another namespace's: its binary is not examined
+          `p 11 ${stat(11, 10)} - - net:[2] - - - - -`,
+          'x y z',
+          `p 12 ${stat(12, 1)} ${status} $(evil) net:[1] - - - - -`,
+        ].join('\n'),
+      ),
+    ) as KeepalivedProcess[];
+    expect(json.map((p) => [p.pid, p.ppid, p.ours, p.verified])).toEqual([
+      [10, 1, true, false],
+      [11, 10, false, false],
+    ]);
+    expect(json[0]).toMatchObject({
+      argv: ['keepalived', '-n', '-f', '/etc/k.conf'],
+      uid: 0,
+      euid: 0,
+      state: 'S',
+      unverifiable: true,
+      startedAt: new Date(1000_000 + 5000).toISOString(),
+    });
     expect(json[1]!.notVerified).toMatch(/another network namespace/);
   });
 
@@ -148,14 +166,23 @@ describe('hostile peer output', () => {
     const stat = (pid: number, ppid: number) => b(`${pid} (keepalived) S ${ppid} 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 500 0 0`);
     const status = b('Uid:\t0\t0\t0\t0\n');
     const raw = b('   5: 00000000:0070 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4242 2 0 0 0\n');
-    const line = (pid: number, ppid: number, sockets: string) => `p ${pid} ${stat(pid, ppid)} ${status} ${b('keepalived\0-D\0')} net:[1] ${b('/usr/sbin/keepalived')} 0:81ed:2049:77 . ${sockets} ${raw}`;
+    const line = (pid: number, ppid: number, sockets: string) =>
+      `p ${pid} ${stat(pid, ppid)} ${status} ${b('keepalived\0-D\0')} net:[1] ${b('/usr/sbin/keepalived')} 0:81ed:2049:77 . ${sockets} ${raw}`;
     const json = JSON.parse(decodeProcesses(['N net:[1]', line(10, 1, '.,7'), line(11, 10, '.,4242')].join('\n'))) as KeepalivedProcess[];
-    expect(json.map((p) => [p.pid, p.verified, p.daemon])).toEqual([[10, true, 'parent'], [11, true, 'vrrp']]);
+    expect(json.map((p) => [p.pid, p.verified, p.daemon])).toEqual([
+      [10, true, 'parent'],
+      [11, true, 'vrrp'],
+    ]);
   });
 
   it('the hello: key=value only, a doctor path only when plain and absolute', () => {
     expect(parseHello('uid=0\nbase64=yes\ntimeout=yes\ndoctor=/usr/bin/hagw-doctor\ndoctor-version=0.2.0\n')).toEqual({
-      uid: 0, sudo: false, doctorPath: '/usr/bin/hagw-doctor', doctorVersion: '0.2.0', timeout: true, base64: true,
+      uid: 0,
+      sudo: false,
+      doctorPath: '/usr/bin/hagw-doctor',
+      doctorVersion: '0.2.0',
+      timeout: true,
+      base64: true,
     });
     const bad = parseHello('motd junk\nuid=abc\ndoctor=/tmp/x;rm -rf /\ndoctor-version=\x1b[31m1\n');
     expect(bad.uid).toBe(-1);
@@ -164,10 +191,14 @@ describe('hostile peer output', () => {
   });
 });
 
-describe('ssh failures in the operator\'s words', () => {
+describe("ssh failures in the operator's words", () => {
   it('names each failure with one line', () => {
-    expect(describeSshFailure('gw2', 'ssh: connect to host 10.0.0.2 port 22: Connection refused', false)).toBe('gw2 refused the SSH connection (is sshd running there?)');
-    expect(describeSshFailure('gw2', '@@@@@\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n', false)).toMatch(/^the host key of gw2 has changed/);
+    expect(describeSshFailure('gw2', 'ssh: connect to host 10.0.0.2 port 22: Connection refused', false)).toBe(
+      'gw2 refused the SSH connection (is sshd running there?)',
+    );
+    expect(describeSshFailure('gw2', '@@@@@\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\n', false)).toMatch(
+      /^the host key of gw2 has changed/,
+    );
     expect(describeSshFailure('gw2', 'Connection timed out during banner exchange', false)).toMatch(/^gw2 did not answer/);
     expect(describeSshFailure('gw2', 'root@gw2: Permission denied (publickey).', false)).toMatch(/refused the login/);
     expect(describeSshFailure('gw2', '', true)).toMatch(/did not answer in time/);

@@ -33,7 +33,7 @@ function hostile(): Report {
 }
 
 /** The raw control characters a terminal would act on (ESC, BEL, CR, NUL, C1, bidi overrides). */
- 
+
 const RAW = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 describe('visible', () => {
@@ -61,7 +61,7 @@ describe('views of a host whose names carry escape sequences', () => {
       expect(text).not.toContain(CLIPBOARD);
       expect(text).not.toContain(CLEAR);
       // without colour nothing raw at all; with colour only our own SGR sequences
-       
+
       const withoutOurSgr = text.replace(/\u001b\[\d+m/g, '');
       expect(RAW.test(withoutOurSgr)).toBe(false);
     }

@@ -12,10 +12,15 @@ function report(over: Partial<Report> = {}): Report {
     schema: 'hagw-doctor.report/v1',
     host: { hostname: 'gw1', kernel: '6.1.0', keepalived: '2.2.7', netns: 'lab-gw1 (net:[4026532311])' },
     role: 'master',
-    instances: [{ name: 'VI_LAN', vrid: 51, interface: 'eth0', state: 'MASTER', source: 'log', vips: ['192.168.100.1', '192.168.100.2'], vipsHeld: ['192.168.100.1'] }],
+    instances: [
+      { name: 'VI_LAN', vrid: 51, interface: 'eth0', state: 'MASTER', source: 'log', vips: ['192.168.100.1', '192.168.100.2'], vipsHeld: ['192.168.100.1'] },
+    ],
     summary: { status: 'critical', critical: 1, error: 0, warning: 0, info: 0 },
     findings: [{ code: 'ip-forward-off', severity: 'critical', title: 't', detail: 'd', evidence: [] }],
-    checks: [{ id: 'ip-forward', status: 'fail', ms: 1.5 }, { id: 'conntrack-vrrp', status: 'skip', ms: 0, reason: 'needs root' }],
+    checks: [
+      { id: 'ip-forward', status: 'fail', ms: 1.5 },
+      { id: 'conntrack-vrrp', status: 'skip', ms: 0, reason: 'needs root' },
+    ],
     source: 'live',
     ...over,
   };
@@ -66,7 +71,8 @@ describe('prometheus exposition', () => {
   it('states, role, VIPs held (with vrid and vip to find the pair), severities, last run', () => {
     const now = new Date('2026-12-01T10:00:00Z');
     const all = samples(renderPrometheus(report(), { now, version: '9.9.9' }));
-    const one = (name: string, match: Record<string, string> = {}) => all.filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v));
+    const one = (name: string, match: Record<string, string> = {}) =>
+      all.filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v));
     expect(one('hagw_doctor_last_run_timestamp_seconds')[0]!.value).toBe(now.getTime() / 1000);
     expect(one('hagw_doctor_status')[0]!.value).toBe(2);
     expect(one('hagw_doctor_role', { role: 'master' })[0]!.value).toBe(1);

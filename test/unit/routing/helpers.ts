@@ -11,18 +11,61 @@ export const fixture = (area: 'routing' | 'ipvs', name: string) => readFileSync(
 
 export const CONF = '/etc/keepalived/keepalived.conf';
 
-export const cmd = (id: string, stdout: string, extra: Partial<ProbeRecord> = {}): ProbeRecord => ({ id, kind: 'command', status: 'ok', exitCode: 0, stdout, stderr: '', ms: 1, ...extra });
-export const file = (id: string, stdout: string, p = id.replace(/^(file|sysctl):/, '')): ProbeRecord => ({ id, kind: 'file', path: p, status: 'ok', stdout, stderr: '', ms: 1 });
-export const missing = (id: string, kind: ProbeRecord['kind'] = 'file'): ProbeRecord => ({ id, kind, status: 'missing', stdout: '', stderr: '', ms: 1, reason: 'does not exist' });
-export const dir = (p: string, entries: string[]): ProbeRecord => ({ id: `dir:${p}`, kind: 'dir', path: p, status: 'ok', stdout: JSON.stringify(entries), stderr: '', ms: 1 });
-export const sysctl = (key: string, value: number | string): ProbeRecord => ({ id: `sysctl:${key}`, kind: 'file', path: `/proc/sys/${key}`, status: 'ok', stdout: `${value}\n`, stderr: '', ms: 1 });
+export const cmd = (id: string, stdout: string, extra: Partial<ProbeRecord> = {}): ProbeRecord => ({
+  id,
+  kind: 'command',
+  status: 'ok',
+  exitCode: 0,
+  stdout,
+  stderr: '',
+  ms: 1,
+  ...extra,
+});
+export const file = (id: string, stdout: string, p = id.replace(/^(file|sysctl):/, '')): ProbeRecord => ({
+  id,
+  kind: 'file',
+  path: p,
+  status: 'ok',
+  stdout,
+  stderr: '',
+  ms: 1,
+});
+export const missing = (id: string, kind: ProbeRecord['kind'] = 'file'): ProbeRecord => ({
+  id,
+  kind,
+  status: 'missing',
+  stdout: '',
+  stderr: '',
+  ms: 1,
+  reason: 'does not exist',
+});
+export const dir = (p: string, entries: string[]): ProbeRecord => ({
+  id: `dir:${p}`,
+  kind: 'dir',
+  path: p,
+  status: 'ok',
+  stdout: JSON.stringify(entries),
+  stderr: '',
+  ms: 1,
+});
+export const sysctl = (key: string, value: number | string): ProbeRecord => ({
+  id: `sysctl:${key}`,
+  kind: 'file',
+  path: `/proc/sys/${key}`,
+  status: 'ok',
+  stdout: `${value}\n`,
+  stderr: '',
+  ms: 1,
+});
 
 export const DEBIAN = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n';
 export const ROCKY = 'NAME="Rocky Linux"\nVERSION="8.9 (Green Obsidian)"\nID="rocky"\nID_LIKE="rhel centos fedora"\n';
 
 /** keepalived process list: running in this namespace or not */
 export const keepalivedRunning = (running: boolean): ProbeRecord =>
-  cmd('keepalived-processes', JSON.stringify(running ? [{ pid: 100, ppid: 1, argv: ['keepalived', '-f', CONF], netns: 'net:[1]', ours: true }] : []), { kind: 'internal' });
+  cmd('keepalived-processes', JSON.stringify(running ? [{ pid: 100, ppid: 1, argv: ['keepalived', '-f', CONF], netns: 'net:[1]', ours: true }] : []), {
+    kind: 'internal',
+  });
 
 export function snapshot(records: ProbeRecord[], uid = 0): Snapshot {
   const probes: Record<string, ProbeRecord> = {};

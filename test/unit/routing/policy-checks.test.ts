@@ -33,19 +33,20 @@ function broken(extra: ProbeRecord[] = []): ProbeRecord[] {
 /** Applies a plan's file writes to the records, as the change engine would to the disk. */
 function applyWrites(records: ProbeRecord[], steps: NonNullable<ReturnType<typeof run>['findings'][number]['fix']>['steps']): ProbeRecord[] {
   let out = [...records];
-  for (const s of steps) if ('write' in s) {
-    const id = `file:${s.write.path}`;
-    out = out.filter((r) => r.id !== id);
-    out.push(file(id, s.write.content));
-    // the new file shows in its directory's listing too
-    const parent = s.write.path.slice(0, s.write.path.lastIndexOf('/'));
-    const name = s.write.path.slice(parent.length + 1);
-    const listing = out.filter((r) => r.id === `dir:${parent}`).at(-1);
-    if (listing) {
-      const names = JSON.parse(listing.stdout) as string[];
-      if (!names.includes(name)) out.push(dir(parent, [...names, name].sort()));
+  for (const s of steps)
+    if ('write' in s) {
+      const id = `file:${s.write.path}`;
+      out = out.filter((r) => r.id !== id);
+      out.push(file(id, s.write.content));
+      // the new file shows in its directory's listing too
+      const parent = s.write.path.slice(0, s.write.path.lastIndexOf('/'));
+      const name = s.write.path.slice(parent.length + 1);
+      const listing = out.filter((r) => r.id === `dir:${parent}`).at(-1);
+      if (listing) {
+        const names = JSON.parse(listing.stdout) as string[];
+        if (!names.includes(name)) out.push(dir(parent, [...names, name].sort()));
+      }
     }
-  }
   return out;
 }
 
@@ -67,7 +68,11 @@ describe('policy-table-empty', () => {
   });
 
   it('a rule into an empty NAMED table whose routes the config defines: the fix adds those routes', () => {
-    const rules = JSON.stringify([{ priority: 0, src: 'all', table: 'local' }, { priority: 100, src: '10.0.0.11', table: 'lvs_nat' }, { priority: 32766, src: 'all', table: 'main' }]);
+    const rules = JSON.stringify([
+      { priority: 0, src: 'all', table: 'local' },
+      { priority: 100, src: '10.0.0.11', table: 'lvs_nat' },
+      { priority: 32766, src: 'all', table: 'main' },
+    ]);
     const routes = JSON.stringify([{ dst: '10.0.0.0/24', dev: 'eth0', protocol: 'kernel', scope: 'link', prefsrc: '10.0.0.11', flags: [] }]);
     const records = [
       cmd('ip-rule', rules),
@@ -82,13 +87,22 @@ describe('policy-table-empty', () => {
     expect(findings[0]!.title).toBe('rule 100 looks up table lvs_nat, which holds no route');
     expect(findings[0]!.detail).toMatch(/route-eth0:1/);
     expect(findings[0]!.fix!.steps).toEqual([
-      expect.objectContaining({ argv: ['ip', 'route', 'add', 'default', 'via', '10.0.0.254', 'dev', 'eth0', 'table', 'lvs_nat'], undo: [['ip', 'route', 'del', 'default', 'via', '10.0.0.254', 'dev', 'eth0', 'table', 'lvs_nat']] }),
+      expect.objectContaining({
+        argv: ['ip', 'route', 'add', 'default', 'via', '10.0.0.254', 'dev', 'eth0', 'table', 'lvs_nat'],
+        undo: [['ip', 'route', 'del', 'default', 'via', '10.0.0.254', 'dev', 'eth0', 'table', 'lvs_nat']],
+      }),
     ]);
   });
 
   it('a table holding only IPv6 routes is empty for an IPv4 rule; a rule whose table is filled is fine', () => {
-    const rules = JSON.stringify([{ priority: 10, src: '10.0.0.11', table: '7' }, { priority: 11, src: '10.0.0.12', table: '8' }]);
-    const routes = JSON.stringify([{ dst: '2001:db8::/64', dev: 'eth0', table: '7' }, { dst: 'default', gateway: '10.0.0.1', table: '8' }]);
+    const rules = JSON.stringify([
+      { priority: 10, src: '10.0.0.11', table: '7' },
+      { priority: 11, src: '10.0.0.12', table: '8' },
+    ]);
+    const routes = JSON.stringify([
+      { dst: '2001:db8::/64', dev: 'eth0', table: '7' },
+      { dst: 'default', gateway: '10.0.0.1', table: '8' },
+    ]);
     const { findings } = run(policyTableEmpty, [cmd('ip-rule', rules), cmd('ip-route', routes)]);
     expect(findings.map((f) => f.subject)).toEqual(['table 7']);
   });
@@ -107,7 +121,10 @@ describe('policy-table-unnamed', () => {
   });
 
   it('a config file using a table name rt_tables does not define', () => {
-    const { findings } = run(policyTableUnnamed, healthy([file('file:/etc/network/interfaces', `${IFACES_PERSISTED}    up ip route add default via 192.0.2.1 table lvs_dr\n`)]));
+    const { findings } = run(
+      policyTableUnnamed,
+      healthy([file('file:/etc/network/interfaces', `${IFACES_PERSISTED}    up ip route add default via 192.0.2.1 table lvs_dr\n`)]),
+    );
     expect(findings).toHaveLength(1);
     expect(findings[0]!.title).toMatch(/table name lvs_dr has no number/);
     expect(findings[0]!.location).toEqual({ file: '/etc/network/interfaces', line: 14 });
@@ -120,7 +137,9 @@ describe('policy-not-persistent', () => {
   });
 
   it('Debian: the fix adds up hooks to the stanza, and a re-check of the written file is silent', () => {
-    const records = healthy([file('file:/etc/network/interfaces', 'auto eth0\niface eth0 inet static\n    address 10.0.0.11/24\n\nauto eth1\niface eth1 inet dhcp\n')]);
+    const records = healthy([
+      file('file:/etc/network/interfaces', 'auto eth0\niface eth0 inet static\n    address 10.0.0.11/24\n\nauto eth1\niface eth1 inet dhcp\n'),
+    ]);
     const { findings } = run(policyNotPersistent, records);
     expect(findings).toHaveLength(1);
     const fix = findings[0]!.fix!;
@@ -141,8 +160,12 @@ describe('policy-not-persistent', () => {
     const { findings } = run(policyNotPersistent, records);
     const fix = findings[0]!.fix!;
     expect(fix.steps).toEqual([
-      expect.objectContaining({ write: { path: '/etc/sysconfig/network-scripts/rule-eth0', content: 'from 10.0.0.11 priority 100 table lvs_nat\n', mode: 0o644 } }),
-      expect.objectContaining({ write: { path: '/etc/sysconfig/network-scripts/route-eth0', content: 'default via 10.0.0.254 dev eth0 table lvs_nat\n', mode: 0o644 } }),
+      expect.objectContaining({
+        write: { path: '/etc/sysconfig/network-scripts/rule-eth0', content: 'from 10.0.0.11 priority 100 table lvs_nat\n', mode: 0o644 },
+      }),
+      expect.objectContaining({
+        write: { path: '/etc/sysconfig/network-scripts/route-eth0', content: 'default via 10.0.0.254 dev eth0 table lvs_nat\n', mode: 0o644 },
+      }),
     ]);
     expect(fix.touches.files).toEqual(['/etc/sysconfig/network-scripts/rule-eth0', '/etc/sysconfig/network-scripts/route-eth0']);
     expect(run(policyNotPersistent, applyWrites(records, fix.steps)).findings).toEqual([]);
@@ -152,17 +175,28 @@ describe('policy-not-persistent', () => {
     const records = healthy([
       missing('file:/etc/network/interfaces'),
       dir('/etc/systemd/network', ['10-eth0.network']),
-      file('file:/etc/systemd/network/10-eth0.network', '[Match]\nName=eth0\n[RoutingPolicyRule]\nFrom=10.0.0.11\nTable=lvs_nat\nPriority=100\n[Route]\nGateway=10.0.0.254\nTable=lvs_nat\n'),
+      file(
+        'file:/etc/systemd/network/10-eth0.network',
+        '[Match]\nName=eth0\n[RoutingPolicyRule]\nFrom=10.0.0.11\nTable=lvs_nat\nPriority=100\n[Route]\nGateway=10.0.0.254\nTable=lvs_nat\n',
+      ),
     ]);
     expect(run(policyNotPersistent, records).findings).toEqual([]);
   });
 
   it('netplan hosts get no automatic fix but the netplan form in the detail; keepalived-managed rules count as persistent', () => {
-    const records = healthy([missing('file:/etc/network/interfaces'), dir('/etc/netplan', ['50-cloud-init.yaml']), file('file:/etc/netplan/50-cloud-init.yaml', 'network:\n  version: 2\n')]);
+    const records = healthy([
+      missing('file:/etc/network/interfaces'),
+      dir('/etc/netplan', ['50-cloud-init.yaml']),
+      file('file:/etc/netplan/50-cloud-init.yaml', 'network:\n  version: 2\n'),
+    ]);
     const [f] = run(policyNotPersistent, records).findings;
     expect(f!.fix).toBeUndefined();
     expect(f!.detail).toMatch(/routing-policy:/);
-    const kconf = file('kconf:/etc/keepalived/keepalived.conf', 'static_rules {\n  from 10.0.0.11 table lvs_nat\n}\nstatic_routes {\n  default via 10.0.0.254 table lvs_nat\n}\n', '/etc/keepalived/keepalived.conf');
+    const kconf = file(
+      'kconf:/etc/keepalived/keepalived.conf',
+      'static_rules {\n  from 10.0.0.11 table lvs_nat\n}\nstatic_routes {\n  default via 10.0.0.254 table lvs_nat\n}\n',
+      '/etc/keepalived/keepalived.conf',
+    );
     expect(run(policyNotPersistent, [...records, kconf]).findings).toEqual([]);
   });
 });

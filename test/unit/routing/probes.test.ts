@@ -1,9 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import type { ProbeRecord, ProbeRoundContext } from '../../../src/types.js';
-import { ifaceSysctlId, ifaceSysctlPath, interfacesFromLink, ipvsProvider, networkConfigFiles, nicProvider, policyRoutingProvider } from '../../../src/probes/routing.js';
+import {
+  ifaceSysctlId,
+  ifaceSysctlPath,
+  interfacesFromLink,
+  ipvsProvider,
+  networkConfigFiles,
+  nicProvider,
+  policyRoutingProvider,
+} from '../../../src/probes/routing.js';
 import { cmd, dir, file, fixture } from './helpers.js';
 
-const round = (n: number, recs: ProbeRecord[], isRoot = true): ProbeRoundContext => ({ round: n, records: Object.fromEntries(recs.map((r) => [r.id, r])), options: {}, isRoot });
+const round = (n: number, recs: ProbeRecord[], isRoot = true): ProbeRoundContext => ({
+  round: n,
+  records: Object.fromEntries(recs.map((r) => [r.id, r])),
+  options: {},
+  isRoot,
+});
 const ids = (specs: Array<{ id: string }>) => specs.map((s) => s.id);
 
 describe('routing probes', () => {
@@ -19,7 +32,15 @@ describe('routing probes', () => {
   });
 
   it('never builds a path from a hostile interface name, and copes with unparsable ip-link', () => {
-    const link = cmd('ip-link', JSON.stringify([{ ifname: '../../etc', link_type: 'ether' }, { ifname: 'a/b' }, { ifname: 'ok0', link_type: 'ether' }, { ifname: 'down0', link_type: 'ether', flags: ['BROADCAST'] }]));
+    const link = cmd(
+      'ip-link',
+      JSON.stringify([
+        { ifname: '../../etc', link_type: 'ether' },
+        { ifname: 'a/b' },
+        { ifname: 'ok0', link_type: 'ether' },
+        { ifname: 'down0', link_type: 'ether', flags: ['BROADCAST'] },
+      ]),
+    );
     expect(interfacesFromLink(round(1, [link]).records)).toEqual(['ok0', 'down0']);
     // ethtool only for interfaces that are up
     expect(ids(nicProvider.probes(round(1, [link]))).filter((id) => id.startsWith('ethtool'))).toEqual([]);
@@ -56,7 +77,15 @@ describe('routing probes', () => {
   it('ipvsadm only where ip_vs is loaded (it would load it); modinfo only for a config with virtual servers', () => {
     const first = ipvsProvider.probes(round(0, []));
     expect(first.map((s) => s.id)).not.toContain('ipvsadm-list');
-    const loaded = { id: 'dir:/sys/module/ip_vs', kind: 'dir' as const, path: '/sys/module/ip_vs', status: 'ok' as const, stdout: '["parameters"]', stderr: '', ms: 0 };
+    const loaded = {
+      id: 'dir:/sys/module/ip_vs',
+      kind: 'dir' as const,
+      path: '/sys/module/ip_vs',
+      status: 'ok' as const,
+      stdout: '["parameters"]',
+      stderr: '',
+      ms: 0,
+    };
     const second = ipvsProvider.probes(round(1, [loaded]));
     expect(second.find((s) => s.id === 'ipvsadm-list')).toMatchObject({ argv: ['ipvsadm', '-L', '-n'], needsRoot: true });
     expect(ids(ipvsProvider.probes(round(1, [])))).toEqual([]);

@@ -14,15 +14,35 @@ describe('parseAdverts (captured tcpdump 4.99.3 output)', () => {
     expect(parseAdverts(fx('tcpdump-v2-stop-master.txt')).stats).toEqual({ captured: 5, receivedByFilter: 5, droppedByKernel: 0 });
     expect(parseAdverts(fx('tcpdump-v2-stop-master.txt')).listening).toBe('eth0');
     expect(cap.adverts[0]).toMatchObject({
-      time: '02:40:43.509200', src: '10.9.0.1', dst: '224.0.0.18', multicast: true, version: 2, type: 'Advertisement',
-      vrid: 51, priority: 150, advertInt: 1, authType: 'simple', authPass: 'secret1', vips: ['10.9.0.254', '10.9.0.253'], ttl: 255,
+      time: '02:40:43.509200',
+      src: '10.9.0.1',
+      dst: '224.0.0.18',
+      multicast: true,
+      version: 2,
+      type: 'Advertisement',
+      vrid: 51,
+      priority: 150,
+      advertInt: 1,
+      authType: 'simple',
+      authPass: 'secret1',
+      vips: ['10.9.0.254', '10.9.0.253'],
+      ttl: 255,
     });
   });
 
   it('reads VRRPv3 unicast adverts (interval in centiseconds, no auth, one address)', () => {
     const cap = parseAdverts(fx('tcpdump-v3-unicast.txt'));
     expect(cap.adverts).toHaveLength(4);
-    expect(cap.adverts[0]).toMatchObject({ src: '10.9.0.2', dst: '10.9.0.1', multicast: false, version: 3, vrid: 52, priority: 100, advertInt: 1, vips: ['10.9.0.250'] });
+    expect(cap.adverts[0]).toMatchObject({
+      src: '10.9.0.2',
+      dst: '10.9.0.1',
+      multicast: false,
+      version: 3,
+      vrid: 52,
+      priority: 100,
+      advertInt: 1,
+      vips: ['10.9.0.250'],
+    });
     expect(cap.adverts[0]!.authType).toBeUndefined();
   });
 
@@ -32,7 +52,10 @@ describe('parseAdverts (captured tcpdump 4.99.3 output)', () => {
     expect(eth[0]).toMatchObject({ srcMac: '2a:1d:da:11:6b:fd', src: '10.9.0.2' });
     const any = parseAdverts(fx('tcpdump-v2-split-brain-any-eth.txt')).adverts;
     expect(any.map((a) => [a.iface, a.direction, a.src])).toEqual([
-      ['eth0', 'out', '10.9.0.2'], ['eth0', 'in', '10.9.0.1'], ['eth0', 'out', '10.9.0.2'], ['eth0', 'in', '10.9.0.1'],
+      ['eth0', 'out', '10.9.0.2'],
+      ['eth0', 'in', '10.9.0.1'],
+      ['eth0', 'out', '10.9.0.2'],
+      ['eth0', 'in', '10.9.0.1'],
     ]);
     const plain = parseAdverts(fx('tcpdump-v2-any-count.txt'));
     expect(plain.adverts.map((a) => a.direction)).toEqual(['out', 'in']);

@@ -9,7 +9,9 @@ import { wireArgv, wireProvider, wireWindow } from '../../../src/probes/vrrp.js'
 const fx = (name: string) => readFileSync(new URL(`../../fixtures/vrrp/${name}`, import.meta.url), 'utf8');
 const CONF = '/etc/keepalived/keepalived.conf';
 
-function conf(o: { priority?: number; auth?: string; advertInt?: number; vips?: string[]; unicast?: { src: string; peer: string }; vrid?: number } = {}): string {
+function conf(
+  o: { priority?: number; auth?: string; advertInt?: number; vips?: string[]; unicast?: { src: string; peer: string }; vrid?: number } = {},
+): string {
   return `vrrp_instance VI_1 {
   state BACKUP
   interface eth0
@@ -25,15 +27,43 @@ ${(o.vips ?? ['10.9.0.254/24', '10.9.0.253/24']).map((v) => `    ${v}`).join('\n
 `;
 }
 
-const rec = (id: string, stdout: string, extra: Partial<ProbeRecord> = {}): ProbeRecord => ({ id, kind: 'command', status: 'ok', exitCode: 0, stdout, stderr: '', ms: 1, ...extra });
+const rec = (id: string, stdout: string, extra: Partial<ProbeRecord> = {}): ProbeRecord => ({
+  id,
+  kind: 'command',
+  status: 'ok',
+  exitCode: 0,
+  stdout,
+  stderr: '',
+  ms: 1,
+  ...extra,
+});
 
-function snapshot(o: { log?: string; wire?: string; wireExit?: number; conf?: string; self?: string; createdAt?: string; iptables?: string; options?: Snapshot['options']; extraAddrs?: string[] }): Snapshot {
+function snapshot(o: {
+  log?: string;
+  wire?: string;
+  wireExit?: number;
+  conf?: string;
+  self?: string;
+  createdAt?: string;
+  iptables?: string;
+  options?: Snapshot['options'];
+  extraAddrs?: string[];
+}): Snapshot {
   const self = o.self ?? '10.9.0.2';
   const addrs = [self, ...(o.extraAddrs ?? [])];
   const probes: Record<string, ProbeRecord> = {
-    'keepalived-processes': rec('keepalived-processes', JSON.stringify([{ pid: 6621, ppid: 1, argv: ['keepalived', '-n', '-l', '-D', '-f', CONF], netns: 'net:[1]', ours: true }]), { kind: 'internal' }),
+    'keepalived-processes': rec(
+      'keepalived-processes',
+      JSON.stringify([{ pid: 6621, ppid: 1, argv: ['keepalived', '-n', '-l', '-D', '-f', CONF], netns: 'net:[1]', ours: true }]),
+      { kind: 'internal' },
+    ),
     [`kconf:${CONF}`]: rec(`kconf:${CONF}`, o.conf ?? conf(), { kind: 'file', path: CONF }),
-    'ip-addr': rec('ip-addr', JSON.stringify([{ ifname: 'eth0', link_type: 'ether', address: '2a:1d:da:11:6b:fd', addr_info: addrs.map((a) => ({ family: 'inet', local: a, prefixlen: 24 })) }])),
+    'ip-addr': rec(
+      'ip-addr',
+      JSON.stringify([
+        { ifname: 'eth0', link_type: 'ether', address: '2a:1d:da:11:6b:fd', addr_info: addrs.map((a) => ({ family: 'inet', local: a, prefixlen: 24 })) },
+      ]),
+    ),
   };
   if (o.log !== undefined) probes['keepalived-log'] = rec('keepalived-log', o.log, { kind: 'file', path: '/var/log/keepalived.log' });
   if (o.wire !== undefined) probes['vrrp-wire:eth0'] = rec('vrrp-wire:eth0', o.wire, { argv: wireArgv('eth0', 3), exitCode: o.wireExit ?? 124 });
@@ -56,14 +86,18 @@ function run(s: Snapshot, code?: string) {
 }
 
 // the backup's log at the moment VRRP was dropped in its INPUT: MASTER since 02:41:04, hearing nothing
-const SPLIT_LOG = 'Sun Nov 22 02:40:40 2026: (VI_1) Entering BACKUP STATE (init)\nSun Nov 22 02:41:04 2026: (VI_1) Receive advertisement timeout\nSun Nov 22 02:41:04 2026: (VI_1) Entering MASTER STATE\n';
+const SPLIT_LOG =
+  'Sun Nov 22 02:40:40 2026: (VI_1) Entering BACKUP STATE (init)\nSun Nov 22 02:41:04 2026: (VI_1) Receive advertisement timeout\nSun Nov 22 02:41:04 2026: (VI_1) Entering MASTER STATE\n';
 const DROP_RULES = fx('iptables-save-input-drop.txt');
 // a MASTER holds its VIPs: the state comes from the addresses, the log only refines it
 const MASTER_VIPS = ['10.9.0.254', '10.9.0.253'];
 
-describe('vrrp-split-brain and vrrp-input-blocked (captured split brain: VRRP dropped in the backup\'s INPUT)', () => {
+describe("vrrp-split-brain and vrrp-input-blocked (captured split brain: VRRP dropped in the backup's INPUT)", () => {
   it('split brain from the wire, with the rival named', () => {
-    const [f] = run(snapshot({ extraAddrs: MASTER_VIPS, log: SPLIT_LOG, wire: fx('tcpdump-v2-split-brain-eth.txt'), iptables: DROP_RULES }), 'vrrp-split-brain').findings;
+    const [f] = run(
+      snapshot({ extraAddrs: MASTER_VIPS, log: SPLIT_LOG, wire: fx('tcpdump-v2-split-brain-eth.txt'), iptables: DROP_RULES }),
+      'vrrp-split-brain',
+    ).findings;
     expect(f).toMatchObject({ code: 'vrrp-split-brain', severity: 'critical', subject: 'VI_1' });
     expect(f!.detail).toContain('10.9.0.1 (priority 150)');
     expect(f!.evidence[0]!.excerpt).toContain('vrid 51: 10.9.0.2 (this node)');
@@ -72,7 +106,10 @@ describe('vrrp-split-brain and vrrp-input-blocked (captured split brain: VRRP dr
   });
 
   it('input-blocked is left to the netfilter check when the rule set explains it', () => {
-    expect(run(snapshot({ extraAddrs: MASTER_VIPS, log: SPLIT_LOG, wire: fx('tcpdump-v2-split-brain-eth.txt'), iptables: DROP_RULES }), 'vrrp-input-blocked').findings).toEqual([]);
+    expect(
+      run(snapshot({ extraAddrs: MASTER_VIPS, log: SPLIT_LOG, wire: fx('tcpdump-v2-split-brain-eth.txt'), iptables: DROP_RULES }), 'vrrp-input-blocked')
+        .findings,
+    ).toEqual([]);
   });
 
   it('input-blocked from wire proof when no readable rule explains it', () => {
@@ -89,8 +126,18 @@ describe('vrrp-split-brain and vrrp-input-blocked (captured split brain: VRRP dr
   });
 
   it('split brain from the log alone: MASTER that keeps hearing "forcing new election"', () => {
-    const log = fx('keepalived-2.2.7-console-master.log').split('\n').filter((l) => l <= 'Sun Nov 22 02:41:08 2026:~' || !l.startsWith('Sun')).join('\n');
-    const s = snapshot({ extraAddrs: MASTER_VIPS, log, self: '10.9.0.1', conf: conf({ priority: 150 }), options: {}, createdAt: new Date(2026, 10, 22, 2, 41, 9).toISOString() });
+    const log = fx('keepalived-2.2.7-console-master.log')
+      .split('\n')
+      .filter((l) => l <= 'Sun Nov 22 02:41:08 2026:~' || !l.startsWith('Sun'))
+      .join('\n');
+    const s = snapshot({
+      extraAddrs: MASTER_VIPS,
+      log,
+      self: '10.9.0.1',
+      conf: conf({ priority: 150 }),
+      options: {},
+      createdAt: new Date(2026, 10, 22, 2, 41, 9).toISOString(),
+    });
     const { findings, outcomes } = run(s, 'vrrp-split-brain');
     expect(findings).toHaveLength(1);
     expect(findings[0]!.detail).toContain('forcing new election');
@@ -109,12 +156,18 @@ describe('vrrp-split-brain and vrrp-input-blocked (captured split brain: VRRP dr
 describe('vrrp-no-peer-adverts', () => {
   const uc = conf({ unicast: { src: '10.9.0.2', peer: '10.9.0.1' } });
   it('a BACKUP with a silent unicast peer', () => {
-    const [f] = run(snapshot({ log: 'Sun Nov 22 02:40:40 2026: (VI_1) Entering BACKUP STATE (init)\n', wire: '3 packets captured\n', conf: uc }), 'vrrp-no-peer-adverts').findings;
+    const [f] = run(
+      snapshot({ log: 'Sun Nov 22 02:40:40 2026: (VI_1) Entering BACKUP STATE (init)\n', wire: '3 packets captured\n', conf: uc }),
+      'vrrp-no-peer-adverts',
+    ).findings;
     expect(f!.title).toContain('no advert from unicast peer 10.9.0.1 in 3 s');
     expect(f!.detail).toMatch(/security group/);
     // a unicast pair does not hear about switch multicast handling; a multicast backup does (catalogue 24)
     expect(f!.detail).not.toMatch(/IGMP snooping/);
-    const [m] = run(snapshot({ log: 'Sun Nov 22 02:40:40 2026: (VI_1) Entering BACKUP STATE (init)\n', wire: '3 packets captured\n' }), 'vrrp-no-peer-adverts').findings;
+    const [m] = run(
+      snapshot({ log: 'Sun Nov 22 02:40:40 2026: (VI_1) Entering BACKUP STATE (init)\n', wire: '3 packets captured\n' }),
+      'vrrp-no-peer-adverts',
+    ).findings;
     expect(m!.detail).toMatch(/IGMP snooping.*invisible from the host/);
   });
   it('says when adverts come from a source that is not the peer (SNAT or unicast_src_ip)', () => {
@@ -125,7 +178,9 @@ describe('vrrp-no-peer-adverts', () => {
   it('is skipped when tcpdump is missing or the window is too short for advert_int', () => {
     const missing = run(snapshot({ log: '', wire: '', wireExit: 127, conf: uc }));
     expect(missing.outcomes.find((o) => o.check.id === 'vrrp-wire-peers')!.run.reason).toMatch(/tcpdump is not installed/);
-    expect(run(snapshot({ log: '', wire: '', conf: conf({ advertInt: 5, unicast: { src: '10.9.0.2', peer: '10.9.0.1' } }) }), 'vrrp-no-peer-adverts').findings).toEqual([]);
+    expect(
+      run(snapshot({ log: '', wire: '', conf: conf({ advertInt: 5, unicast: { src: '10.9.0.2', peer: '10.9.0.1' } }) }), 'vrrp-no-peer-adverts').findings,
+    ).toEqual([]);
   });
 });
 
@@ -134,7 +189,15 @@ describe('mismatches on the wire and in the log', () => {
     const wire = run(snapshot({ log: '', wire: fx('tcpdump-v2-collision-vips.txt'), self: '10.9.0.1' }), 'vrid-collision').findings;
     expect(wire[0]!.title).toContain('10.9.0.2 advertises the same VRID with other VIPs (10.9.0.200; ours 10.9.0.253,10.9.0.254)');
     const log = fx('keepalived-2.2.7-console-vrid-collision.log');
-    const f = run(snapshot({ log, conf: conf({ vips: ['10.9.0.200/24', '10.9.0.201/24'] }).replace('VI_1', 'OTHER'), options: {}, createdAt: new Date(2026, 10, 22, 2, 42, 30).toISOString() }), 'vrid-collision').findings;
+    const f = run(
+      snapshot({
+        log,
+        conf: conf({ vips: ['10.9.0.200/24', '10.9.0.201/24'] }).replace('VI_1', 'OTHER'),
+        options: {},
+        createdAt: new Date(2026, 10, 22, 2, 42, 30).toISOString(),
+      }),
+      'vrid-collision',
+    ).findings;
     expect(f[0]).toMatchObject({ severity: 'error', subject: 'OTHER' });
     expect(f[0]!.evidence[0]!.excerpt).toContain('ip address associated with VRID 51 not present in MASTER advert');
   });
@@ -142,31 +205,54 @@ describe('mismatches on the wire and in the log', () => {
   it('vrrp-auth-mismatch: auth type on the wire, and the log', () => {
     const [w] = run(snapshot({ log: '', wire: fx('tcpdump-v2-collision-authtype.txt'), self: '10.9.0.1', conf: conf() }), 'vrrp-auth-mismatch').findings;
     expect(w!.title).toContain('sends auth type none; this node expects simple');
-    const [p] = run(snapshot({ log: '', wire: fx('tcpdump-v2-split-brain-eth.txt'), conf: conf({ auth: 'authentication {\n auth_type PASS\n auth_pass other\n }' }) }), 'vrrp-auth-mismatch').findings;
+    const [p] = run(
+      snapshot({ log: '', wire: fx('tcpdump-v2-split-brain-eth.txt'), conf: conf({ auth: 'authentication {\n auth_type PASS\n auth_pass other\n }' }) }),
+      'vrrp-auth-mismatch',
+    ).findings;
     expect(p!.title).toContain('sends a different auth_pass');
-    const [l] = run(snapshot({ log: fx('keepalived-2.2.7-console-auth-mismatch.log'), options: {}, createdAt: new Date(2026, 10, 22, 2, 41, 30).toISOString() }), 'vrrp-auth-mismatch').findings;
+    const [l] = run(
+      snapshot({ log: fx('keepalived-2.2.7-console-auth-mismatch.log'), options: {}, createdAt: new Date(2026, 10, 22, 2, 41, 30).toISOString() }),
+      'vrrp-auth-mismatch',
+    ).findings;
     expect(l).toMatchObject({ severity: 'error' });
     expect(l!.evidence[0]!.excerpt).toContain('received an invalid passwd!');
   });
 
   it('a mismatch fixed an hour ago is info, with the reason', () => {
-    const [l] = run(snapshot({ log: fx('keepalived-2.2.7-console-auth-mismatch.log'), options: {}, createdAt: new Date(2026, 10, 22, 3, 45).toISOString() }), 'vrrp-auth-mismatch').findings;
+    const [l] = run(
+      snapshot({ log: fx('keepalived-2.2.7-console-auth-mismatch.log'), options: {}, createdAt: new Date(2026, 10, 22, 3, 45).toISOString() }),
+      'vrrp-auth-mismatch',
+    ).findings;
     expect(l).toMatchObject({ severity: 'info' });
     expect(l!.detail).toMatch(/most likely been fixed/);
     // and outside --since it is not reported at all
-    expect(run(snapshot({ log: fx('keepalived-2.2.7-console-auth-mismatch.log'), options: { since: '30m' }, createdAt: new Date(2026, 10, 22, 3, 45).toISOString() }), 'vrrp-auth-mismatch').findings).toEqual([]);
+    expect(
+      run(
+        snapshot({ log: fx('keepalived-2.2.7-console-auth-mismatch.log'), options: { since: '30m' }, createdAt: new Date(2026, 10, 22, 3, 45).toISOString() }),
+        'vrrp-auth-mismatch',
+      ).findings,
+    ).toEqual([]);
   });
 
   it('vrrp-advert-int-mismatch from the wire and the 1.x log (no instance name)', () => {
     const [w] = run(snapshot({ log: '', wire: fx('tcpdump-v2-advert-int-mismatch.txt'), self: '10.9.0.1' }), 'vrrp-advert-int-mismatch').findings;
     expect(w!.title).toContain("advertises every 2 s; this node's advert_int is 1 s");
-    const [l] = run(snapshot({ log: fx('keepalived-1.3-syslog-failover.log'), options: { since: '7d' }, createdAt: new Date(2026, 10, 22, 0, 6).toISOString() }), 'vrrp-advert-int-mismatch').findings;
+    const [l] = run(
+      snapshot({ log: fx('keepalived-1.3-syslog-failover.log'), options: { since: '7d' }, createdAt: new Date(2026, 10, 22, 0, 6).toISOString() }),
+      'vrrp-advert-int-mismatch',
+    ).findings;
     expect(l!.title).toContain('keepalived: advert_int differs');
   });
 
   it('vrrp-output-blocked from send errors in the log', () => {
-    const log = fx('keepalived-2.2.7-console-master.log').split('\n').filter((l) => l <= 'Sun Nov 22 02:41:17 2026:~' || !l.startsWith('Sun')).join('\n');
-    const [f] = run(snapshot({ log, self: '10.9.0.1', options: {}, createdAt: new Date(2026, 10, 22, 2, 41, 18).toISOString() }), 'vrrp-output-blocked').findings;
+    const log = fx('keepalived-2.2.7-console-master.log')
+      .split('\n')
+      .filter((l) => l <= 'Sun Nov 22 02:41:17 2026:~' || !l.startsWith('Sun'))
+      .join('\n');
+    const [f] = run(
+      snapshot({ log, self: '10.9.0.1', options: {}, createdAt: new Date(2026, 10, 22, 2, 41, 18).toISOString() }),
+      'vrrp-output-blocked',
+    ).findings;
     expect(f).toMatchObject({ severity: 'critical', subject: 'VI_1' });
     expect(f!.evidence.at(-1)!.excerpt).toContain('send advert error 1 (Operation not permitted)');
   });
@@ -181,7 +267,12 @@ describe('wire probe', () => {
     const records = { [`kconf:${CONF}`]: rec(`kconf:${CONF}`, conf({ advertInt: 2 }), { kind: 'file', path: CONF }) };
     expect(wireProvider.probes({ round: 1, records, options: {}, isRoot: true })).toEqual([]);
     const [spec] = wireProvider.probes({ round: 1, records, options: { wire: true, config: CONF }, isRoot: true });
-    expect(spec).toMatchObject({ id: 'vrrp-wire:eth0', kind: 'command', needsRoot: true, argv: ['timeout', '6', 'tcpdump', '-nn', '-l', '-v', '-e', '-i', 'eth0', '-c', '500', 'ip proto 112'] });
+    expect(spec).toMatchObject({
+      id: 'vrrp-wire:eth0',
+      kind: 'command',
+      needsRoot: true,
+      argv: ['timeout', '6', 'tcpdump', '-nn', '-l', '-v', '-e', '-i', 'eth0', '-c', '500', 'ip proto 112'],
+    });
     // no config at all: all interfaces, once the config is known to be missing
     expect(JSON.stringify(wireProvider.probes({ round: 3, records: {}, options: { wire: true }, isRoot: true }))).toContain('"-i","any"');
   });

@@ -9,7 +9,11 @@ import { buildTimeline } from '../../../src/vrrp/timeline.js';
 
 // the corpus sits beside the repository (../shared/corpus); a git worktree one level deeper looks one further up
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const CANDIDATES = [process.env.HAGW_CORPUS_DIR && path.join(process.env.HAGW_CORPUS_DIR, 'logs'), path.join(REPO, '../shared/corpus/logs'), path.join(REPO, '../../shared/corpus/logs')].filter((d): d is string => !!d);
+const CANDIDATES = [
+  process.env.HAGW_CORPUS_DIR && path.join(process.env.HAGW_CORPUS_DIR, 'logs'),
+  path.join(REPO, '../shared/corpus/logs'),
+  path.join(REPO, '../../shared/corpus/logs'),
+].filter((d): d is string => !!d);
 const DIR = CANDIDATES.find((d) => existsSync(d));
 if (!DIR) throw new Error(`the shared corpus is not there (looked in ${CANDIDATES.join(', ')}; set HAGW_CORPUS_DIR)`);
 const logs = readdirSync(DIR).filter((f) => f.endsWith('.txt'));

@@ -14,9 +14,21 @@ const fx = (name: string) => readFileSync(new URL(`../../fixtures/vrrp-field/${n
 const CONF = '/etc/keepalived/keepalived.conf';
 const AT = (h: number, m: number, s = 0) => new Date(2026, 11, 2, h, m, s).toISOString();
 
-function snap(o: { conf?: string; log?: string; nft?: string; link?: string; addr?: string; createdAt?: string; extra?: ProbeRecord[]; configtest?: number }): Snapshot {
+function snap(o: {
+  conf?: string;
+  log?: string;
+  nft?: string;
+  link?: string;
+  addr?: string;
+  createdAt?: string;
+  extra?: ProbeRecord[];
+  configtest?: number;
+}): Snapshot {
   const records: ProbeRecord[] = [
-    internal('keepalived-processes', JSON.stringify([{ pid: 4242, ppid: 1, argv: ['keepalived', '-n', '-l', '-D', '-f', CONF], netns: 'net:[1]', ours: true }])),
+    internal(
+      'keepalived-processes',
+      JSON.stringify([{ pid: 4242, ppid: 1, argv: ['keepalived', '-n', '-l', '-D', '-f', CONF], netns: 'net:[1]', ours: true }]),
+    ),
     { ...file(`kconf:${CONF}`, CONF, o.conf ?? fx('keepalived-gw1.conf')) },
     cmd('ip-addr', ['ip', '-j', 'addr', 'show'], o.addr ?? fx('ip-addr-eth1-down.json')),
     cmd('ip-link', ['ip', '-j', '-d', 'link', 'show'], o.link ?? fx('ip-link-eth1-down.json')),
@@ -41,9 +53,15 @@ function run(s: Snapshot, code: string) {
 
 describe('vrrp-strict-blocks-vip (captured: vrrp_strict on the lab master)', () => {
   // the master holds both VIPs (the addresses decide the state; the log only refines it)
-  const strict = snap({ conf: fx('keepalived-gw1-strict.conf'), log: fx('keepalived-strict-master.log'), nft: fx('nft-strict-master.json'), configtest: 5, addr: fx('ip-addr-master.json') });
+  const strict = snap({
+    conf: fx('keepalived-gw1-strict.conf'),
+    log: fx('keepalived-strict-master.log'),
+    nft: fx('nft-strict-master.json'),
+    configtest: 5,
+    addr: fx('ip-addr-master.json'),
+  });
 
-  it('names keepalived\'s own nft table and the config line, on the MASTER, critical', () => {
+  it("names keepalived's own nft table and the config line, on the MASTER, critical", () => {
     const f = run(strict, 'vrrp-strict-blocks-vip');
     expect(f.map((x) => x.subject)).toEqual(['VI_LAN', 'VI_WAN']);
     expect(f[0]!.severity).toBe('critical');
@@ -91,7 +109,10 @@ describe('vrrp-strict-blocks-vip (captured: vrrp_strict on the lab master)', () 
   });
 
   it('a config without strict mode whose running keepalived still drops the VIP: the stale table', () => {
-    const f = run(snap({ nft: fx('nft-strict-master.json'), log: fx('keepalived-strict-master.log'), addr: fx('ip-addr-master.json') }), 'vrrp-strict-blocks-vip');
+    const f = run(
+      snap({ nft: fx('nft-strict-master.json'), log: fx('keepalived-strict-master.log'), addr: fx('ip-addr-master.json') }),
+      'vrrp-strict-blocks-vip',
+    );
     expect(f.map((x) => x.subject)).toEqual(['VI_LAN', 'VI_WAN']);
     expect(f[0]!.title).toMatch(/still drops 192\.168\.100\.1/);
     expect(f[0]!.fix!.steps).toEqual([expect.objectContaining({ argv: ['nft', 'delete', 'table', 'ip', 'keepalived'] })]);
@@ -112,7 +133,7 @@ describe('vrrp-strict-blocks-vip (captured: vrrp_strict on the lab master)', () 
 
 // ---------------------------------------------------------------- vrrp-instance-fault
 
-describe('vrrp-instance-fault (captured: the master\'s WAN link set down, sync group VG_GW)', () => {
+describe("vrrp-instance-fault (captured: the master's WAN link set down, sync group VG_GW)", () => {
   const fault = snap({ log: fx('keepalived-fault.log') });
 
   it('VI_WAN: its interface is down; VI_LAN: dragged by the sync group', () => {
@@ -128,18 +149,22 @@ describe('vrrp-instance-fault (captured: the master\'s WAN link set down, sync g
   });
 
   it('no carrier and a missing interface are told apart', () => {
-    const link = JSON.stringify([
-      { ifname: 'eth0', flags: ['BROADCAST', 'MULTICAST', 'UP', 'NO-CARRIER'], operstate: 'DOWN' },
-    ]);
+    const link = JSON.stringify([{ ifname: 'eth0', flags: ['BROADCAST', 'MULTICAST', 'UP', 'NO-CARRIER'], operstate: 'DOWN' }]);
     const f = run(snap({ log: fx('keepalived-fault.log'), link }), 'vrrp-instance-fault');
     expect(f.find((x) => x.subject === 'VI_LAN')!.title).toMatch(/interface eth0 has no carrier/);
     expect(f.find((x) => x.subject === 'VI_WAN')!.title).toMatch(/interface eth1 does not exist/);
   });
 
-  it('keepalived\'s own reason (newer builds) is quoted', () => {
+  it("keepalived's own reason (newer builds) is quoted", () => {
     const log = 'Wed Dec  2 07:27:14 2026: (VI_LAN) entering FAULT state (no IPv4 address for interface)\n';
-    const link = JSON.stringify([{ ifname: 'eth0', flags: ['UP', 'LOWER_UP'], operstate: 'UP' }, { ifname: 'eth1', flags: ['UP', 'LOWER_UP'], operstate: 'UP' }]);
-    const addr = JSON.stringify([{ ifname: 'eth0', addr_info: [] }, { ifname: 'eth1', addr_info: [{ family: 'inet', local: '198.51.100.2', prefixlen: 24 }] }]);
+    const link = JSON.stringify([
+      { ifname: 'eth0', flags: ['UP', 'LOWER_UP'], operstate: 'UP' },
+      { ifname: 'eth1', flags: ['UP', 'LOWER_UP'], operstate: 'UP' },
+    ]);
+    const addr = JSON.stringify([
+      { ifname: 'eth0', addr_info: [] },
+      { ifname: 'eth1', addr_info: [{ family: 'inet', local: '198.51.100.2', prefixlen: 24 }] },
+    ]);
     const conf = fx('keepalived-gw1.conf').replace(/\n    unicast_src_ip 192\.168\.100\.2/, '');
     const f = run(snap({ log, link, addr, conf }), 'vrrp-instance-fault');
     expect(f).toHaveLength(1);
@@ -176,7 +201,7 @@ const V2_SIDE = [
 ].join('\n');
 
 describe('vrrp-version-mismatch', () => {
-  it('from the log (captured on the lab\'s VRRPv2 node)', () => {
+  it("from the log (captured on the lab's VRRPv2 node)", () => {
     const f = run(snap({ log: V2_SIDE, createdAt: AT(6, 54) }), 'vrrp-version-mismatch');
     expect(f.map((x) => x.subject)).toEqual(['VI_LAN']);
     expect(f[0]!.title).toBe('VI_LAN: this node speaks VRRPv2, the peer VRRPv3');
@@ -201,7 +226,10 @@ describe('vrrp-version-mismatch', () => {
 
   it('IPv6 instances are always v3: an IPv6 peer is no mismatch for an IPv6 instance', () => {
     const v6 = (c: string) => c.replace('192.168.100.1/24 dev eth0', 'fe80::1/64 dev eth0');
-    const f = run(snap({ conf: v6(fx('keepalived-gw1.conf')), log: 'x\n', extra: [file('peer-config', '/tmp/gw2.conf', v6(fx('keepalived-gw1.conf')))] }), 'vrrp-version-mismatch');
+    const f = run(
+      snap({ conf: v6(fx('keepalived-gw1.conf')), log: 'x\n', extra: [file('peer-config', '/tmp/gw2.conf', v6(fx('keepalived-gw1.conf')))] }),
+      'vrrp-version-mismatch',
+    );
     expect(f).toEqual([]);
   });
 
@@ -218,7 +246,10 @@ function flapLog(n: number, opts: { startMin?: number; cause?: string } = {}): s
   const lines: string[] = ['Wed Dec  2 06:00:00 2026: (VI_LAN) Entering BACKUP STATE (init)'];
   for (let i = 0; i < n; i++) {
     const t = new Date(2026, 11, 2, 7, (opts.startMin ?? 0) + i * 3, 0);
-    const stamp = t.toString().slice(0, 24).replace(/^(\w{3}) (\w{3}) 0?(\d+)/, (_m, d, mo, day) => `${d} ${mo} ${String(day).padStart(2, ' ')}`);
+    const stamp = t
+      .toString()
+      .slice(0, 24)
+      .replace(/^(\w{3}) (\w{3}) 0?(\d+)/, (_m, d, mo, day) => `${d} ${mo} ${String(day).padStart(2, ' ')}`);
     const ts = `${stamp.slice(0, 10)} ${t.toTimeString().slice(0, 8)} 2026:`;
     if (i % 2 === 0) lines.push(`${ts} ${opts.cause ?? '(VI_LAN) Receive advertisement timeout'}`, `${ts} (VI_LAN) Entering MASTER STATE`);
     else lines.push(`${ts} (VI_LAN) Master received advert from 192.168.100.2 with higher priority 150, ours 100`, `${ts} (VI_LAN) Entering BACKUP STATE`);

@@ -7,8 +7,18 @@ const NOW = new Date(2026, 10, 22, 3, 0, 0).getTime();
 
 describe('parseLogLine (state changes, as src/state.ts reads them)', () => {
   it('reads 2.x and 1.x state lines and nothing else', () => {
-    expect(parseLogLine('Sun Nov 22 02:40:50 2026: (VI_1) Entering MASTER STATE', 3)).toMatchObject({ kind: 'state', instance: 'VI_1', state: 'MASTER', line: 3, time: 'Sun Nov 22 02:40:50 2026' });
-    expect(parseLogLine('Nov 21 22:31:17 gw2 Keepalived_vrrp[2203]: VRRP_Instance(VI_1) Transition to MASTER STATE')).toMatchObject({ state: 'MASTER', pid: 2203, intent: true });
+    expect(parseLogLine('Sun Nov 22 02:40:50 2026: (VI_1) Entering MASTER STATE', 3)).toMatchObject({
+      kind: 'state',
+      instance: 'VI_1',
+      state: 'MASTER',
+      line: 3,
+      time: 'Sun Nov 22 02:40:50 2026',
+    });
+    expect(parseLogLine('Nov 21 22:31:17 gw2 Keepalived_vrrp[2203]: VRRP_Instance(VI_1) Transition to MASTER STATE')).toMatchObject({
+      state: 'MASTER',
+      pid: 2203,
+      intent: true,
+    });
     expect(parseLogLine('(VI_1) Entering BACKUP STATE (init)')).toMatchObject({ state: 'BACKUP', init: true });
     expect(parseLogLine('Sun Nov 22 02:40:50 2026: (VI_1) Backup received priority 0 advertisement')).toBeNull();
     expect(parseLogLine('')).toBeNull();
@@ -37,8 +47,14 @@ describe('timestamps', () => {
 describe('parseVrrpLogLine: triggers, advert errors, scripts (captured 2.2.7 lines)', () => {
   const cases: Array<[string, Record<string, unknown>]> = [
     ['Sun Nov 22 02:40:50 2026: (VI_1) Backup received priority 0 advertisement', { kind: 'trigger', trigger: 'priority-zero', instance: 'VI_1' }],
-    ['Sun Nov 22 02:40:59 2026: (VI_1) Master received advert from 10.9.0.1 with higher priority 150, ours 100', { trigger: 'higher-priority', peer: '10.9.0.1', priority: 150, ours: 100 }],
-    ['Sun Nov 22 02:41:05 2026: (VI_1) Received advert from 10.9.0.2 with lower priority 100, ours 150, forcing new election', { trigger: 'lower-priority-election', peer: '10.9.0.2' }],
+    [
+      'Sun Nov 22 02:40:59 2026: (VI_1) Master received advert from 10.9.0.1 with higher priority 150, ours 100',
+      { trigger: 'higher-priority', peer: '10.9.0.1', priority: 150, ours: 100 },
+    ],
+    [
+      'Sun Nov 22 02:41:05 2026: (VI_1) Received advert from 10.9.0.2 with lower priority 100, ours 150, forcing new election',
+      { trigger: 'lower-priority-election', peer: '10.9.0.2' },
+    ],
     ['Sun Nov 22 02:41:04 2026: (VI_1) Receive advertisement timeout', { trigger: 'advert-timeout' }],
     ['Sun Nov 22 02:42:40 2026: VRRP_Script(chk_fail) failed (exited with status 1)', { trigger: 'track-script-failed', script: 'chk_fail' }],
     ['Sun Nov 22 02:42:49 2026: Netlink reports eth0 down', { trigger: 'interface-down', iface: 'eth0' }],
@@ -51,15 +67,24 @@ describe('parseVrrpLogLine: triggers, advert errors, scripts (captured 2.2.7 lin
     ['Sun Nov 22 02:42:08 2026: (OTHER) ip address associated with VRID 51 not present in MASTER advert: 10.9.0.200', { problem: 'vrid', instance: 'OTHER' }],
     ['Sun Nov 22 02:41:59 2026: (VI_1) received an unexpected ip number count 1, expected 2!', { problem: 'vrid' }],
     ['(VI_1) unicast source address 10.0.0.254 not a unicast peer', { problem: 'unicast-peer', peer: '10.0.0.254' }],
-    ["Sun Nov 22 02:42:18 2026: WARNING - script '/tmp/vr/scripts/noexec.sh' is not executable for uid:gid 0:0 - disabling.", { kind: 'script', script: 'not-executable', path: '/tmp/vr/scripts/noexec.sh' }],
+    [
+      "Sun Nov 22 02:42:18 2026: WARNING - script '/tmp/vr/scripts/noexec.sh' is not executable for uid:gid 0:0 - disabling.",
+      { kind: 'script', script: 'not-executable', path: '/tmp/vr/scripts/noexec.sh' },
+    ],
     ["Sun Nov 22 02:43:02 2026: Unsafe permissions found for script '/tmp/vr/gw/bad.sh' - disabling.", { script: 'unsafe', path: '/tmp/vr/gw/bad.sh' }],
     // 1.x
     ['Nov 21 22:31:17 gw2 Keepalived_vrrp[2203]: VRRP_Instance(VI_1) Received higher prio advert', { trigger: 'higher-priority', instance: 'VI_1', pid: 2203 }],
     ['Nov 21 23:02:40 gw2 Keepalived_vrrp[2203]: receive an invalid passwd!', { problem: 'auth' }],
     ['Nov 22 00:05:12 gw2 Keepalived_vrrp[2203]: advertissement interval mismatch mine=1 rcved=2', { problem: 'advert-int' }],
     ['Nov 21 23:55:30 gw2 Keepalived_vrrp[2203]: Kernel is reporting: interface eth0 DOWN', { trigger: 'interface-down', iface: 'eth0' }],
-    ['Nov 22 00:09:01 gw2 Keepalived_vrrp[2203]: VRRP_Instance(VI_1) Cant send advert to 10.0.0.1 (Operation not permitted)', { problem: 'send', peer: '10.0.0.1' }],
-    ['Nov 21 23:02:45 gw2 Keepalived_vrrp[2203]: Opening script file /etc/keepalived/notify_master.sh', { script: 'notify-run', path: '/etc/keepalived/notify_master.sh' }],
+    [
+      'Nov 22 00:09:01 gw2 Keepalived_vrrp[2203]: VRRP_Instance(VI_1) Cant send advert to 10.0.0.1 (Operation not permitted)',
+      { problem: 'send', peer: '10.0.0.1' },
+    ],
+    [
+      'Nov 21 23:02:45 gw2 Keepalived_vrrp[2203]: Opening script file /etc/keepalived/notify_master.sh',
+      { script: 'notify-run', path: '/etc/keepalived/notify_master.sh' },
+    ],
     ['Nov 21 23:40:04 gw2 Keepalived_vrrp[2203]: VRRP_Instance(VI_1) Now in FAULT state', { kind: 'state', state: 'FAULT' }],
   ];
   it.each(cases)('%s', (line, want) => {
@@ -67,7 +92,12 @@ describe('parseVrrpLogLine: triggers, advert errors, scripts (captured 2.2.7 lin
   });
 
   it('ignores the noise', () => {
-    for (const l of ['Sun Nov 22 02:40:43 2026: Sending gratuitous ARP on eth0 for 10.9.0.254', 'VRRP sockpool: [ifindex(  2), family(IPv4), proto(112), fd(13,14) multicast, address(224.0.0.18)]', 'garbage (((', '\u0000\u0001']) {
+    for (const l of [
+      'Sun Nov 22 02:40:43 2026: Sending gratuitous ARP on eth0 for 10.9.0.254',
+      'VRRP sockpool: [ifindex(  2), family(IPv4), proto(112), fd(13,14) multicast, address(224.0.0.18)]',
+      'garbage (((',
+      '\u0000\u0001',
+    ]) {
       expect(parseVrrpLogLine(l)).toBeNull();
     }
   });

@@ -63,7 +63,10 @@ describe('buildTimeline on 1.x syslog', () => {
   });
 
   it('console lines without timestamps are kept, with a note', () => {
-    const t = buildTimeline(parseVrrpLog('VRRP_Instance(VI_1) Entering BACKUP STATE\nVRRP_Instance(VI_1) Received higher prio advert\nVRRP_Instance(VI_1) Entering MASTER STATE\n'), { now: NOW, since: NOW - 3600_000 });
+    const t = buildTimeline(
+      parseVrrpLog('VRRP_Instance(VI_1) Entering BACKUP STATE\nVRRP_Instance(VI_1) Received higher prio advert\nVRRP_Instance(VI_1) Entering MASTER STATE\n'),
+      { now: NOW, since: NOW - 3600_000 },
+    );
     expect(t.transitions).toHaveLength(2);
     expect(t.notes[0]).toMatch(/no timestamps/);
     expect(renderTimeline(t)).toContain('(no time)');
@@ -75,7 +78,16 @@ describe('buildTimeline on 1.x syslog', () => {
 });
 
 describe('flapping', () => {
-  const tr = (min: number, to: 'MASTER' | 'BACKUP'): Transition => ({ instance: 'VI_1', to, init: false, causes: [], line: min, raw: '', ts: NOW + min * 60_000, time: `t${min}` });
+  const tr = (min: number, to: 'MASTER' | 'BACKUP'): Transition => ({
+    instance: 'VI_1',
+    to,
+    init: false,
+    causes: [],
+    line: min,
+    raw: '',
+    ts: NOW + min * 60_000,
+    time: `t${min}`,
+  });
   it('flags N transitions in M minutes and not fewer', () => {
     expect(detectFlapping([tr(0, 'MASTER'), tr(2, 'BACKUP'), tr(4, 'MASTER'), tr(6, 'BACKUP')], 4, 10)).toEqual([
       { instance: 'VI_1', count: 4, fromTime: 't0', toTime: 't6', minutes: 6 },
@@ -84,7 +96,10 @@ describe('flapping', () => {
     expect(detectFlapping([tr(0, 'MASTER'), tr(2, 'BACKUP'), tr(4, 'MASTER')], 4, 10)).toEqual([]);
   });
   it('is reported in the rendered timeline', () => {
-    const lines = Array.from({ length: 6 }, (_, i) => `Sun Nov 22 02:${String(10 + i).padStart(2, '0')}:00 2026: (VI_1) Entering ${i % 2 ? 'BACKUP' : 'MASTER'} STATE`);
+    const lines = Array.from(
+      { length: 6 },
+      (_, i) => `Sun Nov 22 02:${String(10 + i).padStart(2, '0')}:00 2026: (VI_1) Entering ${i % 2 ? 'BACKUP' : 'MASTER'} STATE`,
+    );
     const t = buildTimeline(parseVrrpLog(lines.join('\n')), { now: NOW });
     expect(t.flapping[0]).toMatchObject({ instance: 'VI_1', count: 6 });
     expect(renderTimeline(t)).toMatch(/FLAPPING: VI_1 changed state 6 times in 5 min/);

@@ -13,7 +13,7 @@ function watcher(now: { t: number }) {
   return { w, events };
 }
 
-describe('watch events from keepalived\'s log', () => {
+describe("watch events from keepalived's log", () => {
   it('a transition carries from, to and the cause found in the lines just before it', () => {
     const now = { t: Date.parse('2026-12-02T04:35:57Z') };
     const { w, events } = watcher(now);
@@ -46,11 +46,14 @@ describe('watch events from ip monitor address', () => {
     w.addressLine('3: eth0    inet 192.168.100.1/24 scope global secondary eth0\\       valid_lft forever preferred_lft forever');
     w.addressLine('1: lo    inet 127.0.0.2/8 scope host lo\\       valid_lft forever preferred_lft forever');
     w.addressLine('Deleted 3: eth0    inet 192.168.100.1/24 scope global secondary eth0\\       valid_lft forever preferred_lft forever');
-    expect(events.map((e) => e.kind === 'vip' && `${e.change} ${e.address} ${e.interface}`)).toEqual(['added 192.168.100.1/24 eth0', 'removed 192.168.100.1/24 eth0']);
+    expect(events.map((e) => e.kind === 'vip' && `${e.change} ${e.address} ${e.interface}`)).toEqual([
+      'added 192.168.100.1/24 eth0',
+      'removed 192.168.100.1/24 eth0',
+    ]);
   });
 });
 
-describe('the peer\'s adverts', () => {
+describe("the peer's adverts", () => {
   it('silent after 3 intervals ("peer silent N s"), reminded, then resumed with the gap', () => {
     const now = { t: 1_000_000 };
     const { w, events } = watcher(now);
@@ -82,10 +85,13 @@ describe('event forms', () => {
     expect(toTextLine(e)).toContain('\\x1b');
   });
 
-  it('a peer\'s line over SSH is checked: unknown kinds dropped, the node forced, long strings cut', () => {
+  it("a peer's line over SSH is checked: unknown kinds dropped, the node forced, long strings cut", () => {
     expect(peerEvent('{"kind":"rm -rf","time":"x"}', 'gw1')).toBeUndefined();
     expect(peerEvent('not json', 'gw1')).toBeUndefined();
-    const e = peerEvent(JSON.stringify({ kind: 'state', node: 'evil', time: '2026-12-02T04:35:57.000+00:00', instance: 'x'.repeat(2000), to: 'MASTER', nested: { a: 1 } }), 'gw1')!;
+    const e = peerEvent(
+      JSON.stringify({ kind: 'state', node: 'evil', time: '2026-12-02T04:35:57.000+00:00', instance: 'x'.repeat(2000), to: 'MASTER', nested: { a: 1 } }),
+      'gw1',
+    )!;
     expect(e.node).toBe('gw1');
     expect((e as { instance: string }).instance).toHaveLength(512);
     expect((e as unknown as Record<string, unknown>).nested).toBeUndefined();
