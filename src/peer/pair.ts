@@ -3,10 +3,11 @@
 // the pair checks (checks/keepalived-pair.ts) read it from there. analysePair() adds the peer's
 // own findings (marked with its name, never with a fix to apply here), and says for each split
 // brain which node's finding is the cause.
-import type { CollectOptions, Finding, FixStep, PeerStatus, ProbeRecord, Report, Snapshot } from '../types.js';
+import type { CollectOptions, Finding, FixStep, InstanceState, PeerStatus, ProbeRecord, Report, Snapshot } from '../types.js';
 import { SEVERITY_ORDER } from '../types.js';
 import { analyse, type AnalyseOptions } from '../pipeline.js';
 import { PEER_SNAPSHOT_PROBE } from '../probes/keepalived.js';
+import { WIRE_PROBE_PREFIX } from '../probes/vrrp.js';
 import { configDrift, type Drift } from './drift.js';
 
 export const PEER_STATUS_PROBE = 'peer-status';
@@ -161,6 +162,7 @@ export function analysePair(snapshot: Snapshot, opts: AnalyseOptions = {}): Repo
       report.findings.push(asPeerFinding(f, name));
     }
     attributeDrift(report.findings, configDrift(snapshot), configDrift(peer.snapshot), name);
+    dropHealedSplitBrain(report.findings, report.instances, theirs.instances);
     attributeSplitBrain(report.findings, name);
   }
   report.findings.sort((a, b) => SEVERITY_ORDER[b.severity] - SEVERITY_ORDER[a.severity]);
@@ -173,6 +175,24 @@ export function analysePair(snapshot: Snapshot, opts: AnalyseOptions = {}): Repo
   report.summary = { ...report.summary, ...summary, status: status2 };
   report.peer = status;
   return report;
+}
+
+/** A split brain judged from one node's log alone ("forcing new election" while MASTER) is an
+ *  inference about the other node; with the other node read, its state now decides. When that node
+ *  is not MASTER for the instance (BACKUP, FAULT, STOP), it is not advertising as master: the
+ *  episode in the log has healed. A finding with wire evidence (a rival advert seen now) stays. */
+function dropHealedSplitBrain(findings: Finding[], local: InstanceState[], peer: InstanceState[]): void {
+  const healedOn = (states: InstanceState[], subject: string) => {
+    const st = states.find((s) => s.name === subject);
+    return st !== undefined && (st.state === 'BACKUP' || st.state === 'FAULT' || st.state === 'STOP');
+  };
+  for (let i = 0; i < findings.length; i++) {
+    const f = findings[i]!;
+    if (f.code !== 'vrrp-split-brain' || !f.subject || / both nodes hold /.test(f.title)) continue;
+    if (f.evidence.some((e) => e.probe.includes(WIRE_PROBE_PREFIX))) continue;
+    const other = f.node === undefined || f.node === LOCAL_NODE ? peer : local;
+    if (healedOn(other, f.subject)) findings.splice(i--, 1);
+  }
 }
 
 /** Name, in each split-brain finding, the findings on either node that explain it. One split brain
