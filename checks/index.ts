@@ -10,6 +10,7 @@ import { vrrpChecks } from './vrrp.js';
 import { vrrpFieldChecks } from './vrrp-field.js';
 import { fieldConfigChecks } from './field-config.js';
 import { fieldHostChecks } from './field-host.js';
+import { fieldIpv6Checks } from './field-ipv6.js';
 
 export const CHECKS: readonly Check[] = [
   ...kernelChecks,
@@ -22,4 +23,5 @@ export const CHECKS: readonly Check[] = [
   ...vrrpFieldChecks,
   ...fieldConfigChecks,
   ...fieldHostChecks,
+  ...fieldIpv6Checks,
 ];

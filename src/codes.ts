@@ -82,6 +82,11 @@ export const CODES = {
   'conntrack-sync-missing': { severity: 'warning', meaning: 'a stateful SNAT gateway pair without a working conntrackd: failover drops every connection' },
   'virtual-routes-conflict': { severity: 'error', meaning: 'virtual_routes or default routes fight the static routing or vanish on the backup' },
   'vip-address-invalid': { severity: 'error', meaning: 'a VIP equals a static address, is a network/broadcast address, or has a wrong prefix' },
+  'ipv6-forward-off': {
+    severity: 'critical',
+    meaning: 'net.ipv6.conf.all.forwarding is 0 on a gateway that routes IPv4 and holds (or will hold) IPv6 VIPs',
+  },
+  'ipv6-dad-failed': { severity: 'error', meaning: 'an IPv6 VIP or VMAC link-local address failed duplicate address detection, so the kernel does not use it' },
   'cloud-vip-not-routed': {
     severity: 'warning',
     meaning: 'on this cloud or SDN a VIP also needs provider settings (allowed addresses, source/dest check, an API move)',
@@ -333,6 +338,16 @@ export const CODE_TEXT = {
     detection:
       "a virtual_ipaddress equals a static address of a node, is the network or broadcast address of its prefix, or has a prefix other than the interface's",
     fix: "choose a free host address in the interface's subnet, with the interface's prefix",
+  },
+  'ipv6-forward-off': {
+    detection:
+      'reads /proc/sys/net/ipv6/conf/all/forwarding on a node whose keepalived config has global IPv6 VIPs and that forwards IPv4 (or SNATs); a BACKUP whose notify_master turns IPv6 forwarding on is fine',
+    fix: 'sysctl -w net.ipv6.conf.all.forwarding=1 and a file in /etc/sysctl.d (or in notify_master); first set accept_ra = 2 on interfaces that take their addresses or default route from router advertisements. Not applied by `hagw-doctor fix`: forwarding makes the kernel ignore RAs',
+  },
+  'ipv6-dad-failed': {
+    detection:
+      'ip -j addr: an IPv6 address flagged "dadfailed" on a VRRP interface or a VMAC interface (MAC 00:00:5e:00:0[12]:xx): a VIP, or a link-local address that is the same on both nodes',
+    fix: 'remove the duplicate (a static copy of the VIP elsewhere; the kernel-derived link-local on VMAC interfaces: addr_gen_mode 1), then re-add the address (keepalived does on a reload)',
   },
   'cloud-vip-not-routed': {
     detection:
