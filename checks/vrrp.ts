@@ -182,7 +182,8 @@ const splitBrain: Check = {
         const last = elections.at(-1);
         const ongoing = last !== undefined && (last.ts === undefined || log.now - last.ts <= splitBrainWindowMs(inst));
         // a capture that listened long enough and heard no other master is later, better evidence
-        const wireHeals = wire !== undefined && wire.seconds >= 3 * (inst.advertInt ?? 1) && !others(vridOf(wire, inst.virtualRouterId!)).some((x) => x.priority > 0);
+        const wireHeals =
+          wire !== undefined && wire.seconds >= 3 * (inst.advertInt ?? 1) && !others(vridOf(wire, inst.virtualRouterId!)).some((x) => x.priority > 0);
         if (elections.length >= 2 && ongoing && !wireHeals) {
           evidence.push(...elections.slice(-2).map((e) => ({ probe: log.probe, excerpt: e.raw.trim() })));
           said.push(

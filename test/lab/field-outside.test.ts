@@ -125,7 +125,11 @@ describe('a split brain that healed while this node stayed MASTER is not reporte
     });
     // while it lasts, gw1 alone reports it from its log
     const during = await lab.report<Report>('gw1');
-    expect(splitBrains(during.report).map((f) => f.subject).sort()).toEqual(['VI_LAN', 'VI_WAN']);
+    expect(
+      splitBrains(during.report)
+        .map((f) => f.subject)
+        .sort(),
+    ).toEqual(['VI_LAN', 'VI_WAN']);
     expect(splitBrains(during.report)[0]!.detail).toContain('forcing new election');
 
     await switchHeals();

@@ -45,7 +45,13 @@ const MASTER_ADDRS = ipAddr([
 ]);
 
 describe('ipv6-forward-off', () => {
-  const base = (fwd6: string, fwd4 = '1') => [keepalivedProcess(), kconf('2001:db8:100::1/64 dev eth0'), MASTER_ADDRS, sysctl('net.ipv4.ip_forward', fwd4), sysctl('net.ipv6.conf.all.forwarding', fwd6)];
+  const base = (fwd6: string, fwd4 = '1') => [
+    keepalivedProcess(),
+    kconf('2001:db8:100::1/64 dev eth0'),
+    MASTER_ADDRS,
+    sysctl('net.ipv4.ip_forward', fwd4),
+    sysctl('net.ipv6.conf.all.forwarding', fwd6),
+  ];
 
   it('a MASTER that routes IPv4 and holds an IPv6 VIP while IPv6 forwarding is off: critical, no automatic fix (RAs)', () => {
     const r = run('ipv6-forward', base('0'));
@@ -64,7 +70,15 @@ describe('ipv6-forward-off', () => {
   });
 
   it('link-local IPv6 VIPs only (the VRRPv3 primary address) need no forwarding; an unread sysctl is could-not-judge, not OK', () => {
-    expect(run('ipv6-forward', [keepalivedProcess(), kconf('fe80::61/64 dev eth0'), MASTER_ADDRS, sysctl('net.ipv4.ip_forward', '1'), sysctl('net.ipv6.conf.all.forwarding', '0')]).findings).toEqual([]);
+    expect(
+      run('ipv6-forward', [
+        keepalivedProcess(),
+        kconf('fe80::61/64 dev eth0'),
+        MASTER_ADDRS,
+        sysctl('net.ipv4.ip_forward', '1'),
+        sysctl('net.ipv6.conf.all.forwarding', '0'),
+      ]).findings,
+    ).toEqual([]);
     const blind = run('ipv6-forward', [keepalivedProcess(), kconf('2001:db8:100::1/64 dev eth0'), MASTER_ADDRS, sysctl('net.ipv4.ip_forward', '1')]);
     expect(blind.findings).toEqual([]);
     expect(blind.run.status).not.toBe('pass');
@@ -86,7 +100,7 @@ describe('ipv6-dad-failed', () => {
     expect(f!.evidence[0]!.excerpt).toBe('eth0: inet6 2001:db8:100::1/64 dadfailed tentative');
   });
 
-  it('the same link-local on both nodes\' VMAC interfaces (00:00:5e:00:02:VRID)', () => {
+  it("the same link-local on both nodes' VMAC interfaces (00:00:5e:00:02:VRID)", () => {
     const addrs = ipAddr([
       { ifname: 'eth0', address: '52:54:00:12:34:56', addrs: [{ family: 'inet6', local: 'fe80::5054:ff:fe12:3456', prefixlen: 64, scope: 'link' }] },
       {

@@ -35,7 +35,9 @@ vrrp_instance VI_WAN {
 const pair = (here: string, there: string) =>
   runCheck(
     keepalivedConfigChecks.find((c) => c.id === 'keepalived-pair')!,
-    new CheckContext(makeSnapshot([file(`kconf:${CONF}`, CONF, here), file('peer-config', '/tmp/b.conf', there)], {}, { config: CONF, peerConfig: '/tmp/b.conf' })),
+    new CheckContext(
+      makeSnapshot([file(`kconf:${CONF}`, CONF, here), file('peer-config', '/tmp/b.conf', there)], {}, { config: CONF, peerConfig: '/tmp/b.conf' }),
+    ),
   );
 
 describe('sync group members that prefer different nodes (catalogue 32)', () => {

@@ -77,10 +77,12 @@ describe('vrrp-split-brain from the log, with the other node read', () => {
     expect(sb!.detail).toMatch(/tcpdump -ni eth0 'ip proto 112'/);
   });
 
-  it("a rule set that could not be read is named: the host firewall is not excluded", () => {
+  it('a rule set that could not be read is named: the host firewall is not excluded', () => {
     const gw2 = node('gw2', { self: '10.9.0.2', vips: true, log: gw2Log('MASTER'), priority: 100 });
     const [sb] = splitBrains(node('gw1', { self: '10.9.0.1', vips: true, log: QUIET, priority: 150, iptables: IPT }, gw2));
-    expect(sb!.detail).toMatch(/Cause: none found on either node, but a host firewall is not excluded: the VRRP rules of gw2 \(no ruleset could be read.*\) could not be judged/);
+    expect(sb!.detail).toMatch(
+      /Cause: none found on either node, but a host firewall is not excluded: the VRRP rules of gw2 \(no ruleset could be read.*\) could not be judged/,
+    );
     expect(sb!.detail).not.toMatch(/Cause: outside both hosts/);
   });
 
