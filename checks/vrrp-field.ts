@@ -639,15 +639,25 @@ const faultCheck: Check = {
             ev(view.probe, lastFault.raw.trim()),
           );
       } else evidence.push(ev(stateProbe(ctx, st.source), `${name}: FAULT (${st.source})`));
+      // the log's cause (an interface down) is gone now: nothing here or in the group holds it, yet
+      // it is still in FAULT: the group is stuck after the link returned (catalogue 32)
+      const groupHeld = reasons.some((r) => r.startsWith('sync group'));
+      const logOnly = !mine.reasons.length && !groupHeld && reasons.length > 0 && lastFault?.causes.some((c) => c.summary.startsWith('interface')) === true;
+      if (logOnly)
+        reasons.unshift(
+          'stuck: the interface the log names as the cause is up again now, and no member of its group has a cause left, yet keepalived keeps it in FAULT',
+        );
       const known = reasons.length > 0;
       out.push(
         finding('vrrp-instance-fault', {
           title: `${name} is in FAULT${known ? `: ${reasons[0]}` : ''}`,
           detail:
             `An instance in FAULT neither holds its VIPs nor advertises, so this node cannot take over${group ? ` (and sync group ${group.name} pulls its other members with it)` : ''}. ` +
-            (known
-              ? `Why: ${reasons.join('; ')}. `
-              : 'The doctor found no down interface, missing address, failing weight-0 track script or FAULT sync-group member; run keepalived with -D (detailed log) and look at `ip -br link`, `ip -br addr` and the tracked scripts and files. ') +
+            (logOnly
+              ? `Why: ${reasons.join('; ')}. keepalived did not take the link's return (a netlink event it missed, or a member that left FAULT before the others): \`systemctl reload keepalived\` makes it re-read the interfaces; if it recurs, upgrade keepalived. `
+              : known
+                ? `Why: ${reasons.join('; ')}. `
+                : 'The doctor found no down interface, missing address, failing weight-0 track script or FAULT sync-group member; run keepalived with -D (detailed log) and look at `ip -br link`, `ip -br addr` and the tracked scripts and files. ') +
             'At boot, FAULT usually means keepalived started before the network: order it `After=network-online.target` with a wait-online service, or set `vrrp_startup_delay`. The instance leaves FAULT by itself once the cause is gone.',
           evidence: dedupe(evidence).slice(0, 6),
           location: { file: vi.loc.file, line: vi.loc.line },

@@ -172,6 +172,22 @@ describe("vrrp-instance-fault (captured: the master's WAN link set down, sync gr
     expect(f[0]!.detail).toMatch(/keepalived says: no IPv4 address for interface \(log\)/);
   });
 
+  it('stuck after the link returned: the log names eth1 down, eth1 is up now, the group is still in FAULT (catalogue 32)', () => {
+    const link = JSON.stringify([
+      { ifname: 'eth0', flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], operstate: 'UP' },
+      { ifname: 'eth1', flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], operstate: 'UP' },
+    ]);
+    const f = run(snap({ log: fx('keepalived-fault.log'), link }), 'vrrp-instance-fault');
+    const wan = f.find((x) => x.subject === 'VI_WAN')!;
+    expect(wan.title).toBe(
+      'VI_WAN is in FAULT: stuck: the interface the log names as the cause is up again now, and no member of its group has a cause left, yet keepalived keeps it in FAULT',
+    );
+    expect(wan.detail).toMatch(/systemctl reload keepalived/);
+    expect(wan.evidence.some((e) => /Netlink reports eth1 down/.test(e.excerpt))).toBe(true);
+    // while eth1 is really down, it is not called stuck
+    expect(run(fault, 'vrrp-instance-fault').some((x) => /stuck/.test(x.title))).toBe(false);
+  });
+
   it('no finding when every instance is MASTER or BACKUP', () => {
     const log = fx('keepalived-fault.log').split('\n').slice(0, 50).join('\n');
     expect(run(snap({ log }), 'vrrp-instance-fault')).toEqual([]);
