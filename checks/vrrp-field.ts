@@ -860,6 +860,29 @@ function classifyCauses(ts: Transition[], view: LogView, from: number): Array<{ 
   return [...tally.entries()].map(([cause, t]) => ({ cause, ...t })).sort((a, b) => b.count - a.count);
 }
 
+/** Below the flapping rate, a single reload that changed a state is still worth saying (catalogue
+ *  30): a reload should not move a VIP, and when it does each such reload is a failover (ARP caches,
+ *  SNAT connections). Its transitions are the ones keepalived logged within the cause window after
+ *  "Reloading" (the timeline names the reload as their cause). */
+function reloadMoves(view: LogView, recent: Transition[]): Finding[] {
+  const moved = recent.filter((t) => !t.init && t.causes.some((c) => /reloading/i.test(c.summary)) && (t.from === 'MASTER' || t.to === 'MASTER'));
+  if (!moved.length) return [];
+  const reloads = [...new Set(moved.map((t) => t.causes.find((c) => /reloading/i.test(c.summary))!.evidence.at(-1) ?? ''))].filter(Boolean);
+  const insts = [...new Set(moved.map((t) => t.instance))];
+  return [
+    finding('vrrp-flapping', {
+      severity: 'warning',
+      title: `a reload of keepalived changed the state of ${insts.join(', ')} (${moved.map((t) => `${t.instance} ${t.from ?? '?'} → ${t.to}${t.time ? ` at ${t.time}` : ''}`).join(', ')})`,
+      detail:
+        'A reload (SIGHUP, `systemctl reload keepalived`) is meant to keep the VRRP state; here the instances changed state right after it, so the VIPs moved: a failover (and, when this node takes them back, a second one) for every reload. ' +
+        'Usual causes: the reload renamed or recreated an instance (a changed name, VRID, interface or unicast peers makes keepalived build it anew, starting in BACKUP), a priority or track weight changed, or a keepalived version that restarts the election on reload. ' +
+        'Reload when the change is meant to move the VIP; otherwise keep instance names and VRIDs stable, add `preempt_delay` (or `nopreempt`) so the VIP does not come straight back, and upgrade keepalived if a plain reload does it.',
+      evidence: [...reloads.slice(-1).map((r) => ev(view.probe, r.trim())), ...moved.slice(-3).map((t) => ev(view.probe, t.raw.trim()))],
+      subject: insts.join(','),
+    }),
+  ];
+}
+
 const flappingCheck: Check = {
   id: 'vrrp-flapping',
   title: 'VRRP state changes per hour',
@@ -874,7 +897,7 @@ const flappingCheck: Check = {
     const byInst = new Map<string, Transition[]>();
     for (const t of recent) byInst.set(t.instance, [...(byInst.get(t.instance) ?? []), t]);
     const flapping = [...byInst.entries()].filter(([, ts]) => ts.length >= FLAP_WARN_PER_HOUR);
-    if (!flapping.length) return [];
+    if (!flapping.length) return reloadMoves(view, recent);
     const worst = Math.max(...flapping.map(([, ts]) => ts.length));
     const ongoing = flapping.some(([, ts]) => view.now - ts.at(-1)!.ts! <= 10 * 60_000 && ts.filter((t) => t.ts! >= view.now - 10 * 60_000).length >= 3);
     const severity: Severity = worst >= FLAP_CRIT_PER_HOUR || ongoing ? 'critical' : 'warning';

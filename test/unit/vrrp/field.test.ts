@@ -292,6 +292,26 @@ describe('vrrp-flapping', () => {
     expect(f[0]!.detail).toMatch(/keepalived not scheduled in time/);
   });
 
+  it('one reload that moved the VIP is a warning of its own, below the flapping rate (catalogue 30)', () => {
+    const log = [
+      'Wed Dec  2 07:00:00 2026: (VI_LAN) Entering BACKUP STATE (init)',
+      'Wed Dec  2 07:00:03 2026: (VI_LAN) Entering MASTER STATE',
+      'Wed Dec  2 07:10:00 2026: Reloading ...',
+      'Wed Dec  2 07:10:00 2026: (VI_LAN) Entering BACKUP STATE',
+      'Wed Dec  2 07:10:04 2026: (VI_LAN) Entering MASTER STATE',
+    ].join('\n');
+    const f = run(snap({ log, createdAt: AT(7, 20) }), 'vrrp-flapping');
+    expect(f).toHaveLength(1);
+    expect(f[0]!.severity).toBe('warning');
+    expect(f[0]!.title).toMatch(/^a reload of keepalived changed the state of VI_LAN \(VI_LAN MASTER → BACKUP at .*07:10:00.*, VI_LAN BACKUP → MASTER at/);
+    expect(f[0]!.evidence[0]!.excerpt).toMatch(/Reloading/);
+    // a reload that changed nothing, and a change with no reload near it: nothing
+    const quiet = log.split('\n').slice(0, 3).join('\n');
+    expect(run(snap({ log: quiet, createdAt: AT(7, 20) }), 'vrrp-flapping')).toEqual([]);
+    const unrelated = log.replace('07:10:00 2026: Reloading', '07:05:00 2026: Reloading');
+    expect(run(snap({ log: unrelated, createdAt: AT(7, 20) }), 'vrrp-flapping')).toEqual([]);
+  });
+
   it('3 changes in an hour are not flapping; changes older than an hour do not count', () => {
     expect(run(snap({ log: flapLog(3), createdAt: AT(7, 20) }), 'vrrp-flapping')).toEqual([]);
     expect(run(snap({ log: flapLog(6), createdAt: AT(9, 0) }), 'vrrp-flapping')).toEqual([]);
