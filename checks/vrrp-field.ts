@@ -861,9 +861,10 @@ function classifyCauses(ts: Transition[], view: LogView, from: number): Array<{ 
 }
 
 /** Below the flapping rate, a single reload that changed a state is still worth saying (catalogue
- *  30): a reload should not move a VIP, and when it does each such reload is a failover (ARP caches,
- *  SNAT connections). Its transitions are the ones keepalived logged within the cause window after
- *  "Reloading" (the timeline names the reload as their cause). */
+ *  30): each such reload is a failover (ARP caches, SNAT connections). Its transitions are the ones
+ *  keepalived logged within the cause window after "Reloading" (the timeline names the reload as
+ *  their cause). Info, not a warning: a reload that lowered a priority is meant to move the VIP, and
+ *  the log cannot tell what the reload changed. */
 function reloadMoves(view: LogView, recent: Transition[]): Finding[] {
   const moved = recent.filter((t) => !t.init && t.causes.some((c) => /reloading/i.test(c.summary)) && (t.from === 'MASTER' || t.to === 'MASTER'));
   if (!moved.length) return [];
@@ -871,12 +872,11 @@ function reloadMoves(view: LogView, recent: Transition[]): Finding[] {
   const insts = [...new Set(moved.map((t) => t.instance))];
   return [
     finding('vrrp-flapping', {
-      severity: 'warning',
+      severity: 'info',
       title: `a reload of keepalived changed the state of ${insts.join(', ')} (${moved.map((t) => `${t.instance} ${t.from ?? '?'} → ${t.to}${t.time ? ` at ${t.time}` : ''}`).join(', ')})`,
       detail:
-        'A reload (SIGHUP, `systemctl reload keepalived`) is meant to keep the VRRP state; here the instances changed state right after it, so the VIPs moved: a failover (and, when this node takes them back, a second one) for every reload. ' +
-        'Usual causes: the reload renamed or recreated an instance (a changed name, VRID, interface or unicast peers makes keepalived build it anew, starting in BACKUP), a priority or track weight changed, or a keepalived version that restarts the election on reload. ' +
-        'Reload when the change is meant to move the VIP; otherwise keep instance names and VRIDs stable, add `preempt_delay` (or `nopreempt`) so the VIP does not come straight back, and upgrade keepalived if a plain reload does it.',
+        'The instances changed state right after a reload (SIGHUP, `systemctl reload keepalived`), so the VIPs moved: a failover (and, when this node takes them back, a second one), with ARP caches and SNATed connections to catch up. ' +
+        'Fine when the reload was meant to move them (a lowered priority or a track weight). If not: a changed VRID, interface or unicast peers makes keepalived build the instance anew (starting in BACKUP), and some keepalived versions restart the election on every reload; keep those stable, add `preempt_delay` (or `nopreempt`) so the VIP does not come straight back, and upgrade keepalived if a plain reload does it.',
       evidence: [...reloads.slice(-1).map((r) => ev(view.probe, r.trim())), ...moved.slice(-3).map((t) => ev(view.probe, t.raw.trim()))],
       subject: insts.join(','),
     }),
