@@ -11,6 +11,7 @@ import { vrrpFieldChecks } from './vrrp-field.js';
 import { fieldConfigChecks } from './field-config.js';
 import { fieldHostChecks } from './field-host.js';
 import { fieldIpv6Checks } from './field-ipv6.js';
+import { fieldLvsChecks } from './field-lvs.js';
 
 export const CHECKS: readonly Check[] = [
   ...kernelChecks,
@@ -24,4 +25,5 @@ export const CHECKS: readonly Check[] = [
   ...fieldConfigChecks,
   ...fieldHostChecks,
   ...fieldIpv6Checks,
+  ...fieldLvsChecks,
 ];

@@ -86,6 +86,10 @@ export const CODES = {
     severity: 'critical',
     meaning: 'net.ipv6.conf.all.forwarding is 0 on a gateway that routes IPv4 and holds (or will hold) IPv6 VIPs',
   },
+  'lvs-director-loop': {
+    severity: 'warning',
+    meaning: 'an LVS director is a real server of its own DR/TUN service without a fwmark service: the directors can forward requests to each other',
+  },
   'ipv6-dad-failed': { severity: 'error', meaning: 'an IPv6 VIP or VMAC link-local address failed duplicate address detection, so the kernel does not use it' },
   'cloud-vip-not-routed': {
     severity: 'warning',
@@ -343,6 +347,11 @@ export const CODE_TEXT = {
     detection:
       'reads /proc/sys/net/ipv6/conf/all/forwarding on a node whose keepalived config has global IPv6 VIPs and that forwards IPv4 (or SNATs); a BACKUP whose notify_master turns IPv6 forwarding on is fine',
     fix: 'sysctl -w net.ipv6.conf.all.forwarding=1 and a file in /etc/sysctl.d (or in notify_master); first set accept_ra = 2 on interfaces that take their addresses or default route from router advertisements. Not applied by `hagw-doctor fix`: forwarding makes the kernel ignore RAs',
+  },
+  'lvs-director-loop': {
+    detection:
+      'keepalived.conf: a virtual_server with lb_kind DR or TUN (not fwmark-based) whose real servers include an address of this node and another host; keepalived loads it on both directors',
+    fix: 'a fwmark virtual_server whose mangle-table mark skips packets from the other director (`-m mac ! --mac-source`), or the directors out of their own real-server list; not applied by `hagw-doctor fix`',
   },
   'ipv6-dad-failed': {
     detection:
