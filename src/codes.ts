@@ -90,6 +90,10 @@ export const CODES = {
     severity: 'warning',
     meaning: 'an LVS director is a real server of its own DR/TUN service without a fwmark service: the directors can forward requests to each other',
   },
+  'lvs-snat-conntrack-off': {
+    severity: 'error',
+    meaning: 'a SNAT rule written for the real servers never applies to IPVS traffic because net.ipv4.vs.conntrack is 0',
+  },
   'ipv6-dad-failed': { severity: 'error', meaning: 'an IPv6 VIP or VMAC link-local address failed duplicate address detection, so the kernel does not use it' },
   'cloud-vip-not-routed': {
     severity: 'warning',
@@ -352,6 +356,11 @@ export const CODE_TEXT = {
     detection:
       'keepalived.conf: a virtual_server with lb_kind DR or TUN (not fwmark-based) whose real servers include an address of this node and another host; keepalived loads it on both directors',
     fix: 'a fwmark virtual_server whose mangle-table mark skips packets from the other director (`-m mac ! --mac-source`), or the directors out of their own real-server list; not applied by `hagw-doctor fix`',
+  },
+  'lvs-snat-conntrack-off': {
+    detection:
+      'a SNAT/MASQUERADE rule in a POSTROUTING chain whose destination match covers a real server of a keepalived virtual_server, while /proc/sys/net/ipv4/vs/conntrack is 0 (a general MASQUERADE without a destination is not counted)',
+    fix: 'sysctl -w net.ipv4.vs.conntrack=1 and in /etc/sysctl.d (or notify_master, since the key exists once ip_vs is loaded), on both directors; size nf_conntrack_max for it. Not applied by `hagw-doctor fix`',
   },
   'ipv6-dad-failed': {
     detection:
