@@ -5,7 +5,6 @@
 // reload of the same config changes nothing: both shown here too.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADDR, createLab, requireRoot, waitFor, type Lab } from './harness.js';
-import { keepalivedConf } from './keepalived-files.js';
 
 interface Finding {
   code: string;
