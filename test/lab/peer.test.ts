@@ -151,6 +151,9 @@ describe('check --peer over ssh', () => {
   ])('root on the peer through sudo -n (a NOPASSWD user), read %s: the whole pair is judged, nothing said missing', async (_how, withDoctor) => {
     if (withDoctor) await ssh.installDoctor('gw2');
     else await ssh.uninstallDoctor('gw2');
+    // the pair settled (gw1 master, gw2 backup) before it is judged
+    await lab.waitForMaster('gw1');
+    await lab.waitForNoVip('gw2');
     // the login is not root, and sudo -n works for it
     const who = await lab.exec('gw1', ['ssh', '-F', ssh.configPath, `${SUDO_USER}@gw2`, 'id -u; sudo -n id -u']);
     expect(who.stdout.trim().split('\n'), who.stderr).toEqual(['1', '0']);
