@@ -16,6 +16,7 @@ import { keepalivedConfig, peerKeepalivedConfig, peerSnapshot } from '../src/kee
 import type { KeepalivedConfig, Loc, VrrpInstance } from '../src/keepalived/model.js';
 import { instanceStates, localAddresses } from '../src/state.js';
 import { ourKeepalived } from '../src/probes/keepalived.js';
+import { effectiveVersion } from '../src/netfilter/vrrp-paths.js';
 
 const at = (loc: Loc) => `${loc.file}:${loc.line}`;
 const ev = (loc: Loc, excerpt: string): Evidence => ({ probe: `kconf:${loc.file}`, excerpt: `${at(loc)}: ${excerpt}` });
@@ -278,15 +279,21 @@ const pairLive: Check = {
         );
       }
       if (!other || !theirs) continue;
-      const va = vi.version ?? 2;
-      const vb = other.version ?? 2;
+      // the instance's own version, else global_defs vrrp_version, else 2 (IPv6: 3)
+      const va = effectiveVersion(own, vi);
+      const vb = effectiveVersion(theirs, other);
+      const whence = (v: VrrpInstance, c: KeepalivedConfig) =>
+        v.version !== undefined ? 'version in the instance' : c.globalDefs.vrrpVersion !== undefined ? 'vrrp_version in global_defs' : 'the default';
       if (va !== vb) {
         out.push(
           finding('vrrp-version-mismatch', {
             title: `(${vi.name}) VRRP version ${va} here, ${vb} on the peer ${peerName}`,
             detail:
               'keepalived drops adverts of the other VRRP version, so neither node hears the other and both become MASTER. Use the same version (vrrp_version in global_defs, or version in the instance) on both.',
-            evidence: [ev(vi.loc, `version ${va}`), { probe: `${peerName}:kconf:${other.loc.file}`, excerpt: `${at(other.loc)}: version ${vb}` }],
+            evidence: [
+              ev(vi.loc, `version ${va} (${whence(vi, own)})`),
+              { probe: `${peerName}:kconf:${other.loc.file}`, excerpt: `${at(other.loc)}: version ${vb} (${whence(other, theirs)})` },
+            ],
             location: { file: vi.loc.file, line: vi.loc.line },
             subject: vi.name,
           }),

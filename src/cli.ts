@@ -453,9 +453,85 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     .option('--real-server <addr:port,...>', 'LVS real servers (with --lvs-nat)')
     .requiredOption('--out <dir>', 'where to write the files')
     .option('--force', 'write into a non-empty --out (replaces the generated files only)')
+    .option(
+      '--install-peer <[user@]host>',
+      'then install the other member on that node over SSH, through its own hagw-doctor (its preview, backup, consent, rollback), and check both',
+    )
+    .option('--ssh-config <file>', 'ssh_config for --install-peer (passed to ssh as -F)')
+    .option('--peer-interface <if>', "the other node's LAN interface, when its name differs (with --install-peer)")
+    .option('--peer-wan-interface <if>', "the other node's WAN interface, when its name differs (with --install-peer)")
+    .option('--yes', 'install on the peer without asking (with --install-peer)')
+    .option('--confirm-timeout <seconds>', "the peer's install rolls back by itself unless confirmed there in time (with --install-peer)")
     .action(async (flags: Record<string, string | boolean | undefined>) => {
+      const peer = typeof flags.installPeer === 'string' ? flags.installPeer : undefined;
+      const sshConfig = typeof flags.sshConfig === 'string' ? flags.sshConfig : undefined;
+      for (const k of ['sshConfig', 'peerInterface', 'peerWanInterface', 'yes', 'confirmTimeout'] as const)
+        if (flags[k] !== undefined && !peer) throw new UsageError(`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} goes with --install-peer HOST`);
+      let confirmTimeout: number | undefined;
+      if (peer) {
+        const { validPeerHost } = await import('./peer/ssh.js');
+        if (!validPeerHost(peer)) throw new UsageError(`--install-peer takes [USER@]HOST, not ${JSON.stringify(peer).slice(0, 80)}`);
+        if (sshConfig && !existsSync(sshConfig)) throw new UsageError(`--ssh-config ${sshConfig}: no such file`);
+        if (flags.confirmTimeout !== undefined) {
+          confirmTimeout = Number(flags.confirmTimeout);
+          if (!Number.isInteger(confirmTimeout) || confirmTimeout < 10 || confirmTimeout > 86400)
+            throw new UsageError(`--confirm-timeout takes whole seconds from 10 to 86400, not ${String(flags.confirmTimeout)}`);
+        }
+      }
       const { generateCommand } = await import('./generate/cli.js');
-      process.exitCode = await generateCommand(flags);
+      const target = peer ? { host: peer, ...(sshConfig ? { sshConfig: path.resolve(sshConfig) } : {}) } : undefined;
+      process.exitCode = await generateCommand(
+        flags,
+        target
+          ? async (input, raw) => {
+              const { installOnPeer, peerMemberSpec } = await import('./generate/peer.js');
+              const { askOnTerminal } = await import('./change/cli.js');
+              const rc = await installOnPeer({
+                target,
+                spec: peerMemberSpec(input, raw),
+                yes: flags.yes === true,
+                ...(confirmTimeout !== undefined ? { confirmTimeout } : {}),
+                ask: process.stdin.isTTY ? askOnTerminal : null,
+                out: (t) => process.stdout.write(t),
+                err: (t) => process.stderr.write(t),
+              });
+              if (rc !== 0) return rc;
+              // both nodes, as `check --peer` sees them
+              process.stdout.write(`\nBoth nodes now (hagw-doctor check --peer ${target.host}):\n\n`);
+              return runCheck({ peer: target.host, ...(target.sshConfig ? { sshConfig: target.sshConfig } : {}) });
+            }
+          : undefined,
+      );
+    });
+
+  program
+    .command('install-generated')
+    .description('install a generated pair member on this node from generate options (JSON on stdin); what generate --install-peer runs there')
+    .option('--dry-run', 'show the plan and its fingerprint; change nothing')
+    .option('--yes', 'apply (stdin carries the member, so consent is given here)')
+    .option('--expect-plan <fingerprint>', 'apply only if the plan is still the one shown (sha256:...)')
+    .option('--confirm-timeout <seconds>', 'roll back by itself unless `hagw-doctor confirm` runs within this many seconds')
+    .action(async (_flags: unknown, cmd: Command) => {
+      const f = cmd.opts<{ dryRun?: boolean; yes?: boolean; expectPlan?: string; confirmTimeout?: string }>();
+      let confirmTimeout: number | undefined;
+      if (f.confirmTimeout !== undefined) {
+        confirmTimeout = Number(f.confirmTimeout);
+        if (!Number.isInteger(confirmTimeout) || confirmTimeout < 10 || confirmTimeout > 86400)
+          throw new UsageError(`--confirm-timeout takes whole seconds from 10 to 86400, not ${f.confirmTimeout}`);
+      }
+      if (f.expectPlan !== undefined && !/^sha256:[0-9a-f]{64}$/.test(f.expectPlan)) throw new UsageError('--expect-plan takes sha256:HEX (from --dry-run)');
+      if (process.stdin.isTTY) throw new UsageError('install-generated reads the member (generate options as JSON) on stdin; generate --install-peer sends it');
+      const { installGenerated, readStdin } = await import('./generate/install.js');
+      process.exitCode = await installGenerated({
+        dryRun: f.dryRun === true,
+        yes: f.yes === true,
+        ...(f.expectPlan ? { expectPlan: f.expectPlan } : {}),
+        ...(confirmTimeout !== undefined ? { confirmTimeout } : {}),
+        input: await readStdin(),
+        out: (t) => process.stdout.write(t),
+        err: (t) => process.stderr.write(t),
+        isRoot: process.getuid?.() === 0,
+      });
     });
 
   program

@@ -131,8 +131,10 @@ export function snapshotSecrets(snapshot: Pick<Snapshot, 'probes'>): string[] {
  * token; anywhere else they appear (keepalived -t output, logs, a command line) and in tcpdump's
  * auth "…" they become the token too; an embedded peer snapshot is redacted the same way.
  */
-export function redactSnapshot(snapshot: Snapshot): Snapshot {
-  const secrets = snapshotSecrets(snapshot);
+export function redactSnapshot(snapshot: Snapshot, also: readonly string[] = []): Snapshot {
+  // the two nodes of a pair share their passwords: each one's secrets are scrubbed from both parts
+  const embedded = embeddedSnapshot(snapshot);
+  const secrets = [...new Set([...snapshotSecrets(snapshot), ...(embedded ? snapshotSecrets(embedded) : []), ...also])];
   const probes: Record<string, ProbeRecord> = {};
   for (const [id, r] of Object.entries(snapshot.probes)) {
     const text = (s: string) =>
@@ -142,7 +144,7 @@ export function redactSnapshot(snapshot: Snapshot): Snapshot {
     let stdout = text(r.stdout);
     if (id === 'peer-snapshot' && r.status === 'ok') {
       try {
-        stdout = JSON.stringify(redactSnapshot(JSON.parse(r.stdout) as Snapshot), null, 2);
+        stdout = JSON.stringify(redactSnapshot(JSON.parse(r.stdout) as Snapshot, secrets), null, 2);
       } catch {
         // not a snapshot: the analysis reports that; known secrets are scrubbed above
       }
@@ -152,18 +154,24 @@ export function redactSnapshot(snapshot: Snapshot): Snapshot {
   return { ...snapshot, options: { ...snapshot.options, secrets: 'redacted' }, probes };
 }
 
+/** The snapshot embedded in this one (--peer, --peer-snapshot), when it parses. */
+function embeddedSnapshot(snapshot: Snapshot): Snapshot | undefined {
+  const peer = snapshot.probes['peer-snapshot'];
+  if (peer?.status !== 'ok') return undefined;
+  try {
+    const s = JSON.parse(peer.stdout) as Snapshot;
+    return s && typeof s === 'object' && s.probes && typeof s.probes === 'object' ? s : undefined;
+  } catch {
+    return undefined; // not a snapshot
+  }
+}
+
 /** The last net under every report: no finding text carries a secret of the analysed snapshot
  *  (its config, the peer's config or snapshot), whatever a check quoted. */
 export function scrubFindings(findings: Finding[], snapshot: Snapshot): void {
   const secrets = new Set(snapshotSecrets(snapshot));
-  const peer = snapshot.probes['peer-snapshot'];
-  if (peer?.status === 'ok') {
-    try {
-      for (const s of snapshotSecrets(JSON.parse(peer.stdout) as Snapshot)) secrets.add(s);
-    } catch {
-      // not a snapshot
-    }
-  }
+  const embedded = embeddedSnapshot(snapshot);
+  if (embedded) for (const s of snapshotSecrets(embedded)) secrets.add(s);
   if (!secrets.size) return;
   const list = [...secrets].filter((s) => !isRedacted(s));
   const hide = () => '(auth_pass hidden)';

@@ -88,6 +88,9 @@ export async function writeSnapshot(file: string, snapshot: Snapshot): Promise<v
 }
 
 export async function writePrivateFile(file: string, content: string): Promise<void> {
+  // a device or FIFO (-o /dev/null, /dev/stdout) is written in place, never replaced by a file
+  const { writeInPlaceIfSpecial } = await import('./report/write-file.js');
+  if (await writeInPlaceIfSpecial(file, content)) return;
   const dir = path.dirname(path.resolve(file));
   const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(8).toString('hex')}.tmp`);
   const fh = await open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);

@@ -168,7 +168,7 @@ function safeWrite(stream: NodeJS.WriteStream): (text: string) => void {
   };
 }
 
-async function askOnTerminal(question: string): Promise<string> {
+export async function askOnTerminal(question: string): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
   const abort = new AbortController();
   // Ctrl+C at the prompt is a no, not a hang

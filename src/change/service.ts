@@ -60,8 +60,10 @@ export async function detectKeepalivedRestart(): Promise<KeepalivedRestart> {
     argv: ['kill', '-HUP', String(running!.pid)],
     how: `reload ${where} keepalived (pid ${running!.pid}, started as \`${running!.cmdline}\`): SIGHUP re-reads the configuration`,
   });
-  if (mine && host && mine !== host) {
-    const ns = await netnsName();
+  // /proc/1/ns/net may be unreadable (a container, ptrace rules): then a named network namespace
+  // (ip netns) still tells we are not the host's, and a host service must not be used
+  const ns = mine ? await netnsName() : null;
+  if (mine && (host ? mine !== host : ns !== null)) {
     const where = ns ? `network namespace ${ns}'s` : "this network namespace's";
     if (running) return reload(where);
     return {

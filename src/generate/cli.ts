@@ -96,7 +96,11 @@ async function installInto(out: string, files: GeneratedFiles): Promise<void> {
 export const describeValidation = (steps: ValidationStep[]) =>
   steps.map((s) => `${s.status === 'ok' ? 'checked' : 'not checked'}: ${s.tool}${s.detail ? ` (${s.detail})` : ''}`);
 
-export async function generateCommand(opts: Record<string, string | boolean | undefined>): Promise<number> {
+/** afterWrite: what runs once this member is written (generate --install-peer); its status is the command's. */
+export async function generateCommand(
+  opts: Record<string, string | boolean | undefined>,
+  afterWrite?: (input: GenerateInput, raw: Record<string, string | boolean | undefined>) => Promise<number>,
+): Promise<number> {
   const v = validateGenerateInput(opts, await localNetworkFacts(typeof opts.self === 'string' ? opts.self : undefined));
   if (!v.ok) {
     // every problem at once, one a line
@@ -115,10 +119,10 @@ export async function generateCommand(opts: Record<string, string | boolean | un
       .sort()
       .map((f) => `  ${f}`),
     ...describeValidation(r.steps),
-    `Next: follow ${path.join(r.out, 'INSTALL.md')}.`,
+    `Next: follow ${path.join(r.out, 'INSTALL.md')}${afterWrite ? ' on this node' : ''}.`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
-  return 0;
+  return afterWrite ? afterWrite(input, opts) : 0;
 }
 
 export async function writeFiles(dir: string, files: GeneratedFiles): Promise<void> {

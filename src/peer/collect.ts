@@ -30,7 +30,7 @@ export interface PeerHello {
   base64: boolean;
 }
 
-const HELLO_SCRIPT = [
+export const HELLO_SCRIPT = [
   'printf "uid=%s\\n" "$(id -u)"',
   'if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then echo sudo=yes; fi',
   'd=$(command -v hagw-doctor 2>/dev/null) && printf "doctor=%s\\n" "$d" && printf "doctor-version=%s\\n" "$("$d" --version 2>/dev/null | head -c 64 | head -n 1)"',

@@ -3,6 +3,7 @@
 // the pair checks (checks/keepalived-pair.ts) read it from there. analysePair() adds the peer's
 // own findings (marked with its name, never with a fix to apply here), and says for each split
 // brain which node's finding is the cause.
+import { scrubFindings } from '../secrets.js';
 import type { CollectOptions, Finding, FixStep, InstanceState, PeerStatus, ProbeRecord, Report, Snapshot } from '../types.js';
 import { SEVERITY_ORDER } from '../types.js';
 import { analyse, type AnalyseOptions } from '../pipeline.js';
@@ -167,6 +168,8 @@ export function analysePair(snapshot: Snapshot, opts: AnalyseOptions = {}): Repo
     dropHealedSplitBrain(report.findings, report.instances, theirs.instances);
     attributeSplitBrain(report.findings, name, { local: report, peer: theirs, snapshot, peerSnapshot: peer.snapshot });
   }
+  // the peer's findings were scrubbed of its own secrets; this node's are the pair's too
+  scrubFindings(report.findings, snapshot);
   report.findings.sort((a, b) => SEVERITY_ORDER[b.severity] - SEVERITY_ORDER[a.severity]);
   const count = (s: Finding['severity']) => report.findings.filter((f) => f.severity === s).length;
   const summary = { critical: count('critical'), error: count('error'), warning: count('warning'), info: count('info') };

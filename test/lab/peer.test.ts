@@ -7,7 +7,7 @@ import path from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
 import { healthyGatewayConf } from './keepalived-files.js';
 import { createLab, requireRoot, ADDR, type Lab } from './harness.js';
-import { startLabSsh, type LabSsh } from './sshd.js';
+import { startLabSsh, SUDO_USER, type LabSsh } from './sshd.js';
 import type { Report } from '../../src/types.js';
 
 let lab: Lab;
@@ -145,6 +145,56 @@ describe('check --peer over ssh', () => {
     expect(r.report.findings.filter((f) => f.node !== 'local' && f.severity !== 'info').map((f) => `${f.code}: ${f.title}`)).toEqual([]);
   });
 
+  it.each([
+    ['through its sh (no hagw-doctor there)', false],
+    ['through its own hagw-doctor', true],
+  ])('root on the peer through sudo -n (a NOPASSWD user), read %s: the whole pair is judged, nothing said missing', async (_how, withDoctor) => {
+    if (withDoctor) await ssh.installDoctor('gw2');
+    else await ssh.uninstallDoctor('gw2');
+    // the pair settled (gw1 master, gw2 backup) before it is judged
+    await lab.waitForMaster('gw1');
+    await lab.waitForNoVip('gw2');
+    // the login is not root, and sudo -n works for it
+    const who = await lab.exec('gw1', ['ssh', '-F', ssh.configPath, `${SUDO_USER}@gw2`, 'id -u; sudo -n id -u']);
+    expect(who.stdout.trim().split('\n'), who.stderr).toEqual(['1', '0']);
+    const r = await lab.report<Report>('gw1', ['--peer', `${SUDO_USER}@gw2`, '--ssh-config', ssh.configPath]);
+    expect(r.report.peer, r.stderr).toMatchObject({ host: `${SUDO_USER}@gw2`, reachable: true, via: 'ssh', role: 'backup' });
+    expect(r.report.peer?.reason).toBeUndefined();
+    // what needs root (keepalived's own process, /proc/PID/exe) was read: its state is known, and
+    // no probe is said to be missing for want of root (peer.reason is unset)
+    expect(r.report.peer?.instances?.map((i) => i.state)).toEqual(['BACKUP', 'BACKUP']);
+    expect(r.report.checks.find((c) => c.id === 'keepalived-pair-live')?.status).toBe('pass');
+    expect(r.report.checks.find((c) => c.id === 'keepalived-pair')?.status).toBe('pass');
+    // nothing loud about the peer, and no split brain from the two nodes' VIPs (gw1's own log may
+    // still tell of the episode an earlier test healed: this node's log, not under test here)
+    expect(r.report.findings.filter((f) => f.node !== 'local' && f.severity !== 'info').map((f) => `${f.code}: ${f.title}`)).toEqual([]);
+    expect(r.report.findings.filter((f) => f.code === 'vrrp-split-brain' && / both nodes hold /.test(f.title))).toEqual([]);
+  });
+
+  it('a peer that is not a keepalived node (not installed, not running): reachable: false with the reason; the local check stands', async () => {
+    await ssh.uninstallDoctor('gw2');
+    const alone = await lab.report<Report>('gw1');
+    await lab.stopKeepalived('gw2');
+    await ssh.stop('gw2');
+    await ssh.start('gw2', { hide: ['/usr/sbin/keepalived'] });
+    try {
+      const probe = await ssh.ssh('gw1', 'gw2', ['sh', '-c', 'keepalived --version; echo rc=$?']);
+      expect(probe.stdout).toMatch(/rc=12[67]/);
+      const r = await lab.report<Report>('gw1', peerArgs('gw2'));
+      expect(r.report.peer, r.stderr).toMatchObject({ host: 'gw2', reachable: false, via: 'ssh' });
+      expect(r.report.peer?.reason).toBe('gw2 is not a keepalived node (keepalived is neither installed nor running there)');
+      expect(r.report.findings.every((f) => f.node === 'local')).toBe(true);
+      expect(r.report.findings.map((f) => f.code).sort()).toEqual(alone.report.findings.map((f) => f.code).sort());
+      expect(r.exitCode).toBe(alone.exitCode);
+      expect(r.stderr).not.toMatch(/at \S+\.js:\d+|internal error/);
+    } finally {
+      await ssh.stop('gw2');
+      await ssh.start('gw2');
+      await lab.startKeepalived('gw2');
+      await lab.waitForNoVip('gw2');
+    }
+  });
+
   it('--from with --peer-snapshot judges the pair (it used to be ignored)', async () => {
     const a = path.join(lab.runDir, 'from-gw1.json');
     const b = path.join(lab.runDir, 'from-gw2.json');
@@ -156,6 +206,11 @@ describe('check --peer over ssh', () => {
     // a snapshot taken with --peer holds the peer: --from reproduces the pair judgement
     const withPeer = path.join(lab.runDir, 'with-peer.json');
     expect((await lab.doctor('gw1', ['snapshot', '-o', withPeer, ...peerArgs('gw2')])).exitCode).toBe(0);
+    // neither node's auth_pass is in it (this node's part, the peer's embedded part)
+    const written = await readFile(withPeer, 'utf8');
+    expect(written).toContain('peer-snapshot');
+    expect(written).not.toMatch(/hagwlan|hagwwan/);
+    expect(written).toMatch(/auth_pass REDACTED:7:/);
     const again = await lab.report<Report>('gw1', ['--from', withPeer]);
     expect(again.report.peer).toMatchObject({ host: 'gw2', reachable: true, via: 'ssh' });
     expect(again.report.checks.find((c) => c.id === 'keepalived-pair-live')?.status).toBe('pass');

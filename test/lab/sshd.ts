@@ -22,7 +22,8 @@
  *   configPath                  the client ssh_config: `ssh -F configPath gw2` from any lab node
  *   clientKey / knownHostsPath  the client's private key / known_hosts (per-run host keys)
  *   host(node)                  the Host alias in configPath ('gw1', 'gw2'; its HostName is the LAN address)
- *   start(node) / stop(node)    start sshd (resolves with its pid once it logs "Server listening") /
+ *   start(node, {hide?}) / stop(node)  start sshd (resolves with its pid once it logs "Server listening";
+ *                               hide: paths its sessions see as an empty non-executable file) /
  *                               SIGTERM it and wait until it is gone; sessions already open go on
  *   pid(node) / logPath(node)   sshd's pid (undefined when not running) / its -E log
  *   ssh(from, to, remoteArgv, {timeoutMs?, input?})  `ip netns exec FROM ssh -F CFG TO -- ARGV`,
@@ -52,6 +53,9 @@
  * root's login shell set to /bin/sh), so a login runs `sh -c` and not the host root's bash with
  * its ~/.bashrc (bash sources it for every ssh command), which the lab must not depend on.
  * `nobody@gw2` logs in too (same key, /bin/sh): an SSH user without root (and without sudo).
+ * `daemon@gw2` (SUDO_USER) logs in the same way and is root through `sudo -n` (NOPASSWD in the
+ * node's own /etc/netns/NS/sudoers, bound over /etc/sudoers in its sessions; sudo is installed
+ * by .ci/run). The host's /etc/sudoers is never touched.
  *
  * Teardown: lab.destroy() (and its exit/signal handlers) kill every process in the lab's
  * namespaces, sshd and its sessions included, and remove the run dir with the keys; no harness
@@ -72,6 +76,8 @@ export interface LabSshOptions {
   env?: (node: GatewayNode) => Record<string, string>;
 }
 
+/** The SSH user that is not root but may become root through `sudo -n` (NOPASSWD in the node's sudoers). */
+export const SUDO_USER = 'daemon';
 const COMMAND_ENV = { LC_ALL: 'C', LANG: 'C', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
 const SESSION_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const GATEWAYS: readonly GatewayNode[] = ['gw1', 'gw2'];
@@ -169,12 +175,13 @@ export class LabSsh {
     const usersDir = path.join(this.lab.runDir, 'ssh-users');
     await mkdir(usersDir, { recursive: true, mode: 0o755 });
     await writeFile(path.join(usersDir, 'nobody'), `${clientPub}\n`, { mode: 0o644 });
+    await writeFile(path.join(usersDir, SUDO_USER), `${clientPub}\n`, { mode: 0o644 });
     // root's shell: /bin/sh in the lab nodes (see the header); the host's passwd stays as it is
     const hostPasswd = await readFile('/etc/passwd', 'utf8');
     // and `nobody` may log in too (same key, shell /bin/sh): an unprivileged SSH user for tests
     const labPasswd = hostPasswd
       .split('\n')
-      .map((l) => (l.startsWith('root:') || l.startsWith('nobody:') ? l.replace(/:[^:]*$/, ':/bin/sh') : l))
+      .map((l) => (l.startsWith('root:') || l.startsWith('nobody:') || l.startsWith(`${SUDO_USER}:`) ? l.replace(/:[^:]*$/, ':/bin/sh') : l))
       .join('\n');
     const known: string[] = [];
     const hosts: string[] = [];
@@ -182,6 +189,14 @@ export class LabSsh {
       const addr = ADDR[node];
       await mkdir(this.binDir(node), { recursive: true, mode: 0o755 });
       await this.lab.writeEtc(node, 'passwd', labPasswd, 0o644);
+      // the node's own sudoers (bound over /etc/sudoers in its sessions when sudo is installed):
+      // `daemon` becomes root through `sudo -n`, without a password; nobody else may
+      await this.lab.writeEtc(
+        node,
+        'sudoers',
+        `# ${this.lab.id} ${node}: the lab node's own sudoers (test/lab/sshd.ts)\nDefaults !lecture\nroot ALL=(ALL:ALL) ALL\n${SUDO_USER} ALL=(root) NOPASSWD: ALL\n`,
+        0o440,
+      );
       if (!existsSync(this.hostKey(node)))
         await must(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `${this.lab.id}-${node}`, '-f', this.hostKey(node)]);
       const pub = (await readFile(`${this.hostKey(node)}.pub`, 'utf8')).trim().split(/\s+/).slice(0, 2).join(' ');
@@ -243,7 +258,7 @@ export class LabSsh {
   }
 
   /** Start sshd in the node; resolves with its pid once it listens. */
-  async start(node: GatewayNode): Promise<number> {
+  async start(node: GatewayNode, opts: { hide?: readonly string[] } = {}): Promise<number> {
     if (this.pid(node)) throw new Error(`lab ssh: sshd already runs on ${node}`);
     const cfg = path.join(this.nodeDir(node), 'sshd_config');
     const log = this.logPath(node);
@@ -252,6 +267,8 @@ export class LabSsh {
     await rm(this.pidPath(node), { force: true });
     const logStart = existsSync(log) ? (await readFile(log, 'utf8')).length : 0;
     const q = shQuote;
+    const hidden = path.join(this.nodeDir(node), 'hidden');
+    if (opts.hide?.length) await writeFile(hidden, '', { mode: 0o644 });
     // in this exec's private mount namespace: the host's /run kept aside, a tmpfs over /run with
     // every host entry bound back, and /run/sshd made in the tmpfs (see the header)
     const script = [
@@ -266,6 +283,9 @@ export class LabSsh {
       '  else : > "$n" && mount --bind "$e" "$n"; fi',
       'done',
       'mkdir -m 0755 /run/sshd',
+      // opts.hide: files the node's sessions see as an empty, non-executable file (e.g. "keepalived
+      // is not installed there"), bound in this private mount namespace only
+      ...(opts.hide ?? []).map((f) => `mount --bind ${q(hidden)} ${q(f)}`),
       `exec setsid /usr/sbin/sshd -D -f ${q(cfg)} -E ${q(log)}`,
     ].join('\n');
     const child = spawn('ip', ['netns', 'exec', this.lab.nodes[node], 'sh', '-c', script], { stdio: 'ignore', env: COMMAND_ENV });
