@@ -4,7 +4,7 @@
 // corpus README says the verdicts were made (test/fixtures/corpus-configtest/capture.sh) and
 // agrees with VERDICTS.tsv exit code for exit code (asserted below).
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyse } from '../../src/pipeline.js';
@@ -14,19 +14,10 @@ import { parseVrrpLog } from '../../src/vrrp/log.js';
 import { parseConntrack } from '../../src/netfilter/conntrack.js';
 import type { ProbeRecord } from '../../src/types.js';
 import { cmd, file, makeSnapshot } from '../support/snapshot.js';
+import { corpusDir } from '../support/corpus.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CAPTURED = path.join(ROOT, 'test/fixtures/corpus-configtest');
-
-/** The corpus sits beside the project (../shared/corpus); HAGW_CORPUS overrides. Never skipped. */
-function corpusDir(): string {
-  const candidates = [process.env.HAGW_CORPUS, path.resolve(ROOT, '../shared/corpus'), path.resolve(ROOT, '../../shared/corpus'), '/work/shared/corpus'].filter(
-    (p): p is string => !!p,
-  );
-  const found = candidates.find((p) => existsSync(path.join(p, 'keepalived/VERDICTS.tsv')));
-  if (!found) throw new Error(`the corpus was not found (looked in ${candidates.join(', ')}); set HAGW_CORPUS`);
-  return found;
-}
 
 const CORPUS = corpusDir();
 const verdicts = readFileSync(path.join(CORPUS, 'keepalived/VERDICTS.tsv'), 'utf8')

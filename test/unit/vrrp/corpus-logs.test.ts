@@ -1,21 +1,13 @@
 // Every log in ../shared/corpus/logs/ (keepalived logs other people posted, 1.x and 2.x): the timeline
 // reads each state-change line; no line that names a VRRP state change is left unknown.
 import { describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseVrrpLog, parseVrrpLogLine } from '../../../src/vrrp/log.js';
 import { buildTimeline } from '../../../src/vrrp/timeline.js';
+import { corpusDir } from '../../support/corpus.js';
 
-// the corpus sits beside the repository (../shared/corpus); a git worktree one level deeper looks one further up
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const CANDIDATES = [
-  process.env.HAGW_CORPUS_DIR && path.join(process.env.HAGW_CORPUS_DIR, 'logs'),
-  path.join(REPO, '../shared/corpus/logs'),
-  path.join(REPO, '../../shared/corpus/logs'),
-].filter((d): d is string => !!d);
-const DIR = CANDIDATES.find((d) => existsSync(d));
-if (!DIR) throw new Error(`the shared corpus is not there (looked in ${CANDIDATES.join(', ')}; set HAGW_CORPUS_DIR)`);
+const DIR = path.join(corpusDir(), 'logs');
 const logs = readdirSync(DIR).filter((f) => f.endsWith('.txt'));
 
 /** A line that says an instance or group changes (or is in) a VRRP state. */
