@@ -61,24 +61,18 @@ describe('bad input', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('a snapshot that is not one', async () => {
-    const notJson = path.join(dir, 'not.json');
-    await writeFile(notJson, 'hello');
-    const wrong = path.join(dir, 'wrong.json');
-    await writeFile(wrong, JSON.stringify({ schema: 'something/v9' }));
-    const broken = path.join(dir, 'broken.json');
-    await writeFile(broken, JSON.stringify({ ...makeSnapshot([]), probes: { x: { id: 'x' } } }));
-    for (const [f, msg] of [
-      [notJson, 'not JSON'],
-      [wrong, 'schema is "something/v9"'],
-      [broken, 'not a valid snapshot'],
-      [path.join(dir, 'absent.json'), 'no such file'],
-    ] as const) {
-      const r = await run(['check', '--from', f]);
-      expect(r.exitCode, f).toBe(3);
-      oneCleanLine(r.stderr);
-      expect(r.stderr).toContain(msg);
-    }
+  it.each([
+    ['not JSON', 'hello', 'not JSON'],
+    ['of another schema', JSON.stringify({ schema: 'something/v9' }), 'schema is "something/v9"'],
+    ['broken', JSON.stringify({ ...makeSnapshot([]), probes: { x: { id: 'x' } } }), 'not a valid snapshot'],
+    ['absent', undefined, 'no such file'],
+  ])('a snapshot that is %s: one line, exit 3', async (what, content, msg) => {
+    const f = path.join(dir, `${what.replace(/\W+/g, '-')}.json`);
+    if (content !== undefined) await writeFile(f, content);
+    const r = await run(['check', '--from', f]);
+    expect(r.exitCode).toBe(3);
+    oneCleanLine(r.stderr);
+    expect(r.stderr).toContain(msg);
   });
 
   it('unknown finding codes and formats', async () => {
