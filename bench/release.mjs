@@ -8,69 +8,28 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pty from 'node-pty';
+import { doctorEnv, firstFrame, fmt, median } from './frame.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const VERSION = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
 const EXE = path.join(ROOT, 'release', `hagw-doctor-${VERSION}-linux-x64`);
 const DEB = path.join(ROOT, 'release', `hagw-doctor_${VERSION}_amd64.deb`);
 const runs = Number(process.argv[2] ?? 9);
-const READY = 'What do you want to do?';
 
 const variants = {
   'npm install (node bin/hagw-doctor)': [process.execPath, path.join(ROOT, 'bin', 'hagw-doctor')],
   'single executable': [EXE],
 };
 
-function env(stateDir) {
-  return {
-    ...process.env,
-    NO_COLOR: '1',
-    HAGW_DOCTOR_STATE_DIR: path.join(stateDir, 'state'),
-    HAGW_DOCTOR_LOCK: path.join(stateDir, 'lock'),
-    HAGW_DOCTOR_LOG: path.join(stateDir, 'log'),
-  };
-}
-
 function timed([file, ...args], extra, stateDir) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(file, [...args, ...extra], { stdio: 'ignore', env: env(stateDir) });
+    const child = spawn(file, [...args, ...extra], { stdio: 'ignore', env: doctorEnv(stateDir) });
     child.on('error', reject);
     child.on('exit', () => resolve(performance.now() - t0));
   });
 }
 
-function firstFrame([file, ...args], stateDir) {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    let out = '';
-    let ms;
-    const p = pty.spawn(file, args, { name: 'xterm-256color', cols: 80, rows: 24, cwd: ROOT, env: env(stateDir) });
-    const timer = setTimeout(() => {
-      p.kill();
-      reject(new Error(`no first frame within 60 s; output: ${JSON.stringify(out.slice(-300))}`));
-    }, 60_000);
-    p.onData((d) => {
-      out += d;
-      if (ms === undefined && out.includes(READY)) {
-        ms = performance.now() - t0;
-        p.write('q');
-      }
-    });
-    p.onExit(() => {
-      clearTimeout(timer);
-      if (ms === undefined) reject(new Error(`exited before the first frame; output: ${JSON.stringify(out.slice(-300))}`));
-      else resolve(ms);
-    });
-  });
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const fmt = (n) => `${n.toFixed(0)} ms`;
 const mb = (f) => `${(statSync(f).size / 1e6).toFixed(1)} MB`;
 
 /** What the npm install occupies: the package's files, its production dependencies, and Node. */
@@ -91,7 +50,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'hagw-bench-release-'));
 try {
   statSync(EXE);
   const measures = {
-    'first frame': (v) => firstFrame(v, dir),
+    'first frame': (v) => firstFrame(v, { stateDir: dir, cwd: ROOT, timeoutMs: 60_000 }),
     'check --json (this host)': (v) => timed(v, ['check', '--json'], dir),
     '--version': (v) => timed(v, ['--version'], dir),
   };

@@ -207,13 +207,13 @@ describe('the change engine under races, kills, other nodes and hostile input', 
       await waitFor(() => execa('flock', ['-n', lockOf('gw1'), 'true'], { reject: false }).then((r) => r.exitCode === 1), { what: 'the lock to be held' });
       await waitFor(
         async () => {
-          const r = await lab.report<{ findings: Array<{ code: string; severity: string; subject?: string }> }>('gw1');
+          const r = await lab.report('gw1');
           return r.report.findings.find((x) => x.code === 'change-pending-overdue') ? r : undefined;
         },
         { what: 'check to report change-pending-overdue', timeoutMs: 40_000 },
       );
       // the run after that: overdue before anything else, and still reported while it cannot roll back
-      const overdue = await lab.report<{ findings: Array<{ code: string; severity: string; subject?: string }> }>('gw1');
+      const overdue = await lab.report('gw1');
       expect(overdue.report.findings.find((x) => x.code === 'change-pending-overdue')).toMatchObject({ severity: 'critical', subject: m.id });
       expect(overdue.stderr).toContain(`change ${m.id} is past its confirm deadline and could not be rolled back now`);
       expect(await forward('gw1')).toBe('1');
@@ -221,7 +221,7 @@ describe('the change engine under races, kills, other nodes and hostile input', 
       release();
     }
     await waitFor(() => execa('flock', ['-n', lockOf('gw1'), 'true'], { reject: false }).then((r) => r.exitCode === 0), { what: 'the lock to be free' });
-    const next = await lab.report<{ findings: Array<{ code: string }> }>('gw1');
+    const next = await lab.report('gw1');
     expect(next.stderr).toContain(`change ${m.id}`);
     expect(next.stderr).toContain('rolled back now');
     expect(next.report.findings.map((x) => x.code)).not.toContain('change-pending-overdue');
@@ -286,7 +286,7 @@ describe('the change engine under races, kills, other nodes and hostile input', 
     await lab.writeEtc('gw2', 'network/interfaces', interfaces);
     const cwd = path.join(lab.runDir, 'cwd');
     await mkdir(cwd, { recursive: true });
-    const report = await lab.report<{ findings: Array<{ code: string; detail: string; fix?: unknown }> }>('gw2');
+    const report = await lab.report('gw2');
     const f = report.report.findings.find((x) => x.code === 'policy-not-persistent');
     expect(f, JSON.stringify(report.report.findings.map((x) => x.code))).toBeDefined();
     expect(f!.fix).toBeUndefined();

@@ -1,30 +1,14 @@
 // Issue 14 (part B) on the real keepalived pair: each failure reproduced as operators meet it,
 // detected by the doctor, and cured (by the doctor's fix where it has one, else by the operator's
 // config change), with the effect shown on the wire or in the kernel, not only in the report.
-import { afterEach, describe, expect, it } from 'vitest';
-import { ADDR, createLab, requireRoot, waitFor, type Lab } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { ADDR, createLab, destroyLabsAfterEach, requireRoot, waitFor, type Lab } from './harness.js';
+import type { Finding, Report } from '../../src/types.js';
 import { keepalivedConf } from './keepalived-files.js';
-
-interface Finding {
-  code: string;
-  severity: string;
-  title: string;
-  detail: string;
-  subject?: string;
-  evidence: Array<{ probe: string; excerpt: string }>;
-  fix?: { steps: unknown[] };
-}
-interface Report {
-  findings: Finding[];
-  checks: Array<{ id: string; status: string; reason?: string }>;
-}
 
 requireRoot();
 let lab: Lab | undefined;
-afterEach(async () => {
-  await lab?.destroy();
-  lab = undefined;
-});
+destroyLabsAfterEach();
 
 async function findings(node: 'gw1' | 'gw2', code: string, args: string[] = []): Promise<Finding[]> {
   const { report } = await lab!.report<Report>(node, args);

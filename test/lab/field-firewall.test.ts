@@ -2,29 +2,14 @@
 // keepalived pair: AH adverts (protocol 51) dropped by a firewall that accepts only VRRP (112), and
 // IPv6 VRRP adverts dropped by ip6tables, so that both nodes hold the VIP. Each detected on the node
 // that drops them, fixed with `fix vrrp-input-blocked --yes`, and the pair behaving again.
-import { afterEach, describe, expect, it } from 'vitest';
-import { ADDR, createLab, requireRoot, type Lab } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { ADDR, createLab, destroyLabsAfterEach, pairLab, requireRoot, type Lab } from './harness.js';
+import type { Report } from '../../src/types.js';
 import { keepalivedConf } from './keepalived-files.js';
-
-interface Finding {
-  code: string;
-  severity: string;
-  title: string;
-  detail: string;
-  subject?: string;
-  evidence: Array<{ probe: string; excerpt: string }>;
-}
-interface Report {
-  findings: Finding[];
-  checks: Array<{ id: string; status: string; reason?: string }>;
-}
 
 requireRoot();
 let lab: Lab | undefined;
-afterEach(async () => {
-  await lab?.destroy();
-  lab = undefined;
-});
+destroyLabsAfterEach();
 
 async function check(node: 'gw1' | 'gw2'): Promise<Report> {
   const { report } = await lab!.report<Report>(node);
@@ -33,24 +18,9 @@ async function check(node: 'gw1' | 'gw2'): Promise<Report> {
 }
 const of = (r: Report, code: string) => r.findings.filter((f) => f.code === code);
 
-/** The default lab pair, started one node after the other (gw1 MASTER first: no start-up election
- *  race, whose notify scripts may run out of order, catalogue 22). */
-async function pairLab(): Promise<Lab> {
-  const l = await createLab({ start: false });
-  await l.startKeepalived('gw1');
-  await l.waitForMaster('gw1');
-  await l.startKeepalived('gw2');
-  await l.waitForSteadyState();
-  return l;
-}
-
 describe('auth_type AH adverts (IP protocol 51) and a firewall that accepts only protocol 112 (catalogue 10, NixOS/nixpkgs#269944)', () => {
   it('is found on the dropping node naming AH/51, and an accept for -p ah is inserted above the drop', async () => {
-    lab = await createLab({ start: false, keepalivedConf: (gw) => keepalivedConf(gw).replace(/auth_type PASS/g, 'auth_type AH') });
-    await lab.startKeepalived('gw1');
-    await lab.waitForMaster('gw1');
-    await lab.startKeepalived('gw2');
-    await lab.waitForSteadyState();
+    lab = await pairLab({ keepalivedConf: (gw) => keepalivedConf(gw).replace(/auth_type PASS/g, 'auth_type AH') });
     // the adverts really are protocol 51 on the wire
     const ah = await lab.capture('gw2', 'eth0', ['ip', 'proto', '51'], async () => undefined, { count: 1, timeoutMs: 10_000 });
     expect(ah.join('\n')).toMatch(/AH\(spi=/);

@@ -1,31 +1,15 @@
 // Issue 14 (part B) on the real keepalived pair, around keepalived rather than in its config:
 // scripts that work in a shell but not under keepalived (its PATH, timeouts), a network manager
 // configured to drop the VIPs, and a SNAT pair without (or with a stuck) conntrackd.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
-import { ADDR, createLab, requireRoot, waitFor, type Lab } from './harness.js';
+import { ADDR, createLab, destroyLabsAfterEach, requireRoot, waitFor, type Lab } from './harness.js';
+import type { Finding, Report } from '../../src/types.js';
 import { keepalivedConf, notifyScript } from './keepalived-files.js';
-
-interface Finding {
-  code: string;
-  severity: string;
-  title: string;
-  detail: string;
-  subject?: string;
-  evidence: Array<{ probe: string; excerpt: string }>;
-  fix?: { steps: Array<{ write?: { path: string } }> };
-}
-interface Report {
-  findings: Finding[];
-  checks: Array<{ id: string; status: string; reason?: string }>;
-}
 
 requireRoot();
 let lab: Lab | undefined;
-afterEach(async () => {
-  await lab?.destroy();
-  lab = undefined;
-});
+destroyLabsAfterEach();
 
 const SHELL_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** what an init without systemd (start-stop-daemon) or a trimmed unit gives keepalived */
@@ -125,7 +109,7 @@ describe('network-manager-removes-vip (catalogue 15)', () => {
     // networkd does not run in the lab's namespace: a latent risk, so a warning
     expect(f[0]).toMatchObject({ severity: 'warning', subject: 'eth0', title: "systemd-networkd can drop keepalived's VIPs on eth0 (10-lan.network)" });
     const dropIn = '/etc/systemd/network/10-lan.network.d/90-hagw-doctor-keepalived.conf';
-    expect(f[0]!.fix!.steps.map((s) => s.write?.path)).toEqual([dropIn]);
+    expect(f[0]!.fix!.steps.map((s) => ('write' in s ? s.write.path : undefined))).toEqual([dropIn]);
 
     const fixed = await lab.doctor('gw1', ['fix', 'network-manager-removes-vip', '--yes']);
     expect(fixed.exitCode, `${fixed.stdout}\n${fixed.stderr}`).toBe(0);

@@ -1,32 +1,13 @@
 // Issue 14 (part A): the field's VRRP failures on a real keepalived pair, each detected on the right
 // node (and fixed where a safe fix exists), each shown absent on the healthy pair first.
-import { afterEach, describe, expect, it } from 'vitest';
-import { ADDR, createLab, requireRoot, type Lab } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { ADDR, createLab, destroyLabsAfterEach, pairLab, requireRoot, type Lab } from './harness.js';
+import type { Report } from '../../src/types.js';
 import { keepalivedConf } from './keepalived-files.js';
-
-interface Finding {
-  code: string;
-  severity: string;
-  title: string;
-  detail: string;
-  subject?: string;
-  evidence: Array<{ probe: string; excerpt: string }>;
-  fix?: { steps: unknown[] };
-}
-interface Report {
-  role: string;
-  summary: { status: string };
-  instances: Array<{ name: string; state: string }>;
-  findings: Finding[];
-  checks: Array<{ id: string; status: string; reason?: string }>;
-}
 
 requireRoot();
 let lab: Lab | undefined;
-afterEach(async () => {
-  await lab?.destroy();
-  lab = undefined;
-});
+destroyLabsAfterEach();
 
 async function check(node: 'gw1' | 'gw2', args: string[] = []): Promise<{ exitCode: number | undefined; report: Report }> {
   const r = await lab!.report<Report>(node, args);
@@ -38,17 +19,6 @@ async function check(node: 'gw1' | 'gw2', args: string[] = []): Promise<{ exitCo
 }
 const of = (r: Report, code: string) => r.findings.filter((f) => f.code === code);
 
-/** The default lab pair, started one node after the other (gw1 MASTER first: no start-up election
- *  race, whose notify scripts may run out of order, catalogue 22). */
-async function pairLab(): Promise<Lab> {
-  const l = await createLab({ start: false });
-  await l.startKeepalived('gw1');
-  await l.waitForMaster('gw1');
-  await l.startKeepalived('gw2');
-  await l.waitForSteadyState();
-  return l;
-}
-
 /** The log lines keepalived wrote since `from` (its length before the change). */
 async function logSince(node: 'gw1' | 'gw2', from: number): Promise<string> {
   return (await lab!.keepalivedLog(node)).slice(from);
@@ -56,12 +26,8 @@ async function logSince(node: 'gw1' | 'gw2', from: number): Promise<string> {
 
 describe('vrrp_strict without accept: the VIP drops traffic (catalogue 3)', () => {
   it("is detected naming keepalived's nft table, fixed node by node (strict mode off, its ignored auth blocks off, reload, the stale table deleted), and the VIP answers again", async () => {
-    lab = await createLab({ start: false, keepalivedConf: (gw) => keepalivedConf(gw).replace('script_user root', 'script_user root\n    vrrp_strict') });
     // gw1 first, so it is MASTER from the start (no preemption race between the notify scripts)
-    await lab.startKeepalived('gw1');
-    await lab.waitForMaster('gw1');
-    await lab.startKeepalived('gw2');
-    await lab.waitForSteadyState();
+    lab = await pairLab({ keepalivedConf: (gw) => keepalivedConf(gw).replace('script_user root', 'script_user root\n    vrrp_strict') });
     // the failure is real: the client cannot reach its gateway's VIP
     expect(await lab.ping('client', ADDR.lanVip, { count: 2 })).toBe(false);
     const { exitCode, report } = await check('gw1');

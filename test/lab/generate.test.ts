@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { createLab, requireRoot, ADDR, type GatewayNode, type Lab } from './harness.js';
+import type { Report } from '../../src/types.js';
 import { generateCommand } from '../../src/generate/cli.js';
 import { snatRules } from '../../src/generate/render.js';
 import { validateGenerateInput } from '../../src/generate/validate.js';
@@ -135,13 +136,13 @@ describe('generate: a working pair on the first try', () => {
     for (const gw of GWS) {
       const peerConf = path.join(lab.runDir, 'generated', gw === 'gw1' ? 'gw2' : 'gw1', 'keepalived.conf');
       const r = await lab.doctor(gw, ['check', '--json', '--peer-config', peerConf]);
-      const all = (r.json as { findings?: Array<{ code: string; title: string; severity: string }> } | undefined)?.findings;
+      const all = (r.json as Report | undefined)?.findings;
       // generate does not set up conntrackd (stateless failover); with conntrackd installed on the host
       // (CI installs it for the field tests) the doctor says so as a warning, and nothing else
       const findings = all?.filter((f) => f.code !== 'conntrack-sync-missing');
       expect(findings, `${gw}: ${r.stderr}${r.stdout.slice(0, 2000)}`).toEqual([]);
       expect(r.exitCode, gw).toBe(all?.some((f) => f.severity === 'warning') ? 1 : 0);
-      const runs = (r.json as { checks: Array<{ id: string; status: string; reason?: string }> }).checks;
+      const runs = (r.json as Report).checks;
       // the checks that judge what generate wrote really ran
       for (const id of [
         'keepalived-config',

@@ -8,6 +8,10 @@
  *   beforeAll(async () => { lab = await createLab(); });
  *   afterAll(() => lab?.destroy());
  *
+ * A file whose tests each build their own lab (each with its own options) calls
+ * destroyLabsAfterEach() once at its top level instead: every lab createLab() or pairLab() made
+ * during a test is destroyed after it, passed or failed.
+ *
  * createLab(opts?: { hardened?, start?, keepalivedConf?, keepalivedEnv? }): Promise<Lab>
  *     builds the topology (topology.ts), writes each gateway's /etc/netns/NS/{keepalived/,
  *     sysctl.d/ (empty), sysctl.conf, iproute2/ (a copy of the host's), network/interfaces (empty)
@@ -36,11 +40,15 @@
  *   conntrackVrrp(node): Promise<ConntrackVrrpEntry[]>            `conntrack -L -p 112`, parsed, .nated
  *   scenario(name, node?): Promise<ScenarioResult>                 scenarios.ts; waits for the effect
  *   harden(gw) / addNode(node)
+ *   report(node, args?, env?): Promise<{exitCode, report, stderr}>  `check --json`, the report parsed (typed as src/types.ts's Report)
  *   doctor(node, args, env?): Promise<{exitCode, stdout, stderr, json?}>
  *       `ip netns exec NS node REPO/bin/hagw-doctor ...args`, NO_COLOR=1, HAGW_DOCTOR_STATE_DIR /
  *       _LOCK / _LOG inside the run dir; json parsed when args hold --json or --format json
  *   destroy(): Promise<void>   idempotent: stops keepalived, kills every process in the lab's
  *       namespaces (`ip netns pids`), deletes them, /etc/netns/PFX-* and the run dir
+ * pairLab(opts?): Promise<Lab>  createLab without starting, then gw1 first (MASTER, both VIPs), then gw2,
+ *     and the steady state: no start-up election race, whose notify scripts may run out of order (catalogue 22)
+ * destroyLabsAfterEach()        registers beforeEach/afterEach: the labs made during each test are destroyed after it
  * sweepStaleLabs(): Promise<ids>   removes labs whose owner (RUN/owner.json: pid + start time) is
  *     gone; createLab calls it. Exit/SIGINT/SIGTERM/SIGHUP handlers destroy live labs synchronously.
  * labLeftovers(id): string[]       what of a lab is still on the host (for teardown assertions)
@@ -63,6 +71,8 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
+import { afterEach, beforeEach } from 'vitest';
+import type { Report } from '../../src/types.js';
 import { keepalivedConf, hardenedRules, notifyScript, type NotifyKind } from './keepalived-files.js';
 import { applyScenario, type ScenarioName, type ScenarioResult } from './scenarios.js';
 import { ADDR, BASE_LINKS, NODE_SUFFIX, PREFIX_PATTERN, linkCommands, type GatewayNode, type LabNode } from './topology.js';
@@ -612,7 +622,7 @@ export class Lab {
   }
 
   /** `check --json` (plus args) inside the node: the parsed report, or a thrown error quoting what it printed. */
-  async report<T = unknown>(
+  async report<T = Report>(
     node: LabNode,
     args: readonly string[] = [],
     env: Record<string, string> = {},
@@ -765,6 +775,34 @@ export async function createLab(opts: LabOptions = {}): Promise<Lab> {
     throw new Error(`${err instanceof Error ? err.message : String(err)}\n${logs.join('\n')}`, { cause: err });
   }
   return lab;
+}
+
+/** The default pair started one node after the other: gw1 first (MASTER, both VIPs), then gw2, then
+ *  the steady state. No start-up election race, whose notify scripts may run out of order (catalogue 22). */
+export async function pairLab(opts: Omit<LabOptions, 'start'> = {}): Promise<Lab> {
+  const lab = await createLab({ ...opts, start: false });
+  try {
+    await lab.startKeepalived('gw1');
+    await lab.waitForMaster('gw1');
+    await lab.startKeepalived('gw2');
+    await lab.waitForSteadyState();
+  } catch (err) {
+    await lab.destroy();
+    throw err;
+  }
+  return lab;
+}
+
+/** For a file whose tests each build their own lab: call once at its top level. Every lab made
+ *  during a test (createLab, pairLab) is destroyed after that test, passed or failed. */
+export function destroyLabsAfterEach(): void {
+  let before = new Set<Lab>();
+  beforeEach(() => {
+    before = new Set(liveLabs);
+  });
+  afterEach(async () => {
+    for (const lab of [...liveLabs].filter((l) => !before.has(l)).reverse()) await lab.destroy();
+  });
 }
 
 /** Whether anything of a lab id remains on the host (namespaces, /etc/netns entries, run dir, processes). */

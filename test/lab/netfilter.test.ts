@@ -2,12 +2,7 @@
 // node, fixed with `hagw-doctor fix CODE --yes`, and re-checked clean with the pair behaving again.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ADDR, createLab, requireRoot, type Lab } from './harness.js';
-
-interface Report {
-  role: string;
-  findings: Array<{ code: string; severity: string; evidence: Array<{ probe: string; excerpt: string }>; fix?: unknown }>;
-  checks: Array<{ id: string; status: string; reason?: string }>;
-}
+import type { Report } from '../../src/types.js';
 
 requireRoot();
 let lab: Lab;

@@ -2,11 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { createLab, requireRoot, type Lab } from './harness.js';
-
-interface Report {
-  findings: Array<{ code: string; title: string }>;
-  checks: Array<{ id: string; status: string; reason?: string }>;
-}
+import type { Report } from '../../src/types.js';
 
 let lab: Lab;
 beforeAll(async () => {

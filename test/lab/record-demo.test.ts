@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLab, requireRoot, REPO_ROOT, type Lab, type ScenarioName } from './harness.js';
+import type { Report } from '../../src/types.js';
 
 type Node = 'gw1' | 'gw2';
 interface Demo {
@@ -40,7 +41,7 @@ describe.each(DEMOS)('demo $name', (demo) => {
     const snap = await lab.doctor(demo.node, ['snapshot', '-o', out]);
     expect(snap.exitCode, snap.stderr).toBe(0);
     const check = await lab.doctor(demo.node, ['check', '--json', '--from', out]);
-    const codes = ((check.json as { findings: Array<{ code: string }> }).findings ?? []).map((f) => f.code);
+    const codes = ((check.json as Report).findings ?? []).map((f) => f.code);
     for (const code of demo.expect) expect(codes, `${demo.name}: ${codes.join(', ')}`).toContain(code);
     expect(JSON.parse(await readFile(out, 'utf8')).schema).toBe('hagw-doctor.snapshot/v1');
     if (record) {

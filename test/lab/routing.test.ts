@@ -5,11 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { ADDR, createLab, requireRoot, type Lab } from './harness.js';
-
-interface Report {
-  findings: Array<{ code: string; severity: string; subject?: string; evidence: Array<{ probe: string; excerpt: string }>; fix?: { steps: unknown[] } }>;
-  checks: Array<{ id: string; status: string; reason?: string }>;
-}
+import type { Report } from '../../src/types.js';
 
 const ROUTING_CODES = [
   'policy-table-empty',

@@ -1,14 +1,7 @@
 // Issue 2's proof: `hagw-doctor check` on real keepalived nodes in network namespaces.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLab, requireRoot, type Lab } from './harness.js';
-
-interface Report {
-  role: string;
-  summary: { status: string };
-  findings: Array<{ code: string; severity: string; location?: { file: string; line?: number }; evidence: Array<{ excerpt: string }> }>;
-  instances: Array<{ name: string; state: string; source: string }>;
-  checks: Array<{ id: string; status: string; reason?: string }>;
-}
+import type { Report } from '../../src/types.js';
 
 let lab: Lab;
 

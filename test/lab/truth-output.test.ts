@@ -14,15 +14,10 @@ import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'nod
 import path from 'node:path';
 import pty from 'node-pty';
 import { ADDR, createLab, REPO_ROOT, requireRoot, type Lab } from './harness.js';
+import type { Report } from '../../src/types.js';
 import { keepalivedConf } from './keepalived-files.js';
 
 requireRoot();
-
-interface Report {
-  host: { hostname: string };
-  findings: Array<{ code: string; severity: string; title: string; detail: string; evidence: Array<{ probe: string; excerpt: string }> }>;
-  checks: Array<{ id: string; status: string; reason?: string }>;
-}
 
 /** The lab's sync-grouped gateway, made multicast, with a weighted track script and track_interface of its own interface. */
 function multicastConf(node: 'gw1' | 'gw2'): string {

@@ -5,17 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmod, copyFile, mkdir, readFile, readdir, writeFile, appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createLab, requireRoot, ADDR, REPO_ROOT, type Lab, type GatewayNode } from './harness.js';
+import type { Report } from '../../src/types.js';
 import { SNAT_RULES, healthyGatewayConf } from './keepalived-files.js';
-
-interface Report {
-  role: string;
-  kind?: string;
-  kindEvidence?: string[];
-  instances: Array<{ name: string; state: string; source: string; contested?: string }>;
-  summary: { status: string; notJudged?: Array<{ check: string; reason: string; core: boolean }> };
-  findings: Array<{ code: string; severity: string; title: string; detail: string; evidence: Array<{ excerpt: string }>; fix?: unknown }>;
-  checks: Array<{ id: string; status: string; reason?: string; blind?: boolean }>;
-}
 
 const aboveInfo = (r: Report) => r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.severity} ${f.code}: ${f.title}`);
 const codes = (r: Report) => r.findings.map((f) => f.code).sort();

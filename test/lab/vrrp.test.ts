@@ -1,12 +1,12 @@
 // Lab proof of the VRRP wire view and timeline: real keepalived pair in network namespaces.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADDR, createLab, requireRoot, type Lab } from './harness.js';
-import type { Finding } from '../../src/types.js';
+import type { Report } from '../../src/types.js';
 
 requireRoot();
 
-const codes = (json: unknown) => ((json as { findings: Finding[] }).findings ?? []).map((f) => f.code);
-const findingsOf = (json: unknown, code: string) => ((json as { findings: Finding[] }).findings ?? []).filter((f) => f.code === code);
+const codes = (json: unknown) => ((json as Report).findings ?? []).map((f) => f.code);
+const findingsOf = (json: unknown, code: string) => ((json as Report).findings ?? []).filter((f) => f.code === code);
 
 describe("VRRP dropped in the backup's INPUT", () => {
   let lab: Lab;

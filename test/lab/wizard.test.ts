@@ -1,87 +1,19 @@
-// The wizard end to end: bin/hagw-doctor in a real pseudo-terminal (node-pty) inside a lab node,
-// its output rendered by a terminal emulator (@xterm/headless), keys typed, the visible screen read.
+// The wizard end to end: bin/hagw-doctor in a real pseudo-terminal inside a lab node (pty-screen.ts:
+// node-pty, rendered by @xterm/headless at 80x24), keys typed, the visible screen read.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import pty from 'node-pty';
-import xterm from '@xterm/headless';
-import { ADDR, createLab, REPO_ROOT, requireRoot, type Lab } from './harness.js';
+import { ADDR, createLab, requireRoot, type Lab } from './harness.js';
+import { KEY, PtyScreen } from './pty-screen.js';
 
 requireRoot();
-
-const COLS = 80;
-const ROWS = 24;
-const KEY = { enter: '\r', esc: '\u001b', down: '\u001b[B', ctrlC: '\u0003' };
-
-/** The app in a pty inside a namespace, seen through a terminal emulator of 80x24. */
-class Screen {
-  readonly term = new xterm.Terminal({ cols: COLS, rows: ROWS, allowProposedApi: true });
-  readonly proc: pty.IPty;
-  raw = '';
-  exit: number | undefined;
-
-  constructor(ns: string, cwd: string, env: Record<string, string>) {
-    this.proc = pty.spawn('ip', ['netns', 'exec', ns, process.execPath, path.join(REPO_ROOT, 'bin', 'hagw-doctor')], {
-      name: 'xterm-256color',
-      cols: COLS,
-      rows: ROWS,
-      cwd,
-      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', TERM: 'xterm-256color', LANG: 'C.UTF-8', ...env },
-    });
-    this.proc.onData((d) => {
-      this.raw += d;
-      this.term.write(d);
-    });
-    this.proc.onExit(({ exitCode }) => (this.exit = exitCode));
-  }
-
-  /** What a person would see now: the 24 visible rows. */
-  text(): string {
-    const b = this.term.buffer.active;
-    const out: string[] = [];
-    for (let i = 0; i < ROWS; i++) out.push(b.getLine(b.viewportY + i)?.translateToString(true) ?? '');
-    return out.join('\n');
-  }
-
-  async waitFor(want: string | ((screen: string) => boolean), timeoutMs = 60_000): Promise<string> {
-    const ok = typeof want === 'string' ? (s: string) => s.includes(want) : want;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const s = this.text();
-      if (ok(s)) return s;
-      if (this.exit !== undefined) throw new Error(`the app exited (${this.exit}) while waiting for ${String(want)}; screen:\n${s}`);
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof want === 'string' ? JSON.stringify(want) : 'a condition'}; screen:\n${s}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-
-  /** Type keys, then wait for the screen they lead to. */
-  async press(keys: string, until: string | ((screen: string) => boolean)): Promise<string> {
-    this.proc.write(keys);
-    return this.waitFor(until);
-  }
-
-  async exited(timeoutMs = 10_000): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.exit === undefined) {
-      if (Date.now() > deadline) throw new Error(`the app did not exit; screen:\n${this.text()}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    return this.exit;
-  }
-
-  kill(): void {
-    if (this.exit === undefined) this.proc.kill();
-    this.term.dispose();
-  }
-}
 
 describe('the wizard in a real terminal, inside a lab gateway', () => {
   let lab: Lab;
   let work: string;
-  const screens: Screen[] = [];
+  const screens: PtyScreen[] = [];
   const open = (node: 'gw1' | 'gw2', extraEnv: Record<string, string> = {}) => {
-    const s = new Screen(lab.nodes[node], work, {
+    const s = new PtyScreen(lab.nodes[node], work, {
       HAGW_DOCTOR_STATE_DIR: path.join(work, node, 'state'),
       HAGW_DOCTOR_LOCK: path.join(work, node, 'hagw-doctor.lock'),
       HAGW_DOCTOR_LOG: path.join(work, node, 'hagw-doctor.log'),
@@ -137,7 +69,7 @@ describe('the wizard in a real terminal, inside a lab gateway', () => {
     expect(s.raw).not.toMatch(/\u001b\[(3|4|9|10)\dm/);
 
     s.proc.write('q');
-    expect(await s.exited()).toBeLessThan(3);
+    expect(await s.exited(10_000)).toBeLessThan(3);
   });
 
   it('setup produces a config that keepalived -t accepts, and the peer command', async () => {
@@ -189,6 +121,6 @@ describe('the wizard in a real terminal, inside a lab gateway', () => {
     expect({ exit: t.exitCode, out: t.stderr + t.stdout }).toMatchObject({ exit: 0 });
 
     s.proc.write(KEY.ctrlC);
-    await s.exited();
+    await s.exited(10_000);
   });
 });

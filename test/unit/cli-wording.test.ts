@@ -20,20 +20,18 @@ describe('codes and explain', () => {
     expect(json.find((e) => e.code === 'vrrp-conntrack-nat')).toMatchObject({ checks: ['netfilter-vrrp-conntrack'] });
   });
 
-  it('explain prints meaning, detection and fix; an unknown code says where to look, exit 3, without --only', async () => {
+  it('explain prints meaning, detection and fix; --only names an unknown code', async () => {
     const e = await run(['explain', 'ip-forward-off']);
     expect(e.exitCode).toBe(0);
     expect(e.stdout).toMatch(/What it means:[\s\S]*How it is detected:[\s\S]*The fix:[\s\S]*Checked by:\s+ip-forward/);
-    for (const args of [
-      ['explain', 'no-such-code'],
-      ['fix', 'no-such-code', '--dry-run'],
-    ]) {
-      const bad = await run(args);
-      expect(bad.exitCode).toBe(3);
-      expect(bad.stderr.trim()).toBe('hagw-doctor: unknown code no-such-code (see `hagw-doctor codes`)');
-    }
     const only = await run(['check', '--only', 'nope']);
     expect(only.stderr).toContain('--only: unknown code nope (see `hagw-doctor codes`)');
+  });
+
+  it.each([[['explain', 'no-such-code']], [['fix', 'no-such-code', '--dry-run']]])('%j: an unknown code says where to look, exit 3', async (args) => {
+    const bad = await run(args);
+    expect(bad.exitCode).toBe(3);
+    expect(bad.stderr.trim()).toBe('hagw-doctor: unknown code no-such-code (see `hagw-doctor codes`)');
   });
 });
 
@@ -61,11 +59,28 @@ describe('JSON times', () => {
 });
 
 describe('which terminal gets the app', () => {
-  it('TERM=dumb, unset or unknown, or no TTY: the text report', () => {
-    for (const t of ['xterm-256color', 'screen.xterm-256color', 'tmux-256color', 'linux', 'vt100', 'alacritty']) expect(capableTerm(t), t).toBe(true);
-    for (const t of [undefined, '', 'dumb', 'unknown', 'emacs', 'foo-unknown']) expect(capableTerm(t), String(t)).toBe(false);
-    expect(ttyApp({ TERM: 'xterm' }, { isTTY: true }, { isTTY: true })).toBe(true);
-    expect(ttyApp({ TERM: 'xterm' }, { isTTY: true }, { isTTY: false })).toBe(false);
-    expect(ttyApp({ TERM: 'dumb' }, { isTTY: true }, { isTTY: true })).toBe(false);
+  it.each([
+    ['xterm-256color', true],
+    ['screen.xterm-256color', true],
+    ['tmux-256color', true],
+    ['linux', true],
+    ['vt100', true],
+    ['alacritty', true],
+    [undefined, false],
+    ['', false],
+    ['dumb', false],
+    ['unknown', false],
+    ['emacs', false],
+    ['foo-unknown', false],
+  ] as const)('TERM=%j can draw the app: %s', (term, capable) => {
+    expect(capableTerm(term)).toBe(capable);
+  });
+
+  it.each([
+    ['xterm', true, true, true],
+    ['xterm', true, false, false],
+    ['dumb', true, true, false],
+  ] as const)('TERM=%s, stdin a TTY: %s, stdout a TTY: %s: the app: %s (else the text report)', (TERM, stdin, stdout, app) => {
+    expect(ttyApp({ TERM }, { isTTY: stdin }, { isTTY: stdout })).toBe(app);
   });
 });

@@ -15,17 +15,17 @@ describe('the code registry and docs/codes.md', () => {
     expect(onDisk).toBe(renderCodesMarkdown(codeEntries(CHECKS)));
   });
 
-  it('every code has a meaning, a detection and a fix text', () => {
-    for (const code of ALL_CODES) {
-      const i = codeInfo(code);
-      expect(i.meaning.length, code).toBeGreaterThan(10);
-      expect(i.detection.length, code).toBeGreaterThan(10);
-      expect(i.fix.length, code).toBeGreaterThan(10);
-    }
+  it.each(ALL_CODES)('%s has a meaning, a detection and a fix text', (code) => {
+    const i = codeInfo(code);
+    expect(i.meaning.length).toBeGreaterThan(10);
+    expect(i.detection.length).toBeGreaterThan(10);
+    expect(i.fix.length).toBeGreaterThan(10);
   });
 
   it('every code a check declares is in the registry, and explain names the check', () => {
-    for (const c of CHECKS) for (const code of c.codes) expect(ALL_CODES).toContain(code);
+    const declared = CHECKS.flatMap((c) => c.codes);
+    expect(declared.length).toBeGreaterThan(30);
+    expect(declared.filter((code) => !(ALL_CODES as readonly string[]).includes(code))).toEqual([]);
     const e = codeEntries(CHECKS).find((x) => x.code === 'ip-forward-off')!;
     const text = renderExplain(e);
     expect(text).toContain('How it is detected');

@@ -54,19 +54,24 @@ describe('setup form', () => {
     expect(defaultExclusions('192.168.1.2/24')).toBe('100.64.0.0/10,10.0.0.0/8');
   });
 
-  it('refuses bad values with a reason', () => {
-    expect(q('vip').validate('10.1.0.1', {}, host)).toMatch(/ADDRESS\/PREFIX/);
+  it.each([
+    ['vip', '10.1.0.1', {}, /ADDRESS\/PREFIX/],
+    ['self', '10.1.0.9', { interface: 'eth0' }, /eth0 has 10.1.0.5/],
+    ['self', '10.1.0.1', { interface: 'eth0', vip: '10.1.0.1/24' }, /VIP/],
+    ['peer', '10.1.0.5', { self: '10.1.0.5' }, /cannot be this node/],
+    ['peer', '999.1.1.1', {}, /not an IPv4/],
+    ['vrid', '52', {}, /already in use/],
+    ['vrid', '256', {}, /1 to 255/],
+    ['priority', '255', {}, /1 to 254/],
+    ['snatSource', '10.0.0.0/8, nope', {}, /not a CIDR: nope/],
+    ['interface', 'eth9', {}, /no interface eth9/],
+    ['wanInterface', 'eth0', { interface: 'eth0' }, /must differ/],
+  ] as const)('refuses bad values with a reason: %s %j (given %j): %s', (question, value, answers, reason) => {
+    expect(q(question).validate(value, answers as Record<string, string>, host)).toMatch(reason);
+  });
+
+  it('takes a good value without a word', () => {
     expect(q('vip').validate('10.1.0.1/24', {}, host)).toBeUndefined();
-    expect(q('self').validate('10.1.0.9', { interface: 'eth0' }, host)).toMatch(/eth0 has 10.1.0.5/);
-    expect(q('self').validate('10.1.0.1', { interface: 'eth0', vip: '10.1.0.1/24' }, host)).toMatch(/VIP/);
-    expect(q('peer').validate('10.1.0.5', { self: '10.1.0.5' }, host)).toMatch(/cannot be this node/);
-    expect(q('peer').validate('999.1.1.1', {}, host)).toMatch(/not an IPv4/);
-    expect(q('vrid').validate('52', {}, host)).toMatch(/already in use/);
-    expect(q('vrid').validate('256', {}, host)).toMatch(/1 to 255/);
-    expect(q('priority').validate('255', {}, host)).toMatch(/1 to 254/);
-    expect(q('snatSource').validate('10.0.0.0/8, nope', {}, host)).toMatch(/not a CIDR: nope/);
-    expect(q('interface').validate('eth9', {}, host)).toMatch(/no interface eth9/);
-    expect(q('wanInterface').validate('eth0', { interface: 'eth0' }, host)).toMatch(/must differ/);
   });
 
   it('skips the SNAT questions when there is nothing to SNAT', () => {

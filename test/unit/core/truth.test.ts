@@ -42,37 +42,36 @@ describe('the daemon, from what text cannot forge', () => {
     ]);
   });
 
-  it('a copy of sh named keepalived, a keepalived -t, a non-root or writable binary, a lone process: none is the daemon', () => {
-    const cases: Array<[string, ProcFacts[], RegExp]> = [
-      [
-        'copy of sh',
-        [proc(200, 1, { exe: '/tmp/x/keepalived', exeUnsafeDir: '/tmp' }), proc(201, 200, { exe: '/tmp/x/keepalived', exeUnsafeDir: '/tmp' })],
-        /not root-owned or is writable by others/,
-      ],
-      ['another binary', [proc(200, 1, { exe: '/usr/bin/dash' }), proc(201, 200, { exe: '/usr/bin/dash' })], /not a keepalived binary/],
-      ['user-owned binary', [proc(200, 1, { exeStat: { ...BIN, uid: 1000 } }), proc(201, 200, { exeStat: { ...BIN, uid: 1000 } })], /owned by uid 1000/],
-      [
-        'group-writable binary',
-        [proc(200, 1, { exeStat: { ...BIN, mode: 0o100775 } }), proc(201, 200, { exeStat: { ...BIN, mode: 0o100775 } })],
-        /writable by group or others/,
-      ],
-      ['not root', [proc(200, 1, { uid: 1000, euid: 1000 }), proc(201, 200, { uid: 1000, euid: 1000 })], /not root/],
-      [
-        'keepalived -t',
-        [proc(200, 1, { argv: ['keepalived', '-t', '-f', '/tmp/evil.conf'] }), proc(201, 200, { argv: ['keepalived', '-t', '-f', '/tmp/evil.conf'] })],
-        /one-shot/,
-      ],
-      ['no children', [proc(200, 1)], /no VRRP or checker child/],
-      ['a child running another binary', [proc(200, 1), proc(201, 200, { exeStat: { ...BIN, ino: 999 } })], /no VRRP or checker child/],
-    ];
-    for (const [name, procs, why] of cases) {
-      const v = verifyDaemons(procs);
-      expect(
-        v.some((p) => p.verified),
-        name,
-      ).toBe(false);
-      expect(v[0]!.notVerified, name).toMatch(why);
-    }
+  const impostors: Array<[string, ProcFacts[], RegExp]> = [
+    [
+      'copy of sh',
+      [proc(200, 1, { exe: '/tmp/x/keepalived', exeUnsafeDir: '/tmp' }), proc(201, 200, { exe: '/tmp/x/keepalived', exeUnsafeDir: '/tmp' })],
+      /not root-owned or is writable by others/,
+    ],
+    ['another binary', [proc(200, 1, { exe: '/usr/bin/dash' }), proc(201, 200, { exe: '/usr/bin/dash' })], /not a keepalived binary/],
+    ['user-owned binary', [proc(200, 1, { exeStat: { ...BIN, uid: 1000 } }), proc(201, 200, { exeStat: { ...BIN, uid: 1000 } })], /owned by uid 1000/],
+    [
+      'group-writable binary',
+      [proc(200, 1, { exeStat: { ...BIN, mode: 0o100775 } }), proc(201, 200, { exeStat: { ...BIN, mode: 0o100775 } })],
+      /writable by group or others/,
+    ],
+    ['not root', [proc(200, 1, { uid: 1000, euid: 1000 }), proc(201, 200, { uid: 1000, euid: 1000 })], /not root/],
+    [
+      'keepalived -t',
+      [proc(200, 1, { argv: ['keepalived', '-t', '-f', '/tmp/evil.conf'] }), proc(201, 200, { argv: ['keepalived', '-t', '-f', '/tmp/evil.conf'] })],
+      /one-shot/,
+    ],
+    ['no children', [proc(200, 1)], /no VRRP or checker child/],
+    ['a child running another binary', [proc(200, 1), proc(201, 200, { exeStat: { ...BIN, ino: 999 } })], /no VRRP or checker child/],
+  ];
+
+  it.each(impostors)('%s: not the daemon, saying why', (_name, procs, why) => {
+    const v = verifyDaemons(procs);
+    expect(v.some((p) => p.verified)).toBe(false);
+    expect(v[0]!.notVerified).toMatch(why);
+  });
+
+  it('a one-shot keepalived (--version, -t) is told from the daemon by its argv', () => {
     expect(isOneShot(['keepalived', '--version'])).toBe('--version');
     expect(isOneShot(['keepalived', '-n', '-f', '/etc/keepalived/keepalived.conf'])).toBeUndefined();
   });

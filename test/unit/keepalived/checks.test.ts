@@ -62,10 +62,8 @@ describe('keepalived-config-parse', () => {
     expect(r.findings[0]).toMatchObject({ code: 'keepalived-config-invalid', severity: 'error', location: { file: CONF, line: 4 } });
   });
 
-  it('passes on the valid design configs', () => {
-    for (const f of ['cloud-snat-havip.conf', 'lvs-nat-director.conf', 'dsnat.conf', 'multicast-cloud-vip.conf']) {
-      expect(run('keepalived-config-parse', [file(`kconf:${CONF}`, CONF, fixture(f))]).findings, f).toEqual([]);
-    }
+  it.each(['cloud-snat-havip.conf', 'lvs-nat-director.conf', 'dsnat.conf', 'multicast-cloud-vip.conf'])('passes on the valid design config %s', (f) => {
+    expect(run('keepalived-config-parse', [file(`kconf:${CONF}`, CONF, fixture(f))]).findings).toEqual([]);
   });
 
   it('skips when the config is unreadable', () => {

@@ -71,8 +71,8 @@ const configish = fc.array(piece, { maxLength: 300 }).map((a) => a.join(''));
 function check(text: string, extra: Record<string, string> = {}) {
   const r = parseKeepalivedConfig(MAIN, memoryReader({ [MAIN]: text, ...extra }));
   expect(Array.isArray(r.diagnostics)).toBe(true);
-  for (const d of r.diagnostics) expect(d.message).not.toMatch(/internal parser error/);
-  for (const vi of r.config.vrrpInstances) if (vi.virtualRouterId !== undefined) expect(vi.virtualRouterId).toBeGreaterThanOrEqual(1);
+  expect(r.diagnostics.filter((d) => /internal parser error/.test(d.message))).toEqual([]);
+  expect(r.config.vrrpInstances.filter((vi) => vi.virtualRouterId !== undefined && !(vi.virtualRouterId >= 1))).toEqual([]);
 }
 
 describe('parser fuzz', () => {

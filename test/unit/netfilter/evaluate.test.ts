@@ -13,18 +13,19 @@ describe('rule evaluator: POSTROUTING and VRRP adverts', () => {
     expect(w.hit!.rule.position).toBe(1);
   });
 
-  it('honours ! -p vrrp, -p 112, -o with + wildcards and negated interfaces', () => {
-    const t = (r: string) => verdictOf(walk(table(r), 'POSTROUTING', advert));
-    expect(t('-A POSTROUTING -s 192.168.0.0/16 ! -p vrrp -j SNAT --to-source 1.2.3.4')).toBe('ACCEPT');
-    expect(t('-A POSTROUTING -s 192.168.0.0/16 ! -p 112 -j MASQUERADE')).toBe('ACCEPT');
-    expect(t('-A POSTROUTING -p 112 -j MASQUERADE')).toBe('MASQUERADE');
-    expect(t('-A POSTROUTING -o eth+ -j MASQUERADE')).toBe('MASQUERADE');
-    expect(t('-A POSTROUTING -o eth1 -j MASQUERADE')).toBe('ACCEPT');
-    expect(t('-A POSTROUTING ! -o eth1 -j MASQUERADE')).toBe('MASQUERADE');
-    expect(t('-A POSTROUTING -p tcp -j MASQUERADE')).toBe('ACCEPT');
-    expect(t('-A POSTROUTING ! -d 192.168.0.0/16 -j MASQUERADE')).toBe('ACCEPT');
-    expect(t('-A POSTROUTING -s 10.0.0.0/8,192.168.1.0/24 -j MASQUERADE')).toBe('MASQUERADE');
-    expect(t('-A POSTROUTING -m iprange --src-range 192.168.1.1-192.168.1.9 -j MASQUERADE')).toBe('MASQUERADE');
+  it.each([
+    ['-A POSTROUTING -s 192.168.0.0/16 ! -p vrrp -j SNAT --to-source 1.2.3.4', 'ACCEPT'],
+    ['-A POSTROUTING -s 192.168.0.0/16 ! -p 112 -j MASQUERADE', 'ACCEPT'],
+    ['-A POSTROUTING -p 112 -j MASQUERADE', 'MASQUERADE'],
+    ['-A POSTROUTING -o eth+ -j MASQUERADE', 'MASQUERADE'],
+    ['-A POSTROUTING -o eth1 -j MASQUERADE', 'ACCEPT'],
+    ['-A POSTROUTING ! -o eth1 -j MASQUERADE', 'MASQUERADE'],
+    ['-A POSTROUTING -p tcp -j MASQUERADE', 'ACCEPT'],
+    ['-A POSTROUTING ! -d 192.168.0.0/16 -j MASQUERADE', 'ACCEPT'],
+    ['-A POSTROUTING -s 10.0.0.0/8,192.168.1.0/24 -j MASQUERADE', 'MASQUERADE'],
+    ['-A POSTROUTING -m iprange --src-range 192.168.1.1-192.168.1.9 -j MASQUERADE', 'MASQUERADE'],
+  ])('honours ! -p vrrp, -p 112, -o with + wildcards and negated interfaces: %s -> %s', (rule, verdict) => {
+    expect(verdictOf(walk(table(rule), 'POSTROUTING', advert))).toBe(verdict);
   });
 
   it('follows jumps into user chains, RETURNs and gotos', () => {

@@ -227,11 +227,11 @@ describe('LVS-DR ARP, nonlocal bind, NIC IRQs, local-table detections', () => {
 });
 
 describe('healthy host', () => {
-  it('every routing-area check stays silent', () => {
-    for (const check of routingChecks) {
-      const { run: r, findings } = run(check, gateway());
-      expect(findings, check.id).toEqual([]);
-      expect(r.status, `${check.id}: ${r.reason ?? ''}`).not.toBe('error');
-    }
+  it('the routing area has checks', () => expect(routingChecks.length).toBeGreaterThan(5));
+
+  it.each(routingChecks.map((c) => [c.id, c] as const))('%s stays silent', (_id, check) => {
+    const { run: r, findings } = run(check, gateway());
+    expect(findings).toEqual([]);
+    expect(r.status, r.reason).not.toBe('error');
   });
 });

@@ -205,8 +205,11 @@ describe("ssh failures in the operator's words", () => {
     expect(cleanLine('a\x1b[31mred\x07\nnext')).toBe('a[31mred next');
   });
 
-  it('a peer host is [USER@]HOST, never an option or shell text', () => {
-    for (const ok of ['gw2', 'root@192.168.100.3', 'ops@gw-2.example.net', '[fe80::1]', 'fe80::1']) expect(validPeerHost(ok), ok).toBe(true);
-    for (const bad of ['-oProxyCommand=x', 'a b', 'gw2;id', '$(id)', '', 'a@-b']) expect(validPeerHost(bad), bad).toBe(false);
+  it.each(['gw2', 'root@192.168.100.3', 'ops@gw-2.example.net', '[fe80::1]', 'fe80::1'])('a peer host is [USER@]HOST: %j is one', (host) => {
+    expect(validPeerHost(host)).toBe(true);
+  });
+
+  it.each(['-oProxyCommand=x', 'a b', 'gw2;id', '$(id)', '', 'a@-b'])('a peer host is never an option or shell text: %j is refused', (host) => {
+    expect(validPeerHost(host)).toBe(false);
   });
 });

@@ -52,19 +52,16 @@ describe('visible', () => {
 });
 
 describe('views of a host whose names carry escape sequences', () => {
-  it('the text report shows them escaped, with or without colour', () => {
-    for (const color of [false, true]) {
-      const text = renderText(hostile(), { color });
-      expect(text).toContain('gw1\\x1b]52;c;ZWNobyBwd25lZA==\\x07\\x1b[2J\\r\\x9b31m\\u202e');
-      expect(text).toContain('VI\\x1b]52;c;');
-      expect(text).toContain("Unknown keyword '\\x1b[1;1H'");
-      expect(text).not.toContain(CLIPBOARD);
-      expect(text).not.toContain(CLEAR);
-      // without colour nothing raw at all; with colour only our own SGR sequences
-
-      const withoutOurSgr = text.replace(/\u001b\[\d+m/g, '');
-      expect(RAW.test(withoutOurSgr)).toBe(false);
-    }
+  it.each([false, true])('the text report shows them escaped (colour: %s)', (color) => {
+    const text = renderText(hostile(), { color });
+    expect(text).toContain('gw1\\x1b]52;c;ZWNobyBwd25lZA==\\x07\\x1b[2J\\r\\x9b31m\\u202e');
+    expect(text).toContain('VI\\x1b]52;c;');
+    expect(text).toContain("Unknown keyword '\\x1b[1;1H'");
+    expect(text).not.toContain(CLIPBOARD);
+    expect(text).not.toContain(CLEAR);
+    // without colour nothing raw at all; with colour only our own SGR sequences
+    const withoutOurSgr = text.replace(/\u001b\[\d+m/g, '');
+    expect(RAW.test(withoutOurSgr)).toBe(false);
   });
 
   it('JSON escapes them as JSON does (\\u001b), never raw', () => {
@@ -82,11 +79,14 @@ describe('views of a host whose names carry escape sequences', () => {
     expect(xmlText('a"b<c>&\ufffe')).toBe('a&quot;b&lt;c&gt;&amp;');
     // every element that opens is closed, in order
     const stack: string[] = [];
+    const closed: Array<[string | undefined, string]> = [];
     for (const m of xml.matchAll(/<(\/?)([a-z]+)[^>]*?(\/?)>/g)) {
       if (m[3]) continue;
-      if (m[1]) expect(stack.pop()).toBe(m[2]);
+      if (m[1]) closed.push([stack.pop(), m[2]!]);
       else stack.push(m[2]!);
     }
+    expect(closed.length).toBeGreaterThan(2);
+    expect(closed.filter(([open, close]) => open !== close)).toEqual([]);
     expect(stack).toEqual([]);
   });
 
@@ -101,9 +101,7 @@ describe('views of a host whose names carry escape sequences', () => {
     const frame = await waitFor(r.lastFrame, '\\x1b]52');
     expect(frame).not.toContain(CLIPBOARD);
     expect(frame).not.toContain(CLEAR);
-    for (const f of r.frames) {
-      expect(f).not.toContain('\u001b]52');
-      expect(f).not.toContain(CLEAR);
-    }
+    expect(r.frames.length).toBeGreaterThan(0);
+    expect(r.frames.filter((f) => f.includes('\u001b]52') || f.includes(CLEAR))).toEqual([]);
   });
 });

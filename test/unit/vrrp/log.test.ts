@@ -91,15 +91,13 @@ describe('parseVrrpLogLine: triggers, advert errors, scripts (captured 2.2.7 lin
     expect(parseVrrpLogLine(line, 1, { now: NOW })).toMatchObject(want);
   });
 
-  it('ignores the noise', () => {
-    for (const l of [
-      'Sun Nov 22 02:40:43 2026: Sending gratuitous ARP on eth0 for 10.9.0.254',
-      'VRRP sockpool: [ifindex(  2), family(IPv4), proto(112), fd(13,14) multicast, address(224.0.0.18)]',
-      'garbage (((',
-      '\u0000\u0001',
-    ]) {
-      expect(parseVrrpLogLine(l)).toBeNull();
-    }
+  it.each([
+    'Sun Nov 22 02:40:43 2026: Sending gratuitous ARP on eth0 for 10.9.0.254',
+    'VRRP sockpool: [ifindex(  2), family(IPv4), proto(112), fd(13,14) multicast, address(224.0.0.18)]',
+    'garbage (((',
+    '\u0000\u0001',
+  ])('ignores the noise: %j', (l) => {
+    expect(parseVrrpLogLine(l)).toBeNull();
   });
 });
 
