@@ -33,8 +33,8 @@ export interface ApplyOutcome {
   changeId?: string;
   /** the report of the re-check, when one ran */
   report?: Report;
-  /** set when a confirm timeout was armed: the change rolls back by itself unless confirmed */
-  pendingUntil?: string;
+  /** set when a confirm timeout was armed: the change rolls back by itself at this time unless confirmed */
+  confirmDeadline?: Date;
 }
 
 export interface ApplyRequest {
@@ -42,6 +42,8 @@ export interface ApplyRequest {
   recheck: () => Promise<Report>;
   confirmTimeout?: number;
   onStep: (e: ApplyStepEvent) => void;
+  /** aborted: the engine finishes the step in flight, then rolls back what it did */
+  signal?: AbortSignal;
 }
 
 export interface FixPreview {
