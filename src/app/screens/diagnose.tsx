@@ -4,7 +4,7 @@ import { ScrollView, type Line } from '../components/scroll-view.js';
 import { rowMark, rowTone } from '../components/check-row.js';
 import type { CheckRow } from '../session.js';
 import { summaryHead } from '../logic/summary.js';
-import React, { useEffect, useState } from 'react';
+import React, { useEffect, useMemo, useState } from 'react';
 import { Box } from 'ink';
 import { useKeys } from '../components/keys.js';
 import type { Finding } from '../../types.js';
@@ -52,12 +52,12 @@ export function Diagnose() {
     { isActive: active },
   );
 
-  const rows = run?.rows ?? [];
-  const finished = rows.filter((r) => r.status !== 'pending');
-  const pending = rows.filter((r) => r.status === 'pending');
+  const rows = run?.rows;
+  const finished = useMemo(() => (rows ?? []).filter((r) => r.status !== 'pending'), [rows]);
+  const pending = (rows ?? []).filter((r) => r.status === 'pending');
   const runId = run?.id ?? 0;
-  // finished rows go to the app's one <Static> (Ink cannot unmount a <Static>)
-  useEffect(() => session.publishRows(runId, finished), [session, runId, finished.length]);
+  // finished rows go to the app's one <Static> (Ink cannot unmount a <Static>); publishing a row twice prints it once
+  useEffect(() => session.publishRows(runId, finished), [session, runId, finished]);
   const running = !run || run.phase === 'collecting' || run.phase === 'analysing';
   const report = run?.phase === 'done' ? run.report : undefined;
 
@@ -88,7 +88,7 @@ export function Diagnose() {
         }
       >
         {checklist && report ? (
-          <ScrollView lines={checklistLines(rows)} height={bodyHeight} isFocused={active} />
+          <ScrollView lines={checklistLines(rows ?? [])} height={bodyHeight} isFocused={active} />
         ) : running ? (
           <Box flexDirection="column">
             <Box>

@@ -1,7 +1,7 @@
 // Failover triage, for the 3 a.m. case: state per instance and since when, VIPs held, the peer,
 // the last transitions with their causes, and the findings that explain a failover, each one
 // key away from its fix.
-import React, { useEffect, useRef, useState } from 'react';
+import React, { useEffect, useState } from 'react';
 import { Box } from 'ink';
 import { useKeys } from '../components/keys.js';
 import type { Finding, Report, Snapshot } from '../../types.js';
@@ -85,14 +85,15 @@ export function Triage() {
   const [focus, setFocus] = useState<'findings' | 'state'>('findings');
   const live = useLiveTriage(session, services);
   // the last finished run stays on screen while a new one runs (w, r): the screen never blanks
-  const shown = useRef<{ report: Report; snapshot: Snapshot | undefined } | undefined>(undefined);
+  const [shown, setShown] = useState<{ runId: number; report: Report; snapshot: Snapshot | undefined } | undefined>();
+  if (run?.phase === 'done' && run.report && (shown?.runId !== run.id || shown.report !== run.report))
+    setShown({ runId: run.id, report: run.report, snapshot: run.snapshot });
 
   useEffect(() => {
     void session.diagnose();
   }, [session]);
 
-  if (run?.phase === 'done' && run.report) shown.current = { report: run.report, snapshot: run.snapshot };
-  const snapshot = shown.current?.snapshot;
+  const snapshot = shown?.snapshot;
   useEffect(() => {
     if (!snapshot) return;
     let alive = true;
@@ -109,7 +110,7 @@ export function Triage() {
 
   const watch = live.watch;
   // the live light check's report is the freshest; the session's until it has run
-  const report = watch?.state.report ?? shown.current?.report;
+  const report = watch?.state.report ?? shown?.report;
   const explain: Finding[] = report ? failoverFindings(report) : [];
   const busy = run?.phase === 'collecting' || run?.phase === 'analysing';
 
