@@ -13,6 +13,7 @@ import { SEVERITY_LABEL, ToneText } from '../components/theme.js';
 import { routeOf, useAppContext, useSession } from '../context.js';
 import { failoverFindings, vipsHeld } from '../logic/findings.js';
 import type { TriageTimeline } from '../logic/timeline.js';
+import { timelineLines } from '../../vrrp/timeline.js';
 import { wireLines } from '../logic/wire.js';
 import { liveLines, wrapLines } from '../logic/live-lines.js';
 import { useLiveTriage } from '../hooks/use-live-triage.js';
@@ -50,18 +51,8 @@ export function stateLines(report: Report, snapshot: Snapshot | undefined, timel
 }
 
 function timelineBody(t: TriageTimeline): Line[] {
-  const tl = t.timeline!;
-  const lines: Line[] = [];
-  for (const n of tl.notes) lines.push({ text: `  note: ${n}`, tone: 'muted' });
-  const real = tl.transitions.slice(-8).reverse();
-  if (!real.length) lines.push({ text: `  none in the window (log: ${t.source})`, tone: 'muted' });
-  for (const tr of real) {
-    lines.push({ text: `  ${tr.time ?? '(no time)'}  ${tr.instance}  ${tr.init ? `starts as ${tr.to}` : `${tr.from ?? '?'} -> ${tr.to}`}` });
-    for (const c of tr.causes) lines.push({ text: `      because: ${c.summary}`, tone: 'muted' });
-    if (!tr.causes.length && !tr.init) lines.push({ text: '      cause: nothing in the log just before it', tone: 'muted' });
-  }
-  for (const f of tl.flapping) lines.push({ text: `  FLAPPING: ${f.instance} changed state ${f.count} times in ${f.minutes} min`, tone: 'warning' });
-  return lines;
+  // the same lines as `hagw-doctor timeline`, briefer: the last 8 transitions, newest first
+  return timelineLines(t.timeline!, { brief: { last: 8, source: t.source } });
 }
 
 function peerLine(report: Report, snapshot: Snapshot | undefined): string {
