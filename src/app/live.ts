@@ -20,6 +20,8 @@ export function liveServices(opts: {
   options?: CollectOptions;
   demo?: { scenario: string; snapshot: Snapshot; scenarios: string[] };
   env?: NodeJS.ProcessEnv;
+  /** the other node over SSH: collected with this one on every diagnosis, judged as a pair */
+  peer?: { host: string; sshConfig?: string };
 }): AppServices {
   const env = opts.env ?? process.env;
   const demo = opts.demo;
@@ -31,14 +33,22 @@ export function liveServices(opts: {
       const { checksFor } = await import('../pipeline.js');
       return checksFor().map((c) => ({ id: c.id, title: c.title }));
     },
+    ...(opts.peer && !demo ? { peer: opts.peer.host } : {}),
     async collect(onProbe, how) {
       if (demo) return demo.snapshot;
       const { collect } = await import('../pipeline.js');
-      return collect({ ...(opts.options ?? {}), ...(how?.wire ? { wire: true } : {}) }, { onProbe });
+      const options = { ...(opts.options ?? {}), ...(how?.wire ? { wire: true } : {}) };
+      if (!opts.peer) return collect(options, { onProbe });
+      // both nodes at the same time, as `check --peer`: an unreachable peer is a status, never a failure here
+      const { collectPeer } = await import('../peer/collect.js');
+      const { embedPeer } = await import('../peer/pair.js');
+      const [local, peer] = await Promise.all([collect({ ...options, peer: opts.peer.host }, { onProbe }), collectPeer(opts.peer, options)]);
+      return embedPeer(local, peer);
     },
     async analyse(snapshot, onCheck) {
-      const { analyse } = await import('../pipeline.js');
-      return analyse(snapshot, {
+      // with a peer embedded: its findings marked with its name, the split brain's cause attributed; without: analyse as it is
+      const { analysePair } = await import('../peer/pair.js');
+      return analysePair(snapshot, {
         source: demo ? `demo:${demo.scenario}` : 'live',
         onCheck: (check, outcome) => onCheck(check.id, outcome.run.status, outcome.findings, outcome.run.reason),
       });

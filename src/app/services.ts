@@ -65,6 +65,8 @@ export interface AppServices {
   demo?: { scenario: string; scenarios: string[] };
   /** the operator is on SSH (SSH_CONNECTION): offer commit-confirmed */
   ssh: boolean;
+  /** --peer HOST: the other node is read with this one (the report's peer says whether it was reached) */
+  peer?: string;
   checks(): Promise<readonly CheckInfo[]>;
   /** wire: also listen for VRRP adverts for a few seconds (tcpdump, root) */
   collect(onProbe: (r: ProbeRecord) => void, opts?: { wire?: boolean }): Promise<Snapshot>;

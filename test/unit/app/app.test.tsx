@@ -222,6 +222,63 @@ describe('diagnose', () => {
   });
 });
 
+describe('diagnose with a peer (--peer HOST)', () => {
+  const PEER_SPLIT: Finding = { ...SPLIT_BRAIN, node: 'gw2.lab', title: 'VI_1: both nodes hold 192.168.100.1' };
+  it.each([
+    [
+      'reachable: the two nodes side by side, each finding marked with its node',
+      {
+        host: 'gw2.lab',
+        reachable: true,
+        via: 'ssh' as const,
+        hostname: 'gw2',
+        role: 'master' as const,
+        instances: [
+          {
+            name: 'VI_1',
+            state: 'MASTER' as const,
+            source: 'log' as const,
+            since: '2025-01-01T00:00:09',
+            vips: ['192.168.100.1'],
+            vipsHeld: ['192.168.100.1'],
+          },
+        ],
+      },
+      [
+        'Pair',
+        'this node (gw1)',
+        'peer gw2.lab (gw2), via ssh',
+        'MASTER since 2025-01-01T00:00:00',
+        'MASTER since 2025-01-01T00:00:09',
+        'holds 192.168.100.1',
+        'PAIR',
+        'vrrp-split-brain · peer gw2.lab',
+      ],
+    ],
+    [
+      "unreachable: the reason, and the findings are this node's only",
+      { host: 'gw2.lab', reachable: false, via: 'ssh' as const, reason: 'ssh: connect to host gw2.lab port 22: Connection refused' },
+      ['PEER UNREACHABLE', 'not reachable', 'Connection refused', "The findings below are this node's only."],
+    ],
+  ])('%s', async (_what, peer, wants) => {
+    const findings = peer.reachable ? [{ ...FORWARD_OFF, node: 'local' }, PEER_SPLIT] : [FORWARD_OFF];
+    const r = start({ reports: [report(findings, { peer })] });
+    await waitFor(r.lastFrame, 'keepalived 2.2.7');
+    const frame = await press(r.stdin, r.lastFrame, KEYS.enter, peer.reachable ? 'findings' : 'not reachable');
+    for (const w of wants) expect(frame).toContain(w);
+    // findings per node: one each side when reachable
+    if (peer.reachable) expect(frame).toMatch(/findings\s+1 critical\s+1 critical/);
+  });
+
+  it('without a peer, no pair block', async () => {
+    const r = start({ reports: [report([FORWARD_OFF])] });
+    await waitFor(r.lastFrame, 'keepalived 2.2.7');
+    const frame = await press(r.stdin, r.lastFrame, KEYS.enter, 'CRITICAL (1)');
+    expect(frame).not.toContain('Pair');
+    expect(frame).not.toContain('peer');
+  });
+});
+
 describe('triage', () => {
   it('shows state since when, VIPs held, and the findings that explain a failover, one key from the fix', async () => {
     const r = start({ reports: [report([NOTRACK, SPLIT_BRAIN])] });
