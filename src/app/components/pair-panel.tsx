@@ -6,7 +6,6 @@ import { Box } from 'ink';
 import type { Report } from '../../types.js';
 import { pairLines } from '../../peer/text.js';
 import { style } from '../../report/ansi.js';
-import { Badge } from '@inkjs/ui';
 import { ToneText } from './theme.js';
 
 const PLAIN = style(false);
@@ -25,7 +24,10 @@ export function PairPanel({ report, columns }: { report: Report; columns: number
   return (
     <Box flexDirection="column" marginBottom={1}>
       <Box>
-        <Badge color={peer.reachable ? 'green' : 'yellow'}>{peer.reachable ? 'pair' : 'peer unreachable'}</Badge>
+        {/* ToneText, not @inkjs/ui's Badge: its colours ignore NO_COLOR / --no-color */}
+        <ToneText tone={peer.reachable ? 'ok' : 'warning'} bold>
+          {peer.reachable ? 'PAIR' : 'PEER UNREACHABLE'}
+        </ToneText>
         <ToneText tone="muted">{` read ${peer.via === 'ssh' ? 'over SSH' : 'from a snapshot'}`}</ToneText>
       </Box>
       {lines.map((l, i) => (

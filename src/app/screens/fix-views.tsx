@@ -2,7 +2,6 @@
 // it), and the progress and outcome of an apply. No state of their own beyond the typed word.
 import React from 'react';
 import { Box } from 'ink';
-import { StatusMessage } from '@inkjs/ui';
 import type { Finding } from '../../types.js';
 import type { Line } from '../components/scroll-view.js';
 import { ScrollView } from '../components/scroll-view.js';
@@ -125,10 +124,11 @@ export function outcomeHeadline(outcome: ApplyOutcome, targets: readonly Finding
   }
 }
 
-const VARIANT: Record<ApplyOutcome['status'], 'success' | 'info' | 'error' | 'warning'> = {
-  applied: 'success',
-  'nothing-to-do': 'info',
-  'rolled-back': 'warning',
+// ToneText, not @inkjs/ui's StatusMessage: its colours ignore NO_COLOR / --no-color
+const TONE_OF: Record<ApplyOutcome['status'], 'ok' | 'muted' | 'error'> = {
+  applied: 'ok',
+  'nothing-to-do': 'muted',
+  'rolled-back': 'error',
   refused: 'error',
   failed: 'error',
 };
@@ -146,7 +146,9 @@ export function FixOutcomeView({
 }) {
   return (
     <Box flexDirection="column" marginTop={1}>
-      <StatusMessage variant={VARIANT[outcome.status]}>{outcomeHeadline(outcome, targets)}</StatusMessage>
+      <ToneText tone={TONE_OF[outcome.status]} bold>
+        {outcomeHeadline(outcome, targets)}
+      </ToneText>
       {outcome.message
         .split('\n')
         .slice(0, Math.max(2, rows))
