@@ -283,6 +283,24 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
     process.exitCode = await runCheck(flags);
   });
 
+  // the app by name: unlike the bare program it takes --peer HOST (the other node side by side in Diagnose)
+  addCheckOptions(
+    program.command('app').description('the interactive app (what the bare command starts on a terminal); --peer HOST: both nodes side by side'),
+    Option,
+  ).action(async (_flags: CheckFlags, cmd: Command) => {
+    const flags = cmd.optsWithGlobals<CheckFlags>();
+    if (flags.from) throw new UsageError('the app inspects this host live; for a snapshot file use `check --from FILE` or `demo`');
+    const o = collectOptions(flags);
+    let peer: { host: string; sshConfig?: string } | undefined;
+    if (flags.peer) {
+      const { validPeerHost } = await import('./peer/ssh.js');
+      if (!validPeerHost(flags.peer)) throw new UsageError(`--peer takes [USER@]HOST, not ${JSON.stringify(flags.peer).slice(0, 80)}`);
+      peer = { host: flags.peer, ...(flags.sshConfig ? { sshConfig: path.resolve(flags.sshConfig) } : {}) };
+    }
+    const { runApp } = await import('./app/main.js');
+    process.exitCode = await runApp({ color: wantColor(process.stdout, flags.color === false), options: o, ...(peer ? { peer } : {}) });
+  });
+
   addCheckOptions(program.command('check').description('run every check against this host (or a snapshot) and report'), Option).action(
     async (_flags: CheckFlags, cmd: Command) => {
       process.exitCode = await runCheck(cmd.optsWithGlobals<CheckFlags>());

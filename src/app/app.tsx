@@ -131,10 +131,8 @@ function Shell({ session, help, setHelp, typing, exit, onExit, goHome, children 
   useKeys(
     (input, key) => {
       if (key.ctrl && input === 'c') {
-        if (session.getState().applying) {
-          // the engine traps SIGINT: it finishes the current step, rolls back, and apply returns
-          process.kill(process.pid, 'SIGINT');
-        }
+        // applying: the engine finishes the current step, rolls back, and apply returns; then the app exits
+        if (session.getState().applying) session.cancelApply();
         session.requestQuit();
         return;
       }

@@ -2,7 +2,6 @@
 // that the first frame does not wait for them.
 import type { CollectOptions, Finding, FixPlan, Snapshot } from '../types.js';
 import type { AppServices, ApplyOutcome, FixPreview, GeneratedFile, GenerateOutcome, HostInterface } from './services.js';
-import { CONFIRM_WORD, planPreviewLines } from './logic/findings.js';
 
 /** validateGenerateInput wants --out: the form asks for the directory last, so a placeholder until then. */
 const PENDING_OUT = '/nonexistent/hagw-doctor-preview';
@@ -21,6 +20,8 @@ export function liveServices(opts: {
   options?: CollectOptions;
   demo?: { scenario: string; snapshot: Snapshot; scenarios: string[] };
   env?: NodeJS.ProcessEnv;
+  /** the other node over SSH: collected with this one on every diagnosis, judged as a pair */
+  peer?: { host: string; sshConfig?: string };
 }): AppServices {
   const env = opts.env ?? process.env;
   const demo = opts.demo;
@@ -32,31 +33,31 @@ export function liveServices(opts: {
       const { checksFor } = await import('../pipeline.js');
       return checksFor().map((c) => ({ id: c.id, title: c.title }));
     },
+    ...(opts.peer && !demo ? { peer: opts.peer.host } : {}),
     async collect(onProbe, how) {
       if (demo) return demo.snapshot;
       const { collect } = await import('../pipeline.js');
-      return collect({ ...(opts.options ?? {}), ...(how?.wire ? { wire: true } : {}) }, { onProbe });
+      const options = { ...(opts.options ?? {}), ...(how?.wire ? { wire: true } : {}) };
+      if (!opts.peer) return collect(options, { onProbe });
+      // both nodes at the same time, as `check --peer`: an unreachable peer is a status, never a failure here
+      const { collectPeer } = await import('../peer/collect.js');
+      const { embedPeer } = await import('../peer/pair.js');
+      const [local, peer] = await Promise.all([collect({ ...options, peer: opts.peer.host }, { onProbe }), collectPeer(opts.peer, options)]);
+      return embedPeer(local, peer);
     },
     async analyse(snapshot, onCheck) {
-      const { analyse } = await import('../pipeline.js');
-      return analyse(snapshot, {
+      // with a peer embedded: its findings marked with its name, the split brain's cause attributed; without: analyse as it is
+      const { analysePair } = await import('../peer/pair.js');
+      return analysePair(snapshot, {
         source: demo ? `demo:${demo.scenario}` : 'live',
         onCheck: (check, outcome) => onCheck(check.id, outcome.run.status, outcome.findings, outcome.run.reason),
       });
     },
     async preview(plan, snapshot): Promise<FixPreview> {
-      if (demo) {
-        // the demo's files are the recorded ones, not this host's
-        return {
-          lines: planPreviewLines(plan, snapshot),
-          backup: [],
-          irreversible: plan.touches.conntrack ? ['deleted conntrack entries'] : [],
-          confirmWord: plan.risk === 'disruptive' ? CONFIRM_WORD : null,
-        };
-      }
+      // the engine's one preview; the demo's diffs are against the files its snapshot recorded, not this host's
       const { planPreview } = await import('../change/index.js');
       const { previewFromModel } = await import('./logic/preview.js');
-      return previewFromModel(planPreview(plan));
+      return previewFromModel(planPreview(plan, demo ? { recorded: snapshot ?? demo.snapshot } : {}));
     },
     async hostInterfaces(): Promise<HostInterface[]> {
       if (demo) return interfacesFromSnapshot(demo.snapshot);
@@ -113,6 +114,8 @@ export function liveServices(opts: {
           };
         },
         ...(req.confirmTimeout ? { confirmTimeout: req.confirmTimeout } : {}),
+        ...(req.signal ? { signal: req.signal } : {}),
+        // the app cancels through req.signal; a real SIGTERM/SIGHUP (the SSH session gone) is still trapped
         onStep: (e) => {
           if (e.type === 'step-start') req.onStep({ index: e.index, total, text: e.label, status: 'running' });
           else if (e.type === 'step-done')
@@ -146,8 +149,12 @@ export function liveServices(opts: {
               : res.outcome === 'not-cleared'
                 ? 'rolled-back'
                 : 'failed';
-      const pendingUntil = res.outcome === 'pending' ? /at (\S+) unless confirmed/.exec(res.message)?.[1] : undefined;
-      return { status, message: res.message, ...(res.id ? { changeId: res.id } : {}), ...(pendingUntil ? { pendingUntil } : {}) };
+      return {
+        status,
+        message: res.message,
+        ...(res.id ? { changeId: res.id } : {}),
+        ...(res.confirmDeadline ? { confirmDeadline: res.confirmDeadline } : {}),
+      };
     };
     services.changes = async () => {
       const { listChanges, changePaths, stepLabel } = await import('../change/index.js');

@@ -6,6 +6,8 @@ import type { AppServices } from './services.js';
 export interface RunAppOptions {
   color: boolean;
   options?: CollectOptions;
+  /** --peer [USER@]HOST (`hagw-doctor app`): the other node, read over SSH on every diagnosis */
+  peer?: { host: string; sshConfig?: string };
   demo?: { scenario: string; snapshot: Snapshot; scenarios: string[] };
   /** tests: replace the pipeline, engine and generate */
   services?: AppServices;

@@ -8,7 +8,9 @@ import { liveServices } from './live.js';
 import type { RunAppOptions } from './main.js';
 
 export async function runInk(opts: RunAppOptions): Promise<number> {
-  const services = opts.services ?? liveServices({ ...(opts.options ? { options: opts.options } : {}), ...(opts.demo ? { demo: opts.demo } : {}) });
+  const services =
+    opts.services ??
+    liveServices({ ...(opts.options ? { options: opts.options } : {}), ...(opts.demo ? { demo: opts.demo } : {}), ...(opts.peer ? { peer: opts.peer } : {}) });
   const session = new Session(services);
   const onSignal = () => session.requestQuit();
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];

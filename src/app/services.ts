@@ -33,8 +33,8 @@ export interface ApplyOutcome {
   changeId?: string;
   /** the report of the re-check, when one ran */
   report?: Report;
-  /** set when a confirm timeout was armed: the change rolls back by itself unless confirmed */
-  pendingUntil?: string;
+  /** set when a confirm timeout was armed: the change rolls back by itself at this time unless confirmed */
+  confirmDeadline?: Date;
 }
 
 export interface ApplyRequest {
@@ -42,6 +42,8 @@ export interface ApplyRequest {
   recheck: () => Promise<Report>;
   confirmTimeout?: number;
   onStep: (e: ApplyStepEvent) => void;
+  /** aborted: the engine finishes the step in flight, then rolls back what it did */
+  signal?: AbortSignal;
 }
 
 export interface FixPreview {
@@ -63,6 +65,8 @@ export interface AppServices {
   demo?: { scenario: string; scenarios: string[] };
   /** the operator is on SSH (SSH_CONNECTION): offer commit-confirmed */
   ssh: boolean;
+  /** --peer HOST: the other node is read with this one (the report's peer says whether it was reached) */
+  peer?: string;
   checks(): Promise<readonly CheckInfo[]>;
   /** wire: also listen for VRRP adverts for a few seconds (tcpdump, root) */
   collect(onProbe: (r: ProbeRecord) => void, opts?: { wire?: boolean }): Promise<Snapshot>;

@@ -49,6 +49,10 @@ export class Session {
   /** the Setup / Generate answers so far: kept when the operator leaves and comes back, or switches between the two */
   setupAnswers: Record<string, string> = {};
 
+  saveSetupAnswers(answers: Record<string, string>): void {
+    this.setupAnswers = { ...answers };
+  }
+
   constructor(readonly services: AppServices) {}
 
   subscribe = (fn: () => void): (() => void) => {
@@ -119,8 +123,23 @@ export class Session {
     this.set({ staticLog: [...this.state.staticLog, ...fresh.map((row) => ({ key: `${runId}:${row.id}`, row }))] });
   }
 
-  setApplying(applying: boolean): void {
-    this.set({ applying });
+  private applyAbort: AbortController | undefined;
+
+  /** A change starts: quitting now waits for it; the signal is the engine's cancel (cancelApply). */
+  beginApply(): AbortSignal {
+    this.applyAbort = new AbortController();
+    this.set({ applying: true });
+    return this.applyAbort.signal;
+  }
+
+  endApply(): void {
+    this.applyAbort = undefined;
+    this.set({ applying: false });
+  }
+
+  /** Ctrl+C while applying: the engine finishes the step in flight, rolls back, and apply returns. */
+  cancelApply(): void {
+    this.applyAbort?.abort();
   }
 
   requestQuit(): void {

@@ -9,7 +9,7 @@ import { scanChanges, type ChangeManifest } from './manifest.js';
 import { currentNode, describeNode, sameNode } from './node.js';
 import { applyRestoreBackup, restoreBackupPreview } from './restore.js';
 import { changePaths, type ChangePaths } from './paths.js';
-import { CONFIRM_WORD, planPreview, renderPreview } from './preview.js';
+import { CONFIRM_WORD, confirmAccepted, planPreview, renderPreview } from './preview.js';
 
 export interface FixOptions {
   codes: string[];
@@ -100,7 +100,8 @@ export async function runFix(opts: FixOptions, deps: FixDeps): Promise<number> {
   }
   const plan = mergePlans(chosen.map((f) => f.fix!));
   const paths = deps.paths ?? changePaths();
-  const preview = planPreview(plan, { paths });
+  // --from: the diffs are against the files the snapshot recorded, not this machine's
+  const preview = planPreview(plan, opts.from ? { recorded: snapshot } : { paths });
   deps.out(renderPreview(visibleDeep(preview), { color: opts.color }));
   if (opts.from) {
     deps.out(`\n(${opts.from} is a recorded snapshot: the fix is shown, never applied)\n`);
@@ -127,7 +128,7 @@ export async function runFix(opts: FixOptions, deps: FixDeps): Promise<number> {
     } catch {
       answer = '';
     }
-    const ok = word ? answer === word || opts.codes.includes(answer) : /^(y|yes)$/i.test(answer);
+    const ok = word ? confirmAccepted(word, answer) || opts.codes.includes(answer) : /^(y|yes)$/i.test(answer);
     if (!ok) {
       deps.err('not applied; nothing changed\n');
       return 3;

@@ -34,7 +34,7 @@ import { shellJoin } from './quote.js';
 export type StepEvent =
   | { type: 'notice'; message: string }
   | { type: 'backup'; id: string; dir: string }
-  | { type: 'timer-armed'; id: string; seconds: number; deadline: string; pid: number | undefined }
+  | { type: 'timer-armed'; id: string; seconds: number; confirmDeadline: Date; pid: number | undefined }
   | { type: 'step-start'; index: number; label: string }
   | { type: 'step-done'; index: number; label: string; status: 'done' | 'failed' | 'tolerated' | 'already' | 'moved'; message?: string }
   | { type: 'recheck-start' }
@@ -67,6 +67,8 @@ export interface ApplyOptions {
   stepTimeoutMs?: number;
   /** trap SIGINT/SIGTERM/SIGHUP during apply (finish the step, then roll back); default true */
   trapSignals?: boolean;
+  /** cancel: like a trapped signal, the step in flight finishes, then everything done is rolled back */
+  signal?: AbortSignal;
 }
 
 export type ApplyOutcome = 'applied' | 'pending' | 'refused' | 'failed' | 'not-cleared' | 'nothing-to-do';
@@ -83,6 +85,8 @@ export interface ApplyResult {
   failedStep?: number;
   remaining?: string[];
   rollback?: RollbackRecord;
+  /** outcome 'pending': when the change rolls back by itself unless confirmed */
+  confirmDeadline?: Date;
 }
 
 export class PlanInvalid extends Error {
@@ -126,7 +130,8 @@ export function validatePlan(plan: FixPlan): void {
   });
 }
 
-function trap(enabled: boolean): { caught: () => string | null; release: () => void } {
+/** What stops an apply between steps: a trapped signal ("interrupted by SIGINT") or the caller's AbortSignal ("cancelled"). */
+function trap(enabled: boolean, abort?: AbortSignal): { caught: () => string | null; release: () => void } {
   let caught: string | null = null;
   const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   const handler = (sig: NodeJS.Signals) => {
@@ -134,12 +139,14 @@ function trap(enabled: boolean): { caught: () => string | null; release: () => v
   };
   if (enabled) for (const s of sigs) process.on(s, handler);
   return {
-    caught: () => caught,
+    caught: () => caught ?? (abort?.aborted ? 'cancel' : null),
     release: () => {
       if (enabled) for (const s of sigs) process.off(s, handler);
     },
   };
 }
+
+const interrupted = (caught: string) => (caught === 'cancel' ? 'cancelled' : `interrupted by ${caught}`);
 
 async function netnsLink(): Promise<string> {
   try {
@@ -323,7 +330,7 @@ export async function applyPlan(plan: FixPlan, opts: ApplyOptions): Promise<Appl
     if (err instanceof LockHeld) return refused(`${err.message}; nothing changed`);
     return refused(`cannot take the lock ${paths.lock}: ${(err as Error).message}; nothing changed`);
   }
-  const signals = trap(opts.trapSignals ?? true);
+  const signals = trap(opts.trapSignals ?? true, opts.signal);
   let m: ChangeManifest | undefined;
   let dir = '';
   try {
@@ -377,7 +384,7 @@ export async function applyPlan(plan: FixPlan, opts: ApplyOptions): Promise<Appl
         const pid = await armTimer(id, paths);
         made.confirm!.timerPid = pid;
         await writeManifest(dir, made);
-        emit({ type: 'timer-armed', id, seconds: opts.confirmTimeout, deadline: made.confirm!.deadline, pid });
+        emit({ type: 'timer-armed', id, seconds: opts.confirmTimeout, confirmDeadline: new Date(made.confirm!.deadline), pid });
       } catch (err) {
         made.state = 'failed';
         made.result = `could not arm the rollback timer: ${(err as Error).message}; no step ran`;
@@ -446,7 +453,7 @@ export async function applyPlan(plan: FixPlan, opts: ApplyOptions): Promise<Appl
     }
     const sig = signals.caught();
     if (failedStep !== undefined || sig) {
-      const why = moved || (failedStep !== undefined ? failure : `interrupted by ${sig} after step ${made.steps.filter((s) => s.status !== 'not-run').length}`);
+      const why = moved || (failedStep !== undefined ? failure : `${interrupted(sig!)} after step ${made.steps.filter((s) => s.status !== 'not-run').length}`);
       return await finishRollback(made, dir, paths, moved ? 'moved' : failedStep !== undefined ? 'step-failed' : 'signal', why, 'failed', emit, failedStep);
     }
 
@@ -475,7 +482,7 @@ export async function applyPlan(plan: FixPlan, opts: ApplyOptions): Promise<Appl
       }
       emit({ type: 'recheck-done', remaining });
       const sig2 = signals.caught();
-      if (sig2) return await finishRollback(made, dir, paths, 'signal', `interrupted by ${sig2} during the re-check`, 'rolled-back', emit);
+      if (sig2) return await finishRollback(made, dir, paths, 'signal', `${interrupted(sig2)} during the re-check`, 'rolled-back', emit);
       if (remaining.length) {
         const why = recheckError
           ? `the re-check failed (${recheckError}), so the fix cannot be verified`
@@ -505,7 +512,9 @@ export async function applyPlan(plan: FixPlan, opts: ApplyOptions): Promise<Appl
       ...(made.state === 'pending' ? [`run \`hagw-doctor confirm\` within ${opts.confirmTimeout} s to keep it`] : []),
       ...(plan.touches.conntrack ? ['deleted conntrack entries cannot be restored by an undo'] : []),
     ].join('\n');
-    return { id, outcome: made.state === 'pending' ? 'pending' : 'applied', exitCode: 0, state: made.state, message };
+    return made.state === 'pending' && made.confirm
+      ? { id, outcome: 'pending', exitCode: 0, state: made.state, message, confirmDeadline: new Date(made.confirm.deadline) }
+      : { id, outcome: 'applied', exitCode: 0, state: made.state, message };
   } catch (err) {
     const msg = (err as Error).message;
     if (m && m.state === 'applying') {

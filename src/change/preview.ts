@@ -2,11 +2,12 @@
 // only), file diffs against the current content, the risk, persistence, and what cannot be undone.
 import { lstatSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { FixPlan } from '../types.js';
+import type { FixPlan, Snapshot } from '../types.js';
 import { planFiles } from './backup.js';
 import { unifiedDiff } from './diff.js';
 import { changePaths, rooted, type ChangePaths } from './paths.js';
 import { describeStep, hasOwnUndo, sha256 } from './steps.js';
+import { confirmWordFor } from './confirm.js';
 
 export interface PreviewStep {
   index: number;
@@ -44,7 +45,33 @@ export interface PreviewModel {
   fileHashes: Record<string, string | null>;
 }
 
-export const CONFIRM_WORD = 'apply';
+export { CONFIRM_WORD, confirmAccepted } from './confirm.js';
+
+/** Where the preview reads a file's current content and mode: the host (under the change paths' root) or a recorded snapshot. */
+interface FileSource {
+  content(file: string): string | null;
+  mode(file: string): number | null;
+  realTarget(file: string): string | undefined;
+  hash(file: string): string | null;
+}
+
+function hostFiles(paths: ChangePaths): FileSource {
+  return {
+    content: (f) => currentContent(paths, f),
+    mode: (f) => currentMode(paths, f),
+    realTarget: (f) => realTarget(paths, f),
+    hash: (f) => fileHash(paths, f),
+  };
+}
+
+/** A recorded snapshot's files (the demo, --from): what the host had then; nothing here is ever applied. */
+function recordedFiles(snapshot: Snapshot): FileSource {
+  const content = (f: string) => {
+    const r = (snapshot.probes as Snapshot['probes'] | undefined)?.[`file:${f}`];
+    return r?.status === 'ok' ? r.stdout : null;
+  };
+  return { content, mode: () => null, realTarget: () => undefined, hash: (f) => (content(f) === null ? null : sha256(content(f)!)) };
+}
 
 function currentContent(paths: ChangePaths, file: string): string | null {
   try {
@@ -101,8 +128,9 @@ function currentMode(paths: ChangePaths, file: string): number | null {
 
 const octal = (n: number) => n.toString(8).padStart(4, '0');
 
-export function planPreview(plan: FixPlan, opts: { paths?: ChangePaths } = {}): PreviewModel {
-  const paths = opts.paths ?? changePaths();
+/** The preview of a plan against this host's files, or (recorded) against a snapshot's. */
+export function planPreview(plan: FixPlan, opts: { paths?: ChangePaths; recorded?: Snapshot } = {}): PreviewModel {
+  const files = opts.recorded ? recordedFiles(opts.recorded) : hostFiles(opts.paths ?? changePaths());
   const steps: PreviewStep[] = plan.steps.map((s, index) => {
     if ('argv' in s) {
       const d = describeStep(s);
@@ -117,8 +145,8 @@ export function planPreview(plan: FixPlan, opts: { paths?: ChangePaths } = {}): 
       };
     }
     if ('write' in s) {
-      const before = currentContent(paths, s.write.path);
-      const mode = s.write.mode ?? currentMode(paths, s.write.path) ?? 0o644;
+      const before = files.content(s.write.path);
+      const mode = s.write.mode ?? files.mode(s.write.path) ?? 0o644;
       return {
         index,
         kind: 'write',
@@ -131,10 +159,10 @@ export function planPreview(plan: FixPlan, opts: { paths?: ChangePaths } = {}): 
         mode: octal(mode),
         diff: unifiedDiff(before ?? '', s.write.content, { fromLabel: before === null ? '/dev/null' : `a${s.write.path}`, toLabel: `b${s.write.path}` }),
         fileIsNew: before === null,
-        ...(realTarget(paths, s.write.path) ? { realTarget: realTarget(paths, s.write.path)! } : {}),
+        ...(files.realTarget(s.write.path) ? { realTarget: files.realTarget(s.write.path)! } : {}),
       };
     }
-    const before = currentContent(paths, s.remove.path);
+    const before = files.content(s.remove.path);
     return {
       index,
       kind: 'remove',
@@ -146,7 +174,7 @@ export function planPreview(plan: FixPlan, opts: { paths?: ChangePaths } = {}): 
       path: s.remove.path,
       diff: before === null ? '' : unifiedDiff(before, '', { fromLabel: `a${s.remove.path}`, toLabel: '/dev/null' }),
       fileIsNew: before === null,
-      ...(realTarget(paths, s.remove.path) ? { realTarget: realTarget(paths, s.remove.path)! } : {}),
+      ...(files.realTarget(s.remove.path) ? { realTarget: files.realTarget(s.remove.path)! } : {}),
     };
   });
   const t = plan.touches;
@@ -166,8 +194,8 @@ export function planPreview(plan: FixPlan, opts: { paths?: ChangePaths } = {}): 
     steps,
     backup,
     irreversible,
-    confirmWord: plan.risk === 'disruptive' ? CONFIRM_WORD : null,
-    fileHashes: Object.fromEntries(planFiles(plan).map((f) => [f, fileHash(paths, f)])),
+    confirmWord: confirmWordFor(plan),
+    fileHashes: Object.fromEntries(planFiles(plan).map((f) => [f, files.hash(f)])),
   };
 }
 

@@ -330,40 +330,71 @@ function when(e: { time?: string }): string {
   return (e.time ?? '(no time)').padEnd(24);
 }
 
-/** The timeline as text: one line per entry, causes indented under each transition. */
-export function renderTimeline(tl: Timeline): string {
-  const out: string[] = [];
-  const window = tl.since !== undefined ? `since ${new Date(tl.since).toISOString()}` : 'whole log';
-  out.push(`keepalived timeline (${window}): ${tl.transitions.filter((t) => !t.init).length} transition(s)`);
-  for (const n of tl.notes) out.push(`note: ${n}`);
-  if (!tl.entries.length) {
-    out.push('no state change, trigger or error in the window');
-  }
-  for (const entry of tl.entries) {
-    if (entry.type === 'transition') {
-      const t = entry.transition;
-      const arrow = t.init ? `starts as ${t.to}` : `${t.from ?? '?'} -> ${t.to}`;
-      out.push(`${when(t)} ${t.instance}  ${arrow}`);
-      for (const c of t.causes) out.push(`${' '.repeat(26)}  because: ${c.summary}`);
-    } else if (entry.type === 'trigger') {
-      const words = TRIGGER_WORDS[entry.event.trigger]?.(entry.event);
-      if (words) out.push(`${when(entry.event)} ${entry.event.instance ? `${entry.event.instance}  ` : ''}${words}`);
-    } else if (entry.type === 'problem') {
-      const e = entry.event;
-      const rep = entry.repeats > 1 ? ` x${entry.repeats}${entry.lastTime ? ` (last ${entry.lastTime})` : ''}` : '';
-      out.push(`${when(e)} ${e.instance ? `${e.instance}  ` : ''}${PROBLEM_WORDS[e.problem]}: ${e.message}${rep}`);
-    } else {
-      const e = entry.event;
-      const rep = entry.repeats > 1 ? ` x${entry.repeats}` : '';
-      out.push(`${when(e)} ${SCRIPT_WORDS[e.script]}${e.path ? `: ${e.path}` : ''}${rep}`);
+/** One line of the timeline, for any view: the CLI prints the text, the app colours it by tone. */
+export interface TimelineLine {
+  text: string;
+  tone: 'plain' | 'muted' | 'warning';
+}
+
+const NO_CAUSE = 'cause: nothing in the log just before it';
+
+/**
+ * The timeline's lines, one module for the CLI (`hagw-doctor timeline`) and the app (Triage).
+ * Whole: every entry oldest first, causes indented under each transition. Brief (the 3 a.m. screen):
+ * the last `last` transitions, newest first, with their causes. Same words in both.
+ */
+export function timelineLines(tl: Timeline, opts: { brief?: { last: number; source: string } } = {}): TimelineLine[] {
+  const out: TimelineLine[] = [];
+  const transition = (t: Transition, pad: string) => {
+    out.push({ text: `${pad}${when(t)} ${t.instance}  ${t.init ? `starts as ${t.to}` : `${t.from ?? '?'} -> ${t.to}`}`, tone: 'plain' });
+    const indent = `${pad}${' '.repeat(26)}  `;
+    for (const c of t.causes) out.push({ text: `${indent}because: ${c.summary}`, tone: 'muted' });
+    if (!t.causes.length && !t.init) out.push({ text: `${indent}${NO_CAUSE}`, tone: 'muted' });
+  };
+  if (opts.brief) {
+    for (const n of tl.notes) out.push({ text: `  note: ${n}`, tone: 'muted' });
+    const last = tl.transitions.slice(-opts.brief.last).reverse();
+    if (!last.length) out.push({ text: `  none in the window (log: ${opts.brief.source})`, tone: 'muted' });
+    for (const t of last) transition(t, '  ');
+  } else {
+    const window = tl.since !== undefined ? `since ${new Date(tl.since).toISOString()}` : 'whole log';
+    out.push({ text: `keepalived timeline (${window}): ${tl.transitions.filter((t) => !t.init).length} transition(s)`, tone: 'plain' });
+    for (const n of tl.notes) out.push({ text: `note: ${n}`, tone: 'muted' });
+    if (!tl.entries.length) out.push({ text: 'no state change, trigger or error in the window', tone: 'muted' });
+    for (const entry of tl.entries) {
+      if (entry.type === 'transition') transition(entry.transition, '');
+      else if (entry.type === 'trigger') {
+        const words = TRIGGER_WORDS[entry.event.trigger]?.(entry.event);
+        if (words) out.push({ text: `${when(entry.event)} ${entry.event.instance ? `${entry.event.instance}  ` : ''}${words}`, tone: 'plain' });
+      } else if (entry.type === 'problem') {
+        const e = entry.event;
+        const rep = entry.repeats > 1 ? ` x${entry.repeats}${entry.lastTime ? ` (last ${entry.lastTime})` : ''}` : '';
+        out.push({ text: `${when(e)} ${e.instance ? `${e.instance}  ` : ''}${PROBLEM_WORDS[e.problem]}: ${e.message}${rep}`, tone: 'warning' });
+      } else {
+        const e = entry.event;
+        const rep = entry.repeats > 1 ? ` x${entry.repeats}` : '';
+        out.push({ text: `${when(e)} ${SCRIPT_WORDS[e.script]}${e.path ? `: ${e.path}` : ''}${rep}`, tone: 'plain' });
+      }
     }
   }
   for (const f of tl.flapping) {
-    out.push(`FLAPPING: ${f.instance} changed state ${f.count} times in ${f.minutes} min (${f.fromTime ?? '?'} .. ${f.toTime ?? '?'})`);
+    out.push({
+      text: `${opts.brief ? '  ' : ''}FLAPPING: ${f.instance} changed state ${f.count} times in ${f.minutes} min (${f.fromTime ?? '?'} .. ${f.toTime ?? '?'})`,
+      tone: 'warning',
+    });
   }
   const states = Object.entries(tl.current);
-  if (states.length) out.push(`last logged state: ${states.map(([i, s]) => `${i} ${s}`).join(', ')}`);
-  return out.join('\n') + '\n';
+  if (!opts.brief && states.length) out.push({ text: `last logged state: ${states.map(([i, s]) => `${i} ${s}`).join(', ')}`, tone: 'plain' });
+  return out;
+}
+
+/** The timeline as text: one line per entry, causes indented under each transition. */
+export function renderTimeline(tl: Timeline): string {
+  return (
+    timelineLines(tl)
+      .map((l) => l.text)
+      .join('\n') + '\n'
+  );
 }
 
 /** "24h", "30m", "2d", "90s", or an ISO date → ms since the epoch. */

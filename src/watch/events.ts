@@ -1,6 +1,7 @@
 // The events `hagw-doctor watch` emits, one JSON object a line (--format jsonl) or one line of text.
 // Schema (additive, like the report's v1): every event has time (ISO 8601 with the zone offset),
 // node and kind; the rest depends on the kind.
+import { visibleLine } from '../report/escape.js';
 import type { Severity } from '../types.js';
 import { isoTime } from '../time.js';
 
@@ -83,12 +84,6 @@ export interface WatchNoticeEvent extends Base {
 
 export type WatchEvent = StateEvent | VipEvent | AdvertEvent | FindingEvent | ChangeEvent | WatchNoticeEvent;
 
-/** Control characters (C0, DEL, C1) written visibly: text read from the host never drives the terminal. */
-export function visible(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`).replace(/\n/g, '\\n');
-}
-
 export function toJsonLine(e: WatchEvent): string {
   // JSON.stringify escapes C0; C1 is escaped too, so a line is safe to cat on a terminal
   return JSON.stringify(e).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
@@ -121,5 +116,6 @@ export function toTextLine(e: WatchEvent): string {
       body = `${e.level === 'warning' ? 'watch warning' : 'watch'}: ${e.message}`;
       break;
   }
-  return visible(`${head} ${body}`);
+  // one line: host text (names, messages) never drives the terminal, newlines and bidi overrides included
+  return visibleLine(`${head} ${body}`);
 }

@@ -39,8 +39,11 @@ export function KeyBusProvider({ children }: { children: React.ReactNode }) {
 export function useKeys(handler: KeyHandler, opts: { isActive: boolean }): void {
   const bus = useContext(KeyBusContext);
   const entry = useRef<Entry>({ fn: handler, active: opts.isActive });
-  entry.current.fn = handler;
-  entry.current.active = opts.isActive;
+  // the latest handler and focus after every commit, before any key can arrive (layout effects run synchronously)
+  useLayoutEffect(() => {
+    entry.current.fn = handler;
+    entry.current.active = opts.isActive;
+  });
   useLayoutEffect(() => (bus ? bus.add(entry.current) : undefined), [bus]);
   // outside the app's provider (a component on its own) fall back to Ink's own listener
   useInput((input, key) => entry.current.fn(input, key), { isActive: !bus && opts.isActive });

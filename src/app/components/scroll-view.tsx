@@ -1,5 +1,5 @@
 // Long content in a fixed height: arrows or j/k scroll a line, PgUp/PgDn/space a page, g/G the ends.
-import React, { useContext, useEffect, useMemo, useState } from 'react';
+import React, { useContext, useMemo, useState } from 'react';
 import { AppContext } from '../context.js';
 import { wrapLines } from '../logic/wrap.js';
 import { Box } from 'ink';
@@ -25,16 +25,15 @@ export function ScrollView({ lines: given, height, isFocused = true, isDisabled 
   const lines = useMemo(() => wrapLines(given, Math.max(20, columns - 1)), [given, columns]);
   const body = Math.max(1, lines.length > height ? height - 1 : height);
   const maxTop = Math.max(0, lines.length - body);
-  const [top, setTop] = useState(0);
-  useEffect(() => {
-    if (top > maxTop) setTop(maxTop);
-  }, [maxTop, top]);
+  // the content may shrink under the scroll position: the top shown is clamped, never a blank page
+  const [wanted, setTop] = useState(0);
+  const top = Math.min(wanted, maxTop);
 
   useKeys(
     (input, key) => {
-      if (key.upArrow || input === 'k') setTop((t) => Math.max(0, t - 1));
+      if (key.upArrow || input === 'k') setTop((t) => Math.max(0, Math.min(t, maxTop) - 1));
       else if (key.downArrow || input === 'j') setTop((t) => Math.min(maxTop, t + 1));
-      else if (key.pageUp || input === 'b') setTop((t) => Math.max(0, t - body));
+      else if (key.pageUp || input === 'b') setTop((t) => Math.max(0, Math.min(t, maxTop) - body));
       else if (key.pageDown || input === ' ') setTop((t) => Math.min(maxTop, t + body));
       else if (input === 'g') setTop(0);
       else if (input === 'G') setTop(maxTop);

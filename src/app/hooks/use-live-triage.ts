@@ -1,7 +1,7 @@
 // The live event stream behind Triage: the same Watcher as `hagw-doctor watch`, started on the
 // session's first diagnosis (no second full check), stopped when the screen goes. The view
 // re-renders on every event and once a second (the "12 s ago" counters).
-import { useEffect, useReducer, useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { AppServices, LiveWatch } from '../services.js';
 import type { Session } from '../session.js';
 import type { WatchEvent } from '../../watch/events.js';
@@ -20,7 +20,8 @@ export function useLiveTriage(session: Session, services: AppServices): LiveTria
   const [watch, setWatch] = useState<LiveWatch | undefined>();
   const [events, setEvents] = useState<WatchEvent[]>([]);
   const [error, setError] = useState<string | undefined>();
-  const [, tick] = useReducer((n: number) => n + 1, 0);
+  // the clock the "12 s ago" counters read: moved once a second and on every state change
+  const [now, setNow] = useState(() => Date.now());
 
   useEffect(() => {
     if (!services.watch) return;
@@ -35,7 +36,7 @@ export function useLiveTriage(session: Session, services: AppServices): LiveTria
         w = await services.watch!(report && snapshot ? { snapshot, report } : undefined);
         if (!alive) return;
         offs.push(w.on((e) => setEvents((list) => [...list.slice(-(KEEP_EVENTS - 1)), e])));
-        offs.push(w.onState(tick));
+        offs.push(w.onState(() => setNow(Date.now())));
         setWatch(w);
         await w.start();
       } catch (err) {
@@ -50,9 +51,9 @@ export function useLiveTriage(session: Session, services: AppServices): LiveTria
   }, [session, services]);
 
   useEffect(() => {
-    const t = setInterval(tick, 1000);
+    const t = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(t);
   }, []);
 
-  return { watch, events, now: Date.now(), ...(error ? { error } : {}) };
+  return { watch, events, now, ...(error ? { error } : {}) };
 }

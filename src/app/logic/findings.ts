@@ -1,9 +1,7 @@
 // What the Diagnose and Triage screens say about findings. Pure: no React, no I/O.
-import type { CheckStatus, Finding, FixStep, Report, Severity, Snapshot } from '../../types.js';
+import type { CheckStatus, Finding, Report, Severity } from '../../types.js';
 import { SEVERITY_ORDER } from '../../types.js';
 import { CODES, isFindingCode } from '../../codes.js';
-import { describeStep } from '../../report/text.js';
-import { unifiedDiff } from '../../change/diff.js';
 
 export const SEVERITIES_WORST_FIRST: readonly Severity[] = ['critical', 'error', 'warning', 'info'];
 
@@ -53,61 +51,6 @@ export interface PreviewLine {
   text: string;
   kind: 'heading' | 'command' | 'add' | 'remove' | 'context' | 'note';
 }
-
-/** The fix screen's preview built from the plan itself (exact argv, file diffs against the
- *  content the snapshot recorded), used when the change engine has no planPreview. */
-export function planPreviewLines(plan: NonNullable<Finding['fix']>, snapshot: Snapshot | undefined): PreviewLine[] {
-  const out: PreviewLine[] = [];
-  plan.steps.forEach((step, i) => {
-    out.push({ kind: 'heading', text: `${i + 1}. ${describeStep(step)}${step.why ? `  (${step.why})` : ''}` });
-    out.push(...stepDetail(step, snapshot));
-  });
-  if (plan.touches.conntrack) out.push({ kind: 'note', text: 'conntrack entries that are deleted cannot be restored by undo' });
-  return out;
-}
-
-function stepDetail(step: FixStep, snapshot: Snapshot | undefined): PreviewLine[] {
-  if ('argv' in step) {
-    const out: PreviewLine[] = [{ kind: 'command', text: `   $ ${describeStep(step)}` }];
-    for (const u of step.undo ?? []) out.push({ kind: 'note', text: `   undo: ${describeStep({ argv: u })}` });
-    if (step.optional) out.push({ kind: 'note', text: '   (a failure of this step is tolerated)' });
-    return out;
-  }
-  if ('write' in step) {
-    const before = snapshotFile(snapshot, step.write.path);
-    const diff = unifiedDiff(before ?? '', step.write.content, {
-      fromLabel: before === undefined ? '/dev/null' : step.write.path,
-      toLabel: step.write.path,
-    });
-    if (!diff) return [{ kind: 'note', text: '   (the file already has exactly this content)' }];
-    return diff
-      .replace(/\n$/, '')
-      .split('\n')
-      .map((line) => ({ kind: diffKind(line), text: `   ${line}` }));
-  }
-  const before = snapshotFile(snapshot, step.remove.path);
-  return before === undefined
-    ? [{ kind: 'note', text: '   (not present when the snapshot was taken)' }]
-    : before
-        .replace(/\n$/, '')
-        .split('\n')
-        .map((l) => ({ kind: 'remove' as const, text: `   -${l}` }));
-}
-
-function diffKind(line: string): PreviewLine['kind'] {
-  if (line.startsWith('+++') || line.startsWith('---') || line.startsWith('@@')) return 'heading';
-  if (line.startsWith('+')) return 'add';
-  if (line.startsWith('-')) return 'remove';
-  return 'context';
-}
-
-function snapshotFile(snapshot: Snapshot | undefined, file: string): string | undefined {
-  const r = snapshot?.probes[`file:${file}`];
-  return r?.status === 'ok' ? r.stdout : undefined;
-}
-
-/** The word an operator types to confirm a disruptive plan. */
-export const CONFIRM_WORD = 'apply';
 
 /** The codes that explain a failover, in the order the 3 a.m. reader needs them. */
 export const FAILOVER_CODES: readonly string[] = [

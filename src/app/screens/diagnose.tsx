@@ -4,7 +4,7 @@ import { ScrollView, type Line } from '../components/scroll-view.js';
 import { rowMark, rowTone } from '../components/check-row.js';
 import type { CheckRow } from '../session.js';
 import { summaryHead } from '../logic/summary.js';
-import React, { useEffect, useState } from 'react';
+import React, { useEffect, useMemo, useState } from 'react';
 import { Box } from 'ink';
 import { useKeys } from '../components/keys.js';
 import type { Finding } from '../../types.js';
@@ -14,6 +14,7 @@ import { Spinner } from '../components/spinner.js';
 import { SEVERITY_LABEL, ToneText } from '../components/theme.js';
 import { useAppContext, useSession, routeOf } from '../context.js';
 import { groupBySeverity } from '../logic/findings.js';
+import { PairPanel, pairPanelRows } from '../components/pair-panel.js';
 
 export function findingItems(findings: readonly Finding[]): MenuItem[] {
   const items: MenuItem[] = [];
@@ -22,7 +23,8 @@ export function findingItems(findings: readonly Finding[]): MenuItem[] {
     g.findings.forEach((f, i) => {
       items.push({
         id: `${f.code}|${f.subject ?? ''}|${i}`,
-        label: `${f.code}${f.subject ? ` [${f.subject}]` : ''}`,
+        // with a peer: which node it concerns
+        label: `${f.code}${f.subject ? ` [${f.subject}]` : ''}${f.node && f.node !== 'local' ? ` · peer ${f.node}` : ''}`,
         hint: `${f.title}${f.fix ? '  (fix)' : ''}`,
         tone: f.severity,
       });
@@ -32,7 +34,7 @@ export function findingItems(findings: readonly Finding[]): MenuItem[] {
 }
 
 export function Diagnose() {
-  const { session, push, pop, active, bodyHeight } = useAppContext();
+  const { session, services, push, pop, active, bodyHeight, columns } = useAppContext();
   // l: every check as a ✓/✗ checklist, the passing ones too
   const [checklist, setChecklist] = useState(false);
   const { run } = useSession();
@@ -52,12 +54,12 @@ export function Diagnose() {
     { isActive: active },
   );
 
-  const rows = run?.rows ?? [];
-  const finished = rows.filter((r) => r.status !== 'pending');
-  const pending = rows.filter((r) => r.status === 'pending');
+  const rows = run?.rows;
+  const finished = useMemo(() => (rows ?? []).filter((r) => r.status !== 'pending'), [rows]);
+  const pending = (rows ?? []).filter((r) => r.status === 'pending');
   const runId = run?.id ?? 0;
-  // finished rows go to the app's one <Static> (Ink cannot unmount a <Static>)
-  useEffect(() => session.publishRows(runId, finished), [session, runId, finished.length]);
+  // finished rows go to the app's one <Static> (Ink cannot unmount a <Static>); publishing a row twice prints it once
+  useEffect(() => session.publishRows(runId, finished), [session, runId, finished]);
   const running = !run || run.phase === 'collecting' || run.phase === 'analysing';
   const report = run?.phase === 'done' ? run.report : undefined;
 
@@ -88,12 +90,16 @@ export function Diagnose() {
         }
       >
         {checklist && report ? (
-          <ScrollView lines={checklistLines(rows)} height={bodyHeight} isFocused={active} />
+          <ScrollView lines={checklistLines(rows ?? [])} height={bodyHeight} isFocused={active} />
         ) : running ? (
           <Box flexDirection="column">
             <Box>
               <Spinner />
-              <ToneText>{run?.phase === 'analysing' ? ' analysing…' : ` collecting from this host: ${run?.probes ?? 0} probes done`}</ToneText>
+              <ToneText>
+                {run?.phase === 'analysing'
+                  ? ' analysing…'
+                  : ` collecting from this host${services.peer ? ` and the peer ${services.peer}` : ''}: ${run?.probes ?? 0} probes done`}
+              </ToneText>
             </Box>
             {pending.slice(0, Math.max(1, bodyHeight - 2)).map((r) => (
               <Box key={r.id}>
@@ -107,6 +113,7 @@ export function Diagnose() {
           <ToneText tone="error">{`The diagnosis could not run: ${run.error ?? 'unknown error'}. Press r to try again.`}</ToneText>
         ) : report && s ? (
           <Box flexDirection="column">
+            <PairPanel report={report} columns={columns} />
             <ToneText tone={s.status === 'ok' ? 'ok' : s.status === 'warning' ? 'warning' : 'critical'}>
               {`${summaryHead(s)}  (${report.checks.length} checks: ${counts})`}
             </ToneText>
@@ -121,7 +128,7 @@ export function Diagnose() {
               <Menu
                 key={run?.id}
                 items={items}
-                height={Math.max(3, bodyHeight - 1)}
+                height={Math.max(3, bodyHeight - 1 - pairPanelRows(report, columns))}
                 isFocused={active}
                 onSelect={(item) => {
                   const f = byId.get(item.id);

@@ -1,7 +1,7 @@
 // Set up a new HA pair / Generate configs: one question per step, each validated before the
 // next, defaults from the host; then every generated file for review; then write them to a
 // directory (or, for setup, install them through the change engine); then the peer's command.
-import React, { useEffect, useState } from 'react';
+import React, { useState } from 'react';
 import { Box } from 'ink';
 import { useKeys } from '../components/keys.js';
 import type { FixPlan } from '../../types.js';
@@ -11,119 +11,37 @@ import { ScrollView } from '../components/scroll-view.js';
 import { Spinner } from '../components/spinner.js';
 import { TextField } from '../components/text-field.js';
 import { useCopyKey } from '../components/clipboard.js';
-import { routesFromIpJson } from '../../generate/sanity.js';
+import { CONFIRM_WORD } from '../../change/confirm.js';
+import { TypedConfirm } from '../components/typed-confirm.js';
+import { useSetup, type PairFile } from '../hooks/use-setup.js';
 import { ToneText } from '../components/theme.js';
-import { useAppContext, useSession, useTyping } from '../context.js';
-import type { GeneratedFile } from '../services.js';
-import { activeQuestions, generateCommandLine, generateFlags, peerAnswers, type HostDefaults, type SetupAnswers } from '../logic/setup.js';
-
-type Phase = 'loading' | 'ask' | 'generating' | 'review' | 'output' | 'dir' | 'writing' | 'done';
+import { useAppContext, useTyping } from '../context.js';
+import { generateCommandLine, generateFlags, peerAnswers, type SetupAnswers } from '../logic/setup.js';
 
 export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
-  const { session, services, pop, active, bodyHeight } = useAppContext();
-  const { run } = useSession();
-  const [host, setHost] = useState<HostDefaults | undefined>();
-  const [phase, setPhase] = useState<Phase>('loading');
-  // kept in the session: Setup and Generate share them, and leaving does not lose them
-  const [answers, setAnswersState] = useState<Partial<SetupAnswers>>(() => ({ ...session.setupAnswers }) as Partial<SetupAnswers>);
-  const setAnswers = (a: Partial<SetupAnswers>) => {
-    session.setupAnswers = { ...(a as Record<string, string>) };
-    setAnswersState(a);
-  };
-  const [step, setStep] = useState(0);
-  const [error, setError] = useState<string | undefined>();
-  // the problem with the value as it is being typed (shown live; Enter turns it into the error)
-  const [live, setLive] = useState<string | undefined>();
-  const [files, setFiles] = useState<GeneratedFile[]>([]);
-  const [fileIdx, setFileIdx] = useState(0);
-  const [result, setResult] = useState<{ ok: boolean; message: string; dir?: string } | undefined>();
-  const [installing, setInstalling] = useState<FixPlan | undefined>();
-
-  useEffect(() => {
-    let live = true;
-    Promise.all([services.hostInterfaces(), import('../logic/host-facts.js').then((m) => m.vridsInUse(run?.snapshot))]).then(
-      ([interfaces, vrids]) => {
-        if (!live) return;
-        const routes = run?.snapshot?.probes['ip-route'];
-        setHost({ interfaces, vridsInUse: vrids, ...(routes?.status === 'ok' ? { routes: routesFromIpJson(routes.stdout) } : {}) });
-        setPhase('ask');
-      },
-      () => {
-        if (!live) return;
-        setHost({ interfaces: [], vridsInUse: [] });
-        setPhase('ask');
-      },
-    );
-    return () => {
-      live = false;
-    };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [services]);
-
-  const questions = activeQuestions(answers);
-  const q = questions[step];
-  useEffect(() => setLive(undefined), [step, phase]);
+  const { services, pop, active, bodyHeight } = useAppContext();
+  const setup = useSetup(mode);
+  const { state, dispatch, questions, question: q } = setup;
+  const { phase, host, answers, step, error, live, files, fileIdx, result, installing } = state;
   const typing = (phase === 'ask' && q?.kind === 'text') || phase === 'dir';
   useTyping(typing);
 
-  const submit = (value: string) => {
-    if (!q || !host) return;
-    const v = value.trim();
-    const err = q.validate(v, answers, host);
-    if (err) return setError(err);
-    setError(undefined);
-    const next = { ...answers, [q.id]: v } as Partial<SetupAnswers>;
-    setAnswers(next);
-    const nextQuestions = activeQuestions(next);
-    const idx = nextQuestions.findIndex((x) => x.id === q.id) + 1;
-    if (idx < nextQuestions.length) setStep(idx);
-    else void generate(next as SetupAnswers);
-  };
-
-  const generate = async (a: SetupAnswers) => {
-    setPhase('generating');
-    const out = await services.generate(generateFlags(a));
-    if (!out.ok) {
-      setError(out.errors.join('; '));
-      setPhase('ask');
-      return;
-    }
-    setFiles(out.files);
-    setFileIdx(0);
-    setPhase('review');
-  };
-
-  const write = async (dir: string) => {
-    setPhase('writing');
-    const r = await services.writeFiles(dir, generateFlags(answers as SetupAnswers));
-    setResult({ ...r, dir });
-    setPhase('done');
-  };
-
-  const install = async () => {
-    const plan = services.installPlan
-      ? await services.installPlan(generateFlags(answers as SetupAnswers))
-      : (await import('../logic/install.js')).installPlanFor(files);
-    if (plan) setInstalling(plan);
-  };
-
   useKeys(
-    (input, key) => {
+    (_input, key) => {
       if (phase === 'ask') {
         if (key.escape) {
-          setError(undefined);
           if (step === 0) pop();
-          else setStep(step - 1);
+          else dispatch({ type: 'back' });
         }
       } else if (phase === 'review') {
-        if (key.escape) setPhase('ask');
-        else if (key.leftArrow || (key.tab && key.shift)) setFileIdx((i) => (i + files.length - 1) % files.length);
-        else if (key.rightArrow || key.tab) setFileIdx((i) => (i + 1) % files.length);
-        else if (key.return) setPhase('output');
+        if (key.escape) dispatch({ type: 'phase', phase: 'ask' });
+        else if (key.leftArrow || (key.tab && key.shift)) dispatch({ type: 'file', delta: -1 });
+        else if (key.rightArrow || key.tab) dispatch({ type: 'file', delta: 1 });
+        else if (key.return) dispatch({ type: 'phase', phase: 'output' });
       } else if (phase === 'output' || phase === 'done') {
-        if (key.escape) setPhase(phase === 'done' ? 'output' : 'review');
+        if (key.escape) dispatch({ type: 'phase', phase: phase === 'done' ? 'output' : 'review' });
       } else if (phase === 'dir') {
-        if (key.escape) setPhase('output');
+        if (key.escape) dispatch({ type: 'phase', phase: 'output' });
       }
     },
     { isActive: active && !installing },
@@ -138,7 +56,7 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
       : undefined;
   const copied = useCopyKey(peerCommand, active && phase === 'done' && !installing);
 
-  if (installing) return <InstallStep plan={installing} onDone={() => setInstalling(undefined)} />;
+  if (installing) return <InstallStep plan={installing} onDone={() => dispatch({ type: 'install', plan: undefined })} />;
 
   if (phase === 'loading' || !host) {
     return (
@@ -188,19 +106,10 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
               initialId={def}
               height={Math.max(3, bodyHeight - 7)}
               isFocused={active}
-              onSelect={(it) => submit(it.id)}
+              onSelect={(it) => setup.submit(it.id)}
             />
           ) : (
-            <TextField
-              key={q.id}
-              defaultValue={def}
-              isFocused={active}
-              onChange={(v) => {
-                setError(undefined);
-                setLive(v.trim() ? q.validate(v.trim(), answers, host) : undefined);
-              }}
-              onSubmit={submit}
-            />
+            <TextField key={q.id} defaultValue={def} isFocused={active} onChange={setup.typed} onSubmit={setup.submit} />
           )}
         </Box>
         {error ? (
@@ -225,9 +134,11 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
 
   if (phase === 'review') {
     const f = files[fileIdx];
+    const pair = files.some((x) => x.node === 'peer');
+    const half = (x: PairFile) => (pair ? `${x.node === 'peer' ? `peer ${answers.peer ?? ''}` : 'this node'}: ` : '');
     return (
       <Screen
-        title={`${title} · review ${fileIdx + 1}/${files.length}: ${f?.path ?? ''}`}
+        title={`${title} · review ${fileIdx + 1}/${files.length}: ${f ? `${half(f)}${f.path}` : ''}`}
         keys={[
           ['←→/Tab', 'file'],
           ['j/k', 'scroll'],
@@ -235,14 +146,21 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
           ['Esc', 'back'],
         ]}
       >
-        <ToneText tone="muted">{files.map((x, i) => (i === fileIdx ? `[${x.path}]` : x.path)).join('  ')}</ToneText>
+        {pair ? (
+          <ToneText tone="muted">{`both halves of the pair: this node (${answers.role ?? 'master'}) and the peer ${answers.peer ?? ''}`}</ToneText>
+        ) : null}
+        <ToneText tone="muted" wrap="wrap">
+          {files
+            .map((x, i) => (i === fileIdx ? `[${pair && x.node === 'peer' ? 'peer:' : ''}${x.path}]` : `${pair && x.node === 'peer' ? 'peer:' : ''}${x.path}`))
+            .join('  ')}
+        </ToneText>
         <ScrollView
           key={fileIdx}
           lines={(f?.content ?? '')
             .replace(/\n$/, '')
             .split('\n')
             .map((text) => ({ text }))}
-          height={bodyHeight - 1}
+          height={bodyHeight - (pair ? 3 : 1)}
           isFocused={active}
         />
       </Screen>
@@ -266,7 +184,7 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
           ['Esc', 'back'],
         ]}
       >
-        <Menu items={items} isFocused={active} onSelect={(it) => (it.id === 'dir' ? setPhase('dir') : void install())} />
+        <Menu items={items} isFocused={active} onSelect={(it) => (it.id === 'dir' ? dispatch({ type: 'phase', phase: 'dir' }) : setup.install())} />
       </Screen>
     );
   }
@@ -282,7 +200,7 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
         typing
       >
         <ToneText>Directory to write the files into (created if missing):</ToneText>
-        <TextField defaultValue={defaultDir} isFocused={active} onSubmit={(v) => void write(v.trim() || defaultDir)} />
+        <TextField defaultValue={defaultDir} isFocused={active} onSubmit={(v) => setup.write(v.trim() || defaultDir)} />
       </Screen>
     );
   }
@@ -323,31 +241,34 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
   );
 }
 
-/** Installing through the change engine reuses the fix screen's flow on an ad-hoc plan. */
+/** Installing through the change engine: the exact steps, a typed consent, the engine's progress and outcome. */
 function InstallStep({ plan, onDone }: { plan: FixPlan; onDone(): void }) {
   const { services, session, active, bodyHeight } = useAppContext();
   const [state, setState] = useState<'confirm' | 'applying' | 'done'>('confirm');
   const [lines, setLines] = useState<string[]>([]);
-  const [typedWrong, setTypedWrong] = useState(false);
   useTyping(state === 'confirm');
-  useKeys((_i, key) => key.escape && state !== 'applying' && onDone(), { isActive: active });
+  useKeys((_i, key) => key.escape && state === 'done' && onDone(), { isActive: active });
   const go = async () => {
     if (!services.apply) return;
     setState('applying');
-    session.setApplying(true);
+    const signal = session.beginApply();
     try {
       const r = await services.apply(plan, {
         findings: [],
         recheck: () => session.recheck(),
+        signal,
         onStep: (e) =>
           setLines((l) => [...l, `${e.status === 'running' ? '…' : e.status === 'failed' ? '✗' : '✓'} ${e.text}${e.detail ? `  ${e.detail}` : ''}`]),
       });
       setLines((l) => [...l, '', ...r.message.split('\n')]);
+    } catch (err) {
+      setLines((l) => [...l, '', `✗ ${(err as Error).message}`]);
     } finally {
-      session.setApplying(false);
+      session.endApply();
       setState('done');
     }
   };
+  const restarts = plan.steps.some((x) => 'argv' in x && x.argv[0] !== 'true' && /restart|-HUP/.test(x.argv.join(' ')));
   return (
     <Screen
       title="Install on this host"
@@ -372,15 +293,17 @@ function InstallStep({ plan, onDone }: { plan: FixPlan; onDone(): void }) {
               tone="muted"
             >{`  ${i + 1}. ${'argv' in s ? s.argv.join(' ') : 'write' in s ? `write ${s.write.path}` : `remove ${s.remove.path}`}`}</ToneText>
           ))}
-          <ToneText
-            tone="warning"
-            bold
-          >{`This ${plan.steps.some((x) => 'argv' in x && x.argv[0] !== 'true' && /restart|-HUP/.test(x.argv.join(' '))) ? 'restarts or reloads keepalived and ' : ''}loads firewall rules; a failed step rolls back the whole install. Type "apply" and Enter.`}</ToneText>
           <ToneText tone="muted" wrap="wrap">
             {plan.persistence.how}
           </ToneText>
-          <TextField isFocused={active} onSubmit={(v) => (v.trim() === 'apply' ? void go() : setTypedWrong(true))} />
-          {typedWrong ? <ToneText tone="error">not "apply": nothing installed</ToneText> : null}
+          <TypedConfirm
+            message={`This ${restarts ? 'restarts or reloads keepalived and ' : ''}loads firewall rules; a failed step rolls back the whole install.`}
+            word={CONFIRM_WORD}
+            refusal="nothing installed"
+            isFocused={active}
+            onConfirm={() => void go()}
+            onCancel={onDone}
+          />
         </>
       ) : (
         // the whole outcome, scrollable: a failed install shows its full reason, never cut

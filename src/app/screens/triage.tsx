@@ -1,7 +1,7 @@
 // Failover triage, for the 3 a.m. case: state per instance and since when, VIPs held, the peer,
 // the last transitions with their causes, and the findings that explain a failover, each one
 // key away from its fix.
-import React, { useEffect, useRef, useState } from 'react';
+import React, { useEffect, useState } from 'react';
 import { Box } from 'ink';
 import { useKeys } from '../components/keys.js';
 import type { Finding, Report, Snapshot } from '../../types.js';
@@ -13,6 +13,7 @@ import { SEVERITY_LABEL, ToneText } from '../components/theme.js';
 import { routeOf, useAppContext, useSession } from '../context.js';
 import { failoverFindings, vipsHeld } from '../logic/findings.js';
 import type { TriageTimeline } from '../logic/timeline.js';
+import { timelineLines } from '../../vrrp/timeline.js';
 import { wireLines } from '../logic/wire.js';
 import { liveLines, wrapLines } from '../logic/live-lines.js';
 import { useLiveTriage } from '../hooks/use-live-triage.js';
@@ -50,18 +51,8 @@ export function stateLines(report: Report, snapshot: Snapshot | undefined, timel
 }
 
 function timelineBody(t: TriageTimeline): Line[] {
-  const tl = t.timeline!;
-  const lines: Line[] = [];
-  for (const n of tl.notes) lines.push({ text: `  note: ${n}`, tone: 'muted' });
-  const real = tl.transitions.slice(-8).reverse();
-  if (!real.length) lines.push({ text: `  none in the window (log: ${t.source})`, tone: 'muted' });
-  for (const tr of real) {
-    lines.push({ text: `  ${tr.time ?? '(no time)'}  ${tr.instance}  ${tr.init ? `starts as ${tr.to}` : `${tr.from ?? '?'} -> ${tr.to}`}` });
-    for (const c of tr.causes) lines.push({ text: `      because: ${c.summary}`, tone: 'muted' });
-    if (!tr.causes.length && !tr.init) lines.push({ text: '      cause: nothing in the log just before it', tone: 'muted' });
-  }
-  for (const f of tl.flapping) lines.push({ text: `  FLAPPING: ${f.instance} changed state ${f.count} times in ${f.minutes} min`, tone: 'warning' });
-  return lines;
+  // the same lines as `hagw-doctor timeline`, briefer: the last 8 transitions, newest first
+  return timelineLines(t.timeline!, { brief: { last: 8, source: t.source } });
 }
 
 function peerLine(report: Report, snapshot: Snapshot | undefined): string {
@@ -85,14 +76,15 @@ export function Triage() {
   const [focus, setFocus] = useState<'findings' | 'state'>('findings');
   const live = useLiveTriage(session, services);
   // the last finished run stays on screen while a new one runs (w, r): the screen never blanks
-  const shown = useRef<{ report: Report; snapshot: Snapshot | undefined } | undefined>(undefined);
+  const [shown, setShown] = useState<{ runId: number; report: Report; snapshot: Snapshot | undefined } | undefined>();
+  if (run?.phase === 'done' && run.report && (shown?.runId !== run.id || shown.report !== run.report))
+    setShown({ runId: run.id, report: run.report, snapshot: run.snapshot });
 
   useEffect(() => {
     void session.diagnose();
   }, [session]);
 
-  if (run?.phase === 'done' && run.report) shown.current = { report: run.report, snapshot: run.snapshot };
-  const snapshot = shown.current?.snapshot;
+  const snapshot = shown?.snapshot;
   useEffect(() => {
     if (!snapshot) return;
     let alive = true;
@@ -109,7 +101,7 @@ export function Triage() {
 
   const watch = live.watch;
   // the live light check's report is the freshest; the session's until it has run
-  const report = watch?.state.report ?? shown.current?.report;
+  const report = watch?.state.report ?? shown?.report;
   const explain: Finding[] = report ? failoverFindings(report) : [];
   const busy = run?.phase === 'collecting' || run?.phase === 'analysing';
 

@@ -131,7 +131,8 @@ describe('diagnose', () => {
     expect(preview).toContain('risk: safe');
     expect(preview).toContain('persistence: survives a reboot');
     expect(preview).toContain('$ sysctl -w net.ipv4.ip_forward=1');
-    expect(preview).toContain('undo: sysctl -w net.ipv4.ip_forward=0');
+    // the engine's own preview: a sysctl step's undo is the value the key has right before it
+    expect(preview).toContain('undo: sysctl -w net.ipv4.ip_forward=<the value it has right before>');
     await press(r.stdin, r.lastFrame, 'a', 'Apply these 2 step(s) now? (y/n)');
     const done = await press(r.stdin, r.lastFrame, 'y', 'Applied. ip-forward-off is gone from the re-check.');
     expect(done).toMatch(/✓ 2\/2 step 2/);
@@ -188,9 +189,11 @@ describe('diagnose', () => {
     let open: () => void = () => {};
     const gate = new Promise<void>((res) => (open = res));
     const r = start({ reports: [report([FORWARD_OFF]), report([FORWARD_OFF]), report([])], applyGate: gate });
-    // the engine traps SIGINT while applying; stand in for it here so vitest is not interrupted
-    const trap = () => {};
-    process.on('SIGINT', trap);
+    // the app cancels through the engine's AbortSignal: no process signal is sent
+    const sigint = () => {
+      throw new Error('the app sent SIGINT to itself');
+    };
+    process.on('SIGINT', sigint);
     try {
       await waitFor(r.lastFrame, 'keepalived 2.2.7');
       await press(r.stdin, r.lastFrame, KEYS.enter, 'CRITICAL (1)');
@@ -199,13 +202,15 @@ describe('diagnose', () => {
       await waitFor(r.lastFrame, '+net.ipv4.ip_forward = 1');
       await press(r.stdin, r.lastFrame, 'a', 'Apply these');
       await press(r.stdin, r.lastFrame, 'y', 'applying through the change engine');
+      expect(r.services.applied[0]!.signal?.aborted).toBe(false);
       r.stdin.write(KEYS.ctrlC);
       await waitFor(r.lastFrame, 'stopping after the current step');
+      expect(r.services.applied[0]!.signal?.aborted).toBe(true);
       expect(r.exited()).toBe(false);
       open();
       await waitFor(() => String(r.exited()), 'true');
     } finally {
-      process.off('SIGINT', trap);
+      process.off('SIGINT', sigint);
     }
   });
 
@@ -214,6 +219,63 @@ describe('diagnose', () => {
     await waitFor(r.lastFrame, 'keepalived 2.2.7');
     await press(r.stdin, r.lastFrame, KEYS.enter, 'CRITICAL (1)');
     await press(r.stdin, r.lastFrame, 'r', 'No problems found');
+  });
+});
+
+describe('diagnose with a peer (--peer HOST)', () => {
+  const PEER_SPLIT: Finding = { ...SPLIT_BRAIN, node: 'gw2.lab', title: 'VI_1: both nodes hold 192.168.100.1' };
+  it.each([
+    [
+      'reachable: the two nodes side by side, each finding marked with its node',
+      {
+        host: 'gw2.lab',
+        reachable: true,
+        via: 'ssh' as const,
+        hostname: 'gw2',
+        role: 'master' as const,
+        instances: [
+          {
+            name: 'VI_1',
+            state: 'MASTER' as const,
+            source: 'log' as const,
+            since: '2025-01-01T00:00:09',
+            vips: ['192.168.100.1'],
+            vipsHeld: ['192.168.100.1'],
+          },
+        ],
+      },
+      [
+        'Pair',
+        'this node (gw1)',
+        'peer gw2.lab (gw2), via ssh',
+        'MASTER since 2025-01-01T00:00:00',
+        'MASTER since 2025-01-01T00:00:09',
+        'holds 192.168.100.1',
+        'PAIR',
+        'vrrp-split-brain · peer gw2.lab',
+      ],
+    ],
+    [
+      "unreachable: the reason, and the findings are this node's only",
+      { host: 'gw2.lab', reachable: false, via: 'ssh' as const, reason: 'ssh: connect to host gw2.lab port 22: Connection refused' },
+      ['PEER UNREACHABLE', 'not reachable', 'Connection refused', "The findings below are this node's only."],
+    ],
+  ])('%s', async (_what, peer, wants) => {
+    const findings = peer.reachable ? [{ ...FORWARD_OFF, node: 'local' }, PEER_SPLIT] : [FORWARD_OFF];
+    const r = start({ reports: [report(findings, { peer })] });
+    await waitFor(r.lastFrame, 'keepalived 2.2.7');
+    const frame = await press(r.stdin, r.lastFrame, KEYS.enter, peer.reachable ? 'findings' : 'not reachable');
+    for (const w of wants) expect(frame).toContain(w);
+    // findings per node: one each side when reachable
+    if (peer.reachable) expect(frame).toMatch(/findings\s+1 critical\s+1 critical/);
+  });
+
+  it('without a peer, no pair block', async () => {
+    const r = start({ reports: [report([FORWARD_OFF])] });
+    await waitFor(r.lastFrame, 'keepalived 2.2.7');
+    const frame = await press(r.stdin, r.lastFrame, KEYS.enter, 'CRITICAL (1)');
+    expect(frame).not.toContain('Pair');
+    expect(frame).not.toContain('peer');
   });
 });
 
@@ -281,9 +343,15 @@ describe('setup', () => {
     await press(r.stdin, r.lastFrame, KEYS.enter, 'SNAT address');
     r.stdin.write('203.0.113.10/24');
     await waitFor(r.lastFrame, '203.0.113.10/24');
-    const review = await press(r.stdin, r.lastFrame, KEYS.enter, 'review 1/2: keepalived.conf');
+    // a new pair: both halves are reviewed, this node's files and then the peer's
+    const review = await press(r.stdin, r.lastFrame, KEYS.enter, 'review 1/4: this node: keepalived.conf');
     expect(review).toContain('virtual_router_id 51');
-    await press(r.stdin, r.lastFrame, KEYS.right, 'review 2/2: INSTALL.md');
+    expect(review).toContain('state MASTER');
+    expect(review).toContain('both halves of the pair: this node (master) and the peer 192.168.100.3');
+    await press(r.stdin, r.lastFrame, KEYS.right, 'review 2/4: this node: INSTALL.md');
+    const peerHalf = await press(r.stdin, r.lastFrame, KEYS.right, 'review 3/4: peer 192.168.100.3: keepalived.conf');
+    expect(peerHalf).toContain('state BACKUP');
+    expect(peerHalf).toContain('virtual_router_id 51');
     await press(r.stdin, r.lastFrame, KEYS.enter, 'Write the files to a directory');
     expect(r.lastFrame()).toContain('Install them on this host');
     await press(r.stdin, r.lastFrame, KEYS.enter, 'Directory to write');

@@ -2,7 +2,8 @@
 // "change engine" that records what it was asked, and a frame poller (no fixed sleeps).
 import type { Finding, FixPlan, Report, Snapshot } from '../../../src/types.js';
 import type { AppServices, ApplyRequest, GenerateOutcome } from '../../../src/app/services.js';
-import { planPreviewLines } from '../../../src/app/logic/findings.js';
+import { planPreview } from '../../../src/change/preview.js';
+import { previewFromModel } from '../../../src/app/logic/preview.js';
 import { wireArgv, wireProbeId } from '../../../src/probes/vrrp.js';
 
 export const FORWARD_FIX: FixPlan = {
@@ -100,7 +101,7 @@ export function report(findings: Finding[], extra: Partial<Report> = {}): Report
 }
 
 export interface FakeServices extends AppServices {
-  applied: Array<{ plan: FixPlan; confirmTimeout?: number }>;
+  applied: Array<{ plan: FixPlan; confirmTimeout?: number; signal?: AbortSignal }>;
   /** how each collect was asked (wire or not) */
   collected: Array<{ wire?: boolean }>;
   written: Array<{ dir: string; raw: Record<string, unknown> }>;
@@ -170,12 +171,8 @@ export function fakeServices(o: FakeOptions): FakeServices {
       return r;
     },
     async preview(plan, snapshot) {
-      return {
-        lines: planPreviewLines(plan, snapshot),
-        backup: ['sysctl net.ipv4.ip_forward'],
-        irreversible: [],
-        confirmWord: plan.risk === 'disruptive' ? 'apply' : null,
-      };
+      // the engine's own preview, against the files the snapshot recorded (never this machine's)
+      return previewFromModel(planPreview(plan, snapshot ? { recorded: snapshot } : {}));
     },
     async hostInterfaces() {
       return [
@@ -203,17 +200,24 @@ export function fakeServices(o: FakeOptions): FakeServices {
   };
   if (!o.demo) {
     s.apply = async (plan, req: ApplyRequest) => {
-      s.applied.push({ plan, ...(req.confirmTimeout ? { confirmTimeout: req.confirmTimeout } : {}) });
+      s.applied.push({ plan, ...(req.confirmTimeout ? { confirmTimeout: req.confirmTimeout } : {}), ...(req.signal ? { signal: req.signal } : {}) });
       plan.steps.forEach((_, i) => {
         req.onStep({ index: i, total: plan.steps.length, text: `step ${i + 1}`, status: 'running' });
       });
       await o.applyGate;
+      // cancelled (Ctrl+C): the engine finishes the step in flight and rolls back
+      if (req.signal?.aborted) return { status: 'failed', message: 'cancelled after step 1; rolled back' };
       plan.steps.forEach((_, i) => req.onStep({ index: i, total: plan.steps.length, text: `step ${i + 1}`, status: 'done' }));
       const after = await req.recheck();
       const remaining = plan.verifies.filter((c) => after.findings.some((f) => f.code === c));
       return remaining.length
         ? { status: 'rolled-back', message: `still reports ${remaining.join(', ')}; rolled back` }
-        : { status: 'applied', message: 'change 1: applied', changeId: '1', ...(req.confirmTimeout ? { pendingUntil: '2025-01-01T00:02:00Z' } : {}) };
+        : {
+            status: 'applied',
+            message: 'change 1: applied',
+            changeId: '1',
+            ...(req.confirmTimeout ? { confirmDeadline: new Date('2025-01-01T00:02:00Z') } : {}),
+          };
     };
     s.confirm = async (id) => `change ${id} confirmed`;
   }

@@ -10,7 +10,9 @@ import {
   type HostDefaults,
   type SetupAnswers,
 } from '../../../src/app/logic/setup.js';
-import { displayOrder, failoverFindings, groupBySeverity, planPreviewLines } from '../../../src/app/logic/findings.js';
+import { displayOrder, failoverFindings, groupBySeverity } from '../../../src/app/logic/findings.js';
+import { planPreview } from '../../../src/change/preview.js';
+import { previewFromModel } from '../../../src/app/logic/preview.js';
 import { installPlanFor } from '../../../src/app/logic/install.js';
 import { FORWARD_FIX, FORWARD_OFF, NOTRACK, SNAPSHOT, SPLIT_BRAIN, report } from './helpers.js';
 
@@ -121,10 +123,14 @@ describe('findings views', () => {
     ]);
   });
 
-  it('previews a plan from itself: exact argv, undo, and a diff against the recorded file', () => {
+  // the app's preview is the engine's (one place), here against the files a snapshot recorded
+  const planPreviewLines = (plan: typeof FORWARD_FIX, snapshot: typeof SNAPSHOT) => previewFromModel(planPreview(plan, { recorded: snapshot })).lines;
+
+  it('previews a plan through the engine: exact argv, undo, and a diff against the recorded file', () => {
     const lines = planPreviewLines(FORWARD_FIX, SNAPSHOT).map((l) => l.text);
-    expect(lines).toContain('   $ sysctl -w net.ipv4.ip_forward=1');
-    expect(lines).toContain('   undo: sysctl -w net.ipv4.ip_forward=0');
+    // the engine's words: a sysctl step is skipped when the key already has the value; its undo is the value right before
+    expect(lines).toContain('   $ sysctl -w net.ipv4.ip_forward=1   (skipped if it is 1 already)');
+    expect(lines).toContain('   undo: sysctl -w net.ipv4.ip_forward=<the value it has right before>');
     expect(lines).toContain('   +net.ipv4.ip_forward = 1');
     const withFile = {
       ...SNAPSHOT,

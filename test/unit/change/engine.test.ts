@@ -274,6 +274,45 @@ describe('apply and undo on a scratch root', () => {
   });
 });
 
+describe("cancel through an AbortSignal (the app's Ctrl+C; no process signal)", () => {
+  it.each([
+    ['after the first step', 0, ['undone', 'not-run', 'not-run'], 'cancelled after step 1'],
+    ['after the second step', 1, ['undone', 'undone', 'not-run'], 'cancelled after step 2'],
+  ])('cancelled %s: the step in flight finishes, nothing after it runs, everything done is rolled back', async (_what, at, statuses, why) => {
+    const before = await tree();
+    const p = plan([
+      { argv: ['touch', real('/etc/one')], undo: [['rm', real('/etc/one')]] },
+      { argv: ['touch', real('/etc/two')], undo: [['rm', real('/etc/two')]] },
+      { argv: ['touch', real('/etc/three')], undo: [['rm', real('/etc/three')]] },
+    ]);
+    const cancel = new AbortController();
+    const r = await applyPlan(p, {
+      findings: [],
+      paths,
+      trapSignals: false,
+      signal: cancel.signal,
+      onStep: (e) => {
+        if (e.type === 'step-done' && e.index === at) cancel.abort();
+      },
+    });
+    expect(r).toMatchObject({ outcome: 'failed', exitCode: 3, state: 'failed' });
+    expect(r.message).toContain(why);
+    expect(await tree()).toEqual(before);
+    expect((await readManifest(path.join(paths.changesDir, r.id!))).steps.map((s) => s.status)).toEqual(statuses);
+  });
+
+  it('a signal that is never aborted changes nothing about a normal apply', async () => {
+    const r = await applyPlan(plan([{ write: { path: '/etc/x.conf', content: 'x\n' } }]), {
+      findings: [],
+      paths,
+      trapSignals: false,
+      signal: new AbortController().signal,
+    });
+    expect(r).toMatchObject({ outcome: 'applied', exitCode: 0 });
+    expect(r.confirmDeadline).toBeUndefined();
+  });
+});
+
 describe('refusals: nothing changed', () => {
   it('refuses while another process holds the lock (flock), and the lock dies with its holder', async () => {
     const before = await tree();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { parseVrrpLog } from '../../../src/vrrp/log.js';
-import { buildTimeline, detectFlapping, parseSince, renderTimeline, type Transition } from '../../../src/vrrp/timeline.js';
+import { buildTimeline, detectFlapping, parseSince, renderTimeline, timelineLines, type Transition } from '../../../src/vrrp/timeline.js';
 
 const fx = (name: string) => readFileSync(new URL(`../../fixtures/vrrp/${name}`, import.meta.url), 'utf8');
 const NOW = new Date(2026, 10, 22, 3, 0, 0).getTime();
@@ -113,4 +113,21 @@ describe('parseSince', () => {
     expect(parseSince('2026-11-21T00:00:00Z', NOW)).toBe(Date.UTC(2026, 10, 21));
     expect(parseSince('soon', NOW)).toBeUndefined();
   });
+});
+
+describe('one timeline for the CLI and the app', () => {
+  it.each(['keepalived-2.2.7-console-backup.log', 'keepalived-2.2.7-console-auth-mismatch.log'])(
+    "%s: every transition line of the app's brief view is a line of the CLI's",
+    (name) => {
+      const t = tl(name);
+      const whole = renderTimeline(t).split('\n');
+      const brief = timelineLines(t, { brief: { last: 8, source: name } });
+      const transitions = brief.filter((l) => / -> |starts as |because: |cause: /.test(l.text));
+      expect(transitions.length).toBeGreaterThan(0);
+      for (const l of transitions) expect(whole).toContain(l.text.slice(2));
+      // newest first in the brief view, oldest first in the whole one
+      const arrows = (lines: string[]) => lines.filter((x) => / -> /.test(x));
+      expect(arrows(brief.map((l) => l.text.slice(2)))).toEqual(arrows(whole).slice(-8).reverse());
+    },
+  );
 });

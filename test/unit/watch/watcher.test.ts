@@ -85,6 +85,17 @@ describe('event forms', () => {
     expect(toTextLine(e)).toContain('\\x1b');
   });
 
+  it.each([
+    ['a bidi override (reorders what the operator reads)', '\u202e', '\\u202e'],
+    ['a C1 CSI', '\u009b', '\\x9b'],
+  ])('text lines escape %s (report/escape.ts, one line)', (_what, raw, shown) => {
+    const { w, events } = watcher({ t: Date.parse('2026-12-02T04:35:57.123Z') });
+    w.logLine(`Wed Dec  2 04:35:57 2026: (VI_${raw}X) Entering MASTER STATE`);
+    const line = toTextLine(events[0]!);
+    expect(line).not.toContain(raw);
+    expect(line).toContain(shown);
+  });
+
   it("a peer's line over SSH is checked: unknown kinds dropped, the node forced, long strings cut", () => {
     expect(peerEvent('{"kind":"rm -rf","time":"x"}', 'gw1')).toBeUndefined();
     expect(peerEvent('not json', 'gw1')).toBeUndefined();
