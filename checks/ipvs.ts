@@ -5,7 +5,7 @@ import { finding, SkipCheck, type CheckContext } from '../src/context.js';
 import type { Finding } from '../src/types.js';
 import type { VirtualServer } from '../src/keepalived/model.js';
 import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
-import { ourKeepalived } from '../src/probes/keepalived.js';
+import { ourKeepalived } from '../src/keepalived/records.js';
 import {
   IpvsParseError,
   mergeStats,
@@ -27,13 +27,14 @@ import {
   PROBE_IPVS_MODULE_DIR,
   PROBE_IPVS_STATS,
   PROBE_PROC_IPVS,
-} from '../src/probes/routing.js';
+  type ProbeId,
+} from '../src/probes/ids.js';
 
 function virtualServers(ctx: CheckContext): VirtualServer[] {
   return keepalivedConfig(ctx).result?.config.virtualServers ?? [];
 }
 
-const ran = (ctx: CheckContext, id: string) => {
+const ran = (ctx: CheckContext, id: ProbeId) => {
   const r = ctx.probe(id);
   return r ? { ok: r.status === 'ok', exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, ...(r.reason ? { reason: r.reason } : {}) } : undefined;
 };

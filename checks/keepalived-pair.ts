@@ -15,11 +15,12 @@ import type { Evidence, Finding, InstanceState } from '../src/types.js';
 import { keepalivedConfig, peerKeepalivedConfig, peerSnapshot } from '../src/keepalived/from-snapshot.js';
 import type { KeepalivedConfig, Loc, VrrpInstance } from '../src/keepalived/model.js';
 import { instanceStates, localAddresses } from '../src/state.js';
-import { ourKeepalived } from '../src/probes/keepalived.js';
+import { ourKeepalived } from '../src/keepalived/records.js';
+import { PROBE_IP_ADDR, PROBE_PEER_CONFIG, configFileProbeId } from '../src/probes/ids.js';
 
 const at = (loc: Loc) => `${loc.file}:${loc.line}`;
-const ev = (loc: Loc, excerpt: string): Evidence => ({ probe: `kconf:${loc.file}`, excerpt: `${at(loc)}: ${excerpt}` });
-const pev = (loc: Loc, excerpt: string): Evidence => ({ probe: 'peer-config', excerpt: `${at(loc)}: ${excerpt}` });
+const ev = (loc: Loc, excerpt: string): Evidence => ({ probe: configFileProbeId(loc.file), excerpt: `${at(loc)}: ${excerpt}` });
+const pev = (loc: Loc, excerpt: string): Evidence => ({ probe: PROBE_PEER_CONFIG, excerpt: `${at(loc)}: ${excerpt}` });
 
 function vipSet(vi: VrrpInstance): string[] {
   return vi.virtualIpaddresses.map((v) => `${v.address}/${v.prefix}`).sort();
@@ -209,7 +210,7 @@ const pairLive: Check = {
     const own = keepalivedConfig(ctx).result?.config;
     const theirs = keepalivedConfig(pctx).result?.config;
     if (!own) throw new SkipCheck("this node's keepalived configuration is not readable");
-    if (!ctx.output('ip-addr') || !pctx.output('ip-addr')) throw new SkipCheck('the addresses of both nodes are needed (ip -j addr)');
+    if (!ctx.output(PROBE_IP_ADDR) || !pctx.output(PROBE_IP_ADDR)) throw new SkipCheck('the addresses of both nodes are needed (ip -j addr)');
     const peerName = ctx.snapshot.options.peer ?? peer.host.hostname;
     const mine = new Set(localAddresses(ctx).map((a) => a.address));
     const there = new Set(localAddresses(pctx).map((a) => a.address));
@@ -238,7 +239,7 @@ const pairLive: Check = {
             title: `${vi.name}: neither node holds ${none.join(', ')}`,
             detail: `Both nodes run keepalived, yet no node carries ${none.join(', ')} (this node ${state(myStates, vi.name)}, the peer ${peerName} ${state(theirStates, other.name)}): clients have no gateway. Look for an instance in FAULT and for a VIP removed by hand or by a network manager.`,
             evidence: [
-              { probe: 'ip-addr', excerpt: `this node: no ${none.join(', ')}` },
+              { probe: PROBE_IP_ADDR, excerpt: `this node: no ${none.join(', ')}` },
               { probe: `${peerName}:ip-addr`, excerpt: `${peerName}: no ${none.join(', ')}` },
             ],
             subject: vi.name,

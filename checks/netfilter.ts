@@ -25,8 +25,8 @@ import { conntrackSummaryCount, isNated, parseConntrack, parseConntrackStats, ty
 import { detectManagers, nftConfInsert, ufwBeforeInsert, NFT_CONF, UFW_BEFORE, UFW_BEFORE6, type FirewallManagers } from '../src/netfilter/managers.js';
 import { AH_PROTO, notifyScripts, vrrpPaths, VRRP_MULTICAST, VRRP_MULTICAST6, type VrrpPath } from '../src/netfilter/vrrp-paths.js';
 import { addRuleStep, binaryForNewRules, iptablesBinary, nftOnly, persistStatic, type StaticRule } from '../src/netfilter/fixes.js';
-import { CONNTRACK_LOOKUP_PREFIX, PROBE_CONNTRACK_STATS, PROBE_CONNTRACK_WALK, PROBE_KERNEL_LOG } from '../src/probes/netfilter.js';
 import { scriptProbeId } from '../src/keepalived/files.js';
+import { CONNTRACK_LOOKUP_PREFIX, PROBE_CONNTRACK_COUNT, PROBE_CONNTRACK_MAX, PROBE_CONNTRACK_STATS, PROBE_CONNTRACK_WALK, PROBE_IP_ROUTE, PROBE_KERNEL_LOG } from '../src/probes/ids.js';
 
 // ------------------------------------------------------------------ shared
 
@@ -464,7 +464,7 @@ function snatClients(ctx: CheckContext, intent: Evidence[]): string[] {
 
 function defaultRouteIface(ctx: CheckContext): string | undefined {
   try {
-    const routes = JSON.parse(ctx.output('ip-route') ?? '[]') as Array<{ dst?: string; dev?: string; table?: string }>;
+    const routes = JSON.parse(ctx.output(PROBE_IP_ROUTE) ?? '[]') as Array<{ dst?: string; dev?: string; table?: string }>;
     return routes.find((r) => r.dst === 'default' && (r.table === undefined || r.table === 'main'))?.dev;
   } catch {
     return undefined;
@@ -944,13 +944,13 @@ const pressureCheck: Check = {
   title: 'conntrack table pressure',
   codes: ['conntrack-table-pressure'],
   run(ctx) {
-    const count = Number(ctx.output('sysctl:net.netfilter.nf_conntrack_count')?.trim());
-    const max = Number(ctx.output('sysctl:net.netfilter.nf_conntrack_max')?.trim());
-    const haveRatio = Number.isFinite(count) && Number.isFinite(max) && max > 0 && ctx.output('sysctl:net.netfilter.nf_conntrack_max') !== undefined;
+    const count = Number(ctx.output(PROBE_CONNTRACK_COUNT)?.trim());
+    const max = Number(ctx.output(PROBE_CONNTRACK_MAX)?.trim());
+    const haveRatio = Number.isFinite(count) && Number.isFinite(max) && max > 0 && ctx.output(PROBE_CONNTRACK_MAX) !== undefined;
     const log = ctx.probe(PROBE_KERNEL_LOG);
     const logText = log?.status === 'ok' && log.exitCode === 0 ? log.stdout : undefined;
     if (!haveRatio && logText === undefined) {
-      const why = ctx.probe('sysctl:net.netfilter.nf_conntrack_count')?.reason ?? 'nf_conntrack not loaded';
+      const why = ctx.probe(PROBE_CONNTRACK_COUNT)?.reason ?? 'nf_conntrack not loaded';
       throw new SkipCheck(`no conntrack count (${why}) and no kernel log (${log?.reason ?? (log?.stderr.trim() || 'dmesg not collected')})`);
     }
     const full = (logText ?? '').split('\n').filter((l) => /nf_conntrack: table full/.test(l));
@@ -961,8 +961,8 @@ const pressureCheck: Check = {
     const evidence: Evidence[] = [];
     if (haveRatio)
       evidence.push(
-        ev('sysctl:net.netfilter.nf_conntrack_count', `nf_conntrack_count = ${count}`),
-        ev('sysctl:net.netfilter.nf_conntrack_max', `nf_conntrack_max = ${max}`),
+        ev(PROBE_CONNTRACK_COUNT, `nf_conntrack_count = ${count}`),
+        ev(PROBE_CONNTRACK_MAX, `nf_conntrack_max = ${max}`),
       );
     evidence.push(...full.slice(-3).map((l) => ev(PROBE_KERNEL_LOG, l.trim().slice(0, 512))));
     if (sum) evidence.push(ev(PROBE_CONNTRACK_STATS, `drop=${sum.drop ?? 0} early_drop=${sum.early_drop ?? 0} insert_failed=${sum.insert_failed ?? 0}`));

@@ -28,7 +28,8 @@ import { firewallFromRecords, dropsAt } from '../src/netfilter/firewall.js';
 import { vrrpPaths } from '../src/netfilter/vrrp-paths.js';
 import { daemonStatus, localAddresses } from '../src/state.js';
 import { missingCapabilities } from '../src/keepalived/daemon.js';
-import { processesFrom } from '../src/probes/keepalived.js';
+import { processesFrom } from '../src/keepalived/records.js';
+import { PROBE_IPT_LEGACY, PROBE_IPT_NFT, PROBE_IPT_SAVE } from '../src/probes/ids.js';
 
 export const RECENT_MS = 5 * 60_000;
 
@@ -200,7 +201,7 @@ const splitBrain: Check = {
 
 function iptablesVrrpDropLines(ctx: CheckContext): Evidence[] {
   const out: Evidence[] = [];
-  for (const id of ['iptables-save', 'iptables-nft-save', 'iptables-legacy-save']) {
+  for (const id of [PROBE_IPT_SAVE, PROBE_IPT_NFT, PROBE_IPT_LEGACY]) {
     const text = ctx.output(id);
     if (!text) continue;
     for (const l of text.split('\n')) {

@@ -2,6 +2,7 @@
 // parser runs once per analysis however many checks need it.
 import type { Evidence, Finding, FixPlan, ProbeRecord, Severity, Snapshot } from './types.js';
 import { CODES, type FindingCode } from './codes.js';
+import type { ProbeId } from './probes/ids.js';
 
 /** Thrown by a check that does not apply or cannot judge: reported as skip, never as a finding.
  *  blind: it could not look (a probe failed, timed out, or needs root), so the summary cannot be OK. */
@@ -26,18 +27,18 @@ export class CheckContext {
   private readonly memos = new Map<string, unknown>();
   constructor(readonly snapshot: Snapshot) {}
 
-  probe(id: string): ProbeRecord | undefined {
+  probe(id: ProbeId): ProbeRecord | undefined {
     return this.snapshot.probes[id];
   }
 
   /** stdout of a probe that ran, else undefined */
-  output(id: string): string | undefined {
+  output(id: ProbeId): string | undefined {
     const r = this.snapshot.probes[id];
     return r?.status === 'ok' ? r.stdout : undefined;
   }
 
   /** stdout of a probe that must have run; otherwise the check is skipped with the probe's reason */
-  require(id: string, what?: string): string {
+  require(id: ProbeId, what?: string): string {
     const r = this.snapshot.probes[id];
     if (!r) throw new SkipCheck(`${what ?? id} was not collected`);
     if (r.status !== 'ok') throw new SkipCheck(`${what ?? id}: ${r.reason ?? r.status}`, probeBlind(r));

@@ -13,6 +13,7 @@
 // characters in clear in every advert, so anyone on the VRRP network can read it anyway).
 import { scryptSync } from 'node:crypto';
 import type { Finding, ProbeRecord, Snapshot } from './types.js';
+import { PEER_SNAPSHOT_PROBE } from './probes/ids.js';
 
 const SALT = 'hagw-doctor/auth_pass/v1';
 const PREFIX = 'REDACTED:';
@@ -156,7 +157,7 @@ export function redactSnapshot(snapshot: Snapshot): Snapshot {
  *  (its config, the peer's config or snapshot), whatever a check quoted. */
 export function scrubFindings(findings: Finding[], snapshot: Snapshot): void {
   const secrets = new Set(snapshotSecrets(snapshot));
-  const peer = snapshot.probes['peer-snapshot'];
+  const peer = snapshot.probes[PEER_SNAPSHOT_PROBE];
   if (peer?.status === 'ok') {
     try {
       for (const s of snapshotSecrets(JSON.parse(peer.stdout) as Snapshot)) secrets.add(s);

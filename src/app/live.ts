@@ -3,6 +3,7 @@
 import type { CollectOptions, Finding, FixPlan, Snapshot } from '../types.js';
 import type { AppServices, ApplyOutcome, FixPreview, GeneratedFile, GenerateOutcome, HostInterface } from './services.js';
 import { CONFIRM_WORD, planPreviewLines } from './logic/findings.js';
+import { PROBE_IP_ADDR } from '../probes/ids.js';
 
 /** validateGenerateInput wants --out: the form asks for the directory last, so a placeholder until then. */
 const PENDING_OUT = '/nonexistent/hagw-doctor-preview';
@@ -184,7 +185,7 @@ function maskToPrefix(mask: string | undefined): number {
 }
 
 function interfacesFromSnapshot(snapshot: Snapshot): HostInterface[] {
-  const r = snapshot.probes['ip-addr'];
+  const r = snapshot.probes[PROBE_IP_ADDR];
   if (r?.status !== 'ok') return [];
   try {
     const links = JSON.parse(r.stdout) as Array<{

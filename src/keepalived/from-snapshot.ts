@@ -7,6 +7,7 @@ import { snapshotReader } from './snapshot-reader.js';
 import { parseKeepalivedConfig } from './parse.js';
 import { chosenConfig, parsedConfigFromRecords, PEER_SNAPSHOT_PROBE, type ConfigSource } from '../probes/keepalived.js';
 import { configFileProbeId } from './files.js';
+import { PROBE_PEER_CONFIG } from '../probes/ids.js';
 
 export { snapshotReader };
 
@@ -47,7 +48,7 @@ export function peerSnapshot(ctx: CheckContext): Snapshot | undefined {
 /** The peer's keepalived config: --peer-config, else the config in --peer-snapshot. */
 export function peerKeepalivedConfig(ctx: CheckContext): { path: string; result: ParseResult } | undefined {
   return ctx.memo('peer-keepalived-config', () => {
-    const r = ctx.probe('peer-config');
+    const r = ctx.probe(PROBE_PEER_CONFIG);
     if (r?.status !== 'ok' || !r.path) {
       const peer = peerSnapshot(ctx);
       return peer ? parsedConfigFromRecords(peer.probes, peer.options?.config) : undefined;

@@ -4,6 +4,7 @@ import { SEVERITY_ORDER } from '../../types.js';
 import { CODES, isFindingCode } from '../../codes.js';
 import { describeStep } from '../../report/text.js';
 import { unifiedDiff } from '../../change/diff.js';
+import { fileProbeId } from '../../probes/ids.js';
 
 export const SEVERITIES_WORST_FIRST: readonly Severity[] = ['critical', 'error', 'warning', 'info'];
 
@@ -102,7 +103,7 @@ function diffKind(line: string): PreviewLine['kind'] {
 }
 
 function snapshotFile(snapshot: Snapshot | undefined, file: string): string | undefined {
-  const r = snapshot?.probes[`file:${file}`];
+  const r = snapshot?.probes[fileProbeId(file)];
   return r?.status === 'ok' ? r.stdout : undefined;
 }
 

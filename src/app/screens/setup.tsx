@@ -16,6 +16,7 @@ import { ToneText } from '../components/theme.js';
 import { useAppContext, useSession, useTyping } from '../context.js';
 import type { GeneratedFile } from '../services.js';
 import { activeQuestions, generateCommandLine, generateFlags, peerAnswers, type HostDefaults, type SetupAnswers } from '../logic/setup.js';
+import { PROBE_IP_ROUTE } from '../../probes/ids.js';
 
 type Phase = 'loading' | 'ask' | 'generating' | 'review' | 'output' | 'dir' | 'writing' | 'done';
 
@@ -44,7 +45,7 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
     Promise.all([services.hostInterfaces(), import('../logic/host-facts.js').then((m) => m.vridsInUse(run?.snapshot))]).then(
       ([interfaces, vrids]) => {
         if (!live) return;
-        const routes = run?.snapshot?.probes['ip-route'];
+        const routes = run?.snapshot?.probes[PROBE_IP_ROUTE];
         setHost({ interfaces, vridsInUse: vrids, ...(routes?.status === 'ok' ? { routes: routesFromIpJson(routes.stdout) } : {}) });
         setPhase('ask');
       },

@@ -6,7 +6,7 @@ import { CheckContext } from '../../../src/context.js';
 import { runCheck } from '../../../src/check.js';
 import type { FileStat, ProbeRecord } from '../../../src/types.js';
 import { keepalivedConfigChecks } from '../../../checks/keepalived-config.js';
-import { keepalivedScriptProvider } from '../../../src/keepalived/probes.js';
+import { keepalivedScriptProvider } from '../../../src/probes/keepalived.js';
 import { cmd, file, ipAddrJson, makeSnapshot } from '../../support/snapshot.js';
 
 const FIX = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/keepalived');
