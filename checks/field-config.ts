@@ -15,9 +15,16 @@ import { detectCloud } from '../src/host-facts.js';
 import { scriptProbeId } from '../src/keepalived/files.js';
 import { localAddresses } from '../src/state.js';
 import { instanceStates } from '../src/state.js';
-import { ownConfig } from './keepalived-config.js';
 import { at, confEvidence, gatewayEvidence, hypervisor, ifaceSysctl, location, logLines } from './field-common.js';
-import { PROBE_DMI_CHASSIS_ASSET_TAG, PROBE_IGMP_LL_REPORTS, PROBE_IP_ADDR, PROBE_IP_LINK, PROBE_IP_ROUTE, ifaceSysctlId, sysctlProbeId } from '../src/probes/ids.js';
+import {
+  PROBE_DMI_CHASSIS_ASSET_TAG,
+  PROBE_IGMP_LL_REPORTS,
+  PROBE_IP_ADDR,
+  PROBE_IP_LINK,
+  PROBE_IP_ROUTE,
+  ifaceSysctlId,
+  sysctlProbeId,
+} from '../src/probes/ids.js';
 
 const extrasOf = (ctx: CheckContext, name: string): InstanceExtras | undefined => configExtras(ctx)?.instances.get(name);
 
@@ -28,7 +35,7 @@ const garpRefresh: Check = {
   title: 'periodic gratuitous ARP on gateway VIPs',
   codes: ['garp-refresh-missing'],
   run(ctx) {
-    const config = ownConfig(ctx);
+    const config = ctx.ourConfig();
     const gw = gatewayEvidence(ctx);
     if (gw.length === 0) return [];
     const global = config.globalDefs.vrrpGarpMasterRefresh ?? 0;
@@ -85,7 +92,7 @@ const nopreempt: Check = {
   title: 'nopreempt and track weights that can move the VIP',
   codes: ['nopreempt-ineffective'],
   run(ctx) {
-    const config = ownConfig(ctx);
+    const config = ctx.ourConfig();
     const extras = configExtras(ctx);
     const peer = peerKeepalivedConfig(ctx)?.result.config;
     const out: Finding[] = [];
@@ -258,7 +265,7 @@ const vipAddress: Check = {
   title: 'VIP addresses, prefixes and broadcasts',
   codes: ['vip-address-invalid'],
   run(ctx) {
-    const config = ownConfig(ctx);
+    const config = ctx.ourConfig();
     const extras = configExtras(ctx);
     const haveAddrs = ctx.output(PROBE_IP_ADDR) !== undefined;
     const vipSet = new Set(config.vrrpInstances.flatMap((v) => v.virtualIpaddresses.map((a) => a.address)));
@@ -368,7 +375,7 @@ const virtualRoutes: Check = {
   title: 'virtual_routes against the static routing',
   codes: ['virtual-routes-conflict'],
   run(ctx) {
-    const config = ownConfig(ctx);
+    const config = ctx.ourConfig();
     const extras = configExtras(ctx);
     const withRoutes = config.vrrpInstances.map((vi) => ({ vi, routes: extras?.instances.get(vi.name)?.virtualRoutes ?? [] })).filter((x) => x.routes.length);
     if (withRoutes.length === 0) return [];
@@ -509,7 +516,7 @@ const vmacSettings: Check = {
   title: 'VMAC sysctls and hypervisor MAC filtering',
   codes: ['vmac-arp-settings'],
   run(ctx) {
-    const config = ownConfig(ctx);
+    const config = ctx.ourConfig();
     const out: Finding[] = [];
     let judged = 0;
     for (const vi of config.vrrpInstances) {
@@ -681,7 +688,7 @@ const cloudVip: Check = {
   title: 'cloud/SDN VIPs and the provider settings they need',
   codes: ['cloud-vip-not-routed'],
   run(ctx) {
-    const config = ownConfig(ctx);
+    const config = ctx.ourConfig();
     const instancesWithVips = config.vrrpInstances.filter((v) => v.virtualIpaddresses.length);
     if (instancesWithVips.length === 0) return [];
     let cloud = detectCloud(ctx.snapshot.probes);

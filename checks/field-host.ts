@@ -12,9 +12,18 @@ import { scriptProbeId } from '../src/keepalived/files.js';
 import { commandNames } from '../src/keepalived/script-commands.js';
 import { NETWORKD_DIRS, NETPLAN_DIR, NM_DIR, INTERFACES_FILE, INTERFACES_DIR } from '../src/routing/files.js';
 import { CONNTRACKD_CONF, DEFAULT_SCRIPT_USER, NETWORKD_CONF, NETWORKD_CONF_DIR, watchedFrom } from '../src/field-facts.js';
-import { ownConfig } from './keepalived-config.js';
 import { confEvidence, gatewayEvidence, location, logLines } from './field-common.js';
-import { PROBE_AUDIT_LOG, PROBE_CONNTRACKD_STATS, PROBE_FIELD_PROCESSES, PROBE_KEEPALIVED_ENV, PROBE_SCRIPT_USERS, PROBE_SELINUX_ENFORCE, dirProbeId, fileProbeId, whichProbeId } from '../src/probes/ids.js';
+import {
+  PROBE_AUDIT_LOG,
+  PROBE_CONNTRACKD_STATS,
+  PROBE_FIELD_PROCESSES,
+  PROBE_KEEPALIVED_ENV,
+  PROBE_SCRIPT_USERS,
+  PROBE_SELINUX_ENFORCE,
+  dirProbeId,
+  fileProbeId,
+  whichProbeId,
+} from '../src/probes/ids.js';
 
 // ------------------------------------------------------------------ network-manager-removes-vip (15)
 
@@ -143,7 +152,7 @@ const networkManagers: Check = {
   title: "network managers that drop keepalived's VIPs on a reload",
   codes: ['network-manager-removes-vip'],
   run(ctx) {
-    const config = ownConfig(ctx);
+    const config = ctx.ourConfig();
     const ifaces = vrrpInterfaces(config);
     if (ifaces.size === 0) return [];
     const extras = configExtras(ctx);
@@ -313,7 +322,7 @@ const conntrackSync: Check = {
   title: 'connection-state sync on a SNAT pair (conntrackd)',
   codes: ['conntrack-sync-missing'],
   run(ctx) {
-    const config = ownConfig(ctx);
+    const config = ctx.ourConfig();
     if (config.vrrpInstances.length === 0) return [];
     const gw = gatewayEvidence(ctx).filter((e) => /SNAT|MASQUERADE|snat|masquerade/.test(e.excerpt));
     if (gw.length === 0) return [];
@@ -409,7 +418,7 @@ const scripts: Check = {
   title: 'scripts as keepalived runs them (user, PATH, SELinux, timeouts)',
   codes: ['script-runs-differently'],
   run(ctx) {
-    const config = ownConfig(ctx);
+    const config = ctx.ourConfig();
     const uses: ScriptUse[] = configScripts(config);
     if (uses.length === 0) return [];
     const out: Finding[] = [];

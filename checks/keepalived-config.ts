@@ -4,7 +4,7 @@ import type { Check } from '../src/check.js';
 import { SkipCheck, finding, type CheckContext } from '../src/context.js';
 import type { Evidence, FileStat, Finding } from '../src/types.js';
 import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
-import type { KeepalivedConfig, Loc } from '../src/keepalived/model.js';
+import type { Loc } from '../src/keepalived/model.js';
 import { configScripts } from '../src/keepalived/records.js';
 import { detectCloud } from '../src/host-facts.js';
 import { localAddresses } from '../src/state.js';
@@ -14,12 +14,6 @@ import { PROBE_CONFIGTEST, PROBE_IP_ADDR, configFileProbeId, scriptStatProbeId }
 
 const at = (loc: Loc) => `${loc.file}:${loc.line}`;
 const conf = (loc: Loc, excerpt: string): Evidence => ({ probe: configFileProbeId(loc.file), excerpt: `${at(loc)}: ${excerpt}` });
-
-export function ownConfig(ctx: CheckContext): KeepalivedConfig {
-  const loaded = keepalivedConfig(ctx);
-  if (!loaded.result) throw new SkipCheck(`keepalived configuration ${loaded.path} not readable`);
-  return loaded.result.config;
-}
 
 // keepalived -t prints "(FILE: Line N) message", or "(Line N) ..." for brace errors
 const CONFIGTEST_LINE = /^\((?:(.+?): )?Line (\d+)\)/;
@@ -112,7 +106,7 @@ const notifyScripts: Check = {
   title: 'notify and track scripts',
   codes: ['notify-script-invalid'],
   run(ctx) {
-    const config = ownConfig(ctx);
+    const config = ctx.ourConfig();
     const scripts = configScripts(config).filter((s) => s.ref.path.startsWith('/'));
     if (scripts.length === 0) return [];
     const security = config.globalDefs.enableScriptSecurity;
@@ -159,7 +153,7 @@ const unicastPeers: Check = {
   title: 'unicast source and peers',
   codes: ['unicast-peer-invalid'],
   run(ctx) {
-    const config = ownConfig(ctx);
+    const config = ctx.ourConfig();
     const haveAddrs = ctx.output(PROBE_IP_ADDR) !== undefined;
     const local = new Set(localAddresses(ctx).map((a) => a.address));
     const out: Finding[] = [];
@@ -183,7 +177,10 @@ const unicastPeers: Check = {
             title: `(${vi.name}) unicast_src_ip ${vi.unicastSrcIp} is not an address of this node`,
             detail:
               "keepalived sends adverts from unicast_src_ip; an address this node does not hold means the adverts cannot be sent (or the peer drops them as not from a unicast peer). Use this node's own address on the VRRP interface.",
-            evidence: [conf(vi.loc, `unicast_src_ip ${vi.unicastSrcIp}`), { probe: PROBE_IP_ADDR, excerpt: `local addresses: ${[...local].join(' ') || 'none'}` }],
+            evidence: [
+              conf(vi.loc, `unicast_src_ip ${vi.unicastSrcIp}`),
+              { probe: PROBE_IP_ADDR, excerpt: `local addresses: ${[...local].join(' ') || 'none'}` },
+            ],
             location: { file: vi.loc.file, line: vi.loc.line },
             subject: vi.name,
           }),
@@ -214,7 +211,7 @@ const multicastInCloud: Check = {
   title: 'multicast VRRP on a cloud instance',
   codes: ['vrrp-multicast-in-cloud'],
   run(ctx) {
-    const config = ownConfig(ctx);
+    const config = ctx.ourConfig();
     const cloud = detectCloud(ctx.snapshot.probes);
     if (!cloud) return [];
     return config.vrrpInstances
@@ -236,7 +233,7 @@ const smells: Check = {
   title: 'keepalived.conf settings that do not do what they seem',
   codes: ['keepalived-config-invalid'],
   run(ctx) {
-    const config = ownConfig(ctx);
+    const config = ctx.ourConfig();
     const out: Finding[] = [];
     const smell = (loc: Loc, title: string, detail: string, excerpt: string, subject?: string, severity: 'warning' | 'error' = 'warning') =>
       out.push(

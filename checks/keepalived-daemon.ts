@@ -5,8 +5,8 @@ import type { Check } from '../src/check.js';
 import { finding, SkipCheck } from '../src/context.js';
 import type { Evidence, Finding } from '../src/types.js';
 import { DEFAULT_PID_FILES, missingCapabilities } from '../src/keepalived/daemon.js';
-import { parseKeepalivedArgs, processesFrom } from '../src/keepalived/records.js';
-import { daemonStatus } from '../src/state.js';
+import { parseKeepalivedArgs } from '../src/keepalived/records.js';
+import { daemonStatus, keepalivedProcesses } from '../src/state.js';
 import { PROBE_KEEPALIVED_PROCESSES, pidFileProbeId } from '../src/probes/ids.js';
 
 const procLine = (p: { pid: number; argv: string[]; startedAt?: string }) =>
@@ -45,7 +45,7 @@ const capabilities: Check = {
     if (st.running === 'unknown') throw new SkipCheck(st.why ?? 'keepalived could not be verified', true);
     const out: Finding[] = [];
     if (st.running === 'yes') {
-      const tree = processesFrom(ctx.snapshot.probes).filter((p) => st.daemons.some((d) => d.pid === p.pid || d.pid === p.ppid));
+      const tree = keepalivedProcesses(ctx).filter((p) => st.daemons.some((d) => d.pid === p.pid || d.pid === p.ppid));
       const lacking = tree.map((p) => ({ p, missing: missingCapabilities(p.capEff) })).filter((x) => x.missing.length);
       if (lacking.length) {
         const missing = [...new Set(lacking.flatMap((x) => x.missing))];

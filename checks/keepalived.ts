@@ -3,11 +3,17 @@ import type { Check } from '../src/check.js';
 import { finding, probeBlind, SkipCheck } from '../src/context.js';
 import type { Evidence, Finding } from '../src/types.js';
 import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
-import { ourKeepalived, processesFrom } from '../src/keepalived/records.js';
-import { daemonStatus, instanceStates, localAddresses } from '../src/state.js';
+import { daemonStatus, instanceStates, keepalivedProcesses, localAddresses } from '../src/state.js';
 import { daemonChecks } from './keepalived-daemon.js';
 import { gradeConfigtest, type GradedMessage } from '../src/keepalived/configtest.js';
-import { PROBE_CONFIGTEST, PROBE_IP_ADDR, PROBE_KEEPALIVED_BINARY, PROBE_KEEPALIVED_PROCESSES, PROBE_KEEPALIVED_VERSION, configFileProbeId } from '../src/probes/ids.js';
+import {
+  PROBE_CONFIGTEST,
+  PROBE_IP_ADDR,
+  PROBE_KEEPALIVED_BINARY,
+  PROBE_KEEPALIVED_PROCESSES,
+  PROBE_KEEPALIVED_VERSION,
+  configFileProbeId,
+} from '../src/probes/ids.js';
 
 export function keepalivedInstalled(ctx: Parameters<Check['run']>[0]): boolean {
   const bin = ctx.probe(PROBE_KEEPALIVED_BINARY);
@@ -49,11 +55,13 @@ const running: Check = {
     if (st.running === 'yes') return [];
     // not root: the processes named keepalived cannot be verified, which is not an incident
     if (st.running === 'unknown') throw new SkipCheck(st.why ?? 'keepalived could not be verified', true);
-    const procs = processesFrom(ctx.snapshot.probes);
+    const procs = keepalivedProcesses(ctx);
     const others = procs.filter((p) => !p.ours && p.netns !== '');
     const elsewhere = others.filter((p) => !others.some((q) => q.pid === p.ppid));
     const impostors = procs.filter((p) => p.ours && p.verified === false && p.notVerified);
-    const evidence: Evidence[] = [{ probe: PROBE_KEEPALIVED_PROCESSES, excerpt: `no keepalived daemon in this network namespace (${ctx.snapshot.host.netns})` }];
+    const evidence: Evidence[] = [
+      { probe: PROBE_KEEPALIVED_PROCESSES, excerpt: `no keepalived daemon in this network namespace (${ctx.snapshot.host.netns})` },
+    ];
     // what is named keepalived here but is not the daemon first: that is what an operator would take for it
     for (const p of impostors.slice(0, 3))
       evidence.push({ probe: PROBE_KEEPALIVED_PROCESSES, excerpt: `pid ${p.pid} is named keepalived but is not the daemon: ${p.notVerified}` });
@@ -79,13 +87,10 @@ const configValid: Check = {
   run(ctx) {
     const cfg = keepalivedConfig(ctx);
     if (cfg.probe?.status !== 'ok') {
+      // a read that could not look (not collected, timed out, not run, denied to a non-root run) says nothing about the file
+      ctx.answer(configFileProbeId(cfg.path), cfg.path);
       // no config where keepalived would look, and no keepalived running: an unconfigured host, not a broken one
-      // not root and the file is root's: missing privilege, not a broken config
-      if (cfg.probe?.status === 'denied' && !ctx.isRoot) throw new SkipCheck(`needs root: ${cfg.path} is not readable (permission denied)`, true);
-      if (cfg.source === 'default' && !ourKeepalived(ctx.snapshot.probes)) throw new SkipCheck(`no keepalived configuration at ${cfg.path}`);
-      // a read that timed out (or never ran: the collection's time budget was spent) says nothing about the file
-      if (!cfg.probe || cfg.probe.status === 'timeout' || cfg.probe.status === 'skipped')
-        throw new SkipCheck(`${cfg.path} could not be read: ${cfg.probe?.reason ?? 'not collected'}`, true);
+      if (cfg.source === 'default' && !daemonStatus(ctx).daemon) throw new SkipCheck(`no keepalived configuration at ${cfg.path}`);
       const why =
         cfg.probe?.status === 'missing'
           ? 'missing'
@@ -124,9 +129,7 @@ const configValid: Check = {
       excerpt: `keepalived -t -f ${cfg.path}: exit status ${code}${counts.length ? `; ${counts.map(([g, n]) => `${n} ${g}`).join(', ')}` : ''}`,
     };
     const quote = (ms: GradedMessage[]): Evidence[] => [
-      ...ms
-        .slice(0, MAX_QUOTED)
-        .map((m) => ({ probe: PROBE_CONFIGTEST, excerpt: m.file && m.line_no ? `${m.file}:${m.line_no}: ${m.message}` : m.line })),
+      ...ms.slice(0, MAX_QUOTED).map((m) => ({ probe: PROBE_CONFIGTEST, excerpt: m.file && m.line_no ? `${m.file}:${m.line_no}: ${m.message}` : m.line })),
       ...(ms.length > MAX_QUOTED ? [{ probe: PROBE_CONFIGTEST, excerpt: `… and ${ms.length - MAX_QUOTED} more` }] : []),
     ];
     const where = (m: GradedMessage | undefined) =>
@@ -162,7 +165,7 @@ const configValid: Check = {
     if (env.length) {
       // on the node whose running keepalived uses this file, a missing interface, script or user
       // is a real outage of what it configures; a file checked with --config may be meant for another host
-      const live = cfg.source !== '--config' && ourKeepalived(ctx.snapshot.probes) !== undefined;
+      const live = cfg.source !== '--config' && daemonStatus(ctx).daemon !== undefined;
       out.push(
         finding('keepalived-config-invalid', {
           severity: live ? 'error' : 'warning',
@@ -209,8 +212,7 @@ const vipState: Check = {
   codes: ['vip-state-mismatch'],
   run(ctx) {
     ctx.require(PROBE_IP_ADDR, 'ip addr');
-    const cfg = keepalivedConfig(ctx).result?.config;
-    if (!cfg) throw new SkipCheck('no readable keepalived configuration');
+    ctx.ourConfig();
     const daemon = daemonStatus(ctx);
     if (daemon.running === 'unknown') throw new SkipCheck(daemon.why ?? 'keepalived could not be verified', true);
     if (daemon.running === 'no') throw new SkipCheck('keepalived is not running here');

@@ -4,10 +4,10 @@ import { finding, SkipCheck, type CheckContext } from '../src/context.js';
 import type { Evidence, FixPlan } from '../src/types.js';
 import { bootValue } from '../src/kernel/sysctl.js';
 import { sysctlFiles } from '../src/kernel/files.js';
-import { nodeRole } from '../src/state.js';
+import { keepalivedProcesses, nodeRole } from '../src/state.js';
 import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
 import { notifyScriptText } from '../src/keepalived/records.js';
-import { PROBE_KEEPALIVED_PROCESSES, fileProbeId, sysctlProbeId } from '../src/probes/ids.js';
+import { fileProbeId, sysctlProbeId } from '../src/probes/ids.js';
 
 const FORWARD = 'net.ipv4.ip_forward';
 export const DROP_IN = '/etc/sysctl.d/90-hagw-doctor.conf';
@@ -45,7 +45,7 @@ function notifyMasterEnablesForwarding(ctx: CheckContext): string | undefined {
 
 function isGatewayHost(ctx: CheckContext): boolean {
   const cfg = keepalivedConfig(ctx);
-  return cfg.result !== undefined || ctx.probe(PROBE_KEEPALIVED_PROCESSES)?.stdout.includes('"ours":true') === true;
+  return cfg.result !== undefined || keepalivedProcesses(ctx).some((p) => p.ours);
 }
 
 function forwardingFix(ctx: CheckContext): FixPlan {

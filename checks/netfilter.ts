@@ -3,7 +3,7 @@
 import type { Check } from '../src/check.js';
 import { type CheckContext, SkipCheck, finding, probeBlind } from '../src/context.js';
 import type { Evidence, Finding, FixPlan, FixStep } from '../src/types.js';
-import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
+import { keepalivedConfig, ourVips } from '../src/keepalived/from-snapshot.js';
 import { localAddresses, nodeRole, roleBasis } from '../src/state.js';
 import {
   chainsAt,
@@ -26,7 +26,15 @@ import { detectManagers, nftConfInsert, ufwBeforeInsert, NFT_CONF, UFW_BEFORE, U
 import { AH_PROTO, notifyScripts, vrrpPaths, VRRP_MULTICAST, VRRP_MULTICAST6, type VrrpPath } from '../src/netfilter/vrrp-paths.js';
 import { addRuleStep, binaryForNewRules, iptablesBinary, nftOnly, persistStatic, type StaticRule } from '../src/netfilter/fixes.js';
 import { scriptProbeId } from '../src/keepalived/files.js';
-import { CONNTRACK_LOOKUP_PREFIX, PROBE_CONNTRACK_COUNT, PROBE_CONNTRACK_MAX, PROBE_CONNTRACK_STATS, PROBE_CONNTRACK_WALK, PROBE_IP_ROUTE, PROBE_KERNEL_LOG } from '../src/probes/ids.js';
+import {
+  CONNTRACK_LOOKUP_PREFIX,
+  PROBE_CONNTRACK_COUNT,
+  PROBE_CONNTRACK_MAX,
+  PROBE_CONNTRACK_STATS,
+  PROBE_CONNTRACK_WALK,
+  PROBE_IP_ROUTE,
+  PROBE_KERNEL_LOG,
+} from '../src/probes/ids.js';
 
 // ------------------------------------------------------------------ shared
 
@@ -57,7 +65,7 @@ export function advertPaths(ctx: CheckContext): VrrpPath[] {
 
 function requirePaths(ctx: CheckContext): VrrpPath[] {
   const paths = advertPaths(ctx);
-  if (!keepalivedConfig(ctx).result) throw new SkipCheck('the keepalived config could not be read');
+  ctx.ourConfig();
   if (paths.length === 0) throw new SkipCheck('the keepalived config has no vrrp_instance');
   return paths;
 }
@@ -405,16 +413,11 @@ function snatRules(fw: Firewall): SnatRuleRef[] {
   return out;
 }
 
-function configVips(ctx: CheckContext): Array<{ address: string; prefix: number }> {
-  const cfg = keepalivedConfig(ctx).result?.config;
-  return cfg ? cfg.vrrpInstances.flatMap((i) => i.virtualIpaddresses.map((v) => ({ address: v.address, prefix: v.prefix }))) : [];
-}
-
 /** The clients' networks: the subnets of the VIPs written with a prefix (the clients' gateway). */
 function clientNetworks(ctx: CheckContext): string[] {
   return [
     ...new Set(
-      configVips(ctx)
+      ourVips(ctx)
         .filter((v) => v.prefix < 32 && firstHost(`${v.address}/${v.prefix}`))
         .map((v) => networkOf(v.address, v.prefix)),
     ),
@@ -434,7 +437,7 @@ function toSources(r: Rule): string[] {
 
 /** A rule only the MASTER should carry: it SNATs to a VIP, or it NATs the clients' networks. */
 function isMasterOnly(ctx: CheckContext, r: Rule): boolean {
-  const vips = configVips(ctx).map((v) => v.address);
+  const vips = ourVips(ctx).map((v) => v.address);
   if (toSources(r).some((a) => vips.includes(a))) return true;
   const clients = clientNetworks(ctx);
   return r.conds.some((c) => c.kind === 'addr' && c.dir === 'src' && !c.neg && c.cidrs.some((cidr) => clients.some((n) => cidrOverlaps(cidr, n))));
@@ -481,7 +484,7 @@ const snatRoleCheck: Check = {
     const r = role(ctx);
     const rules = snatRules(fw);
     const local = localSet(ctx);
-    const vips = configVips(ctx).map((v) => v.address);
+    const vips = ourVips(ctx).map((v) => v.address);
     const out: Finding[] = [];
     const standby = r === 'backup' || r === 'fault';
     // a fix premised on the role only where the role is certain (never from the log alone, never contested)
@@ -959,11 +962,7 @@ const pressureCheck: Check = {
     const stats = ctx.output(PROBE_CONNTRACK_STATS);
     const sum = stats ? parseConntrackStats(stats) : undefined;
     const evidence: Evidence[] = [];
-    if (haveRatio)
-      evidence.push(
-        ev(PROBE_CONNTRACK_COUNT, `nf_conntrack_count = ${count}`),
-        ev(PROBE_CONNTRACK_MAX, `nf_conntrack_max = ${max}`),
-      );
+    if (haveRatio) evidence.push(ev(PROBE_CONNTRACK_COUNT, `nf_conntrack_count = ${count}`), ev(PROBE_CONNTRACK_MAX, `nf_conntrack_max = ${max}`));
     evidence.push(...full.slice(-3).map((l) => ev(PROBE_KERNEL_LOG, l.trim().slice(0, 512))));
     if (sum) evidence.push(ev(PROBE_CONNTRACK_STATS, `drop=${sum.drop ?? 0} early_drop=${sum.early_drop ?? 0} insert_failed=${sum.insert_failed ?? 0}`));
     const critical = ratio >= 0.95 || full.length > 0;

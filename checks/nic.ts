@@ -10,8 +10,26 @@ import { allOnOneCpu, nicIrqs, parseInterrupts } from '../src/nic/interrupts.js'
 import { parseListeningSockets, type ListeningSocket } from '../src/nic/sockets.js';
 import { detectFamily, sysctlPersistStep, SYSCTL_DROP_IN } from '../src/change/persistence.js';
 import { localAddresses } from '../src/state.js';
-import { keepalivedConfig, peerKeepalivedConfig, peerSnapshot } from '../src/keepalived/from-snapshot.js';
-import { PEER_SNAPSHOT_PROBE, PROBE_ARP_ANNOUNCE_ALL, PROBE_ARP_IGNORE_ALL, PROBE_INTERRUPTS, PROBE_IP_ADDR, PROBE_IP_FORWARD, PROBE_IP_LINK, PROBE_IRQBALANCE, PROBE_KERNEL_LOG, PROBE_NONLOCAL_BIND, PROBE_OS_RELEASE, PROBE_RP_FILTER_ALL, PROBE_SS_TCP, PROBE_SS_UDP, ethtoolProbeId, fileProbeId, ifaceSysctlId } from '../src/probes/ids.js';
+import { keepalivedConfig, ourVips, peerKeepalivedConfig, peerSnapshot } from '../src/keepalived/from-snapshot.js';
+import {
+  PEER_SNAPSHOT_PROBE,
+  PROBE_ARP_ANNOUNCE_ALL,
+  PROBE_ARP_IGNORE_ALL,
+  PROBE_INTERRUPTS,
+  PROBE_IP_ADDR,
+  PROBE_IP_FORWARD,
+  PROBE_IP_LINK,
+  PROBE_IRQBALANCE,
+  PROBE_KERNEL_LOG,
+  PROBE_NONLOCAL_BIND,
+  PROBE_OS_RELEASE,
+  PROBE_RP_FILTER_ALL,
+  PROBE_SS_TCP,
+  PROBE_SS_UDP,
+  ethtoolProbeId,
+  fileProbeId,
+  ifaceSysctlId,
+} from '../src/probes/ids.js';
 
 /** Per-interface sysctls of every interface in ip-link. */
 export function ifaceSysctls(ctx: CheckContext): IfaceSysctls[] {
@@ -175,19 +193,6 @@ export const nicOffload: Check = {
   },
 };
 
-function configVips(ctx: CheckContext): Array<{ address: string; prefix: number; instance: string; dev?: string }> {
-  const cfg = keepalivedConfig(ctx).result?.config;
-  if (!cfg) return [];
-  return cfg.vrrpInstances.flatMap((inst) =>
-    inst.virtualIpaddresses.map((v) => ({
-      address: v.address,
-      prefix: v.prefix,
-      instance: inst.name,
-      ...((v.dev ?? inst.interface) ? { dev: (v.dev ?? inst.interface)! } : {}),
-    })),
-  );
-}
-
 /** LVS-DR real server: a non-loopback address on lo (the VIP), or a DR virtual_server listing one of our addresses. */
 export const drArp: Check = {
   id: 'lvs-dr-arp',
@@ -206,12 +211,8 @@ export const drArp: Check = {
     );
     if (onLo.length === 0 && !drListed) return [];
     const all = {
-      ...(sysctlNumber(ctx, PROBE_ARP_IGNORE_ALL) !== undefined
-        ? { arpIgnore: sysctlNumber(ctx, PROBE_ARP_IGNORE_ALL)! }
-        : {}),
-      ...(sysctlNumber(ctx, PROBE_ARP_ANNOUNCE_ALL) !== undefined
-        ? { arpAnnounce: sysctlNumber(ctx, PROBE_ARP_ANNOUNCE_ALL)! }
-        : {}),
+      ...(sysctlNumber(ctx, PROBE_ARP_IGNORE_ALL) !== undefined ? { arpIgnore: sysctlNumber(ctx, PROBE_ARP_IGNORE_ALL)! } : {}),
+      ...(sysctlNumber(ctx, PROBE_ARP_ANNOUNCE_ALL) !== undefined ? { arpAnnounce: sysctlNumber(ctx, PROBE_ARP_ANNOUNCE_ALL)! } : {}),
     };
     if (all.arpIgnore === undefined || all.arpAnnounce === undefined) throw new SkipCheck('arp_ignore/arp_announce were not read');
     const problems = drArpProblems(all, ifaceSysctls(ctx));
@@ -236,7 +237,7 @@ export const nonlocalBind: Check = {
   title: 'services bound to a VIP can start on the backup',
   codes: ['vip-bind-nonlocal'],
   run(ctx) {
-    const vips = configVips(ctx);
+    const vips = ourVips(ctx);
     if (vips.length === 0) return [];
     const nonlocal = sysctlNumber(ctx, PROBE_NONLOCAL_BIND);
     if (nonlocal === undefined) throw new SkipCheck('net.ipv4.ip_nonlocal_bind was not read');

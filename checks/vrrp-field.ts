@@ -25,8 +25,7 @@ import type { Evidence, Finding, FixPlan, Severity } from '../src/types.js';
 import type { KeepalivedConfig, VrrpInstance } from '../src/keepalived/model.js';
 import { keepalivedConfig, peerKeepalivedConfig } from '../src/keepalived/from-snapshot.js';
 import { configFileProbeId } from '../src/keepalived/files.js';
-import { instanceStates, localAddresses } from '../src/state.js';
-import { ourKeepalived } from '../src/keepalived/records.js';
+import { daemonStatus, instanceStates, localAddresses } from '../src/state.js';
 import { effectiveVersion, instanceFamily, strictFor } from '../src/netfilter/vrrp-paths.js';
 import { firewallFromRecords, isIptables } from '../src/netfilter/firewall.js';
 import { describeRef, walk, verdictOf } from '../src/netfilter/evaluate.js';
@@ -38,11 +37,7 @@ import { PROBE_CONFIGTEST, PROBE_IP_ADDR, PROBE_IP_FORWARD, PROBE_IP_LINK, PROBE
 
 const ev = (probe: string, excerpt: string): Evidence => ({ probe, excerpt });
 
-function config(ctx: CheckContext): KeepalivedConfig {
-  const cfg = keepalivedConfig(ctx).result?.config;
-  if (!cfg) throw new SkipCheck('the keepalived config could not be read');
-  return cfg;
-}
+const config = (ctx: CheckContext): KeepalivedConfig => ctx.ourConfig();
 
 function stateOf(ctx: CheckContext, name: string) {
   return instanceStates(ctx).find((s) => s.name === name);
@@ -440,7 +435,7 @@ function dropTableSteps(ctx: CheckContext, cfg: KeepalivedConfig): FixPlan['step
 }
 
 function reloadOnly(ctx: CheckContext, cfg: KeepalivedConfig): FixPlan | undefined {
-  const proc = ourKeepalived(ctx.snapshot.probes);
+  const proc = daemonStatus(ctx).daemon;
   if (!proc) return undefined;
   const drop = dropTableSteps(ctx, cfg);
   if (!drop.length) return undefined;
@@ -458,7 +453,7 @@ function reloadOnly(ctx: CheckContext, cfg: KeepalivedConfig): FixPlan | undefin
 
 function strictPlan(ctx: CheckContext, cfg: KeepalivedConfig, affected: VrrpInstance[]): FixPlan | undefined {
   const main = keepalivedConfig(ctx).path;
-  const proc = ourKeepalived(ctx.snapshot.probes);
+  const proc = daemonStatus(ctx).daemon;
   if (!proc) return undefined;
   const edits = strictEdits(cfg, affected, (f) => fileText(ctx, f));
   if (!edits?.length) return undefined;

@@ -20,7 +20,7 @@ import { SkipCheck, finding } from '../src/context.js';
 import type { Evidence, Finding, Severity } from '../src/types.js';
 import type { VrrpInstance } from '../src/keepalived/model.js';
 import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
-import { instanceStates } from '../src/state.js';
+import { instanceStates, keepalivedProcesses } from '../src/state.js';
 import { describeVrid, isMulticast, type AdvertSource, type VridSummary } from '../src/vrrp/adverts.js';
 import type { ProblemEvent, ProblemKind } from '../src/vrrp/log.js';
 import { hasWire, logView, redactAuth, wireView, type LogView, type WireView } from '../src/vrrp/view.js';
@@ -28,15 +28,12 @@ import { firewallFromRecords, dropsAt } from '../src/netfilter/firewall.js';
 import { vrrpPaths } from '../src/netfilter/vrrp-paths.js';
 import { daemonStatus, localAddresses } from '../src/state.js';
 import { missingCapabilities } from '../src/keepalived/daemon.js';
-import { processesFrom } from '../src/keepalived/records.js';
 import { PROBE_IPT_LEGACY, PROBE_IPT_NFT, PROBE_IPT_SAVE } from '../src/probes/ids.js';
 
 export const RECENT_MS = 5 * 60_000;
 
 function instances(ctx: CheckContext): VrrpInstance[] {
-  const cfg = keepalivedConfig(ctx).result?.config;
-  if (!cfg) throw new SkipCheck('the keepalived config could not be read');
-  return cfg.vrrpInstances.filter((i) => i.virtualRouterId !== undefined);
+  return ctx.ourConfig().vrrpInstances.filter((i) => i.virtualRouterId !== undefined);
 }
 
 function stateOf(ctx: CheckContext, name: string): string | undefined {
@@ -479,7 +476,7 @@ const outputBlocked: Check = {
       daemon.running === 'yes'
         ? [
             ...new Set(
-              processesFrom(ctx.snapshot.probes)
+              keepalivedProcesses(ctx)
                 .filter((p) => daemon.daemons.some((d) => d.pid === p.pid || d.pid === p.ppid))
                 .flatMap((p) => missingCapabilities(p.capEff)),
             ),

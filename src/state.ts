@@ -69,12 +69,17 @@ export interface DaemonStatus {
   why?: string;
 }
 
+/** The keepalived processes of the /proc walk (keepalived-processes), parsed once per analysis. */
+export function keepalivedProcesses(ctx: CheckContext): KeepalivedProcess[] {
+  return ctx.memo('keepalived-processes', () => processesFrom(ctx.snapshot.probes));
+}
+
 export function daemonStatus(ctx: CheckContext): DaemonStatus {
   return ctx.memo('keepalived-daemon-status', (): DaemonStatus => {
     const rec = ctx.probe(PROBE_KEEPALIVED_PROCESSES);
     if (!rec) return { running: 'unknown', daemons: [], why: 'the process list was not collected' };
     if (rec.status !== 'ok') return { running: 'unknown', daemons: [], why: `the process list could not be read: ${rec.reason ?? rec.status}` };
-    const procs = processesFrom(ctx.snapshot.probes);
+    const procs = keepalivedProcesses(ctx);
     const daemons = daemonsHere(procs);
     if (daemons.length) {
       const daemon = daemons[0]!;
@@ -114,7 +119,7 @@ export function keepalivedLogText(ctx: CheckContext): { probe: ProbeId; text: st
     if (own?.status === 'ok') return { probe: KEEPALIVED_LOG_PROBE, text: own.stdout };
     // shared system logs: only the lines of the verified daemon's process tree (other namespaces run keepalived too)
     const st = daemonStatus(ctx);
-    const tree = st.daemon ? processesFrom(ctx.snapshot.probes).filter((p) => p.pid === st.daemon!.pid || p.ppid === st.daemon!.pid) : [];
+    const tree = st.daemon ? keepalivedProcesses(ctx).filter((p) => p.pid === st.daemon!.pid || p.ppid === st.daemon!.pid) : [];
     const pids = tree.map((p) => p.pid);
     for (const id of [PROBE_KEEPALIVED_JOURNAL, PROBE_SYSLOG, PROBE_MESSAGES]) {
       const r: ProbeRecord | undefined = ctx.probe(id);

@@ -4,25 +4,9 @@ import { access, readlink } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import type { ProbeProvider, ProbeRecord, ProbeSpec } from '../types.js';
-import {
-  DEFAULT_CONFIG,
-  CONFIG_PREFIX,
-  configDirProbeId,
-  configFileProbeId,
-  configIncludes,
-  expandIncludePattern,
-  scriptProbeId,
-} from '../keepalived/files.js';
+import { CONFIG_PREFIX, configDirProbeId, configFileProbeId, configIncludes, expandIncludePattern, scriptProbeId } from '../keepalived/files.js';
 import { DEFAULT_PID_FILES, pidFileFacts, readProcFacts, verifyDaemons, type KeepalivedProcess } from '../keepalived/daemon.js';
-import {
-  chosenConfig,
-  configFromRecords,
-  configScripts,
-  dataDumpPath,
-  notifyScriptPaths,
-  ourKeepalived,
-  parseKeepalivedArgs,
-} from '../keepalived/records.js';
+import { chosenConfig, configFromRecords, configScripts, dataDumpPath, notifyScriptPaths, ourKeepalived, parseKeepalivedArgs } from '../keepalived/records.js';
 import {
   KEEPALIVED_LOG_PROBE,
   PEER_SNAPSHOT_PROBE,
