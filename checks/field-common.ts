@@ -6,7 +6,7 @@ import type { Loc } from '../src/keepalived/model.js';
 import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
 import { configFileProbeId, scriptProbeId } from '../src/keepalived/files.js';
 import { notifyScripts } from '../src/netfilter/vrrp-paths.js';
-import { firewallFromRecords } from '../src/netfilter/firewall.js';
+import { firewall } from '../src/netfilter/firewall.js';
 import { allRules, isSnatAction } from '../src/netfilter/rules.js';
 import { keepalivedLogText } from '../src/state.js';
 import { PROBE_DMI_PRODUCT_NAME, PROBE_DMI_SYS_VENDOR, PROBE_IP_FORWARD, ifaceSysctlId } from '../src/probes/ids.js';
@@ -19,7 +19,7 @@ export const location = (loc: Loc) => ({ file: loc.file, line: loc.line });
 export function gatewayEvidence(ctx: CheckContext): Evidence[] {
   return ctx.memo('field-gateway-evidence', () => {
     const out: Evidence[] = [];
-    const fw = firewallFromRecords(ctx.snapshot.probes);
+    const fw = firewall(ctx);
     for (const t of fw.tables) {
       const r = allRules(t).find((x) => isSnatAction(x.action));
       if (r) {
@@ -40,8 +40,7 @@ export function gatewayEvidence(ctx: CheckContext): Evidence[] {
       if (cfg.virtualServers.some((v) => (v.method ?? '').toUpperCase() === 'NAT'))
         out.push({ probe: configFileProbeId(cfg.files[0] ?? ''), excerpt: 'virtual_server with lb_kind NAT (this node routes for the real servers)' });
     }
-    if (ctx.output(PROBE_IP_FORWARD)?.trim() === '1' && out.length)
-      out.push({ probe: PROBE_IP_FORWARD, excerpt: 'net.ipv4.ip_forward = 1' });
+    if (ctx.output(PROBE_IP_FORWARD)?.trim() === '1' && out.length) out.push({ probe: PROBE_IP_FORWARD, excerpt: 'net.ipv4.ip_forward = 1' });
     return out;
   });
 }

@@ -5,6 +5,7 @@
 // without the ARP settings it needs or behind a filtering hypervisor (23), and cloud/SDN VIPs that
 // need the provider's settings (5, 6).
 import ipaddr from 'ipaddr.js';
+import { ipRoutes } from '../src/routing/from-snapshot.js';
 import type { Check } from '../src/check.js';
 import { SkipCheck, finding, type CheckContext } from '../src/context.js';
 import type { Evidence, Finding, FixPlan, FixStep } from '../src/types.js';
@@ -353,15 +354,9 @@ interface RouteJson {
   type?: string;
 }
 
+/** the routes as iproute2 printed them (the routing parser's raw records: the fields ip -j left out stay out) */
 function runtimeRoutes(ctx: CheckContext): RouteJson[] | undefined {
-  const text = ctx.output(PROBE_IP_ROUTE);
-  if (text === undefined) return undefined;
-  try {
-    const r = JSON.parse(text) as RouteJson[];
-    return Array.isArray(r) ? r : undefined;
-  } catch {
-    return undefined;
-  }
+  return ipRoutes(ctx)?.map((r) => r.raw as RouteJson);
 }
 
 const isDefault = (dst: string) => dst === 'default' || dst === '0.0.0.0/0';

@@ -8,7 +8,6 @@ import type { Loc } from '../src/keepalived/model.js';
 import { configScripts } from '../src/keepalived/records.js';
 import { detectCloud } from '../src/host-facts.js';
 import { localAddresses } from '../src/state.js';
-import { keepalivedPairChecks } from './keepalived-pair.js';
 import { authPassLength } from '../src/secrets.js';
 import { PROBE_CONFIGTEST, PROBE_IP_ADDR, configFileProbeId, scriptStatProbeId } from '../src/probes/ids.js';
 
@@ -277,4 +276,4 @@ const smells: Check = {
   },
 };
 
-export const keepalivedConfigChecks: Check[] = [parserDiagnostics, notifyScripts, unicastPeers, multicastInCloud, smells, ...keepalivedPairChecks];
+export const keepalivedConfigChecks: Check[] = [parserDiagnostics, notifyScripts, unicastPeers, multicastInCloud, smells];

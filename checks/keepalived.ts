@@ -4,7 +4,6 @@ import { finding, probeBlind, SkipCheck } from '../src/context.js';
 import type { Evidence, Finding } from '../src/types.js';
 import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
 import { daemonStatus, instanceStates, keepalivedProcesses, localAddresses } from '../src/state.js';
-import { daemonChecks } from './keepalived-daemon.js';
 import { gradeConfigtest, type GradedMessage } from '../src/keepalived/configtest.js';
 import {
   PROBE_CONFIGTEST,
@@ -253,4 +252,4 @@ const vipState: Check = {
   },
 };
 
-export const keepalivedChecks: Check[] = [installed, running, configValid, vipState, ...daemonChecks];
+export const keepalivedChecks: Check[] = [installed, running, configValid, vipState];

@@ -1,5 +1,6 @@
 // Checks of the netfilter area: what the firewall and conntrack do to this node's VRRP adverts,
 // and whether the SNAT rules fit the node's role.
+import { ipRoutes } from '../src/routing/from-snapshot.js';
 import type { Check } from '../src/check.js';
 import { type CheckContext, SkipCheck, finding, probeBlind } from '../src/context.js';
 import type { Evidence, Finding, FixPlan, FixStep } from '../src/types.js';
@@ -8,7 +9,7 @@ import { localAddresses, nodeRole, roleBasis } from '../src/state.js';
 import {
   chainsAt,
   dropsAt,
-  firewallFromRecords,
+  firewall,
   isIptables,
   isNftNative,
   notrackAt,
@@ -32,17 +33,12 @@ import {
   PROBE_CONNTRACK_MAX,
   PROBE_CONNTRACK_STATS,
   PROBE_CONNTRACK_WALK,
-  PROBE_IP_ROUTE,
   PROBE_KERNEL_LOG,
 } from '../src/probes/ids.js';
 
 // ------------------------------------------------------------------ shared
 
-export function firewall(ctx: CheckContext): Firewall {
-  return ctx.memo('netfilter:firewall', () => firewallFromRecords(ctx.snapshot.probes));
-}
-
-function requireFirewall(ctx: CheckContext): Firewall {
+export function requireFirewall(ctx: CheckContext): Firewall {
   const fw = firewall(ctx);
   if (fw.read.length === 0) {
     // blind when a backend could not be read (failed, timed out, needs root); absent or not collected is not blindness
@@ -466,12 +462,7 @@ function snatClients(ctx: CheckContext, intent: Evidence[]): string[] {
 }
 
 function defaultRouteIface(ctx: CheckContext): string | undefined {
-  try {
-    const routes = JSON.parse(ctx.output(PROBE_IP_ROUTE) ?? '[]') as Array<{ dst?: string; dev?: string; table?: string }>;
-    return routes.find((r) => r.dst === 'default' && (r.table === undefined || r.table === 'main'))?.dev;
-  } catch {
-    return undefined;
-  }
+  return ipRoutes(ctx)?.find((r) => r.dst === 'default' && r.table === 'main')?.dev;
 }
 
 const snatRoleCheck: Check = {

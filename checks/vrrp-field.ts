@@ -27,7 +27,7 @@ import { keepalivedConfig, peerKeepalivedConfig } from '../src/keepalived/from-s
 import { configFileProbeId } from '../src/keepalived/files.js';
 import { daemonStatus, instanceStates, localAddresses } from '../src/state.js';
 import { effectiveVersion, instanceFamily, strictFor } from '../src/netfilter/vrrp-paths.js';
-import { firewallFromRecords, isIptables } from '../src/netfilter/firewall.js';
+import { firewall, isIptables } from '../src/netfilter/firewall.js';
 import { describeRef, walk, verdictOf } from '../src/netfilter/evaluate.js';
 import { hasWire, logView, wireView, type LogView } from '../src/vrrp/view.js';
 import type { ProblemEvent, TriggerEvent } from '../src/vrrp/log.js';
@@ -65,7 +65,7 @@ interface StrictDrop {
 
 /** keepalived's own drop rules for the VIPs: nft table "keepalived" (ip/ip6/inet), or iptables chains named keepalived*. */
 function keepalivedDropRules(ctx: CheckContext, vips: string[]): StrictDrop {
-  const fw = ctx.memo('netfilter:firewall', () => firewallFromRecords(ctx.snapshot.probes));
+  const fw = firewall(ctx);
   const out: StrictDrop = { evidence: [], dropped: [] };
   const seen = new Set<string>();
   for (const t of fw.nft?.tables ?? []) {
@@ -386,7 +386,7 @@ const strictCheck: Check = {
 
 /** keepalived's nft tables as the snapshot shows them. */
 function keepalivedTables(ctx: CheckContext) {
-  const fw = ctx.memo('netfilter:firewall', () => firewallFromRecords(ctx.snapshot.probes));
+  const fw = firewall(ctx);
   return (fw.nft?.tables ?? []).filter((t) => t.name === 'keepalived');
 }
 

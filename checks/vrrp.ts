@@ -24,7 +24,7 @@ import { instanceStates, keepalivedProcesses } from '../src/state.js';
 import { describeVrid, isMulticast, type AdvertSource, type VridSummary } from '../src/vrrp/adverts.js';
 import type { ProblemEvent, ProblemKind } from '../src/vrrp/log.js';
 import { hasWire, logView, redactAuth, wireView, type LogView, type WireView } from '../src/vrrp/view.js';
-import { firewallFromRecords, dropsAt } from '../src/netfilter/firewall.js';
+import { firewall, dropsAt } from '../src/netfilter/firewall.js';
 import { vrrpPaths } from '../src/netfilter/vrrp-paths.js';
 import { daemonStatus, localAddresses } from '../src/state.js';
 import { missingCapabilities } from '../src/keepalived/daemon.js';
@@ -221,7 +221,7 @@ const inputBlocked: Check = {
   run(ctx) {
     const wire = wireView(ctx);
     const out: Finding[] = [];
-    const fw = firewallFromRecords(ctx.snapshot.probes);
+    const fw = firewall(ctx);
     for (const inst of instances(ctx)) {
       if (stateOf(ctx, inst.name) !== 'MASTER') continue;
       const s = vridOf(wire, inst.virtualRouterId!);
@@ -467,7 +467,7 @@ const outputBlocked: Check = {
     if (!log) throw new SkipCheck("keepalived's log was not found");
     const out: Finding[] = [];
     const names = new Set(log.events.filter((e) => e.kind === 'problem' && e.problem === 'send').map((e) => e.instance));
-    const fw = firewallFromRecords(ctx.snapshot.probes);
+    const fw = firewall(ctx);
     const cfg = keepalivedConfig(ctx).result?.config;
     const paths = cfg ? vrrpPaths(cfg, localAddresses(ctx)) : [];
     // "Operation not permitted" is also what a daemon without CAP_NET_RAW/CAP_NET_ADMIN gets

@@ -1,6 +1,7 @@
 // Every ruleset of the host in one place: iptables (nf_tables backend), iptables-legacy, and
 // native nft tables, read from the probe records; and the questions the checks ask of them.
 import type { ProbeRecord } from '../types.js';
+import type { CheckContext } from '../context.js';
 import type { Backend, Chain, Table } from './rules.js';
 import { readIptablesSave, type IptablesDump, type IptTable } from './iptables-save.js';
 import { parseNftJson, type NftRuleset, type NftTable } from './nft.js';
@@ -8,6 +9,11 @@ import { packetFamily, walk, verdictOf, type Packet, type WalkResult } from './e
 
 import { PROBE_IP6T_LEGACY, PROBE_IP6T_NFT, PROBE_IP6T_SAVE, PROBE_IPT_LEGACY, PROBE_IPT_NFT, PROBE_IPT_SAVE, PROBE_NFT, type ProbeId } from '../probes/ids.js';
 export { PROBE_IP6T_LEGACY, PROBE_IP6T_NFT, PROBE_IP6T_SAVE, PROBE_IPT_LEGACY, PROBE_IPT_NFT, PROBE_IPT_SAVE, PROBE_NFT };
+
+/** The host's rulesets for this analysis, parsed once however many checks ask. */
+export function firewall(ctx: CheckContext): Firewall {
+  return ctx.memo('netfilter:firewall', () => firewallFromRecords(ctx.snapshot.probes));
+}
 
 export interface Firewall {
   /** iptables tables (either backend) and native nft tables, everything the kernel runs */

@@ -14,21 +14,27 @@ import {
   parseRuleFile,
   type PersistedPolicy,
 } from './persist.js';
-import {
-  INTERFACES_DIR,
-  INTERFACES_FILE,
-  NETPLAN_DIR,
-  NETWORK_SCRIPTS_DIR,
-  NETWORKD_DIRS,
-  NM_DIR,
-  RT_TABLES_DIRS,
-  RT_TABLES_FILES,
-} from './files.js';
+import { INTERFACES_DIR, INTERFACES_FILE, NETPLAN_DIR, NETWORK_SCRIPTS_DIR, NETWORKD_DIRS, NM_DIR, RT_TABLES_DIRS, RT_TABLES_FILES } from './files.js';
 import { PROBE_IP_LINK, PROBE_IP_ROUTE, PROBE_IP_RULE, dirProbeId, fileProbeId, type ProbeId } from '../probes/ids.js';
 
 export interface ParsedRouting {
   rules: IpRule[];
   routes: IpRoute[];
+}
+
+/** `ip -j route show table all` through the routing parser, once per analysis; undefined when it was
+ *  not collected or is not the JSON array iproute2 prints (for checks that judge what they can without it). */
+export function ipRoutes(ctx: CheckContext): IpRoute[] | undefined {
+  return ctx.memo('routing:ip-route', () => {
+    const text = ctx.output(PROBE_IP_ROUTE);
+    if (text === undefined) return undefined;
+    try {
+      return parseIpRoutes(text);
+    } catch (err) {
+      if (err instanceof IpJsonError) return undefined;
+      throw err;
+    }
+  });
 }
 
 /** `ip -j rule` and `ip -j route show table all`; skips the check when either is missing or unparsable. */
