@@ -8,7 +8,6 @@ import { keepalivedProcesses, nodeRole } from '../src/state.js';
 import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
 import { notifyScriptText } from '../src/keepalived/records.js';
 import { fileProbeId, sysctlProbeId } from '../src/probes/ids.js';
-import { PROBE_CONNTRACK_COUNT, PROBE_CONNTRACK_MAX } from '../src/probes/ids.js';
 
 const FORWARD = 'net.ipv4.ip_forward';
 export const DROP_IN = '/etc/sysctl.d/90-hagw-doctor.conf';
@@ -120,16 +119,4 @@ const ipForward: Check = {
   },
 };
 
-const conntrackHeadroom: Check = {
-  id: 'conntrack-headroom',
-  title: 'conntrack table headroom',
-  codes: ['conntrack-headroom'],
-  run(ctx) {
-    const count = Number(ctx.require(PROBE_CONNTRACK_COUNT, 'nf_conntrack_count'));
-    const max = Number(ctx.require(PROBE_CONNTRACK_MAX, 'nf_conntrack_max'));
-    if (count < max * 0.9) return [];
-    return [finding('conntrack-headroom', { title: `conntrack table ${count}/${max}`, detail: 'x', evidence: [{ probe: PROBE_CONNTRACK_COUNT, excerpt: `${count}` }] })];
-  },
-};
-
-export const kernelChecks: Check[] = [ipForward, conntrackHeadroom];
+export const kernelChecks: Check[] = [ipForward];

@@ -33,7 +33,6 @@ export const CODES = {
   'snat-source-not-local': { severity: 'error', meaning: 'SNAT --to-source is an address this node does not hold' },
   'snat-exclusion-order': { severity: 'warning', meaning: 'a RETURN/exclusion for an internal range stands after the SNAT rule it should precede' },
   'firewall-backend-mixed': { severity: 'warning', meaning: 'rules exist in both iptables-legacy and nftables/iptables-nft' },
-  'conntrack-headroom': { severity: 'info', meaning: 'the conntrack table is over 90% full' },
   'conntrack-table-pressure': { severity: 'warning', meaning: 'nf_conntrack_count near nf_conntrack_max, or "table full" in the kernel log' },
   'rp-filter-strict': { severity: 'warning', meaning: 'strict reverse-path filtering on a forwarding interface' },
   'policy-table-empty': { severity: 'error', meaning: 'an ip rule points at a routing table that holds no route' },
@@ -200,7 +199,6 @@ export const CODE_TEXT = {
     detection: 'iptables-legacy-save and nft list ruleset both hold rules (two firewalls evaluate every packet)',
     fix: 'pick one backend: migrate the legacy rules (iptables-legacy-save | iptables-nft-restore) and flush the other',
   },
-  'conntrack-headroom': { detection: 'nf_conntrack_count over 90% of nf_conntrack_max', fix: 'raise net.netfilter.nf_conntrack_max' },
   'conntrack-table-pressure': {
     detection: 'nf_conntrack_count above 80% of nf_conntrack_max, or "nf_conntrack: table full, dropping packet" in the kernel log',
     fix: 'raise net.netfilter.nf_conntrack_max (and the hash size), shorten the timeouts for the dominant protocol, NOTRACK traffic that needs no state',
