@@ -24,4 +24,3 @@ export function watchedFrom(records: Readonly<Record<string, ProbeRecord>>): Wat
     return undefined;
   }
 }
-

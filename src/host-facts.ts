@@ -67,4 +67,3 @@ export function detectCloud(records: Record<string, ProbeRecord>): { cloud: stri
   }
   return null;
 }
-

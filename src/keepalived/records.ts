@@ -141,7 +141,6 @@ export function dataDumpPath(proc: KeepalivedProcess | undefined): string {
   return proc ? `/proc/${proc.pid}/root/tmp/keepalived.data` : '/tmp/keepalived.data';
 }
 
-
 /** Every script the config runs: notify_* of instances and sync groups, and vrrp_script programs. */
 export function configScripts(config: KeepalivedConfig): Array<{ ref: ScriptRef; owner: string; role: string }> {
   const out: Array<{ ref: ScriptRef; owner: string; role: string }> = [];
@@ -154,4 +153,3 @@ export function configScripts(config: KeepalivedConfig): Array<{ ref: ScriptRef;
   for (const s of config.vrrpScripts) if (s.script) out.push({ ref: s.script, owner: `vrrp_script ${s.name}`, role: 'script' });
   return out;
 }
-

@@ -18,4 +18,3 @@ export const kernelProvider: ProbeProvider = {
     return sysctlFiles(records).map((file) => ({ id: fileProbeId(file), kind: 'file' as const, path: file }));
   },
 };
-

@@ -42,7 +42,6 @@ export const RULE_STORES = {
 } as const;
 export const NETFILTER_PERSISTENT = '/usr/sbin/netfilter-persistent';
 
-
 export { configFromRecords };
 
 export function pathsFromRecords(records: Readonly<Record<string, ProbeRecord>>, override: string | undefined): VrrpPath[] {

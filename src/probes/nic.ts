@@ -49,4 +49,3 @@ export const nicProvider: ProbeProvider = {
     return specs;
   },
 };
-

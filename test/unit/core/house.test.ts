@@ -22,7 +22,11 @@ describe('checks/', () => {
   it.each(checkFiles)('%s names probes by symbol, not by a loose string', (f) => {
     const loose = source(f)
       .split('\n')
-      .filter((l) => /ctx\.(probe|output|require|answer)\(\s*['`]/.test(l) || /\bprobe: ['`](file|dir|stat|sysctl|kconf|kconf-dir|script|pidfile|which|ethtool-k):/.test(l));
+      .filter(
+        (l) =>
+          /ctx\.(probe|output|require|answer)\(\s*['`]/.test(l) ||
+          /\bprobe: ['`](file|dir|stat|sysctl|kconf|kconf-dir|script|pidfile|which|ethtool-k):/.test(l),
+      );
     expect(loose).toEqual([]);
   });
 
