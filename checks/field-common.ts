@@ -6,10 +6,10 @@ import type { Loc } from '../src/keepalived/model.js';
 import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
 import { configFileProbeId, scriptProbeId } from '../src/keepalived/files.js';
 import { notifyScripts } from '../src/netfilter/vrrp-paths.js';
-import { firewallFromRecords } from '../src/netfilter/firewall.js';
+import { firewall } from '../src/netfilter/firewall.js';
 import { allRules, isSnatAction } from '../src/netfilter/rules.js';
 import { keepalivedLogText } from '../src/state.js';
-import { ifaceSysctlId } from '../src/probes/routing.js';
+import { PROBE_DMI_PRODUCT_NAME, PROBE_DMI_SYS_VENDOR, PROBE_IP_FORWARD, ifaceSysctlId } from '../src/probes/ids.js';
 
 export const at = (loc: Loc) => `${loc.file}:${loc.line}`;
 export const confEvidence = (loc: Loc, excerpt: string): Evidence => ({ probe: configFileProbeId(loc.file), excerpt: `${at(loc)}: ${excerpt}` });
@@ -19,7 +19,7 @@ export const location = (loc: Loc) => ({ file: loc.file, line: loc.line });
 export function gatewayEvidence(ctx: CheckContext): Evidence[] {
   return ctx.memo('field-gateway-evidence', () => {
     const out: Evidence[] = [];
-    const fw = firewallFromRecords(ctx.snapshot.probes);
+    const fw = firewall(ctx);
     for (const t of fw.tables) {
       const r = allRules(t).find((x) => isSnatAction(x.action));
       if (r) {
@@ -40,8 +40,7 @@ export function gatewayEvidence(ctx: CheckContext): Evidence[] {
       if (cfg.virtualServers.some((v) => (v.method ?? '').toUpperCase() === 'NAT'))
         out.push({ probe: configFileProbeId(cfg.files[0] ?? ''), excerpt: 'virtual_server with lb_kind NAT (this node routes for the real servers)' });
     }
-    if (ctx.output('sysctl:net.ipv4.ip_forward')?.trim() === '1' && out.length)
-      out.push({ probe: 'sysctl:net.ipv4.ip_forward', excerpt: 'net.ipv4.ip_forward = 1' });
+    if (ctx.output(PROBE_IP_FORWARD)?.trim() === '1' && out.length) out.push({ probe: PROBE_IP_FORWARD, excerpt: 'net.ipv4.ip_forward = 1' });
     return out;
   });
 }
@@ -67,7 +66,7 @@ const START_OR_RELOAD = /Starting Keepalived v|Starting VRRP child process|Reloa
 
 /** The hypervisor this guest runs on, from DMI (null on bare metal or when unknown). */
 export function hypervisor(ctx: CheckContext): { name: string; evidence: Evidence } | null {
-  for (const id of ['dmi-sys-vendor', 'dmi-product-name']) {
+  for (const id of [PROBE_DMI_SYS_VENDOR, PROBE_DMI_PRODUCT_NAME]) {
     const v = ctx.output(id)?.trim();
     if (!v) continue;
     const ev = { probe: id, excerpt: v };

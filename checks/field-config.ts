@@ -5,19 +5,27 @@
 // without the ARP settings it needs or behind a filtering hypervisor (23), and cloud/SDN VIPs that
 // need the provider's settings (5, 6).
 import ipaddr from 'ipaddr.js';
+import { ipRoutes } from '../src/routing/from-snapshot.js';
 import type { Check } from '../src/check.js';
 import { SkipCheck, finding, type CheckContext } from '../src/context.js';
 import type { Evidence, Finding, FixPlan, FixStep } from '../src/types.js';
 import type { KeepalivedConfig, VrrpInstance } from '../src/keepalived/model.js';
 import { peerKeepalivedConfig } from '../src/keepalived/from-snapshot.js';
 import { configExtras, type ConfigRoute, type InstanceExtras } from '../src/keepalived/extras.js';
-import { detectCloud } from '../src/probes/host.js';
-import { ifaceSysctlId } from '../src/probes/routing.js';
+import { detectCloud } from '../src/host-facts.js';
 import { scriptProbeId } from '../src/keepalived/files.js';
 import { localAddresses } from '../src/state.js';
 import { instanceStates } from '../src/state.js';
-import { ownConfig } from './keepalived-config.js';
 import { at, confEvidence, gatewayEvidence, hypervisor, ifaceSysctl, location, logLines } from './field-common.js';
+import {
+  PROBE_DMI_CHASSIS_ASSET_TAG,
+  PROBE_IGMP_LL_REPORTS,
+  PROBE_IP_ADDR,
+  PROBE_IP_LINK,
+  PROBE_IP_ROUTE,
+  ifaceSysctlId,
+  sysctlProbeId,
+} from '../src/probes/ids.js';
 
 const extrasOf = (ctx: CheckContext, name: string): InstanceExtras | undefined => configExtras(ctx)?.instances.get(name);
 
@@ -28,7 +36,7 @@ const garpRefresh: Check = {
   title: 'periodic gratuitous ARP on gateway VIPs',
   codes: ['garp-refresh-missing'],
   run(ctx) {
-    const config = ownConfig(ctx);
+    const config = ctx.ourConfig();
     const gw = gatewayEvidence(ctx);
     if (gw.length === 0) return [];
     const global = config.globalDefs.vrrpGarpMasterRefresh ?? 0;
@@ -85,7 +93,7 @@ const nopreempt: Check = {
   title: 'nopreempt and track weights that can move the VIP',
   codes: ['nopreempt-ineffective'],
   run(ctx) {
-    const config = ownConfig(ctx);
+    const config = ctx.ourConfig();
     const extras = configExtras(ctx);
     const peer = peerKeepalivedConfig(ctx)?.result.config;
     const out: Finding[] = [];
@@ -258,9 +266,9 @@ const vipAddress: Check = {
   title: 'VIP addresses, prefixes and broadcasts',
   codes: ['vip-address-invalid'],
   run(ctx) {
-    const config = ownConfig(ctx);
+    const config = ctx.ourConfig();
     const extras = configExtras(ctx);
-    const haveAddrs = ctx.output('ip-addr') !== undefined;
+    const haveAddrs = ctx.output(PROBE_IP_ADDR) !== undefined;
     const vipSet = new Set(config.vrrpInstances.flatMap((v) => v.virtualIpaddresses.map((a) => a.address)));
     const subnets = haveAddrs ? subnetsOf(ctx, vipSet) : [];
     const ownSources = new Map<string, string>();
@@ -314,7 +322,7 @@ const vipAddress: Check = {
               problems.push(
                 `it lies in ${s.ifname}'s subnet ${net}/${s.prefix} but is written /${vip.prefix}: keepalived adds a wider connected route (and broadcast) that captures traffic for addresses outside the subnet; write /32 or /${s.prefix}`,
               );
-            evidence.push({ probe: 'ip-addr', excerpt: `${s.ifname}: ${s.address}/${s.prefix}` });
+            evidence.push({ probe: PROBE_IP_ADDR, excerpt: `${s.ifname}: ${s.address}/${s.prefix}` });
             break;
           }
         }
@@ -346,15 +354,9 @@ interface RouteJson {
   type?: string;
 }
 
+/** the routes as iproute2 printed them (the routing parser's raw records: the fields ip -j left out stay out) */
 function runtimeRoutes(ctx: CheckContext): RouteJson[] | undefined {
-  const text = ctx.output('ip-route');
-  if (text === undefined) return undefined;
-  try {
-    const r = JSON.parse(text) as RouteJson[];
-    return Array.isArray(r) ? r : undefined;
-  } catch {
-    return undefined;
-  }
+  return ipRoutes(ctx)?.map((r) => r.raw as RouteJson);
 }
 
 const isDefault = (dst: string) => dst === 'default' || dst === '0.0.0.0/0';
@@ -368,7 +370,7 @@ const virtualRoutes: Check = {
   title: 'virtual_routes against the static routing',
   codes: ['virtual-routes-conflict'],
   run(ctx) {
-    const config = ownConfig(ctx);
+    const config = ctx.ourConfig();
     const extras = configExtras(ctx);
     const withRoutes = config.vrrpInstances.map((vi) => ({ vi, routes: extras?.instances.get(vi.name)?.virtualRoutes ?? [] })).filter((x) => x.routes.length);
     if (withRoutes.length === 0) return [];
@@ -417,13 +419,13 @@ const virtualRoutes: Check = {
             [...subnets.map((s) => ({ address: s.address, prefix: s.prefix })), ...vipNets].some(
               (s) => s.prefix < 32 && gw.match(ipaddr.parse(s.address) as ipaddr.IPv4, s.prefix),
             );
-          if (gw && ctx.output('ip-addr') !== undefined && !onLink)
+          if (gw && ctx.output(PROBE_IP_ADDR) !== undefined && !onLink)
             add(
               vi,
               r,
               `gateway ${r.via} is on no connected subnet`,
               `No address of this node (nor a VIP's prefix) covers ${r.via}, so the kernel refuses the route ("Nexthop has invalid gateway") and keepalived logs the failure each time it becomes MASTER. Route via a neighbour on a connected subnet, or add "dev IF onlink" if that is meant.`,
-              [{ probe: 'ip-addr', excerpt: `IPv4 subnets: ${subnets.map((s) => `${s.address}/${s.prefix}`).join(' ') || 'none'}` }],
+              [{ probe: PROBE_IP_ADDR, excerpt: `IPv4 subnets: ${subnets.map((s) => `${s.address}/${s.prefix}`).join(' ') || 'none'}` }],
             );
         }
         if (!routes) continue;
@@ -446,7 +448,7 @@ const virtualRoutes: Check = {
             r,
             `a static route ${routeText(x)} has the same destination and metric`,
             `When this node becomes MASTER keepalived's route add fails ("File exists"), and when it becomes BACKUP it deletes the route, taking the static one away with it. Give the static route a higher metric (a fallback for the backup) and the virtual route a lower one, as the keepalived maintainer advises (#748).`,
-            [{ probe: 'ip-route', excerpt: routeText(x) }],
+            [{ probe: PROBE_IP_ROUTE, excerpt: routeText(x) }],
           );
         }
         if (isDefault(r.dst) && inMain(r.table)) {
@@ -464,7 +466,7 @@ const virtualRoutes: Check = {
               r,
               `this ${state} node has no default route`,
               `The only default route is the virtual route, which exists only on the MASTER: on this node (${state}) nothing reaches the outside (package updates, NTP, DNS, monitoring; keepalived #748). Add a static default route with a higher metric than the virtual one, e.g. via the upstream router directly.`,
-              [{ probe: 'ip-route', excerpt: 'no default route in table main' }],
+              [{ probe: PROBE_IP_ROUTE, excerpt: 'no default route in table main' }],
             );
           else if (others.length === 0 && state === 'MASTER')
             add(
@@ -472,7 +474,7 @@ const virtualRoutes: Check = {
               r,
               'the default route vanishes when this node becomes BACKUP',
               `Apart from the virtual route there is no default route in table main, so when this node hands the VIPs over it also loses its own way out (package updates, NTP, DNS, monitoring; keepalived #748). Add a static default route with a higher metric than the virtual one.`,
-              [{ probe: 'ip-route', excerpt: 'only the virtual default route in table main' }],
+              [{ probe: PROBE_IP_ROUTE, excerpt: 'only the virtual default route in table main' }],
             );
         }
       }
@@ -509,7 +511,7 @@ const vmacSettings: Check = {
   title: 'VMAC sysctls and hypervisor MAC filtering',
   codes: ['vmac-arp-settings'],
   run(ctx) {
-    const config = ownConfig(ctx);
+    const config = ctx.ourConfig();
     const out: Finding[] = [];
     let judged = 0;
     for (const vi of config.vrrpInstances) {
@@ -567,7 +569,7 @@ const vmacSettings: Check = {
             detail: `With use_vmac the VIP lives on ${vmac} with the virtual MAC 00:00:5e:00:01:${(vi.virtualRouterId ?? 0).toString(16).padStart(2, '0')}; keepalived sets ARP sysctls when it creates the interface so that only ${vmac} answers ARP for the VIP. These are not as needed (keepalived sets all but arp_announce itself; something may have reset them since): ${wrong.map((w) => `${w.key} is ${w.now} (${w.why})`).join('; ')}. Clients then learn ${base}'s real MAC (or nothing) for the VIP, so a failover leaves them pointing at the old node, or the VIP does not answer at all.`,
             evidence: [
               confEvidence(ex.vmac.loc, `use_vmac${ex.vmac.ifname.startsWith('vrrp.') ? '' : ` ${ex.vmac.ifname}`}`),
-              ...wrong.map((w) => ({ probe: `sysctl:${w.key}`, excerpt: `${w.key} = ${w.now}` })),
+              ...wrong.map((w) => ({ probe: sysctlProbeId(w.key), excerpt: `${w.key} = ${w.now}` })),
             ],
             fix,
             location: location(ex.vmac.loc),
@@ -606,7 +608,7 @@ const vmacSettings: Check = {
     // keepalived #882: IGMP reports for 224.0.0.x sent from a backup's VMAC teach the switch the VMAC on the backup's port
     const vmacs = config.vrrpInstances.filter((vi) => extrasOf(ctx, vi.name)?.vmac);
     const multicast = vmacs.filter((vi) => vi.unicastPeers.length === 0);
-    const reports = ctx.output('sysctl:net.ipv4.igmp_link_local_mcast_reports')?.trim();
+    const reports = ctx.output(PROBE_IGMP_LL_REPORTS)?.trim();
     if (multicast.length && reports === '1' && !configExtras(ctx)?.disableLocalIgmp) {
       const vi = multicast[0]!;
       out.push(
@@ -615,7 +617,7 @@ const vmacSettings: Check = {
           detail: `The backup keeps its VMAC interface with the VRRP group (224.0.0.18) joined; each IGMP membership report it sends (at start, after a reboot, on a querier's query) leaves with the virtual MAC as source, so the switch moves the VMAC to the backup's port and the VIP's traffic goes to the backup until the master sends again (keepalived #882). Add \`disable_local_igmp\` to global_defs (keepalived keeps net.ipv4.igmp_link_local_mcast_reports at 0 while it runs; link-local groups need no reports); the fix sets the sysctl now.`,
           evidence: [
             confEvidence(extrasOf(ctx, vi.name)!.vmac!.loc, 'use_vmac (multicast adverts)'),
-            { probe: 'sysctl:net.ipv4.igmp_link_local_mcast_reports', excerpt: 'net.ipv4.igmp_link_local_mcast_reports = 1' },
+            { probe: PROBE_IGMP_LL_REPORTS, excerpt: 'net.ipv4.igmp_link_local_mcast_reports = 1' },
           ],
           fix: {
             summary: 'stop IGMP reports for link-local groups (net.ipv4.igmp_link_local_mcast_reports=0)',
@@ -668,9 +670,9 @@ const API_CALL = /\b(aws\s+ec2|gcloud\s+compute|az\s+network|hcloud|oci\s+networ
 
 function sdnFromMacs(ctx: CheckContext): Evidence | undefined {
   try {
-    const links = JSON.parse(ctx.output('ip-link') ?? '[]') as Array<{ ifname?: string; address?: string; link_type?: string }>;
+    const links = JSON.parse(ctx.output(PROBE_IP_LINK) ?? '[]') as Array<{ ifname?: string; address?: string; link_type?: string }>;
     const l = links.find((x) => x.link_type === 'ether' && /^fa:16:3e:/i.test(x.address ?? ''));
-    return l ? { probe: 'ip-link', excerpt: `${l.ifname}: link/ether ${l.address} (fa:16:3e: is OpenStack Neutron's MAC prefix)` } : undefined;
+    return l ? { probe: PROBE_IP_LINK, excerpt: `${l.ifname}: link/ether ${l.address} (fa:16:3e: is OpenStack Neutron's MAC prefix)` } : undefined;
   } catch {
     return undefined;
   }
@@ -681,12 +683,12 @@ const cloudVip: Check = {
   title: 'cloud/SDN VIPs and the provider settings they need',
   codes: ['cloud-vip-not-routed'],
   run(ctx) {
-    const config = ownConfig(ctx);
+    const config = ctx.ourConfig();
     const instancesWithVips = config.vrrpInstances.filter((v) => v.virtualIpaddresses.length);
     if (instancesWithVips.length === 0) return [];
     let cloud = detectCloud(ctx.snapshot.probes);
     // a Hyper-V guest reports Microsoft too: Azure sets its well-known chassis asset tag
-    if (cloud?.cloud === 'Azure' && ctx.output('dmi-chassis-asset-tag')?.trim() !== '7783-7084-3265-9085-8269-3286-77') cloud = null;
+    if (cloud?.cloud === 'Azure' && ctx.output(PROBE_DMI_CHASSIS_ASSET_TAG)?.trim() !== '7783-7084-3265-9085-8269-3286-77') cloud = null;
     const sdn = cloud ? undefined : sdnFromMacs(ctx);
     const name = cloud?.cloud ?? (sdn ? 'OpenStack' : undefined);
     if (!name) return [];

@@ -7,25 +7,23 @@ import { SkipCheck, finding, type CheckContext } from '../src/context.js';
 import type { Evidence, Finding, FixPlan, FixStep } from '../src/types.js';
 import type { KeepalivedConfig, ScriptRef } from '../src/keepalived/model.js';
 import { configExtras } from '../src/keepalived/extras.js';
-import { configScripts } from '../src/keepalived/probes.js';
+import { configScripts } from '../src/keepalived/records.js';
 import { scriptProbeId } from '../src/keepalived/files.js';
 import { commandNames } from '../src/keepalived/script-commands.js';
-import { NETWORKD_DIRS, NETPLAN_DIR, NM_DIR, INTERFACES_FILE, INTERFACES_DIR } from '../src/probes/routing.js';
+import { NETWORKD_DIRS, NETPLAN_DIR, NM_DIR, INTERFACES_FILE, INTERFACES_DIR } from '../src/routing/files.js';
+import { CONNTRACKD_CONF, DEFAULT_SCRIPT_USER, NETWORKD_CONF, NETWORKD_CONF_DIR, watchedFrom } from '../src/field-facts.js';
+import { confEvidence, gatewayEvidence, location, logLines } from './field-common.js';
 import {
-  CONNTRACKD_CONF,
-  DEFAULT_SCRIPT_USER,
-  NETWORKD_CONF,
-  NETWORKD_CONF_DIR,
   PROBE_AUDIT_LOG,
   PROBE_CONNTRACKD_STATS,
+  PROBE_FIELD_PROCESSES,
   PROBE_KEEPALIVED_ENV,
   PROBE_SCRIPT_USERS,
   PROBE_SELINUX_ENFORCE,
-  watchedFrom,
+  dirProbeId,
+  fileProbeId,
   whichProbeId,
-} from '../src/probes/field.js';
-import { ownConfig } from './keepalived-config.js';
-import { confEvidence, gatewayEvidence, location, logLines } from './field-common.js';
+} from '../src/probes/ids.js';
 
 // ------------------------------------------------------------------ network-manager-removes-vip (15)
 
@@ -85,7 +83,7 @@ const truthy = (v: string) => /^(yes|true|1|on|static)$/i.test(v);
 
 const dirList = (ctx: CheckContext, dir: string): string[] => {
   try {
-    return JSON.parse(ctx.output(`dir:${dir}`) ?? '[]') as string[];
+    return JSON.parse(ctx.output(dirProbeId(dir)) ?? '[]') as string[];
   } catch {
     return [];
   }
@@ -107,14 +105,14 @@ function networkdFiles(ctx: CheckContext): NetworkdFile[] {
   for (const d of NETWORKD_DIRS) {
     for (const n of dirList(ctx, d)) {
       if (!n.endsWith('.network') || byName.has(n)) continue;
-      const text = ctx.output(`file:${path.join(d, n)}`);
+      const text = ctx.output(fileProbeId(path.join(d, n)));
       if (text === undefined) continue;
       const dropIns: NetworkdFile['dropIns'] = [];
       const names = new Map<string, string>();
       for (const dd of NETWORKD_DIRS)
         for (const f of dirList(ctx, path.join(dd, `${n}.d`))) if (f.endsWith('.conf') && !names.has(f)) names.set(f, path.join(dd, `${n}.d`, f));
       for (const f of [...names.keys()].sort()) {
-        const t = ctx.output(`file:${names.get(f)!}`);
+        const t = ctx.output(fileProbeId(names.get(f)!));
         if (t !== undefined) dropIns.push({ file: names.get(f)!, text: t });
       }
       byName.set(n, { name: n, file: path.join(d, n), text, dropIns });
@@ -140,7 +138,7 @@ function networkdConfSetting(ctx: CheckContext, key: string): { value: string; f
       .map((f) => path.join(NETWORKD_CONF_DIR, f)),
   ];
   for (const file of files)
-    for (const l of ini(ctx.output(`file:${file}`) ?? '')) if (l.section === 'Network' && l.key === key) last = { value: l.value, file };
+    for (const l of ini(ctx.output(fileProbeId(file)) ?? '')) if (l.section === 'Network' && l.key === key) last = { value: l.value, file };
   return last;
 }
 
@@ -154,7 +152,7 @@ const networkManagers: Check = {
   title: "network managers that drop keepalived's VIPs on a reload",
   codes: ['network-manager-removes-vip'],
   run(ctx) {
-    const config = ownConfig(ctx);
+    const config = ctx.ourConfig();
     const ifaces = vrrpInterfaces(config);
     if (ifaces.size === 0) return [];
     const extras = configExtras(ctx);
@@ -222,18 +220,18 @@ const networkManagers: Check = {
           detail: `${problems.join('. ')}. keepalived 2.x re-adds a deleted VIP only when it notices, and not the routes; before that the VIP is gone on the MASTER (keepalived #1385, #2479; systemd #13555). ${networkdRuns === false ? 'networkd is not running in this namespace now, so this is a latent risk (it runs at boot on this configuration). ' : ''}The fix adds a drop-in; it changes nothing until networkd next reads its configuration.`,
           evidence: [
             {
-              probe: `file:${f.file}`,
+              probe: fileProbeId(f.file),
               excerpt: `${f.file}: [Match] Name=${ini(f.text).find((l) => l.section === 'Match' && l.key === 'Name')?.value ?? ''}${keep ? `; KeepConfiguration=${keep.value}` : '; no KeepConfiguration'}`,
             },
             ...(routesAtRisk
               ? [
                   {
-                    probe: `file:${NETWORKD_CONF}`,
+                    probe: fileProbeId(NETWORKD_CONF),
                     excerpt: foreignRoutes ? `${foreignRoutes.file}: ManageForeignRoutes=${foreignRoutes.value}` : 'ManageForeignRoutes not set (default yes)',
                   },
                 ]
               : []),
-            ...(networkdRuns ? [{ probe: 'field-processes', excerpt: 'systemd-networkd runs in this network namespace' }] : []),
+            ...(networkdRuns ? [{ probe: PROBE_FIELD_PROCESSES, excerpt: 'systemd-networkd runs in this network namespace' }] : []),
           ],
           fix,
           subject: ifname,
@@ -247,7 +245,7 @@ const networkManagers: Check = {
       .filter((n) => n.endsWith('.yaml'))
       .map((n) => path.join(NETPLAN_DIR, n));
     for (const file of netplanFiles) {
-      const text = ctx.output(`file:${file}`);
+      const text = ctx.output(fileProbeId(file));
       if (!text) continue;
       for (const ifname of ifaces) {
         if (out.some((f) => f.subject === ifname)) continue;
@@ -266,7 +264,7 @@ const networkManagers: Check = {
           finding('network-manager-removes-vip', {
             title: `netplan configures ${ifname} without critical: true (${path.basename(file)})`,
             detail: `\`netplan apply\` (and package upgrades that run it) restarts ${nm ? "NetworkManager's connection" : 'systemd-networkd'} for ${ifname}, which drops the addresses netplan did not configure: keepalived's VIPs and virtual routes (keepalived #2575, #2528). Add \`critical: true\` to ${ifname} in ${file} (netplan writes it as KeepConfiguration=yes) and run \`netplan generate\`; the doctor does not rewrite netplan YAML.`,
-            evidence: [{ probe: `file:${file}`, excerpt: `${file}: ${m[0].trim()} (no critical: true)` }],
+            evidence: [{ probe: fileProbeId(file), excerpt: `${file}: ${m[0].trim()} (no critical: true)` }],
             subject: ifname,
           }),
         );
@@ -277,7 +275,7 @@ const networkManagers: Check = {
     const nmRuns = running(ctx, 'NetworkManager');
     for (const n of dirList(ctx, NM_DIR).filter((x) => x.endsWith('.nmconnection'))) {
       const file = path.join(NM_DIR, n);
-      const lines = ini(ctx.output(`file:${file}`) ?? '');
+      const lines = ini(ctx.output(fileProbeId(file)) ?? '');
       const ifname = lines.find((l) => l.section === 'connection' && l.key === 'interface-name')?.value;
       if (!ifname || !ifaces.has(ifname) || out.some((f) => f.subject === ifname)) continue;
       out.push(
@@ -285,8 +283,8 @@ const networkManagers: Check = {
           title: `NetworkManager manages ${ifname} (${n})`,
           detail: `\`nmcli connection up\`, \`nmcli device reapply\` or a NetworkManager restart re-applies the profile of ${ifname} and removes the addresses and routes it does not hold: keepalived's VIPs and virtual routes (keepalived #1465, #905). NetworkManager also removes the address after a carrier loss, which puts the instance in FAULT. Make ${ifname} unmanaged (\`[keyfile] unmanaged-devices=interface-name:${ifname}\` in NetworkManager.conf) and configure it another way, or never re-activate its profile on a running gateway. ${nmRuns === false ? 'NetworkManager is not running in this namespace now (a latent risk). ' : ''}The doctor does not change NetworkManager's configuration.`,
           evidence: [
-            { probe: `file:${file}`, excerpt: `${file}: interface-name=${ifname}` },
-            ...(nmRuns ? [{ probe: 'field-processes', excerpt: 'NetworkManager runs in this network namespace' }] : []),
+            { probe: fileProbeId(file), excerpt: `${file}: interface-name=${ifname}` },
+            ...(nmRuns ? [{ probe: PROBE_FIELD_PROCESSES, excerpt: 'NetworkManager runs in this network namespace' }] : []),
           ],
           subject: ifname,
           ...(nmRuns ? {} : { severity: 'warning' as const }),
@@ -297,7 +295,7 @@ const networkManagers: Check = {
     // ifupdown with DHCP on the VRRP interface: dhclient-script flushes the interface's addresses on a new lease
     const ifupdown = [INTERFACES_FILE, ...dirList(ctx, INTERFACES_DIR).map((n) => path.join(INTERFACES_DIR, n))];
     for (const file of ifupdown) {
-      const text = ctx.output(`file:${file}`);
+      const text = ctx.output(fileProbeId(file));
       if (!text) continue;
       for (const m of text.matchAll(/^\s*iface\s+(\S+)\s+inet\s+dhcp\b.*$/gm)) {
         const ifname = m[1]!;
@@ -306,7 +304,7 @@ const networkManagers: Check = {
           finding('network-manager-removes-vip', {
             title: `ifupdown runs DHCP on ${ifname} (${file})`,
             detail: `dhclient-script flushes every IPv4 address of ${ifname} when the lease changes (BOUND/REBOOT with a new address) and \`ifdown ${ifname}\` / \`systemctl restart networking\` always does: keepalived's VIPs go with them until keepalived notices. Give the VRRP interface a static address (keepalived also needs one that does not change for unicast_src_ip).`,
-            evidence: [{ probe: `file:${file}`, excerpt: `${file}: ${m[0].trim()}` }],
+            evidence: [{ probe: fileProbeId(file), excerpt: `${file}: ${m[0].trim()}` }],
             subject: ifname,
             severity: 'warning',
           }),
@@ -324,7 +322,7 @@ const conntrackSync: Check = {
   title: 'connection-state sync on a SNAT pair (conntrackd)',
   codes: ['conntrack-sync-missing'],
   run(ctx) {
-    const config = ownConfig(ctx);
+    const config = ctx.ourConfig();
     if (config.vrrpInstances.length === 0) return [];
     const gw = gatewayEvidence(ctx).filter((e) => /SNAT|MASQUERADE|snat|masquerade/.test(e.excerpt));
     if (gw.length === 0) return [];
@@ -349,7 +347,7 @@ const conntrackSync: Check = {
           return [];
         }
       })();
-      const conf = ctx.output(`file:${CONNTRACKD_CONF}`) !== undefined;
+      const conf = ctx.output(fileProbeId(CONNTRACKD_CONF)) !== undefined;
       // a configuration is what says connection sync was meant: a binary alone (pulled in by a
       // package, or the lab host's) is not, so it stays info with the binary named
       const setUp = conf;
@@ -357,15 +355,15 @@ const conntrackSync: Check = {
         ? 'conntrackd is installed but does not run here: every connection breaks on failover'
         : 'a SNAT gateway pair without conntrackd: every connection breaks on failover';
       detail = `This node SNATs client traffic, but no conntrackd runs in its network namespace, so the backup knows none of the master's connection-tracking (NAT) entries. After a failover every established connection through the gateway is reset or hangs until the client retries. Run conntrackd on both nodes in FTFW mode over a dedicated link, and call its primary-backup.sh from the notify scripts (\`conntrackd -c\` commits the external cache before the new master takes traffic; keepalived #2254).${setUp ? '' : ' (Reported as info: nothing on this host is set up for connection sync, so stateless failover may be what was chosen.)'}`;
-      evidence.push({ probe: 'field-processes', excerpt: 'no conntrackd process in this network namespace' });
-      if (conf) evidence.push({ probe: `file:${CONNTRACKD_CONF}`, excerpt: `${CONNTRACKD_CONF} exists` });
+      evidence.push({ probe: PROBE_FIELD_PROCESSES, excerpt: 'no conntrackd process in this network namespace' });
+      if (conf) evidence.push({ probe: fileProbeId(CONNTRACKD_CONF), excerpt: `${CONNTRACKD_CONF} exists` });
       if (where.length) evidence.push({ probe: whichProbeId('conntrackd'), excerpt: `conntrackd installed in ${where.join(', ')}` });
       if (!setUp) severity = 'info';
     } else if (calls.length === 0) {
       title = 'conntrackd runs, but no notify script commits its cache on failover';
       detail =
         "conntrackd keeps the peer's connections in its external cache; they reach the kernel only when someone runs `conntrackd -c` (primary-backup.sh primary) as the node becomes MASTER, and `conntrackd -n` / `-B` on the way to BACKUP. None of the notify scripts calls conntrackd, so the synced state is never used.";
-      evidence.push({ probe: 'field-processes', excerpt: `conntrackd pid ${conntrackd.pid}` });
+      evidence.push({ probe: PROBE_FIELD_PROCESSES, excerpt: `conntrackd pid ${conntrackd.pid}` });
     } else {
       const stats = ctx.probe(PROBE_CONNTRACKD_STATS);
       if (stats && (stats.status !== 'ok' || (stats.exitCode !== 0 && stats.exitCode !== undefined))) {
@@ -420,7 +418,7 @@ const scripts: Check = {
   title: 'scripts as keepalived runs them (user, PATH, SELinux, timeouts)',
   codes: ['script-runs-differently'],
   run(ctx) {
-    const config = ownConfig(ctx);
+    const config = ctx.ourConfig();
     const uses: ScriptUse[] = configScripts(config);
     if (uses.length === 0) return [];
     const out: Finding[] = [];

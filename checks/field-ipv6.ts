@@ -5,10 +5,9 @@
 import type { Check } from '../src/check.js';
 import { SkipCheck, finding, type CheckContext } from '../src/context.js';
 import type { Evidence, Finding } from '../src/types.js';
-import { sysctlProbeId } from '../src/probes/kernel.js';
+import { PROBE_IP_ADDR, sysctlProbeId } from '../src/probes/ids.js';
 import { nodeRole } from '../src/state.js';
-import { notifyScriptText } from '../src/probes/keepalived.js';
-import { ownConfig } from './keepalived-config.js';
+import { notifyScriptText } from '../src/keepalived/records.js';
 import { confEvidence, gatewayEvidence, location } from './field-common.js';
 
 export const FORWARD6 = 'net.ipv6.conf.all.forwarding';
@@ -17,7 +16,7 @@ const linkLocal = (a: string) => /^fe[89ab][0-9a-f]:/i.test(a);
 
 /** Does a notify_master script turn IPv6 forwarding on? */
 function notifyEnablesForwarding6(ctx: CheckContext): string | undefined {
-  const cfg = ownConfig(ctx);
+  const cfg = ctx.ourConfig();
   for (const s of [...cfg.vrrpInstances.map((i) => i.notify.master), ...cfg.vrrpSyncGroups.map((g) => g.notify.master)]) {
     if (!s) continue;
     const text = notifyScriptText(ctx.snapshot.probes, s.path);
@@ -31,7 +30,7 @@ const ipv6Forward: Check = {
   title: 'IPv6 forwarding on a gateway with IPv6 VIPs',
   codes: ['ipv6-forward-off'],
   run(ctx) {
-    const cfg = ownConfig(ctx);
+    const cfg = ctx.ourConfig();
     const v6 = cfg.vrrpInstances.flatMap((vi) => vi.virtualIpaddresses.filter((v) => isV6(v.address) && !linkLocal(v.address)).map((v) => ({ vi, v })));
     if (!v6.length) return [];
     const value = ctx.require(sysctlProbeId(FORWARD6), FORWARD6).trim();
@@ -85,8 +84,8 @@ const ipv6Dad: Check = {
   title: 'IPv6 addresses keepalived relies on and duplicate address detection',
   codes: ['ipv6-dad-failed'],
   run(ctx) {
-    const cfg = ownConfig(ctx);
-    const text = ctx.require('ip-addr', 'the addresses (ip -j addr)');
+    const cfg = ctx.ourConfig();
+    const text = ctx.require(PROBE_IP_ADDR, 'the addresses (ip -j addr)');
     let links: Link[];
     try {
       links = JSON.parse(text) as Link[];

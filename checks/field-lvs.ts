@@ -7,12 +7,11 @@
 import ipaddr from 'ipaddr.js';
 import type { Check } from '../src/check.js';
 import { SkipCheck, finding, type CheckContext } from '../src/context.js';
-import { firewallFromRecords } from '../src/netfilter/firewall.js';
+import { firewall } from '../src/netfilter/firewall.js';
 import { allRules, isSnatAction, type Rule } from '../src/netfilter/rules.js';
-import { PROBE_IPVS_CONNTRACK } from '../src/probes/routing.js';
+import { PROBE_IP_ADDR, PROBE_IPVS_CONNTRACK } from '../src/probes/ids.js';
 import type { Finding } from '../src/types.js';
 import { localAddresses } from '../src/state.js';
-import { ownConfig } from './keepalived-config.js';
 import { confEvidence, location } from './field-common.js';
 
 const directorLoop: Check = {
@@ -20,9 +19,9 @@ const directorLoop: Check = {
   title: 'LVS directors that are real servers of their own DR/TUN service',
   codes: ['lvs-director-loop'],
   run(ctx: CheckContext) {
-    const cfg = ownConfig(ctx);
+    const cfg = ctx.ourConfig();
     if (!cfg.virtualServers.length) return [];
-    ctx.require('ip-addr', 'the addresses (ip -j addr)');
+    ctx.require(PROBE_IP_ADDR, 'the addresses (ip -j addr)');
     const mine = new Set(localAddresses(ctx).map((a) => a.address));
     const out: Finding[] = [];
     for (const vs of cfg.virtualServers) {
@@ -89,10 +88,10 @@ const ipvsSnatConntrack: Check = {
   title: 'SNAT on IPVS traffic and net.ipv4.vs.conntrack',
   codes: ['lvs-snat-conntrack-off'],
   run(ctx: CheckContext) {
-    const cfg = ownConfig(ctx);
+    const cfg = ctx.ourConfig();
     const servers = [...new Set(cfg.virtualServers.flatMap((vs) => vs.realServers.map((r) => r.address)))];
     if (!servers.length) return [];
-    const fw = firewallFromRecords(ctx.snapshot.probes);
+    const fw = firewall(ctx);
     if (!fw.tables.length)
       throw new SkipCheck(`the rule set could not be read (${fw.unavailable.map((u) => `${u.probe}: ${u.reason}`).join('; ') || 'not collected'})`);
     const hits = fw.tables.flatMap((t) => snatToRealServers(allRules(t), servers).map((h) => ({ ...h, probe: t.probe })));

@@ -1,11 +1,11 @@
 // IPVS (LVS directors and dsnat gateways, seed): the module, real servers quiesced or missing,
 // NAT real servers whose replies never come back, persistence templates pinned to quiesced servers.
+import { daemonStatus } from '../src/state.js';
 import type { Check } from '../src/check.js';
 import { finding, SkipCheck, type CheckContext } from '../src/context.js';
 import type { Finding } from '../src/types.js';
 import type { VirtualServer } from '../src/keepalived/model.js';
 import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
-import { ourKeepalived } from '../src/probes/keepalived.js';
 import {
   IpvsParseError,
   mergeStats,
@@ -27,13 +27,14 @@ import {
   PROBE_IPVS_MODULE_DIR,
   PROBE_IPVS_STATS,
   PROBE_PROC_IPVS,
-} from '../src/probes/routing.js';
+  type ProbeId,
+} from '../src/probes/ids.js';
 
 function virtualServers(ctx: CheckContext): VirtualServer[] {
   return keepalivedConfig(ctx).result?.config.virtualServers ?? [];
 }
 
-const ran = (ctx: CheckContext, id: string) => {
+const ran = (ctx: CheckContext, id: ProbeId) => {
   const r = ctx.probe(id);
   return r ? { ok: r.status === 'ok', exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, ...(r.reason ? { reason: r.reason } : {}) } : undefined;
 };
@@ -90,7 +91,7 @@ export const ipvsModule: Check = {
     const a = availability(ctx);
     if (a.state === 'loaded') return [];
     if (a.state === 'unknown') throw new SkipCheck(`cannot tell whether IPVS is available: ${a.evidence}`);
-    const running = ourKeepalived(ctx.snapshot.probes) !== undefined;
+    const running = daemonStatus(ctx).daemon !== undefined;
     if (a.state === 'loadable' && !running) return []; // keepalived's checker loads ip_vs when it starts
     const plain = all.filter((vs) => !isDsnatService(vs));
     const loc = (plain[0] ?? all[0])!.loc;
@@ -174,7 +175,7 @@ export const ipvsRealServers: Check = {
     // no virtual_server and no IPVS in the kernel: nothing to balance, nothing to judge
     if (vss.length === 0 && availability(ctx).state === 'absent') return [];
     const { table, probe } = ipvsTable(ctx);
-    const running = ourKeepalived(ctx.snapshot.probes) !== undefined;
+    const running = daemonStatus(ctx).daemon !== undefined;
     const conns = connections(ctx);
     const expire = Number(ctx.output(PROBE_IPVS_EXPIRE_QUIESCENT)?.trim() ?? NaN);
     // without a running keepalived nothing manages IPVS: missing services are keepalived-not-running's finding

@@ -4,28 +4,22 @@ import type { Check } from '../src/check.js';
 import { SkipCheck, finding, type CheckContext } from '../src/context.js';
 import type { Evidence, FileStat, Finding } from '../src/types.js';
 import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
-import type { KeepalivedConfig, Loc } from '../src/keepalived/model.js';
-import { configScripts, scriptStatProbeId } from '../src/keepalived/probes.js';
-import { detectCloud } from '../src/probes/host.js';
+import type { Loc } from '../src/keepalived/model.js';
+import { configScripts } from '../src/keepalived/records.js';
+import { detectCloud } from '../src/host-facts.js';
 import { localAddresses } from '../src/state.js';
-import { keepalivedPairChecks } from './keepalived-pair.js';
 import { authPassLength } from '../src/secrets.js';
+import { PROBE_CONFIGTEST, PROBE_IP_ADDR, configFileProbeId, scriptStatProbeId } from '../src/probes/ids.js';
 
 const at = (loc: Loc) => `${loc.file}:${loc.line}`;
-const conf = (loc: Loc, excerpt: string): Evidence => ({ probe: `kconf:${loc.file}`, excerpt: `${at(loc)}: ${excerpt}` });
-
-export function ownConfig(ctx: CheckContext): KeepalivedConfig {
-  const loaded = keepalivedConfig(ctx);
-  if (!loaded.result) throw new SkipCheck(`keepalived configuration ${loaded.path} not readable`);
-  return loaded.result.config;
-}
+const conf = (loc: Loc, excerpt: string): Evidence => ({ probe: configFileProbeId(loc.file), excerpt: `${at(loc)}: ${excerpt}` });
 
 // keepalived -t prints "(FILE: Line N) message", or "(Line N) ..." for brace errors
 const CONFIGTEST_LINE = /^\((?:(.+?): )?Line (\d+)\)/;
 
 /** FILE:LINE places keepalived -t already complained about, so the parser's findings do not repeat them. */
 function configtestPlaces(ctx: CheckContext): Array<{ file?: string; line: number }> {
-  const r = ctx.probe('keepalived-configtest');
+  const r = ctx.probe(PROBE_CONFIGTEST);
   if (r?.status !== 'ok') return [];
   const out: Array<{ file?: string; line: number }> = [];
   for (const l of `${r.stderr}\n${r.stdout}`.split('\n')) {
@@ -71,7 +65,7 @@ const parserDiagnostics: Check = {
     }
     // keywords the doctor does not know: only worth saying when keepalived -t could not run to judge them
     // (when it ran, it either named the line itself or accepted a keyword the doctor merely does not model)
-    if (ctx.probe('keepalived-configtest')?.status !== 'ok') {
+    if (ctx.probe(PROBE_CONFIGTEST)?.status !== 'ok') {
       for (const u of loaded.result.config.unknown.slice(0, MAX_PARSER_FINDINGS)) {
         out.push(
           finding('keepalived-config-invalid', {
@@ -111,7 +105,7 @@ const notifyScripts: Check = {
   title: 'notify and track scripts',
   codes: ['notify-script-invalid'],
   run(ctx) {
-    const config = ownConfig(ctx);
+    const config = ctx.ourConfig();
     const scripts = configScripts(config).filter((s) => s.ref.path.startsWith('/'));
     if (scripts.length === 0) return [];
     const security = config.globalDefs.enableScriptSecurity;
@@ -158,8 +152,8 @@ const unicastPeers: Check = {
   title: 'unicast source and peers',
   codes: ['unicast-peer-invalid'],
   run(ctx) {
-    const config = ownConfig(ctx);
-    const haveAddrs = ctx.output('ip-addr') !== undefined;
+    const config = ctx.ourConfig();
+    const haveAddrs = ctx.output(PROBE_IP_ADDR) !== undefined;
     const local = new Set(localAddresses(ctx).map((a) => a.address));
     const out: Finding[] = [];
     for (const vi of config.vrrpInstances) {
@@ -182,7 +176,10 @@ const unicastPeers: Check = {
             title: `(${vi.name}) unicast_src_ip ${vi.unicastSrcIp} is not an address of this node`,
             detail:
               "keepalived sends adverts from unicast_src_ip; an address this node does not hold means the adverts cannot be sent (or the peer drops them as not from a unicast peer). Use this node's own address on the VRRP interface.",
-            evidence: [conf(vi.loc, `unicast_src_ip ${vi.unicastSrcIp}`), { probe: 'ip-addr', excerpt: `local addresses: ${[...local].join(' ') || 'none'}` }],
+            evidence: [
+              conf(vi.loc, `unicast_src_ip ${vi.unicastSrcIp}`),
+              { probe: PROBE_IP_ADDR, excerpt: `local addresses: ${[...local].join(' ') || 'none'}` },
+            ],
             location: { file: vi.loc.file, line: vi.loc.line },
             subject: vi.name,
           }),
@@ -195,7 +192,7 @@ const unicastPeers: Check = {
             title: `(${vi.name}) unicast_peer ${p.address} is this node itself`,
             detail:
               'A node listed as its own peer sends adverts to itself; the other node is then either missing from the list or gets adverts from an address it does not expect. unicast_peer lists the other node(s) only.',
-            evidence: [conf(p.loc, `unicast_peer ${p.address}`), { probe: 'ip-addr', excerpt: `${p.address} is a local address` }],
+            evidence: [conf(p.loc, `unicast_peer ${p.address}`), { probe: PROBE_IP_ADDR, excerpt: `${p.address} is a local address` }],
             location: { file: p.loc.file, line: p.loc.line },
             subject: vi.name,
           }),
@@ -213,7 +210,7 @@ const multicastInCloud: Check = {
   title: 'multicast VRRP on a cloud instance',
   codes: ['vrrp-multicast-in-cloud'],
   run(ctx) {
-    const config = ownConfig(ctx);
+    const config = ctx.ourConfig();
     const cloud = detectCloud(ctx.snapshot.probes);
     if (!cloud) return [];
     return config.vrrpInstances
@@ -235,7 +232,7 @@ const smells: Check = {
   title: 'keepalived.conf settings that do not do what they seem',
   codes: ['keepalived-config-invalid'],
   run(ctx) {
-    const config = ownConfig(ctx);
+    const config = ctx.ourConfig();
     const out: Finding[] = [];
     const smell = (loc: Loc, title: string, detail: string, excerpt: string, subject?: string, severity: 'warning' | 'error' = 'warning') =>
       out.push(
@@ -279,4 +276,4 @@ const smells: Check = {
   },
 };
 
-export const keepalivedConfigChecks: Check[] = [parserDiagnostics, notifyScripts, unicastPeers, multicastInCloud, smells, ...keepalivedPairChecks];
+export const keepalivedConfigChecks: Check[] = [parserDiagnostics, notifyScripts, unicastPeers, multicastInCloud, smells];

@@ -14,13 +14,14 @@ import { CheckContext, SkipCheck, finding } from '../src/context.js';
 import type { Evidence, Finding, InstanceState } from '../src/types.js';
 import { keepalivedConfig, peerKeepalivedConfig, peerSnapshot } from '../src/keepalived/from-snapshot.js';
 import type { KeepalivedConfig, Loc, VrrpInstance } from '../src/keepalived/model.js';
-import { instanceStates, localAddresses } from '../src/state.js';
-import { ourKeepalived } from '../src/probes/keepalived.js';
+import { daemonStatus, instanceStates, localAddresses } from '../src/state.js';
+import { ourKeepalived } from '../src/keepalived/records.js';
 import { effectiveVersion } from '../src/netfilter/vrrp-paths.js';
+import { PROBE_IP_ADDR, PROBE_PEER_CONFIG, configFileProbeId } from '../src/probes/ids.js';
 
 const at = (loc: Loc) => `${loc.file}:${loc.line}`;
-const ev = (loc: Loc, excerpt: string): Evidence => ({ probe: `kconf:${loc.file}`, excerpt: `${at(loc)}: ${excerpt}` });
-const pev = (loc: Loc, excerpt: string): Evidence => ({ probe: 'peer-config', excerpt: `${at(loc)}: ${excerpt}` });
+const ev = (loc: Loc, excerpt: string): Evidence => ({ probe: configFileProbeId(loc.file), excerpt: `${at(loc)}: ${excerpt}` });
+const pev = (loc: Loc, excerpt: string): Evidence => ({ probe: PROBE_PEER_CONFIG, excerpt: `${at(loc)}: ${excerpt}` });
 
 function vipSet(vi: VrrpInstance): string[] {
   return vi.virtualIpaddresses.map((v) => `${v.address}/${v.prefix}`).sort();
@@ -171,9 +172,8 @@ const pairConsistency: Check = {
     if (!given) throw new SkipCheck('no peer configuration given (--peer, --peer-config or --peer-snapshot)');
     const peer = peerKeepalivedConfig(ctx);
     if (!peer) throw new SkipCheck(`no readable keepalived configuration in ${given}`);
-    const own = keepalivedConfig(ctx).result;
-    if (!own) throw new SkipCheck("this node's keepalived configuration is not readable");
-    return [...comparePair(own.config.vrrpInstances, peer.result.config.vrrpInstances), ...compareSyncGroups(own.config, peer.result.config)];
+    const own = ctx.ourConfig();
+    return [...comparePair(own.vrrpInstances, peer.result.config.vrrpInstances), ...compareSyncGroups(own, peer.result.config)];
   },
 };
 
@@ -239,16 +239,15 @@ const pairLive: Check = {
     const peer = peerSnapshot(ctx);
     if (!peer) throw new SkipCheck("needs the other node's snapshot (--peer HOST or --peer-snapshot FILE)");
     const pctx = new CheckContext(peer);
-    const own = keepalivedConfig(ctx).result?.config;
+    const own = ctx.ourConfig();
     const theirs = keepalivedConfig(pctx).result?.config;
-    if (!own) throw new SkipCheck("this node's keepalived configuration is not readable");
-    if (!ctx.output('ip-addr') || !pctx.output('ip-addr')) throw new SkipCheck('the addresses of both nodes are needed (ip -j addr)');
+    if (!ctx.output(PROBE_IP_ADDR) || !pctx.output(PROBE_IP_ADDR)) throw new SkipCheck('the addresses of both nodes are needed (ip -j addr)');
     const peerName = ctx.snapshot.options.peer ?? peer.host.hostname;
     const mine = new Set(localAddresses(ctx).map((a) => a.address));
     const there = new Set(localAddresses(pctx).map((a) => a.address));
     const myStates = new Map(instanceStates(ctx).map((s) => [s.name, s] as const));
     const theirStates = new Map<string, InstanceState>(instanceStates(pctx).map((s) => [s.name, s] as const));
-    const bothRun = ourKeepalived(ctx.snapshot.probes) !== undefined && ourKeepalived(peer.probes) !== undefined;
+    const bothRun = daemonStatus(ctx).daemon !== undefined && ourKeepalived(peer.probes) !== undefined;
     const out: Finding[] = [];
     for (const vi of own.vrrpInstances) {
       const other = theirs?.vrrpInstances.find((p) => p.name === vi.name) ?? theirs?.vrrpInstances.find((p) => p.virtualRouterId === vi.virtualRouterId);
@@ -271,7 +270,7 @@ const pairLive: Check = {
             title: `${vi.name}: neither node holds ${none.join(', ')}`,
             detail: `Both nodes run keepalived, yet no node carries ${none.join(', ')} (this node ${state(myStates, vi.name)}, the peer ${peerName} ${state(theirStates, other.name)}): clients have no gateway. Look for an instance in FAULT and for a VIP removed by hand or by a network manager.`,
             evidence: [
-              { probe: 'ip-addr', excerpt: `this node: no ${none.join(', ')}` },
+              { probe: PROBE_IP_ADDR, excerpt: `this node: no ${none.join(', ')}` },
               { probe: `${peerName}:ip-addr`, excerpt: `${peerName}: no ${none.join(', ')}` },
             ],
             subject: vi.name,

@@ -3,14 +3,20 @@ import type { Check } from '../src/check.js';
 import { finding, probeBlind, SkipCheck } from '../src/context.js';
 import type { Evidence, Finding } from '../src/types.js';
 import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
-import { ourKeepalived, processesFrom } from '../src/probes/keepalived.js';
-import { daemonStatus, instanceStates, localAddresses } from '../src/state.js';
-import { daemonChecks } from './keepalived-daemon.js';
+import { daemonStatus, instanceStates, keepalivedProcesses, localAddresses } from '../src/state.js';
 import { gradeConfigtest, type GradedMessage } from '../src/keepalived/configtest.js';
+import {
+  PROBE_CONFIGTEST,
+  PROBE_IP_ADDR,
+  PROBE_KEEPALIVED_BINARY,
+  PROBE_KEEPALIVED_PROCESSES,
+  PROBE_KEEPALIVED_VERSION,
+  configFileProbeId,
+} from '../src/probes/ids.js';
 
 export function keepalivedInstalled(ctx: Parameters<Check['run']>[0]): boolean {
-  const bin = ctx.probe('keepalived-binary');
-  const version = ctx.probe('keepalived-version');
+  const bin = ctx.probe(PROBE_KEEPALIVED_BINARY);
+  const version = ctx.probe(PROBE_KEEPALIVED_VERSION);
   // keepalived-binary is a PATH lookup: its output is the path, empty when not found
   return (bin?.status === 'ok' && bin.stdout.trim() !== '' && (bin.exitCode ?? 0) === 0) || (version?.status === 'ok' && version.exitCode === 0);
 }
@@ -20,10 +26,10 @@ const installed: Check = {
   title: 'keepalived installed',
   codes: ['keepalived-not-installed'],
   run(ctx) {
-    if (!ctx.probe('keepalived-binary') && !ctx.probe('keepalived-version')) throw new SkipCheck('keepalived probes not collected');
+    if (!ctx.probe(PROBE_KEEPALIVED_BINARY) && !ctx.probe(PROBE_KEEPALIVED_VERSION)) throw new SkipCheck('keepalived probes not collected');
     if (keepalivedInstalled(ctx)) return [];
     // a lookup that failed or timed out (a loaded host) proves nothing: never "not installed" from it
-    const blind = [ctx.probe('keepalived-binary'), ctx.probe('keepalived-version')].filter((r) => probeBlind(r));
+    const blind = [ctx.probe(PROBE_KEEPALIVED_BINARY), ctx.probe(PROBE_KEEPALIVED_VERSION)].filter((r) => probeBlind(r));
     if (blind.length)
       throw new SkipCheck(`cannot tell whether keepalived is installed: ${blind.map((r) => `${r!.id}: ${r!.reason ?? r!.status}`).join('; ')}`, true);
     return [
@@ -31,7 +37,7 @@ const installed: Check = {
         title: 'keepalived is not installed',
         detail:
           'No keepalived binary is on the PATH, so nothing runs VRRP here: this host cannot hold or hand over a VIP. Install it (apt-get install keepalived / dnf install keepalived).',
-        evidence: [{ probe: 'keepalived-binary', excerpt: 'keepalived: not found on the PATH (nor in /usr/sbin, /sbin)' }],
+        evidence: [{ probe: PROBE_KEEPALIVED_BINARY, excerpt: 'keepalived: not found on the PATH (nor in /usr/sbin, /sbin)' }],
       }),
     ];
   },
@@ -42,22 +48,24 @@ const running: Check = {
   title: 'keepalived running in this network namespace',
   codes: ['keepalived-not-running'],
   run(ctx) {
-    ctx.require('keepalived-processes', 'the process list');
+    ctx.require(PROBE_KEEPALIVED_PROCESSES, 'the process list');
     if (!keepalivedInstalled(ctx)) throw new SkipCheck('keepalived is not installed');
     const st = daemonStatus(ctx);
     if (st.running === 'yes') return [];
     // not root: the processes named keepalived cannot be verified, which is not an incident
     if (st.running === 'unknown') throw new SkipCheck(st.why ?? 'keepalived could not be verified', true);
-    const procs = processesFrom(ctx.snapshot.probes);
+    const procs = keepalivedProcesses(ctx);
     const others = procs.filter((p) => !p.ours && p.netns !== '');
     const elsewhere = others.filter((p) => !others.some((q) => q.pid === p.ppid));
     const impostors = procs.filter((p) => p.ours && p.verified === false && p.notVerified);
-    const evidence: Evidence[] = [{ probe: 'keepalived-processes', excerpt: `no keepalived daemon in this network namespace (${ctx.snapshot.host.netns})` }];
+    const evidence: Evidence[] = [
+      { probe: PROBE_KEEPALIVED_PROCESSES, excerpt: `no keepalived daemon in this network namespace (${ctx.snapshot.host.netns})` },
+    ];
     // what is named keepalived here but is not the daemon first: that is what an operator would take for it
     for (const p of impostors.slice(0, 3))
-      evidence.push({ probe: 'keepalived-processes', excerpt: `pid ${p.pid} is named keepalived but is not the daemon: ${p.notVerified}` });
+      evidence.push({ probe: PROBE_KEEPALIVED_PROCESSES, excerpt: `pid ${p.pid} is named keepalived but is not the daemon: ${p.notVerified}` });
     for (const p of elsewhere.slice(0, 3))
-      evidence.push({ probe: 'keepalived-processes', excerpt: `pid ${p.pid} runs in another namespace (${p.netns}): ${p.argv.join(' ')}` });
+      evidence.push({ probe: PROBE_KEEPALIVED_PROCESSES, excerpt: `pid ${p.pid} runs in another namespace (${p.netns}): ${p.argv.join(' ')}` });
     return [
       finding('keepalived-not-running', {
         title: 'keepalived is not running here',
@@ -78,13 +86,10 @@ const configValid: Check = {
   run(ctx) {
     const cfg = keepalivedConfig(ctx);
     if (cfg.probe?.status !== 'ok') {
+      // a read that could not look (not collected, timed out, not run, denied to a non-root run) says nothing about the file
+      ctx.answer(configFileProbeId(cfg.path), cfg.path);
       // no config where keepalived would look, and no keepalived running: an unconfigured host, not a broken one
-      // not root and the file is root's: missing privilege, not a broken config
-      if (cfg.probe?.status === 'denied' && !ctx.isRoot) throw new SkipCheck(`needs root: ${cfg.path} is not readable (permission denied)`, true);
-      if (cfg.source === 'default' && !ourKeepalived(ctx.snapshot.probes)) throw new SkipCheck(`no keepalived configuration at ${cfg.path}`);
-      // a read that timed out (or never ran: the collection's time budget was spent) says nothing about the file
-      if (!cfg.probe || cfg.probe.status === 'timeout' || cfg.probe.status === 'skipped')
-        throw new SkipCheck(`${cfg.path} could not be read: ${cfg.probe?.reason ?? 'not collected'}`, true);
+      if (cfg.source === 'default' && !daemonStatus(ctx).daemon) throw new SkipCheck(`no keepalived configuration at ${cfg.path}`);
       const why =
         cfg.probe?.status === 'missing'
           ? 'missing'
@@ -95,12 +100,12 @@ const configValid: Check = {
         finding('keepalived-config-invalid', {
           title: `keepalived's configuration ${cfg.path} cannot be read`,
           detail: `The configuration ${cfg.source === 'process' ? 'the running keepalived was started with' : cfg.source === '--config' ? 'given with --config' : 'keepalived reads by default'} is ${why}: keepalived runs with no VRRP instance from it.`,
-          evidence: [{ probe: `kconf:${cfg.path}`, excerpt: `${cfg.path}: ${cfg.probe?.reason ?? 'not collected'}` }],
+          evidence: [{ probe: configFileProbeId(cfg.path), excerpt: `${cfg.path}: ${cfg.probe?.reason ?? 'not collected'}` }],
           location: { file: cfg.path },
         }),
       ];
     }
-    const test = ctx.probe('keepalived-configtest');
+    const test = ctx.probe(PROBE_CONFIGTEST);
     if (!test || test.status !== 'ok') throw new SkipCheck(`keepalived -t could not run: ${test?.reason ?? 'not collected'}`);
     // keepalived exits 5 on any message, a note included: the messages decide, graded by meaning
     const graded = gradeConfigtest(`${test.stderr}\n${test.stdout}`, cfg.path);
@@ -119,14 +124,12 @@ const configValid: Check = {
       .map((g) => [g, graded.filter((m) => m.grade === g).length] as const)
       .filter(([, n]) => n > 0);
     const head: Evidence = {
-      probe: 'keepalived-configtest',
+      probe: PROBE_CONFIGTEST,
       excerpt: `keepalived -t -f ${cfg.path}: exit status ${code}${counts.length ? `; ${counts.map(([g, n]) => `${n} ${g}`).join(', ')}` : ''}`,
     };
     const quote = (ms: GradedMessage[]): Evidence[] => [
-      ...ms
-        .slice(0, MAX_QUOTED)
-        .map((m) => ({ probe: 'keepalived-configtest', excerpt: m.file && m.line_no ? `${m.file}:${m.line_no}: ${m.message}` : m.line })),
-      ...(ms.length > MAX_QUOTED ? [{ probe: 'keepalived-configtest', excerpt: `… and ${ms.length - MAX_QUOTED} more` }] : []),
+      ...ms.slice(0, MAX_QUOTED).map((m) => ({ probe: PROBE_CONFIGTEST, excerpt: m.file && m.line_no ? `${m.file}:${m.line_no}: ${m.message}` : m.line })),
+      ...(ms.length > MAX_QUOTED ? [{ probe: PROBE_CONFIGTEST, excerpt: `… and ${ms.length - MAX_QUOTED} more` }] : []),
     ];
     const where = (m: GradedMessage | undefined) =>
       m?.file ? { location: { file: m.file, ...(m.line_no ? { line: m.line_no } : {}) } } : { location: { file: cfg.path } };
@@ -161,7 +164,7 @@ const configValid: Check = {
     if (env.length) {
       // on the node whose running keepalived uses this file, a missing interface, script or user
       // is a real outage of what it configures; a file checked with --config may be meant for another host
-      const live = cfg.source !== '--config' && ourKeepalived(ctx.snapshot.probes) !== undefined;
+      const live = cfg.source !== '--config' && daemonStatus(ctx).daemon !== undefined;
       out.push(
         finding('keepalived-config-invalid', {
           severity: live ? 'error' : 'warning',
@@ -207,9 +210,8 @@ const vipState: Check = {
   title: 'VIPs match the VRRP state',
   codes: ['vip-state-mismatch'],
   run(ctx) {
-    ctx.require('ip-addr', 'ip addr');
-    const cfg = keepalivedConfig(ctx).result?.config;
-    if (!cfg) throw new SkipCheck('no readable keepalived configuration');
+    ctx.require(PROBE_IP_ADDR, 'ip addr');
+    ctx.ourConfig();
     const daemon = daemonStatus(ctx);
     if (daemon.running === 'unknown') throw new SkipCheck(daemon.why ?? 'keepalived could not be verified', true);
     if (daemon.running === 'no') throw new SkipCheck('keepalived is not running here');
@@ -218,7 +220,7 @@ const vipState: Check = {
       const missing = st.vips.filter((v) => !st.vipsHeld.includes(v));
       const addrEvidence = (vip: string): Evidence => {
         const a = localAddresses(ctx).find((x) => x.address === vip);
-        return { probe: 'ip-addr', excerpt: a ? `${a.ifname}: inet ${a.address}/${a.prefix}` : `${vip}: not on any interface` };
+        return { probe: PROBE_IP_ADDR, excerpt: a ? `${a.ifname}: inet ${a.address}/${a.prefix}` : `${vip}: not on any interface` };
       };
       const stateEvidence: Evidence = {
         probe: 'state',
@@ -250,4 +252,4 @@ const vipState: Check = {
   },
 };
 
-export const keepalivedChecks: Check[] = [installed, running, configValid, vipState, ...daemonChecks];
+export const keepalivedChecks: Check[] = [installed, running, configValid, vipState];

@@ -3,10 +3,11 @@ import type { Check } from '../src/check.js';
 import { finding, SkipCheck, type CheckContext } from '../src/context.js';
 import type { Evidence, FixPlan } from '../src/types.js';
 import { bootValue } from '../src/kernel/sysctl.js';
-import { sysctlFiles, sysctlProbeId } from '../src/probes/kernel.js';
-import { nodeRole } from '../src/state.js';
+import { sysctlFiles } from '../src/kernel/files.js';
+import { keepalivedProcesses, nodeRole } from '../src/state.js';
 import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
-import { notifyScriptText } from '../src/probes/keepalived.js';
+import { notifyScriptText } from '../src/keepalived/records.js';
+import { fileProbeId, sysctlProbeId } from '../src/probes/ids.js';
 
 const FORWARD = 'net.ipv4.ip_forward';
 export const DROP_IN = '/etc/sysctl.d/90-hagw-doctor.conf';
@@ -14,14 +15,14 @@ export const DROP_IN = '/etc/sysctl.d/90-hagw-doctor.conf';
 /** Every sysctl file that exists, in the order sysctl --system applies them. */
 export function sysctlFileTexts(ctx: CheckContext): Array<{ file: string; text: string }> {
   return sysctlFiles(ctx.snapshot.probes).flatMap((file) => {
-    const text = ctx.output(`file:${file}`);
+    const text = ctx.output(fileProbeId(file));
     return text === undefined ? [] : [{ file, text }];
   });
 }
 
 /** The content of our drop-in with `key = value` set (other lines kept). */
 export function dropInWith(ctx: CheckContext, key: string, value: string): string {
-  const current = ctx.output(`file:${DROP_IN}`) ?? '# Written by hagw-doctor: settings this gateway needs at boot.\n';
+  const current = ctx.output(fileProbeId(DROP_IN)) ?? '# Written by hagw-doctor: settings this gateway needs at boot.\n';
   const lines = current
     .replace(/\n$/, '')
     .split('\n')
@@ -44,7 +45,7 @@ function notifyMasterEnablesForwarding(ctx: CheckContext): string | undefined {
 
 function isGatewayHost(ctx: CheckContext): boolean {
   const cfg = keepalivedConfig(ctx);
-  return cfg.result !== undefined || ctx.probe('keepalived-processes')?.stdout.includes('"ours":true') === true;
+  return cfg.result !== undefined || keepalivedProcesses(ctx).some((p) => p.ours);
 }
 
 function forwardingFix(ctx: CheckContext): FixPlan {
@@ -100,7 +101,7 @@ const ipForward: Check = {
     const boot = bootValue(sysctlFileTexts(ctx), FORWARD);
     if (boot?.value === '1' || viaNotify) return [];
     const bootEvidence: Evidence[] = boot
-      ? [{ probe: `file:${boot.file}`, excerpt: `${boot.file}:${boot.line}: ${boot.raw.trim()}` }]
+      ? [{ probe: fileProbeId(boot.file), excerpt: `${boot.file}:${boot.line}: ${boot.raw.trim()}` }]
       : [
           {
             probe: 'sysctl-files',

@@ -1,14 +1,15 @@
 // Checks of the netfilter area: what the firewall and conntrack do to this node's VRRP adverts,
 // and whether the SNAT rules fit the node's role.
+import { ipRoutes } from '../src/routing/from-snapshot.js';
 import type { Check } from '../src/check.js';
 import { type CheckContext, SkipCheck, finding, probeBlind } from '../src/context.js';
 import type { Evidence, Finding, FixPlan, FixStep } from '../src/types.js';
-import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
+import { keepalivedConfig, ourVips } from '../src/keepalived/from-snapshot.js';
 import { localAddresses, nodeRole, roleBasis } from '../src/state.js';
 import {
   chainsAt,
   dropsAt,
-  firewallFromRecords,
+  firewall,
   isIptables,
   isNftNative,
   notrackAt,
@@ -25,16 +26,19 @@ import { conntrackSummaryCount, isNated, parseConntrack, parseConntrackStats, ty
 import { detectManagers, nftConfInsert, ufwBeforeInsert, NFT_CONF, UFW_BEFORE, UFW_BEFORE6, type FirewallManagers } from '../src/netfilter/managers.js';
 import { AH_PROTO, notifyScripts, vrrpPaths, VRRP_MULTICAST, VRRP_MULTICAST6, type VrrpPath } from '../src/netfilter/vrrp-paths.js';
 import { addRuleStep, binaryForNewRules, iptablesBinary, nftOnly, persistStatic, type StaticRule } from '../src/netfilter/fixes.js';
-import { CONNTRACK_LOOKUP_PREFIX, PROBE_CONNTRACK_STATS, PROBE_CONNTRACK_WALK, PROBE_KERNEL_LOG } from '../src/probes/netfilter.js';
 import { scriptProbeId } from '../src/keepalived/files.js';
+import {
+  CONNTRACK_LOOKUP_PREFIX,
+  PROBE_CONNTRACK_COUNT,
+  PROBE_CONNTRACK_MAX,
+  PROBE_CONNTRACK_STATS,
+  PROBE_CONNTRACK_WALK,
+  PROBE_KERNEL_LOG,
+} from '../src/probes/ids.js';
 
 // ------------------------------------------------------------------ shared
 
-export function firewall(ctx: CheckContext): Firewall {
-  return ctx.memo('netfilter:firewall', () => firewallFromRecords(ctx.snapshot.probes));
-}
-
-function requireFirewall(ctx: CheckContext): Firewall {
+export function requireFirewall(ctx: CheckContext): Firewall {
   const fw = firewall(ctx);
   if (fw.read.length === 0) {
     // blind when a backend could not be read (failed, timed out, needs root); absent or not collected is not blindness
@@ -57,7 +61,7 @@ export function advertPaths(ctx: CheckContext): VrrpPath[] {
 
 function requirePaths(ctx: CheckContext): VrrpPath[] {
   const paths = advertPaths(ctx);
-  if (!keepalivedConfig(ctx).result) throw new SkipCheck('the keepalived config could not be read');
+  ctx.ourConfig();
   if (paths.length === 0) throw new SkipCheck('the keepalived config has no vrrp_instance');
   return paths;
 }
@@ -405,16 +409,11 @@ function snatRules(fw: Firewall): SnatRuleRef[] {
   return out;
 }
 
-function configVips(ctx: CheckContext): Array<{ address: string; prefix: number }> {
-  const cfg = keepalivedConfig(ctx).result?.config;
-  return cfg ? cfg.vrrpInstances.flatMap((i) => i.virtualIpaddresses.map((v) => ({ address: v.address, prefix: v.prefix }))) : [];
-}
-
 /** The clients' networks: the subnets of the VIPs written with a prefix (the clients' gateway). */
 function clientNetworks(ctx: CheckContext): string[] {
   return [
     ...new Set(
-      configVips(ctx)
+      ourVips(ctx)
         .filter((v) => v.prefix < 32 && firstHost(`${v.address}/${v.prefix}`))
         .map((v) => networkOf(v.address, v.prefix)),
     ),
@@ -434,7 +433,7 @@ function toSources(r: Rule): string[] {
 
 /** A rule only the MASTER should carry: it SNATs to a VIP, or it NATs the clients' networks. */
 function isMasterOnly(ctx: CheckContext, r: Rule): boolean {
-  const vips = configVips(ctx).map((v) => v.address);
+  const vips = ourVips(ctx).map((v) => v.address);
   if (toSources(r).some((a) => vips.includes(a))) return true;
   const clients = clientNetworks(ctx);
   return r.conds.some((c) => c.kind === 'addr' && c.dir === 'src' && !c.neg && c.cidrs.some((cidr) => clients.some((n) => cidrOverlaps(cidr, n))));
@@ -463,12 +462,7 @@ function snatClients(ctx: CheckContext, intent: Evidence[]): string[] {
 }
 
 function defaultRouteIface(ctx: CheckContext): string | undefined {
-  try {
-    const routes = JSON.parse(ctx.output('ip-route') ?? '[]') as Array<{ dst?: string; dev?: string; table?: string }>;
-    return routes.find((r) => r.dst === 'default' && (r.table === undefined || r.table === 'main'))?.dev;
-  } catch {
-    return undefined;
-  }
+  return ipRoutes(ctx)?.find((r) => r.dst === 'default' && r.table === 'main')?.dev;
 }
 
 const snatRoleCheck: Check = {
@@ -481,7 +475,7 @@ const snatRoleCheck: Check = {
     const r = role(ctx);
     const rules = snatRules(fw);
     const local = localSet(ctx);
-    const vips = configVips(ctx).map((v) => v.address);
+    const vips = ourVips(ctx).map((v) => v.address);
     const out: Finding[] = [];
     const standby = r === 'backup' || r === 'fault';
     // a fix premised on the role only where the role is certain (never from the log alone, never contested)
@@ -944,13 +938,13 @@ const pressureCheck: Check = {
   title: 'conntrack table pressure',
   codes: ['conntrack-table-pressure'],
   run(ctx) {
-    const count = Number(ctx.output('sysctl:net.netfilter.nf_conntrack_count')?.trim());
-    const max = Number(ctx.output('sysctl:net.netfilter.nf_conntrack_max')?.trim());
-    const haveRatio = Number.isFinite(count) && Number.isFinite(max) && max > 0 && ctx.output('sysctl:net.netfilter.nf_conntrack_max') !== undefined;
+    const count = Number(ctx.output(PROBE_CONNTRACK_COUNT)?.trim());
+    const max = Number(ctx.output(PROBE_CONNTRACK_MAX)?.trim());
+    const haveRatio = Number.isFinite(count) && Number.isFinite(max) && max > 0 && ctx.output(PROBE_CONNTRACK_MAX) !== undefined;
     const log = ctx.probe(PROBE_KERNEL_LOG);
     const logText = log?.status === 'ok' && log.exitCode === 0 ? log.stdout : undefined;
     if (!haveRatio && logText === undefined) {
-      const why = ctx.probe('sysctl:net.netfilter.nf_conntrack_count')?.reason ?? 'nf_conntrack not loaded';
+      const why = ctx.probe(PROBE_CONNTRACK_COUNT)?.reason ?? 'nf_conntrack not loaded';
       throw new SkipCheck(`no conntrack count (${why}) and no kernel log (${log?.reason ?? (log?.stderr.trim() || 'dmesg not collected')})`);
     }
     const full = (logText ?? '').split('\n').filter((l) => /nf_conntrack: table full/.test(l));
@@ -959,11 +953,7 @@ const pressureCheck: Check = {
     const stats = ctx.output(PROBE_CONNTRACK_STATS);
     const sum = stats ? parseConntrackStats(stats) : undefined;
     const evidence: Evidence[] = [];
-    if (haveRatio)
-      evidence.push(
-        ev('sysctl:net.netfilter.nf_conntrack_count', `nf_conntrack_count = ${count}`),
-        ev('sysctl:net.netfilter.nf_conntrack_max', `nf_conntrack_max = ${max}`),
-      );
+    if (haveRatio) evidence.push(ev(PROBE_CONNTRACK_COUNT, `nf_conntrack_count = ${count}`), ev(PROBE_CONNTRACK_MAX, `nf_conntrack_max = ${max}`));
     evidence.push(...full.slice(-3).map((l) => ev(PROBE_KERNEL_LOG, l.trim().slice(0, 512))));
     if (sum) evidence.push(ev(PROBE_CONNTRACK_STATS, `drop=${sum.drop ?? 0} early_drop=${sum.early_drop ?? 0} insert_failed=${sum.insert_failed ?? 0}`));
     const critical = ratio >= 0.95 || full.length > 0;

@@ -4,16 +4,32 @@ import type { Check } from '../src/check.js';
 import { finding, SkipCheck, type CheckContext } from '../src/context.js';
 import type { Evidence, Finding, FixPlan, FixStep } from '../src/types.js';
 import { links, sysctlNumber } from '../src/routing/from-snapshot.js';
-import { ethtoolProbeId, ifaceSysctlId, PROBE_INTERRUPTS, PROBE_IRQBALANCE, PROBE_SS_TCP, PROBE_SS_UDP } from '../src/probes/routing.js';
 import { drArpProblems, forwardingInterfaces, mtuMismatches, strictRpFilter, vipListeners, vipsOnLoopback, type IfaceSysctls } from '../src/nic/analyze.js';
 import { EthtoolParseError, lroDisableFailures, parseEthtoolFeatures, receiveOffloadsOn } from '../src/nic/ethtool.js';
 import { allOnOneCpu, nicIrqs, parseInterrupts } from '../src/nic/interrupts.js';
 import { parseListeningSockets, type ListeningSocket } from '../src/nic/sockets.js';
 import { detectFamily, sysctlPersistStep, SYSCTL_DROP_IN } from '../src/change/persistence.js';
 import { localAddresses } from '../src/state.js';
-import { keepalivedConfig, peerKeepalivedConfig, peerSnapshot } from '../src/keepalived/from-snapshot.js';
-import { PEER_SNAPSHOT_PROBE } from '../src/probes/keepalived.js';
-import { PROBE_KERNEL_LOG } from '../src/probes/netfilter.js';
+import { keepalivedConfig, ourVips, peerKeepalivedConfig, peerSnapshot } from '../src/keepalived/from-snapshot.js';
+import {
+  PEER_SNAPSHOT_PROBE,
+  PROBE_ARP_ANNOUNCE_ALL,
+  PROBE_ARP_IGNORE_ALL,
+  PROBE_INTERRUPTS,
+  PROBE_IP_ADDR,
+  PROBE_IP_FORWARD,
+  PROBE_IP_LINK,
+  PROBE_IRQBALANCE,
+  PROBE_KERNEL_LOG,
+  PROBE_NONLOCAL_BIND,
+  PROBE_OS_RELEASE,
+  PROBE_RP_FILTER_ALL,
+  PROBE_SS_TCP,
+  PROBE_SS_UDP,
+  ethtoolProbeId,
+  fileProbeId,
+  ifaceSysctlId,
+} from '../src/probes/ids.js';
 
 /** Per-interface sysctls of every interface in ip-link. */
 export function ifaceSysctls(ctx: CheckContext): IfaceSysctls[] {
@@ -35,8 +51,8 @@ export function ifaceSysctls(ctx: CheckContext): IfaceSysctls[] {
 }
 
 function forwarding(ctx: CheckContext): IfaceSysctls[] {
-  ctx.require('ip-link', 'ip -j -d link show');
-  const ipForward = sysctlNumber(ctx, 'sysctl:net.ipv4.ip_forward');
+  ctx.require(PROBE_IP_LINK, 'ip -j -d link show');
+  const ipForward = sysctlNumber(ctx, PROBE_IP_FORWARD);
   if (ipForward === undefined) throw new SkipCheck('net.ipv4.ip_forward was not read');
   return forwardingInterfaces(ipForward, ifaceSysctls(ctx));
 }
@@ -51,7 +67,7 @@ export const rpFilter: Check = {
   run(ctx) {
     const fwd = forwarding(ctx);
     if (fwd.length === 0) return [];
-    const all = sysctlNumber(ctx, 'sysctl:net.ipv4.conf.all.rp_filter');
+    const all = sysctlNumber(ctx, PROBE_RP_FILTER_ALL);
     const unread = fwd.filter((i) => i.rpFilter === undefined);
     if (all === undefined && unread.length === fwd.length) throw new SkipCheck('rp_filter values were not read');
     const strict = strictRpFilter(all, fwd);
@@ -72,7 +88,7 @@ export const rpFilter: Check = {
       values[key] = '2';
       steps.push({ argv: ['sysctl', '-w', `${key}=2`], undo: [['sysctl', '-w', `${key}=1`]], why: `${s.ifname} is strict` });
     }
-    steps.push(sysctlPersistStep(ctx.output(`file:${SYSCTL_DROP_IN}`) ?? '', values));
+    steps.push(sysctlPersistStep(ctx.output(fileProbeId(SYSCTL_DROP_IN)) ?? '', values));
     const fix: FixPlan = {
       summary: `loose reverse-path filtering (2) on ${strict.map((s) => s.ifname).join(', ')}`,
       risk: 'safe',
@@ -82,7 +98,7 @@ export const rpFilter: Check = {
       verifies: ['rp-filter-strict'],
     };
     const evidence: Evidence[] = [
-      ...(all !== undefined ? [{ probe: 'sysctl:net.ipv4.conf.all.rp_filter', excerpt: `net.ipv4.conf.all.rp_filter = ${all}` }] : []),
+      ...(all !== undefined ? [{ probe: PROBE_RP_FILTER_ALL, excerpt: `net.ipv4.conf.all.rp_filter = ${all}` }] : []),
       ...strict.map((s) => ({
         probe: ifaceSysctlId(s.ifname, 'rp_filter'),
         excerpt: `net.ipv4.conf.${s.ifname}.rp_filter = ${s.own ?? '?'} (effective ${s.effective})`,
@@ -149,7 +165,7 @@ export const nicOffload: Check = {
               },
             ],
             touches: {},
-            persistence: { persistent: false, how: lroPersistHow(ctx.output('os-release'), i.ifname) },
+            persistence: { persistent: false, how: lroPersistHow(ctx.output(PROBE_OS_RELEASE), i.ifname) },
             verifies: ['nic-lro-on-forwarder'],
           }
         : undefined;
@@ -177,26 +193,13 @@ export const nicOffload: Check = {
   },
 };
 
-function configVips(ctx: CheckContext): Array<{ address: string; prefix: number; instance: string; dev?: string }> {
-  const cfg = keepalivedConfig(ctx).result?.config;
-  if (!cfg) return [];
-  return cfg.vrrpInstances.flatMap((inst) =>
-    inst.virtualIpaddresses.map((v) => ({
-      address: v.address,
-      prefix: v.prefix,
-      instance: inst.name,
-      ...((v.dev ?? inst.interface) ? { dev: (v.dev ?? inst.interface)! } : {}),
-    })),
-  );
-}
-
 /** LVS-DR real server: a non-loopback address on lo (the VIP), or a DR virtual_server listing one of our addresses. */
 export const drArp: Check = {
   id: 'lvs-dr-arp',
   title: 'ARP settings of an LVS-DR real server',
   codes: ['lvs-dr-arp'],
   run(ctx) {
-    ctx.require('ip-addr', 'ip -j addr show');
+    ctx.require(PROBE_IP_ADDR, 'ip -j addr show');
     const addrs = localAddresses(ctx);
     const loops = links(ctx)
       .filter((l) => l.loopback)
@@ -208,12 +211,8 @@ export const drArp: Check = {
     );
     if (onLo.length === 0 && !drListed) return [];
     const all = {
-      ...(sysctlNumber(ctx, 'sysctl:net.ipv4.conf.all.arp_ignore') !== undefined
-        ? { arpIgnore: sysctlNumber(ctx, 'sysctl:net.ipv4.conf.all.arp_ignore')! }
-        : {}),
-      ...(sysctlNumber(ctx, 'sysctl:net.ipv4.conf.all.arp_announce') !== undefined
-        ? { arpAnnounce: sysctlNumber(ctx, 'sysctl:net.ipv4.conf.all.arp_announce')! }
-        : {}),
+      ...(sysctlNumber(ctx, PROBE_ARP_IGNORE_ALL) !== undefined ? { arpIgnore: sysctlNumber(ctx, PROBE_ARP_IGNORE_ALL)! } : {}),
+      ...(sysctlNumber(ctx, PROBE_ARP_ANNOUNCE_ALL) !== undefined ? { arpAnnounce: sysctlNumber(ctx, PROBE_ARP_ANNOUNCE_ALL)! } : {}),
     };
     if (all.arpIgnore === undefined || all.arpAnnounce === undefined) throw new SkipCheck('arp_ignore/arp_announce were not read');
     const problems = drArpProblems(all, ifaceSysctls(ctx));
@@ -238,9 +237,9 @@ export const nonlocalBind: Check = {
   title: 'services bound to a VIP can start on the backup',
   codes: ['vip-bind-nonlocal'],
   run(ctx) {
-    const vips = configVips(ctx);
+    const vips = ourVips(ctx);
     if (vips.length === 0) return [];
-    const nonlocal = sysctlNumber(ctx, 'sysctl:net.ipv4.ip_nonlocal_bind');
+    const nonlocal = sysctlNumber(ctx, PROBE_NONLOCAL_BIND);
     if (nonlocal === undefined) throw new SkipCheck('net.ipv4.ip_nonlocal_bind was not read');
     if (nonlocal !== 0) return [];
     const sockets: Array<ListeningSocket & { probe: string }> = [];
@@ -336,8 +335,8 @@ export const vipMtu: Check = {
     const ours = keepalivedConfig(ctx).result?.config;
     const theirs = peerKeepalivedConfig(ctx)?.result.config;
     if (!ours || !theirs) throw new SkipCheck('needs both keepalived configurations');
-    const mine = linkMtus(ctx.output('ip-link'));
-    const peerRec = peer.probes['ip-link'];
+    const mine = linkMtus(ctx.output(PROBE_IP_LINK));
+    const peerRec = peer.probes[PROBE_IP_LINK];
     const other = linkMtus(peerRec?.status === 'ok' ? peerRec.stdout : undefined);
     if (!mine.size || !other.size) throw new SkipCheck('ip link was not collected on both nodes');
     const pairs = ours.vrrpInstances.flatMap((inst) => {
@@ -350,7 +349,7 @@ export const vipMtu: Check = {
         title: `${m.ifname} here has MTU ${m.mtu}, ${m.peerIfname} on ${peer.host.hostname} has ${m.peerMtu}`,
         detail: `The VIP moves between interfaces of different MTU: after a failover, packets that fitted on one node are fragmented or dropped on the other (and PMTU caches of clients are wrong), which looks like a failover that "half works". Give both VRRP interfaces the same MTU.`,
         evidence: [
-          { probe: 'ip-link', excerpt: `${m.ifname}: mtu ${m.mtu}` },
+          { probe: PROBE_IP_LINK, excerpt: `${m.ifname}: mtu ${m.mtu}` },
           { probe: PEER_SNAPSHOT_PROBE, excerpt: `${peer.host.hostname} ${m.peerIfname}: mtu ${m.peerMtu}` },
         ],
         subject: m.ifname,

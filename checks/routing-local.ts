@@ -8,6 +8,7 @@ import { SkipCheck } from '../src/context.js';
 import { daemonStatus, localAddresses } from '../src/state.js';
 import { links, runtimeRouting } from '../src/routing/from-snapshot.js';
 import { localTableTraps, vipsInLocalTable } from '../src/routing/local-table.js';
+import { PROBE_IP_ADDR, PROBE_IP_ROUTE } from '../src/probes/ids.js';
 
 function configs(ctx: CheckContext) {
   return [keepalivedConfig(ctx).result?.config, peerKeepalivedConfig(ctx)?.result.config].filter((c) => c !== undefined);
@@ -18,7 +19,7 @@ export const localTableTrap: Check = {
   title: 'LVS-NAT real server replies through the director',
   codes: ['lvs-nat-local-trap'],
   run(ctx) {
-    ctx.require('ip-addr', 'ip -j addr show');
+    ctx.require(PROBE_IP_ADDR, 'ip -j addr show');
     const cfgs = configs(ctx);
     const nat = cfgs.flatMap((c) => c.virtualServers).filter((vs) => /^nat$/i.test(vs.method ?? ''));
     if (nat.length === 0) return [];
@@ -33,7 +34,7 @@ export const localTableTrap: Check = {
         severity: 'error',
         title: `real server ${t.realServer} holds ${t.address.address}/${t.address.prefix} in the VIP subnet ${t.vip.address}/${t.vip.prefix}`,
         detail: `Replies to clients in ${t.vip.address}/${t.vip.prefix} leave by the connected route on ${t.address.ifname} (and the host's own addresses are answered from the local table, rule 0, before any policy rule), so they never pass the director's NAT and clients drop them. Move that address out of the VIP subnet, or route the subnet through the director.`,
-        evidence: [{ probe: 'ip-addr', excerpt: `${t.address.ifname}: inet ${t.address.address}/${t.address.prefix}` }],
+        evidence: [{ probe: PROBE_IP_ADDR, excerpt: `${t.address.ifname}: inet ${t.address.address}/${t.address.prefix}` }],
         subject: t.address.ifname,
       }),
     );
@@ -62,7 +63,7 @@ export const strayVip: Check = {
         severity: 'error',
         title: `VIP ${vip} is still on ${route.dev ?? '?'} but keepalived is not running`,
         detail: `keepalived removes its VIPs when it stops cleanly; one killed (or a VIP added by hand) stays in the local table, and this node keeps answering ARP and traffic for ${vip} while the real master holds it too. Remove it: ip addr del ${vip}/PREFIX dev ${route.dev ?? 'IF'}.`,
-        evidence: [{ probe: 'ip-route', excerpt: `local ${route.dst} dev ${route.dev ?? '?'} table local` }],
+        evidence: [{ probe: PROBE_IP_ROUTE, excerpt: `local ${route.dst} dev ${route.dev ?? '?'} table local` }],
         subject: vip,
       }),
     );

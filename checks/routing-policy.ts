@@ -11,8 +11,9 @@ import { unsafeArgs, unsafeInterface } from '../src/routing/values.js';
 import { addIfupdownHooks, appendLines, deleteDeadRulePlan, restoreTableRoutesPlan, routeArgs, ruleArgs, ruleIsReproducible } from '../src/routing/fix.js';
 import { detectFamily } from '../src/change/persistence.js';
 import { localAddresses } from '../src/state.js';
-import { INTERFACES_DIR, INTERFACES_FILE, NETWORK_SCRIPTS_DIR } from '../src/probes/routing.js';
+import { INTERFACES_DIR, INTERFACES_FILE, NETWORK_SCRIPTS_DIR, RC_LOCAL } from '../src/routing/files.js';
 import { dirEntries } from '../src/routing/from-snapshot.js';
+import { PROBE_IP_ROUTE, PROBE_IP_RULE, PROBE_OS_RELEASE, fileProbeId } from '../src/probes/ids.js';
 
 const routeText = (r: IpRoute) => `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}${r.dev ? ` dev ${r.dev}` : ''} table ${r.table}`;
 
@@ -33,11 +34,11 @@ export const policyTableEmpty: Check = {
       if (definedRoutes.length) fix = restoreTableRoutesPlan(table, definedRoutes);
       else if (ruleIsReproducible(rule)) fix = deleteDeadRulePlan(rule, recreatedBy);
       const evidence: Evidence[] = [
-        { probe: 'ip-rule', excerpt: ruleText(rule) },
-        { probe: 'ip-route', excerpt: `no IPv4 route in table ${table}${tableId !== undefined && String(tableId) !== table ? ` (${tableId})` : ''}` },
+        { probe: PROBE_IP_RULE, excerpt: ruleText(rule) },
+        { probe: PROBE_IP_ROUTE, excerpt: `no IPv4 route in table ${table}${tableId !== undefined && String(tableId) !== table ? ` (${tableId})` : ''}` },
         ...definedRoutes
           .slice(0, 3)
-          .map((r) => ({ probe: `file:${r.file}`, excerpt: `${r.file}:${r.line}: ${r.dst}${r.via ? ` via ${r.via}` : ''} table ${r.table}` })),
+          .map((r) => ({ probe: fileProbeId(r.file), excerpt: `${r.file}:${r.line}: ${r.dst}${r.via ? ` via ${r.via}` : ''} table ${r.table}` })),
       ];
       return finding('policy-table-empty', {
         title: `rule ${rule.priority} looks up table ${table}, which holds no route`,
@@ -70,7 +71,7 @@ export const policyTableUnnamed: Check = {
         detail: number
           ? `Rule ${u.rule?.priority ?? ''} uses table number ${u.table}, which ${files.length ? files.join(', ') : 'rt_tables'} does not name. It works, but nobody reading \`ip rule\` can tell what the table is for, and a configuration written with a name elsewhere will not match it. Add "${u.table} NAME" to /etc/iproute2/rt_tables.d/NAME.conf.`
           : `${u.where} uses table "${u.table}", but no rt_tables file gives it a number: \`ip\` refuses the line ("table id value is invalid"), so the rule or route is missing after a reboot or interface restart. Add "NUMBER ${u.table}" to /etc/iproute2/rt_tables.d/${u.table}.conf.`,
-        evidence: [u.rule ? { probe: 'ip-rule', excerpt: ruleText(u.rule) } : { probe: `file:${u.file}`, excerpt: `${u.where}: ${u.table}` }],
+        evidence: [u.rule ? { probe: PROBE_IP_RULE, excerpt: ruleText(u.rule) } : { probe: fileProbeId(String(u.file)), excerpt: `${u.where}: ${u.table}` }],
         subject: `table ${u.table}`,
         ...(u.file ? { location: { file: u.file, ...(u.line ? { line: u.line } : {}) } } : {}),
       });
@@ -87,7 +88,7 @@ interface Placement {
 /** Where each rule/route goes in the distribution's network configuration; undefined when one of
  *  them cannot be placed (then no automatic fix: a partial one would not clear the finding). */
 function persistPlacement(ctx: CheckContext, rules: IpRule[], routes: IpRoute[]): Placement | { refused: string } | undefined {
-  const family = detectFamily(ctx.output('os-release')).family;
+  const family = detectFamily(ctx.output(PROBE_OS_RELEASE)).family;
   const addrs = localAddresses(ctx);
   const items: Array<{ ifname: string | undefined; rule?: IpRule; route?: IpRoute }> = [
     ...rules.map((rule) => ({ ifname: ruleInterface(rule, addrs), rule })),
@@ -107,7 +108,7 @@ function persistPlacement(ctx: CheckContext, rules: IpRule[], routes: IpRoute[])
       byFile.set(file, [...(byFile.get(file) ?? []), (i.rule ? ruleArgs(i.rule) : routeArgs(i.route!)).join(' ')]);
     }
     const steps: FixStep[] = [...byFile].map(([file, lines]) => ({
-      write: { path: file, content: appendLines(ctx.output(`file:${file}`) ?? '', lines), mode: 0o644 },
+      write: { path: file, content: appendLines(ctx.output(fileProbeId(file)) ?? '', lines), mode: 0o644 },
       why: 'network-scripts (ifup-routes) adds these lines every time the interface comes up',
     }));
     return { steps, files: [...byFile.keys()], how: `network-scripts ${[...byFile.keys()].join(', ')} (applied at every ifup)` };
@@ -121,7 +122,7 @@ function persistPlacement(ctx: CheckContext, rules: IpRule[], routes: IpRoute[])
     ];
     const contents = new Map<string, string>();
     for (const f of candidates) {
-      const t = ctx.output(`file:${f}`);
+      const t = ctx.output(fileProbeId(f));
       if (t !== undefined) contents.set(f, t);
     }
     const touched = new Set<string>();
@@ -171,11 +172,11 @@ export const policyNotPersistent: Check = {
     const placed = persistPlacement(ctx, missing.rules, missing.routes);
     const placement = placed && 'refused' in placed ? undefined : placed;
     const refusal = placed && 'refused' in placed ? placed.refused : undefined;
-    const rcLocal = ctx.output('file:/etc/rc.local') ?? '';
+    const rcLocal = ctx.output(fileProbeId(RC_LOCAL)) ?? '';
     const inRcLocal = /\bip\s+(-4\s+)?(rule|route)\s+add/.test(rcLocal);
     const evidence: Evidence[] = [
-      ...missing.rules.slice(0, 5).map((r) => ({ probe: 'ip-rule', excerpt: ruleText(r) })),
-      ...missing.routes.slice(0, 5).map((r) => ({ probe: 'ip-route', excerpt: routeText(r) })),
+      ...missing.rules.slice(0, 5).map((r) => ({ probe: PROBE_IP_RULE, excerpt: ruleText(r) })),
+      ...missing.routes.slice(0, 5).map((r) => ({ probe: PROBE_IP_ROUTE, excerpt: routeText(r) })),
     ];
     const fix: FixPlan | undefined = placement && {
       summary: `write the ${missing.rules.length + missing.routes.length} runtime rule(s)/route(s) into ${placement.how}`,

@@ -25,23 +25,19 @@ import type { Evidence, Finding, FixPlan, Severity } from '../src/types.js';
 import type { KeepalivedConfig, VrrpInstance } from '../src/keepalived/model.js';
 import { keepalivedConfig, peerKeepalivedConfig } from '../src/keepalived/from-snapshot.js';
 import { configFileProbeId } from '../src/keepalived/files.js';
-import { instanceStates, localAddresses } from '../src/state.js';
-import { ourKeepalived } from '../src/probes/keepalived.js';
+import { daemonStatus, instanceStates, localAddresses } from '../src/state.js';
 import { effectiveVersion, instanceFamily, strictFor } from '../src/netfilter/vrrp-paths.js';
-import { firewallFromRecords, isIptables } from '../src/netfilter/firewall.js';
+import { firewall, isIptables } from '../src/netfilter/firewall.js';
 import { describeRef, walk, verdictOf } from '../src/netfilter/evaluate.js';
 import { hasWire, logView, wireView, type LogView } from '../src/vrrp/view.js';
 import type { ProblemEvent, TriggerEvent } from '../src/vrrp/log.js';
 import type { Transition } from '../src/vrrp/timeline.js';
 import { judgeLogProblem } from './vrrp.js';
+import { PROBE_CONFIGTEST, PROBE_IP_ADDR, PROBE_IP_FORWARD, PROBE_IP_LINK, PROBE_PEER_CONFIG } from '../src/probes/ids.js';
 
 const ev = (probe: string, excerpt: string): Evidence => ({ probe, excerpt });
 
-function config(ctx: CheckContext): KeepalivedConfig {
-  const cfg = keepalivedConfig(ctx).result?.config;
-  if (!cfg) throw new SkipCheck('the keepalived config could not be read');
-  return cfg;
-}
+const config = (ctx: CheckContext): KeepalivedConfig => ctx.ourConfig();
 
 function stateOf(ctx: CheckContext, name: string) {
   return instanceStates(ctx).find((s) => s.name === name);
@@ -69,7 +65,7 @@ interface StrictDrop {
 
 /** keepalived's own drop rules for the VIPs: nft table "keepalived" (ip/ip6/inet), or iptables chains named keepalived*. */
 function keepalivedDropRules(ctx: CheckContext, vips: string[]): StrictDrop {
-  const fw = ctx.memo('netfilter:firewall', () => firewallFromRecords(ctx.snapshot.probes));
+  const fw = firewall(ctx);
   const out: StrictDrop = { evidence: [], dropped: [] };
   const seen = new Set<string>();
   for (const t of fw.nft?.tables ?? []) {
@@ -255,7 +251,7 @@ export function strictEdits(cfg: KeepalivedConfig, affected: VrrpInstance[], tex
 
 /** keepalived -t's verdict on the current config, as collected: its exit status (0 clean). */
 function configtestExit(ctx: CheckContext): number | undefined {
-  const r = ctx.probe('keepalived-configtest');
+  const r = ctx.probe(PROBE_CONFIGTEST);
   return r?.status === 'ok' ? (r.exitCode ?? 0) : undefined;
 }
 
@@ -390,7 +386,7 @@ const strictCheck: Check = {
 
 /** keepalived's nft tables as the snapshot shows them. */
 function keepalivedTables(ctx: CheckContext) {
-  const fw = ctx.memo('netfilter:firewall', () => firewallFromRecords(ctx.snapshot.probes));
+  const fw = firewall(ctx);
   return (fw.nft?.tables ?? []).filter((t) => t.name === 'keepalived');
 }
 
@@ -439,7 +435,7 @@ function dropTableSteps(ctx: CheckContext, cfg: KeepalivedConfig): FixPlan['step
 }
 
 function reloadOnly(ctx: CheckContext, cfg: KeepalivedConfig): FixPlan | undefined {
-  const proc = ourKeepalived(ctx.snapshot.probes);
+  const proc = daemonStatus(ctx).daemon;
   if (!proc) return undefined;
   const drop = dropTableSteps(ctx, cfg);
   if (!drop.length) return undefined;
@@ -457,7 +453,7 @@ function reloadOnly(ctx: CheckContext, cfg: KeepalivedConfig): FixPlan | undefin
 
 function strictPlan(ctx: CheckContext, cfg: KeepalivedConfig, affected: VrrpInstance[]): FixPlan | undefined {
   const main = keepalivedConfig(ctx).path;
-  const proc = ourKeepalived(ctx.snapshot.probes);
+  const proc = daemonStatus(ctx).daemon;
   if (!proc) return undefined;
   const edits = strictEdits(cfg, affected, (f) => fileText(ctx, f));
   if (!edits?.length) return undefined;
@@ -507,7 +503,7 @@ interface LinkInfo {
 
 function links(ctx: CheckContext): LinkInfo[] | undefined {
   return ctx.memo('vrrp-field:links', () => {
-    const text = ctx.output('ip-link');
+    const text = ctx.output(PROBE_IP_LINK);
     if (!text) return undefined;
     try {
       const arr = JSON.parse(text) as Array<{ ifname?: string; flags?: string[]; operstate?: string }>;
@@ -532,7 +528,7 @@ function linkProblem(ctx: CheckContext, name: string): string | undefined {
 
 function linkEvidence(ctx: CheckContext, name: string): Evidence {
   const l = links(ctx)?.find((x) => x.ifname === name);
-  return ev('ip-link', l ? `${name}: <${l.flags.join(',')}> state ${l.operstate ?? '?'}` : `${name}: not in \`ip link\``);
+  return ev(PROBE_IP_LINK, l ? `${name}: <${l.flags.join(',')}> state ${l.operstate ?? '?'}` : `${name}: not in \`ip link\``);
 }
 
 /** The last track-script verdict per script in the log (failed/succeeded). */
@@ -560,7 +556,7 @@ function ownFaultReasons(ctx: CheckContext, cfg: KeepalivedConfig, vi: VrrpInsta
       const usable = fam === 'ip' ? addrs.filter((a) => a.family === 'inet') : addrs.filter((a) => a.family === 'inet6' && /^fe80:/i.test(a.address));
       if (!usable.length && !vi.unicastSrcIp) {
         reasons.push(`interface ${iface} has no ${fam === 'ip' ? 'IPv4' : 'IPv6 link-local'} address of its own (keepalived needs one to send adverts from)`);
-        evidence.push(ev('ip-addr', `${iface}: ${addrs.map((a) => a.address).join(', ') || 'no address'}`));
+        evidence.push(ev(PROBE_IP_ADDR, `${iface}: ${addrs.map((a) => a.address).join(', ') || 'no address'}`));
       }
     }
   }
@@ -672,7 +668,7 @@ const faultCheck: Check = {
 
 /** A forwarding gateway with several instances outside any sync group that are MASTER and BACKUP at once. */
 function splitGateway(ctx: CheckContext, cfg: KeepalivedConfig, states: ReturnType<typeof instanceStates>): Finding[] {
-  if (ctx.output('sysctl:net.ipv4.ip_forward')?.trim() !== '1') return [];
+  if (ctx.output(PROBE_IP_FORWARD)?.trim() !== '1') return [];
   const grouped = new Set(cfg.vrrpSyncGroups.flatMap((g) => g.members));
   const loose = cfg.vrrpInstances.filter((vi) => !grouped.has(vi.name) && vi.virtualIpaddresses.length);
   if (loose.length < 2 || new Set(loose.map((vi) => vi.interface)).size < 2) return [];
@@ -773,7 +769,7 @@ const versionCheck: Check = {
           said.push(`the peer's config runs ${pv.name} as VRRPv${effectiveVersion(peer, pv)}`);
           evidence.push(
             ev(
-              ctx.probe('peer-config') ? 'peer-config' : 'peer-snapshot',
+              ctx.probe(PROBE_PEER_CONFIG) ? 'peer-config' : 'peer-snapshot',
               `${pv.loc.file}:${pv.loc.line}: vrrp_instance ${pv.name}: version ${effectiveVersion(peer, pv)}${pv.version === undefined ? ` (${peer.globalDefs.vrrpVersion ? 'vrrp_version' : 'the default'})` : ''}`,
             ),
           );

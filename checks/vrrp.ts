@@ -20,22 +20,20 @@ import { SkipCheck, finding } from '../src/context.js';
 import type { Evidence, Finding, Severity } from '../src/types.js';
 import type { VrrpInstance } from '../src/keepalived/model.js';
 import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
-import { instanceStates } from '../src/state.js';
+import { instanceStates, keepalivedProcesses } from '../src/state.js';
 import { describeVrid, isMulticast, type AdvertSource, type VridSummary } from '../src/vrrp/adverts.js';
 import type { ProblemEvent, ProblemKind } from '../src/vrrp/log.js';
 import { hasWire, logView, redactAuth, wireView, type LogView, type WireView } from '../src/vrrp/view.js';
-import { firewallFromRecords, dropsAt } from '../src/netfilter/firewall.js';
+import { firewall, dropsAt } from '../src/netfilter/firewall.js';
 import { vrrpPaths } from '../src/netfilter/vrrp-paths.js';
 import { daemonStatus, localAddresses } from '../src/state.js';
 import { missingCapabilities } from '../src/keepalived/daemon.js';
-import { processesFrom } from '../src/probes/keepalived.js';
+import { PROBE_IPT_LEGACY, PROBE_IPT_NFT, PROBE_IPT_SAVE } from '../src/probes/ids.js';
 
 export const RECENT_MS = 5 * 60_000;
 
 function instances(ctx: CheckContext): VrrpInstance[] {
-  const cfg = keepalivedConfig(ctx).result?.config;
-  if (!cfg) throw new SkipCheck('the keepalived config could not be read');
-  return cfg.vrrpInstances.filter((i) => i.virtualRouterId !== undefined);
+  return ctx.ourConfig().vrrpInstances.filter((i) => i.virtualRouterId !== undefined);
 }
 
 function stateOf(ctx: CheckContext, name: string): string | undefined {
@@ -209,7 +207,7 @@ const splitBrain: Check = {
 
 function iptablesVrrpDropLines(ctx: CheckContext): Evidence[] {
   const out: Evidence[] = [];
-  for (const id of ['iptables-save', 'iptables-nft-save', 'iptables-legacy-save']) {
+  for (const id of [PROBE_IPT_SAVE, PROBE_IPT_NFT, PROBE_IPT_LEGACY]) {
     const text = ctx.output(id);
     if (!text) continue;
     for (const l of text.split('\n')) {
@@ -232,7 +230,7 @@ const inputBlocked: Check = {
   run(ctx) {
     const wire = wireView(ctx);
     const out: Finding[] = [];
-    const fw = firewallFromRecords(ctx.snapshot.probes);
+    const fw = firewall(ctx);
     for (const inst of instances(ctx)) {
       if (stateOf(ctx, inst.name) !== 'MASTER') continue;
       const s = vridOf(wire, inst.virtualRouterId!);
@@ -478,7 +476,7 @@ const outputBlocked: Check = {
     if (!log) throw new SkipCheck("keepalived's log was not found");
     const out: Finding[] = [];
     const names = new Set(log.events.filter((e) => e.kind === 'problem' && e.problem === 'send').map((e) => e.instance));
-    const fw = firewallFromRecords(ctx.snapshot.probes);
+    const fw = firewall(ctx);
     const cfg = keepalivedConfig(ctx).result?.config;
     const paths = cfg ? vrrpPaths(cfg, localAddresses(ctx)) : [];
     // "Operation not permitted" is also what a daemon without CAP_NET_RAW/CAP_NET_ADMIN gets
@@ -487,7 +485,7 @@ const outputBlocked: Check = {
       daemon.running === 'yes'
         ? [
             ...new Set(
-              processesFrom(ctx.snapshot.probes)
+              keepalivedProcesses(ctx)
                 .filter((p) => daemon.daemons.some((d) => d.pid === p.pid || d.pid === p.ppid))
                 .flatMap((p) => missingCapabilities(p.capEff)),
             ),

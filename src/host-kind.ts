@@ -13,7 +13,7 @@ import { probeBlind } from './context.js';
 import { keepalivedConfig } from './keepalived/from-snapshot.js';
 import { notifyScripts } from './netfilter/vrrp-paths.js';
 import { scriptProbeId } from './keepalived/files.js';
-import { firewallFromRecords, isIptables, isNftNative } from './netfilter/firewall.js';
+import { firewall, isIptables, isNftNative } from './netfilter/firewall.js';
 import { cidrOverlaps, firstHost, isSnatAction } from './netfilter/rules.js';
 import { snatAddresses } from './netfilter/iptables-save.js';
 
@@ -85,7 +85,7 @@ export function hostKind(ctx: CheckContext): KindVerdict | undefined {
     // nat rules that SNAT the VIPs' networks or to a VIP (other MASQUERADE, e.g. a container bridge, says nothing)
     const vips = cfg.vrrpInstances.flatMap((i) => i.virtualIpaddresses);
     const vipNets = vips.map((v) => networkOf(v.address, v.prefix)).filter((n): n is string => !!n && !!firstHost(n));
-    const fw = firewallFromRecords(ctx.snapshot.probes);
+    const fw = firewall(ctx);
     if (!fw.read.length) unread.push(...fw.unavailable.filter((u) => probeBlind(ctx.probe(u.probe))).map((u) => `${u.probe} (${u.reason})`));
     for (const t of fw.tables) {
       if (isIptables(t) && t.name !== 'nat') continue;

@@ -6,6 +6,17 @@ import { parseVrrpLog, type LogEvent } from './vrrp/log.js';
 import { KEEPALIVED_LOG_PROBE, processesFrom } from './probes/keepalived.js';
 import { daemonsHere, isLegacy, unverifiable, vrrpChildOf, type KeepalivedProcess } from './keepalived/daemon.js';
 import { isoTime } from './time.js';
+import {
+  PROBE_IP_ADDR,
+  PROBE_KEEPALIVED_DATA,
+  PROBE_KEEPALIVED_DATA_STAT,
+  PROBE_KEEPALIVED_JOURNAL,
+  PROBE_KEEPALIVED_PROCESSES,
+  PROBE_MESSAGES,
+  PROBE_PROC_PID1_VISIBLE,
+  PROBE_SYSLOG,
+  type ProbeId,
+} from './probes/ids.js';
 
 export interface LocalAddress {
   ifname: string;
@@ -21,7 +32,7 @@ interface IpAddrJson {
 
 /** Every address on every interface of this namespace, from `ip -j addr show`. */
 export function localAddresses(ctx: CheckContext): LocalAddress[] {
-  return ctx.memo('local-addresses', () => parseIpAddr(ctx.output('ip-addr')));
+  return ctx.memo('local-addresses', () => parseIpAddr(ctx.output(PROBE_IP_ADDR)));
 }
 
 export function parseIpAddr(json: string | undefined): LocalAddress[] {
@@ -58,12 +69,17 @@ export interface DaemonStatus {
   why?: string;
 }
 
+/** The keepalived processes of the /proc walk (keepalived-processes), parsed once per analysis. */
+export function keepalivedProcesses(ctx: CheckContext): KeepalivedProcess[] {
+  return ctx.memo('keepalived-processes', () => processesFrom(ctx.snapshot.probes));
+}
+
 export function daemonStatus(ctx: CheckContext): DaemonStatus {
   return ctx.memo('keepalived-daemon-status', (): DaemonStatus => {
-    const rec = ctx.probe('keepalived-processes');
+    const rec = ctx.probe(PROBE_KEEPALIVED_PROCESSES);
     if (!rec) return { running: 'unknown', daemons: [], why: 'the process list was not collected' };
     if (rec.status !== 'ok') return { running: 'unknown', daemons: [], why: `the process list could not be read: ${rec.reason ?? rec.status}` };
-    const procs = processesFrom(ctx.snapshot.probes);
+    const procs = keepalivedProcesses(ctx);
     const daemons = daemonsHere(procs);
     if (daemons.length) {
       const daemon = daemons[0]!;
@@ -82,7 +98,7 @@ export function daemonStatus(ctx: CheckContext): DaemonStatus {
       };
     }
     // hidepid: root's processes are invisible to this user, so none seen proves nothing
-    if (!ctx.isRoot && ctx.output('proc-pid1-visible')?.trim() === 'no') {
+    if (!ctx.isRoot && ctx.output(PROBE_PROC_PID1_VISIBLE)?.trim() === 'no') {
       return { running: 'unknown', daemons: [], why: "needs root: /proc hides other users' processes (hidepid), so keepalived cannot be seen" };
     }
     // without root no daemon can be verified (its /proc/PID/exe, its namespace), so none found proves nothing
@@ -97,15 +113,15 @@ export function daemonStatus(ctx: CheckContext): DaemonStatus {
 }
 
 /** The log this node's keepalived writes to, as collected, with the probe it came from. */
-export function keepalivedLogText(ctx: CheckContext): { probe: string; text: string; pids?: number[] } | undefined {
+export function keepalivedLogText(ctx: CheckContext): { probe: ProbeId; text: string; pids?: number[] } | undefined {
   return ctx.memo('keepalived-log-text', () => {
     const own = ctx.probe(KEEPALIVED_LOG_PROBE);
     if (own?.status === 'ok') return { probe: KEEPALIVED_LOG_PROBE, text: own.stdout };
     // shared system logs: only the lines of the verified daemon's process tree (other namespaces run keepalived too)
     const st = daemonStatus(ctx);
-    const tree = st.daemon ? processesFrom(ctx.snapshot.probes).filter((p) => p.pid === st.daemon!.pid || p.ppid === st.daemon!.pid) : [];
+    const tree = st.daemon ? keepalivedProcesses(ctx).filter((p) => p.pid === st.daemon!.pid || p.ppid === st.daemon!.pid) : [];
     const pids = tree.map((p) => p.pid);
-    for (const id of ['keepalived-journal', 'syslog', 'messages']) {
+    for (const id of [PROBE_KEEPALIVED_JOURNAL, PROBE_SYSLOG, PROBE_MESSAGES]) {
       const r: ProbeRecord | undefined = ctx.probe(id);
       if (r?.status === 'ok' && (r.exitCode === undefined || r.exitCode === 0) && /Keepalived/.test(r.stdout)) {
         return { probe: id, text: r.stdout, pids };
@@ -121,7 +137,7 @@ export function keepalivedLogText(ctx: CheckContext): { probe: string; text: str
  * line) and not older than the daemon's start. Text is still text: these lines refine the state
  * (a since time, FAULT among the states without VIPs) but never outvote the addresses or the dump.
  */
-export function stateEvents(ctx: CheckContext): { probe: string; events: LogEvent[] } | undefined {
+export function stateEvents(ctx: CheckContext): { probe: ProbeId; events: LogEvent[] } | undefined {
   return ctx.memo('keepalived-state-events', () => {
     const log = keepalivedLogText(ctx);
     if (!log) return undefined;
@@ -160,8 +176,8 @@ export function parseDataDump(text: string): Map<string, string> {
 }
 
 function freshDataDump(ctx: CheckContext): Map<string, string> | undefined {
-  const text = ctx.output('keepalived-data');
-  const statText = ctx.output('stat:keepalived-data');
+  const text = ctx.output(PROBE_KEEPALIVED_DATA);
+  const statText = ctx.output(PROBE_KEEPALIVED_DATA_STAT);
   if (!text || !statText) return undefined;
   let stat: { mtimeMs?: number; uid?: number; mode?: number };
   try {

@@ -1,5 +1,6 @@
 // The shared vocabulary of the pipeline: probes → snapshot → checks → findings → views.
 // Nothing in this file does I/O.
+import type { ProbeId } from './probes/ids.js';
 
 export type Severity = 'info' | 'warning' | 'error' | 'critical';
 export const SEVERITY_ORDER: Record<Severity, number> = { info: 0, warning: 1, error: 2, critical: 3 };
@@ -9,7 +10,7 @@ export const SEVERITY_ORDER: Record<Severity, number> = { info: 0, warning: 1, e
 /** What a probe asks of the host. Probes are data; src/probes/run.ts executes them. */
 export type ProbeSpec =
   | {
-      id: string;
+      id: ProbeId;
       kind: 'command';
       argv: string[];
       /** default 3000 ms */
@@ -20,7 +21,7 @@ export type ProbeSpec =
       tail?: boolean;
     }
   | {
-      id: string;
+      id: ProbeId;
       /** file: content in stdout; dir: JSON array of entry names in stdout;
        *  stat: JSON FileStat in stdout (lstat of the path and of its parent dir) */
       kind: 'file' | 'dir' | 'stat';
@@ -36,7 +37,7 @@ export type ProbeSpec =
       hostPath?: boolean;
     }
   | {
-      id: string;
+      id: ProbeId;
       /** computed in-process (e.g. /proc walk); the function lives in the provider */
       kind: 'internal';
       run: () => Promise<string>;

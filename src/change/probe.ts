@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import type { ProbeProvider } from '../types.js';
 import { changePaths } from './paths.js';
+import { PROBE_CHANGES_OVERDUE } from '../probes/ids.js';
 
 async function timerAlive(pid: number | undefined, id: string): Promise<boolean> {
   if (!pid) return false;
@@ -36,5 +37,5 @@ export async function overdueProbe(env: NodeJS.ProcessEnv = process.env): Promis
 
 export const changeProvider: ProbeProvider = {
   name: 'change',
-  probes: ({ round }) => (round > 0 ? [] : [{ id: 'changes-overdue', kind: 'internal', run: () => overdueProbe(), needsRoot: true }]),
+  probes: ({ round }) => (round > 0 ? [] : [{ id: PROBE_CHANGES_OVERDUE, kind: 'internal', run: () => overdueProbe(), needsRoot: true }]),
 };

@@ -9,6 +9,7 @@ import type { ProbeRecord } from '../types.js';
 import type { Loc } from './model.js';
 import { snapshotReader } from './snapshot-reader.js';
 import { readSyntax, type Statement } from './syntax.js';
+import { PROBE_HOSTNAME } from '../probes/ids.js';
 
 export interface ConfigRoute {
   /** the line as written */
@@ -169,7 +170,7 @@ export function extrasFromRecords(records: Readonly<Record<string, ProbeRecord>>
   const { path } = chosenConfig(records, override);
   if (records[configFileProbeId(path)]?.status !== 'ok') return undefined;
   const proc = ourKeepalived(records);
-  const hostname = records['hostname']?.status === 'ok' ? records['hostname'].stdout.trim() : undefined;
+  const hostname = records[PROBE_HOSTNAME]?.status === 'ok' ? records[PROBE_HOSTNAME]!.stdout.trim() : undefined;
   const configId = (proc && parseKeepalivedArgs(proc.argv).configId) ?? hostname;
   try {
     return extrasFromStatements(readSyntax(path, snapshotReader(records), configId ? { configId } : {}).statements);

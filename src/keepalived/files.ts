@@ -5,10 +5,7 @@ export const DEFAULT_CONFIG = '/etc/keepalived/keepalived.conf';
 
 /** Snapshot probe ids: keepalived config files (the main one and its includes) are kconf:PATH,
  *  the directories an include glob lists kconf-dir:DIR, notify scripts script:PATH. */
-export const CONFIG_PREFIX = 'kconf:';
-export const configFileProbeId = (file: string) => `${CONFIG_PREFIX}${file}`;
-export const configDirProbeId = (dir: string) => `kconf-dir:${dir}`;
-export const scriptProbeId = (file: string) => `script:${file}`;
+export { CONFIG_PREFIX, configFileProbeId, configDirProbeId, scriptProbeId } from '../probes/ids.js';
 
 /** The include patterns a config file names, made absolute against the including file's directory
  *  (keepalived resolves relative includes that way). Comments (! and #) are ignored. */

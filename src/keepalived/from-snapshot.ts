@@ -7,6 +7,7 @@ import { snapshotReader } from './snapshot-reader.js';
 import { parseKeepalivedConfig } from './parse.js';
 import { chosenConfig, parsedConfigFromRecords, PEER_SNAPSHOT_PROBE, type ConfigSource } from '../probes/keepalived.js';
 import { configFileProbeId } from './files.js';
+import { PROBE_PEER_CONFIG } from '../probes/ids.js';
 
 export { snapshotReader };
 
@@ -29,6 +30,29 @@ export function keepalivedConfig(ctx: CheckContext): LoadedConfig {
   });
 }
 
+/** A VIP of our configuration (virtual_ipaddress of every vrrp_instance), IPv4 and IPv6. */
+export interface OurVip {
+  address: string;
+  prefix: number;
+  instance: string;
+  /** the interface it is added to: its dev, else the instance's interface */
+  dev?: string;
+}
+
+/** Our VIPs, IPv4 and IPv6, in config order (none when the config is not readable). */
+export function ourVips(ctx: CheckContext): OurVip[] {
+  return ctx.memo('our-vips', () =>
+    (keepalivedConfig(ctx).result?.config.vrrpInstances ?? []).flatMap((inst) =>
+      inst.virtualIpaddresses.map((v) => ({
+        address: v.address,
+        prefix: v.prefix,
+        instance: inst.name,
+        ...((v.dev ?? inst.interface) ? { dev: (v.dev ?? inst.interface)! } : {}),
+      })),
+    ),
+  );
+}
+
 /** The other node's snapshot (--peer-snapshot), when given and readable as one. */
 export function peerSnapshot(ctx: CheckContext): Snapshot | undefined {
   return ctx.memo('peer-snapshot', () => {
@@ -47,7 +71,7 @@ export function peerSnapshot(ctx: CheckContext): Snapshot | undefined {
 /** The peer's keepalived config: --peer-config, else the config in --peer-snapshot. */
 export function peerKeepalivedConfig(ctx: CheckContext): { path: string; result: ParseResult } | undefined {
   return ctx.memo('peer-keepalived-config', () => {
-    const r = ctx.probe('peer-config');
+    const r = ctx.probe(PROBE_PEER_CONFIG);
     if (r?.status !== 'ok' || !r.path) {
       const peer = peerSnapshot(ctx);
       return peer ? parsedConfigFromRecords(peer.probes, peer.options?.config) : undefined;

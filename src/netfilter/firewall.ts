@@ -1,18 +1,19 @@
 // Every ruleset of the host in one place: iptables (nf_tables backend), iptables-legacy, and
 // native nft tables, read from the probe records; and the questions the checks ask of them.
 import type { ProbeRecord } from '../types.js';
+import type { CheckContext } from '../context.js';
 import type { Backend, Chain, Table } from './rules.js';
 import { readIptablesSave, type IptablesDump, type IptTable } from './iptables-save.js';
 import { parseNftJson, type NftRuleset, type NftTable } from './nft.js';
 import { packetFamily, walk, verdictOf, type Packet, type WalkResult } from './evaluate.js';
 
-export const PROBE_IPT_SAVE = 'iptables-save';
-export const PROBE_IPT_LEGACY = 'iptables-legacy-save';
-export const PROBE_IPT_NFT = 'iptables-nft-save';
-export const PROBE_NFT = 'nft-ruleset';
-export const PROBE_IP6T_SAVE = 'ip6tables-save';
-export const PROBE_IP6T_LEGACY = 'ip6tables-legacy-save';
-export const PROBE_IP6T_NFT = 'ip6tables-nft-save';
+import { PROBE_IP6T_LEGACY, PROBE_IP6T_NFT, PROBE_IP6T_SAVE, PROBE_IPT_LEGACY, PROBE_IPT_NFT, PROBE_IPT_SAVE, PROBE_NFT, type ProbeId } from '../probes/ids.js';
+export { PROBE_IP6T_LEGACY, PROBE_IP6T_NFT, PROBE_IP6T_SAVE, PROBE_IPT_LEGACY, PROBE_IPT_NFT, PROBE_IPT_SAVE, PROBE_NFT };
+
+/** The host's rulesets for this analysis, parsed once however many checks ask. */
+export function firewall(ctx: CheckContext): Firewall {
+  return ctx.memo('netfilter:firewall', () => firewallFromRecords(ctx.snapshot.probes));
+}
 
 export interface Firewall {
   /** iptables tables (either backend) and native nft tables, everything the kernel runs */
@@ -24,7 +25,7 @@ export interface Firewall {
   nfTables6?: IptablesDump;
   nft?: NftRuleset;
   /** rulesets that could not be read, with the reason (not root, not installed...) */
-  unavailable: Array<{ probe: string; reason: string }>;
+  unavailable: Array<{ probe: ProbeId; reason: string }>;
   /** the probes the tables came from */
   read: string[];
   /** the backend plain `iptables` uses (from the iptables-save header) */
@@ -38,7 +39,7 @@ function usable(r: ProbeRecord | undefined): r is ProbeRecord {
   return r?.status === 'ok' && (r.exitCode === 0 || r.exitCode === undefined);
 }
 
-function why(id: string, r: ProbeRecord | undefined): { probe: string; reason: string } {
+function why(id: ProbeId, r: ProbeRecord | undefined): { probe: ProbeId; reason: string } {
   if (!r) return { probe: id, reason: 'not collected' };
   if (r.status !== 'ok') return { probe: id, reason: r.reason ?? r.status };
   return { probe: id, reason: `exit ${r.exitCode}: ${(r.stderr || r.stdout).trim().split('\n')[0] ?? ''}` };

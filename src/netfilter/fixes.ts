@@ -6,6 +6,7 @@ import type { IptRule } from './iptables-save.js';
 import type { Firewall } from './firewall.js';
 import { isIptables } from './firewall.js';
 import { iptablesPersistStep, persistenceTargets } from '../change/persistence.js';
+import { PROBE_OS_RELEASE, fileProbeId } from '../probes/ids.js';
 
 /** The iptables binary that edits a table: plain `iptables` when the table is on the default backend
  *  (what `iptables-save` shows, and what the change engine backs up), else the backend's own name. */
@@ -85,7 +86,7 @@ export function persistStatic(
       },
     };
   }
-  const base = persistenceTargets(records['os-release']?.status === 'ok' ? records['os-release'].stdout : undefined);
+  const base = persistenceTargets(records[PROBE_OS_RELEASE]?.status === 'ok' ? records[PROBE_OS_RELEASE]!.stdout : undefined);
   // IPv6 rules live beside the IPv4 store: rules.v6 (Debian), ip6tables (RHEL)
   const targets =
     family === 'ip6' && base.iptablesStore
@@ -96,7 +97,7 @@ export function persistStatic(
         }
       : base;
   const store = targets.iptablesStore;
-  const rec = store ? records[`file:${store}`] : undefined;
+  const rec = store ? records[fileProbeId(store)] : undefined;
   const netfilterPersistent =
     records['stat:/usr/sbin/netfilter-persistent']?.status === 'ok' && /"exists":true/.test(records['stat:/usr/sbin/netfilter-persistent'].stdout);
   // only an existing store is edited: a store nobody loads at boot would be a false promise

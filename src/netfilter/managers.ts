@@ -6,8 +6,8 @@
 import type { ProbeRecord } from '../types.js';
 import type { Firewall } from './firewall.js';
 
-export const PROBE_FIREWALLD_STATE = 'firewalld-state';
-export const PROBE_FIREWALL_UNITS = 'firewall-units';
+import { PROBE_FIREWALLD_STATE, PROBE_FIREWALL_UNITS, fileProbeId } from '../probes/ids.js';
+export { PROBE_FIREWALLD_STATE, PROBE_FIREWALL_UNITS };
 export const UFW_CONF = '/etc/ufw/ufw.conf';
 export const UFW_BEFORE = '/etc/ufw/before.rules';
 export const UFW_BEFORE6 = '/etc/ufw/before6.rules';
@@ -31,19 +31,19 @@ export function detectManagers(records: Readonly<Record<string, ProbeRecord>>, f
   if ((ok(fwd) && fwd.exitCode === 0 && /^running/m.test(fwd.stdout)) || fwdTable) {
     m.firewalld = { evidence: ok(fwd) && fwd.exitCode === 0 ? `firewall-cmd --state: ${fwd.stdout.trim()}` : 'nft table inet firewalld is loaded' };
   }
-  const ufwConf = records[`file:${UFW_CONF}`];
+  const ufwConf = records[fileProbeId(UFW_CONF)];
   const enabled = ok(ufwConf) && /^\s*ENABLED\s*=\s*yes\b/im.test(ufwConf.stdout);
   const ufwChains = fw.tables.some((t) => Object.keys(t.chains).some((c) => c.startsWith('ufw-')));
   if (enabled || ufwChains) {
-    const before = records[`file:${UFW_BEFORE}`];
-    const before6 = records[`file:${UFW_BEFORE6}`];
+    const before = records[fileProbeId(UFW_BEFORE)];
+    const before6 = records[fileProbeId(UFW_BEFORE6)];
     m.ufw = {
       evidence: enabled ? `${UFW_CONF}: ENABLED=yes` : 'ufw-* chains in the ruleset',
       ...(ok(before) ? { beforeRules: before.stdout } : {}),
       ...(ok(before6) ? { beforeRules6: before6.stdout } : {}),
     };
   }
-  const conf = records[`file:${NFT_CONF}`];
+  const conf = records[fileProbeId(NFT_CONF)];
   if (ok(conf)) {
     // `systemctl is-enabled nftables.service`: one word; a missing unit or no systemd leaves it unknown
     const units = records[PROBE_FIREWALL_UNITS];

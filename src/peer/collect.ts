@@ -10,6 +10,7 @@ import { processesFrom } from '../probes/keepalived.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { PeerError, PeerSession, cleanLine, describeSshFailure, type PeerTarget } from './ssh.js';
 import { buildRound, type PeerAbilities } from './remote.js';
+import { PROBE_HOSTNAME } from '../probes/ids.js';
 
 /** The whole peer collection, connect included, never takes longer than this by default. */
 export const PEER_BUDGET_MS = 45_000;
@@ -181,7 +182,7 @@ async function viaSh(session: PeerSession, prefix: string[], ab: PeerAbilities, 
     return round.decode(r.overflow ? '' : r.stdout, Math.round(performance.now() - started));
   };
   const probes = await collectRecords(PROVIDERS, options, ab.root, { runRound });
-  if (lost && !probes['hostname']?.stdout) return undefined;
+  if (lost && !probes[PROBE_HOSTNAME]?.stdout) return undefined;
   return {
     schema: SNAPSHOT_SCHEMA,
     createdAt: new Date().toISOString(),

@@ -7,9 +7,9 @@ import { chosenConfig, ourKeepalived } from '../probes/keepalived.js';
 import { keepalivedLogText } from '../state.js';
 import { lineTimestamp } from '../vrrp/log.js';
 
-export const PROC_STAT_PROBE = 'proc-stat';
-export const KEEPALIVED_PROC_STAT_PROBE = 'keepalived-proc-stat';
-const statId = (file: string) => `stat:${file}`;
+import { KEEPALIVED_PROC_STAT_PROBE, PROC_STAT_PROBE, statProbeId } from '../probes/ids.js';
+export { KEEPALIVED_PROC_STAT_PROBE, PROC_STAT_PROBE };
+const statId = statProbeId;
 
 /** The config file's stat and the running keepalived's start time (for drift); cheap, read-only. */
 export const driftProvider: ProbeProvider = {

@@ -7,13 +7,13 @@ import { scrubFindings } from '../secrets.js';
 import type { CollectOptions, Finding, FixStep, InstanceState, PeerStatus, ProbeRecord, Report, Snapshot } from '../types.js';
 import { SEVERITY_ORDER } from '../types.js';
 import { analyse, type AnalyseOptions } from '../pipeline.js';
-import { PEER_SNAPSHOT_PROBE } from '../probes/keepalived.js';
-import { WIRE_PROBE_PREFIX } from '../probes/vrrp.js';
+import { PEER_SNAPSHOT_PROBE, WIRE_PROBE_PREFIX } from '../probes/ids.js';
 import { configDrift, type Drift } from './drift.js';
 import { CheckContext } from '../context.js';
 import { keepalivedConfig } from '../keepalived/from-snapshot.js';
 
-export const PEER_STATUS_PROBE = 'peer-status';
+import { PEER_STATUS_PROBE } from '../probes/ids.js';
+export { PEER_STATUS_PROBE };
 export const LOCAL_NODE = 'local';
 
 /** This node's snapshot with the peer's (or its failure) inside. */

@@ -5,25 +5,34 @@ import { readFile, readdir, readlink, access } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import type { ProbeProvider, ProbeRecord, ProbeSpec } from '../types.js';
-import { configFromRecords, ourKeepalived, notifyScriptPaths } from './keepalived.js';
-import { scriptProbeId } from '../keepalived/files.js';
+import { configFromRecords, configScripts, ourKeepalived, notifyScriptPaths } from '../keepalived/records.js';
+import { scriptProbeId } from './ids.js';
 import { extrasFromRecords } from '../keepalived/extras.js';
-import { configScripts } from '../keepalived/probes.js';
-import { NETWORKD_DIRS, ifaceSysctlId, ifaceSysctlPath } from './routing.js';
-import { commandNames } from '../keepalived/script-commands.js';
+import { NETWORKD_DIRS } from '../routing/files.js';
+import { ifaceSysctlPath } from './nic.js';
+import {
+  PROBE_FIELD_PROCESSES,
+  PROBE_KEEPALIVED_ENV,
+  PROBE_SCRIPT_USERS,
+  PROBE_SELINUX_ENFORCE,
+  PROBE_AUDIT_LOG,
+  PROBE_CONNTRACKD_STATS,
+  PROBE_ARP_FILTER_ALL,
+  PROBE_ACCEPT_LOCAL_ALL,
+  PROBE_IGMP_LL_REPORTS,
+  PROBE_ARP_ANNOUNCE_ALL,
+  ifaceSysctlId,
+  whichProbeId,
+  fileProbeId,
+  dirProbeId,
+} from './ids.js';
+import { CONNTRACKD_CONF, DEFAULT_SCRIPT_USER, NETWORKD_CONF, NETWORKD_CONF_DIR, watchedFrom, type WatchedProcess } from '../field-facts.js';
 
-export const NETWORKD_CONF = '/etc/systemd/networkd.conf';
-export const NETWORKD_CONF_DIR = '/etc/systemd/networkd.conf.d';
-export const CONNTRACKD_CONF = '/etc/conntrackd/conntrackd.conf';
-export const PROBE_FIELD_PROCESSES = 'field-processes';
-export const PROBE_KEEPALIVED_ENV = 'keepalived-environ';
-export const PROBE_SCRIPT_USERS = 'getent-script-users';
-export const PROBE_SELINUX_ENFORCE = 'file:/sys/fs/selinux/enforce';
-export const PROBE_AUDIT_LOG = 'audit-log';
-export const PROBE_CONNTRACKD_STATS = 'conntrackd-stats';
-export const whichProbeId = (name: string) => `which:${name}`;
-/** The user keepalived runs scripts as when no script_user is given (and it exists). */
-export const DEFAULT_SCRIPT_USER = 'keepalived_script';
+export { CONNTRACKD_CONF, DEFAULT_SCRIPT_USER, NETWORKD_CONF, NETWORKD_CONF_DIR, watchedFrom };
+export type { WatchedProcess } from '../field-facts.js';
+export { PROBE_FIELD_PROCESSES, PROBE_KEEPALIVED_ENV, PROBE_SCRIPT_USERS, PROBE_SELINUX_ENFORCE, PROBE_AUDIT_LOG, PROBE_CONNTRACKD_STATS, whichProbeId };
+
+import { commandNames } from '../keepalived/script-commands.js';
 
 /** Processes whose presence in this namespace matters here (comm is cut to 15 characters). */
 const WATCHED = new Set(['conntrackd', 'NetworkManager', 'systemd-network', 'dhclient', 'dhcpcd', 'wicked']);
@@ -31,12 +40,6 @@ const WATCHED = new Set(['conntrackd', 'NetworkManager', 'systemd-network', 'dhc
 export const WHICH_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin', '/snap/bin', '/opt/bin'];
 const MAX_WHICH = 48;
 const SAFE_NAME = /^[A-Za-z_][\w.+-]{0,63}$/;
-
-export interface WatchedProcess {
-  pid: number;
-  comm: string;
-  ours: boolean;
-}
 
 async function watchedProcesses(): Promise<string> {
   const selfNs = await readlink('/proc/self/ns/net').catch(() => '');
@@ -82,18 +85,8 @@ async function whichAll(name: string): Promise<string> {
   return JSON.stringify(found);
 }
 
-export function watchedFrom(records: Readonly<Record<string, ProbeRecord>>): WatchedProcess[] | undefined {
-  const r = records[PROBE_FIELD_PROCESSES];
-  if (r?.status !== 'ok') return undefined;
-  try {
-    return JSON.parse(r.stdout) as WatchedProcess[];
-  } catch {
-    return undefined;
-  }
-}
-
 const listing = (records: Readonly<Record<string, ProbeRecord>>, dir: string): string[] => {
-  const r = records[`dir:${dir}`];
+  const r = records[dirProbeId(dir)];
   if (r?.status !== 'ok') return [];
   try {
     return JSON.parse(r.stdout) as string[];
@@ -123,17 +116,17 @@ export const fieldProvider: ProbeProvider = {
   probes: ({ round, records, options }) => {
     if (round === 0) {
       return [
-        { id: `file:${NETWORKD_CONF}`, kind: 'file', path: NETWORKD_CONF },
-        { id: `dir:${NETWORKD_CONF_DIR}`, kind: 'dir', path: NETWORKD_CONF_DIR },
+        { id: fileProbeId(NETWORKD_CONF), kind: 'file', path: NETWORKD_CONF },
+        { id: dirProbeId(NETWORKD_CONF_DIR), kind: 'dir', path: NETWORKD_CONF_DIR },
         { id: PROBE_FIELD_PROCESSES, kind: 'internal', run: watchedProcesses },
         { id: whichProbeId('conntrackd'), kind: 'internal', run: () => whichAll('conntrackd') },
-        { id: `file:${CONNTRACKD_CONF}`, kind: 'file', path: CONNTRACKD_CONF },
+        { id: fileProbeId(CONNTRACKD_CONF), kind: 'file', path: CONNTRACKD_CONF },
         { id: PROBE_SELINUX_ENFORCE, kind: 'file', path: '/sys/fs/selinux/enforce' },
         { id: PROBE_AUDIT_LOG, kind: 'file', path: '/var/log/audit/audit.log', tail: true, maxBytes: 2 * 1024 * 1024, needsRoot: true },
-        { id: 'sysctl:net.ipv4.conf.all.arp_filter', kind: 'file', path: '/proc/sys/net/ipv4/conf/all/arp_filter' },
-        { id: 'sysctl:net.ipv4.conf.all.accept_local', kind: 'file', path: '/proc/sys/net/ipv4/conf/all/accept_local' },
-        { id: 'sysctl:net.ipv4.igmp_link_local_mcast_reports', kind: 'file', path: '/proc/sys/net/ipv4/igmp_link_local_mcast_reports' },
-        { id: 'sysctl:net.ipv4.conf.all.arp_announce', kind: 'file', path: '/proc/sys/net/ipv4/conf/all/arp_announce' },
+        { id: PROBE_ARP_FILTER_ALL, kind: 'file', path: '/proc/sys/net/ipv4/conf/all/arp_filter' },
+        { id: PROBE_ACCEPT_LOCAL_ALL, kind: 'file', path: '/proc/sys/net/ipv4/conf/all/accept_local' },
+        { id: PROBE_IGMP_LL_REPORTS, kind: 'file', path: '/proc/sys/net/ipv4/igmp_link_local_mcast_reports' },
+        { id: PROBE_ARP_ANNOUNCE_ALL, kind: 'file', path: '/proc/sys/net/ipv4/conf/all/arp_announce' },
       ];
     }
     const specs: ProbeSpec[] = [];
@@ -143,14 +136,14 @@ export const fieldProvider: ProbeProvider = {
     for (const n of [...networks].sort().slice(0, 64)) {
       for (const d of NETWORKD_DIRS) {
         const dropDir = path.join(d, `${n}.d`);
-        specs.push({ id: `dir:${dropDir}`, kind: 'dir', path: dropDir });
+        specs.push({ id: dirProbeId(dropDir), kind: 'dir', path: dropDir });
         for (const f of listing(records, dropDir))
-          if (f.endsWith('.conf')) specs.push({ id: `file:${path.join(dropDir, f)}`, kind: 'file', path: path.join(dropDir, f), maxBytes: 256 * 1024 });
+          if (f.endsWith('.conf')) specs.push({ id: fileProbeId(path.join(dropDir, f)), kind: 'file', path: path.join(dropDir, f), maxBytes: 256 * 1024 });
       }
     }
     for (const f of listing(records, NETWORKD_CONF_DIR))
       if (f.endsWith('.conf'))
-        specs.push({ id: `file:${path.join(NETWORKD_CONF_DIR, f)}`, kind: 'file', path: path.join(NETWORKD_CONF_DIR, f), maxBytes: 256 * 1024 });
+        specs.push({ id: fileProbeId(path.join(NETWORKD_CONF_DIR, f)), kind: 'file', path: path.join(NETWORKD_CONF_DIR, f), maxBytes: 256 * 1024 });
 
     const config = configFromRecords(records, options.config);
     if (config) {

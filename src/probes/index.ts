@@ -3,10 +3,11 @@ import type { ProbeProvider } from '../types.js';
 import { hostProvider } from './host.js';
 import { kernelProvider } from './kernel.js';
 import { netProvider } from './net.js';
-import { keepalivedProvider } from './keepalived.js';
-import { keepalivedScriptProvider } from '../keepalived/probes.js';
+import { keepalivedProvider, keepalivedScriptProvider } from './keepalived.js';
 import { netfilterProviders } from './netfilter.js';
 import { routingProviders } from './routing.js';
+import { ipvsProvider } from './ipvs.js';
+import { nicProvider } from './nic.js';
 import { vrrpProviders } from './vrrp.js';
 import { changeProvider } from '../change/probe.js';
 import { fieldProvider } from './field.js';
@@ -20,6 +21,8 @@ export const PROVIDERS: readonly ProbeProvider[] = [
   keepalivedScriptProvider,
   ...netfilterProviders,
   ...routingProviders,
+  ipvsProvider,
+  nicProvider,
   ...vrrpProviders,
   changeProvider,
   fieldProvider,

@@ -4,20 +4,29 @@ import { access, readlink } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import type { ProbeProvider, ProbeRecord, ProbeSpec } from '../types.js';
+import { CONFIG_PREFIX, configDirProbeId, configFileProbeId, configIncludes, expandIncludePattern, scriptProbeId } from '../keepalived/files.js';
+import { DEFAULT_PID_FILES, pidFileFacts, readProcFacts, verifyDaemons, type KeepalivedProcess } from '../keepalived/daemon.js';
+import { chosenConfig, configFromRecords, configScripts, dataDumpPath, notifyScriptPaths, ourKeepalived, parseKeepalivedArgs } from '../keepalived/records.js';
 import {
-  DEFAULT_CONFIG,
-  CONFIG_PREFIX,
-  configDirProbeId,
-  configFileProbeId,
-  configIncludes,
-  expandIncludePattern,
-  scriptProbeId,
-} from '../keepalived/files.js';
-import { parseKeepalivedConfig } from '../keepalived/parse.js';
-import { snapshotReader } from '../keepalived/snapshot-reader.js';
-import type { KeepalivedConfig, ParseResult } from '../keepalived/model.js';
-import { notifyScripts } from '../netfilter/vrrp-paths.js';
-import { daemonsHere, DEFAULT_PID_FILES, pidFileFacts, readProcFacts, verifyDaemons, type KeepalivedProcess } from '../keepalived/daemon.js';
+  KEEPALIVED_LOG_PROBE,
+  PEER_SNAPSHOT_PROBE,
+  PROBE_CONFIGTEST,
+  PROBE_KEEPALIVED_BINARY,
+  PROBE_KEEPALIVED_DATA,
+  PROBE_KEEPALIVED_DATA_STAT,
+  PROBE_KEEPALIVED_JOURNAL,
+  PROBE_KEEPALIVED_PROCESSES,
+  PROBE_KEEPALIVED_STDOUT,
+  PROBE_MESSAGES,
+  PROBE_PEER_CONFIG,
+  PROBE_PROC_PID1_VISIBLE,
+  PROBE_SYSLOG,
+  CONFIG_DIR_PREFIX,
+  pidFileProbeId,
+  scriptStatProbeId,
+} from './ids.js';
+
+export * from '../keepalived/records.js';
 
 export type { KeepalivedProcess } from '../keepalived/daemon.js';
 
@@ -26,91 +35,8 @@ export async function listKeepalivedProcesses(): Promise<KeepalivedProcess[]> {
   return verifyDaemons(await readProcFacts());
 }
 
-export interface KeepalivedArgs {
-  config?: string;
-  pidFile?: string;
-  vrrpPidFile?: string;
-  logConsole: boolean;
-  logDetail: boolean;
-  noSyslog: boolean;
-  logFile?: string;
-  namespace?: string;
-  configId?: string;
-}
-
-/** Read keepalived's own command-line options (short, long, --opt=value and -fFILE forms). */
-export function parseKeepalivedArgs(argv: readonly string[]): KeepalivedArgs {
-  const a: KeepalivedArgs = { logConsole: false, logDetail: false, noSyslog: false };
-  const withValue: Record<string, keyof KeepalivedArgs> = {
-    '-f': 'config',
-    '--use-file': 'config',
-    '-p': 'pidFile',
-    '--pid': 'pidFile',
-    '-r': 'vrrpPidFile',
-    '--vrrp_pid': 'vrrpPidFile',
-    '-g': 'logFile',
-    '--log-file': 'logFile',
-    '-s': 'namespace',
-    '--namespace': 'namespace',
-    '-i': 'configId',
-    '--config-id': 'configId',
-  };
-  for (let i = 1; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const name = eq > 0 ? arg.slice(0, eq) : arg.startsWith('--') ? arg : arg.slice(0, 2);
-    const key = withValue[name];
-    if (key) {
-      // -g takes its file attached only (-g/path); a bare -g logs to /tmp/keepalived.log
-      let value: string | undefined = eq > 0 ? arg.slice(eq + 1) : !arg.startsWith('--') && arg.length > 2 ? arg.slice(2) : undefined;
-      if (value === undefined && name !== '-g' && name !== '--log-file') value = argv[++i];
-      if (key === 'logFile') value ??= '/tmp/keepalived.log';
-      if (value !== undefined) (a as unknown as Record<string, unknown>)[key] = value;
-      continue;
-    }
-    if (name === '--log-console') a.logConsole = true;
-    else if (name === '--log-detail') a.logDetail = true;
-    else if (name === '--no-syslog') a.noSyslog = true;
-    else if (/^-[A-Za-z]+$/.test(arg)) {
-      // bundled short flags such as -nlD
-      if (arg.includes('l')) a.logConsole = true;
-      if (arg.includes('D')) a.logDetail = true;
-      if (arg.includes('G')) a.noSyslog = true;
-    }
-  }
-  return a;
-}
-
-export function processesFrom(records: Readonly<Record<string, ProbeRecord>>): KeepalivedProcess[] {
-  const r = records['keepalived-processes'];
-  if (r?.status !== 'ok') return [];
-  try {
-    return JSON.parse(r.stdout) as KeepalivedProcess[];
-  } catch {
-    return [];
-  }
-}
-
-/** The verified keepalived daemon (parent) of this network namespace, if one runs. Nothing else
- *  named keepalived counts: its argv (-f, -g, -p) is never read. */
-export function ourKeepalived(records: Readonly<Record<string, ProbeRecord>>): KeepalivedProcess | undefined {
-  return daemonsHere(processesFrom(records))[0];
-}
-
-export type ConfigSource = '--config' | 'process' | 'default';
-
-export function chosenConfig(records: Readonly<Record<string, ProbeRecord>>, override: string | undefined): { path: string; source: ConfigSource } {
-  if (override) return { path: path.resolve(override), source: '--config' };
-  const proc = ourKeepalived(records);
-  const fromArgs = proc ? parseKeepalivedArgs(proc.argv).config : undefined;
-  // a relative -f is relative to the cwd keepalived was started in, which we cannot know; keepalived itself chdirs to /
-  if (fromArgs) return { path: path.resolve('/', fromArgs), source: 'process' };
-  return { path: DEFAULT_CONFIG, source: 'default' };
-}
-
 export { CONFIG_PREFIX, configFileProbeId, configDirProbeId, scriptProbeId };
-export const PEER_SNAPSHOT_PROBE = 'peer-snapshot';
-export const KEEPALIVED_LOG_PROBE = 'keepalived-log';
+export { PEER_SNAPSHOT_PROBE, KEEPALIVED_LOG_PROBE, scriptStatProbeId };
 const LOG_TAIL_BYTES = 8 * 1024 * 1024;
 /** at most this many files per globbed include */
 export const MAX_GLOB_FILES = 64;
@@ -126,15 +52,15 @@ export function logSources(proc: KeepalivedProcess | undefined, consoleTarget: s
   }
   return [
     {
-      id: 'keepalived-journal',
+      id: PROBE_KEEPALIVED_JOURNAL,
       kind: 'command',
       argv: ['journalctl', '--no-pager', '-o', 'short-iso', '-n', '20000', '-t', 'Keepalived_vrrp', '-t', 'Keepalived', '-t', 'keepalived'],
       timeoutMs: 5000,
       maxBytes: LOG_TAIL_BYTES,
       tail: true,
     },
-    { id: 'syslog', kind: 'file', path: '/var/log/syslog', tail: true, maxBytes: LOG_TAIL_BYTES },
-    { id: 'messages', kind: 'file', path: '/var/log/messages', tail: true, maxBytes: LOG_TAIL_BYTES },
+    { id: PROBE_SYSLOG, kind: 'file', path: '/var/log/syslog', tail: true, maxBytes: LOG_TAIL_BYTES },
+    { id: PROBE_MESSAGES, kind: 'file', path: '/var/log/messages', tail: true, maxBytes: LOG_TAIL_BYTES },
   ];
 }
 
@@ -144,11 +70,11 @@ export const keepalivedProvider: ProbeProvider = {
     if (round === 0) {
       return [
         // a /proc walk: longer than the default 3 s so a loaded host does not turn into "cannot tell"
-        { id: 'keepalived-processes', kind: 'internal', run: async () => JSON.stringify(await listKeepalivedProcesses()), timeoutMs: 8000 },
-        { id: 'keepalived-binary', kind: 'internal', run: () => findExecutable('keepalived') },
+        { id: PROBE_KEEPALIVED_PROCESSES, kind: 'internal', run: async () => JSON.stringify(await listKeepalivedProcesses()), timeoutMs: 8000 },
+        { id: PROBE_KEEPALIVED_BINARY, kind: 'internal', run: () => findExecutable('keepalived') },
         // /proc mounted with hidepid: a non-root run sees none of root's processes, so "none found" proves nothing
         {
-          id: 'proc-pid1-visible',
+          id: PROBE_PROC_PID1_VISIBLE,
           kind: 'internal',
           run: () =>
             access('/proc/1/comm', fsConstants.R_OK).then(
@@ -157,8 +83,8 @@ export const keepalivedProvider: ProbeProvider = {
             ),
         },
         // a PID file whose pid is alive but not keepalived makes keepalived refuse to start
-        ...DEFAULT_PID_FILES.map((f): ProbeSpec => ({ id: `pidfile:${f}`, kind: 'internal', run: () => pidFileFacts(f) })),
-        ...(options.peerConfig ? [{ id: 'peer-config', kind: 'file' as const, path: path.resolve(options.peerConfig) }] : []),
+        ...DEFAULT_PID_FILES.map((f): ProbeSpec => ({ id: pidFileProbeId(f), kind: 'internal', run: () => pidFileFacts(f) })),
+        ...(options.peerConfig ? [{ id: PROBE_PEER_CONFIG, kind: 'file' as const, path: path.resolve(options.peerConfig) }] : []),
         // embedded whole, so the analysis stays reproducible from this snapshot alone
         ...(options.peerSnapshot
           ? [{ id: PEER_SNAPSHOT_PROBE, kind: 'file' as const, path: path.resolve(options.peerSnapshot), maxBytes: 64 * 1024 * 1024 }]
@@ -189,9 +115,9 @@ export const keepalivedProvider: ProbeProvider = {
     specs.push(...configtestSpec(config, records, specs, round));
     const proc = ourKeepalived(records);
     if (proc) {
-      specs.push({ id: 'keepalived-stdout', kind: 'internal', run: async () => readlink(`/proc/${proc.pid}/fd/1`), needsRoot: true });
-      if (round >= 2 || records['keepalived-stdout']) {
-        const target = records['keepalived-stdout']?.status === 'ok' ? records['keepalived-stdout'].stdout : undefined;
+      specs.push({ id: PROBE_KEEPALIVED_STDOUT, kind: 'internal', run: async () => readlink(`/proc/${proc.pid}/fd/1`), needsRoot: true });
+      if (round >= 2 || records[PROBE_KEEPALIVED_STDOUT]) {
+        const target = records[PROBE_KEEPALIVED_STDOUT]?.status === 'ok' ? records[PROBE_KEEPALIVED_STDOUT]!.stdout : undefined;
         specs.push(...logSources(proc, target));
       }
     } else if (round >= 1) {
@@ -207,8 +133,8 @@ export const keepalivedProvider: ProbeProvider = {
     // USR1 dump: only read, never triggered (sending signals is a change to a running daemon).
     // Through /proc/PID/root so systemd's PrivateTmp (a private /tmp) does not hide it.
     const dump = dataDumpPath(proc);
-    specs.push({ id: 'keepalived-data', kind: 'file', path: dump, needsRoot: true });
-    specs.push({ id: 'stat:keepalived-data', kind: 'stat', path: dump, needsRoot: true });
+    specs.push({ id: PROBE_KEEPALIVED_DATA, kind: 'file', path: dump, needsRoot: true });
+    specs.push({ id: PROBE_KEEPALIVED_DATA_STAT, kind: 'stat', path: dump, needsRoot: true });
     return specs;
   },
 };
@@ -221,59 +147,11 @@ function configtestSpec(config: string, records: Readonly<Record<string, ProbeRe
   const refused = files.find((r) => r.status === 'error' && /refused/.test(r.reason ?? ''));
   if (refused) {
     const why = `not run: the configuration includes ${refused.path ?? refused.id.slice(CONFIG_PREFIX.length)}, which the doctor refused to read (${refused.reason})`;
-    return [{ id: 'keepalived-configtest', kind: 'internal', run: () => Promise.reject(new Error(why)) }];
+    return [{ id: PROBE_CONFIGTEST, kind: 'internal', run: () => Promise.reject(new Error(why)) }];
   }
-  const pending = wanted.some((s) => (s.id.startsWith(CONFIG_PREFIX) || s.id.startsWith('kconf-dir:')) && !records[s.id]);
+  const pending = wanted.some((s) => (s.id.startsWith(CONFIG_PREFIX) || s.id.startsWith(CONFIG_DIR_PREFIX)) && !records[s.id]);
   if (pending && round < 4) return [];
-  return [{ id: 'keepalived-configtest', kind: 'command', argv: ['keepalived', '-t', '-f', config], timeoutMs: 5000 }];
-}
-
-const parsed = new WeakMap<object, { key: string; result: ParseResult }>();
-
-/** The keepalived config as collected in these records, parsed as keepalived reads it (`@id` lines
- *  with its -i, else the host name). Providers ask for it in every round and checks once per
- *  analysis: it is parsed again only when another config file has been read. */
-export function parsedConfigFromRecords(
-  records: Readonly<Record<string, ProbeRecord>>,
-  override: string | undefined,
-): { path: string; result: ParseResult } | undefined {
-  const { path } = chosenConfig(records, override);
-  if (records[configFileProbeId(path)]?.status !== 'ok') return undefined;
-  const key = [path, ...Object.keys(records).filter((id) => id.startsWith(CONFIG_PREFIX) || id.startsWith('kconf-dir:'))].join('\0');
-  const hit = parsed.get(records);
-  if (hit?.key === key) return { path, result: hit.result };
-  const proc = ourKeepalived(records);
-  const hostname = records['hostname']?.status === 'ok' ? records['hostname'].stdout.trim() : undefined;
-  const configId = (proc && parseKeepalivedArgs(proc.argv).configId) ?? hostname;
-  const result = parseKeepalivedConfig(path, snapshotReader(records), configId ? { configId } : {});
-  parsed.set(records, { key, result });
-  return { path, result };
-}
-
-export function configFromRecords(records: Readonly<Record<string, ProbeRecord>>, override: string | undefined): KeepalivedConfig | undefined {
-  return parsedConfigFromRecords(records, override)?.result.config;
-}
-
-/** The notify scripts (master/backup/fault/stop, instances and sync groups) the config names:
- *  read once, as script:PATH, for every check that looks inside them. */
-export function notifyScriptPaths(config: KeepalivedConfig): string[] {
-  return [
-    ...new Set(
-      notifyScripts(config)
-        .map((n) => n.script.path)
-        .filter((p) => p.startsWith('/')),
-    ),
-  ].sort();
-}
-
-export function notifyScriptText(records: Readonly<Record<string, ProbeRecord>>, file: string): string | undefined {
-  const r = records[scriptProbeId(file)];
-  return r?.status === 'ok' ? r.stdout : undefined;
-}
-
-/** Where the running keepalived's SIGUSR1 dump is, as seen from its own mount namespace. */
-export function dataDumpPath(proc: KeepalivedProcess | undefined): string {
-  return proc ? `/proc/${proc.pid}/root/tmp/keepalived.data` : '/tmp/keepalived.data';
+  return [{ id: PROBE_CONFIGTEST, kind: 'command', argv: ['keepalived', '-t', '-f', config], timeoutMs: 5000 }];
 }
 
 /** Where a program is on the PATH (plus the sbin directories a non-root PATH may lack), or ''. */
@@ -291,3 +169,18 @@ export async function findExecutable(name: string): Promise<string> {
   }
   return '';
 }
+
+// stat:PATH probes for every notify/track script the collected config names, so the checks can
+// judge script security (keepalived -t does not). Derived from the kconf: records of earlier rounds.
+export const keepalivedScriptProvider: ProbeProvider = {
+  name: 'keepalived-scripts',
+  probes: ({ records, options }) => {
+    const config = configFromRecords(records, options.config);
+    if (!config) return [];
+    const specs = new Map<string, ProbeSpec>();
+    // keepalived looks relative programs up in PATH; only absolute ones can be stat'ed as written
+    for (const { ref } of configScripts(config))
+      if (ref.path.startsWith('/')) specs.set(ref.path, { id: scriptStatProbeId(ref.path), kind: 'stat', path: ref.path });
+    return [...specs.values()];
+  },
+};

@@ -1,5 +1,6 @@
 // Addresses, links, routes and rules, as iproute2 JSON.
 import type { ProbeProvider } from '../types.js';
+import { PROBE_IP_ADDR, PROBE_IP_LINK, PROBE_IP_ROUTE, PROBE_IP_RULE } from './ids.js';
 
 export const netProvider: ProbeProvider = {
   name: 'net',
@@ -7,9 +8,9 @@ export const netProvider: ProbeProvider = {
     round > 0
       ? []
       : [
-          { id: 'ip-addr', kind: 'command', argv: ['ip', '-j', 'addr', 'show'] },
-          { id: 'ip-link', kind: 'command', argv: ['ip', '-j', '-d', 'link', 'show'] },
-          { id: 'ip-route', kind: 'command', argv: ['ip', '-j', 'route', 'show', 'table', 'all'] },
-          { id: 'ip-rule', kind: 'command', argv: ['ip', '-j', 'rule', 'show'] },
+          { id: PROBE_IP_ADDR, kind: 'command', argv: ['ip', '-j', 'addr', 'show'] },
+          { id: PROBE_IP_LINK, kind: 'command', argv: ['ip', '-j', '-d', 'link', 'show'] },
+          { id: PROBE_IP_ROUTE, kind: 'command', argv: ['ip', '-j', 'route', 'show', 'table', 'all'] },
+          { id: PROBE_IP_RULE, kind: 'command', argv: ['ip', '-j', 'rule', 'show'] },
         ],
 };

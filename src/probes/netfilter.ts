@@ -1,20 +1,36 @@
 // Probes of the netfilter area: every ruleset (iptables either backend, nft), the VRRP conntrack
 // entries looked up by tuple (never a table walk unless asked), conntrack pressure, rule stores.
 import type { ProbeProvider, ProbeRecord, ProbeSpec, ProbeRoundContext } from '../types.js';
-import { PROBE_IP6T_LEGACY, PROBE_IP6T_NFT, PROBE_IP6T_SAVE, PROBE_IPT_LEGACY, PROBE_IPT_NFT, PROBE_IPT_SAVE, PROBE_NFT } from '../netfilter/firewall.js';
+import {
+  CONNTRACK_LOOKUP_PREFIX,
+  conntrackLookupId,
+  fileProbeId,
+  PROBE_CONNTRACK_STATS,
+  PROBE_CONNTRACK_WALK,
+  PROBE_FIREWALL_UNITS,
+  PROBE_FIREWALLD_STATE,
+  PROBE_IP_ADDR,
+  PROBE_IP6T_LEGACY,
+  PROBE_IP6T_NFT,
+  PROBE_IP6T_SAVE,
+  PROBE_IPT_LEGACY,
+  PROBE_IPT_NFT,
+  PROBE_IPT_SAVE,
+  PROBE_KERNEL_LOG,
+  PROBE_NETFILTER_SERVICES,
+  PROBE_NFT,
+  statProbeId,
+  type ProbeId,
+} from './ids.js';
 import { vrrpPaths, type VrrpPath } from '../netfilter/vrrp-paths.js';
-import { PROBE_FIREWALL_UNITS, PROBE_FIREWALLD_STATE, UFW_BEFORE, UFW_BEFORE6, UFW_CONF } from '../netfilter/managers.js';
-import { configFromRecords } from './keepalived.js';
+import { UFW_BEFORE, UFW_BEFORE6, UFW_CONF } from '../netfilter/managers.js';
+import { configFromRecords } from '../keepalived/records.js';
 import { parseIpAddr } from '../state.js';
 
 const RULESET_MAX_BYTES = 64 * 1024 * 1024;
 const RULESET_TIMEOUT_MS = 10_000;
 
-export const PROBE_CONNTRACK_WALK = 'conntrack-vrrp-walk';
-export const PROBE_CONNTRACK_STATS = 'conntrack-stats';
-export const PROBE_KERNEL_LOG = 'dmesg';
-export const PROBE_NETFILTER_SERVICES = 'netfilter-services';
-export const CONNTRACK_LOOKUP_PREFIX = 'conntrack-vrrp:';
+export { CONNTRACK_LOOKUP_PREFIX, conntrackLookupId, PROBE_CONNTRACK_STATS, PROBE_CONNTRACK_WALK, PROBE_KERNEL_LOG, PROBE_NETFILTER_SERVICES };
 
 /** Where hosts keep their static rules (loaded at boot). */
 export const RULE_STORES = {
@@ -26,19 +42,17 @@ export const RULE_STORES = {
 } as const;
 export const NETFILTER_PERSISTENT = '/usr/sbin/netfilter-persistent';
 
-export const conntrackLookupId = (self: string, peer: string) => `${CONNTRACK_LOOKUP_PREFIX}${self}>${peer}`;
-
 export { configFromRecords };
 
 export function pathsFromRecords(records: Readonly<Record<string, ProbeRecord>>, override: string | undefined): VrrpPath[] {
   const config = configFromRecords(records, override);
   if (!config) return [];
-  const addrs = records['ip-addr']?.status === 'ok' ? parseIpAddr(records['ip-addr'].stdout) : [];
+  const addrs = records[PROBE_IP_ADDR]?.status === 'ok' ? parseIpAddr(records[PROBE_IP_ADDR]!.stdout) : [];
   return vrrpPaths(config, addrs);
 }
 
 function staticProbes(ctx: ProbeRoundContext): ProbeSpec[] {
-  const save = (id: string, bin: string): ProbeSpec => ({
+  const save = (id: ProbeId, bin: string): ProbeSpec => ({
     id,
     kind: 'command',
     argv: [bin, '-c'],
@@ -56,12 +70,12 @@ function staticProbes(ctx: ProbeRoundContext): ProbeSpec[] {
     { id: PROBE_CONNTRACK_STATS, kind: 'command', argv: ['conntrack', '-S'], needsRoot: true },
     // may be refused (kernel.dmesg_restrict): the record keeps the reason
     { id: PROBE_KERNEL_LOG, kind: 'command', argv: ['dmesg'], maxBytes: 2 * 1024 * 1024, tail: true },
-    { id: `file:${RULE_STORES.debian}`, kind: 'file', path: RULE_STORES.debian },
-    { id: `file:${RULE_STORES.rhel}`, kind: 'file', path: RULE_STORES.rhel },
-    { id: `file:${RULE_STORES.nftables}`, kind: 'file', path: RULE_STORES.nftables },
-    { id: `file:${RULE_STORES.debian6}`, kind: 'file', path: RULE_STORES.debian6 },
-    { id: `file:${RULE_STORES.rhel6}`, kind: 'file', path: RULE_STORES.rhel6 },
-    { id: `stat:${NETFILTER_PERSISTENT}`, kind: 'stat', path: NETFILTER_PERSISTENT },
+    { id: fileProbeId(RULE_STORES.debian), kind: 'file', path: RULE_STORES.debian },
+    { id: fileProbeId(RULE_STORES.rhel), kind: 'file', path: RULE_STORES.rhel },
+    { id: fileProbeId(RULE_STORES.nftables), kind: 'file', path: RULE_STORES.nftables },
+    { id: fileProbeId(RULE_STORES.debian6), kind: 'file', path: RULE_STORES.debian6 },
+    { id: fileProbeId(RULE_STORES.rhel6), kind: 'file', path: RULE_STORES.rhel6 },
+    { id: statProbeId(NETFILTER_PERSISTENT), kind: 'stat', path: NETFILTER_PERSISTENT },
     {
       id: PROBE_NETFILTER_SERVICES,
       kind: 'command',
@@ -70,9 +84,9 @@ function staticProbes(ctx: ProbeRoundContext): ProbeSpec[] {
     // the firewall managers (issue 14): a fix goes through the one that runs, so its reload keeps it
     { id: PROBE_FIREWALLD_STATE, kind: 'command', argv: ['firewall-cmd', '--state'], timeoutMs: 5000 },
     { id: PROBE_FIREWALL_UNITS, kind: 'command', argv: ['systemctl', 'is-enabled', 'nftables.service'] },
-    { id: `file:${UFW_CONF}`, kind: 'file', path: UFW_CONF },
-    { id: `file:${UFW_BEFORE}`, kind: 'file', path: UFW_BEFORE, needsRoot: true },
-    { id: `file:${UFW_BEFORE6}`, kind: 'file', path: UFW_BEFORE6, needsRoot: true },
+    { id: fileProbeId(UFW_CONF), kind: 'file', path: UFW_CONF },
+    { id: fileProbeId(UFW_BEFORE), kind: 'file', path: UFW_BEFORE, needsRoot: true },
+    { id: fileProbeId(UFW_BEFORE6), kind: 'file', path: UFW_BEFORE6, needsRoot: true },
   ];
   // a full walk costs ~0.4 s per 150k entries on a busy gateway: only when asked
   if (ctx.options.conntrackWalk) {

@@ -2,10 +2,10 @@
 // interfaces for a few advert intervals. The packet socket sees adverts before netfilter, so a
 // capture shows what reaches the host even when the firewall drops it afterwards.
 import type { ProbeProvider, ProbeRecord, ProbeSpec } from '../types.js';
-import { chosenConfig, configFileProbeId, configFromRecords } from './keepalived.js';
+import { chosenConfig, configFromRecords } from '../keepalived/records.js';
+import { configFileProbeId, WIRE_PROBE_PREFIX, wireProbeId } from './ids.js';
 
-export const WIRE_PROBE_PREFIX = 'vrrp-wire:';
-export const wireProbeId = (iface: string) => `${WIRE_PROBE_PREFIX}${iface}`;
+export { WIRE_PROBE_PREFIX, wireProbeId };
 /** default window: this many advert intervals */
 export const WIRE_INTERVALS = 3;
 /** the window never exceeds this, whatever --wire-seconds or advert_int say */

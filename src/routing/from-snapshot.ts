@@ -14,27 +14,34 @@ import {
   parseRuleFile,
   type PersistedPolicy,
 } from './persist.js';
-import {
-  INTERFACES_DIR,
-  INTERFACES_FILE,
-  NETPLAN_DIR,
-  NETWORK_SCRIPTS_DIR,
-  NETWORKD_DIRS,
-  NM_DIR,
-  RT_TABLES_DIRS,
-  RT_TABLES_FILES,
-} from '../probes/routing.js';
+import { INTERFACES_DIR, INTERFACES_FILE, NETPLAN_DIR, NETWORK_SCRIPTS_DIR, NETWORKD_DIRS, NM_DIR, RT_TABLES_DIRS, RT_TABLES_FILES } from './files.js';
+import { PROBE_IP_LINK, PROBE_IP_ROUTE, PROBE_IP_RULE, dirProbeId, fileProbeId, type ProbeId } from '../probes/ids.js';
 
 export interface ParsedRouting {
   rules: IpRule[];
   routes: IpRoute[];
 }
 
+/** `ip -j route show table all` through the routing parser, once per analysis; undefined when it was
+ *  not collected or is not the JSON array iproute2 prints (for checks that judge what they can without it). */
+export function ipRoutes(ctx: CheckContext): IpRoute[] | undefined {
+  return ctx.memo('routing:ip-route', () => {
+    const text = ctx.output(PROBE_IP_ROUTE);
+    if (text === undefined) return undefined;
+    try {
+      return parseIpRoutes(text);
+    } catch (err) {
+      if (err instanceof IpJsonError) return undefined;
+      throw err;
+    }
+  });
+}
+
 /** `ip -j rule` and `ip -j route show table all`; skips the check when either is missing or unparsable. */
 export function runtimeRouting(ctx: CheckContext): ParsedRouting {
   return ctx.memo('routing:runtime', () => {
-    const rulesText = ctx.require('ip-rule', 'ip -j rule show');
-    const routesText = ctx.require('ip-route', 'ip -j route show table all');
+    const rulesText = ctx.require(PROBE_IP_RULE, 'ip -j rule show');
+    const routesText = ctx.require(PROBE_IP_ROUTE, 'ip -j route show table all');
     try {
       return { rules: parseIpRules(rulesText), routes: parseIpRoutes(routesText) };
     } catch (err) {
@@ -50,7 +57,7 @@ export function rtTables(ctx: CheckContext): { tables: RtTables; names: TableNam
     const parts: RtTables[] = [];
     const files: string[] = [];
     const read = (file: string) => {
-      const text = ctx.output(`file:${file}`);
+      const text = ctx.output(fileProbeId(file));
       if (text === undefined) return;
       files.push(file);
       parts.push(parseRtTables(text, file));
@@ -63,7 +70,7 @@ export function rtTables(ctx: CheckContext): { tables: RtTables; names: TableNam
 }
 
 export function dirEntries(ctx: CheckContext, dir: string): string[] {
-  const text = ctx.output(`dir:${dir}`);
+  const text = ctx.output(dirProbeId(dir));
   if (text === undefined) return [];
   try {
     const v = JSON.parse(text) as unknown;
@@ -93,7 +100,7 @@ export function persistedPolicy(ctx: CheckContext): PersistedView {
       policy.routes.push(...p.routes);
     };
     const text = (file: string): string | undefined => {
-      const r = ctx.probe(`file:${file}`);
+      const r = ctx.probe(fileProbeId(file));
       if (r?.status === 'ok') {
         read.push(file);
         return r.stdout;
@@ -156,7 +163,7 @@ export function persistedPolicy(ctx: CheckContext): PersistedView {
 }
 
 /** A sysctl file probe's value as a number, or undefined. */
-export function sysctlNumber(ctx: CheckContext, id: string): number | undefined {
+export function sysctlNumber(ctx: CheckContext, id: ProbeId): number | undefined {
   const v = ctx.output(id)?.trim();
   return v !== undefined && /^-?\d+$/.test(v) ? Number(v) : undefined;
 }
@@ -173,7 +180,7 @@ export interface LinkInfo {
 /** Interfaces from `ip -j -d link show`. */
 export function links(ctx: CheckContext): LinkInfo[] {
   return ctx.memo('routing:links', () => {
-    const text = ctx.output('ip-link');
+    const text = ctx.output(PROBE_IP_LINK);
     if (text === undefined) return [];
     try {
       const arr = JSON.parse(text) as Array<Record<string, unknown>>;

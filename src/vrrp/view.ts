@@ -8,6 +8,7 @@ import { parseAdverts, summariseAdverts, type VrrpAdvert, type VridSummary } fro
 import { parseVrrpLog, type VrrpLogEvent } from './log.js';
 import { buildTimeline, parseSince, type Timeline } from './timeline.js';
 import { keepalivedLogText, localAddresses } from '../state.js';
+import { PROBE_IP_ADDR, type ProbeId } from '../probes/ids.js';
 
 export interface WireView {
   probes: string[];
@@ -19,7 +20,7 @@ export interface WireView {
 }
 
 function localMacs(ctx: CheckContext): string[] {
-  const text = ctx.output('ip-addr');
+  const text = ctx.output(PROBE_IP_ADDR);
   if (!text) return [];
   try {
     return (JSON.parse(text) as Array<{ address?: string; link_type?: string }>)
@@ -73,7 +74,7 @@ export function hasWire(ctx: CheckContext): boolean {
 }
 
 export interface LogView {
-  probe: string;
+  probe: ProbeId;
   events: VrrpLogEvent[];
   timeline: Timeline;
   now: number;

@@ -19,6 +19,7 @@ import { isoTime, type AdvertEvent, type WatchEvent } from './events.js';
 import { followCommand, followFile, type Follower } from './follow.js';
 import { configFromRecords, KEEPALIVED_LOG_PROBE } from '../probes/keepalived.js';
 import { parseIpAddr } from '../state.js';
+import { PROBE_IP_ADDR, PROBE_KEEPALIVED_JOURNAL } from '../probes/ids.js';
 
 /** the light check's period, seconds (documented in docs/watch.md) */
 export const CHECK_EVERY_S = 60;
@@ -643,12 +644,12 @@ function configOf(snapshot: Snapshot) {
 }
 
 function localAddresses(snapshot: Snapshot): string[] {
-  const r = snapshot.probes['ip-addr'];
+  const r = snapshot.probes[PROBE_IP_ADDR];
   return r?.status === 'ok' ? parseIpAddr(r.stdout).map((a) => a.address) : [];
 }
 
 function heldVips(snapshot: Snapshot, conf: VipConf[]): Array<{ address: string; interface: string; instance?: string }> {
-  const r = snapshot.probes['ip-addr'];
+  const r = snapshot.probes[PROBE_IP_ADDR];
   if (r?.status !== 'ok' || !conf.length) return [];
   const out: Array<{ address: string; interface: string; instance?: string }> = [];
   for (const a of parseIpAddr(r.stdout)) {
@@ -662,7 +663,7 @@ function heldVips(snapshot: Snapshot, conf: VipConf[]): Array<{ address: string;
 export function logSourceOf(snapshot: Snapshot): { label: string; file?: string; argv?: string[] } | undefined {
   const own = snapshot.probes[KEEPALIVED_LOG_PROBE];
   if (own?.status === 'ok' && own.path) return { label: own.path, file: own.path };
-  const journal = snapshot.probes['keepalived-journal'];
+  const journal = snapshot.probes[PROBE_KEEPALIVED_JOURNAL];
   if (journal?.status === 'ok' && journal.exitCode === 0 && journal.stdout.trim() && !/No entries/.test(journal.stdout)) {
     return {
       label: 'journalctl',

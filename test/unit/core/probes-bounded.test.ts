@@ -10,6 +10,7 @@ import { MAX_DIR_ENTRIES, runProbe } from '../../../src/probes/run.js';
 import { parseKeepalivedConfig } from '../../../src/keepalived/parse.js';
 import { MAX_MACRO_EXPANSION } from '../../../src/keepalived/syntax.js';
 import { lroDisableFailures } from '../../../src/nic/ethtool.js';
+import { recordId } from '../../../src/probes/ids.js';
 
 /** Running (a killed process may linger as a zombie until its new parent reaps it: that is dead). */
 function alive(pid: number): boolean {
@@ -29,7 +30,7 @@ describe('commands', () => {
       // the direct child exits at once; its background grandchild keeps stdout open for 60 s
       const argv = ['sh', '-c', `sleep 60 & echo $! > ${pidFile}; echo started`];
       const t0 = performance.now();
-      const r = await runProbe({ id: 'x', kind: 'command', argv, timeoutMs: 400 }, true);
+      const r = await runProbe({ id: recordId('x'), kind: 'command', argv, timeoutMs: 400 }, true);
       const ms = performance.now() - t0;
       expect(r.status).toBe('timeout');
       expect(r.reason).toContain('process group was killed');
@@ -43,13 +44,13 @@ describe('commands', () => {
   });
 
   it('a hung command with a grandchild that escaped the group (setsid) still ends the probe in time', async () => {
-    const r = await runProbe({ id: 'x', kind: 'command', argv: ['sh', '-c', 'setsid sleep 3 & sleep 60'], timeoutMs: 300 }, true);
+    const r = await runProbe({ id: recordId('x'), kind: 'command', argv: ['sh', '-c', 'setsid sleep 3 & sleep 60'], timeoutMs: 300 }, true);
     expect(r.status).toBe('timeout');
     expect(r.ms).toBeLessThan(300 + 1000);
   });
 
   it('a finished command leaves no background process behind', async () => {
-    const r = await runProbe({ id: 'x', kind: 'command', argv: ['sh', '-c', 'sleep 30 >/dev/null 2>&1 & echo $!'] }, true);
+    const r = await runProbe({ id: recordId('x'), kind: 'command', argv: ['sh', '-c', 'sleep 30 >/dev/null 2>&1 & echo $!'] }, true);
     expect(r.status).toBe('ok');
     const pid = Number(r.stdout.trim());
     await new Promise((res) => setTimeout(res, 50));
@@ -57,7 +58,7 @@ describe('commands', () => {
   });
 
   it('caps stderr as well as stdout', async () => {
-    const r = await runProbe({ id: 'x', kind: 'command', argv: ['sh', '-c', 'head -c 300000 /dev/zero | tr "\\0" x >&2'], maxBytes: 1000 }, true);
+    const r = await runProbe({ id: recordId('x'), kind: 'command', argv: ['sh', '-c', 'head -c 300000 /dev/zero | tr "\\0" x >&2'], maxBytes: 1000 }, true);
     expect(r.stderr.length).toBe(1000);
     expect(r.truncated).toBe(true);
   });
@@ -69,32 +70,32 @@ describe('files', () => {
     try {
       const fifo = path.join(dir, 'include.conf');
       execFileSync('mkfifo', [fifo]);
-      const r = await runProbe({ id: 'kconf:x', kind: 'file', path: fifo, hostPath: true }, true);
+      const r = await runProbe({ id: recordId('kconf:x'), kind: 'file', path: fifo, hostPath: true }, true);
       expect(r.status).toBe('error');
       expect(r.reason).toBe(`${fifo} is a FIFO: refused (only regular files are read)`);
       // through a symlink too
       const link = path.join(dir, 'link.conf');
       execFileSync('ln', ['-s', fifo, link]);
-      expect((await runProbe({ id: 'kconf:y', kind: 'file', path: link }, true)).reason).toContain('is a FIFO');
+      expect((await runProbe({ id: recordId('kconf:y'), kind: 'file', path: link }, true)).reason).toContain('is a FIFO');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
 
   it('refuses devices, /proc/kmsg, and kernel-interface files named by host text', async () => {
-    expect((await runProbe({ id: 'a', kind: 'file', path: '/dev/null', hostPath: true }, true)).reason).toContain('is a character device');
-    expect((await runProbe({ id: 'b', kind: 'file', path: '/proc/kmsg' }, true)).reason).toContain('kernel log device: refused');
-    const proc = await runProbe({ id: 'c', kind: 'file', path: '/proc/self/status', hostPath: true }, true);
+    expect((await runProbe({ id: recordId('a'), kind: 'file', path: '/dev/null', hostPath: true }, true)).reason).toContain('is a character device');
+    expect((await runProbe({ id: recordId('b'), kind: 'file', path: '/proc/kmsg' }, true)).reason).toContain('kernel log device: refused');
+    const proc = await runProbe({ id: recordId('c'), kind: 'file', path: '/proc/self/status', hostPath: true }, true);
     expect(proc.reason).toContain('is on procfs, a kernel interface: refused');
     // the doctor's own /proc reads (sysctls) still work
-    expect((await runProbe({ id: 'd', kind: 'file', path: '/proc/sys/kernel/osrelease' }, true)).status).toBe('ok');
+    expect((await runProbe({ id: recordId('d'), kind: 'file', path: '/proc/sys/kernel/osrelease' }, true)).status).toBe('ok');
   });
 
   it('caps a directory listing', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'hagw-dir-'));
     try {
       await Promise.all(Array.from({ length: MAX_DIR_ENTRIES + 5 }, (_, i) => writeFile(path.join(dir, `f${i}`), '')));
-      const r = await runProbe({ id: 'dir:x', kind: 'dir', path: dir }, true);
+      const r = await runProbe({ id: recordId('dir:x'), kind: 'dir', path: dir }, true);
       expect(JSON.parse(r.stdout)).toHaveLength(MAX_DIR_ENTRIES);
       expect(r.truncated).toBe(true);
     } finally {
@@ -104,7 +105,7 @@ describe('files', () => {
 
   it('a file read has a timeout like every probe', async () => {
     // an internal probe stands in for a read that never returns (a hung mount)
-    const r = await runProbe({ id: 'i', kind: 'internal', run: () => new Promise(() => undefined), timeoutMs: 100 }, true);
+    const r = await runProbe({ id: recordId('i'), kind: 'internal', run: () => new Promise(() => undefined), timeoutMs: 100 }, true);
     expect(r.status).toBe('timeout');
   });
 });

@@ -6,13 +6,14 @@ import { CheckContext } from '../../../src/context.js';
 import { runCheck } from '../../../src/check.js';
 import type { FileStat, ProbeRecord } from '../../../src/types.js';
 import { keepalivedConfigChecks } from '../../../checks/keepalived-config.js';
-import { keepalivedScriptProvider } from '../../../src/keepalived/probes.js';
+import { keepalivedPairChecks } from '../../../checks/keepalived-pair.js';
+import { keepalivedScriptProvider } from '../../../src/probes/keepalived.js';
 import { cmd, file, ipAddrJson, makeSnapshot } from '../../support/snapshot.js';
 
 const FIX = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fixtures/keepalived');
 const CONF = '/etc/keepalived/keepalived.conf';
 const fixture = (name: string) => readFileSync(path.join(FIX, name), 'utf8');
-const check = (id: string) => keepalivedConfigChecks.find((c) => c.id === id)!;
+const check = (id: string) => [...keepalivedConfigChecks, ...keepalivedPairChecks].find((c) => c.id === id)!;
 
 function stat(p: string, s: Partial<FileStat>): ProbeRecord {
   const st: FileStat = {

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { ProbeRecord } from '../../../src/types.js';
 import { drArp, nicIrq, nicOffload, nonlocalBind, rpFilter } from '../../../checks/nic.js';
-import { routingChecks } from '../../../checks/routing.js';
+import { policyRoutingChecks } from '../../../checks/routing-policy.js';
+import { localTableChecks } from '../../../checks/routing-local.js';
+import { ipvsChecks } from '../../../checks/ipvs.js';
+import { nicChecks } from '../../../checks/nic.js';
+
+const routingChecks = [...policyRoutingChecks, ...localTableChecks, ...ipvsChecks, ...nicChecks];
 import { drArpProblems, forwardingInterfaces, mtuMismatches, strictRpFilter, vipListeners, vipsOnLoopback } from '../../../src/nic/analyze.js';
 import { localTableTraps, vipsInLocalTable } from '../../../src/routing/local-table.js';
 import { parseIpRoutes } from '../../../src/routing/iproute.js';

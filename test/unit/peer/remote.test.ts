@@ -12,6 +12,7 @@ import { listKeepalivedProcesses } from '../../../src/probes/keepalived.js';
 import type { KeepalivedProcess } from '../../../src/keepalived/daemon.js';
 import { parseHello } from '../../../src/peer/collect.js';
 import { cleanLine, describeSshFailure, validPeerHost } from '../../../src/peer/ssh.js';
+import { recordId } from '../../../src/probes/ids.js';
 
 async function runRound(specs: ProbeSpec[], root = true) {
   const round = buildRound(specs, {}, { root, timeout: true });
@@ -29,18 +30,18 @@ describe('the peer probe script, run by sh', () => {
     await writeFile(path.join(dir, 'd', 'a'), '');
     await writeFile(path.join(dir, 'big'), 'x'.repeat(5000));
     const recs = await runRound([
-      { id: 'f', kind: 'file', path: nasty },
-      { id: 'gone', kind: 'file', path: path.join(dir, 'nope') },
-      { id: 'big', kind: 'file', path: path.join(dir, 'big'), maxBytes: 100 },
-      { id: 'ls', kind: 'dir', path: path.join(dir, 'd') },
-      { id: 'st', kind: 'stat', path: nasty },
-      { id: 'st-none', kind: 'stat', path: path.join(dir, 'nope') },
-      { id: 'echo', kind: 'command', argv: ['printf', '%s|', "a'b", '$HOME', '; rm -rf /'] },
-      { id: 'exit3', kind: 'command', argv: ['sh', '-c', 'echo err >&2; exit 3'] },
-      { id: 'nocmd', kind: 'command', argv: ['no-such-command-hagw'] },
-      { id: 'slow', kind: 'command', argv: ['sleep', '10'], timeoutMs: 1000 },
-      { id: 'uid', kind: 'internal', run: async () => 'never run here' },
-      { id: 'other-internal', kind: 'internal', run: async () => 'x' },
+      { id: recordId('f'), kind: 'file', path: nasty },
+      { id: recordId('gone'), kind: 'file', path: path.join(dir, 'nope') },
+      { id: recordId('big'), kind: 'file', path: path.join(dir, 'big'), maxBytes: 100 },
+      { id: recordId('ls'), kind: 'dir', path: path.join(dir, 'd') },
+      { id: recordId('st'), kind: 'stat', path: nasty },
+      { id: recordId('st-none'), kind: 'stat', path: path.join(dir, 'nope') },
+      { id: recordId('echo'), kind: 'command', argv: ['printf', '%s|', "a'b", '$HOME', '; rm -rf /'] },
+      { id: recordId('exit3'), kind: 'command', argv: ['sh', '-c', 'echo err >&2; exit 3'] },
+      { id: recordId('nocmd'), kind: 'command', argv: ['no-such-command-hagw'] },
+      { id: recordId('slow'), kind: 'command', argv: ['sleep', '10'], timeoutMs: 1000 },
+      { id: recordId('uid'), kind: 'internal', run: async () => 'never run here' },
+      { id: recordId('other-internal'), kind: 'internal', run: async () => 'x' },
     ]);
     expect(recs['f']).toMatchObject({ status: 'ok', stdout: 'line one\nline two\n' });
     expect(recs['gone']).toMatchObject({ status: 'missing' });
@@ -63,7 +64,7 @@ describe('the peer probe script, run by sh', () => {
   });
 
   it('skips what needs root when the peer gives none, without asking it', async () => {
-    const round = buildRound([{ id: 'r', kind: 'file', path: '/etc/hostname', needsRoot: true }], {}, { root: false, timeout: true });
+    const round = buildRound([{ id: recordId('r'), kind: 'file', path: '/etc/hostname', needsRoot: true }], {}, { root: false, timeout: true });
     expect(round.script).toBe('');
     expect(round.decode('', 0)[0]).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/needs root on the peer/) });
   });
@@ -84,7 +85,7 @@ describe('the peer probe script, run by sh', () => {
         },
         { timeout: 10_000, interval: 50 },
       );
-      const recs = await runRound([{ id: 'keepalived-processes', kind: 'internal', run: async () => '' }]);
+      const recs = await runRound([{ id: recordId('keepalived-processes'), kind: 'internal', run: async () => '' }]);
       expect(recs['keepalived-processes']!.status).toBe('ok');
       const viaSh = (JSON.parse(recs['keepalived-processes']!.stdout) as KeepalivedProcess[]).find((p) => p.pid === child.pid);
       const direct = (await listKeepalivedProcesses()).find((p) => p.pid === child.pid);
@@ -101,7 +102,7 @@ describe('the peer probe script, run by sh', () => {
   });
 
   it("tells whether /proc shows pid 1 (hidepid hides root's processes from others)", async () => {
-    const recs = await runRound([{ id: 'proc-pid1-visible', kind: 'internal', run: async () => '' }]);
+    const recs = await runRound([{ id: recordId('proc-pid1-visible'), kind: 'internal', run: async () => '' }]);
     expect(recs['proc-pid1-visible']).toMatchObject({ status: 'ok', stdout: 'yes' });
   });
 });
@@ -123,7 +124,7 @@ describe('hostile peer output', () => {
   });
 
   it('a probe with no frame is an error, never ok', () => {
-    const round = buildRound([{ id: 'x', kind: 'file', path: '/etc/hostname' }], {}, { root: true, timeout: true });
+    const round = buildRound([{ id: recordId('x'), kind: 'file', path: '/etc/hostname' }], {}, { root: true, timeout: true });
     expect(round.decode('nothing useful', 5)[0]).toMatchObject({ status: 'error', reason: 'the peer returned no result for this probe' });
   });
 
