@@ -6,9 +6,8 @@ import {
   isMasterOnlyRule,
   PersistenceRefused,
   persistenceTargets,
-  setSysctlInDropIn,
-  sysctlPersistStep,
 } from '../../../src/change/persistence.js';
+import { setSysctlInDropIn, sysctlPersistStep } from '../../../src/kernel/sysctl.js';
 
 const DEBIAN = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n';
 const UBUNTU = 'NAME="Ubuntu"\nVERSION="22.04.4 LTS (Jammy Jellyfish)"\nID=ubuntu\nID_LIKE=debian\n';
