@@ -4,7 +4,7 @@
 // own findings (marked with its name, never with a fix to apply here), and says for each split
 // brain which node's finding is the cause.
 import type { CollectOptions, Finding, FixStep, PeerStatus, ProbeRecord, Report, Snapshot } from '../types.js';
-import { SEVERITY_ORDER } from '../types.js';
+import { embeddedSnapshot, SEVERITY_ORDER } from '../types.js';
 import { analyse, type AnalyseOptions } from '../pipeline.js';
 import { PEER_SNAPSHOT_PROBE } from '../probes/keepalived.js';
 import { configDrift, type Drift } from './drift.js';
@@ -35,13 +35,7 @@ export function embedPeerSnapshotFile(local: Snapshot, file: string, peer: Snaps
 
 function parsePeerSnapshot(snapshot: Snapshot): Snapshot | undefined {
   const r = snapshot.probes[PEER_SNAPSHOT_PROBE];
-  if (r?.status !== 'ok') return undefined;
-  try {
-    const s = JSON.parse(r.stdout) as Snapshot;
-    return s?.schema === snapshot.schema && s.probes && typeof s.probes === 'object' && s.host ? s : undefined;
-  } catch {
-    return undefined;
-  }
+  return r?.status === 'ok' ? embeddedSnapshot(r.stdout) : undefined;
 }
 
 /** The peer asked for in this snapshot: its status and snapshot, or undefined when none was. */
