@@ -1,5 +1,6 @@
 // The shared vocabulary of the pipeline: probes → snapshot → checks → findings → views.
 // Nothing in this file does I/O.
+import type { FindingCode } from './codes.js';
 
 export type Severity = 'info' | 'warning' | 'error' | 'critical';
 export const SEVERITY_ORDER: Record<Severity, number> = { info: 0, warning: 1, error: 2, critical: 3 };
@@ -237,11 +238,11 @@ export interface FixPlan {
   /** whether the fix survives a reboot, and how (or why not) */
   persistence: { persistent: boolean; how: string };
   /** finding codes that must be gone after the fix for it to count as success */
-  verifies: string[];
+  verifies: FindingCode[];
 }
 
 export interface Finding {
-  code: string;
+  code: FindingCode;
   severity: Severity;
   title: string;
   detail: string;
