@@ -66,3 +66,46 @@ export function offloadsOffPlan(ifname: string, changeable: Array<'lro' | 'gro'>
     verifies: ['nic-lro-on-forwarder'],
   };
 }
+
+/** An ARP sysctl of keepalived's VMAC set back to what the VMAC needs (`now`: its value read). */
+export interface VmacSysctl {
+  key: string;
+  now: number;
+  set: number;
+  why: string;
+}
+
+/** Restore the ARP settings keepalived's VMAC needs (vmac-arp-settings): at runtime only, since
+ *  keepalived sets them itself each time it creates the interface. */
+export function vmacArpPlan(vmac: string, base: string, wrong: VmacSysctl[]): FixPlan {
+  return {
+    summary: `restore the ARP settings keepalived's VMAC ${vmac} needs (${wrong.map((w) => `${w.key}=${w.set}`).join(', ')})`,
+    risk: 'safe',
+    steps: wrong.map((w) => ({ argv: ['sysctl', '-w', `${w.key}=${w.set}`], undo: [['sysctl', '-w', `${w.key}=${w.now}`]], why: w.why })),
+    touches: { sysctl: wrong.map((w) => w.key) },
+    persistence: {
+      persistent: false,
+      how: `keepalived sets these itself each time it creates ${vmac}; something reset them later (a sysctl --system run or configuration management). Make sure no sysctl file sets them for ${base}, ${vmac} or all.`,
+    },
+    verifies: ['vmac-arp-settings'],
+  };
+}
+
+/** Stop IGMP reports for link-local groups, so a backup's VMAC never re-teaches the switch
+ *  (vmac-arp-settings, keepalived #882); disable_local_igmp keeps it so. */
+export function igmpLinkLocalOffPlan(): FixPlan {
+  return {
+    summary: 'stop IGMP reports for link-local groups (net.ipv4.igmp_link_local_mcast_reports=0)',
+    risk: 'safe',
+    steps: [
+      {
+        argv: ['sysctl', '-w', 'net.ipv4.igmp_link_local_mcast_reports=0'],
+        undo: [['sysctl', '-w', 'net.ipv4.igmp_link_local_mcast_reports=1']],
+        why: 'no report from the VMAC can re-teach the switch',
+      },
+    ],
+    touches: { sysctl: ['net.ipv4.igmp_link_local_mcast_reports'] },
+    persistence: { persistent: false, how: 'add disable_local_igmp to global_defs so keepalived keeps it off whenever it runs' },
+    verifies: ['vmac-arp-settings'],
+  };
+}
