@@ -164,3 +164,16 @@ export function networkdKeepPlan(a: {
     verifies: ['network-manager-removes-vip'],
   };
 }
+
+/** Write runtime policy rules and routes into the network configuration (policy-not-persistent):
+ *  placement is where persistPlacement put them (the file writes, and how they load at boot). */
+export function persistPolicyPlan(count: number, placement: { steps: FixStep[]; files: string[]; how: string }): FixPlan {
+  return {
+    summary: `write the ${count} runtime rule(s)/route(s) into ${placement.how}`,
+    risk: 'safe',
+    steps: placement.steps,
+    touches: { files: placement.files },
+    persistence: { persistent: true, how: placement.how },
+    verifies: ['policy-not-persistent'],
+  };
+}
