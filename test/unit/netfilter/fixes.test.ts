@@ -18,7 +18,11 @@ const plan = (peer: string, content: string): FixPlan => ({
 describe('sharedFilePlan', () => {
   it('keeps each step once, in order, and one write per file: the last, which holds every edit', () => {
     const shared = sharedFilePlan([plan('10.0.0.2', 'A\n'), plan('10.0.0.3', 'A\nB\n')]);
-    expect(shared.steps.map((s) => ('write' in s ? `write ${s.write.content}` : s.argv.join(' ')))).toEqual(['ufw status', 'write A\nB\n', 'ufw reload']);
+    expect(shared.steps.map((s) => ('write' in s ? `write ${s.write.content}` : 'argv' in s ? s.argv.join(' ') : ''))).toEqual([
+      'ufw status',
+      'write A\nB\n',
+      'ufw reload',
+    ]);
     expect(shared.summary).toBe('accept VRRP from 10.0.0.2; accept VRRP from 10.0.0.3');
     expect(shared.touches).toEqual({ iptables: ['filter'], files: ['/etc/ufw/before.rules'] });
     expect(shared.verifies).toEqual(['vrrp-input-blocked']);
