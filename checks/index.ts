@@ -10,6 +10,8 @@ import { vrrpChecks } from './vrrp.js';
 import { vrrpFieldChecks } from './vrrp-field.js';
 import { fieldConfigChecks } from './field-config.js';
 import { fieldHostChecks } from './field-host.js';
+import { fieldIpv6Checks } from './field-ipv6.js';
+import { fieldLvsChecks } from './field-lvs.js';
 
 export const CHECKS: readonly Check[] = [
   ...kernelChecks,
@@ -22,4 +24,6 @@ export const CHECKS: readonly Check[] = [
   ...vrrpFieldChecks,
   ...fieldConfigChecks,
   ...fieldHostChecks,
+  ...fieldIpv6Checks,
+  ...fieldLvsChecks,
 ];

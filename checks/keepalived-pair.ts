@@ -172,9 +172,41 @@ const pairConsistency: Check = {
     if (!peer) throw new SkipCheck(`no readable keepalived configuration in ${given}`);
     const own = keepalivedConfig(ctx).result;
     if (!own) throw new SkipCheck("this node's keepalived configuration is not readable");
-    return comparePair(own.config.vrrpInstances, peer.result.config.vrrpInstances);
+    return [...comparePair(own.config.vrrpInstances, peer.result.config.vrrpInstances), ...compareSyncGroups(own.config, peer.result.config)];
   },
 };
+
+/** A sync group moves its members together, so every member must have the same winner: the node
+ *  with the higher priority. When one member's priority favours this node and another's favours the
+ *  peer (catalogue 32), each node preempts the member it wins and drags the group with it: the
+ *  group flips back and forth, or settles on a node the other member's priority did not mean. */
+export function compareSyncGroups(own: KeepalivedConfig, peer: KeepalivedConfig): Finding[] {
+  const out: Finding[] = [];
+  for (const g of own.vrrpSyncGroups) {
+    const rows = g.members.flatMap((m) => {
+      const a = own.vrrpInstances.find((i) => i.name === m);
+      const b = a ? (peer.vrrpInstances.find((p) => p.name === a.name) ?? peer.vrrpInstances.find((p) => p.virtualRouterId === a.virtualRouterId)) : undefined;
+      if (!a || !b) return [];
+      const pa = a.priority ?? 100;
+      const pb = b.priority ?? 100;
+      return [{ a, b, pa, pb, winner: pa > pb ? 'here' : pa < pb ? 'peer' : 'tie' }];
+    });
+    const here = rows.filter((r) => r.winner === 'here');
+    const there = rows.filter((r) => r.winner === 'peer');
+    if (!here.length || !there.length) continue;
+    const words = (r: (typeof rows)[number]) => `${r.a.name} ${r.pa} here, ${r.pb} on the peer`;
+    out.push(
+      finding('keepalived-config-invalid', {
+        title: `(${g.name}) the sync group's members disagree on the master: ${here.map((r) => r.a.name).join(', ')} prefer${here.length === 1 ? 's' : ''} this node, ${there.map((r) => r.a.name).join(', ')} the peer`,
+        detail: `Priorities: ${rows.map(words).join('; ')}. A sync group keeps its members in one state, so each node wins one member's election and drags the whole group with it: the group flips between the nodes (each flip moves every VIP, and SNATed connections break) or sticks on the node the other member's priority did not mean. Give every member of ${g.name} the higher priority on the same node (the intended master), and let track weights move all of them together (\`sync_group_tracking_weight\` or the same track on every member).`,
+        evidence: rows.flatMap((r) => [ev(r.a.loc, `${r.a.name}: priority ${r.pa}`), pev(r.b.loc, `${r.b.name}: priority ${r.pb}`)]),
+        location: { file: g.loc.file, line: g.loc.line },
+        subject: g.name,
+      }),
+    );
+  }
+  return out;
+}
 
 // ---------------------------------------------------------------- the pair, live (both snapshots)
 // Who holds each VIP now, from both nodes' addresses (no --wire needed): both -> vrrp-split-brain,

@@ -388,15 +388,25 @@ const faultCheck: Check = {
             ev(view.probe, lastFault.raw.trim()),
           );
       } else evidence.push(ev(stateProbe(ctx, st.source), `${name}: FAULT (${st.source})`));
+      // the log's cause (an interface down) is gone now: nothing here or in the group holds it, yet
+      // it is still in FAULT: the group is stuck after the link returned (catalogue 32)
+      const groupHeld = reasons.some((r) => r.startsWith('sync group'));
+      const logOnly = !mine.reasons.length && !groupHeld && reasons.length > 0 && lastFault?.causes.some((c) => c.summary.startsWith('interface')) === true;
+      if (logOnly)
+        reasons.unshift(
+          'stuck: the interface the log names as the cause is up again now, and no member of its group has a cause left, yet keepalived keeps it in FAULT',
+        );
       const known = reasons.length > 0;
       out.push(
         finding('vrrp-instance-fault', {
           title: `${name} is in FAULT${known ? `: ${reasons[0]}` : ''}`,
           detail:
             `An instance in FAULT neither holds its VIPs nor advertises, so this node cannot take over${group ? ` (and sync group ${group.name} pulls its other members with it)` : ''}. ` +
-            (known
-              ? `Why: ${reasons.join('; ')}. `
-              : 'The doctor found no down interface, missing address, failing weight-0 track script or FAULT sync-group member; run keepalived with -D (detailed log) and look at `ip -br link`, `ip -br addr` and the tracked scripts and files. ') +
+            (logOnly
+              ? `Why: ${reasons.join('; ')}. keepalived did not take the link's return (a netlink event it missed, or a member that left FAULT before the others): \`systemctl reload keepalived\` makes it re-read the interfaces; if it recurs, upgrade keepalived. `
+              : known
+                ? `Why: ${reasons.join('; ')}. `
+                : 'The doctor found no down interface, missing address, failing weight-0 track script or FAULT sync-group member; run keepalived with -D (detailed log) and look at `ip -br link`, `ip -br addr` and the tracked scripts and files. ') +
             'At boot, FAULT usually means keepalived started before the network: order it `After=network-online.target` with a wait-online service, or set `vrrp_startup_delay`. The instance leaves FAULT by itself once the cause is gone.',
           evidence: dedupe(evidence).slice(0, 6),
           location: { file: vi.loc.file, line: vi.loc.line },
@@ -599,6 +609,29 @@ function classifyCauses(ts: Transition[], view: LogView, from: number): Array<{ 
   return [...tally.entries()].map(([cause, t]) => ({ cause, ...t })).sort((a, b) => b.count - a.count);
 }
 
+/** Below the flapping rate, a single reload that changed a state is still worth saying (catalogue
+ *  30): each such reload is a failover (ARP caches, SNAT connections). Its transitions are the ones
+ *  keepalived logged within the cause window after "Reloading" (the timeline names the reload as
+ *  their cause). Info, not a warning: a reload that lowered a priority is meant to move the VIP, and
+ *  the log cannot tell what the reload changed. */
+function reloadMoves(view: LogView, recent: Transition[]): Finding[] {
+  const moved = recent.filter((t) => !t.init && t.causes.some((c) => /reloading/i.test(c.summary)) && (t.from === 'MASTER' || t.to === 'MASTER'));
+  if (!moved.length) return [];
+  const reloads = [...new Set(moved.map((t) => t.causes.find((c) => /reloading/i.test(c.summary))!.evidence.at(-1) ?? ''))].filter(Boolean);
+  const insts = [...new Set(moved.map((t) => t.instance))];
+  return [
+    finding('vrrp-flapping', {
+      severity: 'info',
+      title: `a reload of keepalived changed the state of ${insts.join(', ')} (${moved.map((t) => `${t.instance} ${t.from ?? '?'} → ${t.to}${t.time ? ` at ${t.time}` : ''}`).join(', ')})`,
+      detail:
+        'The instances changed state right after a reload (SIGHUP, `systemctl reload keepalived`), so the VIPs moved: a failover (and, when this node takes them back, a second one), with ARP caches and SNATed connections to catch up. ' +
+        'Fine when the reload was meant to move them (a lowered priority or a track weight). If not: a changed VRID, interface or unicast peers makes keepalived build the instance anew (starting in BACKUP), and some keepalived versions restart the election on every reload; keep those stable, add `preempt_delay` (or `nopreempt`) so the VIP does not come straight back, and upgrade keepalived if a plain reload does it.',
+      evidence: [...reloads.slice(-1).map((r) => ev(view.probe, r.trim())), ...moved.slice(-3).map((t) => ev(view.probe, t.raw.trim()))],
+      subject: insts.join(','),
+    }),
+  ];
+}
+
 const flappingCheck: Check = {
   id: 'vrrp-flapping',
   title: 'VRRP state changes per hour',
@@ -613,7 +646,7 @@ const flappingCheck: Check = {
     const byInst = new Map<string, Transition[]>();
     for (const t of recent) byInst.set(t.instance, [...(byInst.get(t.instance) ?? []), t]);
     const flapping = [...byInst.entries()].filter(([, ts]) => ts.length >= FLAP_WARN_PER_HOUR);
-    if (!flapping.length) return [];
+    if (!flapping.length) return reloadMoves(view, recent);
     const worst = Math.max(...flapping.map(([, ts]) => ts.length));
     const ongoing = flapping.some(([, ts]) => view.now - ts.at(-1)!.ts! <= 10 * 60_000 && ts.filter((t) => t.ts! >= view.now - 10 * 60_000).length >= 3);
     const severity: Severity = worst >= FLAP_CRIT_PER_HOUR || ongoing ? 'critical' : 'warning';

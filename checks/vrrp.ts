@@ -130,6 +130,13 @@ function severityFor(j: Judged): { severity?: Severity } {
 
 // ---------------------------------------------------------------- vrrp-split-brain
 
+/** How long after the last "forcing new election" line a log-only split brain still counts as
+ *  ongoing: five advert intervals, plus 5 s for the log's one-second timestamps and the time the
+ *  snapshot takes to read the log. Older, the other master has stopped advertising: it healed. */
+export function splitBrainWindowMs(inst: Pick<VrrpInstance, 'advertInt'>): number {
+  return (5 * (inst.advertInt ?? 1) + 5) * 1000;
+}
+
 const splitBrain: Check = {
   id: 'vrrp-split-brain',
   title: 'two masters for one VRID',
@@ -168,14 +175,16 @@ const splitBrain: Check = {
         // 2.x: a MASTER that hears a lower-priority advert means the peer is MASTER as well
         const since = lastTransitionLine(log, inst.name);
         const elections = log.events.filter(
-          (e) =>
-            e.kind === 'trigger' &&
-            e.trigger === 'lower-priority-election' &&
-            e.instance === inst.name &&
-            e.line > since &&
-            (e.ts === undefined || log.now - e.ts <= RECENT_MS),
+          (e) => e.kind === 'trigger' && e.trigger === 'lower-priority-election' && e.instance === inst.name && e.line > since,
         );
-        if (elections.length >= 2) {
+        // the other master's adverts arrive once per advert interval while the split brain lasts: when
+        // the last one is older than a few intervals, the peer stopped advertising (it became BACKUP)
+        const last = elections.at(-1);
+        const ongoing = last !== undefined && (last.ts === undefined || log.now - last.ts <= splitBrainWindowMs(inst));
+        // a capture that listened long enough and heard no other master is later, better evidence
+        const wireHeals =
+          wire !== undefined && wire.seconds >= 3 * (inst.advertInt ?? 1) && !others(vridOf(wire, inst.virtualRouterId!)).some((x) => x.priority > 0);
+        if (elections.length >= 2 && ongoing && !wireHeals) {
           evidence.push(...elections.slice(-2).map((e) => ({ probe: log.probe, excerpt: e.raw.trim() })));
           said.push(
             `keepalived keeps receiving the peer's adverts while MASTER ("forcing new election", ${elections.length} times since it became MASTER): the peer advertises as master because it does not hear this node`,

@@ -83,6 +83,19 @@ export const CODES = {
   'conntrack-sync-missing': { severity: 'warning', meaning: 'a stateful SNAT gateway pair without a working conntrackd: failover drops every connection' },
   'virtual-routes-conflict': { severity: 'error', meaning: 'virtual_routes or default routes fight the static routing or vanish on the backup' },
   'vip-address-invalid': { severity: 'error', meaning: 'a VIP equals a static address, is a network/broadcast address, or has a wrong prefix' },
+  'ipv6-forward-off': {
+    severity: 'critical',
+    meaning: 'net.ipv6.conf.all.forwarding is 0 on a gateway that routes IPv4 and holds (or will hold) IPv6 VIPs',
+  },
+  'lvs-director-loop': {
+    severity: 'warning',
+    meaning: 'an LVS director is a real server of its own DR/TUN service without a fwmark service: the directors can forward requests to each other',
+  },
+  'lvs-snat-conntrack-off': {
+    severity: 'error',
+    meaning: 'a SNAT rule written for the real servers never applies to IPVS traffic because net.ipv4.vs.conntrack is 0',
+  },
+  'ipv6-dad-failed': { severity: 'error', meaning: 'an IPv6 VIP or VMAC link-local address failed duplicate address detection, so the kernel does not use it' },
   'cloud-vip-not-routed': {
     severity: 'warning',
     meaning: 'on this cloud or SDN a VIP also needs provider settings (allowed addresses, source/dest check, an API move)',
@@ -334,6 +347,26 @@ export const CODE_TEXT = {
     detection:
       "a virtual_ipaddress equals a static address of a node, is the network or broadcast address of its prefix, or has a prefix other than the interface's",
     fix: "choose a free host address in the interface's subnet, with the interface's prefix",
+  },
+  'ipv6-forward-off': {
+    detection:
+      'reads /proc/sys/net/ipv6/conf/all/forwarding on a node whose keepalived config has global IPv6 VIPs and that forwards IPv4 (or SNATs); a BACKUP whose notify_master turns IPv6 forwarding on is fine',
+    fix: 'sysctl -w net.ipv6.conf.all.forwarding=1 and a file in /etc/sysctl.d (or in notify_master); first set accept_ra = 2 on interfaces that take their addresses or default route from router advertisements. Not applied by `hagw-doctor fix`: forwarding makes the kernel ignore RAs',
+  },
+  'lvs-director-loop': {
+    detection:
+      'keepalived.conf: a virtual_server with lb_kind DR or TUN (not fwmark-based) whose real servers include an address of this node and another host; keepalived loads it on both directors',
+    fix: 'a fwmark virtual_server whose mangle-table mark skips packets from the other director (`-m mac ! --mac-source`), or the directors out of their own real-server list; not applied by `hagw-doctor fix`',
+  },
+  'lvs-snat-conntrack-off': {
+    detection:
+      'a SNAT/MASQUERADE rule in a POSTROUTING chain whose destination match covers a real server of a keepalived virtual_server, while /proc/sys/net/ipv4/vs/conntrack is 0 (a general MASQUERADE without a destination is not counted)',
+    fix: 'sysctl -w net.ipv4.vs.conntrack=1 and in /etc/sysctl.d (or notify_master, since the key exists once ip_vs is loaded), on both directors; size nf_conntrack_max for it. Not applied by `hagw-doctor fix`',
+  },
+  'ipv6-dad-failed': {
+    detection:
+      'ip -j addr: an IPv6 address flagged "dadfailed" on a VRRP interface or a VMAC interface (MAC 00:00:5e:00:0[12]:xx): a VIP, or a link-local address that is the same on both nodes',
+    fix: 'remove the duplicate (a static copy of the VIP elsewhere; the kernel-derived link-local on VMAC interfaces: addr_gen_mode 1), then re-add the address (keepalived does on a reload)',
   },
   'cloud-vip-not-routed': {
     detection:

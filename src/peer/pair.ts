@@ -3,11 +3,14 @@
 // the pair checks (checks/keepalived-pair.ts) read it from there. analysePair() adds the peer's
 // own findings (marked with its name, never with a fix to apply here), and says for each split
 // brain which node's finding is the cause.
-import type { CollectOptions, Finding, FixStep, PeerStatus, ProbeRecord, Report, Snapshot } from '../types.js';
+import type { CollectOptions, Finding, FixStep, InstanceState, PeerStatus, ProbeRecord, Report, Snapshot } from '../types.js';
 import { embeddedSnapshot, SEVERITY_ORDER } from '../types.js';
 import { analyse, type AnalyseOptions } from '../pipeline.js';
 import { PEER_SNAPSHOT_PROBE } from '../probes/keepalived.js';
+import { WIRE_PROBE_PREFIX } from '../probes/vrrp.js';
 import { configDrift, type Drift } from './drift.js';
+import { CheckContext } from '../context.js';
+import { keepalivedConfig } from '../keepalived/from-snapshot.js';
 
 export const PEER_STATUS_PROBE = 'peer-status';
 export const LOCAL_NODE = 'local';
@@ -155,7 +158,8 @@ export function analysePair(snapshot: Snapshot, opts: AnalyseOptions = {}): Repo
       report.findings.push(asPeerFinding(f, name));
     }
     attributeDrift(report.findings, configDrift(snapshot), configDrift(peer.snapshot), name);
-    attributeSplitBrain(report.findings, name);
+    dropHealedSplitBrain(report.findings, report.instances, theirs.instances);
+    attributeSplitBrain(report.findings, name, { local: report, peer: theirs, snapshot, peerSnapshot: peer.snapshot });
   }
   report.findings.sort((a, b) => SEVERITY_ORDER[b.severity] - SEVERITY_ORDER[a.severity]);
   const count = (s: Finding['severity']) => report.findings.filter((f) => f.severity === s).length;
@@ -169,9 +173,70 @@ export function analysePair(snapshot: Snapshot, opts: AnalyseOptions = {}): Repo
   return report;
 }
 
+/** A split brain judged from one node's log alone ("forcing new election" while MASTER) is an
+ *  inference about the other node; with the other node read, its state now decides. When that node
+ *  is not MASTER for the instance (BACKUP, FAULT, STOP), it is not advertising as master: the
+ *  episode in the log has healed. A finding with wire evidence (a rival advert seen now) stays. */
+function dropHealedSplitBrain(findings: Finding[], local: InstanceState[], peer: InstanceState[]): void {
+  const healedOn = (states: InstanceState[], subject: string) => {
+    const st = states.find((s) => s.name === subject);
+    return st !== undefined && (st.state === 'BACKUP' || st.state === 'FAULT' || st.state === 'STOP');
+  };
+  for (let i = 0; i < findings.length; i++) {
+    const f = findings[i]!;
+    if (f.code !== 'vrrp-split-brain' || !f.subject || / both nodes hold /.test(f.title)) continue;
+    if (f.evidence.some((e) => e.probe.includes(WIRE_PROBE_PREFIX))) continue;
+    const other = f.node === undefined || f.node === LOCAL_NODE ? peer : local;
+    if (healedOn(other, f.subject)) findings.splice(i--, 1);
+  }
+}
+
+interface PairFacts {
+  local: Report;
+  peer: Report;
+  snapshot: Snapshot;
+  peerSnapshot: Snapshot;
+}
+
+/** The check that evaluates both nodes' rule sets for VRRP in and out (checks/netfilter.ts). */
+const VRRP_FILTER_CHECK = 'netfilter-vrrp-filter';
+
+/** Both nodes hold the VIPs and neither node shows a cause: each node's rule set passes VRRP in and
+ *  out, no SNAT touches the adverts, authentication, version, interval and unicast peers agree. The
+ *  adverts are then lost between the hosts (catalogue 4 and 24): a cloud security group or network
+ *  ACL, a switch's IGMP snooping or 224.0.0.0/24 filtering, a hypervisor's port security. None of
+ *  them can be read from a host, so the finding says so and what to check, and says which node's
+ *  rule set could not be judged when one could not (then the host is not excluded). */
+function nameOutsideCause(findings: Finding[], peerName: string, pair: PairFacts): void {
+  const judged = (r: Report) => r.checks.find((c) => c.id === VRRP_FILTER_CHECK);
+  const mine = judged(pair.local);
+  const theirs = judged(pair.peer);
+  const confs = [pair.snapshot, pair.peerSnapshot].map((s) => keepalivedConfig(new CheckContext(s)).result?.config);
+  for (const f of findings) {
+    if (f.code !== 'vrrp-split-brain' || !/ both nodes hold /.test(f.title)) continue;
+    const inst = confs.map((c) => c?.vrrpInstances.find((i) => i.name === f.subject));
+    const unicast = inst.some((i) => (i?.unicastPeers.length ?? 0) > 0);
+    const ah = inst.some((i) => i?.authentication?.type?.toUpperCase() === 'AH');
+    const proto = ah ? 'IP protocol 51 (AH: the adverts use auth_type AH)' : 'IP protocol 112 (VRRP)';
+    const notJudged = [
+      ...(mine?.status === 'pass' ? [] : [`this node (${mine?.reason ?? mine?.status ?? 'not run'})`]),
+      ...(theirs?.status === 'pass' ? [] : [`${peerName} (${theirs?.reason ?? theirs?.status ?? 'not run'})`]),
+    ];
+    const outside = [
+      `a cloud security group / network ACL that does not pass ${proto} between the nodes`,
+      ...(unicast ? [] : ['a switch with IGMP snooping (or a filter on 224.0.0.0/24) that does not flood the VRRP group 224.0.0.18 to every port']),
+      "a hypervisor port-security or MAC filter, or a VLAN that differs between the nodes' ports",
+    ];
+    const check = `Check: run \`tcpdump -ni ${inst[0]?.interface ?? 'IF'} '${ah ? 'ip proto 51' : 'ip proto 112'}'\` on both nodes: each shows its own adverts leaving and none of the other's arriving when the path drops them; then the ${unicast ? 'security group / ACL rules' : 'security group / ACL rules and the switch (IGMP snooping on the VLAN, a querier, 224.0.0.0/24 handling)'} between them. ${unicast ? '' : 'unicast_peer on both nodes avoids the multicast handling. '}`;
+    f.detail += notJudged.length
+      ? `\nCause: none found on either node, but a host firewall is not excluded: the VRRP rules of ${notJudged.join(' and ')} could not be judged. If they pass VRRP, the adverts are lost outside both hosts: ${outside.join('; ')}. ${check}`.trimEnd()
+      : `\nCause: outside both hosts. Neither node shows one: both rule sets pass VRRP in and out, no SNAT rewrites the adverts, authentication, version, interval and peers agree; so the adverts are lost between the nodes, where no host can look: ${outside.join('; ')}. ${check}`.trimEnd();
+  }
+}
+
 /** Name, in each split-brain finding, the findings on either node that explain it. One split brain
  *  per instance: the log's view (a MASTER hearing the other master) joins the addresses' view. */
-function attributeSplitBrain(findings: Finding[], peerName: string): void {
+function attributeSplitBrain(findings: Finding[], peerName: string, pair: PairFacts): void {
   const live = new Map<string, Finding>();
   for (const f of findings) if (f.code === 'vrrp-split-brain' && f.subject && / both nodes hold /.test(f.title)) live.set(f.subject, f);
   for (let i = 0; i < findings.length; i++) {
@@ -184,7 +249,10 @@ function attributeSplitBrain(findings: Finding[], peerName: string): void {
     findings.splice(i--, 1);
   }
   const causes = findings.filter((f) => CAUSES.includes(f.code));
-  if (!causes.length) return;
+  if (!causes.length) {
+    nameOutsideCause(findings, peerName, pair);
+    return;
+  }
   for (const f of findings) {
     if (f.code !== 'vrrp-split-brain') continue;
     const related = causes.filter((c) => !c.subject || !f.subject || c.subject === f.subject);

@@ -7,6 +7,7 @@ export const SYSCTL_CONF = '/etc/sysctl.conf';
 
 export const RUNTIME_SYSCTLS = [
   'net.ipv4.ip_forward',
+  'net.ipv6.conf.all.forwarding',
   'net.ipv4.ip_nonlocal_bind',
   'net.ipv4.conf.all.rp_filter',
   'net.ipv4.conf.default.rp_filter',

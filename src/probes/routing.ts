@@ -23,6 +23,7 @@ export const PROBE_PROC_IPVS = 'proc-net-ip_vs';
 export const PROBE_IPVS_MODULE_DIR = 'dir:/sys/module/ip_vs';
 export const PROBE_IPVS_MODINFO = 'modinfo-ip_vs';
 export const PROBE_IPVS_EXPIRE_QUIESCENT = 'sysctl:net.ipv4.vs.expire_quiescent_template';
+export const PROBE_IPVS_CONNTRACK = 'sysctl:net.ipv4.vs.conntrack';
 export const PROBE_SS_TCP = 'ss-listen-tcp';
 export const PROBE_SS_UDP = 'ss-listen-udp';
 export const PROBE_INTERRUPTS = 'proc-interrupts';
@@ -125,6 +126,7 @@ export const ipvsProvider: ProbeProvider = {
         { id: PROBE_IPVS_MODULE_DIR, kind: 'dir', path: '/sys/module/ip_vs' },
         { id: PROBE_PROC_IPVS, kind: 'file', path: '/proc/net/ip_vs', needsRoot: true },
         { id: PROBE_IPVS_EXPIRE_QUIESCENT, kind: 'file', path: '/proc/sys/net/ipv4/vs/expire_quiescent_template' },
+        { id: PROBE_IPVS_CONNTRACK, kind: 'file', path: '/proc/sys/net/ipv4/vs/conntrack' },
       ];
     }
     const specs: ProbeSpec[] = [];

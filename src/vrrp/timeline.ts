@@ -199,6 +199,8 @@ function explain(e: LogEvent, from: VrrpState | undefined, triggers: TriggerEven
   const lines = (xs: VrrpLogEvent[]) => xs.map((x) => x.raw);
   const stopping = has('stopping');
   if (stopping.length) causes.push({ summary: 'keepalived on this node was stopping', evidence: lines(stopping) });
+  const reloading = has('reloading');
+  if (reloading.length && !stopping.length) causes.push({ summary: 'keepalived on this node was reloading its config', evidence: lines(reloading) });
   const ifDown = has('interface-down');
   if (ifDown.length) causes.push({ summary: `interface ${[...new Set(ifDown.map((t) => t.iface))].join(', ')} went down`, evidence: lines(ifDown) });
   const ifUp = has('interface-up');

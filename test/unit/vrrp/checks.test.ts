@@ -145,6 +145,49 @@ describe("vrrp-split-brain and vrrp-input-blocked (captured split brain: VRRP dr
     expect(outcomes.find((o) => o.check.id === 'vrrp-wire-peers')!.run).toMatchObject({ status: 'skip', reason: 'the wire view needs --wire' });
   });
 
+  // the same captured log, read after the split brain healed: the peer's last master advert arrived
+  // at 02:41:17; this node stays MASTER (rightly: it has the higher priority), nothing later says so
+  const healedLog = (until: string) =>
+    fx('keepalived-2.2.7-console-master.log')
+      .split('\n')
+      .filter((l) => l <= `Sun Nov 22 ${until} 2026:~` || !l.startsWith('Sun'))
+      .join('\n');
+  const healed = (until: string, createdAt: Date, wire?: string) =>
+    snapshot({
+      extraAddrs: MASTER_VIPS,
+      log: healedLog(until),
+      self: '10.9.0.1',
+      conf: conf({ priority: 150 }),
+      options: wire === undefined ? {} : { wire: true },
+      createdAt: createdAt.toISOString(),
+      ...(wire === undefined ? {} : { wire }),
+    });
+
+  it('a log-only split brain that healed is not reported while the node stays MASTER (recency: 5 advert intervals + 5 s)', () => {
+    // 3 s after the peer's last master advert: still ongoing
+    expect(run(healed('02:41:20', new Date(2026, 10, 22, 2, 41, 20)), 'vrrp-split-brain').findings).toHaveLength(1);
+    // 10 s after it: the window's edge, still counted
+    expect(run(healed('02:41:27', new Date(2026, 10, 22, 2, 41, 27)), 'vrrp-split-brain').findings).toHaveLength(1);
+    // 13 s and 4 min after it (before, the 5-minute window kept reporting it): healed
+    expect(run(healed('02:41:30', new Date(2026, 10, 22, 2, 41, 30)), 'vrrp-split-brain').findings).toEqual([]);
+    expect(run(healed('02:45:17', new Date(2026, 10, 22, 2, 45, 17)), 'vrrp-split-brain').findings).toEqual([]);
+  });
+
+  it('a later capture that hears no other master outweighs recent "forcing new election" lines', () => {
+    // the capture as 10.9.0.1 sees it: its own MAC is the one the snapshot's ip-addr lists
+    const seenFromGw1 = fx('tcpdump-v2-split-brain-eth.txt')
+      .replaceAll('2a:1d:da:11:6b:fd', 'MAC-B')
+      .replaceAll('5e:18:b8:36:5b:73', '2a:1d:da:11:6b:fd')
+      .replaceAll('MAC-B', '5e:18:b8:36:5b:73');
+    const lines = seenFromGw1.split('\n');
+    // only this node's adverts: the peer (10.9.0.2) no longer advertises, it is BACKUP
+    const own = lines.filter((l, i) => !l.includes('10.9.0.2 > 224.0.0.18') && !lines[i + 1]?.includes('10.9.0.2 > 224.0.0.18')).join('\n');
+    expect(own).toContain('10.9.0.1 > 224.0.0.18');
+    expect(run(healed('02:41:20', new Date(2026, 10, 22, 2, 41, 20), own), 'vrrp-split-brain').findings).toEqual([]);
+    // the same log with the rival on the wire: reported
+    expect(run(healed('02:41:20', new Date(2026, 10, 22, 2, 41, 20), seenFromGw1), 'vrrp-split-brain').findings).toHaveLength(1);
+  });
+
   it('a healthy pair: nothing', () => {
     const log = 'Sun Nov 22 02:40:40 2026: (VI_1) Entering BACKUP STATE (init)\n';
     const { findings, outcomes } = run(snapshot({ log, wire: fx('tcpdump-v2-multicast-pass.txt') + '\n3 packets captured\n' }));

@@ -173,6 +173,22 @@ describe("vrrp-instance-fault (captured: the master's WAN link set down, sync gr
     expect(f[0]!.detail).toMatch(/keepalived says: no IPv4 address for interface \(log\)/);
   });
 
+  it('stuck after the link returned: the log names eth1 down, eth1 is up now, the group is still in FAULT (catalogue 32)', () => {
+    const link = JSON.stringify([
+      { ifname: 'eth0', flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], operstate: 'UP' },
+      { ifname: 'eth1', flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'], operstate: 'UP' },
+    ]);
+    const f = run(snap({ log: fx('keepalived-fault.log'), link }), 'vrrp-instance-fault');
+    const wan = f.find((x) => x.subject === 'VI_WAN')!;
+    expect(wan.title).toBe(
+      'VI_WAN is in FAULT: stuck: the interface the log names as the cause is up again now, and no member of its group has a cause left, yet keepalived keeps it in FAULT',
+    );
+    expect(wan.detail).toMatch(/systemctl reload keepalived/);
+    expect(wan.evidence.some((e) => /Netlink reports eth1 down/.test(e.excerpt))).toBe(true);
+    // while eth1 is really down, it is not called stuck
+    expect(run(fault, 'vrrp-instance-fault').some((x) => /stuck/.test(x.title))).toBe(false);
+  });
+
   it('no finding when every instance is MASTER or BACKUP', () => {
     const log = fx('keepalived-fault.log').split('\n').slice(0, 50).join('\n');
     expect(run(snap({ log }), 'vrrp-instance-fault')).toEqual([]);
@@ -275,6 +291,26 @@ describe('vrrp-flapping', () => {
   it('late timers are named as scheduling starvation', () => {
     const f = run(snap({ log: flapLog(4, { cause: 'Keepalived_vrrp: A thread timer expired 3.456789 seconds ago' }), createdAt: AT(7, 20) }), 'vrrp-flapping');
     expect(f[0]!.detail).toMatch(/keepalived not scheduled in time/);
+  });
+
+  it('one reload that moved the VIP is named (info: the log cannot tell whether it was meant), below the flapping rate (catalogue 30)', () => {
+    const log = [
+      'Wed Dec  2 07:00:00 2026: (VI_LAN) Entering BACKUP STATE (init)',
+      'Wed Dec  2 07:00:03 2026: (VI_LAN) Entering MASTER STATE',
+      'Wed Dec  2 07:10:00 2026: Reloading ...',
+      'Wed Dec  2 07:10:00 2026: (VI_LAN) Entering BACKUP STATE',
+      'Wed Dec  2 07:10:04 2026: (VI_LAN) Entering MASTER STATE',
+    ].join('\n');
+    const f = run(snap({ log, createdAt: AT(7, 20) }), 'vrrp-flapping');
+    expect(f).toHaveLength(1);
+    expect(f[0]!.severity).toBe('info');
+    expect(f[0]!.title).toMatch(/^a reload of keepalived changed the state of VI_LAN \(VI_LAN MASTER → BACKUP at .*07:10:00.*, VI_LAN BACKUP → MASTER at/);
+    expect(f[0]!.evidence[0]!.excerpt).toMatch(/Reloading/);
+    // a reload that changed nothing, and a change with no reload near it: nothing
+    const quiet = log.split('\n').slice(0, 3).join('\n');
+    expect(run(snap({ log: quiet, createdAt: AT(7, 20) }), 'vrrp-flapping')).toEqual([]);
+    const unrelated = log.replace('07:10:00 2026: Reloading', '07:05:00 2026: Reloading');
+    expect(run(snap({ log: unrelated, createdAt: AT(7, 20) }), 'vrrp-flapping')).toEqual([]);
   });
 
   it('3 changes in an hour are not flapping; changes older than an hour do not count', () => {

@@ -1,0 +1,88 @@
+// Issue 14, catalogue 33: an IPv6 gateway pair whose master does not forward IPv6. IPv4 works
+// through the same VIP pair, IPv6 clients get nowhere; the doctor names it (ipv6-forward-off) and
+// is quiet again once forwarding is on and the client reaches the upstream over IPv6.
+import { afterEach, describe, expect, it } from 'vitest';
+import { ADDR, createLab, requireRoot, type Lab } from './harness.js';
+import { keepalivedConf } from './keepalived-files.js';
+
+interface Finding {
+  code: string;
+  severity: string;
+  title: string;
+  detail: string;
+  subject?: string;
+  fix?: unknown;
+  evidence: Array<{ probe: string; excerpt: string }>;
+}
+interface Report {
+  findings: Finding[];
+  checks: Array<{ id: string; status: string; reason?: string }>;
+}
+
+requireRoot();
+let lab: Lab | undefined;
+afterEach(async () => {
+  await lab?.destroy();
+  lab = undefined;
+});
+
+const V6 = { vip: '2001:db8:100::1', linkVip: 'fe80::61', vrid: 61, client: '2001:db8:100::10', gw1Wan: '2001:db8:200::2', upstream: '2001:db8:200::100' };
+
+/** The lab's config plus an IPv6 instance holding the clients' IPv6 gateway (VRRPv3, multicast). */
+function withIpv6(gw: 'gw1' | 'gw2'): string {
+  const master = gw === 'gw1';
+  return `${keepalivedConf(gw)}
+vrrp_instance VI_V6 {
+    state ${master ? 'MASTER' : 'BACKUP'}
+    interface eth0
+    virtual_router_id ${V6.vrid}
+    priority ${master ? 150 : 100}
+    advert_int 1
+    virtual_ipaddress {
+        ${V6.linkVip}/64 dev eth0
+        ${V6.vip}/64 dev eth0
+    }
+}
+`;
+}
+
+describe('IPv6 forwarding off on a gateway with IPv6 VIPs (catalogue 33)', () => {
+  it('is found on the master while IPv4 forwards and IPv6 clients get nowhere, and clears once IPv6 forwards', async () => {
+    lab = await createLab({ start: false, keepalivedConf: withIpv6 });
+    // IPv6 on the client and the upstream, routed through gw1 (nodad: no DAD wait in a test)
+    await lab.execOk('client', ['ip', '-6', 'addr', 'add', `${V6.client}/64`, 'dev', 'eth0', 'nodad']);
+    await lab.execOk('client', ['ip', '-6', 'route', 'add', 'default', 'via', V6.vip]);
+    await lab.execOk('gw1', ['ip', '-6', 'addr', 'add', `${V6.gw1Wan}/64`, 'dev', 'eth1', 'nodad']);
+    await lab.execOk('upstream', ['ip', '-6', 'addr', 'add', `${V6.upstream}/64`, 'dev', 'eth0', 'nodad']);
+    await lab.execOk('upstream', ['ip', '-6', 'route', 'add', '2001:db8:100::/64', 'via', V6.gw1Wan]);
+    await lab.execOk('gw1', ['sysctl', '-qw', 'net.ipv6.conf.all.forwarding=0']);
+    await lab.startKeepalived('gw1');
+    await lab.waitForMaster('gw1');
+    await lab.startKeepalived('gw2');
+    await lab.waitForSteadyState();
+    await lab.waitFor(async () => (await lab!.exec('gw1', ['ip', '-6', 'addr', 'show', 'dev', 'eth0'])).stdout.includes(V6.vip), {
+      what: 'gw1 to hold the IPv6 VIP',
+    });
+
+    // IPv4 through the pair works, IPv6 does not: the master does not forward it
+    expect(await lab.ping('client', ADDR.upstream, { count: 2, timeoutS: 5 })).toBe(true);
+    expect(await lab.ping('client', V6.vip, { count: 1, timeoutS: 3 })).toBe(true);
+    expect(await lab.ping('client', V6.upstream, { count: 2, timeoutS: 2 })).toBe(false);
+
+    const r = await lab.report<Report>('gw1');
+    const f = r.report.findings.filter((x) => x.code === 'ipv6-forward-off');
+    expect(f, JSON.stringify(r.report.findings, null, 1)).toHaveLength(1);
+    expect(f[0]).toMatchObject({ severity: 'critical', subject: 'VI_V6' });
+    expect(f[0]!.title).toContain(`IPv6 forwarding is off on this master, which routes IPv4 and holds IPv6 VIPs (${V6.vip})`);
+    expect(f[0]!.evidence[0]).toEqual({ probe: 'sysctl:net.ipv6.conf.all.forwarding', excerpt: 'net.ipv6.conf.all.forwarding = 0' });
+    // a change that could cost the host its RA-learnt routes is not offered
+    expect(f[0]!.fix).toBeUndefined();
+    expect(r.exitCode).toBe(2);
+
+    await lab.execOk('gw1', ['sysctl', '-qw', 'net.ipv6.conf.all.forwarding=1']);
+    expect(await lab.ping('client', V6.upstream, { count: 2, timeoutS: 5 })).toBe(true);
+    const after = await lab.report<Report>('gw1');
+    expect(after.report.findings.filter((x) => x.code === 'ipv6-forward-off')).toEqual([]);
+    expect(after.report.checks.find((c) => c.id === 'ipv6-forward')?.status).toBe('pass');
+  });
+});
