@@ -8,7 +8,7 @@ import ipaddr from 'ipaddr.js';
 import { ipRoutes } from '../src/routing/from-snapshot.js';
 import type { Check } from '../src/check.js';
 import { SkipCheck, finding, type CheckContext } from '../src/context.js';
-import type { Evidence, Finding, FixPlan, FixStep } from '../src/types.js';
+import type { Evidence, Finding } from '../src/types.js';
 import type { KeepalivedConfig, VrrpInstance } from '../src/keepalived/model.js';
 import { peerKeepalivedConfig } from '../src/keepalived/from-snapshot.js';
 import { configExtras, type ConfigRoute, type InstanceExtras } from '../src/keepalived/extras.js';
@@ -26,6 +26,7 @@ import {
   ifaceSysctlId,
   sysctlProbeId,
 } from '../src/probes/ids.js';
+import { igmpLinkLocalOffPlan, vmacArpPlan, type VmacSysctl } from '../src/nic/fixes.js';
 
 const extrasOf = (ctx: CheckContext, name: string): InstanceExtras | undefined => configExtras(ctx)?.instances.get(name);
 
@@ -521,7 +522,7 @@ const vmacSettings: Check = {
       if (!base) continue;
       const vmac = ex.vmac.ifname;
       const exists = ctx.output(ifaceSysctlId(vmac, 'arp_ignore')) !== undefined;
-      const wrong: Array<{ key: string; now: number; set: number; why: string }> = [];
+      const wrong: VmacSysctl[] = [];
       if (exists) {
         judged++;
         for (const n of VMAC_NEEDS(base, vmac)) {
@@ -551,18 +552,7 @@ const vmacSettings: Check = {
         for (let i = wrong.length - 1; i >= 0; i--)
           if (keys.has(wrong[i]!.key)) wrong.splice(i, 1);
           else keys.add(wrong[i]!.key);
-        const steps: FixStep[] = wrong.map((w) => ({ argv: ['sysctl', '-w', `${w.key}=${w.set}`], undo: [['sysctl', '-w', `${w.key}=${w.now}`]], why: w.why }));
-        const fix: FixPlan = {
-          summary: `restore the ARP settings keepalived's VMAC ${vmac} needs (${wrong.map((w) => `${w.key}=${w.set}`).join(', ')})`,
-          risk: 'safe',
-          steps,
-          touches: { sysctl: wrong.map((w) => w.key) },
-          persistence: {
-            persistent: false,
-            how: `keepalived sets these itself each time it creates ${vmac}; something reset them later (a sysctl --system run or configuration management). Make sure no sysctl file sets them for ${base}, ${vmac} or all.`,
-          },
-          verifies: ['vmac-arp-settings'],
-        };
+        const fix = vmacArpPlan(vmac, base, wrong);
         out.push(
           finding('vmac-arp-settings', {
             title: `(${vi.name}) VMAC ${vmac} on ${base}: ${wrong.map((w) => `${w.key.replace('net.ipv4.conf.', '')}=${w.now}`).join(', ')}`,
@@ -619,20 +609,7 @@ const vmacSettings: Check = {
             confEvidence(extrasOf(ctx, vi.name)!.vmac!.loc, 'use_vmac (multicast adverts)'),
             { probe: PROBE_IGMP_LL_REPORTS, excerpt: 'net.ipv4.igmp_link_local_mcast_reports = 1' },
           ],
-          fix: {
-            summary: 'stop IGMP reports for link-local groups (net.ipv4.igmp_link_local_mcast_reports=0)',
-            risk: 'safe',
-            steps: [
-              {
-                argv: ['sysctl', '-w', 'net.ipv4.igmp_link_local_mcast_reports=0'],
-                undo: [['sysctl', '-w', 'net.ipv4.igmp_link_local_mcast_reports=1']],
-                why: 'no report from the VMAC can re-teach the switch',
-              },
-            ],
-            touches: { sysctl: ['net.ipv4.igmp_link_local_mcast_reports'] },
-            persistence: { persistent: false, how: 'add disable_local_igmp to global_defs so keepalived keeps it off whenever it runs' },
-            verifies: ['vmac-arp-settings'],
-          },
+          fix: igmpLinkLocalOffPlan(),
           location: location(extrasOf(ctx, vi.name)!.vmac!.loc),
           subject: vi.name,
           severity: 'warning',

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type { Check } from '../src/check.js';
 import { SkipCheck, finding, type CheckContext } from '../src/context.js';
-import type { Evidence, Finding, FixPlan, FixStep } from '../src/types.js';
+import type { Evidence, Finding } from '../src/types.js';
 import type { KeepalivedConfig, ScriptRef } from '../src/keepalived/model.js';
 import { configExtras } from '../src/keepalived/extras.js';
 import { configScripts } from '../src/keepalived/records.js';
@@ -24,6 +24,7 @@ import {
   fileProbeId,
   whichProbeId,
 } from '../src/probes/ids.js';
+import { networkdKeepPlan } from '../src/routing/fix.js';
 
 // ------------------------------------------------------------------ network-manager-removes-vip (15)
 
@@ -88,8 +89,6 @@ const dirList = (ctx: CheckContext, dir: string): string[] => {
     return [];
   }
 };
-
-export const NETWORKD_DROP_IN_NAME = '90-hagw-doctor-keepalived.conf';
 
 interface NetworkdFile {
   name: string;
@@ -180,40 +179,7 @@ const networkManagers: Check = {
         problems.push(
           `networkd.conf leaves ManageForeignRoutes/ManageForeignRoutingPolicyRules on (the default): a networkd restart deletes keepalived's virtual_routes and rules`,
         );
-      const dropIn = path.join('/etc/systemd/network', `${f.name}.d`, NETWORKD_DROP_IN_NAME);
-      const confDropIn = path.join(NETWORKD_CONF_DIR, NETWORKD_DROP_IN_NAME);
-      const steps: FixStep[] = [];
-      if (!keepsAll)
-        steps.push({
-          write: {
-            path: dropIn,
-            content:
-              "# Written by hagw-doctor: keep keepalived's VIPs (addresses networkd did not configure) on reload/restart.\n[Network]\nKeepConfiguration=yes\n",
-            mode: 0o644,
-          },
-          why: `networkd reads ${f.name}.d/*.conf over ${f.file}`,
-        });
-      if (routesAtRisk)
-        steps.push({
-          write: {
-            path: confDropIn,
-            content:
-              "# Written by hagw-doctor: leave keepalived's virtual routes and rules alone.\n[Network]\nManageForeignRoutes=no\nManageForeignRoutingPolicyRules=no\n",
-            mode: 0o644,
-          },
-          why: 'networkd.conf.d overrides networkd.conf',
-        });
-      const fix: FixPlan = {
-        summary: `tell systemd-networkd to keep keepalived's VIPs${routesAtRisk ? ' and routes' : ''} on ${ifname} (${steps.map((s) => ('write' in s ? s.write.path : '')).join(', ')})`,
-        risk: 'safe',
-        steps,
-        touches: { files: steps.map((s) => ('write' in s ? s.write.path : '')).filter(Boolean) },
-        persistence: {
-          persistent: true,
-          how: 'networkd reads the drop-ins at its next start or `networkctl reload`; nothing is reloaded now, so no address moves',
-        },
-        verifies: ['network-manager-removes-vip'],
-      };
+      const fix = networkdKeepPlan({ ifname, network: f.name, networkFile: f.file, confDir: NETWORKD_CONF_DIR, keepsAll, routesAtRisk });
       out.push(
         finding('network-manager-removes-vip', {
           title: `systemd-networkd can drop keepalived's VIPs on ${ifname} (${path.basename(f.file)})`,

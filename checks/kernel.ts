@@ -1,16 +1,14 @@
 // Forwarding: a SNAT gateway that does not forward drops every client packet (seed).
 import type { Check } from '../src/check.js';
 import { finding, SkipCheck, type CheckContext } from '../src/context.js';
-import type { Evidence, FixPlan } from '../src/types.js';
-import { bootValue } from '../src/kernel/sysctl.js';
+import type { Evidence } from '../src/types.js';
+import { bootValue, SYSCTL_DROP_IN } from '../src/kernel/sysctl.js';
+import { FORWARD, forwardingPersistPlan, forwardingPlan } from '../src/kernel/fixes.js';
 import { sysctlFiles } from '../src/kernel/files.js';
 import { keepalivedProcesses, nodeRole } from '../src/state.js';
 import { keepalivedConfig } from '../src/keepalived/from-snapshot.js';
 import { notifyScriptText } from '../src/keepalived/records.js';
 import { fileProbeId, sysctlProbeId } from '../src/probes/ids.js';
-
-const FORWARD = 'net.ipv4.ip_forward';
-export const DROP_IN = '/etc/sysctl.d/90-hagw-doctor.conf';
 
 /** Every sysctl file that exists, in the order sysctl --system applies them. */
 export function sysctlFileTexts(ctx: CheckContext): Array<{ file: string; text: string }> {
@@ -18,16 +16,6 @@ export function sysctlFileTexts(ctx: CheckContext): Array<{ file: string; text: 
     const text = ctx.output(fileProbeId(file));
     return text === undefined ? [] : [{ file, text }];
   });
-}
-
-/** The content of our drop-in with `key = value` set (other lines kept). */
-export function dropInWith(ctx: CheckContext, key: string, value: string): string {
-  const current = ctx.output(fileProbeId(DROP_IN)) ?? '# Written by hagw-doctor: settings this gateway needs at boot.\n';
-  const lines = current
-    .replace(/\n$/, '')
-    .split('\n')
-    .filter((l) => !new RegExp(`^\\s*-?${key.replace(/\./g, '[./]')}\\s*=`).test(l));
-  return [...lines, `${key} = ${value}`, ''].join('\n');
 }
 
 /** Does a notify_master script of the config turn forwarding on? (the design documents' way) */
@@ -46,31 +34,6 @@ function notifyMasterEnablesForwarding(ctx: CheckContext): string | undefined {
 function isGatewayHost(ctx: CheckContext): boolean {
   const cfg = keepalivedConfig(ctx);
   return cfg.result !== undefined || keepalivedProcesses(ctx).some((p) => p.ours);
-}
-
-function forwardingFix(ctx: CheckContext): FixPlan {
-  return {
-    summary: `turn on ${FORWARD} now and keep it on at boot (${DROP_IN})`,
-    risk: 'safe',
-    steps: [
-      { argv: ['sysctl', '-w', `${FORWARD}=1`], undo: [['sysctl', '-w', `${FORWARD}=0`]], why: 'forward client traffic now' },
-      { write: { path: DROP_IN, content: dropInWith(ctx, FORWARD, '1'), mode: 0o644 }, why: 'keep forwarding on after a reboot' },
-    ],
-    touches: { sysctl: [FORWARD], files: [DROP_IN] },
-    persistence: { persistent: true, how: `${DROP_IN} (read by systemd-sysctl / sysctl --system at boot)` },
-    verifies: ['ip-forward-off', 'ip-forward-not-persistent'],
-  };
-}
-
-function persistOnlyFix(ctx: CheckContext): FixPlan {
-  const full = forwardingFix(ctx);
-  return {
-    ...full,
-    summary: `keep ${FORWARD} on at boot (${DROP_IN})`,
-    steps: full.steps.slice(1),
-    touches: { files: [DROP_IN] },
-    verifies: ['ip-forward-not-persistent'],
-  };
 }
 
 const ipForward: Check = {
@@ -94,7 +57,7 @@ const ipForward: Check = {
               ? 'This node is MASTER and holds the VIP the clients route through, but the kernel does not forward: every packet from the client networks is dropped here.'
               : `This node ${role === 'backup' ? 'is BACKUP and' : ''} will have to forward when it takes over the VIP, and nothing (no notify_master script) turns forwarding on: after a failover clients lose their way out.`,
           evidence,
-          fix: forwardingFix(ctx),
+          fix: forwardingPlan(ctx.output(fileProbeId(SYSCTL_DROP_IN)) ?? ''),
         }),
       ];
     }
@@ -113,7 +76,7 @@ const ipForward: Check = {
         title: 'IPv4 forwarding is on now but will be off after a reboot',
         detail: `Forwarding was turned on at run time only${boot ? `, and ${boot.file} sets it to ${boot.value} at boot` : ''}. After a reboot this gateway stops forwarding until someone notices.`,
         evidence: [...evidence, ...bootEvidence],
-        fix: persistOnlyFix(ctx),
+        fix: forwardingPersistPlan(ctx.output(fileProbeId(SYSCTL_DROP_IN)) ?? ''),
       }),
     ];
   },

@@ -3,7 +3,7 @@
 import { ipRoutes } from '../src/routing/from-snapshot.js';
 import type { Check } from '../src/check.js';
 import { type CheckContext, SkipCheck, finding, probeBlind } from '../src/context.js';
-import type { Evidence, Finding, FixPlan, FixStep } from '../src/types.js';
+import type { Evidence, Finding, FixPlan } from '../src/types.js';
 import { keepalivedConfig, ourVips } from '../src/keepalived/from-snapshot.js';
 import { localAddresses, nodeRole, roleBasis } from '../src/state.js';
 import {
@@ -21,11 +21,20 @@ import {
 } from '../src/netfilter/firewall.js';
 import { describeRef, walk, type Packet, type RuleRef } from '../src/netfilter/evaluate.js';
 import { cidrOverlaps, cidrWithin, firstHost, inCidr, isSnatAction, type Rule, type Table } from '../src/netfilter/rules.js';
-import { snatAddresses, type IptRule } from '../src/netfilter/iptables-save.js';
+import { snatAddresses } from '../src/netfilter/iptables-save.js';
 import { conntrackSummaryCount, isNated, parseConntrack, parseConntrackStats, type ConntrackEntry } from '../src/netfilter/conntrack.js';
-import { detectManagers, nftConfInsert, ufwBeforeInsert, NFT_CONF, UFW_BEFORE, UFW_BEFORE6, type FirewallManagers } from '../src/netfilter/managers.js';
-import { AH_PROTO, notifyScripts, vrrpPaths, VRRP_MULTICAST, VRRP_MULTICAST6, type VrrpPath } from '../src/netfilter/vrrp-paths.js';
-import { addRuleStep, binaryForNewRules, iptablesBinary, nftOnly, persistStatic, type StaticRule } from '../src/netfilter/fixes.js';
+import { detectManagers } from '../src/netfilter/managers.js';
+import { advertIn, advertOut, AH_PROTO, isGroup, notifyScripts, vrrpPaths, type VrrpPath } from '../src/netfilter/vrrp-paths.js';
+import {
+  advertAcceptPlan,
+  conntrackNatPlan,
+  notrackMissingPlan,
+  sharedFilePlan,
+  snatOnBackupPlan,
+  snatVrrpPlan,
+  type PendingText,
+  type SnatRuleRef,
+} from '../src/netfilter/fixes.js';
 import { scriptProbeId } from '../src/keepalived/files.js';
 import {
   CONNTRACK_LOOKUP_PREFIX,
@@ -72,33 +81,6 @@ const tableLabel = (t: Table) =>
   isIptables(t) ? `${t.name} table (${t.backend === 'legacy' ? 'iptables-legacy' : 'iptables-nft'})` : `nft table ${t.family} ${t.name}`;
 const localSet = (ctx: CheckContext) => new Set(localAddresses(ctx).map((a) => a.address));
 
-/** The packet of one advert leaving this node. */
-function advertOut(p: VrrpPath, peer: string, state?: string): Packet {
-  return {
-    proto: p.proto,
-    family: p.family,
-    ...(p.self ? { src: p.self } : {}),
-    dst: peer,
-    ...(p.iface ? { outIface: p.iface } : {}),
-    ...(state ? { state } : {}),
-  };
-}
-
-/** The packet of one advert from the peer arriving here (multicast: the sender's address is not known). */
-function advertIn(p: VrrpPath, peer: string, state?: string): Packet {
-  const multicast = isGroup(peer);
-  return {
-    proto: p.proto,
-    family: p.family,
-    ...(multicast ? {} : { src: peer }),
-    dst: multicast ? peer : (p.self ?? ''),
-    ...(p.iface ? { inIface: p.iface } : {}),
-    ...(state ? { state } : {}),
-  };
-}
-
-const isGroup = (a: string) => a === VRRP_MULTICAST || a === VRRP_MULTICAST6;
-
 /** The adverts' protocol in words: "VRRP (protocol 112)" or "AH (protocol 51, auth_type AH)". */
 function protoWords(p: VrrpPath): string {
   return p.proto === AH_PROTO ? 'AH (IP protocol 51: auth_type AH wraps the VRRP adverts)' : 'VRRP (IP protocol 112)';
@@ -110,9 +92,8 @@ function stateIn(fw: Firewall, p: VrrpPath, peer: string): string {
   return notrackAt(fw, 'prerouting', advertIn(p, peer)) ? 'UNTRACKED' : 'NEW';
 }
 
-function role(ctx: CheckContext) {
-  return nodeRole(ctx);
-}
+/** A finding's fix, when the area's fixes module could build one. */
+const optionalFix = (plan: FixPlan | undefined): { fix?: FixPlan } => (plan ? { fix: plan } : {});
 
 function maybeNote(maybes: RuleRef[]): string {
   if (!maybes.length) return '';
@@ -159,103 +140,15 @@ const vrrpConntrackCheck: Check = {
           'or sees a stranger: split brain. NOTRACK VRRP in the raw table so adverts are never tracked, then delete the stale entries.',
         evidence: nated.map((n) => ev(n.probe, n.entry.line)),
         fix: conntrackNatPlan(
-          ctx,
           fw,
+          advertPaths(ctx),
+          ctx.snapshot.probes,
           nated.map((n) => n.entry),
         ),
       }),
     ];
   },
 };
-
-function conntrackNatPlan(ctx: CheckContext, fw: Firewall, entries: ConntrackEntry[]): FixPlan {
-  const steps: FixStep[] = [];
-  const statics: StaticRule[] = [];
-  const paths = advertPaths(ctx);
-  const nft = nftOnly(fw);
-  const touchesIpt = new Set<string>();
-  let filterChanged = false;
-  const needPre = paths.some((p) => p.peers.some((peer) => !notrackAt(fw, 'prerouting', advertIn(p, peer))));
-  const needOut = paths.some((p) => p.peers.some((peer) => !notrackAt(fw, 'output', advertOut(p, peer))));
-  if (nft) {
-    if (needPre || needOut) {
-      steps.push({
-        argv: ['nft', 'add', 'table', 'inet', 'hagw_doctor'],
-        undo: [['nft', 'delete', 'table', 'inet', 'hagw_doctor']],
-        why: "the doctor's own table for its NOTRACK rules",
-      });
-      if (needPre) {
-        steps.push({
-          argv: ['nft', 'add', 'chain', 'inet', 'hagw_doctor', 'raw_prerouting', '{ type filter hook prerouting priority raw ; policy accept ; }'],
-          why: 'a raw-priority chain at prerouting',
-        });
-        steps.push({
-          argv: ['nft', 'add', 'rule', 'inet', 'hagw_doctor', 'raw_prerouting', 'ip', 'protocol', 'vrrp', 'notrack'],
-          why: 'incoming adverts are not tracked',
-        });
-      }
-      if (needOut) {
-        steps.push({
-          argv: ['nft', 'add', 'chain', 'inet', 'hagw_doctor', 'raw_output', '{ type filter hook output priority raw ; policy accept ; }'],
-          why: 'a raw-priority chain at output',
-        });
-        steps.push({
-          argv: ['nft', 'add', 'rule', 'inet', 'hagw_doctor', 'raw_output', 'ip', 'protocol', 'vrrp', 'notrack'],
-          why: 'outgoing adverts are not tracked, so NAT never applies to them',
-        });
-      }
-    }
-  } else {
-    const bin = binaryForNewRules(fw);
-    const notrack = ['-p', 'vrrp', '-j', 'CT', '--notrack'];
-    if (needPre) statics.push({ table: 'raw', chain: 'PREROUTING', spec: notrack, position: 1 });
-    if (needOut) statics.push({ table: 'raw', chain: 'OUTPUT', spec: notrack, position: 1 });
-    // where the filter table matches on state, untracked adverts must be accepted explicitly
-    for (const p of paths) {
-      for (const peer of p.peers) {
-        const untrackedIn = dropsAt(fw, ['input'], advertIn(p, peer, 'UNTRACKED')).filter((w) => isIptables(w.table));
-        const establishedIn = dropsAt(fw, ['input'], advertIn(p, peer, 'ESTABLISHED'));
-        if (untrackedIn.length && !establishedIn.length && !statics.some((s) => s.chain === 'INPUT')) {
-          statics.push({ table: 'filter', chain: 'INPUT', spec: ['-p', 'vrrp', '-m', 'conntrack', '--ctstate', 'UNTRACKED', '-j', 'ACCEPT'], position: 1 });
-        }
-        const untrackedOut = dropsAt(fw, ['output'], advertOut(p, peer, 'UNTRACKED')).filter((w) => isIptables(w.table));
-        const establishedOut = dropsAt(fw, ['output'], advertOut(p, peer, 'ESTABLISHED'));
-        if (untrackedOut.length && !establishedOut.length && !statics.some((s) => s.chain === 'OUTPUT' && s.table === 'filter')) {
-          statics.push({ table: 'filter', chain: 'OUTPUT', spec: ['-p', 'vrrp', '-m', 'conntrack', '--ctstate', 'UNTRACKED', '-j', 'ACCEPT'], position: 1 });
-        }
-      }
-    }
-    for (const s of statics) {
-      touchesIpt.add(s.table);
-      if (s.table === 'filter') filterChanged = true;
-      steps.push(addRuleStep(bin, s, s.table === 'raw' ? `adverts are not tracked in ${s.chain}` : `accept untracked adverts in ${s.chain}`));
-    }
-  }
-  for (const e of entries) {
-    steps.push({
-      argv: ['conntrack', '-D', '-p', '112', '-s', e.original.src, '-d', e.original.dst],
-      undo: [],
-      optional: true,
-      why: 'delete the stale NATed entry (it may already be gone); conntrack entries cannot be restored',
-    });
-  }
-  const persist = persistStatic(ctx.snapshot.probes, statics, nft);
-  steps.push(...persist.steps);
-  return {
-    summary:
-      'NOTRACK VRRP in the raw table (PREROUTING and OUTPUT), accept untracked adverts where the filter matches on state, and delete the stale NATed VRRP conntrack entries',
-    risk: filterChanged ? 'disruptive' : 'safe',
-    steps,
-    touches: {
-      ...(touchesIpt.size ? { iptables: [...touchesIpt] } : {}),
-      ...(nft ? { nft: true } : {}),
-      conntrack: true,
-      ...(persist.files.length ? { files: persist.files } : {}),
-    },
-    persistence: persist.persistence,
-    verifies: ['vrrp-conntrack-nat'],
-  };
-}
 
 // ------------------------------------------------------------------ snat-matches-vrrp
 
@@ -299,44 +192,13 @@ const snatVrrpCheck: Check = {
           evidence: [ruleEvidence(ref)],
           subject: path.instance,
           ...(!definite || untracked ? { severity: 'warning' as const } : {}),
-          ...(snatVrrpPlan(ctx, fw, ref) ? { fix: snatVrrpPlan(ctx, fw, ref)! } : {}),
+          ...optionalFix(snatVrrpPlan(fw, ref, notifyNames(ctx, 'master'))),
         }),
       );
     }
     return out;
   },
 };
-
-function snatVrrpPlan(ctx: CheckContext, fw: Firewall, ref: RuleRef): FixPlan | undefined {
-  if (!isIptables(ref.table)) return undefined;
-  const rule = ref.rule as IptRule;
-  const bin = iptablesBinary(fw, ref.table);
-  const spec = [...rule.spec];
-  // iptables-save order: built-in matches (-s -d -i -o -p), then -m modules, then -j
-  const at = spec.findIndex((t) => t === '-m' || t === '-j' || t === '-g' || t === '--match' || t === '--jump');
-  const i = at < 0 ? spec.length : at;
-  const fixed = [...spec.slice(0, i), '!', '-p', 'vrrp', ...spec.slice(i)];
-  const scripts = notifyNames(ctx, 'master');
-  return {
-    summary: `replace \`-A ${rule.chain} ${spec.join(' ')}\` (rule ${rule.position} when checked) in the nat table with the same rule plus \`! -p vrrp\``,
-    risk: 'safe',
-    steps: [
-      {
-        // shown as the intent; the engine finds the rule by content when it applies (never rule N)
-        argv: [bin, '-w', '-t', 'nat', '-R', rule.chain, String(rule.position), ...fixed],
-        undo: [[bin, '-w', '-t', 'nat', '-R', rule.chain, String(rule.position), ...spec]],
-        rule: { bin, table: 'nat', chain: rule.chain, op: 'replace', spec, with: fixed },
-        why: 'the adverts no longer match; everything else it matched still does',
-      },
-    ],
-    touches: { iptables: ['nat'] },
-    persistence: {
-      persistent: false,
-      how: `not persisted: a SNAT rule is master-only and belongs in the notify_master script${scripts ? ` (${scripts})` : ''}; add \`! -p vrrp\` to the rule there, never to a static rule store`,
-    },
-    verifies: ['snat-matches-vrrp'],
-  };
-}
 
 function notifyNames(ctx: CheckContext, ...kinds: string[]): string {
   const cfg = keepalivedConfig(ctx).result?.config;
@@ -371,33 +233,18 @@ const notrackCheck: Check = {
     const evidence = raw.length
       ? raw.flatMap(({ table, chain }) => [ev(table.probe, policyLine(table, chain.name)), ...chain.rules.slice(0, 3).map((r) => ev(table.probe, r.text))])
       : fw.read.map((probe) => ev(probe, 'no raw table rules'));
-    const plan = conntrackNatPlan(ctx, fw, []);
     return [
       finding('vrrp-notrack-missing', {
         title: 'VRRP adverts are connection-tracked',
         detail: `No raw-table NOTRACK rule covers the adverts in ${[...new Set(missing)].join(', ')}. Tracked adverts can be NATed by a too-wide SNAT rule (and stay NATed after it is mended), and are dropped when the conntrack table is full.`,
         evidence: evidence.slice(0, 8),
-        ...(plan.steps.length
-          ? {
-              fix: {
-                ...plan,
-                summary: 'NOTRACK VRRP in the raw table (PREROUTING and OUTPUT), accepting untracked adverts where the filter matches on state',
-                touches: { ...plan.touches, conntrack: false },
-                verifies: ['vrrp-notrack-missing'],
-              },
-            }
-          : {}),
+        ...optionalFix(notrackMissingPlan(fw, advertPaths(ctx), ctx.snapshot.probes)),
       }),
     ];
   },
 };
 
 // ------------------------------------------------------------------ SNAT and the node's role
-
-interface SnatRuleRef {
-  table: Table;
-  rule: Rule;
-}
 
 function snatRules(fw: Firewall): SnatRuleRef[] {
   const out: SnatRuleRef[] = [];
@@ -472,7 +319,7 @@ const snatRoleCheck: Check = {
   run(ctx) {
     const fw = requireFirewall(ctx);
     requirePaths(ctx);
-    const r = role(ctx);
+    const r = nodeRole(ctx);
     const rules = snatRules(fw);
     const local = localSet(ctx);
     const vips = ourVips(ctx).map((v) => v.address);
@@ -493,7 +340,7 @@ const snatRoleCheck: Check = {
               `This node is ${r.toUpperCase()}, yet its nat table NATs the clients' traffic${masterOnly.some((s) => toSources(s.rule).some((a) => vips.includes(a))) ? ' to a VIP it does not hold' : ''}, so its own traffic breaks. ` +
               `notify_backup/notify_fault/notify_stop must remove exactly what notify_master added${scripts ? ` (${scripts})` : ' (the config names no such script)'}.${unsure}`,
             evidence: masterOnly.map((s) => ev(s.table.probe, s.rule.text)),
-            ...(basis.firm ? { fix: snatOnBackupPlan(ctx, fw, masterOnly, scripts) } : {}),
+            ...optionalFix(basis.firm ? snatOnBackupPlan(fw, masterOnly, scripts) : undefined),
           }),
         );
       }
@@ -545,36 +392,6 @@ const snatRoleCheck: Check = {
   },
 };
 
-function snatOnBackupPlan(ctx: CheckContext, fw: Firewall, rules: SnatRuleRef[], scripts: string): FixPlan | undefined {
-  const ipt = rules.filter((s) => isIptables(s.table));
-  if (!ipt.length) return undefined;
-  // delete by spec, last first, so the undo (-I at the old position, in reverse) rebuilds the order
-  const steps: FixStep[] = [...ipt]
-    .sort((a, b) => b.rule.position - a.rule.position)
-    .map((s) => {
-      const rule = s.rule as IptRule;
-      const bin = iptablesBinary(fw, s.table);
-      return {
-        argv: [bin, '-w', '-t', 'nat', '-D', rule.chain, ...rule.spec],
-        undo: [[bin, '-w', '-t', 'nat', '-I', rule.chain, String(rule.position), ...rule.spec]],
-        // by content; the undo puts it back before the rule that followed it when it was deleted
-        rule: { bin, table: 'nat', chain: rule.chain, op: 'delete', spec: [...rule.spec] },
-        why: 'a master-only rule on a standby node',
-      } satisfies FixStep;
-    });
-  return {
-    summary: `remove the ${ipt.length} master-only SNAT rule${ipt.length === 1 ? '' : 's'} from this standby node`,
-    risk: 'safe',
-    steps,
-    touches: { iptables: ['nat'] },
-    persistence: {
-      persistent: false,
-      how: `not persisted by the doctor: the notify scripts decide. Make notify_backup/notify_fault/notify_stop remove exactly what notify_master adds${scripts ? ` (${scripts})` : ''}, and keep SNAT rules out of the static rule store`,
-    },
-    verifies: ['snat-on-backup'],
-  };
-}
-
 // ------------------------------------------------------------------ snat-exclusion-order
 
 const PRIVATE_RANGES = ['100.64.0.0/10', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
@@ -587,71 +404,108 @@ const exclusionOrderCheck: Check = {
     const fw = requireFirewall(ctx);
     const snat = snatRules(fw);
     if (!snat.length) return [];
-    const out: Finding[] = [];
     const local = localAddresses(ctx)
       .filter((a) => a.family === 'inet')
       .map((a) => a.address);
-    for (const t of fw.tables) {
-      if (isIptables(t) && t.name !== 'nat') continue;
-      for (const chain of Object.values(t.chains)) {
-        chain.rules.forEach((ret) => {
-          if (ret.action.kind !== 'return') return;
-          const dst = ret.conds.find((c) => c.kind === 'addr' && c.dir === 'dst' && !c.neg);
-          if (!dst || dst.kind !== 'addr') return;
-          for (const range of dst.cidrs.filter((c) => PRIVATE_RANGES.some((p) => cidrWithin(c, p)))) {
-            // a client of each SNAT rule sends to the excluded range: does SNAT catch it before the RETURN?
-            for (const s of snat.filter((x) => x.table === t)) {
-              const src = s.rule.conds.find((c) => c.kind === 'addr' && c.dir === 'src' && !c.neg);
-              const client = src && src.kind === 'addr' ? firstHost(src.cidrs[0]!) : '192.0.2.1';
-              const dstHost = firstHost(range);
-              if (!client || !dstHost || (src && src.kind === 'addr' && inCidr(dstHost, src.cidrs[0]!))) continue;
-              const oif = s.rule.conds.find((c) => c.kind === 'iface' && c.dir === 'out' && !c.neg);
-              const pkt: Packet = {
-                proto: 6,
-                src: client,
-                dst: dstHost,
-                state: 'NEW',
-                ...(oif && oif.kind === 'iface' ? { outIface: oif.name.replace(/[+*]$/, '0') } : {}),
-              };
-              const base = Object.values(t.chains).filter((c) => c.hook === 'postrouting' || (isIptables(t) && c.name === 'POSTROUTING'));
-              for (const b of base) {
-                const w = walk(t, b.name, pkt);
-                if (w.hit?.rule === s.rule && !out.some((f) => f.evidence[1]?.excerpt === ret.text)) {
-                  out.push(
-                    finding('snat-exclusion-order', {
-                      title: `traffic to ${range} is SNATed before its exclusion (${chain.name} rule ${ret.position}) is reached`,
-                      detail: `The RETURN for ${range} stands after the SNAT rule it should precede, so traffic from the clients to ${range} (internal or carrier-grade NAT space) leaves with the public source address. Move the exclusion above the SNAT rule (the notify_master script should add exclusions first).`,
-                      evidence: [ruleEvidence(w.hit), ev(t.probe, ret.text)],
-                    }),
-                  );
-                }
-              }
-            }
-          }
-          // with the VPC inside 10/8, a 10/8 exclusion keeps the VPC's own routed traffic from being NATed when it should be (seed)
-          if (dst.cidrs.includes('10.0.0.0/8')) {
-            const inside = [
-              ...local.filter((a) => inCidr(a, '10.0.0.0/8')),
-              ...snat
-                .flatMap((s) => s.rule.conds.flatMap((c) => (c.kind === 'addr' && c.dir === 'src' && !c.neg ? c.cidrs : [])))
-                .filter((c) => cidrWithin(c, '10.0.0.0/8')),
-            ];
-            if (inside.length && !out.some((f) => f.evidence[0]?.excerpt === ret.text)) {
-              out.push(
-                finding('snat-exclusion-order', {
-                  title: 'a 10.0.0.0/8 exclusion on a gateway whose VPC is inside 10/8',
-                  detail: `This node's network (${[...new Set(inside)].slice(0, 3).join(', ')}) lies inside 10.0.0.0/8, so the blanket 10/8 RETURN also exempts destinations that must be NATed. Exclude only the ranges that are really internal (the VPC CIDR, 100.64.0.0/10), not 10/8.`,
-                  evidence: [ev(t.probe, ret.text)],
-                }),
-              );
-            }
-          }
-        });
+    // one finding of each kind per RETURN rule (the same text in two tables is one rule to move)
+    const ordered = new Set<string>();
+    const tenSlash8 = new Set<string>();
+    return destinationReturns(fw).flatMap((r) => {
+      const out: Finding[] = [];
+      const hit = ordered.has(r.ret.text) ? undefined : snatBeforeReturn(r, snat);
+      if (hit) {
+        ordered.add(r.ret.text);
+        out.push(
+          finding('snat-exclusion-order', {
+            title: `traffic to ${hit.range} is SNATed before its exclusion (${r.chain} rule ${r.ret.position}) is reached`,
+            detail: `The RETURN for ${hit.range} stands after the SNAT rule it should precede, so traffic from the clients to ${hit.range} (internal or carrier-grade NAT space) leaves with the public source address. Move the exclusion above the SNAT rule (the notify_master script should add exclusions first).`,
+            evidence: [ruleEvidence(hit.ref), ev(r.table.probe, r.ret.text)],
+          }),
+        );
       }
-    }
-    return out;
+      const inside = tenSlash8.has(r.ret.text) ? [] : insideTenSlash8(r, local, snat);
+      if (inside.length) {
+        tenSlash8.add(r.ret.text);
+        out.push(
+          finding('snat-exclusion-order', {
+            title: 'a 10.0.0.0/8 exclusion on a gateway whose VPC is inside 10/8',
+            detail: `This node's network (${[...new Set(inside)].slice(0, 3).join(', ')}) lies inside 10.0.0.0/8, so the blanket 10/8 RETURN also exempts destinations that must be NATed. Exclude only the ranges that are really internal (the VPC CIDR, 100.64.0.0/10), not 10/8.`,
+            evidence: [ev(r.table.probe, r.ret.text)],
+          }),
+        );
+      }
+      return out;
+    });
   },
 };
+
+type AddrCond = Extract<Rule['conds'][number], { kind: 'addr' }>;
+
+/** A rule's first positive address match in one direction. */
+function addrMatch(r: Rule, dir: 'src' | 'dst'): AddrCond | undefined {
+  const c = r.conds.find((x) => x.kind === 'addr' && x.dir === dir && !x.neg);
+  return c?.kind === 'addr' ? c : undefined;
+}
+
+/** A RETURN that exempts destinations from SNAT, in a nat table (iptables) or a native nft table. */
+interface DestinationReturn {
+  table: Table;
+  chain: string;
+  ret: Rule;
+  dst: AddrCond;
+}
+
+function destinationReturns(fw: Firewall): DestinationReturn[] {
+  return fw.tables
+    .filter((t) => !isIptables(t) || t.name === 'nat')
+    .flatMap((table) =>
+      Object.values(table.chains).flatMap((c) =>
+        c.rules.flatMap((ret) => {
+          const dst = ret.action.kind === 'return' ? addrMatch(ret, 'dst') : undefined;
+          return dst ? [{ table, chain: c.name, ret, dst }] : [];
+        }),
+      ),
+    );
+}
+
+/** The first SNAT rule of the RETURN's table that catches a client's packet to one of the private
+ *  ranges the RETURN exempts, before the RETURN is reached: a client of each SNAT rule sends to the
+ *  excluded range, walked through the table's postrouting base chains. */
+function snatBeforeReturn(r: DestinationReturn, snat: SnatRuleRef[]): { range: string; ref: RuleRef } | undefined {
+  const t = r.table;
+  const base = Object.values(t.chains).filter((c) => c.hook === 'postrouting' || (isIptables(t) && c.name === 'POSTROUTING'));
+  for (const range of r.dst.cidrs.filter((c) => PRIVATE_RANGES.some((p) => cidrWithin(c, p)))) {
+    for (const s of snat.filter((x) => x.table === t)) {
+      const pkt = clientPacket(s.rule, range);
+      const ref = pkt && base.map((b) => walk(t, b.name, pkt).hit).find((hit) => hit?.rule === s.rule);
+      if (ref) return { range, ref };
+    }
+  }
+  return undefined;
+}
+
+/** A new TCP packet from a client of the SNAT rule (its -s, else any address) to the range; undefined
+ *  when the range is the rule's own client network. */
+function clientPacket(rule: Rule, range: string): Packet | undefined {
+  const src = addrMatch(rule, 'src');
+  const client = src ? firstHost(src.cidrs[0]!) : '192.0.2.1';
+  const dstHost = firstHost(range);
+  if (!client || !dstHost || (src && inCidr(dstHost, src.cidrs[0]!))) return undefined;
+  const oif = rule.conds.find((c) => c.kind === 'iface' && c.dir === 'out' && !c.neg);
+  return { proto: 6, src: client, dst: dstHost, state: 'NEW', ...(oif?.kind === 'iface' ? { outIface: oif.name.replace(/[+*]$/, '0') } : {}) };
+}
+
+/** With the VPC inside 10/8, a 10/8 exclusion keeps the VPC's own routed traffic from being NATed
+ *  when it should be (seed): this node's addresses and SNAT sources inside 10/8. */
+function insideTenSlash8(r: DestinationReturn, local: string[], snat: SnatRuleRef[]): string[] {
+  if (!r.dst.cidrs.includes('10.0.0.0/8')) return [];
+  return [
+    ...local.filter((a) => inCidr(a, '10.0.0.0/8')),
+    ...snat
+      .flatMap((s) => s.rule.conds.flatMap((c) => (c.kind === 'addr' && c.dir === 'src' && !c.neg ? c.cidrs : [])))
+      .filter((c) => cidrWithin(c, '10.0.0.0/8')),
+  ];
+}
 
 // ------------------------------------------------------------------ vrrp-input-blocked / vrrp-output-blocked
 
@@ -669,234 +523,55 @@ const vrrpFilterCheck: Check = {
   run(ctx) {
     const fw = requireFirewall(ctx);
     const paths = requirePaths(ctx);
-    const out: Finding[] = [];
-    for (const p of paths) {
-      for (const peer of p.peers) {
-        const state = stateIn(fw, p, peer);
-        const pkt = advertIn(p, peer, state);
-        const drops = dropsAt(fw, ['prerouting', 'input'], pkt);
-        if (drops.length) {
-          const w = drops[0]!;
-          const policy = !w.hit;
-          const how = policy
-            ? `${w.chain}'s policy is ${w.policy}${state === 'NEW' ? ' and nothing accepts a NEW advert (ESTABLISHED/RELATED only matches unicast adverts after this node sent one; multicast never)' : ''}`
-            : `rule ${w.hit!.rule.position} of ${w.hit!.rule.chain} ${w.verdict === 'REJECT' ? 'rejects' : 'drops'} it`;
-          out.push(
-            finding('vrrp-input-blocked', {
-              title: `${tableLabel(w.table)} would drop ${p.instance}'s ${p.proto === AH_PROTO ? 'AH (protocol 51) ' : ''}adverts from ${isGroup(peer) ? `the peer (to ${peer})` : peer}`,
-              detail: `An advert (${protoWords(p)}${pkt.src ? ` from ${pkt.src}` : ''} to ${pkt.dst}${p.iface ? ` on ${p.iface}` : ''}, conntrack state ${state}) is dropped: ${how}.${p.proto === AH_PROTO ? ' A rule that accepts only `-p vrrp` (112) does not pass these adverts: with auth_type AH they travel as protocol 51.' : ''} This node never hears the master, becomes MASTER too, and both nodes hold the VIP.${maybeNote(w.maybes)}`,
-              evidence: blockingEvidence(w),
-              subject: p.instance,
-              ...(w.maybes.length ? { severity: 'warning' as const } : {}),
-              ...((plan) => (plan ? { fix: plan } : {}))(inputPlan(ctx, fw, p, peer, w)),
-            }),
-          );
-        }
-        if (!p.self) continue;
-        const outPkt = advertOut(p, peer, notrackAt(fw, 'output', advertOut(p, peer)) ? 'UNTRACKED' : 'NEW');
-        const outDrops = dropsAt(fw, ['output', 'postrouting'], outPkt);
-        if (outDrops.length) {
-          const w = outDrops[0]!;
-          out.push(
-            finding('vrrp-output-blocked', {
-              title: `${tableLabel(w.table)} would drop ${p.instance}'s own adverts to ${peer}`,
-              detail: `An advert (${protoWords(p)}) from ${p.self} to ${peer} is dropped on the way out (${w.hit ? `rule ${w.hit.rule.position} of ${w.hit.rule.chain}` : `${w.chain}'s policy ${w.policy}`}); keepalived logs "send advert error 1 (Operation not permitted)" and the peer takes over.${maybeNote(w.maybes)}`,
-              evidence: blockingEvidence(w),
-              subject: p.instance,
-              ...(w.maybes.length ? { severity: 'warning' as const } : {}),
-            }),
-          );
-        }
-      }
-    }
+    const out = paths.flatMap((p) => p.peers.flatMap((peer) => [...inputBlocked(ctx, fw, p, peer), ...outputBlocked(fw, p, peer)]));
     return shareFileEdits(out);
   },
 };
 
-function inputPlan(ctx: CheckContext, fw: Firewall, p: VrrpPath, peer: string, w: HookWalk): FixPlan | undefined {
-  const multicast = isGroup(peer);
-  const match = multicast ? ['-d', peer] : ['-s', peer];
-  const protoName = p.proto === AH_PROTO ? 'ah' : 'vrrp';
-  const v6 = p.family === 'ip6';
-  const managers = detectManagers(ctx.snapshot.probes, fw);
-  // firewalld owns the ruleset: a rule added beside it is flushed by its next reload
-  if (managers.firewalld) return firewalldPlan(p, peer, protoName, managers.firewalld.evidence);
-  if (managers.ufw && isIptables(w.table)) {
-    const plan = ufwPlan(ctx, p, peer, protoName, managers.ufw);
-    if (plan) return plan;
-  }
-  if (isNftNative(w.table)) {
-    const chain = w.hit?.via[0]?.chain ?? w.chain;
-    const l3 = v6 ? 'ip6' : 'ip';
-    const ruleWords = [l3, v6 ? 'nexthdr' : 'protocol', protoName, l3, multicast ? 'daddr' : 'saddr', peer, 'accept'];
-    // /etc/nftables.conf is what nftables.service (re)loads: the same rule goes there, at the same place
-    const conf = managers.nftablesConf;
-    // several findings may each add a rule to the file: each plan builds on the previous one's text, so
-    // the merged change (fix CODE applies them all) ends with every rule in the file
-    const pending = conf ? pendingFile(ctx, NFT_CONF, conf.text) : undefined;
-    const next = pending
-      ? nftConfInsert(pending.text, w.table.family, w.table.name, chain, `${ruleWords.join(' ')}    # hagw-doctor: VRRP adverts from the peer`)
-      : undefined;
-    if (pending && next) pending.text = next;
-    const persistence: FixPlan['persistence'] = next
-      ? {
-          persistent: true,
-          how: `added to ${NFT_CONF} at the top of table ${w.table.family} ${w.table.name} chain ${chain}${conf!.enabled === false ? ' (nftables.service is disabled: nothing loads the file at boot until it is enabled)' : ' (loaded at boot by nftables.service)'}`,
-        }
-      : conf
-        ? {
-            persistent: false,
-            how: `not persisted: ${NFT_CONF} does not declare table ${w.table.family} ${w.table.name} with a chain ${chain} block the doctor can place the rule in (another file, an include, or \`add rule\` syntax); add \`${ruleWords.join(' ')}\` at the top of that chain where the ruleset is loaded from`,
-          }
-        : persistStatic(ctx.snapshot.probes, [], true).persistence;
-    return {
-      summary: `insert an accept for ${protoName.toUpperCase()} ${multicast ? `to ${peer}` : `from ${peer}`} at the top of nft chain ${w.table.family} ${w.table.name} ${chain}${next ? `, now and in ${NFT_CONF}` : ''}`,
-      risk: 'disruptive',
-      steps: [
-        { argv: ['nft', 'insert', 'rule', w.table.family, w.table.name, chain, ...ruleWords], why: 'adverts are accepted before anything drops them' },
-        ...(next
-          ? [{ write: { path: NFT_CONF, content: next, mode: 0o755 }, why: 'nftables.service loads this file at boot and on reload: the accept survives both' }]
-          : []),
-      ],
-      touches: { nft: true, ...(next ? { files: [NFT_CONF] } : {}) },
-      persistence,
-      verifies: ['vrrp-input-blocked'],
-    };
-  }
-  if (!isIptables(w.table) || (w.table.name !== 'filter' && w.table.name !== 'mangle')) return undefined;
-  // above the dropping rule: at its position in the base chain (the jump that led to it, if nested)
-  const top = w.hit ? (w.hit.via[0] ?? w.hit.rule) : undefined;
-  const chain = w.chain;
-  const s: StaticRule = {
-    table: w.table.name,
-    chain,
-    spec: ['-p', protoName, ...match, '-j', 'ACCEPT'],
-    position: top ? top.position : 1,
-    // placed by content when applied: just above the rule that drops (or jumps to what drops)
-    ...(top && top.position > 1 && (top as IptRule).spec ? { before: [...(top as IptRule).spec] } : {}),
-  };
-  const persist = persistStatic(
-    ctx.snapshot.probes,
-    [{ ...s, position: undefined }].map(({ position: _p, ...r }) => r),
-    false,
-    v6 ? 'ip6' : 'ip',
-  );
-  const bin = iptablesBinary(fw, w.table);
-  return {
-    summary: `insert \`-A ${chain} -p ${protoName} ${match.join(' ')} -j ACCEPT\` ${s.before ? `just above \`-A ${chain} ${s.before.join(' ')}\`` : 'at the top'} of ${v6 ? 'ip6tables ' : ''}${w.table.name} ${chain}, above what drops the adverts`,
-    risk: 'disruptive',
-    steps: [
-      addRuleStep(v6 ? bin.replace(/^iptables/, 'ip6tables') : bin, s, 'adverts from the peer are accepted before the rule that drops them'),
-      ...persist.steps,
-    ],
-    touches: { iptables: [w.table.name], ...(persist.files.length ? { files: persist.files } : {}) },
-    persistence: persist.persistence,
-    verifies: ['vrrp-input-blocked'],
-  };
+function inputBlocked(ctx: CheckContext, fw: Firewall, p: VrrpPath, peer: string): Finding[] {
+  const state = stateIn(fw, p, peer);
+  const pkt = advertIn(p, peer, state);
+  const w = dropsAt(fw, ['prerouting', 'input'], pkt)[0];
+  if (!w) return [];
+  const how = !w.hit
+    ? `${w.chain}'s policy is ${w.policy}${state === 'NEW' ? ' and nothing accepts a NEW advert (ESTABLISHED/RELATED only matches unicast adverts after this node sent one; multicast never)' : ''}`
+    : `rule ${w.hit.rule.position} of ${w.hit.rule.chain} ${w.verdict === 'REJECT' ? 'rejects' : 'drops'} it`;
+  const managers = ctx.memo('netfilter:managers', () => detectManagers(ctx.snapshot.probes, fw));
+  const pending: PendingText = (path, original) => ctx.memo(`netfilter:pending-file:${path}`, () => ({ text: original }));
+  return [
+    finding('vrrp-input-blocked', {
+      title: `${tableLabel(w.table)} would drop ${p.instance}'s ${p.proto === AH_PROTO ? 'AH (protocol 51) ' : ''}adverts from ${isGroup(peer) ? `the peer (to ${peer})` : peer}`,
+      detail: `An advert (${protoWords(p)}${pkt.src ? ` from ${pkt.src}` : ''} to ${pkt.dst}${p.iface ? ` on ${p.iface}` : ''}, conntrack state ${state}) is dropped: ${how}.${p.proto === AH_PROTO ? ' A rule that accepts only `-p vrrp` (112) does not pass these adverts: with auth_type AH they travel as protocol 51.' : ''} This node never hears the master, becomes MASTER too, and both nodes hold the VIP.${maybeNote(w.maybes)}`,
+      evidence: blockingEvidence(w),
+      subject: p.instance,
+      ...(w.maybes.length ? { severity: 'warning' as const } : {}),
+      ...optionalFix(advertAcceptPlan({ fw, records: ctx.snapshot.probes, managers, pending, path: p, peer, walk: w })),
+    }),
+  ];
 }
 
-/**
- * Findings whose fixes edit the same file (nftables.conf, ufw before.rules) share one plan: every
- * step once, in order, and one write per file holding every finding's edit (the engine refuses a
- * second write to a file the first one changed). `fix CODE` merges identical plans into one change.
- */
+function outputBlocked(fw: Firewall, p: VrrpPath, peer: string): Finding[] {
+  if (!p.self) return [];
+  const outPkt = advertOut(p, peer, notrackAt(fw, 'output', advertOut(p, peer)) ? 'UNTRACKED' : 'NEW');
+  const w = dropsAt(fw, ['output', 'postrouting'], outPkt)[0];
+  if (!w) return [];
+  return [
+    finding('vrrp-output-blocked', {
+      title: `${tableLabel(w.table)} would drop ${p.instance}'s own adverts to ${peer}`,
+      detail: `An advert (${protoWords(p)}) from ${p.self} to ${peer} is dropped on the way out (${w.hit ? `rule ${w.hit.rule.position} of ${w.hit.rule.chain}` : `${w.chain}'s policy ${w.policy}`}); keepalived logs "send advert error 1 (Operation not permitted)" and the peer takes over.${maybeNote(w.maybes)}`,
+      evidence: blockingEvidence(w),
+      subject: p.instance,
+      ...(w.maybes.length ? { severity: 'warning' as const } : {}),
+    }),
+  ];
+}
+
+/** Findings whose fixes edit the same file (nftables.conf, ufw before.rules) share one plan (see sharedFilePlan). */
 function shareFileEdits(findings: Finding[]): Finding[] {
   const editing = findings.filter((f) => f.code === 'vrrp-input-blocked' && f.fix?.steps.some((s) => 'write' in s));
   if (editing.length < 2) return findings;
-  const steps: FixStep[] = [];
-  const seen = new Set<string>();
-  const writeAt = new Map<string, number>();
-  for (const f of editing) {
-    for (const st of f.fix!.steps) {
-      if ('write' in st) {
-        const at = writeAt.get(st.write.path);
-        // the later plans built on the earlier ones' text: the last write holds every edit
-        if (at !== undefined) steps[at] = st;
-        else {
-          writeAt.set(st.write.path, steps.length);
-          steps.push(st);
-        }
-        continue;
-      }
-      const key = JSON.stringify(st);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      steps.push(st);
-    }
-  }
-  const plans = editing.map((f) => f.fix!);
-  const union = (xs: Array<string[] | undefined>) => [...new Set(xs.flatMap((x) => x ?? []))];
-  const shared: FixPlan = {
-    summary: [...new Set(plans.map((p) => p.summary))].join('; '),
-    risk: plans.some((p) => p.risk === 'disruptive') ? 'disruptive' : 'safe',
-    steps,
-    touches: {
-      ...(union(plans.map((p) => p.touches.iptables)).length ? { iptables: union(plans.map((p) => p.touches.iptables)) } : {}),
-      ...(plans.some((p) => p.touches.nft) ? { nft: true } : {}),
-      ...(union(plans.map((p) => p.touches.files)).length ? { files: union(plans.map((p) => p.touches.files)) } : {}),
-    },
-    persistence: { persistent: plans.every((p) => p.persistence.persistent), how: [...new Set(plans.map((p) => p.persistence.how))].join('; ') },
-    verifies: ['vrrp-input-blocked'],
-  };
+  const shared = sharedFilePlan(editing.map((f) => f.fix!));
   return findings.map((f) => (editing.includes(f) ? { ...f, fix: shared } : f));
-}
-
-/** firewalld: a rich rule, at runtime and --permanent (so neither a reload nor a reboot loses it). */
-function firewalldPlan(p: VrrpPath, peer: string, protoName: string, evidence: string): FixPlan {
-  const fam = p.family === 'ip6' ? 'ipv6' : 'ipv4';
-  const where = isGroup(peer) ? `destination address="${peer}"` : `source address="${peer}"`;
-  const rich = `rule family="${fam}" ${where} protocol value="${protoName}" accept`;
-  return {
-    summary: `accept ${protoName.toUpperCase()} ${isGroup(peer) ? `to ${peer}` : `from ${peer}`} through firewalld (${evidence}): a rich rule, now and permanently`,
-    risk: 'disruptive',
-    steps: [
-      {
-        argv: ['firewall-cmd', `--add-rich-rule=${rich}`],
-        undo: [['firewall-cmd', `--remove-rich-rule=${rich}`]],
-        why: 'the running firewall accepts the adverts',
-      },
-      {
-        argv: ['firewall-cmd', '--permanent', `--add-rich-rule=${rich}`],
-        undo: [['firewall-cmd', '--permanent', `--remove-rich-rule=${rich}`]],
-        why: 'firewalld keeps it across reloads and reboots',
-      },
-    ],
-    touches: {},
-    persistence: { persistent: true, how: 'firewalld --permanent configuration (the default zone)' },
-    verifies: ['vrrp-input-blocked'],
-  };
-}
-
-/** ufw: the accept goes into before.rules (ufw rebuilds its chains from it), applied with `ufw reload`. */
-/** The text a file will have once the plans built so far in this analysis are applied (see inputPlan). */
-function pendingFile(ctx: CheckContext, path: string, original: string): { text: string } {
-  return ctx.memo(`netfilter:pending-file:${path}`, () => ({ text: original }));
-}
-
-function ufwPlan(ctx: CheckContext, p: VrrpPath, peer: string, protoName: string, ufw: NonNullable<FirewallManagers['ufw']>): FixPlan | undefined {
-  const v6 = p.family === 'ip6';
-  const file = v6 ? UFW_BEFORE6 : UFW_BEFORE;
-  const text = v6 ? ufw.beforeRules6 : ufw.beforeRules;
-  const match = isGroup(peer) ? `-d ${peer}` : `-s ${peer}`;
-  const line = `-A ufw${v6 ? '6' : ''}-before-input -p ${protoName} ${match} -j ACCEPT`;
-  if (text === undefined) return undefined;
-  const pending = pendingFile(ctx, file, text);
-  const next = ufwBeforeInsert(pending.text, line);
-  if (next === undefined) return undefined;
-  pending.text = next;
-  return {
-    summary: `accept ${protoName.toUpperCase()} ${isGroup(peer) ? `to ${peer}` : `from ${peer}`} through ufw: \`${line}\` in ${file}, then \`ufw reload\``,
-    risk: 'disruptive',
-    steps: [
-      // first, so an undo (last-first, after the file is restored) ends with ufw reloading the restored file
-      { argv: ['ufw', 'status'], undo: [['ufw', 'reload']], why: 'ufw answers; on undo it reloads the restored rules' },
-      { write: { path: file, content: next, mode: 0o640 }, why: 'ufw rebuilds its chains from this file on every reload and boot' },
-      { argv: ['ufw', 'reload'], undo: [], why: 'ufw applies the new rule' },
-    ],
-    touches: { files: [file], iptables: ['filter'] },
-    persistence: { persistent: true, how: `${file} (ufw loads it at boot and on every reload)` },
-    verifies: ['vrrp-input-blocked'],
-  };
 }
 
 // ------------------------------------------------------------------ firewall-backend-mixed

@@ -2,13 +2,14 @@
 // LVS-DR ARP settings, ip_nonlocal_bind for services on the VIP, and NIC IRQ spread.
 import type { Check } from '../src/check.js';
 import { finding, SkipCheck, type CheckContext } from '../src/context.js';
-import type { Evidence, Finding, FixPlan, FixStep } from '../src/types.js';
+import type { Evidence, Finding } from '../src/types.js';
 import { links, sysctlNumber } from '../src/routing/from-snapshot.js';
 import { drArpProblems, forwardingInterfaces, mtuMismatches, strictRpFilter, vipListeners, vipsOnLoopback, type IfaceSysctls } from '../src/nic/analyze.js';
 import { EthtoolParseError, lroDisableFailures, parseEthtoolFeatures, receiveOffloadsOn } from '../src/nic/ethtool.js';
 import { allOnOneCpu, nicIrqs, parseInterrupts } from '../src/nic/interrupts.js';
 import { parseListeningSockets, type ListeningSocket } from '../src/nic/sockets.js';
-import { detectFamily, sysctlPersistStep, SYSCTL_DROP_IN } from '../src/change/persistence.js';
+import { SYSCTL_DROP_IN } from '../src/kernel/sysctl.js';
+import { offloadsOffPlan, rpFilterLoosePlan } from '../src/nic/fixes.js';
 import { localAddresses } from '../src/state.js';
 import { keepalivedConfig, ourVips, peerKeepalivedConfig, peerSnapshot } from '../src/keepalived/from-snapshot.js';
 import {
@@ -57,9 +58,6 @@ function forwarding(ctx: CheckContext): IfaceSysctls[] {
   return forwardingInterfaces(ipForward, ifaceSysctls(ctx));
 }
 
-/** sysctl key for -w and sysctl.d: an interface name with dots needs the '/' form of the key. */
-const ifaceKey = (ifname: string, leaf: string) => (ifname.includes('.') ? `net/ipv4/conf/${ifname}/${leaf}` : `net.ipv4.conf.${ifname}.${leaf}`);
-
 export const rpFilter: Check = {
   id: 'rp-filter',
   title: 'reverse-path filtering on forwarding interfaces',
@@ -72,31 +70,7 @@ export const rpFilter: Check = {
     if (all === undefined && unread.length === fwd.length) throw new SkipCheck('rp_filter values were not read');
     const strict = strictRpFilter(all, fwd);
     if (strict.length === 0) return [];
-    const values: Record<string, string> = {};
-    const steps: FixStep[] = [];
-    if (all === 1) {
-      values['net.ipv4.conf.all.rp_filter'] = '2';
-      steps.push({
-        argv: ['sysctl', '-w', 'net.ipv4.conf.all.rp_filter=2'],
-        undo: [['sysctl', '-w', 'net.ipv4.conf.all.rp_filter=1']],
-        why: 'conf.all is strict, and the kernel uses max(all, interface)',
-      });
-    }
-    for (const s of strict) {
-      if (s.own !== 1) continue;
-      const key = ifaceKey(s.ifname, 'rp_filter');
-      values[key] = '2';
-      steps.push({ argv: ['sysctl', '-w', `${key}=2`], undo: [['sysctl', '-w', `${key}=1`]], why: `${s.ifname} is strict` });
-    }
-    steps.push(sysctlPersistStep(ctx.output(fileProbeId(SYSCTL_DROP_IN)) ?? '', values));
-    const fix: FixPlan = {
-      summary: `loose reverse-path filtering (2) on ${strict.map((s) => s.ifname).join(', ')}`,
-      risk: 'safe',
-      steps,
-      touches: { sysctl: Object.keys(values).map((k) => k.replace(/\//g, '.')), files: [SYSCTL_DROP_IN] },
-      persistence: { persistent: true, how: `${SYSCTL_DROP_IN} (systemd-sysctl at boot, and udev re-applies per-interface keys when an interface appears)` },
-      verifies: ['rp-filter-strict'],
-    };
+    const fix = rpFilterLoosePlan(all, strict, ctx.output(fileProbeId(SYSCTL_DROP_IN)) ?? '');
     const evidence: Evidence[] = [
       ...(all !== undefined ? [{ probe: PROBE_RP_FILTER_ALL, excerpt: `net.ipv4.conf.all.rp_filter = ${all}` }] : []),
       ...strict.map((s) => ({
@@ -117,16 +91,6 @@ export const rpFilter: Check = {
     ];
   },
 };
-
-function lroPersistHow(osRelease: string | undefined, ifname: string): string {
-  const fam = detectFamily(osRelease).family;
-  const cmd = `ethtool -K ${ifname} gro off lro off`;
-  if (fam === 'debian')
-    return `not persistent: add "post-up ${cmd}" to the ${ifname} stanza of /etc/network/interfaces (or GenericReceiveOffload=false/LargeReceiveOffload=false in a systemd .link file, or netplan generic-receive-offload: false)`;
-  if (fam === 'rhel')
-    return `not persistent: nmcli connection modify CONN ethtool.feature-gro off ethtool.feature-lro off (or ETHTOOL_OPTS="-K ${ifname} gro off lro off" in ifcfg-${ifname})`;
-  return `not persistent: run "${cmd}" from the interface's configuration at every boot`;
-}
 
 export const nicOffload: Check = {
   id: 'nic-offload',
@@ -152,23 +116,8 @@ export const nicOffload: Check = {
         }
       }
       if (on.length === 0 && kernelSays.length === 0) continue;
-      const changeable = on.filter((o) => !o.fixed).map((o) => (o.name === 'large-receive-offload' ? 'lro' : 'gro'));
-      const fix: FixPlan | undefined = changeable.length
-        ? {
-            summary: `turn ${changeable.join(' and ')} off on ${i.ifname}`,
-            risk: 'safe',
-            steps: [
-              {
-                argv: ['ethtool', '-K', i.ifname, ...changeable.flatMap((f) => [f, 'off'])],
-                undo: [['ethtool', '-K', i.ifname, ...changeable.flatMap((f) => [f, 'on'])]],
-                why: 'merged receive segments exceed the MTU when forwarded',
-              },
-            ],
-            touches: {},
-            persistence: { persistent: false, how: lroPersistHow(ctx.output(PROBE_OS_RELEASE), i.ifname) },
-            verifies: ['nic-lro-on-forwarder'],
-          }
-        : undefined;
+      const changeable = on.filter((o) => !o.fixed).map((o) => (o.name === 'large-receive-offload' ? ('lro' as const) : ('gro' as const)));
+      const fix = offloadsOffPlan(i.ifname, changeable, ctx.output(PROBE_OS_RELEASE));
       out.push(
         finding('nic-lro-on-forwarder', {
           title: `${on.map((o) => (o.name === 'large-receive-offload' ? 'LRO' : 'GRO')).join('/') || 'LRO'} on forwarding interface ${i.ifname}`,

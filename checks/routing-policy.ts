@@ -8,7 +8,16 @@ import { ruleText, type IpRoute, type IpRule } from '../src/routing/iproute.js';
 import { notPersisted, ruleInterface, ruleMatches, rulesIntoEmptyTables, unnamedTables } from '../src/routing/policy.js';
 import { persistedPolicy, rtTables, runtimeRouting } from '../src/routing/from-snapshot.js';
 import { unsafeArgs, unsafeInterface } from '../src/routing/values.js';
-import { addIfupdownHooks, appendLines, deleteDeadRulePlan, restoreTableRoutesPlan, routeArgs, ruleArgs, ruleIsReproducible } from '../src/routing/fix.js';
+import {
+  addIfupdownHooks,
+  appendLines,
+  deleteDeadRulePlan,
+  persistPolicyPlan,
+  restoreTableRoutesPlan,
+  routeArgs,
+  ruleArgs,
+  ruleIsReproducible,
+} from '../src/routing/fix.js';
 import { detectFamily } from '../src/change/persistence.js';
 import { localAddresses } from '../src/state.js';
 import { INTERFACES_DIR, INTERFACES_FILE, NETWORK_SCRIPTS_DIR, RC_LOCAL } from '../src/routing/files.js';
@@ -178,14 +187,7 @@ export const policyNotPersistent: Check = {
       ...missing.rules.slice(0, 5).map((r) => ({ probe: PROBE_IP_RULE, excerpt: ruleText(r) })),
       ...missing.routes.slice(0, 5).map((r) => ({ probe: PROBE_IP_ROUTE, excerpt: routeText(r) })),
     ];
-    const fix: FixPlan | undefined = placement && {
-      summary: `write the ${missing.rules.length + missing.routes.length} runtime rule(s)/route(s) into ${placement.how}`,
-      risk: 'safe',
-      steps: placement.steps,
-      touches: { files: placement.files },
-      persistence: { persistent: true, how: placement.how },
-      verifies: ['policy-not-persistent'],
-    };
+    const fix = placement && persistPolicyPlan(missing.rules.length + missing.routes.length, placement);
     return [
       finding('policy-not-persistent', {
         title: `${missing.rules.length} policy rule(s) and ${missing.routes.length} policy route(s) exist only at runtime`,

@@ -21,7 +21,7 @@
 import type { Check } from '../src/check.js';
 import type { CheckContext } from '../src/context.js';
 import { SkipCheck, finding } from '../src/context.js';
-import type { Evidence, Finding, FixPlan, Severity } from '../src/types.js';
+import type { Evidence, Finding, Severity } from '../src/types.js';
 import type { KeepalivedConfig, VrrpInstance } from '../src/keepalived/model.js';
 import { keepalivedConfig, peerKeepalivedConfig } from '../src/keepalived/from-snapshot.js';
 import { configFileProbeId } from '../src/keepalived/files.js';
@@ -34,6 +34,7 @@ import type { ProblemEvent, TriggerEvent } from '../src/vrrp/log.js';
 import type { Transition } from '../src/vrrp/timeline.js';
 import { judgeLogProblem } from './vrrp.js';
 import { PROBE_CONFIGTEST, PROBE_IP_ADDR, PROBE_IP_FORWARD, PROBE_IP_LINK, PROBE_PEER_CONFIG } from '../src/probes/ids.js';
+import { staleDropTablePlan, strictAcceptPlan, type KeepalivedFixInput } from '../src/keepalived/fixes.js';
 
 const ev = (probe: string, excerpt: string): Evidence => ({ probe, excerpt });
 
@@ -117,171 +118,10 @@ function strictLogLines(view: LogView | undefined, ctx: CheckContext, instance: 
   return mine.slice(-1).map((l) => ev(log.probe!, l.trim()));
 }
 
-/** A line edit of a config file: insert a line after `line`, or comment `line` out (to `end`, inclusive). */
-export interface ConfEdit {
-  file: string;
-  line: number;
-  kind: 'insert-after' | 'comment';
-  /** comment: the last line of the block to comment out (its closing brace) */
-  end?: number;
-  text?: string;
-  note?: string;
-}
-
-/** The line (1-based) of the brace closing the block that opens on `line` (or a following line). */
-function blockEnd(lines: string[], line: number): number | undefined {
-  let depth = 0;
-  let opened = false;
-  for (let i = line - 1; i < lines.length; i++) {
-    for (const c of lines[i]!.replace(/[#!].*$/, '')) {
-      if (c === '{') {
-        depth++;
-        opened = true;
-      } else if (c === '}') depth--;
-    }
-    if (opened && depth <= 0) return i + 1;
-  }
-  return undefined;
-}
-
-/** The line (1-based) where the block opening on `line` has its `{`. */
-function blockOpen(lines: string[], line: number): number | undefined {
-  for (let i = line - 1; i < lines.length; i++) if (lines[i]!.replace(/[#!].*$/, '').includes('{')) return i + 1;
-  return undefined;
-}
-
-/** Apply line edits to a file's text (bottom-up, so earlier line numbers stay valid). */
-export function applyEdits(text: string, edits: ConfEdit[]): string | undefined {
-  const lines = text.split('\n');
-  // bottom-up; on one line, the insertion first (it lands below the line, which the comment keeps in place)
-  for (const e of [...edits].sort((x, y) => y.line - x.line || (x.kind === 'insert-after' ? -1 : 1))) {
-    if (e.line < 1 || e.line > lines.length) return undefined;
-    if (e.kind === 'insert-after') {
-      const next = lines.slice(e.line).find((l) => l.trim() !== '') ?? '';
-      const indent = /^\s*/.exec(next)?.[0] || '    ';
-      lines.splice(e.line, 0, `${indent}${e.text ?? ''}${e.note ? `    # hagw-doctor: ${e.note}` : ''}`);
-    } else {
-      const end = e.end ?? e.line;
-      for (let i = e.line; i <= end; i++) lines[i - 1] = `#${lines[i - 1]}`;
-      if (e.note) lines.splice(e.line - 1, 0, `${/^\s*/.exec(lines[e.line - 1]!.slice(1))?.[0] ?? ''}# hagw-doctor: ${e.note}`);
-    }
-  }
-  return lines.join('\n');
-}
-
-/**
- * The config edits that let the VIPs accept traffic, the way keepalived honours them:
- * - no_accept (without strict mode): replaced by accept;
- * - strict mode on VRRPv3: `accept` in the instance (strict mode honours it on v3);
- * - strict mode on VRRPv2: keepalived resets `accept` ("accept mode for VRRP version 2 does not
- *   comply with RFC3768 - resetting"), so strict mode itself must go (vrrp_strict in global_defs, or
- *   the instance's strict_mode). Strict mode also ignored the instances' authentication blocks; they
- *   are commented out with it, so the adverts on the wire stay exactly as they were (a peer still in
- *   strict mode would otherwise see authenticated adverts it does not expect).
- */
-export function strictEdits(cfg: KeepalivedConfig, affected: VrrpInstance[], text: (file: string) => string | undefined): ConfEdit[] | undefined {
-  const edits: ConfEdit[] = [];
-  const lineIn = (file: string, from: number, to: number, re: RegExp): number | undefined => {
-    const lines = text(file)?.split('\n');
-    if (!lines) return undefined;
-    for (let i = from - 1; i < Math.min(to, lines.length); i++) if (re.test(lines[i]!.replace(/[#!].*$/, ''))) return i + 1;
-    return undefined;
-  };
-  let globalDone = false;
-  const authOff = new Set<string>();
-  for (const vi of affected) {
-    const lines = text(vi.loc.file)?.split('\n');
-    if (!lines) return undefined;
-    const end = blockEnd(lines, vi.loc.line);
-    if (!end) return undefined;
-    const strict = strictFor(cfg, vi);
-    if (!strict) {
-      const l = lineIn(vi.loc.file, vi.loc.line, end, /^\s*no_accept\b/);
-      if (!l) return undefined;
-      edits.push({ file: vi.loc.file, line: l, kind: 'comment', note: 'accept instead: the VIP answers traffic addressed to it' });
-      edits.push({ file: vi.loc.file, line: l, kind: 'insert-after', text: 'accept' });
-      continue;
-    }
-    if (effectiveVersion(cfg, vi) === 3) {
-      const open = blockOpen(lines, vi.loc.line);
-      if (!open) return undefined;
-      edits.push({
-        file: vi.loc.file,
-        line: open,
-        kind: 'insert-after',
-        text: 'accept',
-        note: 'the VIP answers traffic addressed to it (strict mode honours accept on VRRPv3)',
-      });
-      continue;
-    }
-    if (vi.strictMode) {
-      const l = lineIn(vi.loc.file, vi.loc.line, end, /^\s*strict_mode\b/);
-      if (!l) return undefined;
-      edits.push({ file: vi.loc.file, line: l, kind: 'comment', note: 'strict mode drops traffic to the VIPs on VRRPv2 (accept is reset there)' });
-    } else if (!globalDone) {
-      const gfile = cfg.globalDefs.loc?.file;
-      const gline = cfg.globalDefs.loc?.line;
-      if (!gfile || !gline) return undefined;
-      const gl = text(gfile)?.split('\n');
-      const gend = gl ? blockEnd(gl, gline) : undefined;
-      const l = gend ? lineIn(gfile, gline, gend, /^\s*vrrp_strict\b/) : undefined;
-      if (!l) return undefined;
-      edits.push({ file: gfile, line: l, kind: 'comment', note: 'strict mode drops traffic to the VIPs on VRRPv2 (accept is reset there)' });
-      globalDone = true;
-    }
-    // with strict mode gone, these would start authenticating the adverts: keep the wire as it was
-    const inScope = vi.strictMode ? [vi] : cfg.vrrpInstances.filter((x) => x.strictMode === undefined && effectiveVersion(cfg, x) === 2);
-    for (const x of inScope) {
-      if (!x.authentication || authOff.has(x.name)) continue;
-      const xl = text(x.authentication.loc.file)?.split('\n');
-      const aend = xl ? blockEnd(xl, x.authentication.loc.line) : undefined;
-      if (!aend) return undefined;
-      edits.push({
-        file: x.authentication.loc.file,
-        line: x.authentication.loc.line,
-        end: aend,
-        kind: 'comment',
-        note: 'strict mode ignored this block; kept off so the adverts stay unauthenticated, as the peer expects',
-      });
-      authOff.add(x.name);
-    }
-  }
-  return edits;
-}
-
 /** keepalived -t's verdict on the current config, as collected: its exit status (0 clean). */
 function configtestExit(ctx: CheckContext): number | undefined {
   const r = ctx.probe(PROBE_CONFIGTEST);
   return r?.status === 'ok' ? (r.exitCode ?? 0) : undefined;
-}
-
-/** keepalived -t on the new config: a guard when the current config tests clean; when it already
- *  reports errors (exit 5: e.g. "State MASTER must match being address owner", which vrrp_strict
- *  itself causes) the same errors would fail the guard, so the step is kept, tolerated, for the record. */
-function validateStep(ctx: CheckContext, mainConf: string): FixPlan['steps'][number] {
-  const code = configtestExit(ctx);
-  if (code === 0)
-    return {
-      argv: ['keepalived', '-t', '-f', mainConf],
-      undo: [],
-      why: 'keepalived accepts the new config before it is loaded (a failure rolls the file back; the test itself changes nothing)',
-    };
-  return {
-    argv: ['keepalived', '-t', '-f', mainConf],
-    optional: true,
-    undo: [],
-    why: `keepalived -t already reports problems with the current config (exit ${code ?? 'unknown'}: see keepalived-config-invalid), so it cannot guard this change; run for the record only`,
-  };
-}
-
-/** The first step of a config change: keepalived runs (kill -0), and on undo it reloads the restored
- *  file (steps are undone last-first, after the file is restored). */
-function anchorStep(pid: number): FixPlan['steps'][number] {
-  return {
-    argv: ['kill', '-0', String(pid)],
-    undo: [['kill', '-HUP', String(pid)]],
-    why: `keepalived (pid ${pid}) runs; on undo it reloads the restored config`,
-  };
 }
 
 const strictCheck: Check = {
@@ -315,7 +155,7 @@ const strictCheck: Check = {
                 'keepalived installed this drop rule under an earlier config (strict mode without accept), and it is still in force, so the VIP drops everything addressed to it. keepalived (2.2.7) keeps the table across a reload that turns strict mode off; a restart removes it (and fails the VIP over), or delete the table: with no instance in strict mode keepalived does not need it.',
               evidence: drops.evidence,
               subject: vi.name,
-              ...(reloadOnly(ctx, cfg) ? { fix: reloadOnly(ctx, cfg)! } : {}),
+              ...((plan) => (plan ? { fix: plan } : {}))(staleDropTablePlan(fixInput(ctx, cfg))),
             }),
           );
         }
@@ -354,7 +194,7 @@ const strictCheck: Check = {
       });
     }
     if (!affected.length) return out;
-    const plan = strictPlan(ctx, cfg, affected);
+    const plan = strictAcceptPlan(fixInput(ctx, cfg), affected);
     for (const vi of affected) {
       const r = reasons.get(vi.name)!;
       const vips = vi.virtualIpaddresses.map((v) => v.address);
@@ -390,106 +230,15 @@ function keepalivedTables(ctx: CheckContext) {
   return (fw.nft?.tables ?? []).filter((t) => t.name === 'keepalived');
 }
 
-/** Whether keepalived still needs its nft table once every instance accepts: use_vmac uses it too. */
-function vmacInUse(ctx: CheckContext, cfg: KeepalivedConfig): boolean {
-  return cfg.files.some((f) => /^\s*use_vmac\b/m.test(fileText(ctx, f) ?? ''));
-}
-
-/** The argv that rebuild a keepalived table as the snapshot shows it (the undo of deleting it). */
-function rebuildTable(t: ReturnType<typeof keepalivedTables>[number]): string[][] {
-  const out: string[][] = [['nft', 'add', 'table', t.family, t.name]];
-  const addrType = t.family === 'ip6' ? 'ipv6_addr' : 'ipv4_addr';
-  for (const [name, elems] of Object.entries(t.sets)) {
-    out.push(['nft', 'add', 'set', t.family, t.name, name, `{ type ${addrType}; }`]);
-    if (elems.length) out.push(['nft', 'add', 'element', t.family, t.name, name, `{ ${elems.join(', ')} }`]);
-  }
-  for (const c of Object.values(t.chains)) {
-    out.push(
-      c.hook
-        ? [
-            'nft',
-            'add',
-            'chain',
-            t.family,
-            t.name,
-            c.name,
-            `{ type ${c.type ?? 'filter'} hook ${c.hook} priority ${c.priority ?? 0}; policy ${(c.policy ?? 'accept').toLowerCase()}; }`,
-          ]
-        : ['nft', 'add', 'chain', t.family, t.name, c.name],
-    );
-    for (const r of c.rules) out.push(['nft', 'add', 'rule', t.family, t.name, c.name, r.text]);
-  }
-  return out;
-}
-
-/** keepalived 2.2.7 keeps its drop table across a reload that turns strict mode off (proven in the
- *  lab): while MASTER the VIPs stay dropped until a restart. Deleting the table, once no instance needs
- *  it, ends that without the failover a restart causes. Its undo rebuilds the table as it was. */
-function dropTableSteps(ctx: CheckContext, cfg: KeepalivedConfig): FixPlan['steps'] {
-  if (vmacInUse(ctx, cfg)) return [];
-  return keepalivedTables(ctx).map((t) => ({
-    argv: ['nft', 'delete', 'table', t.family, t.name],
-    undo: rebuildTable(t),
-    why: `keepalived leaves its drop table in place across a reload; with strict mode off no instance needs table ${t.family} ${t.name} (undo: the table is rebuilt as it was)`,
-  }));
-}
-
-function reloadOnly(ctx: CheckContext, cfg: KeepalivedConfig): FixPlan | undefined {
-  const proc = daemonStatus(ctx).daemon;
-  if (!proc) return undefined;
-  const drop = dropTableSteps(ctx, cfg);
-  if (!drop.length) return undefined;
+/** What the keepalived plans read from the snapshot. */
+function fixInput(ctx: CheckContext, cfg: KeepalivedConfig): KeepalivedFixInput {
   return {
-    summary: `delete keepalived's stale drop table (${keepalivedTables(ctx)
-      .map((t) => `${t.family} ${t.name}`)
-      .join(', ')}): the config no longer asks for it, and a reload does not remove it`,
-    risk: 'safe',
-    steps: drop,
-    touches: { nft: true },
-    persistence: { persistent: true, how: "the config on disk no longer installs the rule; only the running daemon's leftover goes" },
-    verifies: ['vrrp-strict-blocks-vip'],
-  };
-}
-
-function strictPlan(ctx: CheckContext, cfg: KeepalivedConfig, affected: VrrpInstance[]): FixPlan | undefined {
-  const main = keepalivedConfig(ctx).path;
-  const proc = daemonStatus(ctx).daemon;
-  if (!proc) return undefined;
-  const edits = strictEdits(cfg, affected, (f) => fileText(ctx, f));
-  if (!edits?.length) return undefined;
-  const files = [...new Set(edits.map((e) => e.file))];
-  const writes: FixPlan['steps'] = [];
-  for (const file of files) {
-    const next = applyEdits(
-      fileText(ctx, file)!,
-      edits.filter((e) => e.file === file),
-    );
-    if (next === undefined) return undefined;
-    writes.push({
-      write: { path: file, content: next, mode: 0o644 },
-      why: [...new Set(edits.filter((e) => e.file === file && e.note).map((e) => e.note!))].join('; '),
-    });
-  }
-  const dropsStrict = edits.some((e) => e.kind === 'comment' && e.note?.startsWith('strict mode drops'));
-  // every instance of the config accepts afterwards (only those left out of `affected` could still need the table)
-  const allFixed = cfg.vrrpInstances.every((vi) => affected.includes(vi) || !(strictFor(cfg, vi) || vi.accept === false));
-  const drop = allFixed ? dropTableSteps(ctx, cfg) : [];
-  const what = dropsStrict
-    ? `turn strict mode off (on VRRPv2 keepalived resets \`accept\` under it)${edits.some((e) => e.note?.startsWith('strict mode ignored')) ? ' and comment out the authentication blocks it ignored, so the adverts stay as they are' : ''}`
-    : `let ${affected.map((vi) => vi.name).join(', ')} accept traffic to their VIPs (\`accept\`)`;
-  return {
-    summary: `${what} in ${files.join(', ')}, and reload keepalived (kill -HUP ${proc.pid}: its parent process, what \`systemctl reload keepalived\` sends). Do the same on the peer: its config is alike`,
-    risk: 'safe',
-    steps: [
-      anchorStep(proc.pid),
-      ...writes,
-      validateStep(ctx, main),
-      { argv: ['kill', '-HUP', String(proc.pid)], undo: [], why: 'keepalived reloads: the VIPs accept traffic addressed to them' },
-      ...drop,
-    ],
-    touches: { files, ...(drop.length ? { nft: true } : {}) },
-    persistence: { persistent: true, how: `written to ${files.join(', ')}; keepalived reads it at every start` },
-    verifies: ['vrrp-strict-blocks-vip'],
+    cfg,
+    mainConf: keepalivedConfig(ctx).path,
+    text: (f) => fileText(ctx, f),
+    pid: daemonStatus(ctx).daemon?.pid,
+    tables: keepalivedTables(ctx),
+    configtestExit: configtestExit(ctx),
   };
 }
 

@@ -84,7 +84,7 @@ async function loadSnapshot(file: string): Promise<Snapshot> {
 }
 
 /** `check`: collect (or load), analyse, render; the exit status is the report's. */
-export async function runCheck(flags: CheckFlags, extra: { snapshot?: Snapshot; source?: string } = {}): Promise<number> {
+export async function checkCommand(flags: CheckFlags, extra: { snapshot?: Snapshot; source?: string } = {}): Promise<number> {
   const format = flags.json ? 'json' : (flags.format ?? 'text');
   if (!['text', 'json', 'prometheus', 'junit'].includes(format)) throw new UsageError(`--format takes text, json, prometheus or junit, not ${format}`);
   const only = parseOnly(flags.only);
@@ -200,7 +200,7 @@ async function runDemo(scenario: string | undefined, flags: CheckFlags): Promise
   if (!flags.json && (flags.format ?? 'text') === 'text') {
     process.stdout.write(`Demo: recorded snapshot "${name}" of a lab gateway (${all.join(', ')}). Fixes are shown, never applied.\n\n`);
   }
-  return runCheck(flags, { snapshot, source: `demo:${name}` });
+  return checkCommand(flags, { snapshot, source: `demo:${name}` });
 }
 
 /** A demo snapshot: a file of the package, or embedded in the single executable. */
@@ -280,7 +280,7 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
       process.exitCode = await runApp({ color: wantColor(process.stdout, flags.color === false), options: o });
       return;
     }
-    process.exitCode = await runCheck(flags);
+    process.exitCode = await checkCommand(flags);
   });
 
   // the app by name: unlike the bare program it takes --peer HOST (the other node side by side in Diagnose)
@@ -303,7 +303,7 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
 
   addCheckOptions(program.command('check').description('run every check against this host (or a snapshot) and report'), Option).action(
     async (_flags: CheckFlags, cmd: Command) => {
-      process.exitCode = await runCheck(cmd.optsWithGlobals<CheckFlags>());
+      process.exitCode = await checkCommand(cmd.optsWithGlobals<CheckFlags>());
     },
   );
 
@@ -516,7 +516,7 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
               if (rc !== 0) return rc;
               // both nodes, as `check --peer` sees them
               process.stdout.write(`\nBoth nodes now (hagw-doctor check --peer ${target.host}):\n\n`);
-              return runCheck({ peer: target.host, ...(target.sshConfig ? { sshConfig: target.sshConfig } : {}) });
+              return checkCommand({ peer: target.host, ...(target.sshConfig ? { sshConfig: target.sshConfig } : {}) });
             }
           : undefined,
       );

@@ -1,5 +1,6 @@
 // The one registry of finding codes (contract.md). A code never changes; wording may.
 import type { Severity } from './types.js';
+import { SYSCTL_DROP_IN } from './kernel/sysctl.js';
 
 export interface CodeInfo {
   severity: Severity;
@@ -127,7 +128,7 @@ export const CODE_TEXT = {
   'ip-forward-not-persistent': {
     detection:
       'ip_forward is 1 at runtime, but no file in /etc/sysctl.conf, /etc/sysctl.d, /run/sysctl.d or /usr/lib/sysctl.d sets it, and no notify_master script turns it on',
-    fix: '`hagw-doctor fix ip-forward-not-persistent` writes net.ipv4.ip_forward = 1 to /etc/sysctl.d/90-hagw-doctor.conf',
+    fix: `\`hagw-doctor fix ip-forward-not-persistent\` writes net.ipv4.ip_forward = 1 to ${SYSCTL_DROP_IN}`,
   },
   'keepalived-not-installed': {
     detection: 'no keepalived binary on PATH (or in /usr/sbin) and no keepalived process',

@@ -88,19 +88,7 @@ export function analyse(snapshot: Snapshot, opts: AnalyseOptions = {}): Report {
   };
 }
 
-/** Nagios convention: 0 OK, 1 WARNING, 2 CRITICAL (any error or critical finding). 3 is for could-not-run. */
-export function exitStatus(report: Report): number {
-  switch (report.summary.status) {
-    case 'ok':
-      return 0;
-    case 'warning':
-      return 1;
-    case 'critical':
-      return 2;
-    default:
-      return 3;
-  }
-}
+export { exitStatus } from './types.js';
 
 /** Two checks may see one problem from two sides (the rule set, the wire): the same code, subject
  *  and title is one finding, keeping the worse severity and both sets of evidence. */

@@ -13,7 +13,6 @@
 // characters in clear in every advert, so anyone on the VRRP network can read it anyway).
 import { scryptSync } from 'node:crypto';
 import type { Finding, ProbeRecord, Snapshot } from './types.js';
-import { PEER_SNAPSHOT_PROBE } from './probes/ids.js';
 
 const SALT = 'hagw-doctor/auth_pass/v1';
 const PREFIX = 'REDACTED:';

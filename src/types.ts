@@ -1,6 +1,7 @@
 // The shared vocabulary of the pipeline: probes → snapshot → checks → findings → views.
 // Nothing in this file does I/O.
 import type { ProbeId } from './probes/ids.js';
+import type { FindingCode } from './codes.js';
 
 export type Severity = 'info' | 'warning' | 'error' | 'critical';
 export const SEVERITY_ORDER: Record<Severity, number> = { info: 0, warning: 1, error: 2, critical: 3 };
@@ -118,9 +119,37 @@ export interface ProbeRoundContext {
   isRoot: boolean;
 }
 
+/** The exit status of a report (Nagios convention): 0 OK, 1 WARNING, 2 CRITICAL (any error or
+ *  critical finding), 3 UNKNOWN (could not run, or a core judgement could not be made). */
+export function exitStatus(report: Pick<Report, 'summary'>): number {
+  switch (report.summary.status) {
+    case 'ok':
+      return 0;
+    case 'warning':
+      return 1;
+    case 'critical':
+      return 2;
+    default:
+      return 3;
+  }
+}
+
 // ---------------------------------------------------------------- snapshot
 
 export const SNAPSHOT_SCHEMA = 'hagw-doctor.snapshot/v1';
+
+/** A snapshot carried inside a probe record (the peer's, as `peer-snapshot`), or undefined when the
+ *  text is not one. The snapshot was validated (src/snapshot-file.ts) when it was read from a file or
+ *  from the peer's doctor; this light shape check keeps zod out of the check path. */
+export function embeddedSnapshot(text: string | undefined): Snapshot | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const s = JSON.parse(text) as Partial<Snapshot> | null;
+    return s?.schema === SNAPSHOT_SCHEMA && s.probes && typeof s.probes === 'object' && s.host && typeof s.host === 'object' ? (s as Snapshot) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface HostFacts {
   hostname: string;
@@ -210,11 +239,11 @@ export interface FixPlan {
   /** whether the fix survives a reboot, and how (or why not) */
   persistence: { persistent: boolean; how: string };
   /** finding codes that must be gone after the fix for it to count as success */
-  verifies: string[];
+  verifies: FindingCode[];
 }
 
 export interface Finding {
-  code: string;
+  code: FindingCode;
   severity: Severity;
   title: string;
   detail: string;

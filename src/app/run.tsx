@@ -6,6 +6,7 @@ import { App } from './app.js';
 import { Session } from './session.js';
 import { liveServices } from './live.js';
 import type { RunAppOptions } from './main.js';
+import { exitStatus } from '../types.js';
 
 export async function runInk(opts: RunAppOptions): Promise<number> {
   const services =
@@ -39,7 +40,7 @@ export async function runInk(opts: RunAppOptions): Promise<number> {
   }
   const report = session.getState().run?.report;
   if (!report) return 0;
-  return report.summary.status === 'ok' ? 0 : report.summary.status === 'warning' ? 1 : report.summary.status === 'critical' ? 2 : 3;
+  return exitStatus(report);
 }
 
 /** Ink clears the whole terminal, scrollback included (ESC[3J), when a frame is as tall as the

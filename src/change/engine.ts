@@ -71,12 +71,13 @@ export interface ApplyOptions {
   signal?: AbortSignal;
 }
 
-export type ApplyOutcome = 'applied' | 'pending' | 'refused' | 'failed' | 'not-cleared' | 'nothing-to-do';
+/** What became of an applied plan (ApplyResult.outcome). */
+export type ChangeOutcome = 'applied' | 'pending' | 'refused' | 'failed' | 'not-cleared' | 'nothing-to-do';
 
 export interface ApplyResult {
   /** null when refused before anything was written, or when there was nothing to do */
   id: string | null;
-  outcome: ApplyOutcome;
+  outcome: ChangeOutcome;
   /** the contract's status: 0 applied and cleared (or nothing to do), 2 applied but still reported (rolled back), 3 refused/failed */
   exitCode: 0 | 2 | 3;
   state?: ChangeState;

@@ -5,7 +5,7 @@ import type { FixPlan } from '../types.js';
 export function mergePlans(plans: FixPlan[]): FixPlan {
   const unique = plans.filter((p, i) => plans.findIndex((q) => JSON.stringify(q) === JSON.stringify(p)) === i);
   if (unique.length === 1) return unique[0]!;
-  const union = (xs: Array<string[] | undefined>) => [...new Set(xs.flatMap((x) => x ?? []))];
+  const union = <T extends string>(xs: Array<T[] | undefined>): T[] => [...new Set(xs.flatMap((x) => x ?? []))];
   return {
     summary: unique.map((p) => p.summary).join('; '),
     risk: unique.some((p) => p.risk === 'disruptive') ? 'disruptive' : 'safe',

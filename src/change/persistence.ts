@@ -3,6 +3,7 @@
 // Only static rules (filter accept for VRRP, raw NOTRACK) belong in a rule store; master-only
 // SNAT/MASQUERADE rules belong in keepalived notify scripts (failure-modes.md, "Firewall management").
 import type { FixStep } from '../types.js';
+import { SYSCTL_DROP_IN } from '../kernel/sysctl.js';
 
 export type DistroFamily = 'debian' | 'rhel' | 'unknown';
 
@@ -18,8 +19,6 @@ export interface PersistenceTargets {
   /** the doctor's own sysctl drop-in */
   sysctlDropIn: string;
 }
-
-export const SYSCTL_DROP_IN = '/etc/sysctl.d/90-hagw-doctor.conf';
 
 /** Parses /etc/os-release into its KEY=value pairs (quotes removed). */
 export function parseOsRelease(text: string): Record<string, string> {
@@ -87,25 +86,6 @@ export function addRulesToStore(storeContent: string, table: string, ruleLines: 
   const out = [...lines];
   out.splice(commit, 0, ...missing);
   return out.join('\n') + '\n';
-}
-
-/** Sets KEY = VALUE lines in a sysctl drop-in, replacing earlier settings of the same keys. */
-export function setSysctlInDropIn(current: string, values: Record<string, string>): string {
-  const keys = new Set(Object.keys(values));
-  const kept = (current === '' ? [] : current.replace(/\n$/, '').split('\n')).filter((l) => {
-    const m = /^\s*-?\s*([\w./-]+)\s*=/.exec(l);
-    return !(m && keys.has(m[1]!.replace(/\//g, '.')));
-  });
-  const header = kept.length === 0 ? ['# Written by hagw-doctor; kept across reboots by systemd-sysctl.'] : [];
-  return [...header, ...kept, ...Object.entries(values).map(([k, v]) => `${k} = ${v}`)].join('\n') + '\n';
-}
-
-/** A file step that persists sysctl values in the doctor's drop-in (current: its content now, '' if absent). */
-export function sysctlPersistStep(current: string, values: Record<string, string>): FixStep {
-  return {
-    write: { path: SYSCTL_DROP_IN, content: setSysctlInDropIn(current, values), mode: 0o644 },
-    why: `keep ${Object.keys(values).join(', ')} after a reboot`,
-  };
 }
 
 /**

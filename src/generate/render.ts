@@ -1,5 +1,6 @@
 // The files of one pair member, rendered from validated input. Pure: no I/O, so the wizard can preview.
 import type { GenerateInput } from './validate.js';
+import { SYSCTL_DROP_IN } from '../kernel/sysctl.js';
 
 export interface GeneratedFile {
   content: string;
@@ -13,7 +14,6 @@ export interface GeneratedFile {
 export type GeneratedFiles = Record<string, GeneratedFile>;
 
 export const SCRIPT_DIR = '/etc/keepalived/scripts';
-export const SYSCTL_FILE = '/etc/sysctl.d/90-hagw-doctor.conf';
 /** marks every runtime rule the notify scripts add, so they remove exactly those */
 export const RULE_COMMENT = 'hagw-doctor';
 const NOTIFY = ['master', 'backup', 'fault', 'stop'] as const;
@@ -21,7 +21,7 @@ const NOTIFY = ['master', 'backup', 'fault', 'stop'] as const;
 export function generatePair(input: GenerateInput): GeneratedFiles {
   const files: GeneratedFiles = {
     'keepalived.conf': { content: keepalivedConf(input), mode: 0o644, installAs: '/etc/keepalived/keepalived.conf' },
-    'sysctl.conf': { content: sysctlConf(input), mode: 0o644, installAs: SYSCTL_FILE },
+    'sysctl.conf': { content: sysctlConf(input), mode: 0o644, installAs: SYSCTL_DROP_IN },
     'rules.v4': { content: rulesV4(input), mode: 0o644 },
   };
   if (input.vip6) files['rules.v6'] = { content: rulesV6(input), mode: 0o644 };
@@ -158,7 +158,7 @@ function virtualServer(i: GenerateInput): string[] {
 
 function sysctlConf(i: GenerateInput): string {
   const L = [
-    '# hagw-doctor generate: installed as /etc/sysctl.d/90-hagw-doctor.conf',
+    `# hagw-doctor generate: installed as ${SYSCTL_DROP_IN}`,
     '# Both nodes forward: the backup must be able to take over the gateway at any moment.',
     'net.ipv4.ip_forward = 1',
     '# The VIPs are added by keepalived only on the master; services bound to them start on both nodes.',
@@ -301,8 +301,8 @@ function installMd(i: GenerateInput, files: GeneratedFiles): string {
     '',
     '1. Forwarding, now and after a reboot:',
     '   ```',
-    `   install -o root -g root -m 0644 sysctl.conf ${SYSCTL_FILE}`,
-    `   sysctl -p ${SYSCTL_FILE}`,
+    `   install -o root -g root -m 0644 sysctl.conf ${SYSCTL_DROP_IN}`,
+    `   sysctl -p ${SYSCTL_DROP_IN}`,
     '   ```',
     '2. Static firewall rules (accept VRRP from the peer, never track VRRP), once:',
     '   ```',

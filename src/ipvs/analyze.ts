@@ -2,6 +2,7 @@
 // or missing, NAT real servers that never reply, persistence templates pinning clients to a
 // quiesced server, and the dsnat (FNAT/SNAT 0.0.0.0:0) services of patched kernels.
 import ipaddr from 'ipaddr.js';
+import { canon } from '../address.js';
 import type { VirtualServer } from '../keepalived/model.js';
 import { serviceKey, type IpvsConnection, type IpvsRealServer, type IpvsService, type IpvsTable } from './ipvsadm.js';
 
@@ -69,14 +70,6 @@ export function configServiceKey(vs: VirtualServer): string | undefined {
   }
   return serviceKey({ protocol: (vs.protocol ?? 'TCP').toUpperCase(), family, address: addr, port: vs.port ?? 0 });
 }
-
-const canon = (a: string) => {
-  try {
-    return ipaddr.parse(a).toString();
-  } catch {
-    return a;
-  }
-};
 
 export type RealServerProblem =
   | { kind: 'service-missing'; vs: VirtualServer; key: string }

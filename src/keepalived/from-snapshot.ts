@@ -1,7 +1,7 @@
 // The keepalived config as the snapshot recorded it: a reader over the kconf:/kconf-dir: probes.
 import type { CheckContext } from '../context.js';
 import type { ProbeRecord, Snapshot } from '../types.js';
-import { SNAPSHOT_SCHEMA } from '../types.js';
+import { embeddedSnapshot } from '../types.js';
 import type { ParseResult } from './model.js';
 import { snapshotReader } from './snapshot-reader.js';
 import { parseKeepalivedConfig } from './parse.js';
@@ -55,17 +55,7 @@ export function ourVips(ctx: CheckContext): OurVip[] {
 
 /** The other node's snapshot (--peer-snapshot), when given and readable as one. */
 export function peerSnapshot(ctx: CheckContext): Snapshot | undefined {
-  return ctx.memo('peer-snapshot', () => {
-    const text = ctx.output(PEER_SNAPSHOT_PROBE);
-    if (text === undefined) return undefined;
-    try {
-      const s = JSON.parse(text) as Snapshot;
-      // a light check: zod stays out of the check path; a wrong file is simply not a peer
-      return s?.schema === SNAPSHOT_SCHEMA && s.probes && typeof s.probes === 'object' ? s : undefined;
-    } catch {
-      return undefined;
-    }
-  });
+  return ctx.memo('peer-snapshot', () => embeddedSnapshot(ctx.output(PEER_SNAPSHOT_PROBE)));
 }
 
 /** The peer's keepalived config: --peer-config, else the config in --peer-snapshot. */

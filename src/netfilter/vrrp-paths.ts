@@ -2,6 +2,7 @@
 // which address they leave from (unicast_src_ip, else the interface's primary address), where they
 // go (each unicast_peer, else 224.0.0.18) and through which interface.
 import type { KeepalivedConfig, ScriptRef } from '../keepalived/model.js';
+import type { Packet } from './evaluate.js';
 
 export const VRRP_MULTICAST = '224.0.0.18';
 export const VRRP_MULTICAST6 = 'ff02::12';
@@ -92,3 +93,30 @@ export function notifyScripts(config: KeepalivedConfig): Array<{ owner: string; 
   }
   return out;
 }
+
+/** The packet of one advert leaving this node. */
+export function advertOut(p: VrrpPath, peer: string, state?: string): Packet {
+  return {
+    proto: p.proto,
+    family: p.family,
+    ...(p.self ? { src: p.self } : {}),
+    dst: peer,
+    ...(p.iface ? { outIface: p.iface } : {}),
+    ...(state ? { state } : {}),
+  };
+}
+
+/** The packet of one advert from the peer arriving here (multicast: the sender's address is not known). */
+export function advertIn(p: VrrpPath, peer: string, state?: string): Packet {
+  const multicast = isGroup(peer);
+  return {
+    proto: p.proto,
+    family: p.family,
+    ...(multicast ? {} : { src: peer }),
+    dst: multicast ? peer : (p.self ?? ''),
+    ...(p.iface ? { inIface: p.iface } : {}),
+    ...(state ? { state } : {}),
+  };
+}
+
+export const isGroup = (a: string) => a === VRRP_MULTICAST || a === VRRP_MULTICAST6;

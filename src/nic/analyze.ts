@@ -1,5 +1,6 @@
 // Kernel and NIC settings of forwarding interfaces and LVS real servers. Pure functions.
 import ipaddr from 'ipaddr.js';
+import { canon } from '../address.js';
 import type { ListeningSocket } from './sockets.js';
 
 export interface IfaceSysctls {
@@ -74,14 +75,6 @@ export function vipListeners(sockets: ListeningSocket[], vips: string[]): Listen
   const want = new Set(vips.map(canon));
   return sockets.filter((s) => !s.wildcard && want.has(canon(s.address)));
 }
-
-const canon = (a: string) => {
-  try {
-    return ipaddr.parse(a).toString();
-  } catch {
-    return a;
-  }
-};
 
 export interface MtuMismatch {
   ifname: string;

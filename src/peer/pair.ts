@@ -5,7 +5,7 @@
 // brain which node's finding is the cause.
 import { scrubFindings } from '../secrets.js';
 import type { CollectOptions, Finding, FixStep, InstanceState, PeerStatus, ProbeRecord, Report, Snapshot } from '../types.js';
-import { SEVERITY_ORDER } from '../types.js';
+import { embeddedSnapshot, SEVERITY_ORDER } from '../types.js';
 import { analyse, type AnalyseOptions } from '../pipeline.js';
 import { PEER_SNAPSHOT_PROBE, WIRE_PROBE_PREFIX } from '../probes/ids.js';
 import { configDrift, type Drift } from './drift.js';
@@ -39,13 +39,7 @@ export function embedPeerSnapshotFile(local: Snapshot, file: string, peer: Snaps
 
 function parsePeerSnapshot(snapshot: Snapshot): Snapshot | undefined {
   const r = snapshot.probes[PEER_SNAPSHOT_PROBE];
-  if (r?.status !== 'ok') return undefined;
-  try {
-    const s = JSON.parse(r.stdout) as Snapshot;
-    return s?.schema === snapshot.schema && s.probes && typeof s.probes === 'object' && s.host ? s : undefined;
-  } catch {
-    return undefined;
-  }
+  return r?.status === 'ok' ? embeddedSnapshot(r.stdout) : undefined;
 }
 
 /** The peer asked for in this snapshot: its status and snapshot, or undefined when none was. */

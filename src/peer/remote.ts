@@ -6,7 +6,7 @@
 // the decoder validates strictly: the peer's output is hostile input.
 import path from 'node:path';
 import type { FileStat, ProbeRecord, ProbeSpec } from '../types.js';
-import { DEFAULT_TIMEOUT_MS } from '../probes/run.js';
+import { DEFAULT_TIMEOUT_MS, recordFor } from '../probes/run.js';
 import { ourKeepalived } from '../probes/keepalived.js';
 import { baseFacts, needsExeFacts, verifyDaemons, vrrpSocketIn, type ProcFacts } from '../keepalived/daemon.js';
 
@@ -326,16 +326,7 @@ export function buildRound(specs: readonly ProbeSpec[], records: Readonly<Record
       const frames = parseBundle(stdout);
       return planned.map((p, i): ProbeRecord => {
         const spec = p.spec;
-        const base: ProbeRecord = {
-          id: spec.id,
-          kind: spec.kind,
-          ...(spec.kind === 'command' ? { argv: spec.argv } : {}),
-          ...(spec.kind === 'file' || spec.kind === 'dir' || spec.kind === 'stat' ? { path: spec.path } : {}),
-          status: 'ok',
-          stdout: '',
-          stderr: '',
-          ms,
-        };
+        const base = recordFor(spec, ms);
         if (p.local) return { ...base, ...p.local, ms: 0 };
         const f = frames.get(i);
         if (!f) return { ...base, status: 'error', reason: 'the peer returned no result for this probe' };

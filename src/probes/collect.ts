@@ -1,7 +1,7 @@
 // Runs every provider's probes in parallel rounds and assembles the snapshot.
 import type { CollectOptions, ProbeProvider, ProbeRecord, ProbeSpec, Snapshot } from '../types.js';
 import { SNAPSHOT_SCHEMA } from '../types.js';
-import { DEFAULT_TIMEOUT_MS, runProbe } from './run.js';
+import { DEFAULT_TIMEOUT_MS, recordFor, runProbe } from './run.js';
 import { WIRE_PROBE_PREFIX } from './vrrp.js';
 import { hostFactsFromRecords } from './host.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
@@ -21,17 +21,7 @@ function withinBudget(spec: ProbeSpec, left: number): ProbeSpec {
 }
 
 function budgetSpent(spec: ProbeSpec): ProbeRecord {
-  return {
-    id: spec.id,
-    kind: spec.kind,
-    ...(spec.kind === 'command' ? { argv: spec.argv } : {}),
-    ...(spec.kind === 'file' || spec.kind === 'dir' || spec.kind === 'stat' ? { path: spec.path } : {}),
-    status: 'timeout',
-    stdout: '',
-    stderr: '',
-    ms: 0,
-    reason: `not run: the collection's time budget was spent (earlier probes hung)`,
-  };
+  return { ...recordFor(spec), status: 'timeout', reason: `not run: the collection's time budget was spent (earlier probes hung)` };
 }
 
 export interface CollectHooks {

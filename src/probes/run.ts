@@ -11,8 +11,9 @@ const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
 /** The environment every external command runs with: C locale so output formats are the documented ones. */
 export const COMMAND_ENV = { LC_ALL: 'C', LANG: 'C' } as const;
 
-export async function runProbe(spec: ProbeSpec, isRoot: boolean): Promise<ProbeRecord> {
-  const base: ProbeRecord = {
+/** The record of a probe before its outcome is known: its id, kind and what it ran or read. */
+export function recordFor(spec: ProbeSpec, ms = 0): ProbeRecord {
+  return {
     id: spec.id,
     kind: spec.kind,
     ...(spec.kind === 'command' ? { argv: spec.argv } : {}),
@@ -20,8 +21,12 @@ export async function runProbe(spec: ProbeSpec, isRoot: boolean): Promise<ProbeR
     status: 'ok',
     stdout: '',
     stderr: '',
-    ms: 0,
+    ms,
   };
+}
+
+export async function runProbe(spec: ProbeSpec, isRoot: boolean): Promise<ProbeRecord> {
+  const base = recordFor(spec);
   if (spec.needsRoot && !isRoot) {
     return { ...base, status: 'skipped', reason: 'needs root' };
   }

@@ -1,5 +1,6 @@
 // Fix plans for policy routing: argv steps with their undo, and the persistent form for the
 // distribution's network configuration.
+import path from 'node:path';
 import type { FixPlan, FixStep } from '../types.js';
 import { ruleSelector, type IpRoute, type IpRule } from './iproute.js';
 import type { PersistedRoute } from './persist.js';
@@ -111,4 +112,68 @@ export function addIfupdownHooks(current: string, ifname: string, commands: stri
   if (hooks.length === 0) return current;
   lines.splice(end + 1, 0, ...hooks.map((h) => `${indent}${h}`));
   return lines.join('\n');
+}
+
+/** The doctor's networkd drop-ins: one beside a .network file, one in networkd.conf.d. */
+export const NETWORKD_DROP_IN_NAME = '90-hagw-doctor-keepalived.conf';
+
+/** Tell systemd-networkd to keep keepalived's VIPs (KeepConfiguration=yes beside the .network file
+ *  that manages the interface) and, when virtual routes are at risk, its routes and rules
+ *  (ManageForeignRoutes=no in networkd.conf.d): network-manager-removes-vip. Nothing is reloaded. */
+export function networkdKeepPlan(a: {
+  ifname: string;
+  /** the .network file's name, and its path */
+  network: string;
+  networkFile: string;
+  /** networkd.conf.d */
+  confDir: string;
+  keepsAll: boolean;
+  routesAtRisk: boolean;
+}): FixPlan {
+  const steps: FixStep[] = [];
+  if (!a.keepsAll)
+    steps.push({
+      write: {
+        path: path.join('/etc/systemd/network', `${a.network}.d`, NETWORKD_DROP_IN_NAME),
+        content:
+          "# Written by hagw-doctor: keep keepalived's VIPs (addresses networkd did not configure) on reload/restart.\n[Network]\nKeepConfiguration=yes\n",
+        mode: 0o644,
+      },
+      why: `networkd reads ${a.network}.d/*.conf over ${a.networkFile}`,
+    });
+  if (a.routesAtRisk)
+    steps.push({
+      write: {
+        path: path.join(a.confDir, NETWORKD_DROP_IN_NAME),
+        content:
+          "# Written by hagw-doctor: leave keepalived's virtual routes and rules alone.\n[Network]\nManageForeignRoutes=no\nManageForeignRoutingPolicyRules=no\n",
+        mode: 0o644,
+      },
+      why: 'networkd.conf.d overrides networkd.conf',
+    });
+  const files = steps.map((s) => ('write' in s ? s.write.path : ''));
+  return {
+    summary: `tell systemd-networkd to keep keepalived's VIPs${a.routesAtRisk ? ' and routes' : ''} on ${a.ifname} (${files.join(', ')})`,
+    risk: 'safe',
+    steps,
+    touches: { files: files.filter(Boolean) },
+    persistence: {
+      persistent: true,
+      how: 'networkd reads the drop-ins at its next start or `networkctl reload`; nothing is reloaded now, so no address moves',
+    },
+    verifies: ['network-manager-removes-vip'],
+  };
+}
+
+/** Write runtime policy rules and routes into the network configuration (policy-not-persistent):
+ *  placement is where persistPlacement put them (the file writes, and how they load at boot). */
+export function persistPolicyPlan(count: number, placement: { steps: FixStep[]; files: string[]; how: string }): FixPlan {
+  return {
+    summary: `write the ${count} runtime rule(s)/route(s) into ${placement.how}`,
+    risk: 'safe',
+    steps: placement.steps,
+    touches: { files: placement.files },
+    persistence: { persistent: true, how: placement.how },
+    verifies: ['policy-not-persistent'],
+  };
 }

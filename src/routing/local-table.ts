@@ -1,15 +1,8 @@
 // The local table (rule 0) always wins: an address a host holds is answered locally, whatever the
 // policy rules say.
 import ipaddr from 'ipaddr.js';
+import { canon } from '../address.js';
 import type { IpRoute } from './iproute.js';
-
-const canon = (a: string) => {
-  try {
-    return ipaddr.parse(a).toString();
-  } catch {
-    return a;
-  }
-};
 
 export interface LocalAddr {
   ifname: string;

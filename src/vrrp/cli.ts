@@ -2,7 +2,6 @@
 // state transitions and their likely causes, from its log.
 import { safeJson, visible } from '../report/escape.js';
 import { withIsoTimes } from '../time.js';
-import { readFile } from 'node:fs/promises';
 import { CheckContext } from '../context.js';
 import type { CollectOptions, Snapshot } from '../types.js';
 import { collectSnapshot } from '../probes/collect.js';
@@ -44,10 +43,12 @@ export async function timelineCommand(opts: TimelineCommandOptions): Promise<num
   let result: TimelineResult | undefined;
   if (opts.from) {
     let snapshot: Snapshot;
+    const { readSnapshot, SnapshotError } = await import('../snapshot-file.js');
     try {
-      snapshot = JSON.parse(await readFile(opts.from, 'utf8')) as Snapshot;
+      snapshot = await readSnapshot(opts.from);
     } catch (err) {
-      process.stderr.write(`hagw-doctor: cannot read snapshot ${opts.from}: ${(err as Error).message}\n`);
+      if (!(err instanceof SnapshotError)) throw err;
+      process.stderr.write(`hagw-doctor: ${visible(err.message)}\n`);
       return 3;
     }
     result = timelineFromSnapshot(snapshot, since);

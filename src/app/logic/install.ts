@@ -2,11 +2,12 @@
 // places INSTALL.md names, then the runtime steps. Pure: the engine backs up and applies it.
 import type { FixPlan, FixStep } from '../../types.js';
 import type { GeneratedFile } from '../services.js';
+import { SYSCTL_DROP_IN } from '../../kernel/sysctl.js';
 
 export const INSTALL_TARGETS: Array<{ from: RegExp; to: (p: string) => string; mode?: number }> = [
   { from: /^keepalived\.conf$/, to: () => '/etc/keepalived/keepalived.conf', mode: 0o644 },
   { from: /^scripts\/(.+)$/, to: (p) => `/etc/keepalived/scripts/${p.replace(/^scripts\//, '')}`, mode: 0o755 },
-  { from: /^sysctl\.conf$/, to: () => '/etc/sysctl.d/90-hagw-doctor.conf', mode: 0o644 },
+  { from: /^sysctl\.conf$/, to: () => SYSCTL_DROP_IN, mode: 0o644 },
   { from: /^rules\.v4$/, to: () => '/etc/keepalived/hagw-doctor.rules.v4', mode: 0o644 },
 ];
 
@@ -49,7 +50,7 @@ export function installPlanFor(files: readonly GeneratedFile[], restart: Restart
     const to = f.installAs ?? t.to(f.path);
     written.push(to);
     steps.push({ write: { path: to, content: f.content, mode: f.mode ?? t.mode ?? 0o644 }, why: `install ${f.path}` });
-    if (to === '/etc/sysctl.d/90-hagw-doctor.conf') {
+    if (to === SYSCTL_DROP_IN) {
       for (const [k, v] of sysctlSettings(f.content)) {
         keys.push(k);
         runtime.push({ argv: ['sysctl', '-w', `${k}=${v}`], why: 'apply the setting now (undone to the value it had)' });

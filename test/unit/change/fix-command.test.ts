@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Finding, FixPlan, Report, Snapshot } from '../../../src/types.js';
+import type { FindingCode } from '../../../src/codes.js';
 import { changesCommand, mergePlans, runFix, type FixDeps } from '../../../src/change/cli.js';
 import { listChanges } from '../../../src/change/manifest.js';
 import { changePaths, type ChangePaths } from '../../../src/change/paths.js';
@@ -40,7 +41,7 @@ function fixPlan(risk: FixPlan['risk'] = 'safe'): FixPlan {
   };
 }
 
-function finding(code: string, fix?: FixPlan): Finding {
+function finding(code: FindingCode, fix?: FixPlan): Finding {
   return { code, severity: 'warning', title: `${code} title`, detail: '', evidence: [], ...(fix ? { fix } : {}) };
 }
 

@@ -6,9 +6,10 @@ import {
   isMasterOnlyRule,
   PersistenceRefused,
   persistenceTargets,
-  setSysctlInDropIn,
-  sysctlPersistStep,
 } from '../../../src/change/persistence.js';
+import { setSysctlInDropIn, SYSCTL_DROP_IN, sysctlPersistStep } from '../../../src/kernel/sysctl.js';
+import { forwardingPersistPlan, forwardingPlan } from '../../../src/kernel/fixes.js';
+import { rpFilterLoosePlan } from '../../../src/nic/fixes.js';
 
 const DEBIAN = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n';
 const UBUNTU = 'NAME="Ubuntu"\nVERSION="22.04.4 LTS (Jammy Jellyfish)"\nID=ubuntu\nID_LIKE=debian\n';
@@ -76,6 +77,26 @@ describe('sysctl drop-in', () => {
     expect(setSysctlInDropIn('net/ipv4/ip_forward = 0\n', { 'net.ipv4.ip_forward': '1' })).toBe(
       '# Written by hagw-doctor; kept across reboots by systemd-sysctl.\nnet.ipv4.ip_forward = 1\n',
     );
+  });
+
+  it('replaces a key written with slashes (an interface name with dots) and keeps comments that name it', () => {
+    const cur = '# net.ipv4.conf.eth0/100.rp_filter = 1 was here\n-net/ipv4/conf/eth0.100/rp_filter = 1\n';
+    expect(setSysctlInDropIn(cur, { 'net/ipv4/conf/eth0.100/rp_filter': '2' })).toBe(
+      '# net.ipv4.conf.eth0/100.rp_filter = 1 was here\nnet/ipv4/conf/eth0.100/rp_filter = 2\n',
+    );
+  });
+
+  it('the forwarding fixes and the rp_filter fix write through the one drop-in editor', () => {
+    const cur = 'net.ipv4.conf.eth0.rp_filter = 2\n';
+    const fwd = forwardingPlan(cur).steps[1]!;
+    const persist = forwardingPersistPlan(cur).steps[0]!;
+    const rp = rpFilterLoosePlan(1, [{ ifname: 'eth1', own: 1 }], 'net.ipv4.ip_forward = 1\n').steps.at(-1)!;
+    for (const step of [fwd, persist]) {
+      expect(step).toMatchObject({ write: { path: SYSCTL_DROP_IN, content: setSysctlInDropIn(cur, { 'net.ipv4.ip_forward': '1' }), mode: 0o644 } });
+    }
+    expect(rp).toMatchObject({
+      write: { path: SYSCTL_DROP_IN, content: 'net.ipv4.ip_forward = 1\nnet.ipv4.conf.all.rp_filter = 2\nnet.ipv4.conf.eth1.rp_filter = 2\n' },
+    });
   });
 
   it('writes a header into a new drop-in', () => {

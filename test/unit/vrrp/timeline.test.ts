@@ -131,3 +131,29 @@ describe('one timeline for the CLI and the app', () => {
     },
   );
 });
+
+describe('timeline --from', () => {
+  it.each([
+    ['not JSON', 'not json', 'is not a snapshot: not JSON'],
+    ['JSON of another shape', '{"schema":"hagw-doctor.snapshot/v1","probes":{}}', 'is not a valid snapshot'],
+  ])('a file that is %s: exit 3 and the validating loader’s one line', async (_what, content, says) => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { timelineCommand } = await import('../../../src/vrrp/cli.js');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'hagw-timeline-'));
+    const file = path.join(dir, 'snap.json');
+    await writeFile(file, content);
+    const written: string[] = [];
+    const orig = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((s: string) => (written.push(String(s)), true)) as typeof process.stderr.write;
+    try {
+      expect(await timelineCommand({ from: file })).toBe(3);
+    } finally {
+      process.stderr.write = orig;
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(written.join('').startsWith(`hagw-doctor: ${file} ${says}`)).toBe(true);
+    expect(written.join('').trim().split('\n')).toHaveLength(1);
+  });
+});
