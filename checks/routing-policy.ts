@@ -18,7 +18,7 @@ import {
   ruleArgs,
   ruleIsReproducible,
 } from '../src/routing/fix.js';
-import { detectFamily } from '../src/change/persistence.js';
+import { detectFamily } from '../src/distro.js';
 import { localAddresses } from '../src/state.js';
 import { INTERFACES_DIR, INTERFACES_FILE, NETWORK_SCRIPTS_DIR, RC_LOCAL } from '../src/routing/files.js';
 import { dirEntries } from '../src/routing/from-snapshot.js';

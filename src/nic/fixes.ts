@@ -1,7 +1,7 @@
 // Fix plans for the NIC findings: sysctl and ethtool steps with their undo; sysctls persisted in
 // the doctor's drop-in, offloads described for the distribution's interface configuration.
 import type { FixPlan, FixStep } from '../types.js';
-import { detectFamily } from '../change/persistence.js';
+import { detectFamily } from '../distro.js';
 import { normaliseKey, SYSCTL_DROP_IN, sysctlPersistStep } from '../kernel/sysctl.js';
 
 /** sysctl key for -w and sysctl.d: an interface name with dots needs the '/' form of the key. */
