@@ -3,8 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { CheckContext } from '../../../src/context.js';
 import { runCheck } from '../../../src/check.js';
-import { keepalivedConfigChecks } from '../../../checks/keepalived-config.js';
+import { keepalivedPairChecks } from '../../../checks/keepalived-pair.js';
 import { file, makeSnapshot } from '../../support/snapshot.js';
+import { configFileProbeId } from '../../../src/probes/ids.js';
 
 const CONF = '/etc/keepalived/keepalived.conf';
 const conf = (lan: number, wan: number) => `vrrp_sync_group VG_GW {
@@ -34,9 +35,9 @@ vrrp_instance VI_WAN {
 `;
 const pair = (here: string, there: string) =>
   runCheck(
-    keepalivedConfigChecks.find((c) => c.id === 'keepalived-pair')!,
+    keepalivedPairChecks.find((c) => c.id === 'keepalived-pair')!,
     new CheckContext(
-      makeSnapshot([file(`kconf:${CONF}`, CONF, here), file('peer-config', '/tmp/b.conf', there)], {}, { config: CONF, peerConfig: '/tmp/b.conf' }),
+      makeSnapshot([file(configFileProbeId(CONF), CONF, here), file('peer-config', '/tmp/b.conf', there)], {}, { config: CONF, peerConfig: '/tmp/b.conf' }),
     ),
   );
 
