@@ -20,7 +20,7 @@ import {
   PROBE_KEEPALIVED_ENV,
   PROBE_SCRIPT_USERS,
   PROBE_SELINUX_ENFORCE,
-  dirProbeId,
+  dirListing,
   fileProbeId,
   whichProbeId,
 } from '../src/probes/ids.js';
@@ -82,13 +82,7 @@ function ini(text: string): IniLine[] {
 
 const truthy = (v: string) => /^(yes|true|1|on|static)$/i.test(v);
 
-const dirList = (ctx: CheckContext, dir: string): string[] => {
-  try {
-    return JSON.parse(ctx.output(dirProbeId(dir)) ?? '[]') as string[];
-  } catch {
-    return [];
-  }
-};
+const dirList = (ctx: CheckContext, dir: string): string[] => dirListing(ctx.snapshot.probes, dir);
 
 interface NetworkdFile {
   name: string;

@@ -24,6 +24,7 @@ import {
   ifaceSysctlId,
   whichProbeId,
   fileProbeId,
+  dirListing,
   dirProbeId,
 } from './ids.js';
 import { CONNTRACKD_CONF, DEFAULT_SCRIPT_USER, NETWORKD_CONF, NETWORKD_CONF_DIR, watchedFrom, type WatchedProcess } from '../field-facts.js';
@@ -85,15 +86,7 @@ async function whichAll(name: string): Promise<string> {
   return JSON.stringify(found);
 }
 
-const listing = (records: Readonly<Record<string, ProbeRecord>>, dir: string): string[] => {
-  const r = records[dirProbeId(dir)];
-  if (r?.status !== 'ok') return [];
-  try {
-    return JSON.parse(r.stdout) as string[];
-  } catch {
-    return [];
-  }
-};
+const listing = dirListing;
 
 /** The bare program names the config and its scripts run, for `which:` probes. */
 export function bareCommandNames(records: Readonly<Record<string, ProbeRecord>>, override: string | undefined): string[] {

@@ -19,6 +19,17 @@ export const recordId = (s: string): ProbeId => id(s);
 export const fileProbeId = (path: string): ProbeId => id(`file:${path}`);
 /** dir:PATH, a directory listing (JSON array of names) */
 export const dirProbeId = (path: string): ProbeId => id(`dir:${path}`);
+/** The names a dir:PATH record lists ([] when it was not read or is not a listing). */
+export function dirListing(records: Readonly<Record<string, { status: string; stdout: string } | undefined>>, path: string): string[] {
+  const r = records[dirProbeId(path)];
+  if (r?.status !== 'ok') return [];
+  try {
+    const names: unknown = JSON.parse(r.stdout);
+    return Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string') : [];
+  } catch {
+    return [];
+  }
+}
 /** stat:PATH, lstat of a path and its parent */
 export const statProbeId = (path: string): ProbeId => id(`stat:${path}`);
 

@@ -2,7 +2,7 @@
 // rules and routes. (IPVS: ./ipvs.ts; NIC sysctls, offloads, sockets, interrupts: ./nic.ts.)
 import path from 'node:path';
 import type { ProbeProvider, ProbeRecord, ProbeSpec } from '../types.js';
-import { dirProbeId, fileProbeId } from './ids.js';
+import { dirListing, dirProbeId, fileProbeId } from './ids.js';
 import {
   INTERFACES_DIR,
   INTERFACES_FILE,
@@ -20,15 +20,7 @@ export { ipvsProvider } from './ipvs.js';
 export { nicProvider, interfacesFromLink, ifaceSysctlPath, IFACE_SYSCTLS, MAX_IFACES } from './nic.js';
 export { ifaceSysctlId, ethtoolProbeId } from './ids.js';
 
-const listing = (records: Readonly<Record<string, ProbeRecord>>, dir: string): string[] => {
-  const r = records[dirProbeId(dir)];
-  if (r?.status !== 'ok') return [];
-  try {
-    return JSON.parse(r.stdout) as string[];
-  } catch {
-    return [];
-  }
-};
+const listing = dirListing;
 
 const file = (p: string, needsRoot = false): ProbeSpec => ({
   id: fileProbeId(p),
