@@ -1,30 +1,14 @@
 // Issue 14, catalogue 33: an IPv6 gateway pair whose master does not forward IPv6. IPv4 works
 // through the same VIP pair, IPv6 clients get nowhere; the doctor names it (ipv6-forward-off) and
 // is quiet again once forwarding is on and the client reaches the upstream over IPv6.
-import { afterEach, describe, expect, it } from 'vitest';
-import { ADDR, createLab, requireRoot, type Lab } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { ADDR, createLab, destroyLabsAfterEach, requireRoot, type Lab } from './harness.js';
+import type { Report } from '../../src/types.js';
 import { keepalivedConf } from './keepalived-files.js';
-
-interface Finding {
-  code: string;
-  severity: string;
-  title: string;
-  detail: string;
-  subject?: string;
-  fix?: unknown;
-  evidence: Array<{ probe: string; excerpt: string }>;
-}
-interface Report {
-  findings: Finding[];
-  checks: Array<{ id: string; status: string; reason?: string }>;
-}
 
 requireRoot();
 let lab: Lab | undefined;
-afterEach(async () => {
-  await lab?.destroy();
-  lab = undefined;
-});
+destroyLabsAfterEach();
 
 const V6 = { vip: '2001:db8:100::1', linkVip: 'fe80::61', vrid: 61, client: '2001:db8:100::10', gw1Wan: '2001:db8:200::2', upstream: '2001:db8:200::100' };
 

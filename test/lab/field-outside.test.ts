@@ -3,32 +3,16 @@
 // its bridges sit between the gateways, outside both, and an nft bridge rule there drops VRRP the
 // way a security group or a snooping switch does. Each node's own view is silent (both MASTER, no
 // advert received, nothing dropped by either host), so the pair's finding must name the outside.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { ADDR, createLab, requireRoot, waitFor, type Lab } from './harness.js';
+import { ADDR, destroyLabsAfterEach, pairLab, requireRoot, waitFor, type Lab } from './harness.js';
+import type { Report } from '../../src/types.js';
 import { keepalivedConf } from './keepalived-files.js';
 import type { GatewayNode } from './topology.js';
 
-interface Finding {
-  code: string;
-  severity: string;
-  title: string;
-  detail: string;
-  subject?: string;
-  node?: string;
-  evidence: Array<{ probe: string; excerpt: string }>;
-}
-interface Report {
-  findings: Finding[];
-  checks: Array<{ id: string; status: string; reason?: string }>;
-}
-
 requireRoot();
 let lab: Lab | undefined;
-afterEach(async () => {
-  await lab?.destroy();
-  lab = undefined;
-});
+destroyLabsAfterEach();
 
 /** The lab pair as multicast VRRP (224.0.0.18): no unicast_src_ip / unicast_peer. */
 const multicastConf = (gw: GatewayNode) =>
@@ -36,14 +20,7 @@ const multicastConf = (gw: GatewayNode) =>
     .replace(/ {4}check_unicast_src\n/g, '')
     .replace(/ {4}unicast_src_ip \S+\n {4}unicast_peer \{\n\s+\S+\n {4}\}\n/g, '');
 
-async function pairLab(conf: (gw: GatewayNode) => string): Promise<Lab> {
-  const l = await createLab({ start: false, keepalivedConf: conf });
-  await l.startKeepalived('gw1');
-  await l.waitForMaster('gw1');
-  await l.startKeepalived('gw2');
-  await l.waitForSteadyState();
-  return l;
-}
+const pairOf = (conf: (gw: GatewayNode) => string): Promise<Lab> => pairLab({ keepalivedConf: conf });
 
 /** gw1's check with gw2's snapshot beside it (--peer-snapshot). */
 async function pairCheck(): Promise<Report> {
@@ -67,7 +44,7 @@ const switchHeals = () => lab!.execOk('sw', ['nft', 'delete', 'table', 'bridge',
 
 describe('adverts lost between the hosts: the finding names the outside cause (catalogue 4, 24)', () => {
   it('a switch that does not forward the VRRP multicast group (IGMP snooping): both MASTER, the split brain names the switch and what to check', async () => {
-    lab = await pairLab(multicastConf);
+    lab = await pairOf(multicastConf);
     // the healthy multicast pair: no split brain
     expect(splitBrains(await pairCheck())).toEqual([]);
 
@@ -98,7 +75,7 @@ describe('adverts lost between the hosts: the finding names the outside cause (c
   });
 
   it('a security group that does not pass IP protocol 112 (unicast pair): the split brain names the security group, not the switch', async () => {
-    lab = await pairLab((gw) => keepalivedConf(gw));
+    lab = await pairOf((gw) => keepalivedConf(gw));
     await switchDrops('ip protocol vrrp');
     await lab.waitForMaster('gw2');
     const sb = splitBrains(await pairCheck());
@@ -114,7 +91,7 @@ describe('adverts lost between the hosts: the finding names the outside cause (c
 
 describe('a split brain that healed while this node stayed MASTER is not reported', () => {
   it('gw1 heard the other master ("forcing new election"); once gw2 is BACKUP again, neither gw1 alone nor the pair reports a split brain', async () => {
-    lab = await pairLab((gw) => keepalivedConf(gw));
+    lab = await pairOf((gw) => keepalivedConf(gw));
     const from = (await lab.keepalivedLog('gw1')).length;
     // one way only: gw1's adverts do not reach gw2, gw2's reach gw1 (gw1 logs "forcing new election")
     await switchDrops(`ip saddr { ${ADDR.gw1.lan}, ${ADDR.gw1.wan} } ip protocol vrrp`);

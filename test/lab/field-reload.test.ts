@@ -3,26 +3,13 @@
 // still names the reload as what moved them (info: it may have been meant; the log cannot tell).
 // keepalived 2.2.7 keeps the state of an instance renamed on reload (it matches it by VRID), and a
 // reload of the same config changes nothing: both shown here too.
-import { afterEach, describe, expect, it } from 'vitest';
-import { ADDR, createLab, requireRoot, waitFor, type Lab } from './harness.js';
-
-interface Finding {
-  code: string;
-  severity: string;
-  title: string;
-  detail: string;
-  evidence: Array<{ probe: string; excerpt: string }>;
-}
-interface Report {
-  findings: Finding[];
-}
+import { describe, expect, it } from 'vitest';
+import { ADDR, createLab, destroyLabsAfterEach, requireRoot, waitFor, type Lab } from './harness.js';
+import type { Report } from '../../src/types.js';
 
 requireRoot();
 let lab: Lab | undefined;
-afterEach(async () => {
-  await lab?.destroy();
-  lab = undefined;
-});
+destroyLabsAfterEach();
 
 describe('a reload that moves the VIP (catalogue 30)', () => {
   it('a plain reload and a rename are quiet; a reload that lowers the priorities moves the VIPs and is named, with the Reloading line as evidence', async () => {

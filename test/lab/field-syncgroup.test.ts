@@ -1,30 +1,15 @@
 // Issue 14, catalogue 32: a sync group whose members' priorities favour different nodes. On the lab
 // pair (VG_GW holds VI_LAN and VI_WAN), gw1 should win VI_LAN (150 > 100) and loses VI_WAN (90 < 100):
 // the group stays on gw2, so VI_LAN's priority is not what decides. Found from gw1 with gw2's snapshot.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { ADDR, createLab, requireRoot, waitFor, type Lab } from './harness.js';
+import { ADDR, createLab, destroyLabsAfterEach, requireRoot, waitFor, type Lab } from './harness.js';
+import type { Report } from '../../src/types.js';
 import { keepalivedConf } from './keepalived-files.js';
-
-interface Finding {
-  code: string;
-  severity: string;
-  title: string;
-  detail: string;
-  subject?: string;
-  evidence: Array<{ probe: string; excerpt: string }>;
-}
-interface Report {
-  findings: Finding[];
-  checks: Array<{ id: string; status: string; reason?: string }>;
-}
 
 requireRoot();
 let lab: Lab | undefined;
-afterEach(async () => {
-  await lab?.destroy();
-  lab = undefined;
-});
+destroyLabsAfterEach();
 
 /** gw1's VI_WAN at priority 90: below gw2's 100, while its VI_LAN stays above (150). */
 const splitPriorities = (gw: 'gw1' | 'gw2') => {

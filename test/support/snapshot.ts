@@ -6,6 +6,18 @@ export function cmd(id: string, argv: string[], stdout: string, exitCode = 0, st
   return { id, kind: 'command', argv, status: 'ok', exitCode, stdout, stderr, ms: 1 };
 }
 
+/** A command's record by id alone, for checks that only read its output. */
+export const commandRecord = (id: string, stdout: string, extra: Partial<ProbeRecord> = {}): ProbeRecord => ({
+  id,
+  kind: 'command',
+  status: 'ok',
+  exitCode: 0,
+  stdout,
+  stderr: '',
+  ms: 1,
+  ...extra,
+});
+
 export function file(id: string, path: string, content: string): ProbeRecord {
   return { id, kind: 'file', path, status: 'ok', stdout: content, stderr: '', ms: 0 };
 }

@@ -3,6 +3,7 @@ import type { ProbeRecord, Snapshot } from '../../../src/types.js';
 import { CheckContext } from '../../../src/context.js';
 import { runCheck } from '../../../src/check.js';
 import { netfilterChecks } from '../../../checks/netfilter.js';
+import { commandRecord } from '../../support/snapshot.js';
 
 export const CONF = '/etc/keepalived/keepalived.conf';
 
@@ -53,16 +54,7 @@ export const HEALTHY_NAT = [
   '-A POSTROUTING -s 192.168.100.0/24 ! -p vrrp -j SNAT --to-source 198.51.100.10',
 ];
 
-export const rec = (id: string, stdout: string, extra: Partial<ProbeRecord> = {}): ProbeRecord => ({
-  id,
-  kind: 'command',
-  status: 'ok',
-  exitCode: 0,
-  stdout,
-  stderr: '',
-  ms: 1,
-  ...extra,
-});
+export const rec = commandRecord;
 
 export function saveOutput(backend: 'nf_tables' | 'legacy', tables: Record<string, string[]>, policies: Record<string, string> = {}): string {
   const chainsOf: Record<string, string[]> = {

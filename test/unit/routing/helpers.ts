@@ -5,22 +5,14 @@ import { fileURLToPath } from 'node:url';
 import type { ProbeRecord, Snapshot } from '../../../src/types.js';
 import { CheckContext } from '../../../src/context.js';
 import { runCheck, type Check, type CheckOutcome } from '../../../src/check.js';
+import { commandRecord } from '../../support/snapshot.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const fixture = (area: 'routing' | 'ipvs', name: string) => readFileSync(path.join(ROOT, 'test', 'fixtures', area, name), 'utf8');
 
 export const CONF = '/etc/keepalived/keepalived.conf';
 
-export const cmd = (id: string, stdout: string, extra: Partial<ProbeRecord> = {}): ProbeRecord => ({
-  id,
-  kind: 'command',
-  status: 'ok',
-  exitCode: 0,
-  stdout,
-  stderr: '',
-  ms: 1,
-  ...extra,
-});
+export const cmd = commandRecord;
 export const file = (id: string, stdout: string, p = id.replace(/^(file|sysctl):/, '')): ProbeRecord => ({
   id,
   kind: 'file',

@@ -5,6 +5,7 @@ import { runCheck } from '../../../src/check.js';
 import type { ProbeRecord, Snapshot } from '../../../src/types.js';
 import { vrrpChecks } from '../../../checks/vrrp.js';
 import { wireArgv, wireProvider, wireWindow } from '../../../src/probes/vrrp.js';
+import { commandRecord } from '../../support/snapshot.js';
 
 const fx = (name: string) => readFileSync(new URL(`../../fixtures/vrrp/${name}`, import.meta.url), 'utf8');
 const CONF = '/etc/keepalived/keepalived.conf';
@@ -27,16 +28,7 @@ ${(o.vips ?? ['10.9.0.254/24', '10.9.0.253/24']).map((v) => `    ${v}`).join('\n
 `;
 }
 
-const rec = (id: string, stdout: string, extra: Partial<ProbeRecord> = {}): ProbeRecord => ({
-  id,
-  kind: 'command',
-  status: 'ok',
-  exitCode: 0,
-  stdout,
-  stderr: '',
-  ms: 1,
-  ...extra,
-});
+const rec = commandRecord;
 
 function snapshot(o: {
   log?: string;
