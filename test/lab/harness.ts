@@ -100,6 +100,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   env?: Record<string, string>;
   input?: string;
+  /** working directory (a command run as nobody needs one it may enter) */
+  cwd?: string;
 }
 
 export interface DoctorResult {
@@ -145,6 +147,7 @@ async function run(argv: readonly string[], opts: ExecOptions = {}): Promise<Exe
     reject: false,
     timeout: opts.timeoutMs ?? 15_000,
     env: { ...COMMAND_ENV, ...opts.env },
+    ...(opts.cwd !== undefined ? { cwd: opts.cwd } : {}),
     ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
   });
   return {

@@ -66,8 +66,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { REPO_ROOT, waitFor, type ExecResult, type Lab } from './harness.js';
+import { waitFor, type ExecResult, type Lab } from './harness.js';
 import { ADDR, type GatewayNode, type LabNode } from './topology.js';
+import { packageForNobody } from '../support/nobody.js';
 
 export interface LabSshOptions {
   /** gateways that run sshd (default gw1 and gw2) */
@@ -110,6 +111,8 @@ export class LabSsh {
   readonly clientKey: string;
   readonly knownHostsPath: string;
   private readonly lab: Lab;
+  /** the doctor every session runs once installDoctor() was called (a copy nobody can read) */
+  private doctorPackage: string | undefined;
   private readonly env: (node: GatewayNode) => Record<string, string>;
 
   constructor(lab: Lab, opts: LabSshOptions = {}) {
@@ -321,7 +324,10 @@ export class LabSsh {
   /** A `hagw-doctor` on the node's session PATH that runs this checkout (the peer "has it installed"). */
   async installDoctor(node: GatewayNode): Promise<string> {
     const file = path.join(this.binDir(node), 'hagw-doctor');
-    await writeFile(file, `#!/bin/sh\nexec ${shQuote(process.execPath)} ${shQuote(path.join(REPO_ROOT, 'bin', 'hagw-doctor'))} "$@"\n`, { mode: 0o755 });
+    // the built package copied into the lab's run dir: every SSH user (nobody too) can run it,
+    // wherever the checkout lives (a clone under /root is root's alone)
+    this.doctorPackage ??= (await packageForNobody(this.lab.runDir)).bin;
+    await writeFile(file, `#!/bin/sh\nexec ${shQuote(process.execPath)} ${shQuote(this.doctorPackage)} "$@"\n`, { mode: 0o755 });
     await chmod(file, 0o755);
     return file;
   }

@@ -4,9 +4,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmod, copyFile, mkdir, readFile, readdir, writeFile, appendFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createLab, requireRoot, ADDR, REPO_ROOT, type Lab, type GatewayNode } from './harness.js';
+import { createLab, requireRoot, ADDR, type Lab, type GatewayNode } from './harness.js';
 import type { Report } from '../../src/types.js';
 import { SNAT_RULES, healthyGatewayConf } from './keepalived-files.js';
+import { AS_NOBODY, packageForNobody } from '../support/nobody.js';
 
 const aboveInfo = (r: Report) => r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.severity} ${f.code}: ${f.title}`);
 const codes = (r: Report) => r.findings.map((f) => f.code).sort();
@@ -179,9 +180,10 @@ describe('a healthy SNAT gateway pair (unicast, notify scripts add SNAT)', () =>
   });
 
   it('run as nobody on the healthy master: not CRITICAL, and it says what needs root', async () => {
-    const nobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
-    const cli = path.join(REPO_ROOT, 'bin', 'hagw-doctor');
-    const json = await lab.exec('gw1', [...nobody, process.execPath, cli, 'check', '--json'], { env: { NO_COLOR: '1' }, timeoutMs: 120_000 });
+    // the built package copied where nobody can read it (the checkout may be root's alone)
+    const cli = (await packageForNobody(lab.runDir)).bin;
+    const nobody = AS_NOBODY;
+    const json = await lab.exec('gw1', [...nobody, process.execPath, cli, 'check', '--json'], { env: { NO_COLOR: '1' }, timeoutMs: 120_000, cwd: '/' });
     const report = JSON.parse(json.stdout) as Report;
     expect(json.stderr).toBe('');
     expect(report.summary.status).not.toBe('critical');
@@ -193,7 +195,7 @@ describe('a healthy SNAT gateway pair (unicast, notify scripts add SNAT)', () =>
     expect(json.exitCode).toBe(3);
     expect(report.summary.status).toBe('unknown');
     expect(report.summary.notJudged!.find((n) => n.check === 'keepalived-running')).toMatchObject({ core: true, reason: expect.stringMatching(/^needs root/) });
-    const text = await lab.exec('gw1', [...nobody, process.execPath, cli, 'check'], { env: { NO_COLOR: '1' }, timeoutMs: 120_000 });
+    const text = await lab.exec('gw1', [...nobody, process.execPath, cli, 'check'], { env: { NO_COLOR: '1' }, timeoutMs: 120_000, cwd: '/' });
     expect(text.exitCode).toBe(3);
     expect(text.stdout).toMatch(/UNKNOWN: needs root: /);
   });

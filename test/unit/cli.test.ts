@@ -1,11 +1,12 @@
 // The built CLI as an operator meets it: bad input gets one line and exit 3, never a stack trace.
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
 import { execa } from 'execa';
-import { chmod, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makeSnapshot, file, cmd, keepalivedProcess } from '../support/snapshot.js';
+import { AS_NOBODY, packageForNobody } from '../support/nobody.js';
 import type { Report } from '../../src/types.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -14,19 +15,6 @@ const BIN = path.join(ROOT, 'bin/hagw-doctor');
 function run(args: string[], opts: { env?: Record<string, string>; prefix?: string[]; bin?: string; cwd?: string } = {}) {
   const argv = [...(opts.prefix ?? []), process.execPath, opts.bin ?? BIN, ...args];
   return execa(argv[0]!, argv.slice(1), { reject: false, timeout: 30_000, env: { NO_COLOR: '1', ...opts.env }, stdin: 'ignore', cwd: opts.cwd });
-}
-
-/** The built package (package.json, bin/, the bundle) copied where `nobody` can read it: the
- *  checkout may sit in a directory only root can enter (a clone under /root). */
-async function packageForNobody(): Promise<{ dir: string; bin: string }> {
-  if (!existsSync(path.join(ROOT, 'dist/bundle/cli.mjs'))) throw new Error('dist/bundle/ is missing: run `npm run build` first (npm test does)');
-  const pkg = await mkdtemp(path.join(tmpdir(), 'hagw-cli-pkg-'));
-  await chmod(pkg, 0o755);
-  await cp(path.join(ROOT, 'package.json'), path.join(pkg, 'package.json'));
-  await cp(path.join(ROOT, 'bin'), path.join(pkg, 'bin'), { recursive: true });
-  await cp(path.join(ROOT, 'dist/bundle'), path.join(pkg, 'dist/bundle'), { recursive: true });
-  for (const d of ['bin', 'dist', 'dist/bundle']) await chmod(path.join(pkg, d), 0o755);
-  return { dir: pkg, bin: path.join(pkg, 'bin/hagw-doctor') };
 }
 
 function oneCleanLine(stderr: string) {
@@ -154,7 +142,7 @@ describe('snapshot', () => {
   it('as a user who is not root: root-only probes say so, the report is still valid JSON', async () => {
     const pkg = await packageForNobody();
     try {
-      const nobody = { prefix: ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'], bin: pkg.bin, cwd: pkg.dir };
+      const nobody = { prefix: AS_NOBODY, bin: pkg.bin, cwd: pkg.dir };
       const snap = await run(['snapshot'], nobody);
       expect(snap.stderr).toBe('');
       expect(snap.exitCode).toBe(0);
