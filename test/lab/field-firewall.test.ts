@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ADDR, createLab, destroyLabsAfterEach, pairLab, requireRoot, type Lab } from './harness.js';
 import type { Report } from '../../src/types.js';
-import { keepalivedConf } from './keepalived-files.js';
+import { keepalivedConf, V6_INSTANCE as V6, withIpv6 } from './keepalived-files.js';
 
 requireRoot();
 let lab: Lab | undefined;
@@ -52,26 +52,6 @@ describe('auth_type AH adverts (IP protocol 51) and a firewall that accepts only
     expect(await lab.ping('client', ADDR.upstream, { count: 2, timeoutS: 5 })).toBe(true);
   });
 });
-
-const V6 = { vip: '2001:db8:100::1', linkVip: 'fe80::61', vrid: 61 };
-
-/** The lab's config plus an IPv6 instance (multicast to ff02::12 from the link-local address, VRRPv3). */
-function withIpv6(gw: 'gw1' | 'gw2'): string {
-  const master = gw === 'gw1';
-  return `${keepalivedConf(gw)}
-vrrp_instance VI_V6 {
-    state ${master ? 'MASTER' : 'BACKUP'}
-    interface eth0
-    virtual_router_id ${V6.vrid}
-    priority ${master ? 150 : 100}
-    advert_int 1
-    virtual_ipaddress {
-        ${V6.linkVip}/64 dev eth0
-        ${V6.vip}/64 dev eth0
-    }
-}
-`;
-}
 
 async function holds6(node: 'gw1' | 'gw2', vip: string): Promise<boolean> {
   const r = await lab!.runOk(['ip', '-n', lab!.nodes[node], '-j', '-6', 'addr', 'show']);

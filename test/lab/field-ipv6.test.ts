@@ -4,31 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { ADDR, createLab, destroyLabsAfterEach, requireRoot, type Lab } from './harness.js';
 import type { Report } from '../../src/types.js';
-import { keepalivedConf } from './keepalived-files.js';
+import { V6_INSTANCE, withIpv6 } from './keepalived-files.js';
 
 requireRoot();
 let lab: Lab | undefined;
 destroyLabsAfterEach();
 
-const V6 = { vip: '2001:db8:100::1', linkVip: 'fe80::61', vrid: 61, client: '2001:db8:100::10', gw1Wan: '2001:db8:200::2', upstream: '2001:db8:200::100' };
-
-/** The lab's config plus an IPv6 instance holding the clients' IPv6 gateway (VRRPv3, multicast). */
-function withIpv6(gw: 'gw1' | 'gw2'): string {
-  const master = gw === 'gw1';
-  return `${keepalivedConf(gw)}
-vrrp_instance VI_V6 {
-    state ${master ? 'MASTER' : 'BACKUP'}
-    interface eth0
-    virtual_router_id ${V6.vrid}
-    priority ${master ? 150 : 100}
-    advert_int 1
-    virtual_ipaddress {
-        ${V6.linkVip}/64 dev eth0
-        ${V6.vip}/64 dev eth0
-    }
-}
-`;
-}
+const V6 = { ...V6_INSTANCE, client: '2001:db8:100::10', gw1Wan: '2001:db8:200::2', upstream: '2001:db8:200::100' };
 
 describe('IPv6 forwarding off on a gateway with IPv6 VIPs (catalogue 33)', () => {
   it('is found on the master while IPv4 forwards and IPv6 clients get nowhere, and clears once IPv6 forwards', async () => {

@@ -165,3 +165,24 @@ exit 0
 export function healthyGatewayConf(node: GatewayNode): string {
   return keepalivedConf(node).replace('    script_user root\n', '    script_user root\n    vrrp_garp_master_refresh 60\n');
 }
+
+/** The IPv6 instance withIpv6() adds: its VIP, its link-local VIP and its VRID. */
+export const V6_INSTANCE = { vip: '2001:db8:100::1', linkVip: 'fe80::61', vrid: 61 };
+
+/** The lab's config plus an IPv6 instance holding the clients' IPv6 gateway (multicast to ff02::12 from the link-local address, VRRPv3). */
+export function withIpv6(gw: 'gw1' | 'gw2'): string {
+  const master = gw === 'gw1';
+  return `${keepalivedConf(gw)}
+vrrp_instance VI_V6 {
+    state ${master ? 'MASTER' : 'BACKUP'}
+    interface eth0
+    virtual_router_id ${V6_INSTANCE.vrid}
+    priority ${master ? 150 : 100}
+    advert_int 1
+    virtual_ipaddress {
+        ${V6_INSTANCE.linkVip}/64 dev eth0
+        ${V6_INSTANCE.vip}/64 dev eth0
+    }
+}
+`;
+}
