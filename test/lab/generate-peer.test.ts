@@ -6,12 +6,12 @@
 // there, nothing changes there.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { readFileSync, readdirSync } from 'node:fs';
 import { validateGenerateInput } from '../../src/generate/validate.js';
 import { writeGeneratedPair } from '../../src/generate/cli.js';
 import { createLab, requireRoot, ADDR, type GatewayNode, type Lab } from './harness.js';
 import { startLabSsh, type LabSsh } from './sshd.js';
 import type { Report } from '../../src/types.js';
+import { installGeneratedMember } from './install-generated.js';
 
 let lab: Lab;
 let ssh: LabSsh;
@@ -25,12 +25,7 @@ beforeAll(async () => {
     const v = validateGenerateInput(memberOpts(gw, out, gw === 'gw2' ? { priority: '90' } : {}));
     if (!v.ok) throw new Error(v.error);
     await writeGeneratedPair(v.value);
-    const file = (rel: string) => readFileSync(path.join(out, rel), 'utf8');
-    await lab.writeEtc(gw, 'sysctl.d/90-hagw-doctor.conf', file('sysctl.conf'));
-    await lab.execOk(gw, ['sysctl', '-p', '/etc/sysctl.d/90-hagw-doctor.conf']);
-    await lab.execOk(gw, ['iptables-restore', '--noflush'], { input: file('rules.v4') });
-    for (const s of readdirSync(path.join(out, 'scripts'))) await lab.writeEtc(gw, `keepalived/scripts/${s}`, file(`scripts/${s}`), 0o755);
-    await lab.writeEtc(gw, 'keepalived/keepalived.conf', file('keepalived.conf'));
+    await installGeneratedMember(lab, gw, out);
   }
   await lab.startKeepalived('gw1');
   await lab.waitForMaster('gw1');

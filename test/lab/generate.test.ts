@@ -2,10 +2,10 @@
 // nodes as INSTALL.md says, make a working SNAT gateway pair that fails over and back cleanly.
 // The last test runs bin/hagw-doctor, which loads dist/: run through `npm run test:lab` (it builds first).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { createLab, requireRoot, ADDR, type GatewayNode, type Lab } from './harness.js';
 import type { Report } from '../../src/types.js';
+import { installGeneratedMember } from './install-generated.js';
 import { generateCommand } from '../../src/generate/cli.js';
 import { snatRules } from '../../src/generate/render.js';
 import { validateGenerateInput } from '../../src/generate/validate.js';
@@ -63,12 +63,7 @@ describe('generate: a working pair on the first try', () => {
       const rc = await generateCommand(opts(gw, out));
       if (rc !== 0) throw new Error(`generate for ${gw} exited ${rc}`);
       // INSTALL.md, step by step: sysctl, static rules, scripts, keepalived.conf checked with -t, start
-      const file = (rel: string) => readFileSync(path.join(out, rel), 'utf8');
-      await lab.writeEtc(gw, 'sysctl.d/90-hagw-doctor.conf', file('sysctl.conf'));
-      await lab.execOk(gw, ['sysctl', '-p', '/etc/sysctl.d/90-hagw-doctor.conf']);
-      await lab.execOk(gw, ['iptables-restore', '--noflush'], { input: file('rules.v4') });
-      for (const s of readdirSync(path.join(out, 'scripts'))) await lab.writeEtc(gw, `keepalived/scripts/${s}`, file(`scripts/${s}`), 0o755);
-      await lab.writeEtc(gw, 'keepalived/keepalived.conf', file('keepalived.conf'));
+      await installGeneratedMember(lab, gw, out);
       const t = await lab.exec(gw, ['keepalived', '-t', '-f', '/etc/keepalived/keepalived.conf']);
       if (t.exitCode !== 0) throw new Error(`keepalived -t on ${gw}: exit ${t.exitCode}\n${t.stderr}${t.stdout}`);
     }
