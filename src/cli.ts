@@ -8,6 +8,7 @@ import { PACKAGE_ROOT, TOOL_VERSION } from './version.js';
 import { wantColor } from './report/ansi.js';
 import { visibleLine } from './report/escape.js';
 import { embedded } from './embedded.js';
+import { trace } from './trace.js';
 
 /** An error the operator can act on: one line on stderr, exit status 3, no stack trace. */
 export class UsageError extends Error {}
@@ -103,6 +104,7 @@ export async function checkCommand(flags: CheckFlags, extra: { snapshot?: Snapsh
   snapshot ??= await collectLive(flags);
   const { analysePair } = await import('./peer/pair.js');
   const report = analysePair(snapshot, { ...(only ? { only } : {}), source, ...(flags.kind ? { kind: flags.kind as 'gateway' | 'director' | 'vip' } : {}) });
+  trace('judged');
   let text = await render(report, format, flags);
   if (format === 'text' && snapshot.options.wire) text += await wireText(snapshot);
   if (flags.output) {
@@ -113,6 +115,7 @@ export async function checkCommand(flags: CheckFlags, extra: { snapshot?: Snapsh
       throw new UsageError(`cannot write ${flags.output}: ${(err as Error).message}`);
     }
   } else process.stdout.write(text);
+  trace('written');
   return exitStatus(report);
 }
 
@@ -136,7 +139,11 @@ async function collectLive(flags: CheckFlags): Promise<Snapshot> {
   const { collectPeer } = await import('./peer/collect.js');
   const { embedPeer } = await import('./peer/pair.js');
   const target = { host: flags.peer, ...(flags.sshConfig ? { sshConfig: path.resolve(flags.sshConfig) } : {}) };
-  const [local, peer] = await Promise.all([collect({ ...options, peer: flags.peer }), collectPeer(target, options)]);
+  trace('collecting this node and the peer');
+  const [local, peer] = await Promise.all([
+    collect({ ...options, peer: flags.peer }).finally(() => trace('this node collected')),
+    collectPeer(target, options).finally(() => trace('peer collected')),
+  ]);
   return embedPeer(local, peer);
 }
 
@@ -653,6 +660,7 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
 }
 
 export async function main(argv: string[]): Promise<number> {
+  trace('main');
   try {
     // before anything else: a commit-confirmed change past its deadline (its timer died) is rolled back
     const { settleOverdueFirst } = await import('./change/overdue.js');
@@ -663,6 +671,7 @@ export async function main(argv: string[]): Promise<number> {
       return await runApp({ color: wantColor(process.stdout, false), options: {} });
     }
     const program = buildProgram(await import('commander'));
+    trace('parsing arguments');
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {

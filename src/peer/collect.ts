@@ -11,6 +11,7 @@ import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { PeerError, PeerSession, cleanLine, describeSshFailure, type PeerTarget } from './ssh.js';
 import { buildRound, type PeerAbilities } from './remote.js';
 import { PROBE_HOSTNAME } from '../probes/ids.js';
+import { trace } from '../trace.js';
 
 /** The whole peer collection, connect included, never takes longer than this by default. */
 export const PEER_BUDGET_MS = 45_000;
@@ -123,6 +124,7 @@ async function collectOver(session: PeerSession, options: CollectOptions, deadli
     return fail(`${host} has no usable POSIX sh: ${cleanLine(helloRun.stderr) || `exit ${helloRun.exitCode}`}`);
   }
   const hello = parseHello(helloRun.stdout);
+  trace(`peer: connected, hello read (uid ${hello.uid}${hello.doctorVersion ? `, hagw-doctor ${hello.doctorVersion}` : ''})`);
   const root = hello.uid === 0 || hello.sudo;
   const prefix = hello.uid !== 0 && hello.sudo ? ['sudo', '-n'] : [];
 
@@ -175,10 +177,7 @@ async function viaSh(session: PeerSession, prefix: string[], ab: PeerAbilities, 
     const timeoutMs = Math.min(round.timeoutMs + 8000, Math.max(1000, deadline - Date.now()));
     const r = await session.run([...prefix, 'sh', '-s'], { input: round.script, timeoutMs, maxBytes: round.maxOutput });
     if (r.exitCode === 255 || r.timedOut) lost = true;
-    if (process.env.HAGW_DOCTOR_TRACE)
-      process.stderr.write(
-        `peer round: ${specs.length} probes in ${Math.round(performance.now() - started)} ms (exit ${r.exitCode}, ${r.stdout.length} bytes)\n`,
-      );
+    trace(`peer sh: ${specs.length} probes in ${Math.round(performance.now() - started)} ms (exit ${r.exitCode}, ${r.stdout.length} bytes)`);
     return round.decode(r.overflow ? '' : r.stdout, Math.round(performance.now() - started));
   };
   const probes = await collectRecords(PROVIDERS, options, ab.root, { runRound });

@@ -5,6 +5,7 @@ import { DEFAULT_TIMEOUT_MS, recordFor, runProbe } from './run.js';
 import { WIRE_PROBE_PREFIX } from './vrrp.js';
 import { hostFactsFromRecords } from './host.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
+import { trace, tracing } from '../trace.js';
 
 const MAX_ROUNDS = 6;
 
@@ -77,10 +78,10 @@ export async function collectRecords(
           }),
         );
     // HAGW_DOCTOR_TRACE=1: where a run's time goes, round by round
-    if (process.env.HAGW_DOCTOR_TRACE) {
+    if (tracing()) {
       const slowest = results.reduce((a, b) => (b.ms > a.ms ? b : a), results[0]!);
-      process.stderr.write(
-        `round ${round}: ${results.length} probes in ${Math.round(performance.now() - started)} ms (slowest ${slowest.id} ${slowest.ms} ms)\n`,
+      trace(
+        `${hooks.runRound ? 'peer ' : ''}round ${round}: ${results.length} probes in ${Math.round(performance.now() - started)} ms (slowest ${slowest.id} ${slowest.ms} ms)`,
       );
     }
     for (const r of results) {
