@@ -9,6 +9,9 @@ import { wantColor } from './report/ansi.js';
 import { visibleLine } from './report/escape.js';
 import { embedded } from './embedded.js';
 import { trace } from './trace.js';
+import type { PeerTarget } from './peer/ssh.js';
+import { validPeerHost } from './peer/host.js';
+import type { PeerConnection } from './peer/connect.js';
 
 /** An error the operator can act on: one line on stderr, exit status 3, no stack trace. */
 export class UsageError extends Error {}
@@ -141,7 +144,7 @@ async function collectLive(flags: CheckFlags): Promise<Snapshot> {
   // the SSH handshake first: it overlaps loading the rest and this node's probes
   const target = { host: flags.peer, ...(flags.sshConfig ? { sshConfig: path.resolve(flags.sshConfig) } : {}) };
   const { connectPeer } = await import('./peer/connect.js');
-  const connection = connectPeer(target);
+  const connection = (await takeEarlyPeer(target)) ?? connectPeer(target);
   const [{ collect }, { collectPeer }, { embedPeer }] = await Promise.all([import('./pipeline.js'), import('./peer/collect.js'), import('./peer/pair.js')]);
   trace('collecting this node and the peer');
   const [local, peer] = await Promise.all([
@@ -663,8 +666,42 @@ export function buildProgram({ Command, Option }: typeof import('commander')): C
   return program;
 }
 
+/** `check|snapshot --peer HOST [--ssh-config FILE]`, read from the raw command line. */
+export function peerOnCommandLine(argv: readonly string[]): PeerTarget | undefined {
+  if (argv[0] !== 'check' && argv[0] !== 'snapshot') return undefined;
+  if (argv.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '--from' || a.startsWith('--from=') || a === '--peer-snapshot'))
+    return undefined;
+  const value = (name: string) => {
+    let v: string | undefined;
+    argv.forEach((a, i) => {
+      if (a === name) v = argv[i + 1];
+      else if (a.startsWith(`${name}=`)) v = a.slice(name.length + 1);
+    });
+    return v;
+  };
+  // what collectLive would refuse starts nothing: no ssh runs for a bad command line
+  const host = value('--peer');
+  if (!host || !validPeerHost(host)) return undefined;
+  const sshConfig = value('--ssh-config');
+  if (sshConfig !== undefined && !existsSync(sshConfig)) return undefined;
+  return { host, ...(sshConfig ? { sshConfig: path.resolve(sshConfig) } : {}) };
+}
+
+/** The connection main() starts before the arguments are parsed, taken once by the collection it is for. */
+let earlyPeer: { target: PeerTarget; connection: Promise<PeerConnection> } | undefined;
+
+function takeEarlyPeer(target: PeerTarget): Promise<PeerConnection> | undefined {
+  const c = earlyPeer;
+  if (!c || c.target.host !== target.host || c.target.sshConfig !== target.sshConfig) return undefined;
+  earlyPeer = undefined;
+  return c.connection;
+}
+
 export async function main(argv: string[]): Promise<number> {
   trace('main');
+  // --peer: the SSH handshake (a few hundred ms) starts now, alongside everything else
+  const early = peerOnCommandLine(argv);
+  if (early) earlyPeer = { target: early, connection: import('./peer/connect.js').then((m) => m.connectPeer(early)) };
   try {
     // before anything else: a commit-confirmed change past its deadline (its timer died) is rolled back
     const { settleOverdueFirst } = await import('./change/overdue.js');
@@ -694,5 +731,10 @@ export async function main(argv: string[]): Promise<number> {
       `hagw-doctor: internal error: ${visibleLine(e?.message ?? String(err))}${process.env.HAGW_DOCTOR_DEBUG ? `\n${e?.stack}` : ' (HAGW_DOCTOR_DEBUG=1 shows the stack)'}\n`,
     );
     return 3;
+  } finally {
+    // not taken (a usage error, a check that never collected): closed, never left behind
+    const unused = earlyPeer;
+    earlyPeer = undefined;
+    if (unused) await (await unused.connection).close();
   }
 }

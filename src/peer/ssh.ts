@@ -39,12 +39,8 @@ export class PeerError extends Error {
 const DEFAULT_CONNECT_TIMEOUT_S = 5;
 const SSH_ENV = { LC_ALL: 'C', LANG: 'C' } as const;
 
-/** [USER@]HOST: a user and a host name or address, never an option or anything a shell would read. */
-export function validPeerHost(host: string): boolean {
-  return (
-    /^(?:[A-Za-z0-9._][A-Za-z0-9._-]{0,63}@)?(?:[A-Za-z0-9](?:[A-Za-z0-9._-]{0,252})|\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:.]+)$/.test(host) && !host.startsWith('-')
-  );
-}
+import { validPeerHost } from './host.js';
+export { validPeerHost };
 
 /** One line, printable ASCII, at most max characters: what the peer (or ssh about it) said, made safe to print. */
 export function cleanLine(text: string, max = 200): string {

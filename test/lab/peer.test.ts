@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
 import { healthyGatewayConf } from './keepalived-files.js';
 import { createLab, requireRoot, ADDR, type Lab } from './harness.js';
 import { startLabSsh, SUDO_USER, type LabSsh } from './sshd.js';
@@ -279,5 +280,26 @@ describe('check --peer over ssh', () => {
     }
     const text = await lab.doctor('gw1', ['check', ...peerArgs('gw2')]);
     expect(text.stdout).not.toMatch(/not reachable/);
+  });
+
+  it('a bad option after --peer: one line, exit 3, and no ssh left running (the handshake started before the arguments were read)', async () => {
+    // the ssh clients in gw1's namespace (`ip netns pids`: ps would list the whole host's)
+    const sshInGw1 = async () => {
+      const pids = (await execa('ip', ['netns', 'pids', lab.nodes.gw1])).stdout.split('\n').filter(Boolean);
+      const comms = await Promise.all(
+        pids.map((p) =>
+          readFile(`/proc/${p}/comm`, 'utf8').then(
+            (c) => [p, c.trim()] as const,
+            () => [p, ''] as const,
+          ),
+        ),
+      );
+      return comms.filter(([, c]) => c === 'ssh').map(([p]) => p);
+    };
+    expect(await sshInGw1()).toEqual([]);
+    const r = await lab.doctor('gw1', ['check', ...peerArgs('gw2'), '--no-such-option']);
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/unknown option '--no-such-option'/)]);
+    await expect.poll(sshInGw1, { timeout: 5000 }).toEqual([]);
   });
 });

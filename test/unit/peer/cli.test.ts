@@ -37,3 +37,22 @@ describe('--peer usage', () => {
     oneLine(await run(['fix', '--on-peer', 'gw2', 'no-such-code']), /unknown code no-such-code \(see `hagw-doctor codes`\)/);
   });
 });
+
+describe('the early connection (`check --peer HOST` starts its SSH handshake before the arguments are parsed)', () => {
+  it('is taken only from a command line collectLive would accept', async () => {
+    const { peerOnCommandLine } = await import('../../../src/cli.js');
+    expect(peerOnCommandLine(['check', '--json', '--peer', 'root@gw2'])).toEqual({ host: 'root@gw2' });
+    expect(peerOnCommandLine(['snapshot', '--peer=gw2', '--ssh-config', BIN])).toEqual({ host: 'gw2', sshConfig: BIN });
+    for (const argv of [
+      ['check', '--peer', '-oProxyCommand=touch /tmp/x'],
+      ['check', '--peer', 'gw2;id'],
+      ['check', '--peer', 'gw2', '--ssh-config', '/nonexistent/ssh_config'],
+      ['check', '--from', BIN, '--peer', 'gw2'],
+      ['check', '--peer', 'gw2', '--peer-snapshot', BIN],
+      ['check', '--peer', 'gw2', '--help'],
+      ['watch', '--peer', 'gw2'],
+      ['check', '--json'],
+    ])
+      expect(peerOnCommandLine(argv), argv.join(' ')).toBeUndefined();
+  });
+});
