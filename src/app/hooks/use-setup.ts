@@ -155,10 +155,11 @@ export function useSetup(mode: 'setup' | 'generate'): SetupModel {
   const { session, services } = useAppContext();
   const { run } = useSession();
   const peerRef = useRef<PeerInstaller | undefined>(undefined);
-  // leaving the screen ends a session still open (never one applying: the app waits for that)
+  const peerApplying = useRef(false);
+  // leaving the screen ends a session still open; never one applying (its answer is awaited)
   useEffect(
     () => () => {
-      void peerRef.current?.close();
+      if (!peerApplying.current) void peerRef.current?.close();
     },
     [],
   );
@@ -274,6 +275,7 @@ export function useSetup(mode: 'setup' | 'generate'): SetupModel {
     dispatch({ type: 'peer', step: { step: 'applying', plan: p.plan } });
     // quitting now waits for the peer's answer (its engine rolls back there by itself on a failure)
     session.beginApply();
+    peerApplying.current = true;
     void (async () => {
       let done: { ok: boolean; lines: string[]; message: string };
       try {
@@ -299,6 +301,7 @@ export function useSetup(mode: 'setup' | 'generate'): SetupModel {
       } catch (err) {
         done = { ok: false, lines: [], message: `${installer.host}: ${(err as Error).message}; check there with \`hagw-doctor changes\`` };
       } finally {
+        peerApplying.current = false;
         session.endApply();
         peerRef.current = undefined;
         void installer.close();

@@ -305,7 +305,7 @@ function HalfLine({ who, outcome }: { who: string; outcome: HalfInstalled | unde
 
 /** The peer's half through its own hagw-doctor: connecting, its preview and plan, the typed consent, applying, its result. */
 function PeerInstallScreen({ setup, step }: { setup: SetupModel; step: PeerInstallStep }) {
-  const { services, active, bodyHeight } = useAppContext();
+  const { services, active, bodyHeight, columns } = useAppContext();
   const host = services.peer ?? '';
   const theirs = peerAnswers(setup.state.answers as SetupAnswers);
   const confirming = step.step === 'preview' && step.confirming;
@@ -333,7 +333,7 @@ function PeerInstallScreen({ setup, step }: { setup: SetupModel; step: PeerInsta
         </Box>
         {step.step === 'applying' ? (
           <ToneText tone="muted" wrap="wrap">
-            {`Its change engine backs up, applies and re-checks there, and rolls back there by itself if a step fails; quitting waits for its answer.`}
+            {`Its change engine backs up, applies and re-checks there, and rolls back there by itself if a step fails; the app waits for its answer (quitting too).`}
           </ToneText>
         ) : null}
       </Screen>
@@ -359,7 +359,7 @@ function PeerInstallScreen({ setup, step }: { setup: SetupModel; step: PeerInsta
         <ToneText tone="muted">{`${host}'s own result:`}</ToneText>
         <ScrollView
           lines={step.lines.map((l) => ({ text: l || ' ', ...(/FAILED|INCOMPLETE|^✗|rolling back/.test(l) ? { tone: 'error' as const } : {}) }))}
-          height={Math.max(3, bodyHeight - 3)}
+          height={Math.max(3, bodyHeight - 1 - Math.ceil((step.message.length + 2) / Math.max(20, columns - 1)))}
           isFocused={active}
         />
       </Screen>

@@ -140,8 +140,16 @@ describe('setup with --peer: the peer’s half through its own hagw-doctor', () 
     // only options travel: this node's flags, the peer's priority as reviewed
     expect(r.current().raw[0]).toMatchObject({ role: 'master', self: '192.168.100.2', peer: '192.168.100.3', vip: '192.168.100.1/24', peerPriority: '100' });
     r.current().opened.resolve({ ok: true, note: 'gw2 runs hagw-doctor 0.2.0, this node 0.3.0: its member is rendered by its own version' });
-    r.current().previewed.resolve({ ok: true, text: 'replace /etc/keepalived/keepalived.conf (mode 0644)\nkill -HUP 4242\n', plan: PLAN });
+    const long = Array.from({ length: 40 }, (_, i) => `  step ${i + 3}: iptables -w -t filter -I INPUT 1 -s 192.168.100.2/32 -p vrrp -j ACCEPT`);
+    r.current().previewed.resolve({
+      ok: true,
+      text: ['replace /etc/keepalived/keepalived.conf (mode 0644)', 'kill -HUP 4242', ...long, ''].join('\n'),
+      plan: PLAN,
+    });
     const preview = await waitFor(r.lastFrame, `plan ${PLAN}`);
+    // a long preview scrolls: the frame never fills the terminal, the plan and the keys stay on it
+    expect(preview.split('\n').length).toBeLessThanOrEqual(23);
+    expect(preview.split('\n').at(-1)).toMatch(/Esc cancel/);
     expect(preview).toContain("gw2's own hagw-doctor would install its member (backup, 192.168.100.3):");
     expect(preview).toContain('replace /etc/keepalived/keepalived.conf (mode 0644)');
     expect(preview).toContain('note: gw2 runs hagw-doctor 0.2.0');
@@ -164,10 +172,11 @@ describe('setup with --peer: the peer’s half through its own hagw-doctor', () 
     expect(r.session.getState().applying).toBe(true);
     r.current().applied.resolve({
       exitCode: 0,
-      lines: ['change 20250101-x: backup saved', '  running step 1: write /etc/keepalived/keepalived.conf', 're-check: cleared'],
+      lines: ['change 20250101-x: backup saved', '  running step 1: write /etc/keepalived/keepalived.conf', ...long, 're-check: cleared'],
       lost: false,
     });
     const done = await waitFor(r.lastFrame, "gw2's own result");
+    expect(done.split('\n').length).toBeLessThanOrEqual(23);
     expect(done).toContain('✓ installed on gw2 by its own hagw-doctor');
     expect(done).toContain('running step 1: write /etc/keepalived/keepalived.conf');
     expect(r.session.getState().applying).toBe(false);
