@@ -8,7 +8,7 @@
 //   associated with VRID N not present in MASTER advert"), an instance missing on the peer,
 //   no clear master (equal priorities)                   -> keepalived-config-invalid (these are config
 //   faults, not runtime state, so vip-state-mismatch, which is about addresses held now, does not fit)
-import { authPassFingerprint } from '../src/secrets.js';
+import { sameAuthPass } from '../src/secrets.js';
 import type { Check } from '../src/check.js';
 import { CheckContext, SkipCheck, finding } from '../src/context.js';
 import type { Evidence, Finding, InstanceState } from '../src/types.js';
@@ -27,12 +27,17 @@ function vipSet(vi: VrrpInstance): string[] {
   return vi.virtualIpaddresses.map((v) => `${v.address}/${v.prefix}`).sort();
 }
 
-function authKey(vi: VrrpInstance): string {
-  const a = vi.authentication;
-  if (!a || !a.type) return 'none';
-  // keepalived truncates auth_pass to 8 characters, so only those have to agree; compared by
-  // fingerprint, so a redacted snapshot (src/secrets.ts) still tells "differs"
-  return `${a.type}:${a.pass ? authPassFingerprint(a.pass) : ''}`;
+/** Whether the two instances authenticate each other: the same auth_type and, for PASS, the same
+ *  first 8 characters of auth_pass (all keepalived compares). A redacted side is compared by its
+ *  fingerprint (src/secrets.ts), so a redacted snapshot still tells "differs"; two plain values are
+ *  compared as they are (no fingerprint to compute). */
+function sameAuth(x: VrrpInstance, y: VrrpInstance): boolean {
+  const a = x.authentication?.type ? x.authentication : undefined;
+  const b = y.authentication?.type ? y.authentication : undefined;
+  if (!a || !b) return !a && !b;
+  if (a.type !== b.type) return false;
+  if (!a.pass || !b.pass) return !a.pass && !b.pass;
+  return sameAuthPass(a.pass, b.pass);
 }
 
 export function comparePair(own: VrrpInstance[], peer: VrrpInstance[]): Finding[] {
@@ -65,7 +70,7 @@ export function comparePair(own: VrrpInstance[], peer: VrrpInstance[]): Finding[
       );
       continue;
     }
-    if (authKey(a) !== authKey(b)) {
+    if (!sameAuth(a, b)) {
       out.push(
         finding('vrrp-auth-mismatch', {
           title: `(${a.name}) authentication differs from the peer's`,

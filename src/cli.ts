@@ -132,17 +132,21 @@ async function wireText(snapshot: Snapshot): Promise<string> {
 /** This host's snapshot; with --peer, the other node's collected at the same time over SSH and embedded. */
 async function collectLive(flags: CheckFlags): Promise<Snapshot> {
   const options = collectOptions(flags);
-  const { collect } = await import('./pipeline.js');
-  if (!flags.peer) return collect(options);
+  if (!flags.peer) {
+    const { collect } = await import('./pipeline.js');
+    return collect(options).finally(() => trace('this node collected'));
+  }
   const { validPeerHost } = await import('./peer/ssh.js');
   if (!validPeerHost(flags.peer)) throw new UsageError(`--peer takes [USER@]HOST, not ${JSON.stringify(flags.peer).slice(0, 80)}`);
-  const { collectPeer } = await import('./peer/collect.js');
-  const { embedPeer } = await import('./peer/pair.js');
+  // the SSH handshake first: it overlaps loading the rest and this node's probes
   const target = { host: flags.peer, ...(flags.sshConfig ? { sshConfig: path.resolve(flags.sshConfig) } : {}) };
+  const { connectPeer } = await import('./peer/connect.js');
+  const connection = connectPeer(target);
+  const [{ collect }, { collectPeer }, { embedPeer }] = await Promise.all([import('./pipeline.js'), import('./peer/collect.js'), import('./peer/pair.js')]);
   trace('collecting this node and the peer');
   const [local, peer] = await Promise.all([
     collect({ ...options, peer: flags.peer }).finally(() => trace('this node collected')),
-    collectPeer(target, options).finally(() => trace('peer collected')),
+    collectPeer(target, options, { connection }).finally(() => trace('peer collected')),
   ]);
   return embedPeer(local, peer);
 }

@@ -8,7 +8,8 @@ import { collectRecords } from '../probes/collect.js';
 import { hostFactsFromRecords } from '../probes/host.js';
 import { processesFrom } from '../probes/keepalived.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
-import { PeerError, PeerSession, cleanLine, describeSshFailure, type PeerTarget } from './ssh.js';
+import { cleanLine, describeSshFailure, type PeerSession, type PeerShell, type PeerTarget } from './ssh.js';
+import { connectPeer, type PeerConnection } from './connect.js';
 import { buildRound, type PeerAbilities } from './remote.js';
 import { PROBE_HOSTNAME } from '../probes/ids.js';
 import { trace } from '../trace.js';
@@ -22,45 +23,8 @@ export interface PeerCollectResult {
   snapshot?: Snapshot;
 }
 
-export interface PeerHello {
-  uid: number;
-  sudo: boolean;
-  /** absolute path of the peer's hagw-doctor, when on its PATH */
-  doctorPath?: string;
-  doctorVersion?: string;
-  timeout: boolean;
-  base64: boolean;
-}
-
-export const HELLO_SCRIPT = [
-  'printf "uid=%s\\n" "$(id -u)"',
-  'if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then echo sudo=yes; fi',
-  'd=$(command -v hagw-doctor 2>/dev/null) && printf "doctor=%s\\n" "$d" && printf "doctor-version=%s\\n" "$("$d" --version 2>/dev/null | head -c 64 | head -n 1)"',
-  'command -v timeout >/dev/null 2>&1 && echo timeout=yes',
-  'command -v base64 >/dev/null 2>&1 && echo base64=yes',
-  'true',
-  '',
-].join('\n');
-
-/** key=value lines; anything unexpected is ignored (hostile input). */
-export function parseHello(text: string): PeerHello {
-  const kv = new Map<string, string>();
-  for (const line of text.split('\n').slice(0, 50)) {
-    const m = /^([a-z0-9-]{1,20})=(.{0,300})$/.exec(line.trim());
-    if (m) kv.set(m[1]!, m[2]!);
-  }
-  const uid = Number(kv.get('uid'));
-  const doctor = kv.get('doctor');
-  const version = /^\d+\.\d+\.\d+[A-Za-z0-9.+-]{0,40}$/.exec(kv.get('doctor-version') ?? '')?.[0];
-  return {
-    uid: Number.isInteger(uid) && uid >= 0 ? uid : -1,
-    sudo: kv.get('sudo') === 'yes',
-    ...(doctor && /^\/[A-Za-z0-9._/+-]{1,255}$/.test(doctor) ? { doctorPath: doctor } : {}),
-    ...(version ? { doctorVersion: version } : {}),
-    timeout: kv.get('timeout') === 'yes',
-    base64: kv.get('base64') === 'yes',
-  };
-}
+import { parseHello } from './hello.js';
+export { HELLO_SCRIPT, parseHello, type PeerHello } from './hello.js';
 
 /** What the peer's snapshot is collected with: this node's log window and walk choice, never a wire capture or a peer of its own. */
 export function peerCollectOptions(options: CollectOptions): CollectOptions {
@@ -70,19 +34,17 @@ export function peerCollectOptions(options: CollectOptions): CollectOptions {
   };
 }
 
-/** Open a session to the peer, collect its snapshot, close the session. */
+/**
+ * Collect the peer's snapshot over a connection started with connectPeer (or one started here),
+ * then close it. The budget counts from this call.
+ */
 export async function collectPeer(
   target: PeerTarget,
   options: CollectOptions,
-  opts: { budgetMs?: number; session?: PeerSession } = {},
+  opts: { budgetMs?: number; connection?: PeerConnection } = {},
 ): Promise<PeerCollectResult> {
   const budgetMs = opts.budgetMs ?? PEER_BUDGET_MS;
-  let session: PeerSession;
-  try {
-    session = opts.session ?? new PeerSession(target);
-  } catch (err) {
-    return { status: { host: target.host, reachable: false, via: 'ssh', reason: (err as Error).message } };
-  }
+  const conn = opts.connection ?? connectPeer(target, Math.min(20_000, budgetMs));
   const deadline = Date.now() + budgetMs;
   let timer: NodeJS.Timeout | undefined;
   const overBudget = new Promise<PeerCollectResult>((resolve) => {
@@ -101,30 +63,27 @@ export async function collectPeer(
     timer.unref?.();
   });
   try {
-    return await Promise.race([collectOver(session, options, deadline), overBudget]);
+    return await Promise.race([collectOver(conn, options, deadline), overBudget]);
   } finally {
     clearTimeout(timer);
-    if (!opts.session) await session.close();
+    await conn.close();
   }
 }
 
-async function collectOver(session: PeerSession, options: CollectOptions, deadline: number): Promise<PeerCollectResult> {
-  const host = session.host;
+async function collectOver(conn: PeerConnection, options: CollectOptions, deadline: number): Promise<PeerCollectResult> {
+  const host = conn.target.host;
   const fail = (reason: string): PeerCollectResult => ({ status: { host, reachable: false, via: 'ssh', reason } });
   const left = () => Math.max(1000, deadline - Date.now());
-  let helloRun;
-  try {
-    helloRun = await session.open({ argv: ['sh', '-s'], input: HELLO_SCRIPT, maxBytes: 16 * 1024 }, Math.min(20_000, left()));
-  } catch (err) {
-    if (err instanceof PeerError) return fail(err.message);
-    return fail(`ssh to ${host} failed: ${cleanLine((err as Error).message)}`);
-  }
+  const opened = await conn.opened;
+  if ('error' in opened) return fail(opened.error);
+  const { shell, hello: helloRun } = opened;
+  const session = conn.session!;
   if (!helloRun.ok) {
     if (helloRun.exitCode === 255 || helloRun.timedOut) return fail(describeSshFailure(host, helloRun.stderr, helloRun.timedOut));
     return fail(`${host} has no usable POSIX sh: ${cleanLine(helloRun.stderr) || `exit ${helloRun.exitCode}`}`);
   }
   const hello = parseHello(helloRun.stdout);
-  trace(`peer: connected, hello read (uid ${hello.uid}${hello.doctorVersion ? `, hagw-doctor ${hello.doctorVersion}` : ''})`);
+  trace(`peer: uid ${hello.uid}${hello.sudo ? ' (sudo -n)' : ''}${hello.doctorVersion ? `, hagw-doctor ${hello.doctorVersion}` : ''}`);
   const root = hello.uid === 0 || hello.sudo;
   const prefix = hello.uid !== 0 && hello.sudo ? ['sudo', '-n'] : [];
 
@@ -136,7 +95,10 @@ async function collectOver(session: PeerSession, options: CollectOptions, deadli
   }
   if (!snapshot) {
     if (!hello.base64) return fail(`${host} has no base64 (coreutils): its probes cannot be read back safely`);
-    snapshot = await viaSh(session, prefix, { root, timeout: hello.timeout }, peerCollectOptions(options), deadline);
+    // root through sudo -n: the kept shell becomes root's; if it cannot, each round asks sudo itself
+    const elevated = prefix.length > 0 && (await shell.elevate(Math.min(10_000, left())));
+    const remote: RemoteShell = shell.alive ? { shell, prefix: elevated ? [] : prefix } : { prefix };
+    snapshot = await viaSh(session, remote, { root, timeout: hello.timeout }, peerCollectOptions(options), deadline);
   }
   if (!snapshot) return fail(`${host} stopped answering while its probes ran`);
   const notes: string[] = [`read through ${via}`];
@@ -154,9 +116,19 @@ async function collectOver(session: PeerSession, options: CollectOptions, deadli
   return { status: { host, reachable: true, via: 'ssh', ...(!root ? { reason: notes.slice(1).join('; ') } : {}) }, snapshot };
 }
 
+/** Where the rounds run: the kept shell (already root when it could be made so), else one `sh -s` per round. */
+interface RemoteShell {
+  shell?: PeerShell;
+  /** sudo -n for a round that runs in a shell of its own */
+  prefix: string[];
+}
+
 /** The peer's own `hagw-doctor snapshot`, validated like any snapshot file; undefined on any failure. */
 async function viaDoctor(session: PeerSession, prefix: string[], doctor: string, options: CollectOptions, timeoutMs: number): Promise<Snapshot | undefined> {
-  const args = [...(options.since ? ['--since', options.since] : []), ...(options.conntrackWalk ? ['--conntrack-walk'] : [])];
+  // --include-secrets: the peer's auth_pass travels only inside this SSH channel, as its sh path
+  // reads it (its config as it is); this node redacts any snapshot it writes, the peer's part too.
+  // A redacted one would cost a fingerprint (scrypt) per password on both nodes
+  const args = ['--include-secrets', ...(options.since ? ['--since', options.since] : []), ...(options.conntrackWalk ? ['--conntrack-walk'] : [])];
   const r = await session.run([...prefix, doctor, 'snapshot', ...args], { timeoutMs: Math.min(60_000, timeoutMs), maxBytes: SNAPSHOT_MAX_BYTES });
   if (!r.ok) return undefined;
   const { parseSnapshot } = await import('../snapshot-file.js');
@@ -167,17 +139,23 @@ async function viaDoctor(session: PeerSession, prefix: string[], doctor: string,
   }
 }
 
-/** The probes of every provider, round by round, each round one `sh -s` over the shared connection. */
-async function viaSh(session: PeerSession, prefix: string[], ab: PeerAbilities, options: CollectOptions, deadline: number): Promise<Snapshot | undefined> {
+/** The probes of every provider, round by round, each round one script on the kept shell (or one `sh -s` over the shared connection). */
+async function viaSh(session: PeerSession, remote: RemoteShell, ab: PeerAbilities, options: CollectOptions, deadline: number): Promise<Snapshot | undefined> {
   let lost = false;
   const runRound = async (specs: Parameters<typeof buildRound>[0], records: Readonly<Record<string, ProbeRecord>>): Promise<ProbeRecord[]> => {
     const round = buildRound(specs, records, ab);
     if (!round.script || lost) return round.decode('', 0);
     const started = performance.now();
     const timeoutMs = Math.min(round.timeoutMs + 8000, Math.max(1000, deadline - Date.now()));
-    const r = await session.run([...prefix, 'sh', '-s'], { input: round.script, timeoutMs, maxBytes: round.maxOutput });
-    if (r.exitCode === 255 || r.timedOut) lost = true;
-    trace(`peer sh: ${specs.length} probes in ${Math.round(performance.now() - started)} ms (exit ${r.exitCode}, ${r.stdout.length} bytes)`);
+    const kept = remote.shell?.alive ? remote.shell : undefined;
+    const r = kept
+      ? await kept.exchange(round.script, { timeoutMs, maxBytes: round.maxOutput })
+      : await session.run([...remote.prefix, 'sh', '-s'], { input: round.script, timeoutMs, maxBytes: round.maxOutput });
+    // a kept shell that ended by itself (not a timeout): the next rounds each run in a shell of their own
+    if (r.exitCode === 255 || r.timedOut || (!kept && r.exitCode === undefined)) lost = true;
+    trace(
+      `peer ${kept ? 'shell' : 'sh -s'}: ${specs.length} probes in ${Math.round(performance.now() - started)} ms (exit ${r.exitCode}, ${r.stdout.length} bytes)`,
+    );
     return round.decode(r.overflow ? '' : r.stdout, Math.round(performance.now() - started));
   };
   const probes = await collectRecords(PROVIDERS, options, ab.root, { runRound });

@@ -4,7 +4,7 @@
 import { TOOL_VERSION } from '../version.js';
 import { isFindingCode } from '../codes.js';
 import { PeerError, PeerSession, cleanLine, type PeerTarget } from './ssh.js';
-import { parseHello } from './collect.js';
+import { HELLO_SCRIPT, parseHello } from './hello.js';
 
 export interface PeerFixOptions {
   target: PeerTarget;
@@ -15,14 +15,6 @@ export interface PeerFixOptions {
   out: (text: string) => void;
   err: (text: string) => void;
 }
-
-const HELLO = [
-  'printf "uid=%s\\n" "$(id -u)"',
-  'if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then echo sudo=yes; fi',
-  'd=$(command -v hagw-doctor 2>/dev/null) && printf "doctor=%s\\n" "$d" && printf "doctor-version=%s\\n" "$("$d" --version 2>/dev/null | head -c 64 | head -n 1)"',
-  'true',
-  '',
-].join('\n');
 
 /** The argv run on the peer (after its doctor's path and sudo, when needed). */
 export function peerFixArgv(o: Pick<PeerFixOptions, 'codes' | 'yes' | 'dryRun' | 'confirmTimeout'>): string[] {
@@ -42,7 +34,7 @@ export async function fixOnPeer(o: PeerFixOptions): Promise<number> {
   try {
     let hello;
     try {
-      const r = await session.open({ argv: ['sh', '-s'], input: HELLO, maxBytes: 16 * 1024 });
+      const r = await session.open({ argv: ['sh', '-s'], input: HELLO_SCRIPT, maxBytes: 16 * 1024 });
       hello = parseHello(r.stdout);
     } catch (err) {
       o.err(`hagw-doctor: --on-peer ${o.target.host}: ${err instanceof PeerError ? err.message : cleanLine((err as Error).message)}\n`);

@@ -56,33 +56,43 @@ function internalScript(spec: Extract<ProbeSpec, { kind: 'internal' }>, records:
  * The peer's /proc walk. Output: "N <own netns>", "B <btime>", then per process named keepalived
  * "p PID STAT STATUS CMDLINE NETNS EXE EXESTAT UNSAFEDIR FDSOCKETS RAW": text fields base64, '-'
  * where unreadable, '.' where empty; EXESTAT is "uid:mode(hex):dev:ino" (stat -L of /proc/PID/exe).
+ * Every fork counts on a loaded peer: the directories above the binary are read by one stat, the
+ * descriptors by one ls, and both are parsed by the shell itself (here-documents, no pipes).
  */
 const PROCESS_SCRIPT = [
   'sn=$(readlink /proc/self/ns/net 2>/dev/null); echo "N ${sn:--}"',
   'bt=$(sed -n "s/^btime //p" /proc/stat 2>/dev/null); echo "B ${bt:--}"',
-  'b() { base64 -w0 2>/dev/null; }',
   'for c in $(grep -lix "keepalived.*" /proc/[0-9]*/comm 2>/dev/null); do',
   '  d=${c%/comm}; p=${d#/proc/}',
-  '  st=$(b < "$d/stat") || continue; [ -n "$st" ] || continue',
-  '  su=$(b < "$d/status"); cl=$(b < "$d/cmdline"); ns=$(readlink "$d/ns/net" 2>/dev/null)',
+  '  st=$(base64 -w0 2>/dev/null < "$d/stat") || continue; [ -n "$st" ] || continue',
+  '  su=$(base64 -w0 2>/dev/null < "$d/status"); cl=$(base64 -w0 2>/dev/null < "$d/cmdline"); ns=$(readlink "$d/ns/net" 2>/dev/null)',
   '  ex=-; es=-; ud=-; fs=-; rw=-',
   '  if [ -z "$ns" ] || [ "$ns" = "$sn" ]; then',
   '    e=$(readlink "$d/exe" 2>/dev/null)',
   '    if [ -n "$e" ]; then',
-  '      ex=$(printf %s "$e" | b)',
+  '      ex=$(printf %s "$e" | base64 -w0)',
   '      es=$(stat -L -c "%u:%f:%d:%i" "$d/exe" 2>/dev/null); [ -n "$es" ] || es=-',
-  '      x=${e% (deleted)}; x=${x%/*}; [ -n "$x" ] || x=/; u=',
-  '      while :; do',
-  '        r="$d/root$x"; [ "$x" = / ] && r="$d/root"',
-  '        a=$(stat -L -c "%u %A" "$r" 2>/dev/null)',
-  '        case "$a" in "0 "?????w*|"0 "????????w*) u=$x; break ;; "0 "*) ;; *) u=$x; break ;; esac',
-  '        [ "$x" = / ] && break; x=${x%/*}; [ -n "$x" ] || x=/',
-  '      done',
-  '      if [ -n "$u" ]; then ud=$(printf %s "$u" | b); else ud=.; fi',
+  // the binary's directories up to /, through the process's own root: the first one not owned by
+  // root or writable by group or others is unsafe (one that cannot be read is unsafe too)
+  '      x=${e% (deleted)}; x=${x%/*}; [ -n "$x" ] || x=/; y=$x; set --',
+  '      while :; do set -- "$@" "$d/root${y%/}"; [ "$y" = / ] && break; y=${y%/*}; [ -n "$y" ] || y=/; done',
+  '      sa=$(stat -L -c "%u %A %n" "$@" 2>/dev/null); u=; y=$x; top=',
+  '      while IFS= read -r a; do',
+  '        [ "${a#* * }" = "$d/root${y%/}" ] || { u=$y; break; }',
+  '        case "$a" in "0 "?????w*|"0 "????????w*) u=$y; break ;; "0 "*) ;; *) u=$y; break ;; esac',
+  '        [ "$y" = / ] && { top=1; break; }; y=${y%/*}; [ -n "$y" ] || y=/',
+  '      done <<EOF',
+  '$sa',
+  'EOF',
+  '      [ -n "$u" ] || [ -n "$top" ] || u=$y',
+  '      if [ -n "$u" ]; then ud=$(printf %s "$u" | base64 -w0); else ud=.; fi',
   '    fi',
-  '    if ls "$d/fd" >/dev/null 2>&1; then',
-  '      fs=.; for f in "$d"/fd/*; do l=$(readlink "$f" 2>/dev/null); case "$l" in "socket:["*"]") l=${l#socket:[}; fs="$fs,${l%]}" ;; esac; done',
-  '      rw=$(grep -i "^ *[0-9]*: [0-9a-f]*:0070 " "$d/net/raw" 2>/dev/null | b); [ -n "$rw" ] || rw=.',
+  '    if fl=$(ls -l "$d/fd" 2>/dev/null); then',
+  '      fs=.',
+  '      while IFS= read -r l; do case "$l" in *" -> socket:["*"]") l=${l##*socket:[}; fs="$fs,${l%]}" ;; esac; done <<EOF',
+  '$fl',
+  'EOF',
+  '      rw=$(grep -i "^ *[0-9]*: [0-9a-f]*:0070 " "$d/net/raw" 2>/dev/null | base64 -w0); [ -n "$rw" ] || rw=.',
   '    fi',
   '  fi',
   '  printf "p %s %s %s %s %s %s %s %s %s %s\\n" "$p" "$st" "${su:--}" "${cl:--}" "${ns:--}" "$ex" "$es" "$ud" "$fs" "$rw"',
@@ -141,13 +151,14 @@ interface Planned {
 }
 
 /**
- * The script's helpers. $o is the probe's file prefix, $i its index; every probe leaves $o.o
- * (stdout), $o.e (stderr) and $o.s (its status line), all gathered at the end in one go.
+ * The script's helpers. $o is the probe's file prefix, $i its index; a probe may leave $o.o
+ * (stdout) and $o.e (stderr, commands only), and prints its status line on its job's stdout; all
+ * are gathered at the end in one go.
  *   E STATUS RC: the status line (a builtin: no process)
  *   C: a command's status from its exit code (124/137: killed by timeout; 126: cannot execute; 127: not found)
  */
 const HELPERS = [
-  'E() { echo "$i $1 $2" > "$o.s"; }',
+  'E() { echo "$i $1 $2"; }',
   'C() { rc=1; read rc < "$o.rc" 2>/dev/null; case $rc in 124|137) E timeout - ;; 126) E denied - ;; 127) E missing - ;; *) E ok "$rc" ;; esac; }',
 ].join('\n');
 
@@ -171,14 +182,14 @@ function fileBody(file: string, maxBytes: number, tail: boolean): string {
     `if [ ! -e ${f} ]; then E missing -`,
     `elif [ -d ${f} ]; then echo "is a directory" > "$o.e"; E error -`,
     `elif [ ! -r ${f} ]; then E denied -`,
-    `elif ${cut} ${f} > "$o.o" 2>"$o.e"; then E ok 0`,
+    `elif ${cut} ${f} > "$o.o" 2>/dev/null; then E ok 0`,
     `else E denied -; fi`,
   ].join('\n');
 }
 
 function dirBody(dir: string): string {
   const d = shQuote(dir);
-  return [`if [ ! -e ${d} ]; then E missing -`, `elif ls -1A ${d} > "$o.o" 2>"$o.e"; then E ok 0`, `else E denied -; fi`].join('\n');
+  return [`if [ ! -e ${d} ]; then E missing -`, `elif ls -1A ${d} > "$o.o" 2>/dev/null; then E ok 0`, `else E denied -; fi`].join('\n');
 }
 
 function parentsOf(file: string): string[] {
@@ -197,7 +208,7 @@ function statBody(file: string): string {
   const f = shQuote(file);
   return [
     `if [ ! -e ${f} ] && [ ! -L ${f} ]; then echo none > "$o.o"; else`,
-    `{ stat -c 'l %F|%a|%u|%g|%s|%Y' ${f}; stat -L -c 't %F|%a|%u|%g|%s|%Y' ${f}; stat -L -c 'p %a|%u|%g|%n' ${parentsOf(file).map(shQuote).join(' ')}; } > "$o.o" 2>"$o.e"`,
+    `{ stat -c 'l %F|%a|%u|%g|%s|%Y' ${f}; stat -L -c 't %F|%a|%u|%g|%s|%Y' ${f}; stat -L -c 'p %a|%u|%g|%n' ${parentsOf(file).map(shQuote).join(' ')}; } > "$o.o" 2>/dev/null`,
     'fi; E ok 0',
   ].join('\n');
 }
@@ -274,7 +285,7 @@ function plan(spec: ProbeSpec, records: Readonly<Record<string, ProbeRecord>>, a
         };
       return {
         ...base,
-        body: `{ ${sh}\n} > "$o.o" 2>"$o.e" </dev/null; E ok 0`,
+        body: `{ ${sh}\n} > "$o.o" 2>/dev/null </dev/null; E ok 0`,
         ...(spec.id === 'keepalived-processes' ? { decode: decodeProcesses } : {}),
         ...(spec.id === 'keepalived-binary' ||
         spec.id === 'keepalived-stdout' ||
@@ -303,19 +314,31 @@ export interface RemoteRound {
 export function buildRound(specs: readonly ProbeSpec[], records: Readonly<Record<string, ProbeRecord>>, ab: PeerAbilities): RemoteRound {
   const planned = specs.map((s) => plan(s, records, ab));
   const remote = planned.map((p, i) => ({ p, i })).filter((x) => x.p.body !== undefined);
-  const lines = ['umask 077', 'T=$(mktemp -d 2>/dev/null || mktemp -d -t hagw.XXXXXX) || exit 97', 'trap \'rm -rf "$T"\' EXIT', 'cd / || exit 97', HELPERS];
+  // the C locale, as every probe has here: the parsers read C output (and no command opens the
+  // locale's files)
+  const lines = [
+    'LC_ALL=C; export LC_ALL',
+    'umask 077',
+    'T=$(mktemp -d 2>/dev/null || mktemp -d -t hagw.XXXXXX) || exit 97',
+    'trap \'rm -rf "$T"\' EXIT',
+    'cd / || exit 97',
+    HELPERS,
+  ];
   // commands (which may block) each in a job of their own; files, listings and stats (fast) in a few
   // sequential jobs: every fork counts on a loaded peer
   const quick = remote.filter((x) => x.p.spec.kind !== 'command');
   const slow = remote.filter((x) => x.p.spec.kind === 'command');
-  const job = (items: typeof remote) => `(\n${items.map(({ p, i }) => `i=${i}; o="$T/${i}"; : > "$o.o"; : > "$o.e"\n${p.body}`).join('\n')}\n) &`;
+  // a job's status lines are its stdout (one file per job); a probe's stdout and stderr files exist
+  // only when it wrote them: on a loaded peer every file created counts too
+  let jobs = 0;
+  const job = (items: typeof remote) => `(\n${items.map(({ p, i }) => `i=${i}; o="$T/${i}"\n${p.body}`).join('\n')}\n) > "$T/j${jobs++}.s" &`;
   for (const x of slow) lines.push(job([x]));
   for (let k = 0; k < quick.length; k += 12) lines.push(job(quick.slice(k, k + 12)));
   lines.push('wait');
   // one cat, one stat and one base64 for the whole round: the statuses, the sizes, the bytes
   lines.push('echo @@HAGW-S; cat "$T"/*.s 2>/dev/null');
-  lines.push('echo @@HAGW-Z; stat -c \'%n %s\' "$T"/*.o "$T"/*.e');
-  lines.push('echo @@HAGW-D; cat "$T"/*.o "$T"/*.e | base64 -w0; echo; true');
+  lines.push('echo @@HAGW-Z; stat -c \'%n %s\' "$T"/*.o "$T"/*.e 2>/dev/null');
+  lines.push('echo @@HAGW-D; cat "$T"/*.o "$T"/*.e 2>/dev/null | base64 -w0; echo; true');
   const timeoutMs = Math.max(DEFAULT_TIMEOUT_MS, ...specs.map((s) => ('timeoutMs' in s && s.timeoutMs) || DEFAULT_TIMEOUT_MS));
   const maxOutput = Math.ceil(remote.reduce((n, { p }) => n + p.maxBytes + 1 + STDERR_MAX + 200, 0) * 1.4) + 4096;
   return {

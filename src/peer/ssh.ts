@@ -2,7 +2,8 @@
 // with the operator's own keys, agent and ~/.ssh/config (or -F FILE), BatchMode (never a prompt),
 // a connect timeout, and a ControlMaster socket in a private temporary directory, closed at the end.
 // Nothing read from the peer is ever run through a local shell: argv only, output bounded.
-import { execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -89,6 +90,9 @@ export class PeerSession {
   readonly target: PeerTarget;
   private dir: string | undefined;
   private opened = false;
+  /** the shell whose connection is being opened (openShell), ended by close() */
+  private opening: PeerShell | undefined;
+  private closed = false;
 
   constructor(target: PeerTarget) {
     if (!validPeerHost(target.host)) throw new PeerError(`--peer ${JSON.stringify(target.host).slice(0, 80)} is not [USER@]HOST`);
@@ -154,6 +158,48 @@ export class PeerSession {
     }
     this.opened = true;
     return r;
+  }
+
+  /**
+   * Authenticate once, like open(), but keep the first command, a POSIX `sh -s`, running: its stdin
+   * stays ours, so every later script is one write and one framed answer (PeerShell), with no ssh
+   * client, remote session or shell started per round. `first` is its first script (the hello);
+   * throws PeerError with the reason when the peer cannot be reached.
+   */
+  async openShell(first: { input: string; maxBytes: number }, timeoutMs = 15_000): Promise<{ shell: PeerShell; first: RemoteResult }> {
+    if (this.opened) throw new PeerError('the SSH session to the peer is already open');
+    this.dir ??= await mkdtemp(path.join(tmpdir(), 'hagw-peer-'));
+    const log = path.join(this.dir, 'master.log');
+    const args = [...this.baseArgs(), '-o', 'ControlMaster=yes', '-o', 'ControlPersist=60', '-E', log, '-T', '--', this.target.host, 'sh', '-s'];
+    const child = execa('ssh', args, {
+      reject: false,
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false,
+      env: SSH_ENV,
+      extendEnv: true,
+    });
+    const shell = new PeerShell(child);
+    this.opening = shell;
+    const r = await shell.exchange(first.input, { timeoutMs, maxBytes: first.maxBytes });
+    this.opening = undefined;
+    if (this.closed) {
+      shell.abort();
+      throw new PeerError(`the connection to ${this.target.host} was closed while it was opening`);
+    }
+    if (shell.spawnError === 'ENOENT') {
+      await this.cleanup();
+      throw new PeerError('the ssh client is not installed (openssh-client)');
+    }
+    if (!r.ok && (r.exitCode === 255 || r.timedOut || r.exitCode === undefined)) {
+      shell.close();
+      const text = await readFile(log, 'utf8').catch(() => '');
+      await this.close();
+      throw new PeerError(describeSshFailure(this.target.host, `${text.slice(-4000)}\n${r.stderr}`, r.timedOut));
+    }
+    this.opened = true;
+    return { shell, first: r };
   }
 
   private async exec(args: string[], input: string | undefined, timeoutMs: number, maxBytes: number): Promise<RemoteResult & { code?: string }> {
@@ -241,6 +287,13 @@ export class PeerSession {
 
   /** Close the master and remove the private directory. Idempotent, never throws. */
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.opening) {
+      // still authenticating (a hung peer, or the budget spent): the master may exist already
+      this.opening.abort();
+      this.opening = undefined;
+      this.opened = true;
+    }
     if (this.opened) {
       this.opened = false;
       await execa('ssh', [...this.baseArgs(), '-O', 'exit', '--', this.target.host], {
@@ -257,5 +310,155 @@ export class PeerSession {
   private async cleanup(): Promise<void> {
     if (this.dir) await rm(this.dir, { recursive: true, force: true }).catch(() => undefined);
     this.dir = undefined;
+  }
+}
+
+/**
+ * A POSIX sh on the peer that reads script after script on its stdin (PeerSession.openShell). Each
+ * script runs in a subshell (its exit, traps, cd and umask stay there) and its answer ends with a
+ * line naming a nonce of that exchange and the script's status; only then is the next script sent,
+ * so the shell never reads ahead into the next one. A timeout, an answer past its size cap or a
+ * shell that ended makes the shell unusable (alive false): the answers cannot be framed any more.
+ */
+export class PeerShell {
+  private readonly child: ResultPromise;
+  private chunks: Buffer[] = [];
+  private size = 0;
+  /** the last bytes seen, where the end line may start */
+  private tail = Buffer.alloc(0);
+  private stderr = '';
+  private ended = false;
+  private exitCode: number | undefined;
+  private pending: { marker: Buffer; maxBytes: number; resolve: (r: RemoteResult) => void; timer: NodeJS.Timeout } | undefined;
+  /** the spawn's error code (ENOENT: no ssh client) */
+  spawnError: string | undefined;
+
+  constructor(child: ResultPromise) {
+    this.child = child;
+    child.stdout?.on('data', (d: Buffer) => this.onData(d));
+    child.stderr?.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString('utf8')).slice(-8000);
+    });
+    child.stdin?.on('error', () => undefined);
+    void child.then((r) => {
+      this.ended = true;
+      this.exitCode = r.exitCode;
+      const code = (r as { code?: string }).code;
+      if (code) this.spawnError = code;
+      this.finish({ ok: false, exitCode: r.exitCode ?? undefined, timedOut: false, overflow: false });
+    });
+  }
+
+  get alive(): boolean {
+    return !this.ended;
+  }
+
+  /**
+   * Run `script` there and resolve with what it printed (never rejects). exitCode is the script's
+   * status, or ssh's own (255) / undefined when the connection or the shell ended first.
+   */
+  exchange(script: string, opts: { timeoutMs: number; maxBytes: number }): Promise<RemoteResult> {
+    if (this.pending) throw new Error('one exchange at a time on the peer shell');
+    if (this.ended)
+      return Promise.resolve({ ok: false, exitCode: this.exitCode ?? undefined, stdout: '', stderr: cleanLine(this.stderr), timedOut: false, overflow: false });
+    const nonce = randomBytes(12).toString('hex');
+    const marker = `@@HAGW-END-${nonce} `;
+    this.chunks = [];
+    this.size = 0;
+    this.tail = Buffer.alloc(0);
+    this.stderr = '';
+    return new Promise<RemoteResult>((resolve) => {
+      const timer = setTimeout(() => {
+        this.finish({ ok: false, exitCode: undefined, timedOut: true, overflow: false });
+        this.kill();
+      }, opts.timeoutMs);
+      timer.unref?.();
+      this.pending = { marker: Buffer.from(marker), maxBytes: opts.maxBytes, resolve, timer };
+      this.child.stdin?.write(`(\n${script}\n)\nprintf '\\n%s%s\\n' '${marker}' "$?"\n`);
+    });
+  }
+
+  /**
+   * Become root through `sudo -n` for every later script: the shell execs `sudo -n sh`, which says
+   * so with the end line and then reads the next scripts. False when it did not.
+   */
+  async elevate(timeoutMs: number): Promise<boolean> {
+    if (this.pending || this.ended) return false;
+    const nonce = randomBytes(12).toString('hex');
+    const marker = `@@HAGW-END-${nonce} `;
+    this.chunks = [];
+    this.size = 0;
+    this.tail = Buffer.alloc(0);
+    const r = await new Promise<RemoteResult>((resolve) => {
+      const timer = setTimeout(() => {
+        this.finish({ ok: false, exitCode: undefined, timedOut: true, overflow: false });
+        this.kill();
+      }, timeoutMs);
+      timer.unref?.();
+      this.pending = { marker: Buffer.from(marker), maxBytes: 4096, resolve, timer };
+      // the whole line is read before the exec: nothing after it was sent
+      this.child.stdin?.write(`exec sudo -n sh -c 'printf "\\n%s0\\n" "${marker}"; exec sh -s'\n`);
+    });
+    return r.ok;
+  }
+
+  private onData(d: Buffer): void {
+    const p = this.pending;
+    if (!p) return;
+    this.chunks.push(d);
+    this.size += d.length;
+    const window = Buffer.concat([this.tail, d]);
+    const at = window.indexOf(p.marker);
+    if (at >= 0) {
+      const end = window.indexOf(0x0a, at + p.marker.length);
+      if (end < 0) {
+        this.tail = window;
+        return;
+      }
+      const all = Buffer.concat(this.chunks);
+      const start = this.size - window.length + at;
+      // the end line follows a newline of its own: what came before that newline is the answer
+      const stdout = all.subarray(0, Math.max(0, start - 1)).toString('utf8');
+      const rc = Number(/^(\d{1,3})$/.exec(window.subarray(at + p.marker.length, end).toString('latin1'))?.[1] ?? NaN);
+      const exitCode = Number.isInteger(rc) ? rc : undefined;
+      this.finish({ ok: exitCode === 0, exitCode, stdout, timedOut: false, overflow: false });
+      return;
+    }
+    if (this.size > p.maxBytes + p.marker.length + 16) {
+      this.finish({ ok: false, exitCode: undefined, timedOut: false, overflow: true });
+      this.kill();
+      return;
+    }
+    this.tail = window.subarray(Math.max(0, window.length - (p.marker.length + 8)));
+  }
+
+  private finish(r: Omit<RemoteResult, 'stderr' | 'stdout'> & { stdout?: string }): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = undefined;
+    clearTimeout(p.timer);
+    const stdout = r.stdout ?? (r.overflow ? '' : Buffer.concat(this.chunks).toString('utf8'));
+    this.chunks = [];
+    p.resolve({ ...r, stdout, stderr: this.stderr.slice(-8000) });
+  }
+
+  private kill(): void {
+    this.ended = true;
+    this.child.kill('SIGKILL');
+  }
+
+  /** End it now, answer or not. */
+  abort(): void {
+    this.finish({ ok: false, exitCode: undefined, timedOut: false, overflow: false });
+    this.kill();
+  }
+
+  /** End the shell (EOF on its stdin), and the local ssh client with it. Never throws. */
+  close(): void {
+    if (this.ended) return;
+    this.child.stdin?.end();
+    const t = setTimeout(() => this.kill(), 2000);
+    t.unref?.();
+    void this.child.then(() => clearTimeout(t));
   }
 }

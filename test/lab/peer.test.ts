@@ -157,8 +157,23 @@ describe('check --peer over ssh', () => {
     // the login is not root, and sudo -n works for it
     const who = await lab.exec('gw1', ['ssh', '-F', ssh.configPath, `${SUDO_USER}@gw2`, 'id -u; sudo -n id -u']);
     expect(who.stdout.trim().split('\n'), who.stderr).toEqual(['1', '0']);
-    const r = await lab.report<Report>('gw1', ['--peer', `${SUDO_USER}@gw2`, '--ssh-config', ssh.configPath]);
+    const logged = (await readFile(ssh.logPath('gw2'), 'utf8')).length;
+    const r = await lab.report<Report>('gw1', ['--peer', `${SUDO_USER}@gw2`, '--ssh-config', ssh.configPath], { HAGW_DOCTOR_TRACE: '1' });
     expect(r.report.peer, r.stderr).toMatchObject({ host: `${SUDO_USER}@gw2`, reachable: true, via: 'ssh', role: 'backup' });
+    // one login for the whole check; through its sh, every round went to the one shell kept open
+    // (made root's by sudo -n once), so sshd started one session; its doctor's snapshot is a second
+    const sshd = (await readFile(ssh.logPath('gw2'), 'utf8')).slice(logged);
+    expect(sshd.match(/Accepted publickey for daemon /g)?.length, sshd).toBe(1);
+    expect(sshd.match(/Starting session: /g)?.length, `${sshd}\n${r.stderr}`).toBe(withDoctor ? 2 : 1);
+    const rounds = r.stderr.split('\n').filter((l) => /peer (shell|sh -s): /.test(l));
+    if (withDoctor) expect(rounds).toEqual([]);
+    else {
+      expect(rounds.length).toBeGreaterThanOrEqual(3);
+      expect(
+        rounds.every((l) => / peer shell: \d+ probes .*\(exit 0,/.test(l)),
+        rounds.join('\n'),
+      ).toBe(true);
+    }
     expect(r.report.peer?.reason).toBeUndefined();
     // what needs root (keepalived's own process, /proc/PID/exe) was read: its state is known, and
     // no probe is said to be missing for want of root (peer.reason is unset)

@@ -28,7 +28,8 @@
  *   pid(node) / logPath(node)   sshd's pid (undefined when not running) / its -E log
  *   ssh(from, to, remoteArgv, {timeoutMs?, input?})  `ip netns exec FROM ssh -F CFG TO -- ARGV`,
  *                               each remote argument single-quoted for the remote sh; never rejects
- *   binDir(node)                a directory first on the PATH of that node's sessions (empty)
+ *   binDir(node)                a directory first on the PATH of that node's sessions (empty), RUN/ssh-bin/NODE:
+ *                               every login user (daemon, nobody) can run what is put there
  *   installDoctor(node) / uninstallDoctor(node)   put (remove) a `hagw-doctor` wrapper there that
  *                               runs this checkout's bin/hagw-doctor: "hagw-doctor installed on the peer"
  *
@@ -146,8 +147,9 @@ export class LabSsh {
     return path.join(this.nodeDir(node), 'sshd.log');
   }
 
+  /** Outside RUN/ssh (root's alone: it holds the client key), so every login user can run what is here. */
   binDir(node: GatewayNode): string {
-    return path.join(this.nodeDir(node), 'bin');
+    return path.join(this.lab.runDir, 'ssh-bin', node);
   }
 
   private pidPath(node: GatewayNode): string {
@@ -190,7 +192,10 @@ export class LabSsh {
     const hosts: string[] = [];
     for (const node of GATEWAYS) {
       const addr = ADDR[node];
+      await mkdir(this.nodeDir(node), { recursive: true, mode: 0o755 });
       await mkdir(this.binDir(node), { recursive: true, mode: 0o755 });
+      await chmod(path.dirname(this.binDir(node)), 0o755);
+      await chmod(this.binDir(node), 0o755);
       await this.lab.writeEtc(node, 'passwd', labPasswd, 0o644);
       // the node's own sudoers (bound over /etc/sudoers in its sessions when sudo is installed):
       // `daemon` becomes root through `sudo -n`, without a password; nobody else may
