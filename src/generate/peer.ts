@@ -6,7 +6,7 @@
 // Never files or commands pushed from here.
 import { TOOL_VERSION } from '../version.js';
 import { PeerError, PeerSession, cleanLine, type PeerTarget } from '../peer/ssh.js';
-import { HELLO_SCRIPT, parseHello } from '../peer/collect.js';
+import { HELLO_SCRIPT, parseHello } from '../peer/hello.js';
 import type { GenerateInput } from './validate.js';
 import type { MemberSpec } from './install.js';
 
