@@ -1,7 +1,7 @@
 // The real services: the pipeline, the change engine and generate, each imported on first use so
 // that the first frame does not wait for them.
 import type { CollectOptions, Finding, FixPlan, Snapshot } from '../types.js';
-import type { AppServices, ApplyOutcome, FixPreview, GeneratedFile, GenerateOutcome, HostInterface } from './services.js';
+import type { AppServices, ApplyOutcome, FixPreview, GeneratedFile, GenerateOutcome, HostInterface, PeerInstaller } from './services.js';
 
 /** validateGenerateInput wants --out: the form asks for the directory last, so a placeholder until then. */
 const PENDING_OUT = '/nonexistent/hagw-doctor-preview';
@@ -94,6 +94,10 @@ export function liveServices(opts: {
       return installPlanFor(g.files, restart);
     },
   };
+  if (opts.peer && !demo) {
+    const target = opts.peer;
+    services.installOnPeer = (raw) => peerInstaller(target, raw);
+  }
   if (!demo) {
     services.watch = async (initial) => {
       const { Watcher } = await import('../watch/watcher.js');
@@ -183,6 +187,31 @@ export function liveServices(opts: {
     };
   }
   return services;
+}
+
+/** The peer's half through its own doctor: its member mirrored from this node's flags (only options travel). */
+function peerInstaller(target: { host: string; sshConfig?: string }, raw: Record<string, string | boolean | undefined>): PeerInstaller {
+  let inner: import('../generate/peer.js').PeerInstall | undefined;
+  let closed = false;
+  const notOpen = () => new Error(`the session to ${target.host} is not open`);
+  return {
+    host: target.host,
+    async open() {
+      const { validateGenerateInput } = await import('../generate/cli.js');
+      const v = validateGenerateInput({ ...raw, out: PENDING_OUT });
+      if (!v.ok) return { ok: false, kind: 'refused', message: `${target.host}'s member cannot be made from these answers: ${v.error}` };
+      const { PeerInstall, peerMemberSpec } = await import('../generate/peer.js');
+      if (closed) return { ok: false, kind: 'unreachable', message: `${target.host}: cancelled; nothing installed there` };
+      inner = new PeerInstall(target, peerMemberSpec(v.value, raw));
+      return inner.open();
+    },
+    preview: () => (inner ? inner.preview() : Promise.reject(notOpen())),
+    apply: (plan) => (inner ? inner.apply(plan) : Promise.reject(notOpen())),
+    async close() {
+      closed = true;
+      await inner?.close();
+    },
+  };
 }
 
 function maskToPrefix(mask: string | undefined): number {

@@ -5,6 +5,7 @@ import type { LiveState } from '../watch/watcher.js';
 import type { WatchEvent } from '../watch/events.js';
 import type { CheckStatus, CollectOptions, Finding, FixPlan, ProbeRecord, Report, Snapshot } from '../types.js';
 import type { PreviewLine } from './logic/findings.js';
+import type { PeerApplied, PeerOpen, PeerPreview } from '../generate/peer.js';
 
 export interface CheckInfo {
   id: string;
@@ -83,12 +84,30 @@ export interface AppServices {
   writeFiles(dir: string, raw: Record<string, string | boolean | undefined>): Promise<{ ok: boolean; message: string }>;
   /** a fix plan that installs generated files on this host, when the generate module offers one */
   installPlan?(raw: Record<string, string | boolean | undefined>): Promise<FixPlan | undefined>;
+  /** with --peer (never in the demo): the peer's half installed by the peer's own hagw-doctor over SSH;
+   *  raw: this node's generate flags (the peer's member is mirrored from them, src/generate/peer.ts peerMemberSpec) */
+  installOnPeer?(raw: Record<string, string | boolean | undefined>): PeerInstaller;
   /** the changes the doctor made (the change engine's manifests), newest first; absent in the demo */
   changes?(): Promise<ChangeSummary[]>;
   /** roll one change back from its backup (the engine's undo); a one-line result */
   undo?(changeId: string): Promise<{ ok: boolean; message: string }>;
   /** the live event stream of this node (`hagw-doctor watch`); absent in the demo */
   watch?(initial?: { snapshot: Snapshot; report: Report }): Promise<LiveWatch>;
+}
+
+/**
+ * One install of the peer's half through its own hagw-doctor (src/generate/peer.ts PeerInstall):
+ * open() connects and checks it can (its doctor, root), preview() is its own dry run and plan
+ * fingerprint, apply(plan) installs exactly that plan there; every text is already cleaned.
+ */
+export interface PeerInstaller {
+  /** [USER@]HOST as given to --peer */
+  readonly host: string;
+  open(): Promise<PeerOpen>;
+  preview(): Promise<PeerPreview>;
+  apply(plan: string): Promise<PeerApplied>;
+  /** ends the session (also one still connecting); idempotent */
+  close(): Promise<void>;
 }
 
 /** What Triage needs of src/watch/watcher.ts's Watcher (tests give their own). */

@@ -6,7 +6,7 @@
 // Never files or commands pushed from here.
 import { TOOL_VERSION } from '../version.js';
 import { PeerError, PeerSession, cleanLine, type PeerTarget } from '../peer/ssh.js';
-import { HELLO_SCRIPT, parseHello } from '../peer/collect.js';
+import { HELLO_SCRIPT, parseHello } from '../peer/hello.js';
 import type { GenerateInput } from './validate.js';
 import type { MemberSpec } from './install.js';
 
@@ -73,46 +73,151 @@ export function planOf(text: string): string | undefined {
   return all.length === 1 ? all[0]![1] : undefined;
 }
 
-/** 0: installed (and re-checked there); 3: refused, failed or not consented (nothing changed there, or rolled back). */
-export async function installOnPeer(o: PeerInstallOptions): Promise<number> {
-  const host = o.target.host;
-  const session = new PeerSession(o.target);
-  const say = (t: string) => o.err(`hagw-doctor generate: ${t}\n`);
-  try {
+/** Why the peer cannot install its member, in one line (what the CLI prints after its prefix). */
+export interface PeerRefusal {
+  ok: false;
+  kind: 'unreachable' | 'no-doctor' | 'no-root' | 'refused' | 'no-plan';
+  message: string;
+}
+
+export type PeerOpen = { ok: true; /** the peer's doctor is another version */ note?: string } | PeerRefusal;
+export type PeerPreview = { ok: true; /** the peer's own preview, cleaned, without its plan line */ text: string; plan: string } | PeerRefusal;
+export interface PeerApplied {
+  /** the peer's exit status; undefined when ssh itself gave none */
+  exitCode: number | undefined;
+  /** what happened there (cleaned; its preview, shown before, left out) */
+  lines: string[];
+  /** the SSH connection failed during the install: what happened there is to be checked there */
+  lost: boolean;
+}
+
+/**
+ * One install of the other member through the peer's own hagw-doctor, step by step (the CLI's
+ * --install-peer and the app): open() connects and checks the peer can do it (its doctor on the
+ * PATH, root or sudo -n), preview() is its dry run and plan fingerprint, apply(plan) installs
+ * exactly that plan there, close() ends the session. Nothing is installed without apply().
+ */
+export class PeerInstall {
+  readonly host: string;
+  readonly spec: MemberSpec;
+  private readonly session: PeerSession;
+  private doctor: string[] | undefined;
+  private closed = false;
+  private opening = false;
+
+  constructor(target: PeerTarget, spec: MemberSpec) {
+    this.host = target.host;
+    this.spec = spec;
+    this.session = new PeerSession(target);
+  }
+
+  async open(): Promise<PeerOpen> {
+    const host = this.host;
     let hello;
+    this.opening = true;
     try {
-      hello = parseHello((await session.open({ argv: ['sh', '-s'], input: HELLO_SCRIPT, maxBytes: 16 * 1024 })).stdout);
+      hello = parseHello((await this.session.open({ argv: ['sh', '-s'], input: HELLO_SCRIPT, maxBytes: 16 * 1024 })).stdout);
     } catch (err) {
-      say(`--install-peer ${host}: ${err instanceof PeerError ? err.message : cleanLine((err as Error).message)}; nothing installed there`);
-      return 3;
+      return {
+        ok: false,
+        kind: 'unreachable',
+        message: `${host}: ${err instanceof PeerError ? err.message : cleanLine((err as Error).message)}; nothing installed there`,
+      };
+    } finally {
+      this.opening = false;
+      // closed while connecting (the app's Esc): the session that just opened ends here
+      if (this.closed) await this.session.close();
     }
-    if (!hello.doctorPath) {
-      say(
-        `${host} has no hagw-doctor on its PATH, so it cannot install its member itself (preview, backup, rollback). Install hagw-doctor there, or run the same generate with the roles swapped on ${host}; nothing installed there`,
-      );
-      return 3;
-    }
-    if (hello.uid !== 0 && !hello.sudo) {
-      say(`${host}: the SSH user is not root and sudo -n is refused; installing needs root there; nothing installed there`);
-      return 3;
-    }
-    if (hello.doctorVersion && hello.doctorVersion !== TOOL_VERSION)
-      o.err(`note: ${host} runs hagw-doctor ${hello.doctorVersion}, this node ${TOOL_VERSION}: its member is rendered by its own version\n`);
-    const doctor = [...(hello.uid !== 0 ? ['sudo', '-n'] : []), hello.doctorPath, 'install-generated'];
-    const input = JSON.stringify(o.spec);
-    const preview = await session.run([...doctor, '--dry-run'], { input, timeoutMs: 120_000, maxBytes: 4 * 1024 * 1024 });
+    if (this.closed) return { ok: false, kind: 'unreachable', message: `${host}: cancelled; nothing installed there` };
+    if (!hello.doctorPath)
+      return {
+        ok: false,
+        kind: 'no-doctor',
+        message: `${host} has no hagw-doctor on its PATH, so it cannot install its member itself (preview, backup, rollback). Install hagw-doctor there, or run the same generate with the roles swapped on ${host}; nothing installed there`,
+      };
+    if (hello.uid !== 0 && !hello.sudo)
+      return {
+        ok: false,
+        kind: 'no-root',
+        message: `${host}: the SSH user is not root and sudo -n is refused; installing needs root there; nothing installed there`,
+      };
+    this.doctor = [...(hello.uid !== 0 ? ['sudo', '-n'] : []), hello.doctorPath, 'install-generated'];
+    return hello.doctorVersion && hello.doctorVersion !== TOOL_VERSION
+      ? { ok: true, note: `${host} runs hagw-doctor ${hello.doctorVersion}, this node ${TOOL_VERSION}: its member is rendered by its own version` }
+      : { ok: true };
+  }
+
+  async preview(): Promise<PeerPreview> {
+    if (!this.doctor) throw new PeerError(`the session to ${this.host} is not open`);
+    const host = this.host;
+    const preview = await this.session.run([...this.doctor, '--dry-run'], { input: JSON.stringify(this.spec), timeoutMs: 120_000, maxBytes: 4 * 1024 * 1024 });
     const shown = cleanPeerText(preview.stdout);
     if (!preview.ok) {
       const why = cleanLine(preview.stderr) || (preview.timedOut ? 'it did not answer in time' : `exit ${preview.exitCode ?? '?'}`);
-      say(`${host} refuses its member: ${why.replace(/^hagw-doctor install-generated: /, '')}`);
-      return 3;
+      return { ok: false, kind: 'refused', message: `${host} refuses its member: ${why.replace(/^hagw-doctor install-generated: /, '')}` };
     }
     const plan = planOf(shown);
-    if (!plan) {
-      say(`${host}'s hagw-doctor did not show a plan to install (an older version?); nothing installed there`);
+    if (!plan)
+      return { ok: false, kind: 'no-plan', message: `${host}'s hagw-doctor did not show a plan to install (an older version?); nothing installed there` };
+    return { ok: true, text: shown.replace(/^plan sha256:[0-9a-f]{64}\n/m, ''), plan };
+  }
+
+  /** The command line apply(plan) runs there (shown to the operator). */
+  static applyLine(plan: string): string {
+    return `hagw-doctor install-generated --yes --expect-plan ${plan}`;
+  }
+
+  async apply(plan: string, opts: { confirmTimeout?: number } = {}): Promise<PeerApplied> {
+    if (!this.doctor) throw new PeerError(`the session to ${this.host} is not open`);
+    const applied = await this.session.run(
+      [
+        ...this.doctor,
+        '--yes',
+        '--expect-plan',
+        plan,
+        ...(opts.confirmTimeout !== undefined ? ['--confirm-timeout', String(Math.trunc(opts.confirmTimeout))] : []),
+      ],
+      { input: JSON.stringify(this.spec), timeoutMs: 10 * 60_000, maxBytes: 4 * 1024 * 1024 },
+    );
+    const lines = cleanPeerText(applied.stdout + applied.stderr)
+      .split('\n')
+      .filter((l) => !/^plan sha256:/.test(l));
+    // its preview again is what was just shown: only what happened is repeated here
+    const from = lines.findIndex((l) => /^change \S+: backup saved|^ {2}running step 1:|install-generated: /.test(l));
+    const happened = (from >= 0 ? lines.slice(from) : lines).join('\n').trim().split('\n');
+    return { exitCode: applied.exitCode, lines: happened, lost: applied.exitCode === 255 || applied.exitCode === undefined || applied.timedOut };
+  }
+
+  /** Ends the session (also one still connecting). Idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    // still connecting: open() ends the session as soon as ssh returns (closing now would pull its directory away)
+    if (!this.opening) await this.session.close();
+  }
+}
+
+/** The one line when the SSH connection failed during the install. */
+export const lostLine = (host: string) =>
+  `the SSH connection to ${host} failed during the install; check there with \`hagw-doctor changes\` (an unconfirmed change rolls back by itself)`;
+
+/** 0: installed (and re-checked there); 3: refused, failed or not consented (nothing changed there, or rolled back). */
+export async function installOnPeer(o: PeerInstallOptions): Promise<number> {
+  const host = o.target.host;
+  const install = new PeerInstall(o.target, o.spec);
+  const say = (t: string) => o.err(`hagw-doctor generate: ${t}\n`);
+  try {
+    const opened = await install.open();
+    if (!opened.ok) {
+      say(opened.kind === 'unreachable' ? `--install-peer ${opened.message}` : opened.message);
       return 3;
     }
-    o.out(`${host}'s own hagw-doctor would install its member (${o.spec.role}, ${o.spec.self}):\n\n${shown.replace(/^plan sha256:[0-9a-f]{64}\n/m, '')}\n`);
+    if (opened.note) o.err(`note: ${opened.note}\n`);
+    const preview = await install.preview();
+    if (!preview.ok) {
+      say(preview.message);
+      return 3;
+    }
+    o.out(`${host}'s own hagw-doctor would install its member (${o.spec.role}, ${o.spec.self}):\n\n${preview.text}\n`);
     if (!o.yes) {
       if (!o.ask) {
         say(`installing on ${host} needs consent: run on a terminal, or give --yes; nothing installed there`);
@@ -124,23 +229,15 @@ export async function installOnPeer(o: PeerInstallOptions): Promise<number> {
         return 3;
       }
     }
-    o.out(`Installing on ${host}: hagw-doctor install-generated --yes --expect-plan ${plan}\n`);
-    const applied = await session.run(
-      [...doctor, '--yes', '--expect-plan', plan, ...(o.confirmTimeout !== undefined ? ['--confirm-timeout', String(Math.trunc(o.confirmTimeout))] : [])],
-      { input, timeoutMs: 10 * 60_000, maxBytes: 4 * 1024 * 1024 },
-    );
-    const lines = cleanPeerText(applied.stdout + applied.stderr)
-      .split('\n')
-      .filter((l) => !/^plan sha256:/.test(l));
-    // its preview again is what was just shown: only what happened is repeated here
-    const from = lines.findIndex((l) => /^change \S+: backup saved|^ {2}running step 1:|install-generated: /.test(l));
-    o.out(`${(from >= 0 ? lines.slice(from) : lines).join('\n').trim()}\n`);
-    if (applied.exitCode === 255 || applied.exitCode === undefined || applied.timedOut) {
-      say(`the SSH connection to ${host} failed during the install; check there with \`hagw-doctor changes\` (an unconfirmed change rolls back by itself)`);
+    o.out(`Installing on ${host}: ${PeerInstall.applyLine(preview.plan)}\n`);
+    const applied = await install.apply(preview.plan, o.confirmTimeout !== undefined ? { confirmTimeout: o.confirmTimeout } : {});
+    o.out(`${applied.lines.join('\n')}\n`);
+    if (applied.lost) {
+      say(lostLine(host));
       return 3;
     }
     return applied.exitCode === 0 ? 0 : 3;
   } finally {
-    await session.close();
+    await install.close();
   }
 }

@@ -1,11 +1,13 @@
 // The Setup / Generate form's state: a reducer (pure) and the hook that drives it with the services.
 // Phases: loading -> ask (one question per step) -> generating -> review -> output -> dir -> writing -> done.
 // For a pair (setup with a peer), both halves are generated and reviewed: this node's files and the peer's.
-import { useEffect, useReducer } from 'react';
+// With --peer HOST, the peer's half is installed by the peer's own hagw-doctor (peer: connecting ->
+// preview -> confirm -> applying -> done | failed); `installed` says what is installed where.
+import { useEffect, useReducer, useRef } from 'react';
 import type { FixPlan } from '../../types.js';
 import { routesFromIpJson } from '../../generate/sanity.js';
 import { useAppContext, useSession } from '../context.js';
-import type { GeneratedFile } from '../services.js';
+import type { GeneratedFile, PeerInstaller } from '../services.js';
 import { activeQuestions, generateFlags, peerAnswers, type HostDefaults, type Question, type SetupAnswers } from '../logic/setup.js';
 
 export type SetupPhase = 'loading' | 'ask' | 'generating' | 'review' | 'output' | 'dir' | 'writing' | 'done';
@@ -13,6 +15,23 @@ export type SetupPhase = 'loading' | 'ask' | 'generating' | 'review' | 'output' 
 /** A generated file and which half of the pair it belongs to. */
 export interface PairFile extends GeneratedFile {
   node: 'this' | 'peer';
+}
+
+/** Installing the peer's half through its own hagw-doctor, step by step. */
+export type PeerInstallStep =
+  | { step: 'connecting' }
+  /** its own preview and plan fingerprint; confirming: the typed consent is asked */
+  | { step: 'preview'; text: string; plan: string; note?: string; confirming: boolean }
+  | { step: 'applying'; plan: string }
+  /** its own result lines (cleaned) and the outcome in one line */
+  | { step: 'done'; ok: boolean; lines: string[]; message: string }
+  /** nothing installed there: why, in one line */
+  | { step: 'failed'; message: string };
+
+/** The outcome of the last install of one half. */
+export interface HalfInstalled {
+  ok: boolean;
+  message: string;
 }
 
 export interface SetupState {
@@ -28,6 +47,10 @@ export interface SetupState {
   fileIdx: number;
   result?: { ok: boolean; message: string; dir?: string };
   installing?: FixPlan;
+  /** the peer's half being installed on the peer (with --peer) */
+  peer?: PeerInstallStep;
+  /** what is installed where (this node through its change engine, the peer through its own doctor) */
+  installed: { this?: HalfInstalled; peer?: HalfInstalled };
 }
 
 export type SetupAction =
@@ -41,9 +64,18 @@ export type SetupAction =
   | { type: 'file'; delta: 1 | -1 }
   | { type: 'phase'; phase: SetupPhase }
   | { type: 'written'; result: { ok: boolean; message: string; dir?: string } }
-  | { type: 'install'; plan: FixPlan | undefined };
+  | { type: 'install'; plan: FixPlan | undefined }
+  | { type: 'peer'; step: PeerInstallStep | undefined }
+  | { type: 'installed'; node: 'this' | 'peer'; outcome: HalfInstalled };
 
-export const initialSetupState = (answers: Partial<SetupAnswers>): SetupState => ({ phase: 'loading', answers, step: 0, files: [], fileIdx: 0 });
+export const initialSetupState = (answers: Partial<SetupAnswers>): SetupState => ({
+  phase: 'loading',
+  answers,
+  step: 0,
+  files: [],
+  fileIdx: 0,
+  installed: {},
+});
 
 /** Changing step or phase drops the live and submitted problems of the one left. */
 const moved = (s: SetupState, patch: Partial<SetupState>): SetupState => {
@@ -86,6 +118,14 @@ export function setupReducer(s: SetupState, a: SetupAction): SetupState {
       else delete next.installing;
       return next;
     }
+    case 'peer': {
+      const next = { ...s };
+      if (a.step) next.peer = a.step;
+      else delete next.peer;
+      return next;
+    }
+    case 'installed':
+      return { ...s, installed: { ...s.installed, [a.node]: a.outcome } };
   }
 }
 
@@ -98,11 +138,31 @@ export interface SetupModel {
   typed(value: string): void;
   write(dir: string): void;
   install(): void;
+  /** with --peer: the peer's half through its own hagw-doctor (connect, its preview) */
+  installPeer(): void;
+  /** the operator typed the confirm word: install the plan previewed there */
+  applyPeer(): void;
+  /** Esc: stop (while connecting or at the preview) or leave the outcome; never while applying */
+  closePeer(): void;
+}
+
+/** This node's flags and the peer's priority as reviewed: the member the peer renders is the one shown. */
+export function peerInstallFlags(a: SetupAnswers): Record<string, string | boolean | undefined> {
+  return { ...generateFlags(a), peerPriority: peerAnswers(a).priority };
 }
 
 export function useSetup(mode: 'setup' | 'generate'): SetupModel {
   const { session, services } = useAppContext();
   const { run } = useSession();
+  const peerRef = useRef<PeerInstaller | undefined>(undefined);
+  const peerApplying = useRef(false);
+  // leaving the screen ends a session still open; never one applying (its answer is awaited)
+  useEffect(
+    () => () => {
+      if (!peerApplying.current) void peerRef.current?.close();
+    },
+    [],
+  );
   // kept in the session: Setup and Generate share them, and leaving does not lose them
   const [state, dispatch] = useReducer(setupReducer, session.setupAnswers as Partial<SetupAnswers>, initialSetupState);
   const snapshot = run?.snapshot;
@@ -177,5 +237,87 @@ export function useSetup(mode: 'setup' | 'generate'): SetupModel {
     })();
   };
 
-  return { state, dispatch, questions, question, submit, typed, write, install };
+  const installPeer = () => {
+    if (!services.installOnPeer || peerRef.current) return;
+    const installer = services.installOnPeer(peerInstallFlags(state.answers as SetupAnswers));
+    peerRef.current = installer;
+    dispatch({ type: 'peer', step: { step: 'connecting' } });
+    const current = () => peerRef.current === installer;
+    const fail = (message: string) => {
+      if (!current()) return;
+      peerRef.current = undefined;
+      void installer.close();
+      dispatch({ type: 'peer', step: { step: 'failed', message } });
+      dispatch({ type: 'installed', node: 'peer', outcome: { ok: false, message } });
+    };
+    void (async () => {
+      try {
+        const opened = await installer.open();
+        if (!opened.ok) return fail(opened.message);
+        if (!current()) return;
+        const preview = await installer.preview();
+        if (!preview.ok) return fail(preview.message);
+        if (!current()) return;
+        dispatch({
+          type: 'peer',
+          step: { step: 'preview', text: preview.text, plan: preview.plan, confirming: false, ...(opened.note ? { note: opened.note } : {}) },
+        });
+      } catch (err) {
+        fail(`${installer.host}: ${(err as Error).message}; nothing installed there`);
+      }
+    })();
+  };
+
+  const applyPeer = () => {
+    const installer = peerRef.current;
+    const p = state.peer;
+    if (!installer || p?.step !== 'preview') return;
+    dispatch({ type: 'peer', step: { step: 'applying', plan: p.plan } });
+    // quitting now waits for the peer's answer (its engine rolls back there by itself on a failure)
+    session.beginApply();
+    peerApplying.current = true;
+    void (async () => {
+      let done: { ok: boolean; lines: string[]; message: string };
+      try {
+        const r = await installer.apply(p.plan);
+        const { host } = installer;
+        done = r.lost
+          ? {
+              ok: false,
+              lines: r.lines,
+              message: `the SSH connection to ${host} failed during the install; check there with \`hagw-doctor changes\` (an unconfirmed change rolls back by itself)`,
+            }
+          : r.exitCode === 0
+            ? {
+                ok: true,
+                lines: r.lines,
+                message: `installed on ${host} by its own hagw-doctor (its backup and re-check; undo there with \`hagw-doctor changes\`)`,
+              }
+            : {
+                ok: false,
+                lines: r.lines,
+                message: `${host}'s own hagw-doctor did not install its member (exit ${r.exitCode ?? '?'}): its result above says why`,
+              };
+      } catch (err) {
+        done = { ok: false, lines: [], message: `${installer.host}: ${(err as Error).message}; check there with \`hagw-doctor changes\`` };
+      } finally {
+        peerApplying.current = false;
+        session.endApply();
+        peerRef.current = undefined;
+        void installer.close();
+      }
+      dispatch({ type: 'peer', step: { step: 'done', ...done } });
+      dispatch({ type: 'installed', node: 'peer', outcome: { ok: done.ok, message: done.message } });
+    })();
+  };
+
+  const closePeer = () => {
+    if (state.peer?.step === 'applying') return;
+    const installer = peerRef.current;
+    peerRef.current = undefined;
+    void installer?.close();
+    dispatch({ type: 'peer', step: undefined });
+  };
+
+  return { state, dispatch, questions, question, submit, typed, write, install, installPeer, applyPeer, closePeer };
 }

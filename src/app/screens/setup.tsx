@@ -1,6 +1,8 @@
 // Set up a new HA pair / Generate configs: one question per step, each validated before the
 // next, defaults from the host; then every generated file for review; then write them to a
 // directory (or, for setup, install them through the change engine); then the peer's command.
+// With --peer HOST the peer's half is installed by the peer's own hagw-doctor over SSH (its
+// preview and plan, the typed consent here, its result), and "Check both nodes" diagnoses the pair.
 import React, { useState } from 'react';
 import { Box } from 'ink';
 import { useKeys } from '../components/keys.js';
@@ -13,16 +15,16 @@ import { TextField } from '../components/text-field.js';
 import { useCopyKey } from '../components/clipboard.js';
 import { CONFIRM_WORD } from '../../change/confirm.js';
 import { TypedConfirm } from '../components/typed-confirm.js';
-import { useSetup, type PairFile } from '../hooks/use-setup.js';
+import { useSetup, type HalfInstalled, type PairFile, type PeerInstallStep, type SetupModel } from '../hooks/use-setup.js';
 import { ToneText } from '../components/theme.js';
 import { useAppContext, useTyping } from '../context.js';
 import { generateCommandLine, generateFlags, peerAnswers, type SetupAnswers } from '../logic/setup.js';
 
 export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
-  const { services, pop, active, bodyHeight } = useAppContext();
+  const { services, session, pop, push, active, bodyHeight } = useAppContext();
   const setup = useSetup(mode);
   const { state, dispatch, questions, question: q } = setup;
-  const { phase, host, answers, step, error, live, files, fileIdx, result, installing } = state;
+  const { phase, host, answers, step, error, live, files, fileIdx, result, installing, peer: peerStep, installed } = state;
   const typing = (phase === 'ask' && q?.kind === 'text') || phase === 'dir';
   useTyping(typing);
 
@@ -44,7 +46,7 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
         if (key.escape) dispatch({ type: 'phase', phase: 'output' });
       }
     },
-    { isActive: active && !installing },
+    { isActive: active && !installing && !peerStep },
   );
 
   const role = answers.role ?? 'master';
@@ -54,9 +56,19 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
     phase === 'done' && answers.peer
       ? generateCommandLine(generateFlags(peerAnswers(answers as SetupAnswers)), `./hagw-${peerAnswers(answers as SetupAnswers).role}`)
       : undefined;
-  const copied = useCopyKey(peerCommand, active && phase === 'done' && !installing);
+  const copied = useCopyKey(peerCommand, active && phase === 'done' && !installing && !peerStep);
 
-  if (installing) return <InstallStep plan={installing} onDone={() => dispatch({ type: 'install', plan: undefined })} />;
+  if (installing)
+    return (
+      <InstallStep
+        plan={installing}
+        onDone={(outcome) => {
+          if (outcome) dispatch({ type: 'installed', node: 'this', outcome });
+          dispatch({ type: 'install', plan: undefined });
+        }}
+      />
+    );
+  if (peerStep && services.installOnPeer) return <PeerInstallScreen setup={setup} step={peerStep} />;
 
   if (phase === 'loading' || !host) {
     return (
@@ -169,11 +181,32 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
 
   const defaultDir = `./hagw-${role}`;
   if (phase === 'output') {
+    // with --peer: the peer's half through its own hagw-doctor, and both nodes checked after an install
+    const peerHost = mode === 'setup' && services.installOnPeer && services.peer && files.some((f) => f.node === 'peer') ? services.peer : undefined;
+    const mine = mode === 'setup' && services.apply;
+    const anyInstalled = Boolean(installed.this?.ok || installed.peer?.ok);
+    const theirs = answers.peer && answers.role ? peerAnswers(answers as SetupAnswers) : undefined;
     const items = [
       { id: 'dir', label: 'Write the files to a directory', hint: 'validated with keepalived -t and iptables-restore --test' },
-      ...(mode === 'setup' && services.apply
-        ? [{ id: 'install', label: 'Install them on this host', hint: 'through the change engine: backup, apply, roll back on failure' }]
+      ...(mine
+        ? [
+            {
+              id: 'install',
+              label: peerHost ? "Install this node's half on this host" : 'Install them on this host',
+              hint: `${installed.this?.ok ? 'installed ✓; again: ' : ''}through the change engine: backup, apply, roll back on failure`,
+            },
+          ]
         : []),
+      ...(peerHost
+        ? [
+            {
+              id: 'peer',
+              label: `Install the peer's half on ${peerHost} through its own hagw-doctor`,
+              hint: `${installed.peer?.ok ? 'installed ✓; again: ' : ''}its own preview, backup and rollback; you confirm here`,
+            },
+          ]
+        : []),
+      ...(anyInstalled && peerHost ? [{ id: 'check', label: 'Check both nodes', hint: `Diagnose this node and ${peerHost} side by side` }] : []),
     ];
     return (
       <Screen
@@ -184,7 +217,27 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
           ['Esc', 'back'],
         ]}
       >
-        <Menu items={items} isFocused={active} onSelect={(it) => (it.id === 'dir' ? dispatch({ type: 'phase', phase: 'dir' }) : setup.install())} />
+        {peerHost || installed.this ? (
+          <Box flexDirection="column" marginBottom={1}>
+            <HalfLine who={`this node (${role} ${answers.self ?? ''})`} outcome={installed.this} />
+            {peerHost ? <HalfLine who={`peer ${peerHost} (${theirs?.role ?? ''} ${theirs?.self ?? ''})`} outcome={installed.peer} /> : null}
+          </Box>
+        ) : null}
+        <Menu
+          items={items}
+          isFocused={active}
+          {...(anyInstalled && peerHost ? { initialId: 'check' } : {})}
+          onSelect={(it) => {
+            if (it.id === 'dir') dispatch({ type: 'phase', phase: 'dir' });
+            else if (it.id === 'install') setup.install();
+            else if (it.id === 'peer') setup.installPeer();
+            else if (it.id === 'check') {
+              // a fresh diagnosis (with --peer: both nodes), not the one from before the install
+              void session.diagnose(true);
+              push({ name: 'diagnose' });
+            }
+          }}
+        />
       </Screen>
     );
   }
@@ -241,13 +294,130 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
   );
 }
 
+/** What is installed on one half of the pair, one line. */
+function HalfLine({ who, outcome }: { who: string; outcome: HalfInstalled | undefined }) {
+  return (
+    <ToneText tone={!outcome ? 'muted' : outcome.ok ? 'ok' : 'error'} wrap="truncate-end">
+      {`${who}: ${!outcome ? 'not installed yet' : outcome.ok ? '✓ installed' : `✗ not installed: ${outcome.message}`}`}
+    </ToneText>
+  );
+}
+
+/** The peer's half through its own hagw-doctor: connecting, its preview and plan, the typed consent, applying, its result. */
+function PeerInstallScreen({ setup, step }: { setup: SetupModel; step: PeerInstallStep }) {
+  const { services, active, bodyHeight, columns } = useAppContext();
+  const host = services.peer ?? '';
+  const theirs = peerAnswers(setup.state.answers as SetupAnswers);
+  const confirming = step.step === 'preview' && step.confirming;
+  useTyping(confirming);
+  useKeys(
+    (_input, key) => {
+      if (step.step === 'preview' && !step.confirming) {
+        if (key.return) setup.dispatch({ type: 'peer', step: { ...step, confirming: true } });
+        else if (key.escape) setup.closePeer();
+      } else if (key.escape && step.step !== 'applying') setup.closePeer();
+    },
+    { isActive: active && !confirming },
+  );
+  const title = `Install the peer's half on ${host}`;
+  if (step.step === 'connecting' || step.step === 'applying') {
+    return (
+      <Screen title={title} keys={step.step === 'connecting' ? [['Esc', 'cancel']] : []}>
+        <Box>
+          <Spinner />
+          <ToneText>
+            {step.step === 'connecting'
+              ? ` connecting to ${host} over SSH: its hagw-doctor, root there, then its own preview…`
+              : ` installing on ${host} through its own hagw-doctor (install-generated --yes --expect-plan ${step.plan.slice(0, 19)}…)`}
+          </ToneText>
+        </Box>
+        {step.step === 'applying' ? (
+          <ToneText tone="muted" wrap="wrap">
+            {`Its change engine backs up, applies and re-checks there, and rolls back there by itself if a step fails; the app waits for its answer (quitting too).`}
+          </ToneText>
+        ) : null}
+      </Screen>
+    );
+  }
+  if (step.step === 'failed') {
+    return (
+      <Screen title={title} keys={[['Esc', 'back']]}>
+        <ToneText tone="error" wrap="wrap">{`✗ ${step.message}`}</ToneText>
+      </Screen>
+    );
+  }
+  if (step.step === 'done') {
+    return (
+      <Screen
+        title={title}
+        keys={[
+          ['j/k', 'scroll'],
+          ['Esc', step.ok ? 'back (then Check both nodes)' : 'back'],
+        ]}
+      >
+        <ToneText tone={step.ok ? 'ok' : 'error'} bold wrap="wrap">{`${step.ok ? '✓' : '✗'} ${step.message}`}</ToneText>
+        <ToneText tone="muted">{`${host}'s own result:`}</ToneText>
+        <ScrollView
+          lines={step.lines.map((l) => ({ text: l || ' ', ...(/FAILED|INCOMPLETE|^✗|rolling back/.test(l) ? { tone: 'error' as const } : {}) }))}
+          height={Math.max(3, bodyHeight - 1 - Math.ceil((step.message.length + 2) / Math.max(20, columns - 1)))}
+          isFocused={active}
+        />
+      </Screen>
+    );
+  }
+  // preview: the peer's own, scrollable, with its plan fingerprint; Enter asks the typed consent
+  return (
+    <Screen
+      title={title}
+      keys={
+        step.confirming
+          ? [
+              ['Enter', 'submit'],
+              ['Esc', 'cancel'],
+            ]
+          : [
+              ['j/k', 'scroll'],
+              ['Enter', 'install…'],
+              ['Esc', 'cancel'],
+            ]
+      }
+      typing={step.confirming}
+    >
+      <ToneText bold wrap="truncate-end">{`${host}'s own hagw-doctor would install its member (${theirs.role}, ${theirs.self}):`}</ToneText>
+      {step.note ? <ToneText tone="muted" wrap="wrap">{`note: ${step.note}`}</ToneText> : null}
+      {step.confirming ? null : (
+        <ScrollView
+          lines={step.text
+            .replace(/\n+$/, '')
+            .split('\n')
+            .map((text) => ({ text: text || ' ' }))}
+          height={Math.max(3, bodyHeight - 3 - (step.note ? 1 : 0))}
+          isFocused={active}
+        />
+      )}
+      <ToneText tone="accent" wrap="truncate-end">{`plan ${step.plan}`}</ToneText>
+      {step.confirming ? (
+        <TypedConfirm
+          message={`This installs the member on ${host} through its own hagw-doctor (it reloads or restarts keepalived there); a failed step rolls back there.`}
+          word={CONFIRM_WORD}
+          refusal={`nothing installed on ${host}`}
+          isFocused={active}
+          onConfirm={setup.applyPeer}
+          onCancel={() => setup.dispatch({ type: 'peer', step: { ...step, confirming: false } })}
+        />
+      ) : null}
+    </Screen>
+  );
+}
+
 /** Installing through the change engine: the exact steps, a typed consent, the engine's progress and outcome. */
-function InstallStep({ plan, onDone }: { plan: FixPlan; onDone(): void }) {
+function InstallStep({ plan, onDone }: { plan: FixPlan; onDone(outcome?: HalfInstalled): void }) {
   const { services, session, active, bodyHeight } = useAppContext();
   const [state, setState] = useState<'confirm' | 'applying' | 'done'>('confirm');
   const [lines, setLines] = useState<string[]>([]);
+  const [outcome, setOutcome] = useState<HalfInstalled | undefined>();
   useTyping(state === 'confirm');
-  useKeys((_i, key) => key.escape && state === 'done' && onDone(), { isActive: active });
+  useKeys((_i, key) => key.escape && state === 'done' && onDone(outcome), { isActive: active });
   const go = async () => {
     if (!services.apply) return;
     setState('applying');
@@ -261,8 +431,10 @@ function InstallStep({ plan, onDone }: { plan: FixPlan; onDone(): void }) {
           setLines((l) => [...l, `${e.status === 'running' ? '…' : e.status === 'failed' ? '✗' : '✓'} ${e.text}${e.detail ? `  ${e.detail}` : ''}`]),
       });
       setLines((l) => [...l, '', ...r.message.split('\n')]);
+      setOutcome({ ok: r.status === 'applied', message: r.message.split('\n')[0] ?? '' });
     } catch (err) {
       setLines((l) => [...l, '', `✗ ${(err as Error).message}`]);
+      setOutcome({ ok: false, message: (err as Error).message });
     } finally {
       session.endApply();
       setState('done');
