@@ -151,7 +151,10 @@ function Shell({ session, help, setHelp, typing, exit, onExit, goHome, children 
       }
       if (input === '?') setHelp(true);
       else if (input === 'q') {
-        if (session.getState().applying) setNote('a change is being applied: q works once it is done (Ctrl+C stops it and rolls back)');
+        const { applying, applyingOn } = session.getState();
+        if (applying && applyingOn)
+          setNote(`${applyingOn}'s own hagw-doctor is installing there: q works once it answers (a failed step rolls back there by itself)`);
+        else if (applying) setNote('a change is being applied: q works once it is done (Ctrl+C stops it and rolls back)');
         else session.requestQuit();
       }
     },

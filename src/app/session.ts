@@ -35,6 +35,8 @@ export interface SessionState {
   staticLog: StaticLine[];
   /** a fix is being applied: quitting waits for the engine to finish or roll back */
   applying: boolean;
+  /** the change is the peer's, applied by its own doctor over SSH: Ctrl+C cannot stop it from here */
+  applyingOn?: string;
   /** the operator asked to quit while applying */
   quitRequested: boolean;
 }
@@ -63,7 +65,11 @@ export class Session {
   getState = (): SessionState => this.state;
 
   private set(patch: Partial<SessionState>): void {
-    this.state = { ...this.state, ...patch };
+    this.replace({ ...this.state, ...patch });
+  }
+
+  private replace(next: SessionState): void {
+    this.state = next;
     for (const fn of this.listeners) fn();
   }
 
@@ -125,16 +131,22 @@ export class Session {
 
   private applyAbort: AbortController | undefined;
 
-  /** A change starts: quitting now waits for it; the signal is the engine's cancel (cancelApply). */
-  beginApply(): AbortSignal {
+  /** A change starts: quitting now waits for it; the signal is the engine's cancel (cancelApply).
+   *  peer: the change runs on that node, through its own doctor (nothing here can stop it). */
+  beginApply(peer?: string): AbortSignal {
     this.applyAbort = new AbortController();
-    this.set({ applying: true });
+    const next: SessionState = { ...this.state, applying: true };
+    if (peer) next.applyingOn = peer;
+    else delete next.applyingOn;
+    this.replace(next);
     return this.applyAbort.signal;
   }
 
   endApply(): void {
     this.applyAbort = undefined;
-    this.set({ applying: false });
+    const next: SessionState = { ...this.state, applying: false };
+    delete next.applyingOn;
+    this.replace(next);
   }
 
   /** Ctrl+C while applying: the engine finishes the step in flight, rolls back, and apply returns. */

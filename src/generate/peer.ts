@@ -87,8 +87,8 @@ export interface PeerApplied {
   exitCode: number | undefined;
   /** what happened there (cleaned; its preview, shown before, left out) */
   lines: string[];
-  /** the SSH connection failed during the install: what happened there is to be checked there */
-  lost: boolean;
+  /** the SSH connection failed during the install: the one line saying what to check there */
+  lost?: string;
 }
 
 /**
@@ -185,7 +185,8 @@ export class PeerInstall {
     // its preview again is what was just shown: only what happened is repeated here
     const from = lines.findIndex((l) => /^change \S+: backup saved|^ {2}running step 1:|install-generated: /.test(l));
     const happened = (from >= 0 ? lines.slice(from) : lines).join('\n').trim().split('\n');
-    return { exitCode: applied.exitCode, lines: happened, lost: applied.exitCode === 255 || applied.exitCode === undefined || applied.timedOut };
+    const lost = applied.exitCode === 255 || applied.exitCode === undefined || applied.timedOut;
+    return { exitCode: applied.exitCode, lines: happened, ...(lost ? { lost: lostLine(this.host) } : {}) };
   }
 
   /** Ends the session (also one still connecting). Idempotent. */
@@ -197,7 +198,7 @@ export class PeerInstall {
 }
 
 /** The one line when the SSH connection failed during the install. */
-export const lostLine = (host: string) =>
+const lostLine = (host: string) =>
   `the SSH connection to ${host} failed during the install; check there with \`hagw-doctor changes\` (an unconfirmed change rolls back by itself)`;
 
 /** 0: installed (and re-checked there); 3: refused, failed or not consented (nothing changed there, or rolled back). */
@@ -233,7 +234,7 @@ export async function installOnPeer(o: PeerInstallOptions): Promise<number> {
     const applied = await install.apply(preview.plan, o.confirmTimeout !== undefined ? { confirmTimeout: o.confirmTimeout } : {});
     o.out(`${applied.lines.join('\n')}\n`);
     if (applied.lost) {
-      say(lostLine(host));
+      say(applied.lost);
       return 3;
     }
     return applied.exitCode === 0 ? 0 : 3;

@@ -274,7 +274,7 @@ export function useSetup(mode: 'setup' | 'generate'): SetupModel {
     if (!installer || p?.step !== 'preview') return;
     dispatch({ type: 'peer', step: { step: 'applying', plan: p.plan } });
     // quitting now waits for the peer's answer (its engine rolls back there by itself on a failure)
-    session.beginApply();
+    session.beginApply(installer.host);
     peerApplying.current = true;
     void (async () => {
       let done: { ok: boolean; lines: string[]; message: string };
@@ -285,7 +285,7 @@ export function useSetup(mode: 'setup' | 'generate'): SetupModel {
           ? {
               ok: false,
               lines: r.lines,
-              message: `the SSH connection to ${host} failed during the install; check there with \`hagw-doctor changes\` (an unconfirmed change rolls back by itself)`,
+              message: r.lost,
             }
           : r.exitCode === 0
             ? {

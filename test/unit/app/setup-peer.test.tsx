@@ -168,18 +168,21 @@ describe('setup with --peer: the peer’s half through its own hagw-doctor', () 
     const applying = await press(r, KEYS.enter, 'installing on gw2 through its own hagw-doctor');
     expect(applying).toContain('rolls back there by itself');
     expect(r.current().calls).toEqual(['open', 'preview', `apply ${PLAN}`]);
-    // quitting waits for the peer's answer
-    expect(r.session.getState().applying).toBe(true);
+    // quitting waits for the peer's answer, and says whose change it is (nothing here can stop it)
+    expect(r.session.getState()).toMatchObject({ applying: true, applyingOn: 'gw2' });
+    r.stdin.write('q');
+    expect(await waitFor(r.lastFrame, "gw2's own hagw-doctor is installing there")).not.toContain('Ctrl+C stops it');
+    expect(r.session.getState().quitRequested).toBe(false);
     r.current().applied.resolve({
       exitCode: 0,
       lines: ['change 20250101-x: backup saved', '  running step 1: write /etc/keepalived/keepalived.conf', ...long, 're-check: cleared'],
-      lost: false,
     });
     const done = await waitFor(r.lastFrame, "gw2's own result");
     expect(done.split('\n').length).toBeLessThanOrEqual(23);
     expect(done).toContain('✓ installed on gw2 by its own hagw-doctor');
     expect(done).toContain('running step 1: write /etc/keepalived/keepalived.conf');
     expect(r.session.getState().applying).toBe(false);
+    expect(r.session.getState().applyingOn).toBeUndefined();
     expect(r.current().calls.at(-1)).toBe('close');
 
     // back: what is installed where; Check both nodes focused
@@ -260,7 +263,11 @@ describe('setup with --peer: the peer’s half through its own hagw-doctor', () 
     r.stdin.write('apply');
     await waitFor(r.lastFrame, '> apply');
     r.stdin.write(KEYS.enter);
-    r.current().applied.resolve({ exitCode: 255, lines: ['change 1: backup saved'], lost: true });
+    r.current().applied.resolve({
+      exitCode: 255,
+      lines: ['change 1: backup saved'],
+      lost: 'the SSH connection to gw2 failed during the install; check there with `hagw-doctor changes`',
+    });
     const f = await waitFor(r.lastFrame, '✗ the SSH connection to gw2 failed during the install');
     expect(f.replace(/\s+/g, ' ')).toContain('check there with `hagw-doctor changes`');
     await press(r, KEYS.esc, 'peer gw2 (backup 192.168.100.3): ✗ not installed');
