@@ -10,7 +10,7 @@ import { processesFrom } from '../probes/keepalived.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { cleanLine, describeSshFailure, type PeerSession, type PeerShell, type PeerTarget } from './ssh.js';
 import { connectPeer, type PeerConnection } from './connect.js';
-import { buildRound, type PeerAbilities } from './remote.js';
+import { buildRound, shQuote, type PeerAbilities } from './remote.js';
 import { PROBE_HOSTNAME } from '../probes/ids.js';
 import { trace } from '../trace.js';
 
@@ -89,15 +89,15 @@ async function collectOver(conn: PeerConnection, options: CollectOptions, deadli
 
   let snapshot: Snapshot | undefined;
   let via = 'its sh';
+  // root through sudo -n: the kept shell becomes root's; if it cannot, each command asks sudo itself
+  const elevated = prefix.length > 0 && (await shell.elevate(Math.min(10_000, left())));
+  const remote: RemoteShell = { shell, elevated, prefix };
   if (hello.doctorPath && hello.doctorVersion === TOOL_VERSION) {
-    snapshot = await viaDoctor(session, prefix, hello.doctorPath, peerCollectOptions(options), left());
+    snapshot = await viaDoctor(session, remote, hello.doctorPath, peerCollectOptions(options), left());
     if (snapshot) via = `its own hagw-doctor ${hello.doctorVersion}`;
   }
   if (!snapshot) {
     if (!hello.base64) return fail(`${host} has no base64 (coreutils): its probes cannot be read back safely`);
-    // root through sudo -n: the kept shell becomes root's; if it cannot, each round asks sudo itself
-    const elevated = prefix.length > 0 && (await shell.elevate(Math.min(10_000, left())));
-    const remote: RemoteShell = shell.alive ? { shell, prefix: elevated ? [] : prefix } : { prefix };
     snapshot = await viaSh(session, remote, { root, timeout: hello.timeout }, peerCollectOptions(options), deadline);
   }
   if (!snapshot) return fail(`${host} stopped answering while its probes ran`);
@@ -116,20 +116,33 @@ async function collectOver(conn: PeerConnection, options: CollectOptions, deadli
   return { status: { host, reachable: true, via: 'ssh', ...(!root ? { reason: notes.slice(1).join('; ') } : {}) }, snapshot };
 }
 
-/** Where the rounds run: the kept shell (already root when it could be made so), else one `sh -s` per round. */
+/** Where the peer's commands run: the kept shell (already root when it could be made so), else one ssh session each. */
 interface RemoteShell {
-  shell?: PeerShell;
-  /** sudo -n for a round that runs in a shell of its own */
+  shell: PeerShell;
+  /** the kept shell is root's through sudo -n */
+  elevated: boolean;
+  /** sudo -n for a command run in a session of its own (the SSH user is not root) */
   prefix: string[];
 }
 
-/** The peer's own `hagw-doctor snapshot`, validated like any snapshot file; undefined on any failure. */
-async function viaDoctor(session: PeerSession, prefix: string[], doctor: string, options: CollectOptions, timeoutMs: number): Promise<Snapshot | undefined> {
+/** The kept shell, when it is alive and has the root the commands need. */
+function keptShell(remote: RemoteShell): PeerShell | undefined {
+  return remote.shell.alive && (remote.elevated || remote.prefix.length === 0) ? remote.shell : undefined;
+}
+
+/** The peer's own `hagw-doctor snapshot` (on the kept shell when it is there), validated like any snapshot file; undefined on any failure. */
+async function viaDoctor(session: PeerSession, remote: RemoteShell, doctor: string, options: CollectOptions, timeoutMs: number): Promise<Snapshot | undefined> {
   // --include-secrets: the peer's auth_pass travels only inside this SSH channel, as its sh path
   // reads it (its config as it is); this node redacts any snapshot it writes, the peer's part too.
   // A redacted one would cost a fingerprint (scrypt) per password on both nodes
   const args = ['--include-secrets', ...(options.since ? ['--since', options.since] : []), ...(options.conntrackWalk ? ['--conntrack-walk'] : [])];
-  const r = await session.run([...prefix, doctor, 'snapshot', ...args], { timeoutMs: Math.min(60_000, timeoutMs), maxBytes: SNAPSHOT_MAX_BYTES });
+  const limits = { timeoutMs: Math.min(60_000, timeoutMs), maxBytes: SNAPSHOT_MAX_BYTES };
+  const started = performance.now();
+  const kept = keptShell(remote);
+  const r = kept
+    ? await kept.exchange(`${[doctor, 'snapshot', ...args].map(shQuote).join(' ')} </dev/null`, limits)
+    : await session.run([...remote.prefix, doctor, 'snapshot', ...args], limits);
+  trace(`peer: its hagw-doctor snapshot in ${Math.round(performance.now() - started)} ms (exit ${r.exitCode}, ${r.stdout.length} bytes)`);
   if (!r.ok) return undefined;
   const { parseSnapshot } = await import('../snapshot-file.js');
   try {
@@ -147,7 +160,7 @@ async function viaSh(session: PeerSession, remote: RemoteShell, ab: PeerAbilitie
     if (!round.script || lost) return round.decode('', 0);
     const started = performance.now();
     const timeoutMs = Math.min(round.timeoutMs + 8000, Math.max(1000, deadline - Date.now()));
-    const kept = remote.shell?.alive ? remote.shell : undefined;
+    const kept = keptShell(remote);
     const r = kept
       ? await kept.exchange(round.script, { timeoutMs, maxBytes: round.maxOutput })
       : await session.run([...remote.prefix, 'sh', '-s'], { input: round.script, timeoutMs, maxBytes: round.maxOutput });

@@ -161,14 +161,16 @@ describe('check --peer over ssh', () => {
     const logged = (await readFile(ssh.logPath('gw2'), 'utf8')).length;
     const r = await lab.report<Report>('gw1', ['--peer', `${SUDO_USER}@gw2`, '--ssh-config', ssh.configPath], { HAGW_DOCTOR_TRACE: '1' });
     expect(r.report.peer, r.stderr).toMatchObject({ host: `${SUDO_USER}@gw2`, reachable: true, via: 'ssh', role: 'backup' });
-    // one login for the whole check; through its sh, every round went to the one shell kept open
-    // (made root's by sudo -n once), so sshd started one session; its doctor's snapshot is a second
+    // one login and one session for the whole check: every round (or its doctor's snapshot) went
+    // to the one shell kept open, made root's by sudo -n once
     const sshd = (await readFile(ssh.logPath('gw2'), 'utf8')).slice(logged);
     expect(sshd.match(/Accepted publickey for daemon /g)?.length, sshd).toBe(1);
-    expect(sshd.match(/Starting session: /g)?.length, `${sshd}\n${r.stderr}`).toBe(withDoctor ? 2 : 1);
+    expect(sshd.match(/Starting session: /g)?.length, `${sshd}\n${r.stderr}`).toBe(1);
     const rounds = r.stderr.split('\n').filter((l) => /peer (shell|sh -s): /.test(l));
-    if (withDoctor) expect(rounds).toEqual([]);
-    else {
+    if (withDoctor) {
+      expect(rounds).toEqual([]);
+      expect(r.stderr).toMatch(/peer: its hagw-doctor snapshot in \d+ ms \(exit 0,/);
+    } else {
       expect(rounds.length).toBeGreaterThanOrEqual(3);
       expect(
         rounds.every((l) => / peer shell: \d+ probes .*\(exit 0,/.test(l)),
