@@ -403,12 +403,19 @@ export class PeerShell {
     if (!p) return;
     this.chunks.push(d);
     this.size += d.length;
+    // the cap holds whatever arrives (an end line that never ends included): past it, nothing more is read
+    if (this.size > p.maxBytes + p.marker.length + 16) {
+      this.finish({ ok: false, exitCode: undefined, timedOut: false, overflow: true });
+      this.kill();
+      return;
+    }
     const window = Buffer.concat([this.tail, d]);
     const at = window.indexOf(p.marker);
     if (at >= 0) {
       const end = window.indexOf(0x0a, at + p.marker.length);
       if (end < 0) {
-        this.tail = window;
+        // the end line has begun: keep it whole until its newline (the cap above bounds it)
+        this.tail = window.subarray(at);
         return;
       }
       const all = Buffer.concat(this.chunks);
@@ -418,11 +425,6 @@ export class PeerShell {
       const rc = Number(/^(\d{1,3})$/.exec(window.subarray(at + p.marker.length, end).toString('latin1'))?.[1] ?? NaN);
       const exitCode = Number.isInteger(rc) ? rc : undefined;
       this.finish({ ok: exitCode === 0, exitCode, stdout, timedOut: false, overflow: false });
-      return;
-    }
-    if (this.size > p.maxBytes + p.marker.length + 16) {
-      this.finish({ ok: false, exitCode: undefined, timedOut: false, overflow: true });
-      this.kill();
       return;
     }
     this.tail = window.subarray(Math.max(0, window.length - (p.marker.length + 8)));

@@ -49,6 +49,17 @@ describe('the kept peer shell', () => {
     expect(await sh.exchange('echo again', quick)).toMatchObject({ ok: false, stdout: '' });
   });
 
+  it('a hostile peer that begins the end line and never ends it is cut off at the cap', async () => {
+    // not a sh: it reads this exchange's nonce from the script and streams bytes after the end line
+    const fake = `process.stdin.on('data', (d) => { const m = /@@HAGW-END-[0-9a-f]+ /.exec(String(d)); if (m) { process.stdout.write('\\n' + m[0]); setInterval(() => process.stdout.write('7'.repeat(65536)), 1); } });`;
+    const child = execa(process.execPath, ['-e', fake], { reject: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: false });
+    const sh = new PeerShell(child);
+    shells.push(sh);
+    const r = await sh.exchange('true', { timeoutMs: 20_000, maxBytes: 256 * 1024 });
+    expect(r).toMatchObject({ ok: false, overflow: true, timedOut: false, stdout: '' });
+    expect(sh.alive).toBe(false);
+  });
+
   it('a script that hangs times out, and the shell is ended', async () => {
     const sh = localShell();
     const started = Date.now();
