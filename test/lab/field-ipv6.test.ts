@@ -1,6 +1,8 @@
 // Issue 14, catalogue 33: an IPv6 gateway pair whose master does not forward IPv6. IPv4 works
 // through the same VIP pair, IPv6 clients get nowhere; the doctor names it (ipv6-forward-off) and
-// is quiet again once forwarding is on and the client reaches the upstream over IPv6.
+// is quiet again once forwarding is on and the client reaches the upstream over IPv6. And an IPv6
+// address on the VRRP interface that another host on the link already uses: the kernel's duplicate
+// address detection fails it (ipv6-dad-failed), and the finding goes once the duplicate is gone.
 import { describe, expect, it } from 'vitest';
 import { ADDR, createLab, destroyLabsAfterEach, requireRoot, type Lab } from './harness.js';
 import type { Report } from '../../src/types.js';
@@ -50,5 +52,34 @@ describe('IPv6 forwarding off on a gateway with IPv6 VIPs (catalogue 33)', () =>
     const after = await lab.report<Report>('gw1');
     expect(after.report.findings.filter((x) => x.code === 'ipv6-forward-off')).toEqual([]);
     expect(after.report.checks.find((c) => c.id === 'ipv6-forward')?.status).toBe('pass');
+  });
+});
+
+describe('an IPv6 address on the VRRP interface that another host on the link uses (catalogue 33, DAD)', () => {
+  it('fails duplicate address detection, is named on that interface, and is gone once the duplicate is removed', async () => {
+    lab = await createLab();
+    const dup = '2001:db8:100::2';
+    // the client holds it first; gw1 then adds it the ordinary way (with DAD), as a netplan or an
+    // ifupdown file would, e.g. to source IPv6 adverts from it
+    await lab.execOk('client', ['ip', '-6', 'addr', 'add', `${dup}/64`, 'dev', 'eth0', 'nodad']);
+    await lab.execOk('gw1', ['ip', '-6', 'addr', 'add', `${dup}/64`, 'dev', 'eth0']);
+    await lab.waitFor(async () => /dadfailed/.test((await lab!.exec('gw1', ['ip', '-6', 'addr', 'show', 'dev', 'eth0'])).stdout), {
+      what: "gw1's copy to fail DAD",
+    });
+
+    const r = await lab.report<Report>('gw1');
+    const f = r.report.findings.filter((x) => x.code === 'ipv6-dad-failed');
+    expect(f, JSON.stringify(r.report.findings, null, 1)).toHaveLength(1);
+    expect(f[0]).toMatchObject({ severity: 'error', subject: 'eth0' });
+    expect(f[0]!.title).toBe(`${dup} on eth0 failed duplicate address detection: the kernel does not use it`);
+    expect(f[0]!.detail).toContain(`Another host on eth0's link uses ${dup}`);
+    expect(f[0]!.evidence[0]!.excerpt).toMatch(new RegExp(`^eth0: inet6 ${dup.replace(/\./g, '\\.')}/64 dadfailed`));
+    // the same host, read from the other node: its own addresses are fine
+    expect((await lab.report<Report>('gw2')).report.findings.filter((x) => x.code === 'ipv6-dad-failed')).toEqual([]);
+
+    await lab.execOk('gw1', ['ip', '-6', 'addr', 'del', `${dup}/64`, 'dev', 'eth0']);
+    const after = await lab.report<Report>('gw1');
+    expect(after.report.findings.filter((x) => x.code === 'ipv6-dad-failed')).toEqual([]);
+    expect(after.report.checks.find((c) => c.id === 'ipv6-dad')?.status).toBe('pass');
   });
 });
