@@ -95,7 +95,11 @@ export const CODES = {
     severity: 'error',
     meaning: 'a SNAT rule written for the real servers never applies to IPVS traffic because net.ipv4.vs.conntrack is 0',
   },
-  'ipv6-dad-failed': { severity: 'error', meaning: 'an IPv6 VIP or VMAC link-local address failed duplicate address detection, so the kernel does not use it' },
+  'ipv6-dad-failed': {
+    severity: 'error',
+    meaning:
+      'an IPv6 address keepalived relies on (a VIP, a VMAC link-local, an address on a VRRP interface) failed duplicate address detection, so the kernel does not use it',
+  },
   'cloud-vip-not-routed': {
     severity: 'warning',
     meaning: 'on this cloud or SDN a VIP also needs provider settings (allowed addresses, source/dest check, an API move)',
@@ -365,8 +369,8 @@ export const CODE_TEXT = {
   },
   'ipv6-dad-failed': {
     detection:
-      'ip -j addr: an IPv6 address flagged "dadfailed" on a VRRP interface or a VMAC interface (MAC 00:00:5e:00:0[12]:xx): a VIP, or a link-local address that is the same on both nodes',
-    fix: 'remove the duplicate (a static copy of the VIP elsewhere; the kernel-derived link-local on VMAC interfaces: addr_gen_mode 1), then re-add the address (keepalived does on a reload)',
+      'ip -j addr: an IPv6 address flagged "dadfailed" on a VRRP interface or a VMAC interface (MAC 00:00:5e:00:0[12]:xx): a VIP, a link-local address that is the same on both nodes, or an address another host on the link already uses',
+    fix: 'remove the duplicate (a static copy of the VIP elsewhere; another host using the address; the kernel-derived link-local on VMAC interfaces: addr_gen_mode 1), then re-add the address (keepalived does on a reload)',
   },
   'cloud-vip-not-routed': {
     detection:
