@@ -354,11 +354,26 @@ export class PeerShell {
    * status, or ssh's own (255) / undefined when the connection or the shell ended first.
    */
   exchange(script: string, opts: { timeoutMs: number; maxBytes: number }): Promise<RemoteResult> {
-    if (this.pending) throw new Error('one exchange at a time on the peer shell');
     if (this.ended)
       return Promise.resolve({ ok: false, exitCode: this.exitCode ?? undefined, stdout: '', stderr: cleanLine(this.stderr), timedOut: false, overflow: false });
-    const nonce = randomBytes(12).toString('hex');
-    const marker = `@@HAGW-END-${nonce} `;
+    return this.send((marker) => `(\n${script}\n)\nprintf '\\n%s%s\\n' '${marker}' "$?"\n`, opts);
+  }
+
+  /**
+   * Become root through `sudo -n` for every later script: the shell execs `sudo -n sh`, which says
+   * so with the end line and then reads the next scripts. False when it did not.
+   */
+  async elevate(timeoutMs: number): Promise<boolean> {
+    if (this.pending || this.ended) return false;
+    // the whole line is read before the exec: nothing after it was sent
+    const r = await this.send((marker) => `exec sudo -n sh -c 'printf "\\n%s0\\n" "${marker}"; exec sh -s'\n`, { timeoutMs, maxBytes: 4096 });
+    return r.ok;
+  }
+
+  /** Write what `text(marker)` makes, with a fresh nonce, and wait for its end line. */
+  private send(text: (marker: string) => string, opts: { timeoutMs: number; maxBytes: number }): Promise<RemoteResult> {
+    if (this.pending) throw new Error('one exchange at a time on the peer shell');
+    const marker = `@@HAGW-END-${randomBytes(12).toString('hex')} `;
     this.chunks = [];
     this.size = 0;
     this.tail = Buffer.alloc(0);
@@ -370,32 +385,8 @@ export class PeerShell {
       }, opts.timeoutMs);
       timer.unref?.();
       this.pending = { marker: Buffer.from(marker), maxBytes: opts.maxBytes, resolve, timer };
-      this.child.stdin?.write(`(\n${script}\n)\nprintf '\\n%s%s\\n' '${marker}' "$?"\n`);
+      this.child.stdin?.write(text(marker));
     });
-  }
-
-  /**
-   * Become root through `sudo -n` for every later script: the shell execs `sudo -n sh`, which says
-   * so with the end line and then reads the next scripts. False when it did not.
-   */
-  async elevate(timeoutMs: number): Promise<boolean> {
-    if (this.pending || this.ended) return false;
-    const nonce = randomBytes(12).toString('hex');
-    const marker = `@@HAGW-END-${nonce} `;
-    this.chunks = [];
-    this.size = 0;
-    this.tail = Buffer.alloc(0);
-    const r = await new Promise<RemoteResult>((resolve) => {
-      const timer = setTimeout(() => {
-        this.finish({ ok: false, exitCode: undefined, timedOut: true, overflow: false });
-        this.kill();
-      }, timeoutMs);
-      timer.unref?.();
-      this.pending = { marker: Buffer.from(marker), maxBytes: 4096, resolve, timer };
-      // the whole line is read before the exec: nothing after it was sent
-      this.child.stdin?.write(`exec sudo -n sh -c 'printf "\\n%s0\\n" "${marker}"; exec sh -s'\n`);
-    });
-    return r.ok;
   }
 
   private onData(d: Buffer): void {
