@@ -187,6 +187,14 @@ describe('check --peer over ssh', () => {
     // still tell of the episode an earlier test healed: this node's log, not under test here)
     expect(r.report.findings.filter((f) => f.node !== 'local' && f.severity !== 'info').map((f) => `${f.code}: ${f.title}`)).toEqual([]);
     expect(r.report.findings.filter((f) => f.code === 'vrrp-split-brain' && / both nodes hold /.test(f.title))).toEqual([]);
+    // a snapshot taken this way holds neither node's auth_pass, whichever way the peer was read
+    // (its own doctor hands it over inside the SSH channel: --include-secrets there)
+    const file = path.join(lab.runDir, `snapshot-sudo-${withDoctor ? 'doctor' : 'sh'}.json`);
+    expect((await lab.doctor('gw1', ['snapshot', '-o', file, '--peer', `${SUDO_USER}@gw2`, '--ssh-config', ssh.configPath])).exitCode).toBe(0);
+    const written = await readFile(file, 'utf8');
+    expect(written).toContain('peer-snapshot');
+    expect(written).not.toMatch(/hagwlan|hagwwan/);
+    expect(written).toMatch(/auth_pass REDACTED:7:/);
   });
 
   it('a peer that is not a keepalived node (not installed, not running): reachable: false with the reason; the local check stands', async () => {
