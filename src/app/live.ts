@@ -206,7 +206,8 @@ function peerInstaller(target: { host: string; sshConfig?: string }, raw: Record
       return inner.open();
     },
     preview: () => (inner ? inner.preview() : Promise.reject(notOpen())),
-    apply: (plan) => (inner ? inner.apply(plan) : Promise.reject(notOpen())),
+    apply: (plan, o) => (inner ? inner.apply(plan, o) : Promise.reject(notOpen())),
+    confirm: () => (inner ? inner.confirm() : Promise.reject(notOpen())),
     async close() {
       closed = true;
       await inner?.close();

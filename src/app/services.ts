@@ -105,7 +105,10 @@ export interface PeerInstaller {
   readonly host: string;
   open(): Promise<PeerOpen>;
   preview(): Promise<PeerPreview>;
-  apply(plan: string): Promise<PeerApplied>;
+  /** confirmTimeout: the peer rolls the change back by itself unless confirm() keeps it in time (commit-confirmed) */
+  apply(plan: string, opts?: { confirmTimeout?: number }): Promise<PeerApplied>;
+  /** keep the change apply() left pending: the peer's own `hagw-doctor confirm` */
+  confirm(): Promise<{ ok: boolean; message: string }>;
   /** ends the session (also one still connecting); idempotent */
   close(): Promise<void>;
 }

@@ -89,6 +89,8 @@ export interface PeerApplied {
   lines: string[];
   /** the SSH connection failed during the install: the one line saying what to check there */
   lost?: string;
+  /** installed with --confirm-timeout: the peer rolls it back by itself unless confirm() keeps it within this many seconds */
+  pendingSeconds?: number;
 }
 
 /**
@@ -102,6 +104,8 @@ export class PeerInstall {
   readonly spec: MemberSpec;
   private readonly session: PeerSession;
   private doctor: string[] | undefined;
+  /** sudo -n (when the SSH user is not root) and the peer's hagw-doctor */
+  private base: string[] | undefined;
   private closed = false;
   private opening = false;
 
@@ -141,7 +145,8 @@ export class PeerInstall {
         kind: 'no-root',
         message: `${host}: the SSH user is not root and sudo -n is refused; installing needs root there; nothing installed there`,
       };
-    this.doctor = [...(hello.uid !== 0 ? ['sudo', '-n'] : []), hello.doctorPath, 'install-generated'];
+    this.base = [...(hello.uid !== 0 ? ['sudo', '-n'] : []), hello.doctorPath];
+    this.doctor = [...this.base, 'install-generated'];
     return hello.doctorVersion && hello.doctorVersion !== TOOL_VERSION
       ? { ok: true, note: `${host} runs hagw-doctor ${hello.doctorVersion}, this node ${TOOL_VERSION}: its member is rendered by its own version` }
       : { ok: true };
@@ -186,7 +191,31 @@ export class PeerInstall {
     const from = lines.findIndex((l) => /^change \S+: backup saved|^ {2}running step 1:|install-generated: /.test(l));
     const happened = (from >= 0 ? lines.slice(from) : lines).join('\n').trim().split('\n');
     const lost = applied.exitCode === 255 || applied.exitCode === undefined || applied.timedOut;
-    return { exitCode: applied.exitCode, lines: happened, ...(lost ? { lost: lostLine(this.host) } : {}) };
+    const armed = applied.exitCode === 0 ? /^rollback timer armed: rolls back by itself unless confirmed within (\d{1,6}) s$/m.exec(lines.join('\n')) : null;
+    return {
+      exitCode: applied.exitCode,
+      lines: happened,
+      ...(lost ? { lost: lostLine(this.host) } : {}),
+      ...(armed ? { pendingSeconds: Number(armed[1]) } : {}),
+    };
+  }
+
+  /**
+   * Keep the change apply() left pending (its --confirm-timeout): the peer's own `hagw-doctor
+   * confirm --yes`. When the peer cannot be reached any more, nothing is kept: it rolls back there
+   * by itself, which is what the timer is for.
+   */
+  async confirm(): Promise<{ ok: boolean; message: string }> {
+    if (!this.base) throw new PeerError(`the session to ${this.host} is not open`);
+    const r = await this.session.run([...this.base, 'confirm', '--yes'], { timeoutMs: 60_000, maxBytes: 64 * 1024 });
+    const said = cleanLine(cleanPeerText(`${r.stdout}\n${r.stderr}`));
+    if (r.exitCode === 255 || r.exitCode === undefined || r.timedOut)
+      return {
+        ok: false,
+        message: `${this.host} could not be reached to keep the change: it rolls back there by itself when its timer runs out (check there with \`hagw-doctor changes\`)`,
+      };
+    if (!r.ok) return { ok: false, message: `${this.host} did not keep the change: ${said || `exit ${r.exitCode}`}` };
+    return { ok: true, message: `kept on ${this.host}${said ? `: ${said}` : ''}` };
   }
 
   /** Ends the session (also one still connecting). Idempotent. */

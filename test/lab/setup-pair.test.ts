@@ -118,6 +118,8 @@ describe('app --peer: set up a new pair, both halves installed from one node', (
     const preview = await pressSlow(s, KEY.enter, (x) => x.includes('plan sha256:') || /^✗ /m.test(x), 120_000);
     expect(preview).toContain(`gw2's own hagw-doctor would install its member (backup, ${ADDR.gw2.lan})`);
     expect(preview).toMatch(/plan sha256:[0-9a-f]{64}/);
+    // a change made over SSH: commit-confirmed unless turned off
+    expect(flat(preview)).toContain('commit-confirmed: on: gw2 rolls the change back by itself unless you keep it from here within 120 s');
     expect(await lab.readEtc('gw2', 'keepalived/keepalived.conf')).toBe(confBefore);
     await s.press(KEY.enter, 'Type "apply"');
     // a wrong word installs nothing
@@ -126,11 +128,22 @@ describe('app --peer: set up a new pair, both halves installed from one node', (
     expect(await lab.readEtc('gw2', 'keepalived/keepalived.conf')).toBe(confBefore);
     await s.press('\u0015apply', '> apply');
     const theirs = await pressSlow(s, KEY.enter, (x) => x.includes("gw2's own result") || /^✗ /m.test(x), 300_000);
-    expect(theirs, theirs).toContain('✓ installed on gw2 by its own hagw-doctor');
+    expect(flat(theirs), theirs).toContain('✓ installed on gw2 by its own hagw-doctor, pending: it rolls back there by itself at');
+    expect(theirs).toContain('Enter keep the change on gw2');
     expect(theirs).toContain('change ');
+    // pending on gw2 itself: its own change log says so, with its deadline
+    const installChange = async () =>
+      ((await lab.doctor('gw2', ['changes', '--json'])).json as Array<{ summary: string; state: string; confirmDeadline: string | null }>).find((c) =>
+        c.summary.includes('install the generated pair member'),
+      );
+    expect(await installChange()).toMatchObject({ state: 'pending', confirmDeadline: expect.any(String) });
     // its own last lines (G: the end of the scrollable result): its re-check and the change applied
     const end = await s.press('G', (x) => /change \S+: applied/.test(flat(x)));
     expect(flat(end)).toMatch(/re-check/);
+    // Enter keeps it: gw2's own `hagw-doctor confirm`, over SSH
+    const kept = await pressSlow(s, KEY.enter, (x) => /and kept|✗ /.test(flat(x)), 60_000);
+    expect(flat(kept), kept).toContain('installed on gw2 by its own hagw-doctor and kept');
+    expect(await installChange()).toMatchObject({ state: 'confirmed' });
     const menu3 = await s.press(KEY.esc, `peer gw2 (backup ${ADDR.gw2.lan}): ✓ installed`);
     expect(menu3).toContain(`this node (master ${ADDR.gw1.lan}): ✓ installed`);
     expect(menu3).toMatch(/› Check both nodes/);
@@ -143,7 +156,7 @@ describe('app --peer: set up a new pair, both halves installed from one node', (
     expect(conf).toMatch(/priority 100\n/);
     const t = await lab.exec('gw2', ['keepalived', '-t', '-f', '/etc/keepalived/keepalived.conf']);
     expect(t.exitCode, t.stderr + t.stdout).toBe(0);
-    expect(JSON.stringify((await lab.doctor('gw2', ['changes', '--json'])).json)).toContain('install the generated pair member');
+    expect(await installChange()).toMatchObject({ state: 'confirmed' });
     await lab.waitForMaster('gw1');
     await lab.waitForNoVip('gw2');
     const ipAddr = await lab.execOk('gw1', ['ip', '-4', 'addr', 'show', 'dev', 'eth0']);

@@ -8,6 +8,7 @@ import type { FixPlan } from '../../types.js';
 import { routesFromIpJson } from '../../generate/sanity.js';
 import { useAppContext, useSession } from '../context.js';
 import type { GeneratedFile, PeerInstaller } from '../services.js';
+import { CONFIRM_SECONDS } from './use-fix.js';
 import { activeQuestions, generateFlags, peerAnswers, type HostDefaults, type Question, type SetupAnswers } from '../logic/setup.js';
 
 export type SetupPhase = 'loading' | 'ask' | 'generating' | 'review' | 'output' | 'dir' | 'writing' | 'done';
@@ -20,8 +21,10 @@ export interface PairFile extends GeneratedFile {
 /** Installing the peer's half through its own hagw-doctor, step by step. */
 export type PeerInstallStep =
   | { step: 'connecting' }
-  /** its own preview and plan fingerprint; confirming: the typed consent is asked */
-  | { step: 'preview'; text: string; plan: string; note?: string; confirming: boolean }
+  /** its own preview and plan fingerprint; confirming: the typed consent is asked; commitConfirmed:
+   *  the peer rolls the change back by itself unless it is kept from here in time (on by default:
+   *  the change is made over SSH) */
+  | { step: 'preview'; text: string; plan: string; note?: string; confirming: boolean; commitConfirmed: boolean }
   | { step: 'applying'; plan: string }
   /** its own result lines (cleaned) and the outcome in one line */
   | { step: 'done'; ok: boolean; lines: string[]; message: string }
@@ -32,7 +35,16 @@ export type PeerInstallStep =
 export interface HalfInstalled {
   ok: boolean;
   message: string;
+  /** installed commit-confirmed and not kept yet: it rolls back by itself at this time (ms since the epoch) */
+  pendingUntil?: number;
+  /** the keep (confirm) is on its way to the peer */
+  keeping?: boolean;
+  /** the last keep did not take: why, in one line (still pending) */
+  keepProblem?: string;
 }
+
+/** HH:MM:SS of a time, on this node's clock. */
+export const clock = (ms: number) => new Date(ms).toTimeString().slice(0, 8);
 
 export interface SetupState {
   phase: SetupPhase;
@@ -142,6 +154,8 @@ export interface SetupModel {
   installPeer(): void;
   /** the operator typed the confirm word: install the plan previewed there */
   applyPeer(): void;
+  /** keep the peer's change installed commit-confirmed (its own `hagw-doctor confirm`) */
+  keepPeer(): void;
   /** Esc: stop (while connecting or at the preview) or leave the outcome; never while applying */
   closePeer(): void;
 }
@@ -156,10 +170,14 @@ export function useSetup(mode: 'setup' | 'generate'): SetupModel {
   const { run } = useSession();
   const peerRef = useRef<PeerInstaller | undefined>(undefined);
   const peerApplying = useRef(false);
-  // leaving the screen ends a session still open; never one applying (its answer is awaited)
+  /** the installer of a change the peer holds pending (commit-confirmed), until it is kept */
+  const pendingRef = useRef<PeerInstaller | undefined>(undefined);
+  // leaving the screen ends a session still open; never one applying (its answer is awaited). A
+  // change still pending is not kept: the peer rolls it back by itself when its timer runs out
   useEffect(
     () => () => {
       if (!peerApplying.current) void peerRef.current?.close();
+      void pendingRef.current?.close();
     },
     [],
   );
@@ -260,7 +278,14 @@ export function useSetup(mode: 'setup' | 'generate'): SetupModel {
         if (!current()) return;
         dispatch({
           type: 'peer',
-          step: { step: 'preview', text: preview.text, plan: preview.plan, confirming: false, ...(opened.note ? { note: opened.note } : {}) },
+          step: {
+            step: 'preview',
+            text: preview.text,
+            plan: preview.plan,
+            confirming: false,
+            commitConfirmed: true,
+            ...(opened.note ? { note: opened.note } : {}),
+          },
         });
       } catch (err) {
         fail(`${installer.host}: ${(err as Error).message}; nothing installed there`);
@@ -276,38 +301,80 @@ export function useSetup(mode: 'setup' | 'generate'): SetupModel {
     // quitting now waits for the peer's answer (its engine rolls back there by itself on a failure)
     session.beginApply(installer.host);
     peerApplying.current = true;
+    let pending = false;
     void (async () => {
-      let done: { ok: boolean; lines: string[]; message: string };
+      let done: { ok: boolean; lines: string[]; message: string; pendingUntil?: number };
       try {
-        const r = await installer.apply(p.plan);
+        const r = await installer.apply(p.plan, p.commitConfirmed ? { confirmTimeout: CONFIRM_SECONDS } : {});
         const { host } = installer;
-        done = r.lost
-          ? {
-              ok: false,
-              lines: r.lines,
-              message: r.lost,
-            }
-          : r.exitCode === 0
+        if (r.exitCode === 0 && r.pendingSeconds !== undefined) {
+          // pending there: this installer stays to keep it (k), and nothing else keeps it
+          pending = true;
+          pendingRef.current = installer;
+          const until = Date.now() + r.pendingSeconds * 1000;
+          done = {
+            ok: true,
+            lines: r.lines,
+            pendingUntil: until,
+            message: `installed on ${host} by its own hagw-doctor, pending: it rolls back there by itself at ${clock(until)} unless you keep it (Enter)`,
+          };
+        } else
+          done = r.lost
             ? {
-                ok: true,
-                lines: r.lines,
-                message: `installed on ${host} by its own hagw-doctor (its backup and re-check; undo there with \`hagw-doctor changes\`)`,
-              }
-            : {
                 ok: false,
                 lines: r.lines,
-                message: `${host}'s own hagw-doctor did not install its member (exit ${r.exitCode ?? '?'}): its result above says why`,
-              };
+                message: r.lost,
+              }
+            : r.exitCode === 0
+              ? {
+                  ok: true,
+                  lines: r.lines,
+                  message: `installed on ${host} by its own hagw-doctor (its backup and re-check; undo there with \`hagw-doctor changes\`)`,
+                }
+              : {
+                  ok: false,
+                  lines: r.lines,
+                  message: `${host}'s own hagw-doctor did not install its member (exit ${r.exitCode ?? '?'}): its result above says why`,
+                };
       } catch (err) {
         done = { ok: false, lines: [], message: `${installer.host}: ${(err as Error).message}; check there with \`hagw-doctor changes\`` };
       } finally {
         peerApplying.current = false;
         session.endApply();
         peerRef.current = undefined;
-        void installer.close();
+        if (!pending) void installer.close();
       }
       dispatch({ type: 'peer', step: { step: 'done', ...done } });
-      dispatch({ type: 'installed', node: 'peer', outcome: { ok: done.ok, message: done.message } });
+      dispatch({
+        type: 'installed',
+        node: 'peer',
+        outcome: { ok: done.ok, message: done.message, ...(done.pendingUntil !== undefined ? { pendingUntil: done.pendingUntil } : {}) },
+      });
+    })();
+  };
+
+  /** Keep the peer's pending change (its own `hagw-doctor confirm`), from its result or the menu. */
+  const keepPeer = () => {
+    const installer = pendingRef.current;
+    const was = state.installed.peer;
+    if (!installer || !was?.pendingUntil || was.keeping) return;
+    const { keepProblem: _last, ...still } = was;
+    dispatch({ type: 'installed', node: 'peer', outcome: { ...still, keeping: true } });
+    void (async () => {
+      let outcome: HalfInstalled;
+      try {
+        const r = await installer.confirm();
+        outcome = r.ok
+          ? { ok: true, message: `installed on ${installer.host} by its own hagw-doctor and kept (${r.message})` }
+          : { ...still, keepProblem: r.message };
+      } catch (err) {
+        outcome = { ...still, keepProblem: `not kept: ${(err as Error).message}` };
+      }
+      if (outcome.pendingUntil === undefined) {
+        pendingRef.current = undefined;
+        void installer.close();
+      }
+      dispatch({ type: 'installed', node: 'peer', outcome });
     })();
   };
 
@@ -319,5 +386,5 @@ export function useSetup(mode: 'setup' | 'generate'): SetupModel {
     dispatch({ type: 'peer', step: undefined });
   };
 
-  return { state, dispatch, questions, question, submit, typed, write, install, installPeer, applyPeer, closePeer };
+  return { state, dispatch, questions, question, submit, typed, write, install, installPeer, applyPeer, keepPeer, closePeer };
 }

@@ -15,8 +15,10 @@ import { TextField } from '../components/text-field.js';
 import { useCopyKey } from '../components/clipboard.js';
 import { CONFIRM_WORD } from '../../change/confirm.js';
 import { TypedConfirm } from '../components/typed-confirm.js';
-import { useSetup, type HalfInstalled, type PairFile, type PeerInstallStep, type SetupModel } from '../hooks/use-setup.js';
+import { clock, useSetup, type HalfInstalled, type PairFile, type PeerInstallStep, type SetupModel } from '../hooks/use-setup.js';
 import { ToneText } from '../components/theme.js';
+import type { KeyHint } from '../components/footer.js';
+import { CONFIRM_SECONDS } from '../hooks/use-fix.js';
 import { useAppContext, useTyping } from '../context.js';
 import { generateCommandLine, generateFlags, peerAnswers, type SetupAnswers } from '../logic/setup.js';
 
@@ -206,6 +208,17 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
             },
           ]
         : []),
+      ...(peerHost && installed.peer?.pendingUntil !== undefined
+        ? [
+            {
+              id: 'keep',
+              label: `Keep the peer's change on ${peerHost}`,
+              hint: installed.peer.keeping
+                ? 'keeping…'
+                : `its own hagw-doctor confirm; unless kept, it rolls back there at ${clock(installed.peer.pendingUntil)}`,
+            },
+          ]
+        : []),
       ...(anyInstalled && peerHost ? [{ id: 'check', label: 'Check both nodes', hint: `Diagnose this node and ${peerHost} side by side` }] : []),
     ];
     return (
@@ -221,6 +234,7 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
           <Box flexDirection="column" marginBottom={1}>
             <HalfLine who={`this node (${role} ${answers.self ?? ''})`} outcome={installed.this} />
             {peerHost ? <HalfLine who={`peer ${peerHost} (${theirs?.role ?? ''} ${theirs?.self ?? ''})`} outcome={installed.peer} /> : null}
+            {peerHost && installed.peer?.keepProblem ? <ToneText tone="error" wrap="wrap">{`✗ ${installed.peer.keepProblem}`}</ToneText> : null}
           </Box>
         ) : null}
         <Menu
@@ -231,6 +245,7 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
             if (it.id === 'dir') dispatch({ type: 'phase', phase: 'dir' });
             else if (it.id === 'install') setup.install();
             else if (it.id === 'peer') setup.installPeer();
+            else if (it.id === 'keep') setup.keepPeer();
             else if (it.id === 'check') {
               // a fresh diagnosis (with --peer: both nodes), not the one from before the install
               void session.diagnose(true);
@@ -296,9 +311,17 @@ export function SetupScreen({ mode }: { mode: 'setup' | 'generate' }) {
 
 /** What is installed on one half of the pair, one line. */
 function HalfLine({ who, outcome }: { who: string; outcome: HalfInstalled | undefined }) {
+  const pending = outcome?.ok && outcome.pendingUntil !== undefined;
+  const state = !outcome
+    ? 'not installed yet'
+    : !outcome.ok
+      ? `✗ not installed: ${outcome.message}`
+      : pending
+        ? `✓ installed, pending: rolls back at ${clock(outcome.pendingUntil!)} unless kept${outcome.keeping ? ' (keeping…)' : ''}`
+        : '✓ installed';
   return (
-    <ToneText tone={!outcome ? 'muted' : outcome.ok ? 'ok' : 'error'} wrap="truncate-end">
-      {`${who}: ${!outcome ? 'not installed yet' : outcome.ok ? '✓ installed' : `✗ not installed: ${outcome.message}`}`}
+    <ToneText tone={!outcome ? 'muted' : !outcome.ok ? 'error' : pending ? 'warning' : 'ok'} wrap="truncate-end">
+      {`${who}: ${state}`}
     </ToneText>
   );
 }
@@ -310,12 +333,16 @@ function PeerInstallScreen({ setup, step }: { setup: SetupModel; step: PeerInsta
   const theirs = peerAnswers(setup.state.answers as SetupAnswers);
   const confirming = step.step === 'preview' && step.confirming;
   useTyping(confirming);
+  const installedPeer = setup.state.installed.peer;
+  const pending = installedPeer?.pendingUntil;
   useKeys(
-    (_input, key) => {
+    (input, key) => {
       if (step.step === 'preview' && !step.confirming) {
         if (key.return) setup.dispatch({ type: 'peer', step: { ...step, confirming: true } });
+        else if (input === 'c') setup.dispatch({ type: 'peer', step: { ...step, commitConfirmed: !step.commitConfirmed } });
         else if (key.escape) setup.closePeer();
-      } else if (key.escape && step.step !== 'applying') setup.closePeer();
+      } else if (step.step === 'done' && key.return && pending !== undefined) setup.keepPeer();
+      else if (key.escape && step.step !== 'applying') setup.closePeer();
     },
     { isActive: active && !confirming },
   );
@@ -347,19 +374,31 @@ function PeerInstallScreen({ setup, step }: { setup: SetupModel; step: PeerInsta
     );
   }
   if (step.step === 'done') {
+    const headline = `${step.ok ? '✓' : '✗'} ${step.ok && installedPeer ? installedPeer.message : step.message}${installedPeer?.keeping ? ` (keeping it on ${host}…)` : ''}`;
+    const problem = step.ok && installedPeer?.keepProblem ? `✗ ${installedPeer.keepProblem}` : undefined;
+    const rows = (text: string) => Math.ceil(text.length / Math.max(20, columns - 1));
     return (
       <Screen
         title={title}
         keys={[
           ['j/k', 'scroll'],
+          ...(pending !== undefined ? ([['Enter', `keep the change on ${host}`]] as KeyHint[]) : []),
           ['Esc', step.ok ? 'back (then Check both nodes)' : 'back'],
         ]}
       >
-        <ToneText tone={step.ok ? 'ok' : 'error'} bold wrap="wrap">{`${step.ok ? '✓' : '✗'} ${step.message}`}</ToneText>
+        {/* after a keep (or a keep refused), the half's latest outcome is the headline */}
+        <ToneText tone={!step.ok ? 'error' : pending !== undefined ? 'warning' : 'ok'} bold wrap="wrap">
+          {headline}
+        </ToneText>
+        {problem ? (
+          <ToneText tone="error" wrap="wrap">
+            {problem}
+          </ToneText>
+        ) : null}
         <ToneText tone="muted">{`${host}'s own result:`}</ToneText>
         <ScrollView
           lines={step.lines.map((l) => ({ text: l || ' ', ...(/FAILED|INCOMPLETE|^✗|rolling back/.test(l) ? { tone: 'error' as const } : {}) }))}
-          height={Math.max(3, bodyHeight - 1 - Math.ceil((step.message.length + 2) / Math.max(20, columns - 1)))}
+          height={Math.max(3, bodyHeight - 1 - rows(headline) - (problem ? rows(problem) : 0))}
           isFocused={active}
         />
       </Screen>
@@ -377,6 +416,7 @@ function PeerInstallScreen({ setup, step }: { setup: SetupModel; step: PeerInsta
             ]
           : [
               ['j/k', 'scroll'],
+              ['c', 'commit-confirmed'],
               ['Enter', 'install…'],
               ['Esc', 'cancel'],
             ]
@@ -396,9 +436,14 @@ function PeerInstallScreen({ setup, step }: { setup: SetupModel; step: PeerInsta
         />
       )}
       <ToneText tone="accent" wrap="truncate-end">{`plan ${step.plan}`}</ToneText>
+      <ToneText tone={step.commitConfirmed ? 'ok' : 'warning'} wrap="truncate-end">
+        {step.commitConfirmed
+          ? `commit-confirmed: on: ${host} rolls the change back by itself unless you keep it from here within ${CONFIRM_SECONDS} s`
+          : `commit-confirmed: off: the change stays on ${host} even if SSH to it is lost`}
+      </ToneText>
       {step.confirming ? (
         <TypedConfirm
-          message={`This installs the member on ${host} through its own hagw-doctor (it reloads or restarts keepalived there); a failed step rolls back there.`}
+          message={`This installs the member on ${host} through its own hagw-doctor (it reloads or restarts keepalived there); a failed step rolls back there${step.commitConfirmed ? `, and so does the whole change unless you keep it within ${CONFIRM_SECONDS} s` : ''}.`}
           word={CONFIRM_WORD}
           refusal={`nothing installed on ${host}`}
           isFocused={active}
@@ -416,8 +461,33 @@ function InstallStep({ plan, onDone }: { plan: FixPlan; onDone(outcome?: HalfIns
   const [state, setState] = useState<'confirm' | 'applying' | 'done'>('confirm');
   const [lines, setLines] = useState<string[]>([]);
   const [outcome, setOutcome] = useState<HalfInstalled | undefined>();
+  // on SSH, as the fix screen: the install rolls back by itself unless kept from here in time
+  const commitConfirmed = services.ssh && Boolean(services.confirm);
+  const [pending, setPending] = useState<{ changeId: string; deadline: Date; keeping?: boolean } | undefined>();
   useTyping(state === 'confirm');
-  useKeys((_i, key) => key.escape && state === 'done' && onDone(outcome), { isActive: active });
+  const keep = () => {
+    if (!pending || pending.keeping || !services.confirm) return;
+    setPending({ ...pending, keeping: true });
+    services.confirm(pending.changeId).then(
+      (message) => {
+        setPending(undefined);
+        setLines((l) => [...l, '', `✓ kept: ${message}`]);
+        setOutcome((o) => (o ? { ok: o.ok, message: `${o.message} (kept)` } : o));
+      },
+      (err: Error) => {
+        setPending({ ...pending, keeping: false });
+        setLines((l) => [...l, '', `✗ not kept: ${err.message}; it rolls back by itself at ${clock(pending.deadline.getTime())}`]);
+      },
+    );
+  };
+  useKeys(
+    (_i, key) => {
+      if (state !== 'done') return;
+      if (key.return && pending) keep();
+      else if (key.escape) onDone(outcome);
+    },
+    { isActive: active },
+  );
   const go = async () => {
     if (!services.apply) return;
     setState('applying');
@@ -427,11 +497,17 @@ function InstallStep({ plan, onDone }: { plan: FixPlan; onDone(outcome?: HalfIns
         findings: [],
         recheck: () => session.recheck(),
         signal,
+        ...(commitConfirmed ? { confirmTimeout: CONFIRM_SECONDS } : {}),
         onStep: (e) =>
           setLines((l) => [...l, `${e.status === 'running' ? '…' : e.status === 'failed' ? '✗' : '✓'} ${e.text}${e.detail ? `  ${e.detail}` : ''}`]),
       });
       setLines((l) => [...l, '', ...r.message.split('\n')]);
-      setOutcome({ ok: r.status === 'applied', message: r.message.split('\n')[0] ?? '' });
+      const first = r.message.split('\n')[0] ?? '';
+      if (r.status === 'applied' && r.confirmDeadline && r.changeId) {
+        setPending({ changeId: r.changeId, deadline: r.confirmDeadline });
+        setLines((l) => [...l, `commit-confirmed: press Enter to keep it; otherwise it rolls back by itself at ${clock(r.confirmDeadline!.getTime())}`]);
+        setOutcome({ ok: true, message: first, pendingUntil: r.confirmDeadline.getTime() });
+      } else setOutcome({ ok: r.status === 'applied', message: first });
     } catch (err) {
       setLines((l) => [...l, '', `✗ ${(err as Error).message}`]);
       setOutcome({ ok: false, message: (err as Error).message });
@@ -450,7 +526,7 @@ function InstallStep({ plan, onDone }: { plan: FixPlan; onDone(outcome?: HalfIns
               ['Enter', 'submit'],
               ['Esc', 'cancel'],
             ]
-          : [['Esc', 'back']]
+          : [...(pending ? ([['Enter', 'keep the change']] as KeyHint[]) : []), ['Esc', 'back']]
       }
       typing={state === 'confirm'}
     >
@@ -468,6 +544,12 @@ function InstallStep({ plan, onDone }: { plan: FixPlan; onDone(outcome?: HalfIns
           <ToneText tone="muted" wrap="wrap">
             {plan.persistence.how}
           </ToneText>
+          {commitConfirmed ? (
+            <ToneText
+              tone="ok"
+              wrap="wrap"
+            >{`commit-confirmed: on (you are on SSH): it rolls back by itself after ${CONFIRM_SECONDS} s unless you keep it`}</ToneText>
+          ) : null}
           <TypedConfirm
             message={`This ${restarts ? 'restarts or reloads keepalived and ' : ''}loads firewall rules; a failed step rolls back the whole install.`}
             word={CONFIRM_WORD}

@@ -29,6 +29,7 @@ interface FakePeer extends PeerInstaller {
   opened: ReturnType<typeof gate<PeerOpen>>;
   previewed: ReturnType<typeof gate<PeerPreview>>;
   applied: ReturnType<typeof gate<PeerApplied>>;
+  confirmed: ReturnType<typeof gate<{ ok: boolean; message: string }>>;
 }
 
 function fakePeer(): FakePeer {
@@ -39,9 +40,11 @@ function fakePeer(): FakePeer {
     opened: gate<PeerOpen>(),
     previewed: gate<PeerPreview>(),
     applied: gate<PeerApplied>(),
+    confirmed: gate<{ ok: boolean; message: string }>(),
     open: () => (p.calls.push('open'), p.opened.promise),
     preview: () => (p.calls.push('preview'), p.previewed.promise),
-    apply: (plan) => (p.calls.push(`apply ${plan}`), p.applied.promise),
+    apply: (plan, o) => (p.calls.push(`apply ${plan}${o?.confirmTimeout ? ` --confirm-timeout ${o.confirmTimeout}` : ''}`), p.applied.promise),
+    confirm: () => (p.calls.push('confirm'), p.confirmed.promise),
     close: async () => void p.calls.push('close'),
   };
   return p;
@@ -58,8 +61,8 @@ const PEER_REPORT = report([], {
   },
 });
 
-function start(withPeer: boolean) {
-  const services: FakeServices = fakeServices({ reports: [report([]), PEER_REPORT] });
+function start(withPeer: boolean, o: { ssh?: boolean } = {}) {
+  const services: FakeServices = fakeServices({ reports: [report([]), PEER_REPORT], ...(o.ssh ? { ssh: true } : {}) });
   const peers: FakePeer[] = [];
   if (withPeer) {
     services.peer = 'gw2';
@@ -167,7 +170,8 @@ describe('setup with --peer: the peer’s half through its own hagw-doctor', () 
     await waitFor(r.lastFrame, '> apply');
     const applying = await press(r, KEYS.enter, 'installing on gw2 through its own hagw-doctor');
     expect(applying).toContain('rolls back there by itself');
-    expect(r.current().calls).toEqual(['open', 'preview', `apply ${PLAN}`]);
+    // commit-confirmed is on by default (a change made over SSH)
+    expect(r.current().calls).toEqual(['open', 'preview', `apply ${PLAN} --confirm-timeout 120`]);
     // quitting waits for the peer's answer, and says whose change it is (nothing here can stop it)
     expect(r.session.getState()).toMatchObject({ applying: true, applyingOn: 'gw2' });
     r.stdin.write('q');
@@ -210,6 +214,23 @@ describe('setup with --peer: the peer’s half through its own hagw-doctor', () 
     expect(menu).toMatch(/› Check both nodes/);
   });
 
+  it('this node’s half on SSH: commit-confirmed, pending until Enter keeps it through the engine’s confirm', async () => {
+    const r = start(true, { ssh: true });
+    await toOutputMenu(r);
+    await focus(r, "Install this node's half");
+    const ask = await press(r, KEYS.enter, 'Type "apply"');
+    expect(ask).toContain('commit-confirmed: on (you are on SSH): it rolls back by itself after 120 s unless you keep it');
+    r.stdin.write('apply');
+    await waitFor(r.lastFrame, '> apply');
+    const done = await press(r, KEYS.enter, 'commit-confirmed: press Enter to keep it');
+    expect(r.services.applied.at(-1)?.confirmTimeout).toBe(120);
+    expect(done).toContain('Enter keep the change');
+    const kept = await press(r, KEYS.enter, '✓ kept: change 1 confirmed');
+    expect(kept).not.toContain('Enter keep the change');
+    const menu = await press(r, KEYS.esc, 'this node (master 192.168.100.2): ✓ installed');
+    expect(menu).not.toContain('pending');
+  });
+
   it.each([
     [
       'unreachable',
@@ -238,6 +259,80 @@ describe('setup with --peer: the peer’s half through its own hagw-doctor', () 
     expect(r.current().calls).toEqual(['open', 'close']);
     const menu = await press(r, KEYS.esc, 'peer gw2 (backup 192.168.100.3): ✗ not installed');
     expect(menu).not.toContain('Check both nodes');
+  });
+
+  it('commit-confirmed (on by default): the change is pending there until kept from here; Enter keeps it through the peer’s own confirm', async () => {
+    const r = start(true);
+    await toOutputMenu(r);
+    await focus(r, "Install the peer's half");
+    await press(r, KEYS.enter, 'connecting to gw2');
+    r.current().opened.resolve({ ok: true });
+    r.current().previewed.resolve({ ok: true, text: 'replace /etc/keepalived/keepalived.conf\n', plan: PLAN });
+    const preview = await waitFor(r.lastFrame, `plan ${PLAN}`);
+    expect(preview).toContain('commit-confirmed: on: gw2 rolls the change back by itself unless you keep it from here within 120 s');
+    await press(r, KEYS.enter, 'Type "apply"');
+    r.stdin.write('apply');
+    await waitFor(r.lastFrame, '> apply');
+    await press(r, KEYS.enter, 'installing on gw2');
+    expect(r.current().calls.at(-1)).toBe(`apply ${PLAN} --confirm-timeout 120`);
+    r.current().applied.resolve({ exitCode: 0, lines: ['rollback timer armed: rolls back by itself unless confirmed within 120 s'], pendingSeconds: 120 });
+    const done = await waitFor(r.lastFrame, 'pending: it rolls back there by itself at');
+    expect(done).toContain('Enter keep the change on gw2');
+    // pending: the session stays for the keep
+    expect(r.current().calls).not.toContain('close');
+    r.stdin.write(KEYS.enter);
+    await waitFor(() => r.current().calls.join(' '), 'confirm');
+    r.current().confirmed.resolve({ ok: true, message: 'kept on gw2: change 20261202-x confirmed' });
+    const kept = await waitFor(r.lastFrame, 'and kept (kept on gw2: change 20261202-x confirmed)');
+    expect(kept).not.toContain('Enter keep the change');
+    await waitFor(() => r.current().calls.join(' '), 'close');
+    const menu = await press(r, KEYS.esc, 'peer gw2 (backup 192.168.100.3): ✓ installed');
+    expect(menu).toContain('Check both nodes');
+    expect(menu).not.toContain("Keep the peer's change");
+    expect(menu).not.toContain('pending');
+  });
+
+  it('commit-confirmed: c turns it off before the install; a keep the peer refuses leaves it pending, offered again from the menu', async () => {
+    const r = start(true);
+    await toOutputMenu(r);
+    await focus(r, "Install the peer's half");
+    await press(r, KEYS.enter, 'connecting to gw2');
+    r.current().opened.resolve({ ok: true });
+    r.current().previewed.resolve({ ok: true, text: 'replace /etc/keepalived/keepalived.conf\n', plan: PLAN });
+    await waitFor(r.lastFrame, 'commit-confirmed: on');
+    await press(r, 'c', 'commit-confirmed: off: the change stays on gw2 even if SSH to it is lost');
+    await press(r, 'c', 'commit-confirmed: on');
+    await press(r, KEYS.enter, 'Type "apply"');
+    r.stdin.write('apply');
+    await waitFor(r.lastFrame, '> apply');
+    await press(r, KEYS.enter, 'installing on gw2');
+    r.current().applied.resolve({ exitCode: 0, lines: [], pendingSeconds: 120 });
+    await waitFor(r.lastFrame, 'pending: it rolls back there by itself at');
+    const menu = await press(r, KEYS.esc, "Keep the peer's change on gw2");
+    expect(menu).toMatch(/peer gw2 \(backup 192\.168\.100\.3\): ✓ installed, pending: rolls back at \d\d:\d\d:\d\d unless kept/);
+    await focus(r, "Keep the peer's change");
+    r.stdin.write(KEYS.enter);
+    await waitFor(() => r.current().calls.join(' '), 'confirm');
+    r.current().confirmed.resolve({ ok: false, message: 'gw2 could not be reached to keep the change: it rolls back there by itself when its timer runs out' });
+    const after = await waitFor(r.lastFrame, 'could not be reached to keep the change');
+    expect(after).toContain("Keep the peer's change on gw2");
+    expect(r.current().calls).not.toContain('close');
+  });
+
+  it('commit-confirmed off: the install is asked without a timer', async () => {
+    const r = start(true);
+    await toOutputMenu(r);
+    await focus(r, "Install the peer's half");
+    await press(r, KEYS.enter, 'connecting to gw2');
+    r.current().opened.resolve({ ok: true });
+    r.current().previewed.resolve({ ok: true, text: 'x\n', plan: PLAN });
+    await waitFor(r.lastFrame, 'commit-confirmed: on');
+    await press(r, 'c', 'commit-confirmed: off');
+    await press(r, KEYS.enter, 'Type "apply"');
+    r.stdin.write('apply');
+    await waitFor(r.lastFrame, '> apply');
+    await press(r, KEYS.enter, 'installing on gw2');
+    expect(r.current().calls.at(-1)).toBe(`apply ${PLAN}`);
   });
 
   it('the peer refuses its member at the preview: its reason in one line', async () => {
