@@ -25,6 +25,20 @@ afterAll(async () => {
 
 const peerArgs = (peer: 'gw1' | 'gw2') => ['--peer', peer, '--ssh-config', ssh.configPath];
 
+/**
+ * gw1's own report as a baseline to compare a later one with: taken once the split brain an
+ * earlier test healed has aged out of gw1's log window (a log-based episode counts for 5 advert
+ * intervals + 5 s), so it cannot be in the baseline and gone from the next report.
+ */
+const settledAlone = () =>
+  lab.waitFor(
+    async () => {
+      const r = await lab.report<Report>('gw1');
+      return r.report.findings.some((f) => f.code === 'vrrp-split-brain') ? undefined : r;
+    },
+    { what: "gw1's own report without the healed split brain", timeoutMs: 30_000, intervalMs: 1000 },
+  );
+
 describe('check --peer over ssh', () => {
   it('a healthy pair judged from both sides is quiet, with the peer reachable', async () => {
     for (const [here, there] of [
@@ -199,7 +213,7 @@ describe('check --peer over ssh', () => {
 
   it('a peer that is not a keepalived node (not installed, not running): reachable: false with the reason; the local check stands', async () => {
     await ssh.uninstallDoctor('gw2');
-    const alone = await lab.report<Report>('gw1');
+    const alone = await settledAlone();
     await lab.stopKeepalived('gw2');
     await ssh.stop('gw2');
     await ssh.start('gw2', { hide: ['/usr/sbin/keepalived'] });
@@ -243,16 +257,7 @@ describe('check --peer over ssh', () => {
   });
 
   it('the peer unreachable (sshd stopped, hung, host key changed): the local check completes, reachable: false with one reason', async () => {
-    // the baseline: this node alone, once the split brain an earlier test healed has aged out of
-    // its log window (a log-based episode counts for 5 advert intervals + 5 s), so it cannot be in
-    // one report and gone from the next
-    const alone = await lab.waitFor(
-      async () => {
-        const r = await lab.report<Report>('gw1');
-        return r.report.findings.some((f) => f.code === 'vrrp-split-brain') ? undefined : r;
-      },
-      { what: "gw1's own report without the healed split brain", timeoutMs: 30_000, intervalMs: 1000 },
-    );
+    const alone = await settledAlone();
     const cases: Array<{ what: string; setup: () => Promise<unknown>; undo: () => Promise<unknown>; args?: string[]; reason: RegExp }> = [
       { what: 'sshd stopped', setup: () => ssh.stop('gw2'), undo: () => ssh.start('gw2'), reason: /^gw2 refused the SSH connection/ },
       {
