@@ -127,6 +127,24 @@ async function focus(r: ReturnType<typeof start>, label: string) {
   throw new Error(`never focused ${label}:\n${r.lastFrame()}`);
 }
 
+/** From the output menu to the peer's own preview, its connection and preview answered. */
+async function toPeerPreview(r: ReturnType<typeof start>, text = 'replace /etc/keepalived/keepalived.conf\n') {
+  await toOutputMenu(r);
+  await focus(r, "Install the peer's half");
+  await press(r, KEYS.enter, 'connecting to gw2');
+  r.current().opened.resolve({ ok: true });
+  r.current().previewed.resolve({ ok: true, text, plan: PLAN });
+  return waitFor(r.lastFrame, `plan ${PLAN}`);
+}
+
+/** The typed consent on the peer's preview; the install is then asked of the peer. */
+async function consentToPeerInstall(r: ReturnType<typeof start>) {
+  await press(r, KEYS.enter, 'Type "apply"');
+  r.stdin.write('apply');
+  await waitFor(r.lastFrame, '> apply');
+  await press(r, KEYS.enter, 'installing on gw2');
+}
+
 describe('setup with --peer: the peer’s half through its own hagw-doctor', () => {
   it('offers it next to this node’s install, says what is installed where, and installs only after the typed word', async () => {
     const r = start(true);
@@ -263,17 +281,9 @@ describe('setup with --peer: the peer’s half through its own hagw-doctor', () 
 
   it('commit-confirmed (on by default): the change is pending there until kept from here; Enter keeps it through the peer’s own confirm', async () => {
     const r = start(true);
-    await toOutputMenu(r);
-    await focus(r, "Install the peer's half");
-    await press(r, KEYS.enter, 'connecting to gw2');
-    r.current().opened.resolve({ ok: true });
-    r.current().previewed.resolve({ ok: true, text: 'replace /etc/keepalived/keepalived.conf\n', plan: PLAN });
-    const preview = await waitFor(r.lastFrame, `plan ${PLAN}`);
+    const preview = await toPeerPreview(r);
     expect(preview).toContain('commit-confirmed: on: gw2 rolls the change back by itself unless you keep it from here within 120 s');
-    await press(r, KEYS.enter, 'Type "apply"');
-    r.stdin.write('apply');
-    await waitFor(r.lastFrame, '> apply');
-    await press(r, KEYS.enter, 'installing on gw2');
+    await consentToPeerInstall(r);
     expect(r.current().calls.at(-1)).toBe(`apply ${PLAN} --confirm-timeout 120`);
     r.current().applied.resolve({ exitCode: 0, lines: ['rollback timer armed: rolls back by itself unless confirmed within 120 s'], pendingSeconds: 120 });
     const done = await waitFor(r.lastFrame, 'pending: it rolls back there by itself at');
@@ -294,18 +304,10 @@ describe('setup with --peer: the peer’s half through its own hagw-doctor', () 
 
   it('commit-confirmed: c turns it off before the install; a keep the peer refuses leaves it pending, offered again from the menu', async () => {
     const r = start(true);
-    await toOutputMenu(r);
-    await focus(r, "Install the peer's half");
-    await press(r, KEYS.enter, 'connecting to gw2');
-    r.current().opened.resolve({ ok: true });
-    r.current().previewed.resolve({ ok: true, text: 'replace /etc/keepalived/keepalived.conf\n', plan: PLAN });
-    await waitFor(r.lastFrame, 'commit-confirmed: on');
+    expect(await toPeerPreview(r)).toContain('commit-confirmed: on');
     await press(r, 'c', 'commit-confirmed: off: the change stays on gw2 even if SSH to it is lost');
     await press(r, 'c', 'commit-confirmed: on');
-    await press(r, KEYS.enter, 'Type "apply"');
-    r.stdin.write('apply');
-    await waitFor(r.lastFrame, '> apply');
-    await press(r, KEYS.enter, 'installing on gw2');
+    await consentToPeerInstall(r);
     r.current().applied.resolve({ exitCode: 0, lines: [], pendingSeconds: 120 });
     await waitFor(r.lastFrame, 'pending: it rolls back there by itself at');
     const menu = await press(r, KEYS.esc, "Keep the peer's change on gw2");
@@ -321,17 +323,9 @@ describe('setup with --peer: the peer’s half through its own hagw-doctor', () 
 
   it('commit-confirmed off: the install is asked without a timer', async () => {
     const r = start(true);
-    await toOutputMenu(r);
-    await focus(r, "Install the peer's half");
-    await press(r, KEYS.enter, 'connecting to gw2');
-    r.current().opened.resolve({ ok: true });
-    r.current().previewed.resolve({ ok: true, text: 'x\n', plan: PLAN });
-    await waitFor(r.lastFrame, 'commit-confirmed: on');
+    expect(await toPeerPreview(r)).toContain('commit-confirmed: on');
     await press(r, 'c', 'commit-confirmed: off');
-    await press(r, KEYS.enter, 'Type "apply"');
-    r.stdin.write('apply');
-    await waitFor(r.lastFrame, '> apply');
-    await press(r, KEYS.enter, 'installing on gw2');
+    await consentToPeerInstall(r);
     expect(r.current().calls.at(-1)).toBe(`apply ${PLAN}`);
   });
 
