@@ -107,7 +107,7 @@ describe('app --peer: set up a new pair, both halves installed from one node', (
     await focus(s, "Install this node's half");
     await s.press(KEY.enter, 'Type "apply"');
     await s.press('apply', '> apply');
-    const mine = await pressSlow(s, KEY.enter, (x) => /change \S+: applied|✗|FAILED|rolled back/.test(x), 180_000);
+    const mine = await pressSlow(s, KEY.enter, (x) => /change \S+: applied|✗|FAILED|rolled back/.test(x) && /Esc back/.test(x), 180_000);
     expect(mine, mine).toMatch(/change \S+: applied; the re-check no longer reports/);
     const menu2 = await s.press(KEY.esc, `this node (master ${ADDR.gw1.lan}): ✓ installed`);
     expect(menu2).toContain('Check both nodes');
@@ -115,7 +115,8 @@ describe('app --peer: set up a new pair, both halves installed from one node', (
     // the peer's half, through gw2's own hagw-doctor: its preview and plan, the typed consent here
     await ssh.installDoctor('gw2');
     await focus(s, "Install the peer's half");
-    const preview = await pressSlow(s, KEY.enter, (x) => x.includes('plan sha256:') || /^✗ /m.test(x), 120_000);
+    // the whole frame: the preview and, last drawn, the footer with its keys
+    const preview = await pressSlow(s, KEY.enter, (x) => (x.includes('plan sha256:') && /Esc cancel/.test(x)) || /^✗ /m.test(x), 120_000);
     expect(preview).toContain(`gw2's own hagw-doctor would install its member (backup, ${ADDR.gw2.lan})`);
     expect(preview).toMatch(/plan sha256:[0-9a-f]{64}/);
     // a change made over SSH: commit-confirmed unless turned off
@@ -127,7 +128,8 @@ describe('app --peer: set up a new pair, both halves installed from one node', (
     await s.press(KEY.enter, '"yes" is not "apply": nothing installed on gw2');
     expect(await lab.readEtc('gw2', 'keepalived/keepalived.conf')).toBe(confBefore);
     await s.press('\u0015apply', '> apply');
-    const theirs = await pressSlow(s, KEY.enter, (x) => x.includes("gw2's own result") || /^✗ /m.test(x), 300_000);
+    // the whole frame: its result and, last drawn, the footer with its keys
+    const theirs = await pressSlow(s, KEY.enter, (x) => (x.includes("gw2's own result") && /Esc back/.test(x)) || /^✗ /m.test(x), 300_000);
     expect(flat(theirs), theirs).toContain('✓ installed on gw2 by its own hagw-doctor, pending: it rolls back there by itself at');
     expect(theirs).toContain('Enter keep the change on gw2');
     expect(theirs).toContain('change ');
