@@ -5,7 +5,7 @@
 // here), then, with consent, the same plan (--expect-plan) with its backup, re-check and rollback.
 // Never files or commands pushed from here.
 import { TOOL_VERSION } from '../version.js';
-import { PeerError, PeerSession, cleanLine, type PeerTarget } from '../peer/ssh.js';
+import { PeerError, PeerSession, cleanLine, sshFailed, type PeerTarget } from '../peer/ssh.js';
 import { HELLO_SCRIPT, parseHello } from '../peer/hello.js';
 import type { GenerateInput } from './validate.js';
 import type { MemberSpec } from './install.js';
@@ -103,8 +103,7 @@ export class PeerInstall {
   readonly host: string;
   readonly spec: MemberSpec;
   private readonly session: PeerSession;
-  private doctor: string[] | undefined;
-  /** sudo -n (when the SSH user is not root) and the peer's hagw-doctor */
+  /** sudo -n (when the SSH user is not root) and the peer's hagw-doctor; set by open() */
   private base: string[] | undefined;
   private closed = false;
   private opening = false;
@@ -146,16 +145,24 @@ export class PeerInstall {
         message: `${host}: the SSH user is not root and sudo -n is refused; installing needs root there; nothing installed there`,
       };
     this.base = [...(hello.uid !== 0 ? ['sudo', '-n'] : []), hello.doctorPath];
-    this.doctor = [...this.base, 'install-generated'];
     return hello.doctorVersion && hello.doctorVersion !== TOOL_VERSION
       ? { ok: true, note: `${host} runs hagw-doctor ${hello.doctorVersion}, this node ${TOOL_VERSION}: its member is rendered by its own version` }
       : { ok: true };
   }
 
+  /** The peer's doctor with these words (sudo -n first when needed); throws before open() succeeded. */
+  private doctor(...words: string[]): string[] {
+    if (!this.base) throw new PeerError(`the session to ${this.host} is not open`);
+    return [...this.base, ...words];
+  }
+
   async preview(): Promise<PeerPreview> {
-    if (!this.doctor) throw new PeerError(`the session to ${this.host} is not open`);
     const host = this.host;
-    const preview = await this.session.run([...this.doctor, '--dry-run'], { input: JSON.stringify(this.spec), timeoutMs: 120_000, maxBytes: 4 * 1024 * 1024 });
+    const preview = await this.session.run(this.doctor('install-generated', '--dry-run'), {
+      input: JSON.stringify(this.spec),
+      timeoutMs: 120_000,
+      maxBytes: 4 * 1024 * 1024,
+    });
     const shown = cleanPeerText(preview.stdout);
     if (!preview.ok) {
       const why = cleanLine(preview.stderr) || (preview.timedOut ? 'it did not answer in time' : `exit ${preview.exitCode ?? '?'}`);
@@ -173,15 +180,14 @@ export class PeerInstall {
   }
 
   async apply(plan: string, opts: { confirmTimeout?: number } = {}): Promise<PeerApplied> {
-    if (!this.doctor) throw new PeerError(`the session to ${this.host} is not open`);
     const applied = await this.session.run(
-      [
-        ...this.doctor,
+      this.doctor(
+        'install-generated',
         '--yes',
         '--expect-plan',
         plan,
         ...(opts.confirmTimeout !== undefined ? ['--confirm-timeout', String(Math.trunc(opts.confirmTimeout))] : []),
-      ],
+      ),
       { input: JSON.stringify(this.spec), timeoutMs: 10 * 60_000, maxBytes: 4 * 1024 * 1024 },
     );
     const lines = cleanPeerText(applied.stdout + applied.stderr)
@@ -190,7 +196,7 @@ export class PeerInstall {
     // its preview again is what was just shown: only what happened is repeated here
     const from = lines.findIndex((l) => /^change \S+: backup saved|^ {2}running step 1:|install-generated: /.test(l));
     const happened = (from >= 0 ? lines.slice(from) : lines).join('\n').trim().split('\n');
-    const lost = applied.exitCode === 255 || applied.exitCode === undefined || applied.timedOut;
+    const lost = sshFailed(applied);
     const armed = applied.exitCode === 0 ? /^rollback timer armed: rolls back by itself unless confirmed within (\d{1,6}) s$/m.exec(lines.join('\n')) : null;
     return {
       exitCode: applied.exitCode,
@@ -206,10 +212,9 @@ export class PeerInstall {
    * by itself, which is what the timer is for.
    */
   async confirm(): Promise<{ ok: boolean; message: string }> {
-    if (!this.base) throw new PeerError(`the session to ${this.host} is not open`);
-    const r = await this.session.run([...this.base, 'confirm', '--yes'], { timeoutMs: 60_000, maxBytes: 64 * 1024 });
+    const r = await this.session.run(this.doctor('confirm', '--yes'), { timeoutMs: 60_000, maxBytes: 64 * 1024 });
     const said = cleanLine(cleanPeerText(`${r.stdout}\n${r.stderr}`));
-    if (r.exitCode === 255 || r.exitCode === undefined || r.timedOut)
+    if (sshFailed(r))
       return {
         ok: false,
         message: `${this.host} could not be reached to keep the change: it rolls back there by itself when its timer runs out (check there with \`hagw-doctor changes\`)`,

@@ -8,7 +8,7 @@ import { collectRecords } from '../probes/collect.js';
 import { hostFactsFromRecords } from '../probes/host.js';
 import { processesFrom } from '../probes/keepalived.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
-import { cleanLine, describeSshFailure, type PeerSession, type PeerShell, type PeerTarget } from './ssh.js';
+import { cleanLine, type PeerSession, type PeerShell, type PeerTarget } from './ssh.js';
 import { connectPeer, type PeerConnection } from './connect.js';
 import { buildRound, shQuote, type PeerAbilities } from './remote.js';
 import { PROBE_HOSTNAME } from '../probes/ids.js';
@@ -24,7 +24,6 @@ export interface PeerCollectResult {
 }
 
 import { parseHello } from './hello.js';
-export { HELLO_SCRIPT, parseHello, type PeerHello } from './hello.js';
 
 /** What the peer's snapshot is collected with: this node's log window and walk choice, never a wire capture or a peer of its own. */
 export function peerCollectOptions(options: CollectOptions): CollectOptions {
@@ -78,10 +77,8 @@ async function collectOver(conn: PeerConnection, options: CollectOptions, deadli
   if ('error' in opened) return fail(opened.error);
   const { shell, hello: helloRun } = opened;
   const session = conn.session!;
-  if (!helloRun.ok) {
-    if (helloRun.exitCode === 255 || helloRun.timedOut) return fail(describeSshFailure(host, helloRun.stderr, helloRun.timedOut));
-    return fail(`${host} has no usable POSIX sh: ${cleanLine(helloRun.stderr) || `exit ${helloRun.exitCode}`}`);
-  }
+  // ssh's own failures never get here (openShell turns them into the error above): the sh itself failed
+  if (!helloRun.ok) return fail(`${host} has no usable POSIX sh: ${cleanLine(helloRun.stderr) || `exit ${helloRun.exitCode}`}`);
   const hello = parseHello(helloRun.stdout);
   trace(`peer: uid ${hello.uid}${hello.sudo ? ' (sudo -n)' : ''}${hello.doctorVersion ? `, hagw-doctor ${hello.doctorVersion}` : ''}`);
   const root = hello.uid === 0 || hello.sudo;

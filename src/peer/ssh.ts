@@ -28,6 +28,11 @@ export interface RemoteResult {
   overflow: boolean;
 }
 
+/** ssh itself failed (exit 255), gave no exit status, or the command hung: what it printed says nothing of the peer. */
+export function sshFailed(r: Pick<RemoteResult, 'exitCode' | 'timedOut'>): boolean {
+  return r.exitCode === 255 || r.exitCode === undefined || r.timedOut;
+}
+
 /** The peer could not be used; message is the one line the report shows. */
 export class PeerError extends Error {
   constructor(message: string) {
@@ -136,24 +141,35 @@ export class PeerSession {
   async open(first: { argv: readonly string[]; input: string; maxBytes: number }, timeoutMs = 15_000): Promise<RemoteResult> {
     if (this.opened) throw new PeerError('the SSH session to the peer is already open');
     checkWords(first.argv);
+    const { args, log } = await this.masterArgs(first.argv);
+    const r = await this.exec(args, first.input, timeoutMs, first.maxBytes);
+    await this.refuseFailedOpen(r, r.code, log);
+    this.opened = true;
+    return r;
+  }
+
+  /**
+   * The command line of the connection's first command, which becomes the master: ControlPersist
+   * (once that command ends, the master goes to the background with its stdio on /dev/null, none
+   * of our pipes, and ends by itself 60 s after its last use if we die first) and -E (ssh's own
+   * messages go to a file read for the reason of a failure), in the session's private directory.
+   */
+  private async masterArgs(argv: readonly string[]): Promise<{ args: string[]; log: string }> {
     this.dir ??= await mkdtemp(path.join(tmpdir(), 'hagw-peer-'));
     const log = path.join(this.dir, 'master.log');
-    // ControlPersist: once the first command ends, the master goes to the background with its
-    // stdio on /dev/null (none of our pipes) and ends by itself 60 s after its last use if we die
-    // first; -E: ssh's own messages go to a file we read for the reason of a failure
-    const args = [...this.baseArgs(), '-o', 'ControlMaster=yes', '-o', 'ControlPersist=60', '-E', log, '-T', '--', this.target.host, ...first.argv];
-    const r = await this.exec(args, first.input, timeoutMs, first.maxBytes);
-    if ((r as { code?: string }).code === 'ENOENT') {
+    return { args: [...this.baseArgs(), '-o', 'ControlMaster=yes', '-o', 'ControlPersist=60', '-E', log, '-T', '--', this.target.host, ...argv], log };
+  }
+
+  /** The first command failed as ssh (no client, no connection, a hang): the session is closed and PeerError says why. */
+  private async refuseFailedOpen(r: RemoteResult, spawnCode: string | undefined, log: string): Promise<void> {
+    if (spawnCode === 'ENOENT') {
       await this.cleanup();
       throw new PeerError('the ssh client is not installed (openssh-client)');
     }
-    if (r.exitCode === 255 || r.timedOut || r.exitCode === undefined) {
-      const text = await readFile(log, 'utf8').catch(() => '');
-      await this.close();
-      throw new PeerError(describeSshFailure(this.target.host, `${text.slice(-4000)}\n${r.stderr}`, r.timedOut));
-    }
-    this.opened = true;
-    return r;
+    if (!sshFailed(r)) return;
+    const text = await readFile(log, 'utf8').catch(() => '');
+    await this.close();
+    throw new PeerError(describeSshFailure(this.target.host, `${text.slice(-4000)}\n${r.stderr}`, r.timedOut));
   }
 
   /**
@@ -164,9 +180,7 @@ export class PeerSession {
    */
   async openShell(first: { input: string; maxBytes: number }, timeoutMs = 15_000): Promise<{ shell: PeerShell; first: RemoteResult }> {
     if (this.opened) throw new PeerError('the SSH session to the peer is already open');
-    this.dir ??= await mkdtemp(path.join(tmpdir(), 'hagw-peer-'));
-    const log = path.join(this.dir, 'master.log');
-    const args = [...this.baseArgs(), '-o', 'ControlMaster=yes', '-o', 'ControlPersist=60', '-E', log, '-T', '--', this.target.host, 'sh', '-s'];
+    const { args, log } = await this.masterArgs(['sh', '-s']);
     const child = execa('ssh', args, {
       reject: false,
       stdin: 'pipe',
@@ -184,16 +198,8 @@ export class PeerSession {
       shell.abort();
       throw new PeerError(`the connection to ${this.target.host} was closed while it was opening`);
     }
-    if (shell.spawnError === 'ENOENT') {
-      await this.cleanup();
-      throw new PeerError('the ssh client is not installed (openssh-client)');
-    }
-    if (!r.ok && (r.exitCode === 255 || r.timedOut || r.exitCode === undefined)) {
-      shell.close();
-      const text = await readFile(log, 'utf8').catch(() => '');
-      await this.close();
-      throw new PeerError(describeSshFailure(this.target.host, `${text.slice(-4000)}\n${r.stderr}`, r.timedOut));
-    }
+    if (sshFailed(r)) shell.close();
+    await this.refuseFailedOpen(r, shell.spawnError, log);
     this.opened = true;
     return { shell, first: r };
   }

@@ -301,15 +301,15 @@ export function useSetup(mode: 'setup' | 'generate'): SetupModel {
     // quitting now waits for the peer's answer (its engine rolls back there by itself on a failure)
     session.beginApply(installer.host);
     peerApplying.current = true;
-    let pending = false;
     void (async () => {
       let done: { ok: boolean; lines: string[]; message: string; pendingUntil?: number };
       try {
         const r = await installer.apply(p.plan, p.commitConfirmed ? { confirmTimeout: CONFIRM_SECONDS } : {});
         const { host } = installer;
         if (r.exitCode === 0 && r.pendingSeconds !== undefined) {
-          // pending there: this installer stays to keep it (k), and nothing else keeps it
-          pending = true;
+          // pending there: this installer stays to keep it (Enter, or the menu); nothing else keeps it
+          // (an earlier install's, still pending, can no longer be kept from here: its session ends)
+          if (pendingRef.current && pendingRef.current !== installer) void pendingRef.current.close();
           pendingRef.current = installer;
           const until = Date.now() + r.pendingSeconds * 1000;
           done = {
@@ -342,7 +342,7 @@ export function useSetup(mode: 'setup' | 'generate'): SetupModel {
         peerApplying.current = false;
         session.endApply();
         peerRef.current = undefined;
-        if (!pending) void installer.close();
+        if (pendingRef.current !== installer) void installer.close();
       }
       dispatch({ type: 'peer', step: { step: 'done', ...done } });
       dispatch({

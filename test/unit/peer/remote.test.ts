@@ -10,7 +10,7 @@ import type { ProbeSpec } from '../../../src/types.js';
 import { buildRound, decodeProcesses, parseBundle } from '../../../src/peer/remote.js';
 import { listKeepalivedProcesses } from '../../../src/probes/keepalived.js';
 import type { KeepalivedProcess } from '../../../src/keepalived/daemon.js';
-import { parseHello } from '../../../src/peer/collect.js';
+import { parseHello } from '../../../src/peer/hello.js';
 import { cleanLine, describeSshFailure, validPeerHost } from '../../../src/peer/ssh.js';
 import { recordId } from '../../../src/probes/ids.js';
 
